@@ -1,0 +1,130 @@
+"""Snap points (bins, depots, sites) to the nearest street edge, in one vectorised call.
+
+A point is moved onto the nearest *edge* of the network (not merely the nearest
+node), keeping where along the edge it lies (``fraction`` 0..1 from the edge's start
+node, ``offset_m`` in metres) and how far it was moved (``distance_m``, metres).
+Distances are measured in the network's metric projection.
+
+A point farther than ``limit_m`` from every street is not moved: its status is
+``off_network``. A point whose street lies outside the strongly connected parts
+the vehicles can reach (and come back from) is ``unreachable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from solver.network import RoadNetwork
+
+DEFAULT_SNAP_LIMIT_M = 200.0
+
+OK = "ok"
+OFF_NETWORK = "off_network"
+UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class SnappedPoints:
+    """Where each input point lies on the network; arrays aligned with the input.
+
+    ``edge`` is the edge index (-1 when off the network), ``fraction`` the position
+    along it (0 at its start node, 1 at its end node, by length), ``offset_m`` that
+    position in metres of the edge's length, ``distance_m`` how far the point was
+    moved (for an off-network point: how far the nearest street is), ``lonlat`` the
+    point on the street (the input point when off the network), and ``status`` one
+    of ``ok``, ``off_network``, ``unreachable``.
+    """
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    offset_m: np.ndarray
+    distance_m: np.ndarray
+    lonlat: np.ndarray
+    status: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of points that are on the network and reachable."""
+        return self.status == OK
+
+
+def _edge_tree(network: RoadNetwork) -> tuple[shapely.STRtree, np.ndarray]:
+    """An STRtree over one edge of each street (a two-way street's twin is left out)."""
+    cached = network._cached.get("edge_tree")
+    if cached is None:
+        idx = np.arange(network.n_edges)
+        keep = (network.edge_twin < 0) | (idx < network.edge_twin)
+        edges = idx[keep]
+        cached = (shapely.STRtree(network.edge_xy[edges]), edges)
+        network._cached["edge_tree"] = cached
+    return cached
+
+
+def snap_points(network: RoadNetwork, lonlat: np.ndarray, *, limit_m: float = DEFAULT_SNAP_LIMIT_M,
+                reachable_components: Iterable[int] | None = None) -> SnappedPoints:
+    """Snap ``lonlat`` (shape ``(n, 2)``, WGS84 degrees) to the nearest street edges.
+
+    ``limit_m`` is the farthest a point may be moved, in metres.
+    ``reachable_components`` are the strongly-connected-component labels vehicles
+    can use (normally the depots'); by default the largest component.
+    """
+    points_lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    if limit_m <= 0 or not np.isfinite(limit_m):
+        raise ValueError(f"limit_m must be a positive number of metres, got {limit_m}")
+    n = points_lonlat.shape[0]
+    edge = np.full(n, -1, dtype=np.int64)
+    fraction = np.zeros(n)
+    distance = np.full(n, np.inf)
+    status = np.full(n, OFF_NETWORK, dtype=object)
+    snapped_lonlat = points_lonlat.copy()
+    if n == 0:
+        return SnappedPoints(edge, fraction, fraction.copy(), distance, snapped_lonlat, status)
+
+    to_xy = network.to_xy()
+    x, y = to_xy.transform(points_lonlat[:, 0], points_lonlat[:, 1])
+    points = shapely.points(np.column_stack([x, y]))
+    tree, tree_edges = _edge_tree(network)
+    found, dist = tree.query_nearest(points, max_distance=limit_m, return_distance=True,
+                                     all_matches=False)
+    point_idx, tree_idx = found
+    edge[point_idx] = tree_edges[tree_idx]
+    distance[point_idx] = dist
+    hit = point_idx
+    if hit.size:
+        lines = network.edge_xy[edge[hit]]
+        fraction[hit] = shapely.line_locate_point(lines, points[hit], normalized=True)
+        on_street = shapely.line_interpolate_point(lines, fraction[hit], normalized=True)
+        xy = shapely.get_coordinates(on_street)
+        lon, lat = network.to_lonlat().transform(xy[:, 0], xy[:, 1])
+        snapped_lonlat[hit] = np.column_stack([lon, lat])
+        components = (set(reachable_components) if reachable_components is not None
+                      else {network.largest_component()})
+        comp_u = network.node_component[network.edge_u[edge[hit]]]
+        comp_v = network.node_component[network.edge_v[edge[hit]]]
+        inside = np.isin(comp_u, list(components)) & np.isin(comp_v, list(components))
+        status[hit] = np.where(inside, OK, UNREACHABLE)
+    missed = np.flatnonzero(edge < 0)
+    if missed.size:  # how far the nearest street really is, for the report
+        (m_idx, _), m_dist = tree.query_nearest(points[missed], return_distance=True, all_matches=False)
+        distance[missed[m_idx]] = m_dist
+    offset = np.where(edge >= 0, fraction * network.edge_length_m[np.maximum(edge, 0)], 0.0)
+    return SnappedPoints(edge=edge, fraction=fraction, offset_m=offset, distance_m=distance,
+                         lonlat=snapped_lonlat, status=status)
+
+
+def component_of(network: RoadNetwork, snapped: SnappedPoints, i: int) -> int | None:
+    """Strongly-connected-component label of point ``i``'s street, or None when the
+    point is off the network or its street joins two components (a one-way way out)."""
+    e = int(snapped.edge[i])
+    if e < 0:
+        return None
+    cu = int(network.node_component[network.edge_u[e]])
+    cv = int(network.node_component[network.edge_v[e]])
+    return cu if cu == cv else None
