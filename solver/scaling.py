@@ -1,0 +1,111 @@
+"""The one place where float figures become the integers an integer solver needs.
+
+Engines such as OR-Tools routing work in ``int64``. Every conversion goes through
+this module so the rounding rules are stated once:
+
+- demands: grams (:data:`GRAMS_PER_KG`), rounded **up**;
+- capacities: grams, rounded **down**;
+- travel and service times: whole seconds, rounded **up**.
+
+With these rules a plan that is feasible in integers is feasible in floats too:
+the integer load on board is never less than the true load and the integer
+capacity never more than the true capacity; integer clock times are never
+earlier than the true ones. Before rounding, a value within a relative
+:data:`SNAP_REL` of an integer is taken as that integer, so that float noise
+(``16.01 kg * 1000 = 16010.000000000002 g``) does not cost a whole unit. That snap
+can make an integer figure smaller than the float one by at most ``SNAP_REL`` of
+its size; the evaluator's tolerances (:data:`LOAD_TOLERANCE_KG`,
+:data:`TIME_TOLERANCE_S`) are far larger than that for any real vehicle (below
+500 t of payload and two days of shift).
+
+Objective terms (what the engine minimises, not what it must respect) round to
+the nearest unit, in finer units (:data:`OBJECTIVE_UNITS_PER_SECOND`,
+:data:`OBJECTIVE_UNITS_PER_METRE`) so that short legs between neighbouring bins
+keep their relative lengths.
+
+:data:`INT64_SAFE_MAX` is the bound every engine keeps its sums below, so that
+no sum of costs or penalties can overflow ``int64`` (about ``9.2e18``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+GRAMS_PER_KG = 1000
+"""Demand and capacity units per kilogram."""
+
+OBJECTIVE_UNITS_PER_SECOND = 10
+"""Objective units per second of travel (deciseconds) when minimising duration."""
+
+OBJECTIVE_UNITS_PER_METRE = 10
+"""Objective units per metre driven (decimetres) when minimising distance."""
+
+SNAP_REL = 1e-9
+"""Relative distance to an integer below which a scaled value counts as that integer."""
+
+INT64_SAFE_MAX = 2**62
+"""Upper bound for any integer an engine hands to the solver, sums included."""
+
+LOAD_TOLERANCE_KG = 1e-3
+"""The evaluator flags an overload only when the load exceeds capacity by more than this (1 g)."""
+
+TIME_TOLERANCE_S = 1e-3
+"""The evaluator flags a time violation only when it is later than allowed by more than this."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _snapped(values: npt.ArrayLike) -> FloatArray:
+    """``values`` as float64, with entries within ``SNAP_REL`` (relative) of an integer set to it."""
+    a = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        nearest = np.rint(a)
+        close = np.abs(a - nearest) <= SNAP_REL * np.maximum(1.0, np.abs(a))
+    return np.where(close, nearest, a)
+
+
+def _to_int(a: FloatArray, *, cap: int) -> IntArray:
+    """Float array of whole numbers to int64, with non-finite or too-large entries set to ``cap``."""
+    bounded = np.where(np.isfinite(a) & (a <= cap), a, float(cap))
+    return np.maximum(bounded, 0.0).astype(np.int64)
+
+
+def grams_up(kg: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Demands in kg to whole grams, rounded up (capped at ``cap``, never negative)."""
+    return _to_int(np.ceil(_snapped(np.asarray(kg, dtype=np.float64) * GRAMS_PER_KG)), cap=cap)
+
+
+def grams_down(kg: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Capacities in kg to whole grams, rounded down (capped at ``cap``, never negative)."""
+    return _to_int(np.floor(_snapped(np.asarray(kg, dtype=np.float64) * GRAMS_PER_KG)), cap=cap)
+
+
+def seconds_up(seconds: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Durations in seconds to whole seconds, rounded up.
+
+    ``inf`` (no path) and anything above ``cap`` become ``cap``: callers pass a cap
+    beyond every shift so that such an arc can never be driven.
+    """
+    return _to_int(np.ceil(_snapped(seconds)), cap=cap)
+
+
+def objective_units(values: npt.ArrayLike, *, units_per_value: float,
+                    cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Objective figures (seconds or metres) to integer objective units, rounded to nearest.
+
+    ``units_per_value`` is :data:`OBJECTIVE_UNITS_PER_SECOND` or
+    :data:`OBJECTIVE_UNITS_PER_METRE`; ``inf`` and values above ``cap`` become ``cap``.
+    """
+    scaled = np.asarray(values, dtype=np.float64) * units_per_value
+    return _to_int(np.rint(scaled), cap=cap)
+
+
+def objective_units_per_value(objective: str) -> int:
+    """Objective units per second (``"duration"``) or per metre (``"distance"``)."""
+    if objective == "duration":
+        return OBJECTIVE_UNITS_PER_SECOND
+    if objective == "distance":
+        return OBJECTIVE_UNITS_PER_METRE
+    raise ValueError(f"options.objective must be 'duration' or 'distance', got {objective!r}")
