@@ -67,9 +67,10 @@ UK_HIGHWAY_SPEEDS_KPH: dict[str, float] = {
 class SpeedProfile:
     """How fast a vehicle drives each street, in km/h.
 
-    The posted speed of an edge is its ``maxspeed`` or, if untagged,
-    ``highway_speeds_kph[highway]`` (else ``fallback_kph``). The vehicle then drives
-    ``posted * speed_factor``, capped at ``max_speed_kph``.
+    The posted speed of an edge is its ``maxspeed``; if untagged,
+    ``highway_speeds_kph[highway]``; for a highway type not in that table, osmnx's
+    mean of the tagged edges of that type, else ``fallback_kph`` (all posted speeds).
+    The vehicle then drives ``posted * speed_factor``, capped at ``max_speed_kph``.
     """
 
     name: str
@@ -139,7 +140,10 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 4:
         raise ValueError(f"bbox {text!r} must be WEST,SOUTH,EAST,NORTH")
-    west, south, east, north = (float(p) for p in parts)
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:  # float() alone would not say which field is wrong
+        raise ValueError(f"bbox {text!r} must be four numbers WEST,SOUTH,EAST,NORTH (degrees)") from None
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise ValueError(f"bbox {text!r} is not a valid WEST,SOUTH,EAST,NORTH box")
     return west, south, east, north
@@ -187,7 +191,7 @@ class RoadNetwork:
     csr_length: sp.csr_array
     csr_edge: np.ndarray
     build_seconds: float = 0.0
-    _cached: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cached: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -250,7 +254,9 @@ def _raw_graph(source: NetworkSource, *, simplify: bool) -> nx.MultiDiGraph:
         if source.kind == "file":
             with tempfile.TemporaryDirectory(prefix="wasteroute-osm-") as tmp:
                 xml = Path(tmp) / "drive.osm"
-                write_drivable_xml(Path(source.value), xml)
+                if write_drivable_xml(Path(source.value), xml).ways_kept == 0:
+                    # osmnx would fail with a misleading "no data elements in server response"
+                    raise ValueError(f"network source {source.value!r} holds no drivable street")
                 return ox.graph_from_xml(xml, simplify=simplify, retain_all=True)
         if source.kind == "graphml":
             graph = ox.load_graphml(source.value)
@@ -363,11 +369,11 @@ def _twins(edge_u: np.ndarray, edge_v: np.ndarray, edge_xy: np.ndarray) -> np.nd
         by_pair.setdefault((u, v), []).append(i)
     twin = np.full(len(edge_u), -1, dtype=np.int64)
     for i, (u, v) in enumerate(zip(edge_u.tolist(), edge_v.tolist(), strict=True)):
-        if twin[i] >= 0 or u == v:
+        if twin[i] >= 0:
             continue
         mine = shapely.get_coordinates(edge_xy[i])
         for j in by_pair.get((v, u), ()):
-            if twin[j] >= 0:
+            if twin[j] >= 0 or j == i:  # a loop street (u == v) is its own pair key
                 continue
             theirs = shapely.get_coordinates(edge_xy[j])[::-1]
             if theirs.shape == mine.shape and np.allclose(theirs, mine, atol=0.01):

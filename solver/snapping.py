@@ -55,15 +55,22 @@ class SnappedPoints:
         return self.status == OK
 
 
-def _edge_tree(network: RoadNetwork) -> tuple[shapely.STRtree, np.ndarray]:
-    """An STRtree over one edge of each street (a two-way street's twin is left out)."""
-    cached = network._cached.get("edge_tree")
+def _edge_tree(network: RoadNetwork, components: frozenset[int] | None = None
+               ) -> tuple[shapely.STRtree, np.ndarray]:
+    """An STRtree over one edge of each street (a two-way street's twin is left out),
+    optionally only the edges whose both ends lie in ``components``."""
+    key = ("edge_tree", components)
+    cached = network._cached.get(key)
     if cached is None:
         idx = np.arange(network.n_edges)
         keep = (network.edge_twin < 0) | (idx < network.edge_twin)
+        if components is not None:
+            inside = list(components)
+            keep &= np.isin(network.node_component[network.edge_u], inside)
+            keep &= np.isin(network.node_component[network.edge_v], inside)
         edges = idx[keep]
         cached = (shapely.STRtree(network.edge_xy[edges]), edges)
-        network._cached["edge_tree"] = cached
+        network._cached[key] = cached
     return cached
 
 
@@ -90,26 +97,29 @@ def snap_points(network: RoadNetwork, lonlat: np.ndarray, *, limit_m: float = DE
     to_xy = network.to_xy()
     x, y = to_xy.transform(points_lonlat[:, 0], points_lonlat[:, 1])
     points = shapely.points(np.column_stack([x, y]))
-    tree, tree_edges = _edge_tree(network)
-    found, dist = tree.query_nearest(points, max_distance=limit_m, return_distance=True,
-                                     all_matches=False)
-    point_idx, tree_idx = found
-    edge[point_idx] = tree_edges[tree_idx]
-    distance[point_idx] = dist
-    hit = point_idx
-    if hit.size:
-        lines = network.edge_xy[edge[hit]]
-        fraction[hit] = shapely.line_locate_point(lines, points[hit], normalized=True)
-        on_street = shapely.line_interpolate_point(lines, fraction[hit], normalized=True)
+    components = frozenset(int(c) for c in reachable_components) if reachable_components is not None \
+        else frozenset({network.largest_component()})
+    # nearest street the vehicles can use; failing that, the nearest street at all
+    # (so a point by a cut-off street is told apart from one far from any street)
+    for tree, tree_edges, label in (*_edge_tree(network, components), OK), (*_edge_tree(network), UNREACHABLE):
+        todo = np.flatnonzero(edge < 0)
+        if todo.size == 0 or tree_edges.size == 0:
+            continue
+        (found, tree_idx), dist = tree.query_nearest(points[todo], max_distance=limit_m, return_distance=True,
+                                                     all_matches=False)
+        hit = todo[found]
+        edge[hit] = tree_edges[tree_idx]
+        distance[hit] = dist
+        status[hit] = label
+    placed = np.flatnonzero(edge >= 0)
+    if placed.size:
+        lines = network.edge_xy[edge[placed]]
+        fraction[placed] = shapely.line_locate_point(lines, points[placed], normalized=True)
+        on_street = shapely.line_interpolate_point(lines, fraction[placed], normalized=True)
         xy = shapely.get_coordinates(on_street)
         lon, lat = network.to_lonlat().transform(xy[:, 0], xy[:, 1])
-        snapped_lonlat[hit] = np.column_stack([lon, lat])
-        components = (set(reachable_components) if reachable_components is not None
-                      else {network.largest_component()})
-        comp_u = network.node_component[network.edge_u[edge[hit]]]
-        comp_v = network.node_component[network.edge_v[edge[hit]]]
-        inside = np.isin(comp_u, list(components)) & np.isin(comp_v, list(components))
-        status[hit] = np.where(inside, OK, UNREACHABLE)
+        snapped_lonlat[placed] = np.column_stack([lon, lat])
+    tree, _ = _edge_tree(network)
     missed = np.flatnonzero(edge < 0)
     if missed.size:  # how far the nearest street really is, for the report
         (m_idx, _), m_dist = tree.query_nearest(points[missed], return_distance=True, all_matches=False)

@@ -1,0 +1,149 @@
+"""Fixtures shared by all tests: the real Monaco and Rutland road networks, and tiny
+hand-made OSM files whose lengths and travel times can be worked out by hand.
+
+Monaco is embedded in the project (``data/monaco.osm.pbf``). Rutland lives outside
+it, in ``<repo>/../shared/data/osm/``; without that folder the tests needing it are
+skipped, except in CI (``CI`` set), where they fail: shared data must never be
+skipped silently there.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+import pytest
+import shapely
+
+from solver.network import REFUSE_TRUCK, RoadNetwork, SpeedProfile, build_network, load_network
+
+REPO = Path(__file__).resolve().parents[1]
+MONACO_PBF = REPO / "data" / "monaco.osm.pbf"
+SHARED = REPO.parent / "shared"
+RUTLAND_PBF = SHARED / "data" / "osm" / "rutland-latest.osm.pbf"
+
+#: osmnx's mean Earth radius (metres), used by its great-circle edge lengths.
+EARTH_RADIUS_M = 6_371_009.0
+
+OsmNodes = Mapping[int, tuple[float, float]]
+"""Node id -> (lat, lon) in degrees."""
+OsmWays = Sequence[tuple[int, Sequence[int], Mapping[str, str]]]
+"""(way id, node ids, tags) for each way."""
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI (``CI`` set to anything but empty, 0, false or no)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_shared(path: Path) -> Path:
+    """``path`` if it exists; otherwise skip the test, or fail it in CI."""
+    if path.is_file():
+        return path
+    reason = (f"shared data {path} is absent (expected the shared folder at {SHARED}, "
+              "next to the repository)")
+    if in_ci():
+        pytest.fail(f"{reason}; CI must never skip tests that need shared data", pytrace=False)
+    pytest.skip(reason)
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in metres on osmnx's sphere (how osmnx measures edge lengths)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def write_osm_xml(path: Path, nodes: OsmNodes, ways: OsmWays) -> Path:
+    """Write a minimal OSM XML file with ``nodes`` and ``ways`` to ``path``.
+
+    Ways may reference node ids absent from ``nodes`` (to imitate clipped extracts).
+    """
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="wasteroute-tests">']
+    lines += [f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>'
+              for nid, (lat, lon) in sorted(nodes.items())]
+    for way_id, refs, tags in ways:
+        lines.append(f'<way id="{way_id}" version="1">')
+        lines += [f'<nd ref="{ref}"/>' for ref in refs]
+        lines += [f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+        lines.append("</way>")
+    lines.append("</osm>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+NetworkFactory = Callable[..., RoadNetwork]
+
+
+@pytest.fixture
+def osm_network(tmp_path: Path) -> NetworkFactory:
+    """Factory: ``osm_network(nodes, ways, *, profile=REFUSE_TRUCK, simplify=False,
+    name="tiny.osm")`` writes a hand-made OSM XML file into ``tmp_path`` and builds
+    its RoadNetwork with :func:`solver.network.build_network` (no cache)."""
+
+    def make(nodes: OsmNodes, ways: OsmWays, *, profile: SpeedProfile = REFUSE_TRUCK,
+             simplify: bool = False, name: str = "tiny.osm") -> RoadNetwork:
+        path = write_osm_xml(tmp_path / name, nodes, ways)
+        return build_network(path, profile=profile, simplify=simplify)
+
+    return make
+
+
+def node_index(network: RoadNetwork, osmid: int) -> int:
+    """Index (0..n_nodes-1) of the node with OSM id ``osmid``."""
+    hits = np.flatnonzero(network.node_osmid == osmid)
+    assert hits.size == 1, f"node {osmid} not in network"
+    return int(hits[0])
+
+
+def edge_index(network: RoadNetwork, u_osmid: int, v_osmid: int) -> int:
+    """Index of the only edge from OSM node ``u_osmid`` to OSM node ``v_osmid``."""
+    u, v = node_index(network, u_osmid), node_index(network, v_osmid)
+    hits = np.flatnonzero((network.edge_u == u) & (network.edge_v == v))
+    assert hits.size == 1, f"expected one edge {u_osmid}->{v_osmid}, found {hits.size}"
+    return int(hits[0])
+
+
+def lonlat_on_edges(network: RoadNetwork, edges: Sequence[int] | np.ndarray,
+                    fractions: Sequence[float] | np.ndarray) -> np.ndarray:
+    """WGS84 lon/lat of the points at ``fractions`` (by length) along ``edges``."""
+    lines = network.edge_xy[np.asarray(edges, dtype=np.int64)]
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.asarray(fractions, dtype=float),
+                                                                normalized=True))
+    lon, lat = network.to_lonlat().transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
+
+
+@pytest.fixture(scope="session")
+def tools() -> SimpleNamespace:
+    """The helper functions of this module, for test modules (which cannot import a
+    conftest): ``great_circle_m``, ``write_osm_xml``, ``node_index``, ``edge_index``,
+    ``lonlat_on_edges``, ``require_shared``; and the paths ``monaco_pbf``, ``rutland_pbf``."""
+    return SimpleNamespace(monaco_pbf=MONACO_PBF, rutland_pbf=RUTLAND_PBF,
+                           great_circle_m=great_circle_m, write_osm_xml=write_osm_xml,
+                           node_index=node_index, edge_index=edge_index,
+                           lonlat_on_edges=lonlat_on_edges, require_shared=require_shared)
+
+
+@pytest.fixture(scope="session")
+def network_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """On-disk network cache shared by the session."""
+    return tmp_path_factory.mktemp("network-cache")
+
+
+@pytest.fixture(scope="session")
+def monaco(network_cache_dir: Path) -> RoadNetwork:
+    """The embedded Monaco network (refuse-truck speeds, simplified), loaded once."""
+    return load_network(MONACO_PBF, cache_dir=network_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def rutland(network_cache_dir: Path) -> RoadNetwork:
+    """The shared Rutland network (refuse-truck speeds, simplified), loaded once."""
+    return load_network(require_shared(RUTLAND_PBF), cache_dir=network_cache_dir)
