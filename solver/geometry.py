@@ -10,7 +10,7 @@ WGS84 lon/lat from depot to depot.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import shapely
@@ -69,7 +69,7 @@ def _piece(network: RoadNetwork, edge: int, start: float, end: float) -> np.ndar
     return coords
 
 
-def route_lines(legs: Legs, routes: dict[str, Sequence[int]]) -> dict[str, LineString]:
+def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, LineString]:
     """LineStrings (WGS84) for routes given as point-index sequences, keyed like ``routes``.
 
     Each sequence lists matrix rows in driving order, depot first and last.
