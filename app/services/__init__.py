@@ -1,0 +1,1 @@
+"""Translators between the HTTP schemas and the solver's types."""

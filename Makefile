@@ -1,0 +1,39 @@
+# wasteroute developer tasks. CI runs `make test` (see .ci/run).
+#
+#   make install   create .venv (if absent) and install the project with its dev tools
+#   make run       install, then serve the API on WASTEROUTE_HOST:WASTEROUTE_PORT
+#   make lint      install, then ruff and mypy
+#   make test      install, then ruff, mypy and pytest
+#
+# The install is remembered by a stamp file inside the venv: it runs again only when
+# pyproject.toml changes or the venv is new.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.wasteroute-installed
+
+.PHONY: install run lint test
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --editable '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/wasteroute serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects no tests: that is a failure too, and says so.
+test: lint
+	@status=0; $(BIN)/python -m pytest || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; \
+	exit $$status

@@ -1,0 +1,41 @@
+"""``POST /api/v1/optimisations``: optimise rounds synchronously (problems that solve in seconds)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import SettingsDep, SolverPoolDep
+from app.schemas import (
+    MessageErrorResponse,
+    OptimisationRequest,
+    OptimisationResponse,
+    ValidationErrorResponse,
+)
+from app.services import optimisation as service
+
+router = APIRouter(prefix="/api/v1/optimisations", tags=["optimisations"])
+
+
+@router.post(
+    "",
+    response_model=OptimisationResponse,
+    response_model_exclude_none=True,
+    summary="Optimise collection rounds",
+    responses={
+        422: {"model": ValidationErrorResponse,
+              "description": "Malformed input: each fault names its field and the id at fault."},
+        503: {"model": MessageErrorResponse, "description": "The service is starting: not ready to solve yet."},
+    },
+)
+async def create_optimisation(body: OptimisationRequest, settings: SettingsDep,
+                              pool: SolverPoolDep) -> OptimisationResponse:
+    """Plan optimised rounds for the bins, vehicles and depots given.
+
+    Answers an RFC 7946 FeatureCollection: per used vehicle a street-following route
+    LineString, per stop a Point with arrival time and load, plus ``summary`` and the
+    ``unassigned`` bins with reasons. The search runs in a worker process (at most
+    ``WASTEROUTE_MAX_CONCURRENT_SOLVES`` at once, further requests wait their turn),
+    so the service keeps answering meanwhile.
+    """
+    problem, options = service.prepare(body, settings=settings)
+    return await pool.solve(problem, options, snap_limit_m=settings.snap_limit_m)

@@ -1,0 +1,62 @@
+"""Assemble the FastAPI application: settings, network registry, error handlers, routers.
+
+There is no module-level application (nothing happens at import); servers use the
+factory: ``uvicorn --factory app.main:create_app`` or ``wasteroute serve``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from app.api import health, optimisations
+from app.config import Settings
+from app.errors import install_error_handlers
+from app.network_registry import NetworkRegistry
+from app.version import service_version
+from app.workers import SolverPool
+
+DESCRIPTION = """\
+Optimised waste-collection rounds on real streets.
+
+Coordinates are `lon`/`lat` in WGS84 (GeoJSON positions `[lon, lat]`), distances in
+metres, durations in seconds, weights in kg, clock times `"HH:MM"`, `*_s` times of day
+in seconds since midnight. Malformed input answers 422, every fault naming its field
+and the id at fault.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted).
+
+    Building the app does no I/O. Its lifespan (server startup) loads the road network
+    once, which also fills the network cache, then starts the solver worker processes,
+    which load the network from that cache; at shutdown it stops them.
+    """
+    settings = settings if settings is not None else Settings()
+    registry = NetworkRegistry(network_file=settings.network_file, cache_dir=settings.cache_dir)
+    pool = SolverPool(network_file=settings.network_file, cache_dir=settings.cache_dir,
+                      workers=settings.max_concurrent_solves, log_level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Load the network and start the solver workers; stop the workers at shutdown."""
+        await anyio.to_thread.run_sync(registry.load)
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.stop()
+
+    app = FastAPI(title="wasteroute", version=service_version(), description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.network_registry = registry
+    app.state.solver_pool = pool
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(optimisations.router)
+    return app

@@ -1,0 +1,235 @@
+"""The only translator between the optimisation schemas and the solver's types.
+
+Request -> :class:`solver.problem.Problem` + :class:`solver.problem.SolveOptions`;
+:class:`solver.pipeline.PlannedRounds` -> :class:`app.schemas.OptimisationResponse`.
+Every figure in the response comes from ``PlannedRounds.evaluation`` (the
+evaluator's :class:`solver.solution.Evaluation`); the geometry comes from
+``route_lines`` (street-following LineStrings) and ``stop_points`` (where the vehicle
+stops on the street). Both the HTTP API and the command line go through here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from shapely.geometry import LineString
+
+from app.config import Settings
+from app.schemas import (
+    LineStringGeometry,
+    OptimisationRequest,
+    OptimisationResponse,
+    OptionsIn,
+    PointGeometry,
+    RouteFeature,
+    RouteProperties,
+    SummaryOut,
+    UnassignedOut,
+    VisitFeature,
+    VisitProperties,
+)
+from solver import pipeline
+from solver.pipeline import PlannedRounds
+from solver.problem import Bin, Depot, Problem, ProblemError, SolveOptions, Vehicle
+from solver.solution import RouteEvaluation, Visit
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
+
+logger = logging.getLogger(__name__)
+
+SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
+
+Position = tuple[float, float]
+
+COORDINATE_DECIMALS = 7
+"""Decimals kept in GeoJSON positions: 1e-7 degree is about 1 cm."""
+
+
+def clock_to_seconds(clock: str) -> int:
+    """``"HH:MM"`` -> seconds since midnight (``"06:30"`` -> 23400)."""
+    hours, minutes = clock.split(":")
+    return int(hours) * SECONDS_PER_HOUR + int(minutes) * SECONDS_PER_MINUTE
+
+
+def seconds_to_clock(seconds: float) -> str:
+    """Seconds since midnight -> ``"HH:MM"``, to the nearest minute.
+
+    Hours run on past 23 for times on the next day (``93600`` -> ``"26:00"``).
+    """
+    total_minutes = round(seconds / SECONDS_PER_MINUTE)
+    hours, minutes = divmod(total_minutes, 60)
+    return f"{hours:02d}:{minutes:02d}"
+
+
+# --------------------------------------------------------------------------- request -> solver
+
+
+def to_problem(request: OptimisationRequest) -> Problem:
+    """The solver's :class:`Problem` for a validated request.
+
+    Raises :class:`ProblemError` if the solver's own checks find a fault the schema let
+    through.
+    """
+    depots = tuple(Depot(id=d.id, lon=d.lon, lat=d.lat) for d in request.depots)
+    vehicles = tuple(
+        Vehicle(
+            id=v.id,
+            depot_id=v.depot,
+            capacity_kg=v.capacity_kg,
+            shift_start_s=clock_to_seconds(v.shift[0]),
+            shift_end_s=clock_to_seconds(v.shift[1]),
+            fixed_cost=v.fixed_cost,
+            cost_per_km=v.cost_per_km,
+            cost_per_hour=v.cost_per_hour,
+        )
+        for v in request.vehicles
+    )
+    bins = tuple(
+        Bin(id=b.id, lon=b.lon, lat=b.lat, demand_kg=b.demand_kg, service_s=b.service_s)
+        for b in request.bins
+    )
+    return Problem(depots=depots, vehicles=vehicles, bins=bins)
+
+
+def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
+                     max_time_limit_s: float) -> SolveOptions:
+    """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service.
+
+    Raises :class:`ProblemError` on ``options.time_limit_s`` above ``max_time_limit_s``.
+    """
+    time_limit_s = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s
+    if time_limit_s > max_time_limit_s:
+        raise ProblemError(
+            f"options.time_limit_s must not exceed {max_time_limit_s:g} s on this service, got {time_limit_s:g}",
+            field="options.time_limit_s",
+        )
+    return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
+                        objective=options.objective)
+
+
+def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
+    """Problem and options for ``request`` under the service's ``settings``."""
+    problem = to_problem(request)
+    options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
+                               max_time_limit_s=settings.max_time_limit_s)
+    return problem, options
+
+
+# --------------------------------------------------------------------------- solver -> response
+
+
+def _position(lon: float, lat: float) -> Position:
+    """A GeoJSON position, rounded to :data:`COORDINATE_DECIMALS`."""
+    return (round(float(lon), COORDINATE_DECIMALS), round(float(lat), COORDINATE_DECIMALS))
+
+
+def _positions(line: LineString) -> list[Position]:
+    """The positions of a LineString (lon/lat; any z dropped)."""
+    return [_position(c[0], c[1]) for c in line.coords]
+
+
+def _visit_properties(vehicle_id: str, visit: Visit) -> VisitProperties:
+    """A visit's properties; the location's id goes under ``bin_id``, ``depot_id`` or ``site_id``."""
+    location = visit.location_id
+    return VisitProperties(
+        vehicle_id=vehicle_id, sequence=visit.sequence, type=visit.type,
+        arrival_s=visit.arrival_s, arrival=seconds_to_clock(visit.arrival_s),
+        departure_s=visit.departure_s, load_kg=visit.load_kg,
+        bin_id=location if visit.type == "bin" else None,
+        depot_id=location if visit.type == "depot" else None,
+        site_id=location if visit.type == "disposal" else None,
+    )
+
+
+def _visit_positions(visits: Sequence[Visit], planned: PlannedRounds,
+                     given: dict[str, Position]) -> list[Position]:
+    """Where each visit happens: the snapped stop point, else the given coordinates, else
+    the previous stop (a break is taken where the vehicle is)."""
+    positions: list[Position] = []
+    for visit in visits:
+        point = planned.stop_points.get(visit.location_id) or given.get(visit.location_id)
+        if point is None:
+            point = positions[-1] if positions else (0.0, 0.0)
+        positions.append(_position(point[0], point[1]))
+    return positions
+
+
+def _route_line(route: RouteEvaluation, planned: PlannedRounds,
+                stops: list[Position]) -> list[Position]:
+    """The route's street-following positions; straight lines between stops if the pipeline drew none."""
+    line = planned.route_lines.get(route.vehicle_id)
+    if line is not None and not line.is_empty and len(line.coords) >= 2:
+        return _positions(line)
+    logger.warning("no street geometry for vehicle %s: drawing straight lines between its stops",
+                   route.vehicle_id)
+    return stops if len(stops) >= 2 else (stops * 2 or [(0.0, 0.0), (0.0, 0.0)])
+
+
+def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
+    """The API's FeatureCollection for a planned result: each route's LineString, then its
+    visits; figures from the evaluation only."""
+    evaluation = planned.evaluation
+    given: dict[str, Position] = {d.id: (d.lon, d.lat) for d in problem.depots}
+    given.update({b.id: (b.lon, b.lat) for b in problem.bins})
+    features: list[RouteFeature | VisitFeature] = []
+    for route in evaluation.routes:
+        stops = _visit_positions(route.visits, planned, given)
+        features.append(RouteFeature(
+            id=f"route:{route.vehicle_id}",
+            geometry=LineStringGeometry(coordinates=_route_line(route, planned, stops)),
+            properties=RouteProperties(
+                vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.duration_s,
+                load_kg=route.load_kg, n_bins=route.n_bins, trips=route.trips, cost=route.cost,
+            ),
+        ))
+        for visit, position in zip(route.visits, stops, strict=True):
+            features.append(VisitFeature(
+                id=f"visit:{route.vehicle_id}:{visit.sequence}",
+                geometry=PointGeometry(coordinates=position),
+                properties=_visit_properties(route.vehicle_id, visit),
+            ))
+    summary = evaluation.summary
+    return OptimisationResponse(
+        features=features,
+        summary=SummaryOut(
+            distance_m=summary.distance_m, duration_s=summary.duration_s,
+            vehicles_used=summary.vehicles_used, bins_served=summary.bins_served,
+            bins_unassigned=summary.bins_unassigned, cost=summary.cost,
+        ),
+        unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
+                    for u in evaluation.unassigned],
+    )
+
+
+def dump_response(response: OptimisationResponse, *, indent: int | None = None) -> str:
+    """The response as JSON text, exactly as the API serialises it (absent ids left out)."""
+    return response.model_dump_json(exclude_none=True, indent=indent)
+
+
+# --------------------------------------------------------------------------- the whole way
+
+
+def solve(problem: Problem, options: SolveOptions, network: RoadNetwork, *,
+          snap_limit_m: float) -> OptimisationResponse:
+    """Run the solver pipeline and translate its result. Blocking: call it off the event loop."""
+    started = time.perf_counter()
+    planned = pipeline.optimise(problem, network, options, snap_limit_m=snap_limit_m)
+    response = to_response(problem, planned)
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in planned.timings_s.items())
+    logger.info("optimised %d bins with %d vehicles in %.2f s (%s): %d served, %d unassigned",
+                len(problem.bins), len(problem.vehicles), time.perf_counter() - started,
+                stages or "no stage timings", response.summary.bins_served,
+                response.summary.bins_unassigned)
+    return response
+
+
+def optimise_request(request: OptimisationRequest, network: RoadNetwork, *,
+                     settings: Settings) -> OptimisationResponse:
+    """Request in, response out, blocking: what the command line runs."""
+    problem, options = prepare(request, settings=settings)
+    return solve(problem, options, network, snap_limit_m=settings.snap_limit_m)
