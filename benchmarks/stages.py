@@ -77,7 +77,7 @@ def main() -> None:
                                                        strict=True))
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
           f"osmnx {osmnx.__version__}, ortools {ortools.__version__}, time limit {args.time_limit_s} s, "
-          f"seed {args.seed}")
+          f"seed {args.seed}\n")
     cols = ["network", "nodes", "bins", "vehicles", "build_s", "cached_s", "snap_s", "matrix_s", "solve_s",
             "evaluate_s", "geometry_s", "unassigned", "km"]
     print("| " + " | ".join(cols) + " |")
