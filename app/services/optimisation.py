@@ -159,15 +159,12 @@ def _visit_positions(visits: Sequence[Visit], planned: PlannedRounds,
     return positions
 
 
-def _route_line(route: RouteEvaluation, planned: PlannedRounds,
-                stops: list[Position]) -> list[Position]:
-    """The route's street-following positions; straight lines between stops if the pipeline drew none."""
+def _route_line(route: RouteEvaluation, planned: PlannedRounds) -> list[Position]:
+    """The route's street-following positions (the pipeline draws every route it evaluates)."""
     line = planned.route_lines.get(route.vehicle_id)
-    if line is not None and not line.is_empty and len(line.coords) >= 2:
-        return _positions(line)
-    logger.warning("no street geometry for vehicle %s: drawing straight lines between its stops",
-                   route.vehicle_id)
-    return stops if len(stops) >= 2 else (stops * 2 or [(0.0, 0.0), (0.0, 0.0)])
+    if line is None or len(line.coords) < 2:
+        raise RuntimeError(f"the pipeline drew no street geometry for vehicle {route.vehicle_id!r}")
+    return _positions(line)
 
 
 def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
@@ -181,7 +178,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
         stops = _visit_positions(route.visits, planned, given)
         features.append(RouteFeature(
             id=f"route:{route.vehicle_id}",
-            geometry=LineStringGeometry(coordinates=_route_line(route, planned, stops)),
+            geometry=LineStringGeometry(coordinates=_route_line(route, planned)),
             properties=RouteProperties(
                 vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.duration_s,
                 load_kg=route.load_kg, n_bins=route.n_bins, trips=route.trips, cost=route.cost,

@@ -4,6 +4,7 @@ property by property against the problem and the street network."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -66,7 +67,7 @@ def check_answer(problem: dict[str, Any], answer: dict[str, Any], network: RoadN
         start, end = (_clock_s(t) for t in vehicle.get("shift", ["06:00", "14:00"]))
         arrivals = [v["properties"]["arrival_s"] for v in stops]
         assert arrivals[0] >= start and arrivals[-1] <= end
-        assert all(b > a for a, b in zip(arrivals, arrivals[1:], strict=False)), "arrivals must increase"
+        assert all(b > a for a, b in itertools.pairwise(arrivals)), "arrivals must increase"
         assert props["n_bins"] == len(stops) - 2
         # one continuous line on the streets, from the depot back to it, through every stop
         line = route["geometry"]
@@ -78,7 +79,7 @@ def check_answer(problem: dict[str, Any], answer: dict[str, Any], network: RoadN
         drawn = shapely.LineString(coords)
         assert shapely.distance(drawn, shapely.points(stop_xy)).max() < ON_STREET_M
         samples = np.vstack([coords, (coords[1:] + coords[:-1]) / 2])
-        (_, nearest), gaps = tree.query_nearest(shapely.points(samples), return_distance=True, all_matches=False)
+        _, gaps = tree.query_nearest(shapely.points(samples), return_distance=True, all_matches=False)
         assert gaps.max() < ON_STREET_M, f"route {props['vehicle_id']} leaves the streets by {gaps.max():.1f} m"
         # its length is the distance reported (projected vs great-circle metres: within 0.5 %)
         assert drawn.length == pytest.approx(props["distance_m"], rel=5e-3)
