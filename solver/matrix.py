@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,33 @@ class TravelMatrices:
     def size(self) -> int:
         """Number of locations (rows)."""
         return int(self.duration_s.shape[0])
+
+
+@dataclass(frozen=True)
+class FleetMatrices:
+    """Travel matrices per vehicle.
+
+    Vehicles whose size lets them drive the same streets share one access profile
+    and one :class:`TravelMatrices`: ``profiles`` maps a profile key to its matrices,
+    ``vehicle_profile`` maps each vehicle id to its profile key.
+    """
+
+    profiles: dict[str, TravelMatrices]
+    vehicle_profile: dict[str, str]
+
+    def for_vehicle(self, vehicle_id: str) -> TravelMatrices:
+        """The matrices vehicle ``vehicle_id`` drives by."""
+        return self.profiles[self.vehicle_profile[vehicle_id]]
+
+    @property
+    def size(self) -> int:
+        """Number of locations (rows of every matrix)."""
+        return next(iter(self.profiles.values())).size
+
+    @classmethod
+    def uniform(cls, matrices: TravelMatrices, vehicle_ids: Iterable[str]) -> FleetMatrices:
+        """Every vehicle drives by the same ``matrices``."""
+        return cls(profiles={"all": matrices}, vehicle_profile={v: "all" for v in vehicle_ids})
 
 
 def _rows_per_chunk(n_nodes: int, arrays: int, budget_bytes: int) -> int:
