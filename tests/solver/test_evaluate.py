@@ -1,6 +1,6 @@
-"""The evaluator on a small case worked out by hand.
+"""The evaluator on small cases worked out by hand, one rule of ``docs/rules.md`` per test.
 
-One depot D and three bins A, B, C on a line 1 km apart; matrix rows/columns in
+First case: one depot D and three bins A, B, C on a line 1 km apart; matrix rows/columns in
 problem order D, A, B, C; 10 m/s everywhere. Driving D -> A -> B -> C -> D:
 
 ==========  ======  =======  =========  ===========  =======
@@ -14,6 +14,11 @@ D           3000    300      22380      22380        600
 ==========  ======  =======  =========  ===========  =======
 
 Distance 6000 m, duration 780 s; cost = 10 + 2 * 6 km + 36 * 780 / 3600 h = 29.8.
+
+Waste cases (further down) sit on the same kind of straight road: positions in km
+from the depot D (0 km): bins A 1, B 2, C 3, the tip T 5; travel at 10 m/s, so 1 km
+takes 100 s; 30 s of service per bin, 600 s to unload; shifts start at 06:00
+(21600 s).
 """
 
 from __future__ import annotations
@@ -23,10 +28,20 @@ import math
 import numpy as np
 import pytest
 
-from solver.evaluate import evaluate
-from solver.matrix import TravelMatrices
-from solver.problem import Bin, Depot, Problem, ProblemError, Vehicle
-from solver.solution import Plan, RoutePlan, Unassigned
+from solver.evaluate import evaluate, plan_cost
+from solver.matrix import FleetMatrices, TravelMatrices
+from solver.problem import (
+    Bin,
+    Break,
+    Depot,
+    DisposalSite,
+    InitialRoute,
+    Problem,
+    ProblemError,
+    SolveOptions,
+    Vehicle,
+)
+from solver.solution import Plan, RouteEvaluation, RoutePlan, Unassigned
 
 SHIFT_START_S = 6 * 3600
 
@@ -210,3 +225,336 @@ def test_matrices_of_the_wrong_shape_are_an_error() -> None:
     small = TravelMatrices(duration_s=np.zeros((3, 3)), distance_m=np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"shape \(4, 4\)"):
         evaluate(_problem(), small, _one_route(("A",)))
+
+
+# --------------------------------------------------------------------------- waste cases on a line
+
+PLACES_KM = {"D": 0.0, "T": 5.0, "A": 1.0, "B": 2.0, "C": 3.0, "R": 2.0}
+
+
+def _vehicle(vehicle_id: str = "rcv-1", **changes: object) -> Vehicle:
+    """A vehicle at D: 1000 kg, 06:00-14:00, costs 1 per km and 36 per hour, then ``changes``."""
+    fields: dict[str, object] = {"capacity_kg": 1000.0, "shift_start_s": SHIFT_START_S, "shift_end_s": 14 * 3600,
+                                 "cost_per_km": 1.0, "cost_per_hour": 36.0}
+    fields.update(changes)
+    return Vehicle(vehicle_id, "D", **fields)
+
+
+def _bin(bin_id: str, demand_kg: float = 100.0, **changes: object) -> Bin:
+    """A bin with 30 s of service."""
+    return Bin(bin_id, -0.7, 52.6, demand_kg=demand_kg, service_s=30.0, **changes)
+
+
+def _tip(**changes: object) -> DisposalSite:
+    """The tip T: 600 s to unload, always open, every stream, then ``changes``."""
+    return DisposalSite("T", -0.65, 52.6, unload_s=600.0, **changes)
+
+
+def _line(problem: Problem, factor: float = 1.0) -> TravelMatrices:
+    """Matrices of the problem's places on the line (``factor`` stretches every leg)."""
+    x = np.array([PLACES_KM[i] for i in problem.location_ids()]) * 1000.0
+    distance_m = np.abs(x[:, None] - x[None, :]) * factor
+    return TravelMatrices(duration_s=distance_m / 10.0, distance_m=distance_m)
+
+
+def _waste(vehicles: tuple[Vehicle, ...] = (), bins: tuple[Bin, ...] = (), *,
+           sites: tuple[DisposalSite, ...] = ()) -> Problem:
+    """A problem with depot D, the given vehicles (default one), bins (default A 100, B 200, C 100 kg) and sites."""
+    return Problem((Depot("D", -0.7, 52.6),), vehicles or (_vehicle(),),
+                   bins or (_bin("A", 100.0), _bin("B", 200.0), _bin("C", 100.0)), sites)
+
+
+def _route(problem: Problem, stops: tuple[str, ...], vehicle_id: str = "rcv-1") -> RouteEvaluation:
+    """The evaluation of one route on the line."""
+    return evaluate(problem, _line(problem), Plan(routes=(RoutePlan(vehicle_id, stops),))).routes[0]
+
+
+def _kinds(route: RouteEvaluation) -> list[tuple[str, str]]:
+    """(type, stop) of each violation of a route."""
+    return [(v.type, v.stop) for v in route.violations]
+
+
+def test_a_tip_empties_the_vehicle_so_loads_between_tips_are_checked_apart() -> None:
+    """A 250 kg vehicle collects 400 kg in three loads: A, T, B, T, C, T is within capacity.
+
+    D 21600; A arr 21700 dep 21730 (100 kg); T arr 22130 dep 22730 (0); B arr 23030 dep 23060 (200);
+    T arr 23360 dep 23960 (0); C arr 24160 dep 24190 (100); T arr 24390 dep 24990 (0); D 25490.
+    """
+    problem = _waste((_vehicle(capacity_kg=250.0),), sites=(_tip(),))
+    route = _route(problem, ("A", "T", "B", "T", "C", "T"))
+    assert route.violations == ()
+    assert [v.load_kg for v in route.visits] == [0.0, 100.0, 0.0, 200.0, 0.0, 100.0, 0.0, 0.0]
+    assert [v.arrival_s for v in route.visits] == [21600.0, 21700.0, 22130.0, 23030.0, 23360.0, 24160.0,
+                                                   24390.0, 25490.0]
+    assert (route.trips, route.load_kg, route.lifts, route.distance_m) == (3, 400.0, 3, 20000.0)
+
+
+def test_overload_between_two_tips_is_flagged_once_at_the_first_stop_over() -> None:
+    """A, B before the first tip carry 300 kg on a 250 kg vehicle: one overload, at B."""
+    problem = _waste((_vehicle(capacity_kg=250.0),), sites=(_tip(),))
+    route = _route(problem, ("A", "B", "T", "C", "T"))
+    assert _kinds(route) == [("overload", "B")]
+    assert "300 kg" in route.violations[0].detail and "250 kg" in route.violations[0].detail
+
+
+def test_overload_in_litres_is_flagged_when_kg_fit() -> None:
+    """Three 240 l bins in a 500 l body overflow at C (720 l), though 300 kg fit in 1000 kg."""
+    problem = _waste((_vehicle(capacity_l=500.0),), (_bin("A", volume_l=240.0), _bin("B", volume_l=240.0),
+                                                      _bin("C", volume_l=240.0)), sites=(_tip(),))
+    route = _route(problem, ("A", "B", "C", "T"))
+    assert _kinds(route) == [("overload", "C")]
+    assert "720 l" in route.violations[0].detail and "500 l" in route.violations[0].detail
+
+
+def test_visits_and_route_carry_litres() -> None:
+    """Litres on board after each stop, dropping to 0 at the tip; the route's total collected."""
+    problem = _waste((_vehicle(),), (_bin("A", volume_l=240.0), _bin("B", volume_l=120.0), _bin("C")),
+                     sites=(_tip(),))
+    route = _route(problem, ("A", "T", "B", "T"))
+    assert [v.load_l for v in route.visits] == [0.0, 240.0, 0.0, 120.0, 0.0, 0.0]
+    assert route.load_l == 360.0
+
+
+def test_crew_waits_for_a_window_to_open() -> None:
+    """A opens at 07:00: arrival 21700, collection starts 25200, departs 25230, back at 25330."""
+    problem = _waste(bins=(_bin("A", time_windows=((25200, 28800),)),))
+    route = _route(problem, ("A",))
+    a = route.visits[1]
+    assert (a.arrival_s, a.start_s, a.departure_s) == (21700.0, 25200.0, 25230.0)
+    assert route.duration_s == 3730.0
+    assert route.violations == ()
+
+
+def test_second_window_is_used_when_the_first_has_closed() -> None:
+    """First window 06:00-06:01 closed at arrival (06:01:40): collection waits for 07:00, not late."""
+    problem = _waste(bins=(_bin("A", time_windows=((21600, 21660), (25200, 28800))),))
+    route = _route(problem, ("A",))
+    assert route.visits[1].start_s == 25200.0
+    assert route.violations == ()
+
+
+def test_collection_after_every_window_closed_is_late() -> None:
+    """Only window 06:00-06:01; arrival 06:01:40: collected on arrival and flagged late."""
+    problem = _waste(bins=(_bin("A", time_windows=((21600, 21660),)),))
+    route = _route(problem, ("A",))
+    assert _kinds(route) == [("late", "A")]
+    assert route.visits[1].start_s == 21700.0
+    assert "06:00-06:01" in route.violations[0].detail
+
+
+def test_arriving_as_a_window_closes_is_on_time() -> None:
+    """Window closing at the arrival, 21700 s, is still open."""
+    problem = _waste(bins=(_bin("A", time_windows=((21600, 21700),)),))
+    assert _route(problem, ("A",)).violations == ()
+
+
+def test_unloading_waits_for_the_site_to_open() -> None:
+    """T opens at 07:00; arrival 22130: unloading starts 25200 and ends 25800."""
+    problem = _waste(sites=(_tip(opening=(25200, 64800)),))
+    t = _route(problem, ("A", "T")).visits[2]
+    assert (t.arrival_s, t.start_s, t.departure_s) == (22130.0, 25200.0, 25800.0)
+
+
+def test_unloading_after_the_site_closed_is_closed_site() -> None:
+    """T closes at 06:05 (21900 s); the vehicle arrives 22130: closed_site at T."""
+    problem = _waste(sites=(_tip(opening=(21600, 21900)),))
+    route = _route(problem, ("A", "T"))
+    assert _kinds(route) == [("closed_site", "T")]
+
+
+def test_break_is_taken_where_the_vehicle_is_and_waits_for_its_window() -> None:
+    """A break after A (window opens 06:05): at A's place, from 21900 to 23700; B reached at 23800."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21900, 25200)),)),))
+    route = _route(problem, ("A", "break", "B"))
+    brk = route.visits[2]
+    assert (brk.type, brk.location_id, brk.location_index) == ("break", "break", problem.location_index("A"))
+    assert (brk.arrival_s, brk.start_s, brk.departure_s, brk.leg_distance_m) == (21730.0, 21900.0, 23700.0, 0.0)
+    assert route.visits[3].arrival_s == 23800.0
+    assert route.violations == ()
+
+
+def test_break_first_is_taken_at_the_depot() -> None:
+    """A break before any stop happens at the depot's place."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21900, 25200)),)),))
+    brk = _route(problem, ("break", "A")).visits[1]
+    assert (brk.location_index, brk.start_s) == (problem.location_index("D"), 21900.0)
+
+
+def test_break_starting_after_its_window_is_late_break() -> None:
+    """Window 06:00-06:00:50 for a break after A (departure 21730): late_break."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21600, 21650)),)),))
+    route = _route(problem, ("A", "break"))
+    assert _kinds(route) == [("late_break", "break")]
+
+
+def test_route_out_when_the_break_window_opens_without_a_break_is_missing_break() -> None:
+    """Back at 22060 s, after the window opened at 21700 s, with no break: missing_break at the depot."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21700, 25200)),)),))
+    route = _route(problem, ("A", "B"))
+    assert _kinds(route) == [("missing_break", "D")]
+
+
+def test_route_back_before_the_break_window_opens_needs_no_break() -> None:
+    """Back at 22060 s, the window opening at 23000 s: no break is due."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (23000, 25200)),)),))
+    assert _route(problem, ("A", "B")).violations == ()
+
+
+def test_break_on_a_vehicle_without_one_is_an_unknown_stop() -> None:
+    """``"break"`` for a vehicle that has no break is flagged and skipped."""
+    route = _route(_waste(), ("A", "break"))
+    assert _kinds(route) == [("unknown_stop", "break")]
+    assert [v.type for v in route.visits] == ["depot", "bin", "depot"]
+
+
+def test_returning_loaded_when_the_problem_has_sites_is_not_tipped() -> None:
+    """With a tip in the problem, coming back with 300 kg on board is not_tipped."""
+    route = _route(_waste(sites=(_tip(),)), ("A", "B"))
+    assert _kinds(route) == [("not_tipped", "D")]
+
+
+def test_returning_loaded_is_allowed_when_the_vehicle_need_not_tip() -> None:
+    """``tip_before_return=False``: no violation for a loaded return."""
+    problem = _waste((_vehicle(tip_before_return=False),), sites=(_tip(),))
+    assert _route(problem, ("A", "B")).violations == ()
+
+
+def test_returning_loaded_without_sites_in_the_problem_is_fine() -> None:
+    """No disposal sites at all: nothing to tip at, no not_tipped."""
+    assert _route(_waste(), ("A", "B")).violations == ()
+
+
+def test_bin_of_a_stream_the_vehicle_does_not_carry_is_incompatible() -> None:
+    """A recycling bin on a refuse-only vehicle: incompatible_stream at the bin."""
+    problem = _waste(bins=(_bin("A"), _bin("R", stream="recycling")))
+    route = _route(problem, ("A", "R"))
+    assert _kinds(route) == [("incompatible_stream", "R")]
+    assert "'recycling'" in route.violations[0].detail
+
+
+def test_tip_refusing_a_stream_on_board_is_incompatible() -> None:
+    """Recycling on board unloaded at a refuse-only tip: incompatible_stream at the tip."""
+    problem = _waste((_vehicle(streams=("refuse", "recycling")),), (_bin("A"), _bin("R", stream="recycling")),
+                     sites=(_tip(streams=("refuse",)),))
+    route = _route(problem, ("A", "R", "T"))
+    assert _kinds(route) == [("incompatible_stream", "T")]
+    assert "'recycling'" in route.violations[0].detail
+
+
+def test_vehicle_heavier_than_the_bin_allows_is_too_big() -> None:
+    """A 26 t vehicle at a bin allowing 7.5 t: vehicle_too_big."""
+    problem = _waste((_vehicle(gross_weight_kg=26000.0),), (_bin("A", max_vehicle_weight_kg=7500.0),))
+    route = _route(problem, ("A",))
+    assert _kinds(route) == [("vehicle_too_big", "A")]
+    assert "26000 kg" in route.violations[0].detail
+
+
+def test_vehicle_wider_than_the_bin_allows_is_too_big() -> None:
+    """A 2.55 m wide vehicle at a bin allowing 2.3 m: vehicle_too_big."""
+    problem = _waste((_vehicle(width_m=2.55),), (_bin("A", max_vehicle_width_m=2.3),))
+    assert _kinds(_route(problem, ("A",))) == [("vehicle_too_big", "A")]
+
+
+def test_vehicle_of_unknown_size_is_never_too_big() -> None:
+    """No gross weight given: a weight limit cannot be broken."""
+    problem = _waste((_vehicle(),), (_bin("A", max_vehicle_weight_kg=7500.0),))
+    assert _route(problem, ("A",)).violations == ()
+
+
+def test_bin_pinned_to_another_vehicle_is_wrong_vehicle() -> None:
+    """A pinned to rcv-2 but collected by rcv-1: wrong_vehicle naming rcv-2."""
+    problem = _waste((_vehicle("rcv-1"), _vehicle("rcv-2")), (_bin("A", vehicle_id="rcv-2"),))
+    route = _route(problem, ("A",))
+    assert _kinds(route) == [("wrong_vehicle", "A")]
+    assert "'rcv-2'" in route.violations[0].detail
+
+
+def test_more_bins_than_max_lifts_is_too_many_lifts() -> None:
+    """Two lifts allowed, three bins: too_many_lifts once, at the third."""
+    route = _route(_waste((_vehicle(max_lifts=2),)), ("A", "B", "C"))
+    assert _kinds(route) == [("too_many_lifts", "C")]
+
+
+def test_more_kg_in_a_day_than_allowed_is_daily_limit_even_with_tips() -> None:
+    """250 kg per load fits A then B across a tip, but 300 kg in the day exceeds the 250 kg limit."""
+    problem = _waste((_vehicle(capacity_kg=250.0, max_collected_kg=250.0),), sites=(_tip(),))
+    route = _route(problem, ("A", "T", "B", "T"))
+    assert _kinds(route) == [("daily_limit", "B")]
+
+
+def test_each_vehicle_drives_by_its_own_matrices() -> None:
+    """A heavy vehicle detours (every leg 1.5 times longer): its route to A is 3000 m, the small one's to B 4000 m."""
+    problem = _waste((_vehicle("heavy"), _vehicle("small")))
+    fleet = FleetMatrices(profiles={"hgv": _line(problem, 1.5), "small": _line(problem)},
+                          vehicle_profile={"heavy": "hgv", "small": "small"})
+    plan = Plan(routes=(RoutePlan("heavy", ("A",)), RoutePlan("small", ("B",))))
+    heavy, small = evaluate(problem, fleet, plan).routes
+    assert (heavy.distance_m, heavy.duration_s) == (3000.0, 330.0)
+    assert (small.distance_m, small.duration_s) == (4000.0, 430.0)
+
+
+def test_a_leg_missing_from_a_vehicles_own_matrices_is_no_path() -> None:
+    """B cut off in the heavy vehicle's matrices only: no_path for it, none for the small one."""
+    problem = _waste((_vehicle("heavy"), _vehicle("small")))
+    heavy = _line(problem)
+    b = problem.location_index("B")
+    heavy.duration_s[:, b] = heavy.distance_m[:, b] = math.inf
+    heavy.duration_s[b, b] = heavy.distance_m[b, b] = 0.0
+    fleet = FleetMatrices(profiles={"hgv": heavy, "small": _line(problem)},
+                          vehicle_profile={"heavy": "hgv", "small": "small"})
+    on_heavy = evaluate(problem, fleet, Plan(routes=(RoutePlan("heavy", ("B",)),))).routes[0]
+    on_small = evaluate(problem, fleet, Plan(routes=(RoutePlan("small", ("B",)),))).routes[0]
+    assert _kinds(on_heavy) == [("no_path", "B")]
+    assert on_small.violations == ()
+
+
+def test_route_cost_is_fixed_plus_per_km_plus_per_hour() -> None:
+    """D-A-B-C-T-D: 10 km; 1000 s driving + 90 s service + 600 s unloading = 1690 s;
+    cost 10 + 1 per km x 10 km + 36 per hour x 1690 s / 3600 = 36.9."""
+    problem = _waste((_vehicle(fixed_cost=10.0),), sites=(_tip(),))
+    route = _route(problem, ("A", "B", "C", "T"))
+    assert (route.distance_m, route.duration_s) == (10000.0, 1690.0)
+    assert route.cost == pytest.approx(36.9)
+
+
+def test_bins_on_no_route_and_not_listed_are_not_in_plan() -> None:
+    """A plan that forgets C: C is unassigned with reason not_in_plan."""
+    evaluation = evaluate(_waste(), _line(_waste()), Plan(routes=(RoutePlan("rcv-1", ("A", "B")),)))
+    assert [(u.bin_id, u.reason) for u in evaluation.unassigned] == [("C", "not_in_plan")]
+    assert evaluation.summary.bins_unassigned == 1
+
+
+def test_objective_adds_the_penalty_of_optional_bins_left_out() -> None:
+    """C optional (penalty 50) and B required, both left out: only C's 50 is added."""
+    problem = _waste(bins=(_bin("A"), _bin("B"), _bin("C", required=False, penalty=50.0)))
+    plan = Plan(routes=(RoutePlan("rcv-1", ("A",)),))
+    summary = evaluate(problem, _line(problem), plan).summary
+    assert summary.penalty_cost == 50.0
+    assert plan_cost(problem, _line(problem), plan) == pytest.approx(summary.cost + 50.0)
+
+
+def test_objective_adds_the_move_penalty_per_bin_moved_to_another_vehicle() -> None:
+    """B was on rcv-1 and is now on rcv-2: one move, 7 added."""
+    problem = _waste((_vehicle("rcv-1"), _vehicle("rcv-2")))
+    options = SolveOptions(initial_routes=(InitialRoute("rcv-1", ("A", "B")), InitialRoute("rcv-2", ("C",))),
+                           move_penalty=7.0)
+    plan = Plan(routes=(RoutePlan("rcv-1", ("A",)), RoutePlan("rcv-2", ("B", "C"))))
+    summary = evaluate(problem, _line(problem), plan, options=options).summary
+    assert (summary.bins_moved, summary.move_cost) == (1, 7.0)
+    assert plan_cost(problem, _line(problem), plan, options=options) == pytest.approx(summary.cost + 7.0)
+
+
+def test_a_bin_left_out_is_not_a_move() -> None:
+    """B was on rcv-1 and is on no route now: no move is counted."""
+    problem = _waste((_vehicle("rcv-1"),))
+    options = SolveOptions(initial_routes=(InitialRoute("rcv-1", ("A", "B")),), move_penalty=7.0)
+    plan = Plan(routes=(RoutePlan("rcv-1", ("A", "C")),))
+    assert evaluate(problem, _line(problem), plan, options=options).summary.bins_moved == 0
+
+
+def test_summary_counts_tips_and_violations_of_every_route() -> None:
+    """Two routes with one tip each; one of them overloaded: trips 2, violations 1."""
+    problem = _waste((_vehicle("rcv-1", capacity_kg=250.0), _vehicle("rcv-2")), sites=(_tip(),))
+    plan = Plan(routes=(RoutePlan("rcv-1", ("A", "B", "T")), RoutePlan("rcv-2", ("C", "T"))))
+    summary = evaluate(problem, _line(problem), plan).summary
+    assert (summary.trips, summary.violations) == (2, 1)
