@@ -4,7 +4,10 @@ Each leg is drawn exactly as :mod:`solver.matrix` priced it: the rest of the
 street the vehicle stops on, the quickest path's edges (their real shapes), and
 the start of the next stop's street; or the stretch of one street between two
 stops on it. Legs join end to start, so a route is one continuous LineString in
-WGS84 lon/lat from depot to depot.
+WGS84 lon/lat from depot to depot. Paths follow the road graph the legs were priced on
+(the vehicle's access profile), so a lorry's line never uses a street closed to it.
+Two consecutive stops at the same point (a break taken where the vehicle is) add
+nothing to the line.
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from shapely.geometry import LineString
 from shapely.ops import substring
 
 from solver.matrix import Legs
-from solver.network import RoadNetwork
+from solver.network import RoadNetwork, RoutingGraph, routing_graph
 
 _NO_PRED = -9999
 
 
-def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-    """Quickest node paths (node indices, both ends included) for ``(source, target)`` pairs.
+def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]], *,
+               routing: RoutingGraph | None = None) -> dict[tuple[int, int], list[int]]:
+    """Quickest node paths (node indices, both ends included) for ``(source, target)`` pairs
+    on ``routing`` (default: every street of the network).
 
     Uses the same Dijkstra as the matrices, so paths are the ones that were priced.
     """
+    graph = routing or routing_graph(network)
     paths: dict[tuple[int, int], list[int]] = {}
     by_source: dict[int, list[int]] = {}
     for s, t in pairs:
@@ -37,7 +43,7 @@ def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]]) -> dict[t
     step = 256
     for start in range(0, len(sources), step):
         chunk = sources[start:start + step]
-        _, pred = dijkstra(network.csr_time, directed=True, indices=chunk, return_predecessors=True)
+        _, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
         for row, s in enumerate(chunk.tolist()):
             for t in by_source[s]:
                 path = [t]
@@ -50,11 +56,11 @@ def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]]) -> dict[t
     return paths
 
 
-def _edge_between(network: RoadNetwork, u: int, v: int) -> int:
-    """Index of the quickest edge from node ``u`` to node ``v``."""
-    lo, hi = network.csr_time.indptr[u], network.csr_time.indptr[u + 1]
-    pos = lo + int(np.searchsorted(network.csr_time.indices[lo:hi], v))
-    return int(network.csr_edge[pos])
+def _edge_between(graph: RoutingGraph, u: int, v: int) -> int:
+    """Index of the quickest edge of ``graph`` from node ``u`` to node ``v``."""
+    lo, hi = graph.csr_time.indptr[u], graph.csr_time.indptr[u + 1]
+    pos = lo + int(np.searchsorted(graph.csr_time.indices[lo:hi], v))
+    return int(graph.csr_edge[pos])
 
 
 def _piece(network: RoadNetwork, edge: int, start: float, end: float) -> np.ndarray:
@@ -72,7 +78,9 @@ def _piece(network: RoadNetwork, edge: int, start: float, end: float) -> np.ndar
 def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, LineString]:
     """LineStrings (WGS84) for routes given as point-index sequences, keyed like ``routes``.
 
-    Each sequence lists matrix rows in driving order, depot first and last.
+    Each sequence lists matrix rows in driving order, depot first and last; a row may
+    repeat (the leg between is empty). Raises ``ValueError`` for a point the legs'
+    profile cannot use.
     """
     network = legs.network
     pending: list[tuple[str, int, int]] = []
@@ -91,7 +99,7 @@ def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, Li
     edge_b, frac_b = legs.slot_edge[q, slot_b], legs.slot_fraction[q, slot_b]
     node_pairs = {(int(network.edge_v[edge_a[i]]), int(network.edge_u[edge_b[i]]))
                   for i in rows if not direct[i]}
-    paths = node_paths(network, sorted(node_pairs))
+    paths = node_paths(network, sorted(node_pairs), routing=legs.routing)
 
     pieces: dict[str, list[np.ndarray]] = {key: [] for key in routes}
     for i, (key, _, _) in enumerate(pending):
@@ -102,7 +110,7 @@ def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, Li
         pieces[key].append(_piece(network, ea, float(frac_a[i]), 1.0))
         path = paths[(int(network.edge_v[ea]), int(network.edge_u[eb]))]
         for u, v in itertools.pairwise(path):
-            pieces[key].append(shapely.get_coordinates(network.edge_xy[_edge_between(network, u, v)]))
+            pieces[key].append(shapely.get_coordinates(network.edge_xy[_edge_between(legs.routing, u, v)]))
         pieces[key].append(_piece(network, eb, 0.0, float(frac_b[i])))
 
     to_lonlat = network.to_lonlat()

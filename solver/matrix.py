@@ -14,20 +14,28 @@ matrices describe one drive, which :mod:`solver.geometry` draws.
 
 The node-to-node part uses scipy's sparse-graph Dijkstra (the reference backend),
 run in chunks of sources so memory stays bounded.
+
+Access: a vehicle drives only the streets its size allows
+(:func:`solver.network.routing_graph` of its :class:`~solver.network.AccessProfile`).
+:func:`build_legs` for a profile runs Dijkstra on that profile's graph, and a point
+whose street is closed to the profile, or cut off from the depots in its graph, gets
+``inf`` rows and columns. :func:`fleet_matrices` builds one set per profile of the
+fleet, shared by vehicles whose profiles the network's tags do not tell apart.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from solver.network import RoadNetwork
-from solver.snapping import SnappedPoints
+from solver.network import UNRESTRICTED, AccessProfile, RoadNetwork, RoutingGraph, SizedVehicle, routing_graph
+from solver.snapping import SnappedPoints, usable_by
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +95,28 @@ def _rows_per_chunk(n_nodes: int, arrays: int, budget_bytes: int) -> int:
 
 
 def node_matrices(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray, *,
+                  routing: RoutingGraph | None = None,
                   chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
     """Quickest-path times (s) and their lengths (m) from each source to each target node.
 
     Returns two ``(len(sources), len(targets))`` arrays, ``inf`` where no path exists.
-    Parallel edges count as their quickest one.
+    Parallel edges count as their quickest one. ``routing`` is the road graph driven
+    (default: every street of the network).
     """
+    graph = routing or routing_graph(network)
     sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
     n = network.n_nodes
     times = np.empty((len(sources), len(targets)))
     lengths = np.empty_like(times)
     # CSR entries keyed u*n+v, for looking up the length of a tree edge (pred -> node)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(network.csr_time.indptr))
-    pair_key = rows * n + network.csr_time.indices
-    pair_len = network.csr_length.data
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.csr_time.indptr))
+    pair_key = rows * n + graph.csr_time.indices
+    pair_len = graph.csr_length.data
     step = _rows_per_chunk(n, 6, chunk_bytes)
     for start in range(0, len(sources), step):
         chunk = sources[start:start + step]
-        t, pred = dijkstra(network.csr_time, directed=True, indices=chunk, return_predecessors=True)
+        t, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
         times[start:start + len(chunk)] = t[:, targets]
         lengths[start:start + len(chunk)] = _tree_lengths(pred, pair_key, pair_len, n)[:, targets]
         lengths[start:start + len(chunk)][~np.isfinite(times[start:start + len(chunk)])] = np.inf
@@ -138,11 +149,16 @@ class Legs:
     Each point has two slots (ways of being on its street: the snapped edge and, on a
     two-way street, its twin; a one-way street repeats the first). ``slot_edge`` and
     ``slot_fraction`` are ``(n, 2)``; ``node_time``/``node_length`` are quickest paths
-    from every slot's exit node (``src_index``) to every slot's entry node
-    (``dst_index``). Points that are not ``ok`` have ``valid`` False.
+    on ``routing`` (the road graph of the access profile with key ``profile_key``; other
+    profiles may drive the same streets) from every slot's
+    exit node (``src_index``) to every slot's entry node (``dst_index``). Points the
+    profile cannot use (not ``ok``, on a street closed to it, or cut off from the
+    anchors in its graph) have ``valid`` False.
     """
 
     network: RoadNetwork
+    routing: RoutingGraph
+    profile_key: str
     valid: np.ndarray
     slot_edge: np.ndarray
     slot_fraction: np.ndarray
@@ -190,13 +206,22 @@ class Legs:
         return times[rows, col], lengths[rows, col], col, direct[rows, col]
 
 
-def build_legs(network: RoadNetwork, snapped: SnappedPoints, *,
-               chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Legs:
-    """Slots of every snapped point and the quickest node paths between them."""
-    valid = snapped.ok.astype(bool)
+def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessProfile | None = None,
+               anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Legs:
+    """Slots of every snapped point and the quickest node paths between them, driving the
+    streets open to ``profile`` (default: unrestricted, every street).
+
+    ``anchors`` (point indices, normally the depots) restrict the valid points to the
+    strongly connected parts of the profile's graph that hold an anchor; without them
+    every ``ok`` point on an open street is valid.
+    """
+    profile = profile or UNRESTRICTED
+    routing = routing_graph(network, profile)
+    valid = usable_by(network, snapped, routing, anchors)
     n = len(snapped)
     first = np.where(valid, snapped.edge, 0)
     twin = network.edge_twin[first]
+    twin = np.where((twin >= 0) & routing.allowed[np.maximum(twin, 0)], twin, -1)  # a twin shares its tags
     second = np.where(twin >= 0, twin, first)
     slot_edge = np.column_stack([first, second])
     slot_fraction = np.column_stack([snapped.fraction, np.where(twin >= 0, 1.0 - snapped.fraction,
@@ -210,10 +235,12 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *,
     full_src[valid] = src_index.reshape(-1, 2)
     full_dst[valid] = dst_index.reshape(-1, 2)
     if len(src_nodes):
-        node_time, node_length = node_matrices(network, src_nodes, dst_nodes, chunk_bytes=chunk_bytes)
+        node_time, node_length = node_matrices(network, src_nodes, dst_nodes, routing=routing,
+                                               chunk_bytes=chunk_bytes)
     else:
         node_time = node_length = np.full((1, 1), np.inf)
-    return Legs(network=network, valid=valid, slot_edge=slot_edge, slot_fraction=slot_fraction,
+    return Legs(network=network, routing=routing, profile_key=profile.key, valid=valid,
+                slot_edge=slot_edge, slot_fraction=slot_fraction,
                 src_nodes=src_nodes, dst_nodes=dst_nodes, src_index=full_src, dst_index=full_dst,
                 node_time=node_time, node_length=node_length)
 
@@ -239,3 +266,43 @@ def travel_matrices(legs: Legs, *, rows_per_chunk: int = 512) -> TravelMatrices:
     np.fill_diagonal(distance, 0.0)
     log.info("matrix %dx%d in %.3f s", n, n, time.perf_counter() - started)
     return TravelMatrices(duration_s=duration, distance_m=distance)
+
+
+class _FleetVehicle(SizedVehicle, Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Iterable[_FleetVehicle], *,
+                   anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+                   ) -> tuple[FleetMatrices, dict[str, Legs]]:
+    """Travel matrices for every vehicle, one build per set of streets the fleet may drive.
+
+    Each vehicle drives the streets its :meth:`AccessProfile.of` profile allows.
+    Vehicles whose profiles this network's tags do not tell apart (every lorry, where no
+    street is tagged) share one build, one :class:`Legs` and one :class:`TravelMatrices`,
+    under one key of ``FleetMatrices.profiles``: ``unrestricted`` when they may drive
+    every street, else the :attr:`AccessProfile.key` of the first such vehicle in fleet
+    order. ``anchors`` are the depots' point indices (see :func:`build_legs`). Returns
+    the matrices and the legs under the same keys, for drawing.
+    """
+    vehicle_profile: dict[str, str] = {}
+    legs: dict[str, Legs] = {}
+    matrices: dict[str, TravelMatrices] = {}
+    key_of_graph: dict[int, str] = {}
+    for vehicle in vehicles:
+        profile = AccessProfile.of(vehicle)
+        graph = routing_graph(network, profile)
+        key = key_of_graph.get(id(graph))
+        if key is None:
+            key = profile.key if graph.restricted else UNRESTRICTED.key
+            key_of_graph[id(graph)] = key
+            legs[key] = build_legs(network, snapped, profile=profile, anchors=anchors, chunk_bytes=chunk_bytes)
+            matrices[key] = travel_matrices(legs[key])
+        vehicle_profile[vehicle.id] = key
+    if not matrices:
+        legs[UNRESTRICTED.key] = build_legs(network, snapped, anchors=anchors, chunk_bytes=chunk_bytes)
+        matrices[UNRESTRICTED.key] = travel_matrices(legs[UNRESTRICTED.key])
+    log.info("fleet matrices: %d vehicle(s) on %d set(s) of streets: %s", len(vehicle_profile), len(matrices),
+             ", ".join(matrices))
+    return FleetMatrices(profiles=matrices, vehicle_profile=vehicle_profile), legs

@@ -1,42 +1,48 @@
 """Problem in, evaluated and drawn plan out: snap, matrix, solve, evaluate, draw.
 
 :func:`optimise` is the one path every caller (API, CLI, notebooks, batch) takes
-from a :class:`~solver.problem.Problem` to rounds on real streets. Each stage is
-timed and logged at INFO.
+from a :class:`~solver.problem.Problem` to rounds on real streets;
+:func:`evaluate_plan` takes a plan made by a person (today's rounds) the same way,
+without solving. Each stage is timed and logged at INFO.
+
+Access: every vehicle drives by the matrices of its size (its
+:class:`~solver.network.AccessProfile`), and its route is drawn on the same streets.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from shapely.geometry import LineString
 
-from solver.engines import get_engine
+from solver.engines import choose_engine
 from solver.evaluate import evaluate
 from solver.feasibility import explain_dropped, screen_bins
 from solver.geometry import route_lines
-from solver.matrix import Legs, TravelMatrices, build_legs, travel_matrices
-from solver.network import RoadNetwork
-from solver.problem import Problem, ProblemError, SolveOptions
+from solver.matrix import FleetMatrices, Legs, fleet_matrices
+from solver.network import AccessProfile, RoadNetwork
+from solver.problem import Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
-from solver.solution import Evaluation, Plan, Unassigned
+from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PlannedRounds:
-    """The result of :func:`optimise`.
+    """The result of :func:`optimise` or :func:`evaluate_plan`.
 
     ``evaluation`` holds every figure; ``route_lines`` maps vehicle id to its
-    street-following LineString (lon/lat); ``stop_points`` maps location id (depot or
-    bin) to the ``(lon, lat)`` point on the street where the vehicle stops (absent for
-    off-network points); ``timings_s`` maps stage name to seconds spent.
+    street-following LineString (lon/lat); ``stop_points`` maps location id (depot,
+    disposal site or bin) to the ``(lon, lat)`` point on the street where the vehicle
+    stops (absent for off-network points; a break happens at the previous stop's
+    point); ``timings_s`` maps stage name to seconds spent.
     """
 
     evaluation: Evaluation
@@ -47,14 +53,20 @@ class PlannedRounds:
 
 @dataclass(frozen=True)
 class PreparedProblem:
-    """A problem placed on the network: snapped points, legs and matrices (matrix order)."""
+    """A problem placed on the network: snapped points (matrix order), the legs of each
+    access profile (keyed like ``matrices.profiles``), the fleet's matrices, and the
+    bins that cannot be placed at all (off the network or cut off from the depots)."""
 
     problem: Problem
     network: RoadNetwork
     snapped: SnappedPoints
-    legs: Legs
-    matrices: TravelMatrices
+    legs: dict[str, Legs]
+    matrices: FleetMatrices
     unplaceable: tuple[Unassigned, ...]
+
+    def legs_for(self, vehicle_id: str) -> Legs:
+        """The legs vehicle ``vehicle_id`` drives by."""
+        return self.legs[self.matrices.vehicle_profile[vehicle_id]]
 
 
 class _Stopwatch:
@@ -70,38 +82,49 @@ class _Stopwatch:
 
 
 def _lonlat(problem: Problem) -> np.ndarray:
-    return np.array([[d.lon, d.lat] for d in problem.depots] + [[b.lon, b.lat] for b in problem.bins],
-                    dtype=float).reshape(-1, 2)
+    """Every location's lon/lat in matrix order: depots, disposal sites, bins."""
+    places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
+    return np.array([[p.lon, p.lat] for p in places], dtype=float).reshape(-1, 2)
 
 
-def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200.0,
-            stopwatch: _Stopwatch | None = None) -> PreparedProblem:
-    """Snap every location and compute the matrices.
+def _snap(problem: Problem, network: RoadNetwork, snap_limit_m: float) -> SnappedPoints:
+    """Snap every location; ``ProblemError`` for a depot or disposal site that cannot be placed."""
+    n_depots = len(problem.depots)
+    points = _lonlat(problem)
+    # depots prefer the main part of the network, else the street nearest to them
+    depot_snap = snap_points(network, points[:n_depots], limit_m=snap_limit_m)
+    components = set()
+    for i, depot in enumerate(problem.depots):
+        if depot_snap.status[i] == OFF_NETWORK:
+            raise ProblemError(
+                f"depot {depot.id!r} is {depot_snap.distance_m[i]:.0f} m from the nearest street "
+                f"of the network (limit {snap_limit_m:.0f} m)", field=f"depots[{i}]", item_id=depot.id)
+        comp = component_of(network, depot_snap, i)
+        if comp is None:
+            raise ProblemError(f"depot {depot.id!r} lies on a one-way street out of a cut-off "
+                               "part of the network", field=f"depots[{i}]", item_id=depot.id)
+        components.add(comp)
+    snapped = snap_points(network, points, limit_m=snap_limit_m, reachable_components=components)
+    offset = problem.site_offset()
+    for i, site in enumerate(problem.disposal_sites):
+        status = snapped.status[offset + i]
+        if status == OFF_NETWORK:
+            raise ProblemError(
+                f"disposal site {site.id!r} is {snapped.distance_m[offset + i]:.0f} m from the nearest street "
+                f"of the network (limit {snap_limit_m:.0f} m)", field=f"disposal_sites[{i}]", item_id=site.id)
+        if status != OK:
+            raise ProblemError(f"disposal site {site.id!r} lies on a street cut off from the depots' part of "
+                               "the network (a vehicle could not get there and back)",
+                               field=f"disposal_sites[{i}]", item_id=site.id)
+    return snapped
 
-    Raises :class:`ProblemError` when a depot is off the network or on a street cut
-    off from the rest; bins that cannot be placed are returned as ``unplaceable``.
-    """
-    watch = stopwatch or _Stopwatch()
-    with watch.stage("snapping"):
-        n_depots = len(problem.depots)
-        points = _lonlat(problem)
-        # depots prefer the main part of the network, else the street nearest to them
-        depot_snap = snap_points(network, points[:n_depots], limit_m=snap_limit_m)
-        components = set()
-        for i, depot in enumerate(problem.depots):
-            if depot_snap.status[i] == OFF_NETWORK:
-                raise ProblemError(
-                    f"depot {depot.id!r} is {depot_snap.distance_m[i]:.0f} m from the nearest street "
-                    f"of the network (limit {snap_limit_m:.0f} m)", field=f"depots[{i}]", item_id=depot.id)
-            comp = component_of(network, depot_snap, i)
-            if comp is None:
-                raise ProblemError(f"depot {depot.id!r} lies on a one-way street out of a cut-off "
-                                   "part of the network", field=f"depots[{i}]", item_id=depot.id)
-            components.add(comp)
-        snapped = snap_points(network, points, limit_m=snap_limit_m, reachable_components=components)
+
+def _unplaceable(problem: Problem, snapped: SnappedPoints, snap_limit_m: float) -> list[Unassigned]:
+    """Bins off the network or cut off from the depots, with their reasons."""
     unplaceable = []
+    offset = problem.bin_offset()
     for j, b in enumerate(problem.bins):
-        i = n_depots + j
+        i = offset + j
         if snapped.status[i] == OFF_NETWORK:
             unplaceable.append(Unassigned(b.id, "off_network",
                                           f"{snapped.distance_m[i]:.0f} m from the nearest street "
@@ -110,18 +133,94 @@ def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200
             unplaceable.append(Unassigned(b.id, "unreachable",
                                           "its street is cut off from the depots' part of the network "
                                           "(a vehicle could not get there and back)"))
+    return unplaceable
+
+
+def _check_access(problem: Problem, matrices: FleetMatrices, legs: dict[str, Legs]) -> None:
+    """``ProblemError`` for a vehicle whose size closes its depot's street to it, or a
+    disposal site no vehicle can drive to from its depot and back."""
+    for i, vehicle in enumerate(problem.vehicles):
+        if not legs[matrices.vehicle_profile[vehicle.id]].valid[problem.location_index(vehicle.depot_id)]:
+            raise ProblemError(
+                f"vehicle {vehicle.id!r} cannot leave its depot {vehicle.depot_id!r}: the depot's street is "
+                f"closed to a vehicle of its size ({AccessProfile.of(vehicle).key})", field=f"vehicles[{i}].depot",
+                item_id=vehicle.id)
+    offset = problem.site_offset()
+    for i, site in enumerate(problem.disposal_sites):
+        row = offset + i
+        if not any(math.isfinite(m.duration_s[depot, row]) and math.isfinite(m.duration_s[row, depot])
+                   for m, depot in ((matrices.for_vehicle(v.id), problem.location_index(v.depot_id))
+                                    for v in problem.vehicles)):
+            raise ProblemError(f"disposal site {site.id!r} cannot be reached from any vehicle's depot and back "
+                               "on the streets the vehicles' sizes allow", field=f"disposal_sites[{i}]",
+                               item_id=site.id)
+
+
+def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200.0,
+            stopwatch: _Stopwatch | None = None) -> PreparedProblem:
+    """Snap every location and compute each vehicle's matrices.
+
+    Raises :class:`ProblemError` when a depot or disposal site is off the network or
+    on a street cut off from the rest (field ``depots[i]`` / ``disposal_sites[i]``),
+    when a vehicle's size closes its depot's street to it (``vehicles[i].depot``), or
+    when no vehicle can reach a disposal site and come back; bins that cannot be placed
+    are returned as ``unplaceable``.
+    """
+    watch = stopwatch or _Stopwatch()
+    with watch.stage("snapping"):
+        snapped = _snap(problem, network, snap_limit_m)
+    unplaceable = _unplaceable(problem, snapped, snap_limit_m)
     with watch.stage("matrix"):
-        legs = build_legs(network, snapped)
-        matrices = travel_matrices(legs)
+        depots = [problem.location_index(d.id) for d in problem.depots]
+        matrices, legs = fleet_matrices(network, snapped, problem.vehicles, anchors=depots)
+    _check_access(problem, matrices, legs)
     return PreparedProblem(problem=problem, network=network, snapped=snapped, legs=legs,
                            matrices=matrices, unplaceable=tuple(unplaceable))
 
 
+def _joined(legs: Legs, p: int, q: int) -> bool:
+    """Whether the legs join point ``p`` to point ``q`` (both usable, a path between)."""
+    if not (legs.valid[p] and legs.valid[q]):
+        return False
+    t, _, _, _ = legs.choose(np.array([p]), np.array([q]))
+    return bool(np.isfinite(t[0]))
+
+
+def _drawn_sequence(route: RouteEvaluation, legs: Legs) -> list[int]:
+    """The matrix rows a route's line passes through, in driving order.
+
+    A break happens where the vehicle is, so it adds no point. A stop the vehicle cannot
+    use (off the network, or closed to its size: the evaluator reports ``no_path``) is
+    left out, as is one it cannot reach from the previous drawn stop; the line then runs
+    from the last stop it could reach to the next one. The depot ends are always kept.
+    """
+    rows = [v.location_index for v in route.visits if v.type != "break"]
+    if len(rows) < 2:
+        return rows
+    p, q = np.array(rows[:-1]), np.array(rows[1:])
+    if legs.valid[p].all() and legs.valid[q].all() and np.isfinite(legs.choose(p, q)[0]).all():
+        return rows
+    sequence = [rows[0]]
+    for row in rows[1:-1]:
+        if _joined(legs, sequence[-1], row):
+            sequence.append(row)
+    while len(sequence) > 1 and not _joined(legs, sequence[-1], rows[-1]):
+        sequence.pop()
+    sequence.append(rows[-1])
+    return sequence
+
+
 def draw(prepared: PreparedProblem, evaluation: Evaluation) -> tuple[dict[str, LineString],
                                                                        dict[str, tuple[float, float]]]:
-    """Route LineStrings and stop points (lon/lat) for an evaluated plan."""
-    sequences = {r.vehicle_id: [v.location_index for v in r.visits] for r in evaluation.routes}
-    lines = route_lines(prepared.legs, sequences)
+    """Route LineStrings (each on its vehicle's streets) and stop points (lon/lat) for an
+    evaluated plan."""
+    by_profile: dict[str, dict[str, list[int]]] = {}
+    for route in evaluation.routes:
+        key = prepared.matrices.vehicle_profile[route.vehicle_id]
+        by_profile.setdefault(key, {})[route.vehicle_id] = _drawn_sequence(route, prepared.legs[key])
+    lines: dict[str, LineString] = {}
+    for key, sequences in by_profile.items():
+        lines.update(route_lines(prepared.legs[key], sequences))
     ids = prepared.problem.location_ids()
     ok = prepared.snapped.ok
     stops = {ids[i]: (float(prepared.snapped.lonlat[i, 0]), float(prepared.snapped.lonlat[i, 1]))
@@ -143,14 +242,46 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     candidates = [b.id for b in problem.bins if b.id not in placed]
     with watch.stage("solve"):
         servable, ruled_out = screen_bins(problem, prepared.matrices, candidates)
-        engine = get_engine(options.engine)
+        engine = choose_engine(problem, options, matrices=prepared.matrices)
         plan = engine.solve(problem, prepared.matrices, bin_ids=servable, options=options)
         dropped = [u.bin_id for u in plan.unassigned]
-        plan = explain_dropped(problem, prepared.matrices, plan, dropped)
+        plan = explain_dropped(problem, prepared.matrices, plan, dropped, options=options)
         plan = Plan(routes=plan.routes,
                     unassigned=(*prepared.unplaceable, *ruled_out, *plan.unassigned))
     with watch.stage("evaluate"):
-        evaluation = evaluate(problem, prepared.matrices, plan)
+        evaluation = evaluate(problem, prepared.matrices, plan, options=options)
+    with watch.stage("geometry"):
+        lines, stops = draw(prepared, evaluation)
+    return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
+                         timings_s=dict(watch.timings))
+
+
+def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[RoutePlan], *,
+                  snap_limit_m: float = 200.0, options: SolveOptions | None = None) -> PlannedRounds:
+    """Score a plan made by a person (for example today's rounds) on ``network``.
+
+    ``plan_routes`` give each vehicle's stops in driving order (bin ids, disposal-site
+    ids, ``"break"``; depot start and end implied). The evaluator names every
+    violation, including stops a vehicle cannot drive to (``no_path``: off the network,
+    or on a street closed to its size). Bins on no route are unassigned with reason
+    ``not_in_plan``. Raises :class:`ProblemError` as :func:`prepare` does, and for a
+    route naming an unknown vehicle.
+    """
+    watch = _Stopwatch()
+    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch)
+    planned = {stop for route in plan_routes for stop in route.stops}
+    placement = {u.bin_id: u for u in prepared.unplaceable}
+    unassigned = []
+    for b in problem.bins:
+        if b.id in planned:
+            continue
+        detail = "no route of the plan visits it"
+        if b.id in placement:
+            detail += f" (and it is {placement[b.id].reason}: {placement[b.id].detail})"
+        unassigned.append(Unassigned(b.id, "not_in_plan", detail))
+    plan = Plan(routes=tuple(plan_routes), unassigned=tuple(unassigned))
+    with watch.stage("evaluate"):
+        evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
         lines, stops = draw(prepared, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,

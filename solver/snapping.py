@@ -8,17 +8,22 @@ Distances are measured in the network's metric projection.
 A point farther than ``limit_m`` from every street is not moved: its status is
 ``off_network``. A point whose street lies outside the strongly connected parts
 the vehicles can reach (and come back from) is ``unreachable``.
+
+Snapping uses every street of the network. Which of the snapped points a vehicle of a
+given size can use is :func:`usable_by`: the point's street must be open to it and lie
+in the part of *its* road graph (:func:`solver.network.routing_graph`) that holds the
+depots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
-from solver.network import RoadNetwork
+from solver.network import RoadNetwork, RoutingGraph
 
 DEFAULT_SNAP_LIMIT_M = 200.0
 
@@ -138,3 +143,24 @@ def component_of(network: RoadNetwork, snapped: SnappedPoints, i: int) -> int | 
     cu = int(network.node_component[network.edge_u[e]])
     cv = int(network.node_component[network.edge_v[e]])
     return cu if cu == cv else None
+
+
+def usable_by(network: RoadNetwork, snapped: SnappedPoints, routing: RoutingGraph,
+              anchors: Sequence[int] | None = None) -> np.ndarray:
+    """Bool mask of the points a vehicle driving ``routing`` can use.
+
+    A point is usable when it is ``ok``, its street is an allowed edge of ``routing``
+    and, given ``anchors`` (indices of points such as the depots), both ends of its
+    street lie in a strongly connected part of ``routing`` that holds a usable anchor
+    (so the vehicle can get there from a depot and back).
+    """
+    ok = snapped.ok.astype(bool)
+    edge = np.where(ok, snapped.edge, 0)
+    usable = ok & routing.allowed[edge]
+    if anchors is None:
+        return usable
+    comp_u = routing.node_component[network.edge_u[edge]]
+    comp_v = routing.node_component[network.edge_v[edge]]
+    anchor_list = [int(a) for a in anchors if usable[int(a)] and comp_u[int(a)] == comp_v[int(a)]]
+    reachable = np.unique(comp_u[anchor_list]) if anchor_list else np.zeros(0, dtype=np.int64)
+    return usable & np.isin(comp_u, reachable) & np.isin(comp_v, reachable)

@@ -95,6 +95,35 @@ def osm_network(tmp_path: Path) -> NetworkFactory:
     return make
 
 
+#: A weight-limited shortcut, its detour and a narrow lane, on the equator (0.001 degree
+#: is ~111.2 m), for access tests::
+#:
+#:      6 ----- 7                 1-6: maxwidth=2 lane to a street 6-7 reached only by it
+#:      |
+#:  0 - 1 ===== 2 - 5             1-2: maxweight=7.5 (t) shortcut, ~111 m
+#:      |       |
+#:      3 ----- 4                 1-3-4-2: untagged detour, ~334 m
+#:
+#: All two-way residential streets (truck 38.4 km/h). Node ids are OSM ids; (lat, lon).
+RESTRICTED_NODES = {0: (0.0, 8.999), 1: (0.0, 9.0), 2: (0.0, 9.001), 5: (0.0, 9.002), 3: (-0.001, 9.0),
+                    4: (-0.001, 9.001), 6: (0.001, 9.0), 7: (0.001, 9.001)}
+RESTRICTED_WAYS = [
+    (100, [0, 1], {"highway": "residential"}),
+    (101, [1, 2], {"highway": "residential", "maxweight": "7.5"}),
+    (102, [1, 3, 4, 2], {"highway": "residential"}),
+    (103, [2, 5], {"highway": "residential"}),
+    (104, [1, 6], {"highway": "residential", "maxwidth": "2"}),
+    (105, [6, 7], {"highway": "residential"}),
+]
+
+
+@pytest.fixture
+def restricted_network(osm_network: NetworkFactory) -> RoadNetwork:
+    """The hand-made network of :data:`RESTRICTED_NODES` / :data:`RESTRICTED_WAYS`
+    (refuse-truck speeds, unsimplified)."""
+    return osm_network(RESTRICTED_NODES, RESTRICTED_WAYS, name="restricted.osm")
+
+
 def node_index(network: RoadNetwork, osmid: int) -> int:
     """Index (0..n_nodes-1) of the node with OSM id ``osmid``."""
     hits = np.flatnonzero(network.node_osmid == osmid)

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 URL = "/api/v1/optimisations"
 REASONS = {"off_network", "unreachable", "capacity", "time_window", "no_compatible_vehicle",
            "shift_too_short", "not_worth_serving", "no_feasible_insertion"}
+VISIT_TYPES = {"depot", "bin", "disposal", "break"}
 ON_STREET_M = 1.0
 
 
@@ -61,14 +62,22 @@ def check_answer(problem: dict[str, Any], answer: dict[str, Any], network: RoadN
                        key=lambda v: v["properties"]["sequence"])
         assert [v["properties"]["sequence"] for v in stops] == list(range(len(stops)))
         assert stops[0]["properties"]["type"] == stops[-1]["properties"]["type"] == "depot"
-        # capacity and shift
+        kinds = [v["properties"]["type"] for v in stops]
+        assert set(kinds) <= VISIT_TYPES
+        # capacity (the load on board never above it; a tip empties the body) and shift
         assert max(v["properties"]["load_kg"] for v in stops) <= vehicle["capacity_kg"] + 1e-6
-        assert props["load_kg"] <= vehicle["capacity_kg"] + 1e-6
+        tips = [v for v in stops if v["properties"]["type"] == "disposal"]
+        assert all(v["properties"]["load_kg"] == 0 and v["properties"]["site_id"] for v in tips)
+        assert props["trips"] == len(tips)
+        assert props["load_kg"] <= vehicle["capacity_kg"] * (len(tips) + 1) + 1e-6
         start, end = (_clock_s(t) for t in vehicle.get("shift", ["06:00", "14:00"]))
         arrivals = [v["properties"]["arrival_s"] for v in stops]
         assert arrivals[0] >= start and arrivals[-1] <= end
-        assert all(b > a for a, b in itertools.pairwise(arrivals)), "arrivals must increase"
-        assert props["n_bins"] == len(stops) - 2
+        # arrivals increase; a break starts where the vehicle already is, so it may share the time
+        assert all(b > a or (kind == "break" and b >= a)
+                   for (a, b), kind in zip(itertools.pairwise(arrivals), kinds[1:], strict=True)), \
+            "arrivals must increase"
+        assert props["n_bins"] == kinds.count("bin")
         # one continuous line on the streets, from the depot back to it, through every stop
         line = route["geometry"]
         assert line["type"] == "LineString"

@@ -1,6 +1,7 @@
 """Tests of solver.geometry: street-following route LineStrings that are continuous,
 start and end at the depot, stay on the streets, are as long as the matrices say, and
-join two stops on one street by the stretch between them. Monaco and Rutland."""
+join two stops on one street by the stretch between them, draw each vehicle on the streets
+its size allows, and draw a repeated stop as one. Monaco, Rutland and hand-made OSM."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from shapely.ops import substring
 
 from solver.geometry import node_paths, route_lines
 from solver.matrix import build_legs, node_matrices, travel_matrices
-from solver.network import RoadNetwork
+from solver.network import AccessProfile, RoadNetwork
 from solver.snapping import snap_points
 
 #: the route drawn on each network: point 0 is the depot; 10, 11 share a two-way street
@@ -201,3 +202,70 @@ def test_node_paths_are_the_priced_paths(monaco: RoadNetwork, monaco_scene: Simp
         assert path[0] == s and path[-1] == t
         total = sum(monaco.csr_time[a, b] for a, b in itertools.pairwise(path))
         assert total == pytest.approx(times[k // 4, k % 4], rel=1e-9, abs=1e-9)
+
+
+# --- access: each profile's line on its own streets ------------------------------------------
+
+TRUCK = AccessProfile(gross_weight_kg=26_000, width_m=2.55, height_m=3.7, length_m=10.5, hgv=True)
+VAN = AccessProfile(gross_weight_kg=3_500, width_m=2.0, height_m=2.6, length_m=6.0)
+
+
+@pytest.fixture
+def detour_lines(restricted_network: RoadNetwork, tools: SimpleNamespace) -> SimpleNamespace:
+    """On the hand-made restricted network: a depot half-way along 0-1 and a bin half-way
+    along 2-5; the lorry's and the van's legs, matrices and drawn depot-bin-depot lines
+    (projected), and the midpoints (projected) of the 7.5 t street 1-2 and of the detour's
+    middle block 3-4."""
+    net = restricted_network
+    edges = [tools.edge_index(net, 0, 1), tools.edge_index(net, 2, 5)]
+    snapped = snap_points(net, tools.lonlat_on_edges(net, edges, [0.5, 0.5]))
+    out = SimpleNamespace(network=net)
+    for name, profile in (("truck", TRUCK), ("van", VAN)):
+        legs = build_legs(net, snapped, profile=profile, anchors=[0])
+        line = route_lines(legs, {"r": [0, 1, 0]})["r"]
+        setattr(out, name, SimpleNamespace(legs=legs, matrices=travel_matrices(legs),
+                                           line=LineString(_projected(net, line))))
+    mid = shapely.line_interpolate_point(net.edge_xy[[tools.edge_index(net, 1, 2), tools.edge_index(net, 3, 4)]],
+                                         0.5, normalized=True)
+    out.restricted_mid, out.detour_mid = mid
+    return out
+
+
+def test_truck_line_takes_the_detour(detour_lines: SimpleNamespace) -> None:
+    """The 26 t lorry's line runs round by 3-4 and never along the 7.5 t street."""
+    line = detour_lines.truck.line
+    assert shapely.distance(line, detour_lines.detour_mid) < 0.01
+    assert shapely.distance(line, detour_lines.restricted_mid) > 50
+
+
+def test_van_line_takes_the_shortcut(detour_lines: SimpleNamespace) -> None:
+    """The 3.5 t van's line runs along the 7.5 t street and not round the detour."""
+    line = detour_lines.van.line
+    assert shapely.distance(line, detour_lines.restricted_mid) < 0.01
+    assert shapely.distance(line, detour_lines.detour_mid) > 50
+
+
+def test_truck_line_is_as_long_as_its_matrices(detour_lines: SimpleNamespace) -> None:
+    """The lorry's drawn line is as long as its own matrices say (there and back)."""
+    m = detour_lines.truck.matrices
+    assert detour_lines.truck.line.length == pytest.approx(m.distance_m[0, 1] + m.distance_m[1, 0], rel=5e-3)
+    assert detour_lines.truck.line.length > detour_lines.van.line.length + 400
+
+
+def test_node_paths_avoid_closed_streets(detour_lines: SimpleNamespace, tools: SimpleNamespace) -> None:
+    """On the lorry's road graph the quickest node path 1 -> 2 is 1-3-4-2."""
+    net = detour_lines.network
+    n = {k: tools.node_index(net, k) for k in (1, 2, 3, 4)}
+    paths = node_paths(net, [(n[1], n[2])], routing=detour_lines.truck.legs.routing)
+    assert paths[(n[1], n[2])] == [n[1], n[3], n[4], n[2]]
+    assert node_paths(net, [(n[1], n[2])])[(n[1], n[2])] == [n[1], n[2]]
+
+
+def test_repeated_stop_draws_as_one(monaco_scene: SimpleNamespace) -> None:
+    """A stop listed twice in a row (a break taken where the vehicle is) draws the same line
+    as the stop once: the empty leg adds no length and the line stays one piece."""
+    once = route_lines(monaco_scene.legs, {"r": [0, 3, 5, 0]})["r"]
+    twice = route_lines(monaco_scene.legs, {"r": [0, 3, 3, 5, 5, 0]})["r"]
+    assert twice.is_valid and twice.geom_type == "LineString"
+    assert twice.length == pytest.approx(once.length, rel=1e-12)
+    assert shapely.equals_exact(twice, once, tolerance=1e-9)

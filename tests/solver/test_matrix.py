@@ -1,6 +1,7 @@
 """Tests of solver.matrix: node-to-node quickest paths against networkx, point-to-point
 durations and distances against a brute force over the ways of leaving and entering
-each street, one-way streets, chunking, off-network points, and a network worked by hand."""
+each street, one-way streets, chunking, off-network points, a network worked by hand,
+and per-access-profile matrices (a lorry kept off a weight-limited street) for a fleet."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from solver.matrix import TravelMatrices, build_legs, node_matrices, travel_matrices
-from solver.network import RoadNetwork
+from solver.matrix import TravelMatrices, build_legs, fleet_matrices, node_matrices, travel_matrices
+from solver.network import AccessProfile, RoadNetwork
+from solver.problem import Vehicle
 from solver.snapping import SnappedPoints, snap_points
 
 NetworkFactory = Callable[..., RoadNetwork]
@@ -352,3 +354,136 @@ def test_hand_made_point_matrices(block: SimpleNamespace) -> None:
         assert m.distance_m[pair] == pytest.approx(expected_m[pair], rel=1e-6), pair
     assert m.duration_s[p, q] == pytest.approx(56.20, abs=0.01)
     assert m.distance_m[p, q] == pytest.approx(379.65, abs=0.01)
+
+
+# --- access: per-profile matrices ----------------------------------------------------------
+
+#: a 26 t refuse lorry and a 3.5 t van (sizes in kg and m).
+TRUCK = AccessProfile(gross_weight_kg=26_000, width_m=2.55, height_m=3.7, length_m=10.5, hgv=True)
+VAN = AccessProfile(gross_weight_kg=3_500, width_m=2.0, height_m=2.6, length_m=6.0)
+
+
+def _vehicle(vehicle_id: str, profile: AccessProfile) -> Vehicle:
+    return Vehicle(id=vehicle_id, depot_id="d", capacity_kg=1000, gross_weight_kg=profile.gross_weight_kg,
+                   width_m=profile.width_m, height_m=profile.height_m, length_m=profile.length_m, hgv=profile.hgv)
+
+
+@pytest.fixture
+def detour(restricted_network: RoadNetwork, tools: SimpleNamespace) -> SimpleNamespace:
+    """Points on the hand-made restricted network (see conftest): 0 the depot, half-way
+    along 0-1; 1 a bin half-way along 2-5; 2 a bin on the 7.5 t street 1-2; 3 a bin on
+    6-7, reached only through the 2 m lane 1-6. Edge lengths (m) and truck times (s)
+    by street."""
+    net = restricted_network
+    e = {name: tools.edge_index(net, int(name[0]), int(name[1])) for name in ("01", "12", "13", "34", "42", "25", "67")}
+    snapped = snap_points(net, tools.lonlat_on_edges(net, [e["01"], e["25"], e["12"], e["67"]], [0.5, 0.5, 0.5, 0.5]))
+    assert snapped.ok.all()
+    return SimpleNamespace(network=net, snapped=snapped, length={k: net.edge_length_m[i] for k, i in e.items()},
+                           time={k: net.edge_time_s[i] for k, i in e.items()})
+
+
+def test_truck_matrix_takes_the_detour(detour: SimpleNamespace) -> None:
+    """Depot to bin for the 26 t lorry: round the 7.5 t street by 1-3-4-2 (~56 + 334 + 56 m)."""
+    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0]))
+    length, t = detour.length, detour.time
+    assert m.distance_m[0, 1] == pytest.approx(0.5 * length["01"] + length["13"] + length["34"] + length["42"]
+                                               + 0.5 * length["25"], rel=1e-9)
+    assert m.duration_s[0, 1] == pytest.approx(0.5 * t["01"] + t["13"] + t["34"] + t["42"] + 0.5 * t["25"],
+                                               rel=1e-9)
+    assert m.distance_m[0, 1] == pytest.approx(0.5 * 111.2 + 333.6 + 0.5 * 111.2, abs=0.5)
+
+
+def test_van_matrix_takes_the_shortcut(detour: SimpleNamespace) -> None:
+    """Depot to bin for the 3.5 t van: straight along the 7.5 t street 1-2 (~222 m)."""
+    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0]))
+    length, t = detour.length, detour.time
+    assert m.distance_m[0, 1] == pytest.approx(0.5 * length["01"] + length["12"] + 0.5 * length["25"], rel=1e-9)
+    assert m.duration_s[0, 1] == pytest.approx(0.5 * t["01"] + t["12"] + 0.5 * t["25"], rel=1e-9)
+
+
+def test_bin_on_restricted_street_is_unreachable_for_the_truck(detour: SimpleNamespace) -> None:
+    """A bin on the 7.5 t street has inf rows and columns in the lorry's matrices and finite
+    ones in the van's."""
+    truck_legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0])
+    truck = travel_matrices(truck_legs)
+    van = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0]))
+    assert not truck_legs.valid[2]
+    assert np.isinf(np.delete(truck.duration_s[2], 2)).all() and np.isinf(np.delete(truck.duration_s[:, 2], 2)).all()
+    assert np.isinf(truck.distance_m[0, 2])
+    assert np.isfinite(van.duration_s[[0, 1], 2]).all() and np.isfinite(van.duration_s[2, [0, 1]]).all()
+
+
+def test_street_behind_a_narrow_lane_is_cut_off_for_the_truck(detour: SimpleNamespace) -> None:
+    """The open street 6-7, reachable only through the 2 m lane, lies outside the lorry's
+    part of its road graph that holds the depot: that bin is invalid, with inf rows and columns."""
+    legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0])
+    m = travel_matrices(legs)
+    assert not legs.valid[3]
+    assert np.isinf(m.duration_s[0, 3]) and np.isinf(m.duration_s[3, 0])
+
+
+def test_without_anchors_open_streets_stay_valid(detour: SimpleNamespace) -> None:
+    """Without anchors, a point on an open street is valid even if cut off; only its paths are inf."""
+    legs = build_legs(detour.network, detour.snapped, profile=TRUCK)
+    assert legs.valid.tolist() == [True, True, False, True]
+    assert np.isinf(travel_matrices(legs).duration_s[0, 3])
+
+
+def test_profile_matrices_equal_unrestricted_when_nothing_is_tagged(block: SimpleNamespace) -> None:
+    """On a network with no access tag, the lorry's matrices are exactly the unrestricted ones."""
+    net = block.network
+    snapped = snap_points(net, np.array([[9.0005, 0.00001], [9.0015, 0.00001], [9.00125, 0.00001]]))
+    plain = travel_matrices(build_legs(net, snapped))
+    lorry = travel_matrices(build_legs(net, snapped, profile=TRUCK))
+    np.testing.assert_array_equal(lorry.duration_s, plain.duration_s)
+    np.testing.assert_array_equal(lorry.distance_m, plain.distance_m)
+
+
+def test_monaco_small_van_matrices_equal_unrestricted(monaco: RoadNetwork, stops: SimpleNamespace) -> None:
+    """Monaco's tags bind no 3.5 t, 2 m van: its matrices equal the unrestricted ones."""
+    van = travel_matrices(build_legs(monaco, stops.snapped, profile=VAN))
+    np.testing.assert_array_equal(van.duration_s, stops.matrices.duration_s)
+    np.testing.assert_array_equal(van.distance_m, stops.matrices.distance_m)
+
+
+def test_monaco_lorry_is_never_quicker(monaco: RoadNetwork, tools: SimpleNamespace) -> None:
+    """Closing streets can only lengthen drives: on 60 Monaco points the lorry's durations are
+    never below the unrestricted ones, and some are longer."""
+    rng = np.random.default_rng(9)
+    inside = in_largest(monaco)
+    snapped = snap_points(monaco, tools.lonlat_on_edges(monaco, rng.choice(inside, 60, replace=False),
+                                                        rng.uniform(0.1, 0.9, 60)))
+    plain = travel_matrices(build_legs(monaco, snapped))
+    lorry = travel_matrices(build_legs(monaco, snapped, profile=TRUCK))
+    assert (lorry.duration_s >= plain.duration_s - 1e-9).all()
+    assert (lorry.duration_s > plain.duration_s + 1.0).any()
+
+
+def test_fleet_vehicles_of_one_size_share_matrices(detour: SimpleNamespace) -> None:
+    """Two lorries of one size and a van: two builds, the lorries on one object."""
+    fleet, legs = fleet_matrices(detour.network, detour.snapped,
+                                 [_vehicle("rcv-1", TRUCK), _vehicle("van", VAN), _vehicle("rcv-2", TRUCK)],
+                                 anchors=[0])
+    assert fleet.for_vehicle("rcv-1") is fleet.for_vehicle("rcv-2")
+    assert fleet.for_vehicle("van") is not fleet.for_vehicle("rcv-1")
+    assert set(fleet.profiles) == set(legs) == {TRUCK.key, "unrestricted"}
+    assert fleet.vehicle_profile == {"rcv-1": TRUCK.key, "rcv-2": TRUCK.key, "van": "unrestricted"}
+
+
+def test_fleet_sizes_the_tags_cannot_tell_apart_share_one_build(block: SimpleNamespace) -> None:
+    """On an untagged network a lorry and a van drive the same streets: one build, 'unrestricted'."""
+    net = block.network
+    snapped = snap_points(net, np.array([[9.0005, 0.00001], [9.0015, 0.00001]]))
+    fleet, legs = fleet_matrices(net, snapped, [_vehicle("rcv", TRUCK), _vehicle("van", VAN)])
+    assert list(fleet.profiles) == ["unrestricted"] and list(legs) == ["unrestricted"]
+    assert fleet.for_vehicle("rcv") is fleet.for_vehicle("van")
+
+
+def test_fleet_matrices_per_vehicle_match_single_builds(detour: SimpleNamespace) -> None:
+    """Each vehicle's fleet matrices equal a build for its own profile."""
+    fleet, _ = fleet_matrices(detour.network, detour.snapped, [_vehicle("rcv", TRUCK), _vehicle("van", VAN)],
+                              anchors=[0])
+    for vehicle_id, profile in (("rcv", TRUCK), ("van", VAN)):
+        alone = travel_matrices(build_legs(detour.network, detour.snapped, profile=profile, anchors=[0]))
+        np.testing.assert_array_equal(fleet.for_vehicle(vehicle_id).duration_s, alone.duration_s)
+        np.testing.assert_array_equal(fleet.for_vehicle(vehicle_id).distance_m, alone.distance_m)

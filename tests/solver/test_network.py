@@ -1,6 +1,8 @@
 """Tests of solver.network: building directed drive graphs from OSM files and GraphML,
 edge speeds and travel times per vehicle profile, the array views (twins, CSR of the
-quickest parallel edge, components), the memory and disk caches, and source parsing."""
+quickest parallel edge, components), the memory and disk caches, source parsing, and
+access restrictions (tag parsing, per-edge limits, access profiles, allowed edges and
+per-profile road graphs)."""
 
 from __future__ import annotations
 
@@ -354,7 +356,9 @@ def test_fresh_load_from_disk_has_identical_arrays(monaco_on_disk: SimpleNamespa
     """Every array, sparse matrix and setting read back from disk equals the built one."""
     built, reloaded = monaco_on_disk.built, monaco_on_disk.reloaded
     for name in ("node_osmid", "node_lonlat", "edge_u", "edge_v", "edge_key", "edge_length_m",
-                 "edge_time_s", "edge_twin", "node_component", "csr_edge"):
+                 "edge_time_s", "edge_twin", "node_component", "csr_edge", "edge_maxweight_kg",
+                 "edge_maxweight_hgv_kg", "edge_maxwidth_m", "edge_maxheight_m", "edge_maxlength_m",
+                 "edge_hgv_forbidden"):
         np.testing.assert_array_equal(getattr(reloaded, name), getattr(built, name), err_msg=name)
     assert shapely.equals_exact(reloaded.edge_xy, built.edge_xy, tolerance=0).all()
     for name in ("csr_time", "csr_length"):
@@ -400,6 +404,24 @@ def test_foreign_cache_file_is_rebuilt(tmp_path: Path, tools: SimpleNamespace,
     np.testing.assert_array_equal(again.edge_u, first.edge_u)
 
 
+def test_cache_file_lacking_fields_is_rebuilt(tmp_path: Path, tools: SimpleNamespace,
+                                              fresh_memory: dict[str, RoadNetwork],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pickled network without the access arrays (written by an older layout under the
+    same key) is not trusted: the network is rebuilt with them."""
+    first = _load_tiny(tools, tmp_path)
+    (cache_file,) = (tmp_path / "cache").glob("*.pkl")
+    full_state = RoadNetwork.__getstate__
+    with monkeypatch.context() as mp:
+        mp.setattr(RoadNetwork, "__getstate__",
+                   lambda self: {k: v for k, v in full_state(self).items() if k != "edge_maxweight_kg"})
+        cache_file.write_bytes(pickle.dumps(first))
+    fresh_memory.clear()
+    again = _load_tiny(tools, tmp_path)
+    assert again is not first
+    assert (again.edge_maxweight_kg == np.inf).all()
+
+
 def test_load_without_cache_dir_writes_nothing(tmp_path: Path, tools: SimpleNamespace,
                                                fresh_memory: dict[str, RoadNetwork]) -> None:
     """Without cache_dir the network is kept in memory only."""
@@ -433,6 +455,27 @@ def test_graphml_round_trip_keeps_components(monaco: RoadNetwork, tmp_path: Path
     path = tmp_path / "monaco.graphml"
     ox.save_graphml(monaco.graph, path)
     assert np.bincount(load_network(path).node_component).max() == 1258
+
+
+def test_graphml_round_trip_keeps_access_limits(monaco: RoadNetwork, tmp_path: Path,
+                                                fresh_memory: dict[str, RoadNetwork]) -> None:
+    """Access tags saved to GraphML (lists as text) give the same limits per edge back."""
+    path = tmp_path / "monaco.graphml"
+    ox.save_graphml(monaco.graph, path)
+    loaded = load_network(path)
+    original, again = _edge_limits_table(monaco), _edge_limits_table(loaded)
+    assert again == original
+    assert netmod.access_counts(loaded) == netmod.access_counts(monaco)
+
+
+def _edge_limits_table(network: RoadNetwork) -> dict[tuple[int, int, int], tuple[float, ...]]:
+    """(u osmid, v osmid, key) -> the edge's limits (NaN as -1 so that tuples compare)."""
+    osm = network.node_osmid
+    limits = np.column_stack([network.edge_maxweight_kg, network.edge_maxweight_hgv_kg, network.edge_maxwidth_m,
+                              network.edge_maxheight_m, network.edge_maxlength_m, network.edge_hgv_forbidden])
+    limits = np.where(np.isnan(limits), -1.0, limits)
+    return {(int(osm[u]), int(osm[v]), int(k)): tuple(row.tolist())
+            for u, v, k, row in zip(network.edge_u, network.edge_v, network.edge_key, limits, strict=True)}
 
 
 # --- NetworkSource.parse and cache_key --------------------------------------------------------
@@ -536,3 +579,270 @@ def test_rutland_uk_speeds(rutland: RoadNetwork) -> None:
     assert len(speeds) > 50
     np.testing.assert_allclose(speeds, 38.4)
     assert max(d["speed_kph"] for d in data) <= 80.0
+
+
+# --- access restrictions: tag parsing ---------------------------------------------------------
+
+FT, IN = 0.3048, 0.0254
+
+
+@pytest.mark.parametrize(("value", "kg"), [
+    ("7.5", 7500.0),               # bare numbers are tonnes
+    ("7.5 t", 7500.0),
+    ("3.5t", 3500.0),
+    ("7,5", 7500.0),               # decimal comma
+    ("3500 kg", 3500.0),
+    ("5 st", 5 * 907.18474),       # short tons
+    ("11000 lbs", 11000 * 0.45359237),
+    ("2 lt", 2 * 1016.0469088),    # long tons
+    ("7.5 T", 7500.0),
+    ("7.5;3", 3000.0),             # a list counts its tightest limit
+    (["7.5", "3"], 3000.0),        # osmnx's list on an edge merged from two ways
+    ("['7.5', '18']", 7500.0),     # the same list read back from GraphML
+    (10, 10000.0),
+])
+def test_weight_values_in_kg(value: object, kg: float) -> None:
+    """maxweight values in every unit OSM uses become kilograms."""
+    assert netmod.parse_weight_kg(value) == pytest.approx(kg)
+
+
+@pytest.mark.parametrize("value", [None, "none", "no", "default", "unsigned", "fixme", "", float("nan"), []])
+def test_weight_values_without_a_limit(value: object) -> None:
+    """Absent, none, default and unreadable maxweight values set no limit (inf)."""
+    assert netmod.parse_weight_kg(value) == np.inf
+
+
+@pytest.mark.parametrize("value", ["below_default", "7.5;below_default", ["below_default", "20"]])
+def test_below_default_is_an_unknown_limit(value: object) -> None:
+    """below_default means a limit of unknown value: NaN, which wins over any known limit."""
+    assert np.isnan(netmod.parse_weight_kg(value))
+    assert np.isnan(netmod.parse_length_m(value))
+
+
+@pytest.mark.parametrize(("value", "metres"), [
+    ("2.1", 2.1),
+    ("2.1 m", 2.1),
+    ("2.1m", 2.1),
+    ("210 cm", 2.1),
+    ("2,1", 2.1),
+    ("6'6\"", 6 * FT + 6 * IN),
+    ("6' 6\"", 6 * FT + 6 * IN),
+    ("6'6''", 6 * FT + 6 * IN),
+    ("6'6", 6 * FT + 6 * IN),      # inch mark left out
+    ("6′6″", 6 * FT + 6 * IN),     # primes
+    ("6 ft 6 in", 6 * FT + 6 * IN),
+    ("13'", 13 * FT),
+    ("78\"", 78 * IN),
+    ("4.3;3.9", 3.9),
+    (["4.5", "14'"], 14 * FT),
+])
+def test_length_values_in_metres(value: object, metres: float) -> None:
+    """maxwidth/maxheight/maxlength values in metres, centimetres, feet and inches become metres."""
+    assert netmod.parse_length_m(value) == pytest.approx(metres)
+
+
+@pytest.mark.parametrize("value", [None, "none", "default", "no", "physical", ""])
+def test_length_values_without_a_limit(value: object) -> None:
+    """Absent, none, default and unreadable size values set no limit (inf)."""
+    assert netmod.parse_length_m(value) == np.inf
+
+
+@pytest.mark.parametrize(("value", "forbidden"), [
+    ("no", True), ("private", True), ("agricultural;forestry", True), ("emergency", True),
+    ("destination", False), ("delivery", False), ("local", False), ("unsuitable", False),
+    ("discouraged", False), ("yes", False), ("designated", False), (None, False),
+    ("no;destination", False),                 # a ';' list closes only when every part does
+    (["destination", "no"], True),             # a merged edge closes when any of its ways does
+    ("['yes', 'no']", True),
+])
+def test_hgv_values(value: object, forbidden: bool) -> None:
+    """hgv=no/private/... close a street to heavy goods vehicles; destination and delivery
+    do not (a refuse lorry serves those streets)."""
+    assert netmod.hgv_forbidden(value) is forbidden
+
+
+@pytest.mark.parametrize(("value", "exempt"), [
+    ("none @ destination", True), ("none @ (delivery)", True), ("no @ (access)", True),
+    ("none @ (Mo-Fr 07:00-19:00); none @ destination", True),
+    ("none @ (Mo-Fr 07:00-19:00)", False), ("3.5 @ destination", False), (None, False),
+    (["none @ destination", "none @ delivery"], False),  # merged ways: cannot tell which stretch
+])
+def test_weight_exemptions_for_access(value: object, exempt: bool) -> None:
+    """maxweight:conditional 'none @ destination' (UK "except for access") exempts a vehicle
+    with business on the street; time conditions do not."""
+    assert netmod.exempts_service_vehicles(value) is exempt
+
+
+def test_edge_limits_combine_tags() -> None:
+    """Each edge's limits: the tightest of maxweight and maxweightrating for any vehicle,
+    maxweight:hgv on top for a heavy goods vehicle, legal and physical sizes."""
+    limits = netmod.edge_limits({"maxweight": "18", "maxweightrating": "7.5 t", "maxweight:hgv": "3",
+                                 "maxwidth": "2.5", "maxwidth:physical": "6'6\"", "maxheight": "4.3",
+                                 "maxlength": "10", "hgv": "destination", "osmid": 5})
+    assert limits.maxweight_kg == pytest.approx(7500)
+    assert limits.maxweight_hgv_kg == pytest.approx(3000)
+    assert limits.maxwidth_m == pytest.approx(6 * FT + 6 * IN)
+    assert (limits.maxheight_m, limits.maxlength_m, limits.hgv_forbidden) == (pytest.approx(4.3), 10.0, False)
+
+
+def test_edge_limits_exemption_only_on_one_way() -> None:
+    """'none @ destination' lifts the weight limit of an edge drawn from one way, not of an
+    edge merged from several (the exemption may cover only part of it)."""
+    tags = {"maxweight": "7.5", "maxweight:conditional": "none @ destination"}
+    assert netmod.edge_limits({**tags, "osmid": 7}).maxweight_kg == np.inf
+    assert netmod.edge_limits({**tags, "osmid": [7, 8]}).maxweight_kg == pytest.approx(7500)
+
+
+# --- access restrictions: per-edge arrays, profiles, allowed edges --------------------------
+
+TAGGED_NODES = {i: (0.0, 9.0 + 0.001 * i) for i in range(8)}
+TAGGED_WAYS = [
+    (20, [0, 1], {"highway": "residential", "maxweight": "7.5 t"}),
+    (21, [1, 2], {"highway": "residential", "maxwidth": "6'6\""}),
+    (22, [2, 3], {"highway": "residential", "maxheight": "below_default"}),
+    (23, [3, 4], {"highway": "residential", "maxheight": "default", "maxlength": "10 m"}),
+    (24, [4, 5], {"highway": "residential", "hgv": "no"}),
+    (25, [5, 6], {"highway": "residential", "hgv": "destination", "maxweight": "26"}),
+    (26, [6, 7], {"highway": "residential", "maxweight:hgv": "3.5", "oneway": "yes"}),
+]
+TRUCK = netmod.AccessProfile(gross_weight_kg=26_000, width_m=2.55, height_m=3.7, length_m=10.5, hgv=True)
+VAN = netmod.AccessProfile(gross_weight_kg=3_500, width_m=1.98, height_m=2.6, length_m=6.0)
+
+
+@pytest.fixture
+def tagged(osm_network: NetworkFactory) -> RoadNetwork:
+    """A straight street of seven blocks, each tagged with one kind of restriction."""
+    return osm_network(TAGGED_NODES, TAGGED_WAYS, name="tagged.osm")
+
+
+def _block(network: RoadNetwork, tools: SimpleNamespace, u: int, v: int) -> list[int]:
+    """The edges of the block between OSM nodes u and v (both directions when two-way)."""
+    edges = [tools.edge_index(network, u, v)]
+    if network.graph.has_edge(v, u):
+        edges.append(tools.edge_index(network, v, u))
+    return edges
+
+
+def test_tags_are_kept_on_edges(tagged: RoadNetwork) -> None:
+    """The access tags survive osmnx onto the graph's edges."""
+    assert _edge_data(tagged, 0, 1)["maxweight"] == "7.5 t"
+    assert _edge_data(tagged, 1, 2)["maxwidth"] == "6'6\""
+    assert _edge_data(tagged, 4, 5)["hgv"] == "no"
+
+
+def test_edge_arrays_hold_si_limits(tagged: RoadNetwork, tools: SimpleNamespace) -> None:
+    """Each block's limit lands on both its edges in kg or metres; other edges have none."""
+    weight, width = _block(tagged, tools, 0, 1), _block(tagged, tools, 1, 2)
+    np.testing.assert_allclose(tagged.edge_maxweight_kg[weight], 7500)
+    np.testing.assert_allclose(tagged.edge_maxwidth_m[width], 6 * FT + 6 * IN)
+    assert np.isnan(tagged.edge_maxheight_m[_block(tagged, tools, 2, 3)]).all()
+    assert (tagged.edge_maxheight_m[_block(tagged, tools, 3, 4)] == np.inf).all()
+    np.testing.assert_allclose(tagged.edge_maxlength_m[_block(tagged, tools, 3, 4)], 10.0)
+    assert tagged.edge_hgv_forbidden[_block(tagged, tools, 4, 5)].all()
+    assert tagged.edge_hgv_forbidden.sum() == 2
+    np.testing.assert_allclose(tagged.edge_maxweight_hgv_kg[_block(tagged, tools, 6, 7)], 3500)
+    assert tagged.edge_maxweight_kg[_block(tagged, tools, 6, 7)] == np.inf
+    others = np.ones(tagged.n_edges, dtype=bool)
+    others[weight + _block(tagged, tools, 5, 6)] = False
+    assert (tagged.edge_maxweight_kg[others] == np.inf).all()
+
+
+def test_truck_is_kept_off_every_restricted_block(tagged: RoadNetwork, tools: SimpleNamespace) -> None:
+    """A 26 t, 2.55 m wide, 3.7 m high, 10.5 m long lorry may drive none of the blocks but
+    5-6 (hgv=destination, maxweight 26 t: a vehicle of exactly the limit passes)."""
+    allowed = netmod.allowed_edges(tagged, TRUCK)
+    for u in range(7):
+        assert allowed[_block(tagged, tools, u, u + 1)].all() == (u == 5), u
+
+
+def test_van_is_kept_off_only_the_unknown_height(tagged: RoadNetwork, tools: SimpleNamespace) -> None:
+    """A 3.5 t van 1.98 m wide (exactly 6'6") is not a heavy goods vehicle: only the
+    below_default height, whose value is unknown, closes a street to it."""
+    allowed = netmod.allowed_edges(tagged, VAN)
+    closed = np.flatnonzero(~allowed)
+    assert sorted(closed) == sorted(_block(tagged, tools, 2, 3))
+
+
+def test_size_left_unknown_meets_no_limit(tagged: RoadNetwork, tools: SimpleNamespace) -> None:
+    """A heavy goods vehicle with no sizes given is kept off hgv=no only."""
+    allowed = netmod.allowed_edges(tagged, netmod.AccessProfile(hgv=True))
+    assert sorted(np.flatnonzero(~allowed)) == sorted(_block(tagged, tools, 4, 5))
+
+
+def test_unrestricted_profile_drives_everything(tagged: RoadNetwork) -> None:
+    """The profile with no size is allowed every edge and its graph is the network's own."""
+    assert netmod.allowed_edges(tagged, netmod.UNRESTRICTED).all()
+    graph = netmod.routing_graph(tagged)
+    assert graph.csr_time is tagged.csr_time and graph.node_component is tagged.node_component
+    assert not graph.restricted
+
+
+def test_allowed_edges_are_cached_and_read_only(tagged: RoadNetwork) -> None:
+    """The mask is computed once per profile and cannot be changed by a caller."""
+    first = netmod.allowed_edges(tagged, TRUCK)
+    assert netmod.allowed_edges(tagged, TRUCK) is first
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = True
+
+
+def test_profile_keys_are_stable_text() -> None:
+    """A profile's key names its sizes in SI units; equal sizes give equal keys."""
+    assert TRUCK.key == "hgv,weight=26000kg,width=2.55m,height=3.7m,length=10.5m"
+    assert netmod.AccessProfile().key == "unrestricted"
+    assert netmod.AccessProfile(width_m=2.5).key == netmod.AccessProfile(width_m=2.50000001).key
+
+
+def test_profile_of_vehicle_reads_its_sizes() -> None:
+    """A vehicle's profile: its sizes; heavy goods vehicle by weight when the weight is given
+    (over 3.5 t), else by its hgv flag."""
+    from solver.problem import Vehicle
+
+    lorry = Vehicle(id="rcv", depot_id="d", capacity_kg=9000, gross_weight_kg=26000, width_m=2.55, hgv=False)
+    van = Vehicle(id="van", depot_id="d", capacity_kg=900, gross_weight_kg=3500)
+    unknown = Vehicle(id="x", depot_id="d", capacity_kg=900)
+    assert netmod.AccessProfile.of(lorry) == netmod.AccessProfile(gross_weight_kg=26000, width_m=2.55, hgv=True)
+    assert netmod.AccessProfile.of(van).hgv is False
+    assert netmod.AccessProfile.of(unknown) == netmod.AccessProfile(hgv=True)
+
+
+def test_restricted_graph_leaves_out_closed_streets(tagged: RoadNetwork, tools: SimpleNamespace) -> None:
+    """The lorry's road graph has no entry for a closed block and splits the street into parts."""
+    graph = netmod.routing_graph(tagged, TRUCK)
+    n0, n1 = tools.node_index(tagged, 0), tools.node_index(tagged, 1)
+    n5, n6 = tools.node_index(tagged, 5), tools.node_index(tagged, 6)
+    assert graph.csr_time[n0, n1] == 0 and graph.csr_time[n5, n6] > 0
+    assert graph.node_component[n0] != graph.node_component[n1]
+    assert graph.node_component[n5] == graph.node_component[n6]
+    assert graph.restricted
+
+
+def test_profiles_with_same_streets_share_a_graph(tagged: RoadNetwork) -> None:
+    """Two profiles the tags do not tell apart (27 t and 30 t lorries: both over every weight
+    limit) share one graph; a 26 t lorry, allowed on the 26 t block, gets its own."""
+    heavier = netmod.AccessProfile(gross_weight_kg=27_000, width_m=2.55, height_m=3.7, length_m=10.5, hgv=True)
+    heaviest = netmod.AccessProfile(gross_weight_kg=30_000, width_m=2.55, height_m=3.7, length_m=10.5, hgv=True)
+    assert heavier.key != heaviest.key
+    assert netmod.routing_graph(tagged, heaviest) is netmod.routing_graph(tagged, heavier)
+    assert netmod.routing_graph(tagged, heavier) is not netmod.routing_graph(tagged, TRUCK)
+
+
+def test_monaco_access_counts(monaco: RoadNetwork) -> None:
+    """Monaco's tags, as measured: maxweight on 10 directed edges (3.5 t, 10 t, 26 t ways),
+    maxheight 4.3 m on 2, maxlength 8 m on 6, no maxwidth and no hgv ban."""
+    assert netmod.access_counts(monaco) == {"maxweight": 10, "maxweight_hgv": 10, "maxwidth": 0, "maxheight": 2,
+                                            "maxlength": 6, "hgv_forbidden": 0}
+
+
+def test_monaco_lorry_loses_eight_edges(monaco: RoadNetwork) -> None:
+    """A 26 t, 10.5 m lorry may not drive 8 of Monaco's edges (the 3.5 t and 10 t limits and
+    the 8 m length limit overlap); the 26 t street stays open to it."""
+    assert int((~netmod.allowed_edges(monaco, TRUCK)).sum()) == 8
+
+
+@pytest.mark.shared
+def test_rutland_access_counts(rutland: RoadNetwork) -> None:
+    """Rutland's tags, as measured: six 7.5 t ways on 18 directed edges, one hgv=no way
+    (Steadfold Lane) on 4; maxheight=default (4 ways) is no limit."""
+    assert netmod.access_counts(rutland) == {"maxweight": 18, "maxweight_hgv": 18, "maxwidth": 0,
+                                             "maxheight": 0, "maxlength": 0, "hgv_forbidden": 4}
+    assert int((~netmod.allowed_edges(rutland, TRUCK)).sum()) == 22

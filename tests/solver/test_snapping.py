@@ -1,5 +1,6 @@
 """Tests of solver.snapping: points onto the nearest street edge (not node), distance
-limits, reachability by strongly connected component, and the vectorised call."""
+limits, reachability by strongly connected component, the vectorised call, and which
+snapped points a vehicle of a given size can use."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 import shapely
 
-from solver.network import RoadNetwork
-from solver.snapping import OFF_NETWORK, OK, UNREACHABLE, component_of, snap_points
+from solver.network import AccessProfile, RoadNetwork, routing_graph
+from solver.snapping import OFF_NETWORK, OK, UNREACHABLE, component_of, snap_points, usable_by
 
 NetworkFactory = Callable[..., RoadNetwork]
 OFFSET_M = 5.0
@@ -341,3 +342,39 @@ def test_points_on_streets_stay_put(monaco: RoadNetwork, tools: SimpleNamespace)
     assert (snapped.status == OK).all()
     assert snapped.distance_m.max() < 1e-3
     np.testing.assert_allclose(snapped.lonlat, lonlat, atol=1e-8)
+
+
+# --- usable_by: which snapped points a vehicle of a given size can use ------------------------
+
+LORRY = AccessProfile(gross_weight_kg=26_000, width_m=2.55, hgv=True)
+
+
+@pytest.fixture
+def restricted_points(restricted_network: RoadNetwork, tools: SimpleNamespace) -> SimpleNamespace:
+    """Points half-way along 0-1 (open; the depot), 1-2 (7.5 t), 2-5 (open), 6-7 (open, behind
+    the 2 m lane 1-6) of the hand-made restricted network, snapped on every street."""
+    net = restricted_network
+    edges = [tools.edge_index(net, a, b) for a, b in ((0, 1), (1, 2), (2, 5), (6, 7))]
+    snapped = snap_points(net, tools.lonlat_on_edges(net, edges, [0.5] * 4))
+    assert snapped.ok.all()
+    return SimpleNamespace(network=net, snapped=snapped)
+
+
+def test_point_on_a_closed_street_is_not_usable(restricted_points: SimpleNamespace) -> None:
+    """Snapping ignores access (the point stays on the 7.5 t street), but the lorry cannot use it."""
+    net, snapped = restricted_points.network, restricted_points.snapped
+    usable = usable_by(net, snapped, routing_graph(net, LORRY))
+    assert usable.tolist() == [True, False, True, True]
+
+
+def test_point_cut_off_from_the_anchors_is_not_usable(restricted_points: SimpleNamespace) -> None:
+    """With the depot as anchor, the open street behind the narrow lane is out of the lorry's reach."""
+    net, snapped = restricted_points.network, restricted_points.snapped
+    usable = usable_by(net, snapped, routing_graph(net, LORRY), anchors=[0])
+    assert usable.tolist() == [True, False, True, False]
+
+
+def test_every_point_usable_on_the_unrestricted_graph(restricted_points: SimpleNamespace) -> None:
+    """A vehicle of unknown size can use every ok point, anchored or not."""
+    net, snapped = restricted_points.network, restricted_points.snapped
+    assert usable_by(net, snapped, routing_graph(net), anchors=[0]).all()

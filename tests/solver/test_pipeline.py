@@ -1,0 +1,423 @@
+"""Tests of solver.pipeline: placing depots, disposal sites and bins on the network (and the
+errors for those that cannot be placed), each vehicle's own matrices and street
+geometry, scoring a planner's plan with :func:`evaluate_plan`, and optimised rounds
+with tips, streams, windows and breaks on Monaco and on 1,000 bins in Rutland."""
+
+from __future__ import annotations
+
+import itertools
+import typing
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString
+
+from solver.network import AccessProfile, RoadNetwork, allowed_edges
+from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare
+from solver.problem import Bin, Break, Depot, DisposalSite, Problem, ProblemError, SolveOptions, Vehicle
+from solver.solution import RoutePlan, UnassignedReason
+from solver.synthetic import kerbside_bins
+
+ON_STREET_M = 1.0
+REASONS = set(typing.get_args(UnassignedReason))
+
+#: sizes of a 26 t refuse lorry and a 3.5 t van, as Vehicle keyword arguments.
+LORRY = {"gross_weight_kg": 26_000.0, "width_m": 2.55, "height_m": 3.7, "length_m": 10.5}
+VAN = {"gross_weight_kg": 3_500.0, "width_m": 2.0, "height_m": 2.6, "length_m": 6.0}
+
+
+def _xy(network: RoadNetwork, lonlat: np.ndarray) -> np.ndarray:
+    """Projected (metres) coordinates of WGS84 lon/lat rows."""
+    lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    x, y = network.to_xy().transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
+def _line(network: RoadNetwork, line: LineString) -> LineString:
+    """A WGS84 route line in the network's metric projection."""
+    return LineString(_xy(network, np.asarray(line.coords)))
+
+
+def _gap_m(network: RoadNetwork, line: LineString, lonlat: tuple[float, float]) -> float:
+    """Metres from a WGS84 point to a WGS84 line, measured in the projection."""
+    return float(shapely.distance(_line(network, line), shapely.points(_xy(network, np.array(lonlat)))[0]))
+
+
+def _main_edge_points(network: RoadNetwork, tools: SimpleNamespace, n: int, seed: int) -> np.ndarray:
+    """``n`` lon/lat points half-way along long streets of the network's largest part."""
+    big = network.largest_component()
+    inside = np.flatnonzero((network.node_component[network.edge_u] == big)
+                            & (network.node_component[network.edge_v] == big)
+                            & (network.edge_length_m > 60))
+    edges = np.random.default_rng(seed).choice(inside, size=n, replace=False)
+    return tools.lonlat_on_edges(network, edges, np.full(n, 0.5))
+
+
+# --- placing: depots, disposal sites, bins ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def monaco_problem(monaco: RoadNetwork) -> Problem:
+    """60 kerbside bins in Monaco, the demo depot, one tip, two 400 kg, 26 t, 2.55 m wide
+    lorries, each with a 30-minute break between 09:00 and 10:00."""
+    bins = kerbside_bins(monaco, 60, seed=3)
+    (spot,) = kerbside_bins(monaco, 1, seed=99, prefix="t")
+    crew_break = (Break(duration_s=1800, window=(9 * 3600, 10 * 3600)),)
+    return Problem(depots=(Depot("depot", 7.4149, 43.7302),),
+                   vehicles=(Vehicle("rcv-1", "depot", 400, breaks=crew_break, **LORRY),
+                             Vehicle("rcv-2", "depot", 400, breaks=crew_break, **LORRY)),
+                   bins=tuple(bins), disposal_sites=(DisposalSite("tip", spot.lon, spot.lat, unload_s=600),))
+
+
+def test_disposal_sites_are_snapped_in_matrix_order(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """The tip sits between the depot and the bins in every matrix, with finite legs to and
+    from the depot."""
+    prepared = prepare(monaco_problem, monaco)
+    site = monaco_problem.location_index("tip")
+    assert site == 1 and prepared.matrices.size == 62
+    assert prepared.snapped.ok[site]
+    m = prepared.matrices.for_vehicle("rcv-1")
+    assert np.isfinite([m.duration_s[0, site], m.duration_s[site, 0]]).all()
+
+
+def test_vehicles_of_different_size_get_their_own_matrices(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """A 26 t lorry (kept off Monaco's 3.5 t and 10 t streets) and a lorry of unknown size drive
+    by different matrices; the big one is never quicker. Two lorries of one size share."""
+    fleet = (*monaco_problem.vehicles, Vehicle("rcv-3", "depot", 400))
+    problem = Problem(depots=monaco_problem.depots, vehicles=fleet, bins=monaco_problem.bins,
+                      disposal_sites=monaco_problem.disposal_sites)
+    prepared = prepare(problem, monaco)
+    big, other = prepared.matrices.for_vehicle("rcv-1"), prepared.matrices.for_vehicle("rcv-3")
+    assert big is not other and big is prepared.matrices.for_vehicle("rcv-2")
+    assert prepared.matrices.vehicle_profile["rcv-1"] == AccessProfile.of(problem.vehicle("rcv-1")).key
+    assert (big.duration_s >= other.duration_s - 1e-9).all()
+    assert prepared.legs_for("rcv-1").routing is not prepared.legs_for("rcv-3").routing
+
+
+def test_disposal_site_off_the_network_is_a_problem_error(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """A tip out at sea (far from any street) is refused naming disposal_sites[0] and its id."""
+    problem = Problem(depots=monaco_problem.depots, vehicles=monaco_problem.vehicles, bins=monaco_problem.bins,
+                      disposal_sites=(DisposalSite("tip-at-sea", 7.45, 43.70),))
+    with pytest.raises(ProblemError, match="tip-at-sea") as err:
+        prepare(problem, monaco)
+    assert (err.value.field, err.value.item_id) == ("disposal_sites[0]", "tip-at-sea")
+
+
+def test_disposal_site_on_a_cut_off_street_is_a_problem_error(monaco: RoadNetwork, tools: SimpleNamespace) -> None:
+    """A tip on a street outside the depot's part of the network is refused naming it."""
+    big = monaco.largest_component()
+    cut_off = np.flatnonzero((monaco.node_component[monaco.edge_u] != big)
+                             & (monaco.node_component[monaco.edge_u] == monaco.node_component[monaco.edge_v])
+                             & (monaco.edge_length_m > 30))
+    (site_lonlat,) = tools.lonlat_on_edges(monaco, cut_off[:1], [0.5])
+    (depot_lonlat,) = _main_edge_points(monaco, tools, 1, seed=1)
+    problem = Problem(depots=(Depot("d", *depot_lonlat),), vehicles=(Vehicle("v", "d", 100),),
+                      bins=(), disposal_sites=(DisposalSite("island-tip", *site_lonlat),))
+    with pytest.raises(ProblemError, match="cut off") as err:
+        prepare(problem, monaco, snap_limit_m=2.0)
+    assert (err.value.field, err.value.item_id) == ("disposal_sites[0]", "island-tip")
+
+
+def _restricted_problem(network: RoadNetwork, tools: SimpleNamespace, *, depot_on: tuple[int, int] = (0, 1),
+                        site_on: tuple[int, int] | None = None, vehicles: tuple[Vehicle, ...] = ()) -> Problem:
+    """A problem on the hand-made restricted network: the depot half-way along ``depot_on``,
+    a bin half-way along 2-5 (b-open) and one along the 7.5 t street 1-2 (b-closed), a tip
+    half-way along ``site_on`` if given."""
+    edges = [tools.edge_index(network, *depot_on), tools.edge_index(network, 2, 5), tools.edge_index(network, 1, 2)]
+    if site_on is not None:
+        edges.append(tools.edge_index(network, *site_on))
+    points = tools.lonlat_on_edges(network, edges, np.full(len(edges), 0.5))
+    sites = (DisposalSite("tip", *points[3]),) if site_on is not None else ()
+    return Problem(depots=(Depot("d", *points[0]),),
+                   vehicles=vehicles or (Vehicle("rcv", "d", 1000, **LORRY),),
+                   bins=(Bin("b-open", *points[1], demand_kg=10), Bin("b-closed", *points[2], demand_kg=10)),
+                   disposal_sites=sites)
+
+
+def test_depot_on_a_street_closed_to_its_vehicle_is_a_problem_error(restricted_network: RoadNetwork,
+                                                                    tools: SimpleNamespace) -> None:
+    """A 26 t lorry based at a depot on the 7.5 t street is refused, naming vehicles[0].depot."""
+    problem = _restricted_problem(restricted_network, tools, depot_on=(1, 2))
+    with pytest.raises(ProblemError, match="closed to a vehicle of its size") as err:
+        prepare(problem, restricted_network)
+    assert (err.value.field, err.value.item_id) == ("vehicles[0].depot", "rcv")
+
+
+def test_disposal_site_no_vehicle_may_reach_is_a_problem_error(restricted_network: RoadNetwork,
+                                                               tools: SimpleNamespace) -> None:
+    """A tip on the 7.5 t street, with only 26 t lorries in the fleet, is refused naming it."""
+    problem = _restricted_problem(restricted_network, tools, site_on=(1, 2))
+    with pytest.raises(ProblemError, match="tip") as err:
+        prepare(problem, restricted_network)
+    assert (err.value.field, err.value.item_id) == ("disposal_sites[0]", "tip")
+
+
+def test_disposal_site_one_vehicle_may_reach_is_accepted(restricted_network: RoadNetwork,
+                                                         tools: SimpleNamespace) -> None:
+    """The same tip with a van in the fleet is placed: the van can use it, the lorry cannot."""
+    fleet = (Vehicle("rcv", "d", 1000, **LORRY), Vehicle("van", "d", 500, **VAN))
+    problem = _restricted_problem(restricted_network, tools, site_on=(1, 2), vehicles=fleet)
+    prepared = prepare(problem, restricted_network)
+    site = problem.location_index("tip")
+    assert np.isfinite(prepared.matrices.for_vehicle("van").duration_s[0, site])
+    assert np.isinf(prepared.matrices.for_vehicle("rcv").duration_s[0, site])
+
+
+# --- evaluate_plan: a planner's plan on each vehicle's streets ---------------------------------
+
+
+def test_planned_lorry_route_drives_the_detour(restricted_network: RoadNetwork, tools: SimpleNamespace) -> None:
+    """The lorry's drawn route to b-open keeps off the 7.5 t street and is as long as evaluated."""
+    net = restricted_network
+    problem = _restricted_problem(net, tools)
+    rounds = evaluate_plan(problem, net, [RoutePlan("rcv", ("b-open",))])
+    line = rounds.route_lines["rcv"]
+    restricted_mid = shapely.line_interpolate_point(net.edge_xy[tools.edge_index(net, 1, 2)], 0.5, normalized=True)
+    assert shapely.distance(_line(net, line), restricted_mid) > 50
+    assert _line(net, line).length == pytest.approx(rounds.evaluation.routes[0].distance_m, rel=5e-3)
+
+
+def test_planned_van_route_takes_the_shortcut(restricted_network: RoadNetwork, tools: SimpleNamespace) -> None:
+    """The van, on the same plan, drives along the 7.5 t street."""
+    net = restricted_network
+    problem = _restricted_problem(net, tools, vehicles=(Vehicle("van", "d", 500, **VAN),))
+    rounds = evaluate_plan(problem, net, [RoutePlan("van", ("b-open",))])
+    restricted_mid = shapely.line_interpolate_point(net.edge_xy[tools.edge_index(net, 1, 2)], 0.5, normalized=True)
+    assert shapely.distance(_line(net, rounds.route_lines["van"]), restricted_mid) < 0.01
+
+
+def test_planned_stop_on_a_closed_street_is_flagged_not_fatal(restricted_network: RoadNetwork,
+                                                              tools: SimpleNamespace) -> None:
+    """A lorry's plan through the bin on the 7.5 t street is scored (no_path named at that
+    bin) and drawn, depot to depot, through the stops it can reach."""
+    net = restricted_network
+    problem = _restricted_problem(net, tools)
+    rounds = evaluate_plan(problem, net, [RoutePlan("rcv", ("b-closed", "b-open"))])
+    route = rounds.evaluation.routes[0]
+    assert ("no_path", "b-closed") in {(v.type, v.stop) for v in route.violations}
+    line = rounds.route_lines["rcv"]
+    assert _gap_m(net, line, rounds.stop_points["b-open"]) < ON_STREET_M
+    assert line.coords[0] == pytest.approx(line.coords[-1])
+
+
+def test_bins_left_out_of_a_plan_are_not_in_plan(restricted_network: RoadNetwork, tools: SimpleNamespace) -> None:
+    """A bin no route visits is unassigned with reason not_in_plan."""
+    problem = _restricted_problem(restricted_network, tools)
+    rounds = evaluate_plan(problem, restricted_network, [RoutePlan("rcv", ("b-open",))])
+    assert [(u.bin_id, u.reason) for u in rounds.evaluation.unassigned] == [("b-closed", "not_in_plan")]
+
+
+def test_planned_off_network_bin_is_flagged_not_fatal(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """A plan visiting a bin out at sea is scored with no_path at it, drawn without it, and the
+    bin has no stop point."""
+    sea = Bin("b-sea", 7.45, 43.70, demand_kg=10)
+    problem = Problem(depots=monaco_problem.depots, vehicles=monaco_problem.vehicles,
+                      bins=(*monaco_problem.bins[:3], sea), disposal_sites=monaco_problem.disposal_sites)
+    rounds = evaluate_plan(problem, monaco, [RoutePlan("rcv-2", ("b00001", "b-sea", "b00002", "tip"))])
+    route = rounds.evaluation.routes[0]
+    assert ("no_path", "b-sea") in {(v.type, v.stop) for v in route.violations}
+    assert "b-sea" not in rounds.stop_points
+    assert _gap_m(monaco, rounds.route_lines["rcv-2"], rounds.stop_points["b00002"]) < ON_STREET_M
+
+
+def test_stop_points_include_disposal_sites(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """The answer's stop points hold the depot, the tip and every bin, each on a street."""
+    rounds = evaluate_plan(monaco_problem, monaco, [RoutePlan("rcv-2", ("b00001", "tip"))])
+    assert set(rounds.stop_points) == set(monaco_problem.location_ids())
+    tree = shapely.STRtree(monaco.edge_xy)
+    _, gaps = tree.query_nearest(shapely.points(_xy(monaco, np.array(list(rounds.stop_points.values())))),
+                                 return_distance=True, all_matches=False)
+    assert gaps.max() < 0.01
+
+
+def test_planned_tip_and_break_draw_through_the_tip(monaco: RoadNetwork, monaco_problem: Problem) -> None:
+    """A plan bin, tip, break, bin draws one line through the tip's point; the break (taken at
+    the tip) adds no length: the line is as long as the route's evaluated distance."""
+    plan = [RoutePlan("rcv-2", ("b00001", "tip", "break", "b00002", "tip"))]
+    rounds = evaluate_plan(monaco_problem, monaco, plan)
+    route = rounds.evaluation.routes[0]
+    assert [v.type for v in route.visits] == ["depot", "bin", "disposal", "break", "bin", "disposal", "depot"]
+    line = rounds.route_lines["rcv-2"]
+    assert line.geom_type == "LineString"
+    assert _gap_m(monaco, line, rounds.stop_points["tip"]) < ON_STREET_M
+    assert _line(monaco, line).length == pytest.approx(route.distance_m, rel=5e-3)
+
+
+# --- optimise on Monaco: tips, sizes (needs the engine and evaluator for tips and breaks) ------
+
+
+@pytest.fixture(scope="module")
+def monaco_rounds(monaco: RoadNetwork, monaco_problem: Problem) -> PlannedRounds:
+    """The Monaco problem optimised with OR-Tools (3 s)."""
+    return optimise(monaco_problem, monaco, SolveOptions(time_limit_s=3, engine="ortools"))
+
+
+def test_monaco_rounds_have_no_violation(monaco_rounds: PlannedRounds) -> None:
+    """The optimiser's answer passes the evaluator: no violation on any route."""
+    assert monaco_rounds.evaluation.summary.violations == 0
+    assert [v for r in monaco_rounds.evaluation.routes for v in r.violations] == []
+
+
+def test_monaco_rounds_tip_and_draw_through_the_tip(monaco: RoadNetwork, monaco_rounds: PlannedRounds) -> None:
+    """2 x 400 kg cannot carry 60 bins (~900 kg) in one load each: the routes tip, and every
+    route with a tip visit is drawn through the tip's point on the street."""
+    routes = monaco_rounds.evaluation.routes
+    assert sum(r.trips for r in routes) >= 2
+    for route in routes:
+        if any(v.type == "disposal" for v in route.visits):
+            assert _gap_m(monaco, monaco_rounds.route_lines[route.vehicle_id],
+                          monaco_rounds.stop_points["tip"]) < ON_STREET_M
+
+
+def test_monaco_lorries_keep_off_their_closed_streets(monaco: RoadNetwork, monaco_problem: Problem,
+                                                      monaco_rounds: PlannedRounds) -> None:
+    """No 26 t lorry's line runs along a street closed to it (checked at those streets' midpoints)."""
+    closed = np.flatnonzero(~allowed_edges(monaco, AccessProfile.of(monaco_problem.vehicle("rcv-1"))))
+    assert closed.size == 8
+    mids = shapely.line_interpolate_point(monaco.edge_xy[closed], 0.5, normalized=True)
+    assert monaco_rounds.route_lines
+    for vehicle_id, line in monaco_rounds.route_lines.items():
+        assert shapely.distance(_line(monaco, line), mids).min() > ON_STREET_M, vehicle_id
+
+
+# --- 1,000 bins in Rutland: two tips, two streams, windows, a lunch break ----------------------
+
+REFUSE, RECYCLING = "refuse", "recycling"
+
+
+@pytest.fixture(scope="module")
+def rutland_rounds(rutland: RoadNetwork) -> SimpleNamespace:
+    """1,000 kerbside bins around Rutland, half refuse and half recycling (seeded), a tenth
+    with a time window (07:00-11:00 or 12:00-15:00); a depot in Oakham; a transfer station
+    near Cottesmore taking both streams and a recycling centre near Uppingham taking
+    recycling only (open 06:00-17:00, 10 minutes to unload); twelve lorries, six per
+    stream (26 t refuse, 18 t recycling, 2.5 t and 16 m^3 a load), shift 06:00-16:00, a
+    30-minute lunch between 11:00 and 13:00. Optimised with OR-Tools for 15 s."""
+    rng = np.random.default_rng(11)
+    kerb = kerbside_bins(rutland, 1000, seed=11)
+    streams = np.where(rng.random(len(kerb)) < 0.5, REFUSE, RECYCLING)
+    windowed = set(rng.choice(len(kerb), size=100, replace=False).tolist())
+    windows = ((7 * 3600, 11 * 3600), (12 * 3600, 15 * 3600))
+    bins = tuple(Bin(b.id, b.lon, b.lat, demand_kg=b.demand_kg, volume_l=240.0, stream=str(streams[i]),
+                     time_windows=(windows[i % 2],) if i in windowed else ())
+                 for i, b in enumerate(kerb))
+    sites = (DisposalSite("tip-cottesmore", -0.6660, 52.7130, unload_s=600, opening=(6 * 3600, 17 * 3600)),
+             DisposalSite("recycling-uppingham", -0.7230, 52.5870, unload_s=600, opening=(6 * 3600, 17 * 3600),
+                          streams=(RECYCLING,)))
+    lunch = (Break(duration_s=1800, window=(11 * 3600, 13 * 3600)),)
+    common = {"capacity_kg": 2500.0, "capacity_l": 16_000.0, "shift_start_s": 6 * 3600, "shift_end_s": 16 * 3600,
+              "breaks": lunch, "width_m": 2.55, "height_m": 3.7}
+    vehicles = tuple(Vehicle(f"rcv-{k + 1}", "oakham", streams=(REFUSE,), gross_weight_kg=26_000, **common)
+                     for k in range(6)) + tuple(
+        Vehicle(f"rec-{k + 1}", "oakham", streams=(RECYCLING,), gross_weight_kg=18_000, **common) for k in range(6))
+    problem = Problem(depots=(Depot("oakham", -0.7260, 52.6690),), vehicles=vehicles, bins=bins,
+                      disposal_sites=sites)
+    rounds = optimise(problem, rutland, SolveOptions(time_limit_s=15, seed=0, engine="ortools"))
+    return SimpleNamespace(problem=problem, rounds=rounds, evaluation=rounds.evaluation)
+
+
+@pytest.mark.shared
+def test_rutland_rounds_have_no_violation(rutland_rounds: SimpleNamespace) -> None:
+    """The evaluator finds no violation on any optimised route (loads, windows, shifts, breaks,
+    streams, tips, access)."""
+    violations = [(r.vehicle_id, v.type, v.stop) for r in rutland_rounds.evaluation.routes for v in r.violations]
+    assert violations == []
+    assert rutland_rounds.evaluation.summary.violations == 0
+
+
+@pytest.mark.shared
+def test_rutland_every_bin_served_once_or_explained(rutland_rounds: SimpleNamespace) -> None:
+    """Each of the 1,000 bins is on exactly one route or unassigned with a named reason and a
+    detail, never both; most are served."""
+    served = [v.location_id for r in rutland_rounds.evaluation.routes for v in r.visits if v.type == "bin"]
+    unassigned = {u.bin_id: u for u in rutland_rounds.evaluation.unassigned}
+    assert len(served) == len(set(served))
+    assert not set(served) & set(unassigned)
+    assert set(served) | set(unassigned) == {b.id for b in rutland_rounds.problem.bins}
+    assert all(u.reason in REASONS and u.reason != "not_in_plan" and u.detail for u in unassigned.values())
+    assert len(served) >= 900
+
+
+@pytest.mark.shared
+def test_rutland_streams_stay_on_their_vehicles(rutland_rounds: SimpleNamespace) -> None:
+    """No recycling bin rides a refuse lorry and no refuse bin a recycling lorry; both fleets work."""
+    problem = rutland_rounds.problem
+    for route in rutland_rounds.evaluation.routes:
+        vehicle = problem.vehicle(route.vehicle_id)
+        assert all(vehicle.carries(problem.bin(v.location_id).stream) for v in route.visits if v.type == "bin")
+    used = {route.vehicle_id[:3] for route in rutland_rounds.evaluation.routes}
+    assert used == {"rcv", "rec"}
+
+
+@pytest.mark.shared
+def test_rutland_loads_between_tips_fit(rutland_rounds: SimpleNamespace) -> None:
+    """Between two tips no load exceeds 2.5 t or 16 m^3, every tip empties the body, and every
+    route tips at a site accepting its stream before going home."""
+    problem = rutland_rounds.problem
+    for route in rutland_rounds.evaluation.routes:
+        vehicle = problem.vehicle(route.vehicle_id)
+        kg = litres = 0.0
+        for visit in route.visits:
+            if visit.type == "bin":
+                b = problem.bin(visit.location_id)
+                kg, litres = kg + b.demand_kg, litres + b.volume_l
+                assert kg <= vehicle.capacity_kg + 1e-6 and litres <= 16_000 + 1e-6, route.vehicle_id
+            elif visit.type == "disposal":
+                assert all(problem.site(visit.location_id).accepts(s) for s in vehicle.streams)
+                assert visit.load_kg == 0
+                kg = litres = 0.0
+        assert kg == 0.0, f"{route.vehicle_id} comes home loaded"
+
+
+@pytest.mark.shared
+def test_rutland_windows_and_lunch_are_kept(rutland_rounds: SimpleNamespace) -> None:
+    """Every windowed bin is collected within its window, and every route out at 11:00 takes
+    its 30-minute lunch starting between 11:00 and 13:00."""
+    problem = rutland_rounds.problem
+    for route in rutland_rounds.evaluation.routes:
+        for visit in route.visits:
+            if visit.type == "bin" and problem.bin(visit.location_id).time_windows:
+                (start, end), = problem.bin(visit.location_id).time_windows
+                assert start - 1e-6 <= visit.start_s <= end + 1e-6, visit.location_id
+        breaks = [v for v in route.visits if v.type == "break"]
+        if route.visits[-1].arrival_s > 11 * 3600:
+            assert len(breaks) == 1, route.vehicle_id
+            assert 11 * 3600 - 1e-6 <= breaks[0].start_s <= 13 * 3600 + 1e-6
+            assert breaks[0].departure_s - breaks[0].start_s == pytest.approx(1800)
+
+
+@pytest.mark.shared
+def test_rutland_routes_are_drawn_through_their_stops(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
+    """Each route is one street-following line through every stop point (bins and tips), as
+    long as the evaluated distance."""
+    rounds = rutland_rounds.rounds
+    for route in rutland_rounds.evaluation.routes:
+        line = _line(rutland, rounds.route_lines[route.vehicle_id])
+        points = [rounds.stop_points[v.location_id] for v in route.visits if v.type in ("bin", "disposal", "depot")]
+        assert shapely.distance(line, shapely.points(_xy(rutland, np.array(points)))).max() < ON_STREET_M
+        assert line.length == pytest.approx(route.distance_m, rel=5e-3)
+
+
+@pytest.mark.shared
+def test_rutland_lorries_keep_off_closed_streets(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
+    """No lorry's line runs along one of the streets closed to it (the 7.5 t limits and hgv=no
+    Steadfold Lane), checked at the streets' midpoints."""
+    problem = rutland_rounds.problem
+    closed = np.flatnonzero(~allowed_edges(rutland, AccessProfile.of(problem.vehicles[0])))
+    assert closed.size == 22
+    mids = shapely.line_interpolate_point(rutland.edge_xy[closed], 0.5, normalized=True)
+    for route in rutland_rounds.evaluation.routes:
+        line = _line(rutland, rutland_rounds.rounds.route_lines[route.vehicle_id])
+        assert shapely.distance(line, mids).min() > ON_STREET_M, route.vehicle_id
+
+
+@pytest.mark.shared
+def test_rutland_arrivals_run_forward(rutland_rounds: SimpleNamespace) -> None:
+    """Along every route the clock never runs back, and each route is back within its shift."""
+    for route in rutland_rounds.evaluation.routes:
+        times = [(v.arrival_s, v.departure_s) for v in route.visits]
+        assert all(a <= d + 1e-6 for a, d in times)
+        assert all(d1 <= a2 + 1e-6 for (_, d1), (a2, _) in itertools.pairwise(times))
+        assert route.visits[-1].arrival_s <= 16 * 3600 + 1e-6
