@@ -5,11 +5,12 @@ Bad input answers **422** with ``{"detail": [item, ...]}``, each item
 
 - ``loc``: the path as FastAPI gives it, e.g. ``["body", "bins", 3, "demand_kg"]``;
 - ``field``: the same path written out, e.g. ``"bins[3].demand_kg"``;
-- ``id``: the id of the depot, vehicle or bin the field belongs to (looked up in the
-  request body), or ``null`` when the field belongs to no item;
+- ``id``: the id of the depot, disposal site, vehicle or bin the field belongs to
+  (looked up in the request body; a route's ``vehicle_id``; for a stop of a route,
+  the stop id), or ``null`` when the field belongs to no item;
 - ``msg``: what is wrong, always naming the field and, when there is one, the id;
 - ``type``: a machine-readable kind (pydantic's, or ``duplicate_id``, ``unknown_depot``,
-  ``problem``, ...).
+  ``unknown_vehicle``, ``missing_penalty``, ``unknown_stop``, ``window_order``, ``problem``, ...).
 
 Both pydantic's :class:`~fastapi.exceptions.RequestValidationError` and the solver's
 :class:`~solver.problem.ProblemError` take this shape. The offending input is never
@@ -87,23 +88,29 @@ def _describe_id(value: object) -> str | None:
 def find_item_id(body: object, loc: Sequence[str | int]) -> str | None:
     """The id of the innermost list item on the path ``loc`` through ``body``.
 
-    For ``("body", "bins", 3, "demand_kg")`` this is ``body["bins"][3]["id"]``. Missing
-    parts of the path, non-dict items and blank ids give ``None``.
+    For ``("body", "bins", 3, "demand_kg")`` this is ``body["bins"][3]["id"]``. An item
+    without an ``id`` but with a ``vehicle_id`` (a route) is known by that; a stop of a
+    ``stops`` list is known by the stop id itself. Missing parts of the path, other
+    non-dict items and blank ids give ``None``.
     """
     parts = list(loc)
     if parts and parts[0] == "body":
         parts = parts[1:]
     node: object = body
     found: str | None = None
+    key: str | int | None = None
     for part in parts:
         if isinstance(node, Mapping) and isinstance(part, str) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             if isinstance(node, Mapping):
-                found = _describe_id(node.get("id"))
+                found = _describe_id(node.get("id")) or _describe_id(node.get("vehicle_id"))
+            elif key == "stops" and isinstance(node, str):
+                found = _describe_id(node)
         else:
             break
+        key = part
     return found
 
 

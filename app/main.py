@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from app.api import health, optimisations
+from app.api import evaluations, health, optimisations
 from app.config import Settings
 from app.errors import install_error_handlers
 from app.network_registry import NetworkRegistry
@@ -59,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(optimisations.router)
+    app.include_router(evaluations.router)
     return app

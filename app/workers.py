@@ -21,16 +21,19 @@ import logging
 import multiprocessing
 import os
 import traceback
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.network_registry import load_road_network
 from app.schemas import OptimisationResponse
+from app.services import evaluation as evaluation_service
 from app.services import optimisation as service
 from solver.problem import Problem, ProblemError, SolveOptions
+from solver.solution import RoutePlan
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -76,16 +79,28 @@ class _Outcome:
     problem_error: tuple[str, str, str | None] | None = None
 
 
-def _solve_in_worker(problem: Problem, options: SolveOptions, snap_limit_m: float) -> _Outcome:
-    """Run one solve on this worker's network."""
+def _run_in_worker(work: Callable[[RoadNetwork], OptimisationResponse]) -> _Outcome:
+    """Run ``work`` on this worker's network, turning its errors into something picklable."""
     if _worker_network is None:
         raise SolverFailureError("worker started without a road network")
     try:
-        return _Outcome(response=service.solve(problem, options, _worker_network, snap_limit_m=snap_limit_m))
+        return _Outcome(response=work(_worker_network))
     except ProblemError as exc:
         return _Outcome(problem_error=(str(exc), exc.field, exc.item_id))
     except Exception as exc:  # re-raised as a plain picklable error carrying the worker's traceback
         raise SolverFailureError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
+
+
+def _solve_in_worker(problem: Problem, options: SolveOptions, snap_limit_m: float) -> _Outcome:
+    """Run one solve on this worker's network."""
+    return _run_in_worker(lambda network: service.solve(problem, options, network, snap_limit_m=snap_limit_m))
+
+
+def _evaluate_in_worker(problem: Problem, routes: Sequence[RoutePlan], options: SolveOptions,
+                        snap_limit_m: float) -> _Outcome:
+    """Evaluate one plan made by a person on this worker's network."""
+    return _run_in_worker(lambda network: evaluation_service.evaluate(problem, routes, options, network,
+                                                                      snap_limit_m=snap_limit_m))
 
 
 # --------------------------------------------------------------------------- in the server
@@ -157,19 +172,28 @@ class SolverPool:
         :meth:`start`, and :class:`SolverFailureError` when a worker fails or dies (the
         pool is then renewed for the next requests).
         """
+        return await self._run(_solve_in_worker, problem, options, snap_limit_m)
+
+    async def evaluate(self, problem: Problem, routes: Sequence[RoutePlan], options: SolveOptions, *,
+                       snap_limit_m: float) -> OptimisationResponse:
+        """Evaluate a plan made by a person in a worker and return the answer, as :meth:`solve` does."""
+        return await self._run(_evaluate_in_worker, problem, routes, options, snap_limit_m)
+
+    async def _run(self, task: Callable[..., _Outcome], *args: Any) -> OptimisationResponse:
+        """Run ``task(*args)`` in a worker (see :meth:`solve` for the errors)."""
         executor = self._executor
         if executor is None:
             raise WorkersUnavailableError("the service is starting: its solver workers are not ready yet")
         loop = asyncio.get_running_loop()
         self._in_flight += 1
         try:
-            outcome = await loop.run_in_executor(executor, _solve_in_worker, problem, options, snap_limit_m)
+            outcome = await loop.run_in_executor(executor, task, *args)
         except BrokenProcessPool as exc:
             logger.error("a solver worker died; starting fresh workers")
             if self._executor is executor:
                 self._executor = self._new_executor()
                 executor.shutdown(wait=False, cancel_futures=True)
-            raise SolverFailureError("a solver worker process died during the solve") from exc
+            raise SolverFailureError("a solver worker process died during the work") from exc
         finally:
             self._in_flight -= 1
         if outcome.problem_error is not None:

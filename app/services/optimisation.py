@@ -19,6 +19,8 @@ from shapely.geometry import LineString
 
 from app.config import Settings
 from app.schemas import (
+    BinIn,
+    DisposalSiteIn,
     LineStringGeometry,
     OptimisationRequest,
     OptimisationResponse,
@@ -28,12 +30,26 @@ from app.schemas import (
     RouteProperties,
     SummaryOut,
     UnassignedOut,
+    VehicleIn,
+    ViolationOut,
     VisitFeature,
     VisitProperties,
 )
 from solver import pipeline
 from solver.pipeline import PlannedRounds
-from solver.problem import Bin, Depot, Problem, ProblemError, SolveOptions, Vehicle
+from solver.problem import (
+    ALWAYS_OPEN,
+    Bin,
+    Break,
+    Depot,
+    DisposalSite,
+    InitialRoute,
+    Problem,
+    ProblemError,
+    SolveOptions,
+    TimeWindow,
+    Vehicle,
+)
 from solver.solution import RouteEvaluation, Visit
 
 if TYPE_CHECKING:
@@ -69,31 +85,56 @@ def seconds_to_clock(seconds: float) -> str:
 # --------------------------------------------------------------------------- request -> solver
 
 
+def _window(window: tuple[str, str]) -> TimeWindow:
+    """``["HH:MM", "HH:MM"]`` -> seconds since midnight."""
+    return (clock_to_seconds(window[0]), clock_to_seconds(window[1]))
+
+
+def _vehicle(v: VehicleIn) -> Vehicle:
+    """The solver's vehicle for a validated vehicle of a request."""
+    breaks = () if v.break_ is None else (Break(duration_s=v.break_.duration_s, window=_window(v.break_.window)),)
+    return Vehicle(
+        id=v.id, depot_id=v.depot, capacity_kg=v.capacity_kg,
+        shift_start_s=clock_to_seconds(v.shift[0]), shift_end_s=clock_to_seconds(v.shift[1]),
+        fixed_cost=v.fixed_cost, cost_per_km=v.cost_per_km, cost_per_hour=v.cost_per_hour,
+        capacity_l=v.capacity_l, max_lifts=v.max_lifts, max_collected_kg=v.max_collected_kg,
+        streams=tuple(v.streams), breaks=breaks, tip_before_return=v.tip_before_return,
+        gross_weight_kg=v.gross_weight_kg, width_m=v.width_m, height_m=v.height_m, length_m=v.length_m,
+        hgv=v.hgv,
+    )
+
+
+def _bin(b: BinIn) -> Bin:
+    """The solver's bin for a validated bin of a request."""
+    return Bin(
+        id=b.id, lon=b.lon, lat=b.lat, demand_kg=b.demand_kg, service_s=b.service_s, volume_l=b.volume_l,
+        stream=b.stream, time_windows=tuple(_window(w) for w in b.time_windows), required=b.required,
+        penalty=b.penalty, vehicle_id=b.vehicle, max_vehicle_weight_kg=b.max_vehicle_weight_kg,
+        max_vehicle_width_m=b.max_vehicle_width_m,
+    )
+
+
+def _site(s: DisposalSiteIn) -> DisposalSite:
+    """The solver's disposal site for a validated site of a request."""
+    return DisposalSite(
+        id=s.id, lon=s.lon, lat=s.lat, unload_s=s.unload_s,
+        opening=ALWAYS_OPEN if s.opening is None else _window(s.opening),
+        streams=None if s.streams is None else tuple(s.streams),
+    )
+
+
 def to_problem(request: OptimisationRequest) -> Problem:
-    """The solver's :class:`Problem` for a validated request.
+    """The solver's :class:`Problem` for a validated request (every field of the body).
 
     Raises :class:`ProblemError` if the solver's own checks find a fault the schema let
     through.
     """
-    depots = tuple(Depot(id=d.id, lon=d.lon, lat=d.lat) for d in request.depots)
-    vehicles = tuple(
-        Vehicle(
-            id=v.id,
-            depot_id=v.depot,
-            capacity_kg=v.capacity_kg,
-            shift_start_s=clock_to_seconds(v.shift[0]),
-            shift_end_s=clock_to_seconds(v.shift[1]),
-            fixed_cost=v.fixed_cost,
-            cost_per_km=v.cost_per_km,
-            cost_per_hour=v.cost_per_hour,
-        )
-        for v in request.vehicles
+    return Problem(
+        depots=tuple(Depot(id=d.id, lon=d.lon, lat=d.lat) for d in request.depots),
+        vehicles=tuple(_vehicle(v) for v in request.vehicles),
+        bins=tuple(_bin(b) for b in request.bins),
+        disposal_sites=tuple(_site(s) for s in request.disposal_sites),
     )
-    bins = tuple(
-        Bin(id=b.id, lon=b.lon, lat=b.lat, demand_kg=b.demand_kg, service_s=b.service_s)
-        for b in request.bins
-    )
-    return Problem(depots=depots, vehicles=vehicles, bins=bins)
 
 
 def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
@@ -108,8 +149,10 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
             f"options.time_limit_s must not exceed {max_time_limit_s:g} s on this service, got {time_limit_s:g}",
             field="options.time_limit_s",
         )
+    initial = tuple(InitialRoute(vehicle_id=r.vehicle_id, stops=tuple(r.stops), locked=r.locked)
+                    for r in options.initial_routes)
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
-                        objective=options.objective)
+                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty)
 
 
 def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
@@ -138,23 +181,23 @@ def _visit_properties(vehicle_id: str, visit: Visit) -> VisitProperties:
     location = visit.location_id
     return VisitProperties(
         vehicle_id=vehicle_id, sequence=visit.sequence, type=visit.type,
-        arrival_s=visit.arrival_s, arrival=seconds_to_clock(visit.arrival_s),
-        departure_s=visit.departure_s, load_kg=visit.load_kg,
+        arrival_s=visit.arrival_s, arrival=seconds_to_clock(visit.arrival_s), start_s=visit.start_s,
+        departure_s=visit.departure_s, load_kg=visit.load_kg, load_l=visit.load_l,
         bin_id=location if visit.type == "bin" else None,
         depot_id=location if visit.type == "depot" else None,
         site_id=location if visit.type == "disposal" else None,
     )
 
 
-def _visit_positions(visits: Sequence[Visit], planned: PlannedRounds,
+def _visit_positions(problem: Problem, visits: Sequence[Visit], planned: PlannedRounds,
                      given: dict[str, Position]) -> list[Position]:
-    """Where each visit happens: the snapped stop point, else the given coordinates, else
-    the previous stop (a break is taken where the vehicle is)."""
+    """Where each visit happens: the snapped point of the place at its matrix row (for a break,
+    where the vehicle is), else the given coordinates of that place."""
+    ids = problem.location_ids()
     positions: list[Position] = []
     for visit in visits:
-        point = planned.stop_points.get(visit.location_id) or given.get(visit.location_id)
-        if point is None:
-            point = positions[-1] if positions else (0.0, 0.0)
+        place = ids[visit.location_index]
+        point = planned.stop_points.get(place) or given[place]
         positions.append(_position(point[0], point[1]))
     return positions
 
@@ -172,16 +215,19 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
     visits; figures from the evaluation only."""
     evaluation = planned.evaluation
     given: dict[str, Position] = {d.id: (d.lon, d.lat) for d in problem.depots}
+    given.update({s.id: (s.lon, s.lat) for s in problem.disposal_sites})
     given.update({b.id: (b.lon, b.lat) for b in problem.bins})
     features: list[RouteFeature | VisitFeature] = []
     for route in evaluation.routes:
-        stops = _visit_positions(route.visits, planned, given)
+        stops = _visit_positions(problem, route.visits, planned, given)
         features.append(RouteFeature(
             id=f"route:{route.vehicle_id}",
             geometry=LineStringGeometry(coordinates=_route_line(route, planned)),
             properties=RouteProperties(
                 vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.duration_s,
-                load_kg=route.load_kg, n_bins=route.n_bins, trips=route.trips, cost=route.cost,
+                load_kg=route.load_kg, load_l=route.load_l, n_bins=route.n_bins, lifts=route.lifts,
+                trips=route.trips, cost=route.cost,
+                violations=[ViolationOut(type=v.type, stop=v.stop, detail=v.detail) for v in route.violations],
             ),
         ))
         for visit, position in zip(route.visits, stops, strict=True):
@@ -196,7 +242,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
         summary=SummaryOut(
             distance_m=summary.distance_m, duration_s=summary.duration_s,
             vehicles_used=summary.vehicles_used, bins_served=summary.bins_served,
-            bins_unassigned=summary.bins_unassigned, cost=summary.cost,
+            bins_unassigned=summary.bins_unassigned, cost=summary.cost, violations=summary.violations,
         ),
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],

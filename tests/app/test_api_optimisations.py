@@ -100,11 +100,70 @@ def test_missing_required_field_answers_422(app_client: TestClient, problem: dic
     assert (fault["field"], fault["id"], fault["type"]) == ("bins[6].demand_kg", "b00007", "missing")
 
 
-def test_unsupported_field_answers_422_naming_it(app_client: TestClient, problem: dict[str, Any]) -> None:
-    """Disposal sites are not supported yet: refused by name rather than silently ignored."""
-    problem["disposal_sites"] = [{"id": "tip-0", "lon": 7.4651, "lat": 43.7673}]
+def test_unknown_field_answers_422_naming_it(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A field the service does not know is refused by name rather than silently ignored."""
+    problem["bins"][2]["colour"] = "green"
     fault = _only_fault(app_client.post(URL, json=problem))
-    assert (fault["field"], fault["type"]) == ("disposal_sites", "extra_forbidden")
+    assert (fault["field"], fault["id"], fault["type"]) == ("bins[2].colour", "b00003", "extra_forbidden")
+
+
+def test_time_window_ending_before_it_starts_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A window 10:00 to 07:00 is reported at ``bins[i].time_windows[k]`` with the bin's id."""
+    problem["bins"][4]["time_windows"] = [["10:00", "07:00"]]
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("bins[4].time_windows[0]", "b00005", "window_order")
+
+
+def test_break_window_ending_before_it_starts_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A break window 13:00 to 11:00 is reported at ``vehicles[i].break.window`` with the vehicle's id."""
+    problem["vehicles"][1]["break"] = {"duration_s": 1800, "window": ["13:00", "11:00"]}
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("vehicles[1].break.window", "rcv-2", "window_order")
+
+
+def test_site_opening_ending_before_it_opens_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """Opening hours 18:00 to 06:00 are reported at ``disposal_sites[i].opening`` with the site's id."""
+    problem["disposal_sites"] = [{"id": "tip-0", "lon": 7.4186, "lat": 43.7318, "opening": ["18:00", "06:00"]}]
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("disposal_sites[0].opening", "tip-0", "window_order")
+
+
+def test_vehicle_without_streams_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A vehicle carrying no stream is reported at ``vehicles[i].streams`` with its id."""
+    problem["vehicles"][0]["streams"] = []
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"]) == ("vehicles[0].streams", "rcv-1")
+
+
+def test_pin_to_unknown_vehicle_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A bin pinned to "rcv-9" is reported at ``bins[i].vehicle`` with the bin's id, naming rcv-9."""
+    problem["bins"][6]["vehicle"] = "rcv-9"
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("bins[6].vehicle", "b00007", "unknown_vehicle")
+    assert "rcv-9" in fault["msg"]
+
+
+def test_optional_bin_without_penalty_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """An optional bin must say what leaving it out costs."""
+    problem["bins"][0]["required"] = False
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("bins[0].penalty", "b00001", "missing_penalty")
+
+
+def test_initial_route_of_unknown_vehicle_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A warm start for vehicle "rcv-5" is reported at ``options.initial_routes[i].vehicle_id``."""
+    problem["options"]["initial_routes"] = [{"vehicle_id": "rcv-5", "stops": ["b00001"]}]
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("options.initial_routes[0].vehicle_id", "rcv-5",
+                                                            "unknown_vehicle")
+
+
+def test_initial_route_with_unknown_stop_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
+    """A warm start naming stop "b99999" is reported at its place with that id."""
+    problem["options"]["initial_routes"] = [{"vehicle_id": "rcv-1", "stops": ["b99999"]}]
+    fault = _only_fault(app_client.post(URL, json=problem))
+    assert (fault["field"], fault["id"], fault["type"]) == ("options.initial_routes[0].stops[0]", "b99999",
+                                                            "unknown_stop")
 
 
 def test_time_limit_above_service_maximum_answers_422(app_client: TestClient, problem: dict[str, Any]) -> None:
@@ -155,7 +214,7 @@ def test_answer_is_a_feature_collection_with_summary_and_unassigned(answer: dict
     assert set(answer) == {"type", "features", "summary", "unassigned", "attribution"}
     assert "OpenStreetMap" in answer["attribution"]
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
-                                      "bins_unassigned", "cost"}
+                                      "bins_unassigned", "cost", "violations"}
 
 
 def test_every_bin_is_served_once_or_unassigned(answer: dict[str, Any], off_network_bin: dict[str, Any]) -> None:
@@ -180,8 +239,8 @@ def test_route_features_carry_the_contract_properties(answer: dict[str, Any]) ->
     assert routes
     for route in routes:
         assert route["type"] == "Feature" and route["geometry"]["type"] == "LineString"
-        assert {"kind", "vehicle_id", "distance_m", "duration_s", "load_kg", "n_bins", "trips"} <= set(
-            route["properties"])
+        assert {"kind", "vehicle_id", "distance_m", "duration_s", "load_kg", "load_l", "n_bins", "lifts", "trips",
+                "violations"} <= set(route["properties"])
         for lon, lat in route["geometry"]["coordinates"]:
             assert 7.3 < lon < 7.6 and 43.6 < lat < 43.8
 
@@ -226,6 +285,21 @@ def test_loads_accumulate_to_the_route_load(answer: dict[str, Any]) -> None:
         assert route["properties"]["load_kg"] <= 100
 
 
+def test_optimised_rounds_show_no_violations(answer: dict[str, Any]) -> None:
+    """Every route's ``violations`` is empty and the summary counts none."""
+    assert answer["summary"]["violations"] == 0
+    assert all(r["properties"]["violations"] == [] for r in _routes(answer))
+
+
+def test_visits_carry_litres_and_start_times(answer: dict[str, Any]) -> None:
+    """Each visit has ``load_l`` and a ``start_s`` no earlier than its arrival."""
+    for feature in answer["features"]:
+        properties = feature["properties"]
+        if properties["kind"] == "visit":
+            assert properties["load_l"] == 0.0  # the base problem gives no volumes
+            assert properties["start_s"] >= properties["arrival_s"]
+
+
 def test_summary_totals_the_routes(answer: dict[str, Any]) -> None:
     """The summary adds up the routes' figures and counts the bins."""
     routes = [r["properties"] for r in _routes(answer)]
@@ -251,3 +325,26 @@ def test_time_limit_defaults_to_the_service_setting(client: TestClient, problem:
     response = client.post(URL, json=problem)
     assert response.status_code == 200, response.text
     assert response.json()["summary"]["bins_served"] == len(problem["bins"])
+
+
+def test_optimisation_with_a_tip_answers_disposal_visits(client: TestClient, problem: dict[str, Any]) -> None:
+    """With 60 kg vehicles and a tip, loads drop to 0 at ``disposal`` visits naming the site, and
+    no load between tips exceeds the capacity."""
+    problem["disposal_sites"] = [{"id": "tip-0", "lon": 7.4186, "lat": 43.7318, "unload_s": 300}]
+    for vehicle in problem["vehicles"]:
+        vehicle["capacity_kg"] = 60
+    response = client.post(URL, json=problem)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["summary"]["violations"] == 0
+    tips = 0
+    for route in _routes(answer):
+        visits = [v["properties"] for v in _visits(answer, route["properties"]["vehicle_id"])]
+        for visit in visits:
+            assert visit["load_kg"] <= 60
+            if visit["type"] == "disposal":
+                tips += 1
+                assert (visit["site_id"], visit["load_kg"]) == ("tip-0", 0)
+        assert visits[-2]["type"] == "disposal"  # tip before return
+        assert route["properties"]["trips"] == sum(v["type"] == "disposal" for v in visits)
+    assert tips >= 3  # 136 kg in 60 kg loads

@@ -41,6 +41,24 @@ def test_find_item_id_is_none_outside_items() -> None:
     assert find_item_id({"options": {"seed": -1}}, ("body", "options", "seed")) is None
 
 
+def test_find_item_id_of_a_route_is_its_vehicle() -> None:
+    """A route has no ``id``; it is known by its ``vehicle_id``."""
+    body = {"routes": [{"vehicle_id": "rcv-1", "stops": []}, {"vehicle_id": "rcv-2", "stops": 3}]}
+    assert find_item_id(body, ("body", "routes", 1, "stops")) == "rcv-2"
+
+
+def test_find_item_id_of_a_stop_is_the_stop_id() -> None:
+    """A stop of a route is known by the stop id itself."""
+    body = {"routes": [{"vehicle_id": "rcv-1", "stops": ["b1", "b2"]}]}
+    assert find_item_id(body, ("body", "routes", 0, "stops", 1)) == "b2"
+
+
+def test_find_item_id_of_a_stream_is_its_vehicle() -> None:
+    """Strings in lists other than stops (a vehicle's streams) are not ids: the vehicle's id is."""
+    body = {"vehicles": [{"id": "rcv-1", "streams": ["refuse", " "]}]}
+    assert find_item_id(body, ("body", "vehicles", 0, "streams", 1)) == "rcv-1"
+
+
 def test_find_item_id_survives_a_path_the_body_lacks() -> None:
     """A location that does not exist in the body gives no id rather than an error."""
     assert find_item_id([1, 2], ("body", "bins", 7, "id")) is None

@@ -1,0 +1,44 @@
+"""``POST /api/v1/evaluations``: score a plan made by a person (for example today's rounds)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import SettingsDep, SolverPoolDep
+from app.schemas import (
+    EvaluationRequest,
+    MessageErrorResponse,
+    OptimisationResponse,
+    ValidationErrorResponse,
+)
+from app.services import evaluation as service
+
+router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
+
+
+@router.post(
+    "",
+    response_model=OptimisationResponse,
+    response_model_exclude_none=True,
+    summary="Evaluate a plan made by a person",
+    responses={
+        422: {"model": ValidationErrorResponse,
+              "description": "Malformed input: each fault names its field and the id at fault "
+                             "(an unknown stop is reported at routes[i].stops[j] with its id)."},
+        503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
+    },
+)
+async def create_evaluation(body: EvaluationRequest, settings: SettingsDep,
+                            pool: SolverPoolDep) -> OptimisationResponse:
+    """Score the rounds given in ``routes`` with the same evaluator as every optimisation.
+
+    The answer has the shape of an optimisation: per route a street-following
+    LineString with its figures and ``violations`` (``overload``, ``late``,
+    ``shift_overrun``, ``missing_break``, ``incompatible_stream``, ``closed_site``, ...;
+    see ``docs/rules.md``), per stop a Point with arrival, load and type (breaks where
+    the vehicle is), the ``summary`` with the count of violations, and every bin on no
+    route in ``unassigned`` with reason ``not_in_plan``. The work runs in a worker
+    process, like an optimisation.
+    """
+    problem, options, routes = service.prepare(body, settings=settings)
+    return await pool.evaluate(problem, routes, options, snap_limit_m=settings.snap_limit_m)
