@@ -3,6 +3,7 @@
 - ``wasteroute serve [--host H] [--port P]``: run the HTTP service.
 - ``wasteroute solve PROBLEM.json [--out PLAN.geojson] [--network FILE]``: optimise one
   problem and print (or write) the same JSON the API answers.
+- ``wasteroute bench cvrp|wcvrptw|matrix|api ...``: benchmarks (see :mod:`app.bench`).
 
 Configuration comes from the same ``WASTEROUTE_*`` environment variables as the
 service; options given here take precedence. Logs go to stderr, answers to stdout.
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from app.bench import bench_cli
 from app.config import Settings
 from app.errors import problem_error_items, validation_error_items
 from solver.problem import ProblemError
@@ -56,6 +58,9 @@ def _fail_with(items: list[dict[str, Any]]) -> typer.Exit:
     """Print 422-shaped fault items to stderr; the exit to raise for invalid input."""
     typer.echo(json.dumps({"detail": items}, indent=2), err=True)
     return typer.Exit(code=EXIT_INVALID_INPUT)
+
+
+cli.add_typer(bench_cli, name="bench")
 
 
 HostOption = Annotated[str | None, typer.Option(help="Interface to listen on (default: WASTEROUTE_HOST or 127.0.0.1).")]

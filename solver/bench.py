@@ -1,0 +1,316 @@
+"""Benchmark runs: published instances and travel-time matrices, measured honestly.
+
+Pure harness logic (no printing, no command line; ``app.bench`` wires it to
+``wasteroute bench``):
+
+- :func:`run_cvrp` solves a CVRPLIB instance with a named engine and scores the plan
+  with wasteroute's own evaluator: ``cost`` is the evaluator's ``distance_m`` (the
+  CVRPLIB rounded-Euclidean cost, see :mod:`solver.instances.cvrplib`), ``feasible``
+  means every customer served once, no violation and no more routes than the
+  instance allows; the best known value comes from the ``.sol`` file beside it;
+- :func:`run_wcvrptw` does the same for a Kim et al. waste instance, reporting miles
+  and vehicles beside the best known result;
+- :func:`run_matrix` times a travel-time matrix between random points of a road
+  network and measures its peak memory;
+- :func:`machine_info` and :func:`package_versions` record where and with what a
+  run was made.
+
+Engines' own objective values are never reported: every figure comes from
+:func:`solver.evaluate.evaluate` on the returned plan.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.metadata
+import logging
+import os
+import platform
+import time
+import tracemalloc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from solver.evaluate import evaluate
+from solver.instances.cvrplib import read_cvrp, read_cvrp_solution
+from solver.instances.wcvrptw import miles, read_wcvrptw
+from solver.matrix import FleetMatrices, TravelMatrices
+from solver.problem import Problem, SolveOptions
+from solver.solution import Evaluation, Plan, RouteEvaluation
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+"""One result line: JSON-ready values only."""
+
+PACKAGES = ("wasteroute", "ortools", "pyvrp", "numpy", "scipy", "networkx", "osmnx", "shapely")
+"""Packages whose versions a benchmark records (those installed)."""
+
+
+# --- machine and versions -------------------------------------------------------------------
+
+def _cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else ``platform.processor()``."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gb() -> float | None:
+    """Total memory (GB) from ``/proc/meminfo`` (Linux), else ``None``."""
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    """Where a benchmark ran: platform, CPU model, CPUs (total and usable), memory, Python."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpu": _cpu_model(),
+            "cpu_count": os.cpu_count(), "cpus_usable": usable, "memory_gb": _memory_gb(),
+            "python": platform.python_version()}
+
+
+def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (packages that are not installed are left out)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+# --- solving and scoring --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Solved:
+    """An engine's plan, the evaluator's figures for it, the engine's wall time (s) and its name."""
+
+    plan: Plan
+    evaluation: Evaluation
+    seconds: float
+    engine: str
+
+
+def solve_and_evaluate(problem: Problem, matrices: FleetMatrices, options: SolveOptions) -> Solved:
+    """Solve every bin of ``problem`` with the engine ``options.engine`` names (or ``auto`` picks)
+    and evaluate the plan; :class:`~solver.problem.ProblemError` when that engine lacks a
+    feature the problem needs."""
+    from solver.engines import choose_engine  # not at import: the matrix benchmark needs no engine
+
+    engine = choose_engine(problem, options, matrices=matrices)
+    started = time.perf_counter()
+    plan = engine.solve(problem, matrices, bin_ids=[b.id for b in problem.bins], options=options)
+    seconds = time.perf_counter() - started
+    return Solved(plan=plan, evaluation=evaluate(problem, matrices, plan, options=options), seconds=seconds,
+                  engine=engine.name)
+
+
+def violation_counts(evaluation: Evaluation) -> dict[str, int]:
+    """Number of violations of each type over all routes."""
+    counts: dict[str, int] = {}
+    for route in evaluation.routes:
+        for v in route.violations:
+            counts[v.type] = counts.get(v.type, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def all_served_once(problem: Problem, evaluation: Evaluation) -> bool:
+    """Whether every bin of ``problem`` is served (and no bin twice: that is a violation)."""
+    return (evaluation.summary.bins_served == len(problem.bins) and not evaluation.unassigned
+            and evaluation.summary.violations == 0)
+
+
+def ends_with_tips(evaluation: Evaluation) -> bool:
+    """Whether every evaluated route's last bin or tip before the depot is a tip (a break may follow it).
+
+    The waste instances require it (each route ends with a disposal trip). The
+    evaluator flags a route back loaded as ``not_tipped``; this reads the same
+    evaluated visits, so that an evaluator or engine that does not know tips yet
+    cannot make a route that skips them count as feasible.
+    """
+    def last_stop(route: RouteEvaluation) -> str | None:
+        kinds = [v.type for v in route.visits if v.type in ("bin", "disposal")]
+        return kinds[-1] if kinds else None
+
+    return all(last_stop(r) == "disposal" for r in evaluation.routes)
+
+
+def gap_pct(cost: float | None, bks: float | None) -> float | None:
+    """``100 * (cost - bks) / bks``, or ``None`` when either is unknown."""
+    if cost is None or bks is None or bks == 0:
+        return None
+    return 100.0 * (cost - bks) / bks
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _failed_row(instance: str, exc: Exception, **fields: Any) -> Row:
+    """The row of an instance whose run raised: no cost, not feasible, the error named."""
+    log.exception("bench: %s failed", instance)
+    return {"instance": instance, "cost": None, "gap_pct": None, "vehicles": None, "feasible": False,
+            "seconds": None, **fields, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0) -> Row:
+    """Solve one CVRPLIB instance and score it (see the module docstring).
+
+    The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` and
+    ``engine, engine_used`` (the engine ``auto`` chose), ``time_limit_s, seed, n,
+    max_routes, unassigned, violations, error``.
+    ``bks`` is the ``Cost`` of the ``.sol`` file beside the instance (``None`` if absent).
+    An engine that raises gives a row with ``feasible`` false and the ``error``.
+    """
+    path = Path(path)
+    sol = path.with_suffix(".sol")
+    bks = read_cvrp_solution(sol).cost if sol.is_file() else None
+    instance = read_cvrp(path)
+    common: Row = {"bks": bks, "engine": engine, "time_limit_s": time_limit_s, "seed": seed,
+                   "n": instance.n_customers, "max_routes": instance.max_routes}
+    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance")
+    try:
+        solved = solve_and_evaluate(instance.problem, instance.matrices, options)
+    except Exception as exc:
+        return _failed_row(instance.name, exc, **common)
+    summary = solved.evaluation.summary
+    within_routes = instance.max_routes is None or summary.vehicles_used <= instance.max_routes
+    cost = summary.distance_m
+    return {"instance": instance.name, "cost": int(cost) if float(cost).is_integer() else cost, **common,
+            "gap_pct": _round(gap_pct(cost, bks), 3), "vehicles": summary.vehicles_used,
+            "feasible": all_served_once(instance.problem, solved.evaluation) and within_routes,
+            "seconds": round(solved.seconds, 2), "engine_used": solved.engine,
+            "unassigned": len(solved.evaluation.unassigned), "violations": violation_counts(solved.evaluation),
+            "error": None}
+
+
+def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0) -> Row:
+    """Solve one Kim et al. waste instance and score it in miles (see the module docstring).
+
+    The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` (cost and
+    bks in miles, ``bks`` the best known distance) and ``bks_vehicles, bks_source,
+    engine, engine_used, time_limit_s, seed, n, fleet, trips, unassigned, violations, error``.
+    """
+    instance = read_wcvrptw(path)
+    known = instance.known
+    common: Row = {"bks": known.miles if known else None, "bks_vehicles": known.vehicles if known else None,
+                   "bks_source": known.source if known else None, "engine": engine, "time_limit_s": time_limit_s,
+                   "seed": seed, "n": instance.n_stops, "fleet": len(instance.problem.vehicles)}
+    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance")
+    try:
+        solved = solve_and_evaluate(instance.problem, instance.matrices, options)
+    except Exception as exc:
+        return _failed_row(instance.name, exc, **common)
+    summary = solved.evaluation.summary
+    cost = miles(summary.distance_m)
+    return {"instance": instance.name, "cost": round(cost, 2), **common,
+            "gap_pct": _round(gap_pct(cost, known.miles if known else None), 3),
+            "vehicles": summary.vehicles_used,
+            "feasible": all_served_once(instance.problem, solved.evaluation) and ends_with_tips(solved.evaluation),
+            "seconds": round(solved.seconds, 2), "engine_used": solved.engine,
+            "trips": sum(r.trips for r in solved.evaluation.routes),
+            "unassigned": len(solved.evaluation.unassigned), "violations": violation_counts(solved.evaluation),
+            "error": None}
+
+
+def mean_gap(rows: Sequence[Row]) -> float | None:
+    """Mean ``gap_pct`` over the rows that have one (``None`` if none has)."""
+    gaps = [r["gap_pct"] for r in rows if r.get("gap_pct") is not None]
+    return sum(gaps) / len(gaps) if gaps else None
+
+
+# --- matrices ---------------------------------------------------------------------------------
+
+def random_network_points(network: Any, n: int, *, seed: int) -> np.ndarray:
+    """``n`` random points (lon/lat, ``(n, 2)``) on streets of the network's largest strongly
+    connected part, each street chosen with probability proportional to its length."""
+    rng = np.random.default_rng(seed)
+    main = network.largest_component()
+    inside = ((network.node_component[network.edge_u] == main)
+              & (network.node_component[network.edge_v] == main) & (network.edge_length_m > 0))
+    edges = np.flatnonzero(inside)
+    if edges.size == 0:
+        raise ValueError(f"network {network.name} has no street in its largest component")
+    weights = network.edge_length_m[edges] / network.edge_length_m[edges].sum()
+    chosen = rng.choice(edges, size=n, p=weights)
+    points = shapely.line_interpolate_point(network.edge_xy[chosen], rng.uniform(0.0, 1.0, size=n), normalized=True)
+    xy = shapely.get_coordinates(points)
+    lon, lat = network.to_lonlat().transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def matrix_backend() -> str:
+    """Name of the backend :mod:`solver.matrix` computes node-to-node paths with."""
+    import solver.matrix as matrix_module
+
+    for name in ("default_backend", "DEFAULT_BACKEND", "BACKEND"):
+        value = getattr(matrix_module, name, None)
+        if callable(value):
+            value = value()
+        if value is not None:
+            return str(getattr(value, "name", value))
+    return "scipy"
+
+
+def _matrix(network: Any, snapped: Any) -> tuple[TravelMatrices, float]:
+    """The travel matrices between ``snapped`` points, and the seconds spent on the legs
+    (the node-to-node shortest paths) before the point-to-point matrix is assembled."""
+    from solver.matrix import build_legs, travel_matrices
+
+    started = time.perf_counter()
+    legs = build_legs(network, snapped)
+    legs_s = time.perf_counter() - started
+    return travel_matrices(legs), legs_s
+
+
+def run_matrix(network: Any, n: int, *, seed: int = 0) -> Row:
+    """Time an ``n x n`` travel-time matrix between random points of ``network``.
+
+    ``seconds`` is the wall time of the matrix (snapping excluded: ``snap_s``), of which
+    ``legs_s`` went to the node-to-node paths (:func:`solver.matrix.build_legs`) and the
+    rest to assembling the point-to-point matrix, measured without memory tracing; ``peak_mb`` the peak of
+    memory allocated through Python's allocator (numpy arrays included) during a
+    second, traced run (``tracemalloc``; memory that C libraries allocate with their
+    own ``malloc`` is not seen). ``simplified`` says whether the graph's chains of
+    nodes were merged into single edges (osmnx simplification) or kept.
+    """
+    from solver.snapping import snap_points
+
+    lonlat = random_network_points(network, n, seed=seed)
+    started = time.perf_counter()
+    snapped = snap_points(network, lonlat, limit_m=1.0)
+    snap_s = time.perf_counter() - started
+    gc.collect()
+    started = time.perf_counter()
+    matrices, legs_s = _matrix(network, snapped)
+    seconds = time.perf_counter() - started
+    finite = float(np.isfinite(matrices.duration_s).mean())
+    del matrices
+    gc.collect()
+    tracemalloc.start()
+    try:
+        _matrix(network, snapped)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {"n": n, "nodes": network.n_nodes, "edges": network.n_edges, "seconds": round(seconds, 3),
+            "peak_mb": round(peak / 1024 / 1024, 1), "backend": matrix_backend(), "network": network.name,
+            "simplified": bool(network.simplify), "legs_s": round(legs_s, 3), "snap_s": round(snap_s, 3),
+            "snapped": int(np.count_nonzero(snapped.ok)),
+            "finite_share": round(finite, 4), "seed": seed, "memory": "tracemalloc"}
