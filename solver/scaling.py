@@ -3,9 +3,12 @@
 Engines such as OR-Tools routing work in ``int64``. Every conversion goes through
 this module so the rounding rules are stated once:
 
-- demands: grams (:data:`GRAMS_PER_KG`), rounded **up**;
-- capacities: grams, rounded **down**;
-- travel and service times: whole seconds, rounded **up**.
+- demands: grams (:data:`GRAMS_PER_KG`), rounded **up**; volumes: millilitres
+  (:data:`MILLILITRES_PER_LITRE`), rounded **up**;
+- capacities: grams (millilitres), rounded **down**;
+- travel, service, unload and break times: whole seconds, rounded **up**;
+- the latest allowed start of a window (a bin's, a site's opening hours, a break's):
+  whole seconds, rounded **down**; the earliest, rounded **up**.
 
 With these rules a plan that is feasible in integers is feasible in floats too:
 the integer load on board is never less than the true load and the integer
@@ -20,8 +23,8 @@ its size; the evaluator's tolerances (:data:`LOAD_TOLERANCE_KG`,
 
 Objective terms (what the engine minimises, not what it must respect) round to
 the nearest unit, in finer units (:data:`OBJECTIVE_UNITS_PER_SECOND`,
-:data:`OBJECTIVE_UNITS_PER_METRE`) so that short legs between neighbouring bins
-keep their relative lengths.
+:data:`OBJECTIVE_UNITS_PER_METRE`, :data:`OBJECTIVE_UNITS_PER_MONEY`) so that short
+legs between neighbouring bins keep their relative lengths.
 
 :data:`INT64_SAFE_MAX` is the bound every engine keeps its sums below, so that
 no sum of costs or penalties can overflow ``int64`` (about ``9.2e18``).
@@ -40,6 +43,14 @@ OBJECTIVE_UNITS_PER_SECOND = 10
 
 OBJECTIVE_UNITS_PER_METRE = 10
 """Objective units per metre driven (decimetres) when minimising distance."""
+
+OBJECTIVE_UNITS_PER_MONEY = 36_000
+"""Objective units per unit of money when minimising cost: a whole number per second at
+any whole ``cost_per_hour`` (30/h is 300 units/s) and per metre at any whole
+``cost_per_km`` (1/km is 36 units/m)."""
+
+MILLILITRES_PER_LITRE = 1000
+"""Volume units per litre."""
 
 SNAP_REL = 1e-9
 """Relative distance to an integer below which a scaled value counts as that integer."""
@@ -82,6 +93,16 @@ def grams_down(kg: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
     return _to_int(np.floor(_snapped(np.asarray(kg, dtype=np.float64) * GRAMS_PER_KG)), cap=cap)
 
 
+def millilitres_up(litres: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Volumes in litres to whole millilitres, rounded up (capped at ``cap``, never negative)."""
+    return _to_int(np.ceil(_snapped(np.asarray(litres, dtype=np.float64) * MILLILITRES_PER_LITRE)), cap=cap)
+
+
+def millilitres_down(litres: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Body volumes in litres to whole millilitres, rounded down (capped at ``cap``, never negative)."""
+    return _to_int(np.floor(_snapped(np.asarray(litres, dtype=np.float64) * MILLILITRES_PER_LITRE)), cap=cap)
+
+
 def seconds_up(seconds: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
     """Durations in seconds to whole seconds, rounded up.
 
@@ -91,21 +112,30 @@ def seconds_up(seconds: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray
     return _to_int(np.ceil(_snapped(seconds)), cap=cap)
 
 
+def seconds_down(seconds: npt.ArrayLike, *, cap: int = INT64_SAFE_MAX) -> IntArray:
+    """Latest allowed times in seconds to whole seconds, rounded down (``inf`` becomes ``cap``)."""
+    return _to_int(np.floor(_snapped(seconds)), cap=cap)
+
+
 def objective_units(values: npt.ArrayLike, *, units_per_value: float,
                     cap: int = INT64_SAFE_MAX) -> IntArray:
     """Objective figures (seconds or metres) to integer objective units, rounded to nearest.
 
-    ``units_per_value`` is :data:`OBJECTIVE_UNITS_PER_SECOND` or
-    :data:`OBJECTIVE_UNITS_PER_METRE`; ``inf`` and values above ``cap`` become ``cap``.
+    ``units_per_value`` is :data:`OBJECTIVE_UNITS_PER_SECOND`,
+    :data:`OBJECTIVE_UNITS_PER_METRE` or :data:`OBJECTIVE_UNITS_PER_MONEY`; ``inf`` and
+    values above ``cap`` become ``cap``.
     """
     scaled = np.asarray(values, dtype=np.float64) * units_per_value
     return _to_int(np.rint(scaled), cap=cap)
 
 
 def objective_units_per_value(objective: str) -> int:
-    """Objective units per second (``"duration"``) or per metre (``"distance"``)."""
+    """Objective units per second (``"duration"``), per metre (``"distance"``) or per unit of
+    money (``"cost"``)."""
     if objective == "duration":
         return OBJECTIVE_UNITS_PER_SECOND
     if objective == "distance":
         return OBJECTIVE_UNITS_PER_METRE
-    raise ValueError(f"options.objective must be 'duration' or 'distance', got {objective!r}")
+    if objective == "cost":
+        return OBJECTIVE_UNITS_PER_MONEY
+    raise ValueError(f"options.objective must be 'duration', 'distance' or 'cost', got {objective!r}")

@@ -1,32 +1,54 @@
-"""Capacitated vehicle routing with OR-Tools' routing library.
+"""Waste-collection rounds with OR-Tools' routing library (the default engine).
 
-The model:
+The model (:mod:`solver.engines._ortools_data` builds its integers,
+:mod:`solver.engines._ortools_model` the routing model; their docstrings give the
+details):
 
-- nodes are the depots that vehicles start from (several vehicles may share one)
-  and the bins to serve; each vehicle starts and ends at its own depot;
-- a ``load`` dimension in grams (demands rounded up, capacities rounded down) with
-  one capacity per vehicle (heterogeneous fleet);
-- a ``time`` dimension in whole seconds (rounded up): transit from ``i`` to ``j`` is
-  the service time at ``i`` plus the travel time ``i -> j``; no waiting (slack 0).
-  Its cumul is the time elapsed since the vehicle's ``shift_start_s``: 0 when it
-  leaves the depot (without waiting, leaving at the start of the shift is always
-  best), at most the shift's length when it is back. Measured on 2000 bins, a start
-  cumul left free in ``[shift_start_s, shift_end_s]`` (or fixed at a non-zero value)
-  made the first solution 25 times slower than a start fixed at zero, because
-  OR-Tools' path filters take a fast path only for the latter;
-- the arc cost is travel time (``objective="duration"``) or distance
-  (``"distance"``) in the units of :mod:`solver.scaling`, plus each vehicle's
-  ``fixed_cost`` converted into the same units at its own per-hour or per-km rate;
-- every bin is optional with a penalty above the cost of any complete plan, so a
-  bin is dropped only when no plan found can take it;
-- an arc with no path (``inf``) gets a travel time beyond every shift, so no route
-  can use it, and a cost equal to the drop penalty; bins are restricted to the
-  vehicles that could serve them alone.
+- **nodes**: the depots vehicles start from; *visit nodes*, one per bin (one per
+  window of a bin with several, at most one visited); per vehicle and usable disposal
+  site a few optional *unload copies* (mid-route tips, each on its own vehicle only);
+  per vehicle that must come back empty an *end node* whose incoming arcs include the
+  drive to the best final site, the unload and the drive home;
+- **dimensions**: ``time`` (whole seconds since the fleet's earliest shift start;
+  service and unload on the transit; slack for waiting and breaks; windows on the
+  visits, opening hours on the copies, shifts as capacities), ``kg`` and ``litres``
+  (loads that an unload copy resets through its slack), ``lifts`` and ``collected``
+  (per shift, no reset), ``moves`` (bins moved off their initial vehicle, charged by
+  span cost);
+- **access and compatibility**: one transit matrix per access profile and one cost
+  matrix per profile (and per cost rates under ``cost``), shared by its vehicles; a
+  bin may go only on vehicles that carry its stream, are small enough, are its pin,
+  and could serve it alone in that vehicle's matrices (``VehicleVar`` domains);
+- **objective**: ``duration`` (service and travel, tenths of a second), ``distance``
+  (decimetres) or ``cost`` (fixed + per km + per hour, in
+  :data:`solver.scaling.OBJECTIVE_UNITS_PER_MONEY`); optional bins carry their penalty,
+  required ones a penalty above any plan's cost;
+- **stability**: ``options.initial_routes`` are the first solution
+  (``ReadAssignmentFromRoutes``, site visits mapped to free unload copies, stops the
+  model cannot take left out, routes cut short where the model finds them
+  infeasible); their first ``locked`` stops are locked (``ApplyLocksToAllVehicles``).
 
-OR-Tools routing has no random seed: ``options.seed`` permutes the order in which
-bins are given to the model (seed 0 keeps the given order). The search is
-deterministic, so the same seed and the same stopping point (a solution limit, or a
-search that converges before the time limit) give the same plan.
+**Breaks** are solved in two phases. OR-Tools' break intervals are exact, but with
+time windows as well its search slowed to a crawl (measured at 1,000 bins: 17,000
+moves/s with 70% of the moves its filters accept failing in propagation, against
+400,000 moves/s with windows or breaks alone). So phase 1 searches without them for
+80% of the time, keeping room for each break
+(:func:`~solver.engines._ortools_data.reserve_breaks`: shifts and windows that close
+after a break window opens end earlier by the break), and each route's breaks are then
+placed where the evaluator (:func:`solver.evaluate.evaluate_route`) finds the route
+violation-free, trying first right after the first stop that leaves once the window is
+open. If some route has no such place, or the room kept left a required bin out, phase
+2 runs: the exact model with break intervals (:mod:`solver.engines._ortools_model`),
+started from phase 1's routes, for the rest of the time (its plan is kept if it places
+every break or serves more required bins). Otherwise phase 1 searches on from its
+solution for the rest of the time.
+
+The plan is read back in driving order: copies as their site, the end node's site as
+the last stop, breaks where placed. OR-Tools routing has no random seed:
+``options.seed`` permutes the order in which bins are given to the model (seed 0 keeps
+the given order). The search is deterministic, so the same seed and the same stopping
+point (a solution limit, or a search that converges before the time limit) give the
+same plan. ``time_limit_s`` covers building the model too.
 """
 
 from __future__ import annotations
@@ -37,72 +59,42 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
-from solver.evaluate import check_matrices
-from solver.feasibility import resolve_bins, screen_bins
-from solver.matrix import TravelMatrices
-from solver.problem import Bin, Problem, SolveOptions, Vehicle
-from solver.scaling import (
-    INT64_SAFE_MAX,
-    grams_down,
-    grams_up,
-    objective_units,
-    objective_units_per_value,
-    seconds_up,
+from solver.engines._ortools_data import ModelData, build_data, reserve_breaks
+from solver.engines._ortools_model import (
+    Model,
+    RouteNodes,
+    break_positions,
+    build_model,
+    read_routes,
+    stop_ids,
+    with_breaks,
 )
+from solver.engines.base import ALL_FEATURES
+from solver.evaluate import AnyMatrices, as_fleet, check_matrices, evaluate_route
+from solver.feasibility import resolve_bins, screen_bins
+from solver.matrix import FleetMatrices
+from solver.problem import BREAK_STOP, Bin, Problem, SolveOptions, Vehicle
+from solver.scaling import TIME_TOLERANCE_S
 from solver.solution import Plan, RoutePlan, Unassigned
 
 logger = logging.getLogger(__name__)
 
-IntArray = npt.NDArray[np.int64]
-
-DEFAULT_RATE_PER_HOUR = 30.0
-"""Money per hour used to weigh a fixed cost when no vehicle of the fleet has a per-hour cost."""
-
-DEFAULT_RATE_PER_KM = 1.0
-"""Money per km used to weigh a fixed cost when no vehicle of the fleet has a per-km cost."""
-
 MIN_SEARCH_FRACTION = 0.1
 """Share of ``time_limit_s`` the search keeps even when building the model used up the rest."""
 
+EXACT_BREAKS_SHARE = 0.2
+"""Share of the search time kept back, when vehicles have breaks, for the exact model (phase 2);
+when phase 2 is not needed, phase 1 searches on for that time."""
 
-@dataclass(frozen=True)
-class _Nodes:
-    """Model nodes: first the depots vehicles start from, then the bins (in model order)."""
+MIN_CONTINUATION_S = 0.5
+"""Least time worth a continued phase-1 search."""
 
-    depot_ids: tuple[str, ...]
-    bins: tuple[Bin, ...]
-    locations: npt.NDArray[np.intp]
-
-    @classmethod
-    def build(cls, problem: Problem, bins: Sequence[Bin]) -> _Nodes:
-        """Nodes for the fleet's depots (in problem order) and ``bins``."""
-        used = {v.depot_id for v in problem.vehicles}
-        depot_ids = tuple(d.id for d in problem.depots if d.id in used)
-        ids = (*depot_ids, *(b.id for b in bins))
-        return cls(depot_ids, tuple(bins),
-                   np.array([problem.location_index(i) for i in ids], dtype=np.intp))
-
-    @property
-    def n_depots(self) -> int:
-        """Number of depot nodes (bin nodes follow them)."""
-        return len(self.depot_ids)
-
-    def depot_node(self, depot_id: str) -> int:
-        """Model node of a depot."""
-        return self.depot_ids.index(depot_id)
-
-    def service_s(self) -> npt.NDArray[np.float64]:
-        """Service seconds per node (0 at depots)."""
-        return np.array([0.0] * self.n_depots + [b.service_s for b in self.bins], dtype=np.float64)
-
-
-def _shift_lengths(vehicles: Sequence[Vehicle]) -> list[int]:
-    """Seconds from shift start to shift end, per vehicle: the capacity of the time dimension."""
-    return [v.shift_end_s - v.shift_start_s for v in vehicles]
+AUTO = "auto"
+"""First-solution strategy chosen by the problem: ``SEQUENTIAL_CHEAPEST_INSERTION`` with time
+windows (``PATH_CHEAPEST_ARC`` extends routes to the nearest bin even when its window opens hours
+later: at 1,000 bins it left a fifth of them out), ``PATH_CHEAPEST_ARC`` otherwise."""
 
 
 def _seeded_order(n: int, seed: int) -> list[int]:
@@ -113,184 +105,121 @@ def _seeded_order(n: int, seed: int) -> list[int]:
     return order
 
 
-def _time_matrix(matrices: TravelMatrices, nodes: _Nodes, horizon_s: int) -> IntArray:
-    """Whole seconds (rounded up) of service at ``i`` plus travel ``i -> j``.
-
-    Arcs with no path, and arcs longer than the horizon, get ``horizon_s + 1``:
-    no shift can contain them.
-    """
-    loc = nodes.locations
-    travel = matrices.duration_s[np.ix_(loc, loc)]
-    no_path = ~np.isfinite(matrices.distance_m[np.ix_(loc, loc)])
-    transit = np.where(no_path, np.inf, nodes.service_s()[:, None] + travel)
-    result = seconds_up(transit, cap=horizon_s + 1)
-    np.fill_diagonal(result, 0)
-    return result
-
-
-def _fixed_cost_value(vehicle: Vehicle, fleet: Sequence[Vehicle], objective: str) -> float:
-    """A vehicle's fixed cost in seconds (duration) or metres (distance) at its own rate.
-
-    A vehicle without a positive rate uses the fleet's mean positive rate, or a
-    default rate when the fleet has none.
-    """
-    if vehicle.fixed_cost <= 0:
-        return 0.0
-
-    def rate(v: Vehicle) -> float:
-        return v.cost_per_hour / 3600.0 if objective == "duration" else v.cost_per_km / 1000.0
-
-    own = rate(vehicle)
-    if own <= 0:
-        positive = [rate(v) for v in fleet if rate(v) > 0]
-        default = DEFAULT_RATE_PER_HOUR / 3600.0 if objective == "duration" else DEFAULT_RATE_PER_KM / 1000.0
-        own = sum(positive) / len(positive) if positive else default
-    return vehicle.fixed_cost / own
-
-
 @dataclass(frozen=True)
-class _Costs:
-    """Integer objective: arc costs (node by node), fixed cost per vehicle, drop penalty."""
+class _Start:
+    """The initial routes in model nodes (one list per vehicle) and the locked prefix of each."""
 
-    arcs: IntArray
-    fixed: IntArray
-    penalty: int
+    routes: list[list[int]]
+    locks: list[list[int]]
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.routes)
 
 
-def _costs(problem: Problem, matrices: TravelMatrices, nodes: _Nodes, forbidden: npt.NDArray[np.bool_],
-           objective: str) -> _Costs:
-    """Arc costs, fixed costs and a drop penalty in objective units, safe from int64 overflow.
+def _visit_node(data: ModelData, j: int, start_s: float | None) -> int:
+    """The visit node of bin ``j`` for a collection starting at ``start_s`` (seconds since midnight;
+    ``None``: unknown): the one whose window is the first not closed by then."""
+    visits = data.bin_visits[j]
+    if start_s is None or len(visits) == 1:
+        return visits[0]
+    t = start_s - data.origin_s
+    for node in visits:
+        window = data.visit_window[node - data.visit_offset]
+        if window is not None and t <= window[1]:
+            return node
+    return visits[-1]
 
-    The penalty exceeds the largest possible total of arc and fixed costs of any
-    plan (every route arc at the dearest allowed arc, every vehicle used), so dropping
-    a bin never pays while some plan found can serve it. Forbidden arcs cost the
-    penalty. Each unit value is capped so that even ``n_terms`` penalties stay below
-    :data:`INT64_SAFE_MAX`; the cap (over 1e9 units for 5000 bins) is far above any
-    real leg or fixed cost.
+
+def _initial_nodes(problem: Problem, fleet: FleetMatrices, data: ModelData, options: SolveOptions) -> _Start:
+    """``options.initial_routes`` as model nodes.
+
+    Bins the model has and the vehicle may serve keep their place (a bin with several
+    windows in the window the evaluator starts it in); a site visit takes a free unload
+    copy of that vehicle and site (a vehicle whose end node tips drops its trailing site
+    visits: the end node makes that tip); breaks are left to the model; anything else
+    is left out. A tip right after the depot or after another tip is left out (such arcs
+    are never driven). The locked prefix is what is kept of the first ``locked`` stops.
     """
-    loc = nodes.locations
-    source = matrices.duration_s if objective == "duration" else matrices.distance_m
-    values = np.where(forbidden, 0.0, source[np.ix_(loc, loc)])
-    np.fill_diagonal(values, 0.0)
-    fixed_values = [_fixed_cost_value(v, problem.vehicles, objective) for v in problem.vehicles]
-    per_value = objective_units_per_value(objective)
-    n_vehicles, n_bins = len(problem.vehicles), len(nodes.bins)
-    n_terms = 2 * (n_bins + n_vehicles) + 2
-    cap = INT64_SAFE_MAX // (4 * n_terms * n_terms)
-    arcs = objective_units(values, units_per_value=per_value, cap=cap)
-    fixed = objective_units(fixed_values, units_per_value=per_value, cap=cap)
-    penalty = (n_bins + n_vehicles) * int(arcs.max(initial=0)) + int(fixed.sum()) + 1
-    return _Costs(np.where(forbidden, penalty, arcs).astype(np.int64), fixed, penalty)
-
-
-def _allowed_vehicles(problem: Problem, nodes: _Nodes, transit: IntArray, demand: IntArray,
-                      capacity: IntArray) -> list[list[int]]:
-    """For each bin node, the vehicles that could serve it alone in the integer model."""
-    depot_nodes = np.array([nodes.depot_node(v.depot_id) for v in problem.vehicles], dtype=np.intp)
-    bin_nodes = np.arange(nodes.n_depots, nodes.n_depots + len(nodes.bins))
-    shift = np.array(_shift_lengths(problem.vehicles), dtype=np.int64)
-    round_trip = transit[np.ix_(depot_nodes, bin_nodes)] + transit[np.ix_(bin_nodes, depot_nodes)].T
-    ok = (round_trip <= shift[:, None]) & (demand[None, bin_nodes] <= capacity[:, None])
-    return [[int(v) for v in np.flatnonzero(ok[:, k])] for k in range(len(nodes.bins))]
-
-
-@dataclass(frozen=True)
-class _IntegerInputs:
-    """The model's integer data: nodes, transit seconds and demand grams per node,
-    capacity grams per vehicle, allowed vehicles per bin node, longest shift (s)."""
-
-    nodes: _Nodes
-    transit: IntArray
-    demand: IntArray
-    capacity: IntArray
-    allowed: list[list[int]]
-    horizon_s: int
-
-
-def _integer_inputs(problem: Problem, matrices: TravelMatrices,
-                    bins: Sequence[Bin]) -> tuple[_IntegerInputs, dict[str, Unassigned]]:
-    """Integer model data for ``bins``, leaving out (with a reason) those no vehicle can take alone.
-
-    Such bins passed the float screen but fail once demands and times are rounded up.
-    """
-    horizon_s = max(_shift_lengths(problem.vehicles))
-    nodes = _Nodes.build(problem, bins)
-    transit = _time_matrix(matrices, nodes, horizon_s)
-    demand = np.concatenate([np.zeros(nodes.n_depots, dtype=np.int64),
-                             grams_up([b.demand_kg for b in bins])])
-    capacity = grams_down([v.capacity_kg for v in problem.vehicles])
-    allowed = _allowed_vehicles(problem, nodes, transit, demand, capacity)
-    detail = "no vehicle can serve it alone once loads are rounded up to whole grams and times to whole seconds"
-    dropped = {b.id: Unassigned(b.id, "no_feasible_insertion", detail)
-               for b, vehicles in zip(bins, allowed, strict=True) if not vehicles}
-    if dropped:
-        keep = np.concatenate([np.arange(nodes.n_depots),
-                               nodes.n_depots + np.flatnonzero([bool(vs) for vs in allowed])])
-        nodes = _Nodes.build(problem, [b for b in bins if b.id not in dropped])
-        transit, demand = transit[np.ix_(keep, keep)], demand[keep]
-        allowed = [vs for vs in allowed if vs]
-    return _IntegerInputs(nodes, transit, demand, capacity, allowed, horizon_s), dropped
-
-
-@dataclass(frozen=True)
-class _Model:
-    """An OR-Tools routing model and the index manager that maps its indices to nodes."""
-
-    manager: pywrapcp.RoutingIndexManager
-    routing: pywrapcp.RoutingModel
-
-
-def _build_model(problem: Problem, inputs: _IntegerInputs, costs: _Costs) -> _Model:
-    """The routing model: arc costs, fixed costs, load and time dimensions, optional bins."""
-    vehicles, nodes = problem.vehicles, inputs.nodes
-    depot_nodes = [nodes.depot_node(v.depot_id) for v in vehicles]
-    manager = pywrapcp.RoutingIndexManager(len(nodes.locations), len(vehicles), depot_nodes, depot_nodes)
-    routing = pywrapcp.RoutingModel(manager)
-    cost_index = routing.RegisterTransitMatrix(costs.arcs.tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
-    for v, fixed in enumerate(costs.fixed.tolist()):
-        routing.SetFixedCostOfVehicle(fixed, v)
-    load_index = routing.RegisterUnaryTransitVector(inputs.demand.tolist())
-    routing.AddDimensionWithVehicleCapacity(load_index, 0, inputs.capacity.tolist(), True, "load")
-    time_index = routing.RegisterTransitMatrix(inputs.transit.tolist())
-    routing.AddDimensionWithVehicleCapacity(time_index, 0, _shift_lengths(vehicles), True, "time")
-    every_vehicle = len(vehicles)
-    for k, vehicle_list in enumerate(inputs.allowed):
-        index = manager.NodeToIndex(nodes.n_depots + k)
-        routing.AddDisjunction([index], costs.penalty)
-        if len(vehicle_list) < every_vehicle:
-            # SetAllowedVehiclesForIndex's Python binding rejects every list in 9.15 (no typemap
-            # for absl::Span<int const>); restricting the vehicle variable is the same constraint.
-            routing.VehicleVar(index).SetValues([-1, *vehicle_list])
-    return _Model(manager, routing)
+    index_of = {spec.vehicle.id: k for k, spec in enumerate(data.vehicles)}
+    bin_index = {b.id: j for j, b in enumerate(data.bins)}
+    free: dict[tuple[int, int], list[int]] = {}
+    for c, cp in enumerate(data.copies):
+        free.setdefault((cp.vehicle, cp.site), []).append(data.copy_offset + c)
+    routes: list[list[int]] = [[] for _ in data.vehicles]
+    locks: list[list[int]] = [[] for _ in data.vehicles]
+    site_offset, n_sites = problem.site_offset(), len(problem.disposal_sites)
+    for initial in options.initial_routes:
+        k = index_of.get(initial.vehicle_id)
+        if k is None or data.vehicles[k].fault is not None or routes[k]:
+            continue
+        starts = {}
+        if any(len(data.bin_visits[bin_index[s]]) > 1 for s in initial.stops if s in bin_index):
+            walked = evaluate_route(problem, fleet, data.vehicles[k].vehicle, initial.stops)
+            starts = {v.location_id: v.start_s for v in walked.visits if v.type == "bin"}
+        nodes: list[int] = []
+        locked_count = 0
+        for position, stop in enumerate(initial.stops):
+            node: int | None = None
+            j = bin_index.get(stop)
+            if j is not None:
+                if k in data.allowed[j]:
+                    node = _visit_node(data, j, starts.get(stop))
+            elif stop != BREAK_STOP:
+                try:
+                    row = problem.location_index(stop)
+                except KeyError:
+                    row = -1
+                if site_offset <= row < site_offset + n_sites:
+                    pool = free.get((k, row - site_offset), [])
+                    if pool and nodes and not data.is_copy(nodes[-1]):
+                        node = pool.pop(0)
+            if node is not None:
+                nodes.append(node)
+            if position < initial.locked:
+                locked_count = len(nodes)
+        if data.vehicles[k].final_sites:
+            while nodes and data.is_copy(nodes[-1]):
+                nodes.pop()
+        routes[k] = nodes
+        locks[k] = nodes[:min(locked_count, len(nodes))]
+    return _Start(routes, locks)
 
 
 class OrToolsEngine:
-    """Capacitated VRP with a heterogeneous fleet and shifts, solved by OR-Tools routing.
+    """Waste-collection rounds solved by OR-Tools routing (see the module docstring).
 
     ``first_solution`` and ``metaheuristic`` name OR-Tools strategies
-    (``routing_enums_pb2.FirstSolutionStrategy`` / ``LocalSearchMetaheuristic``);
-    ``solution_limit`` stops the search after that many solutions (besides
+    (``routing_enums_pb2.FirstSolutionStrategy`` / ``LocalSearchMetaheuristic``;
+    ``first_solution="auto"`` picks one by the problem, see :data:`AUTO`);
+    ``solution_limit`` stops each search after that many solutions (besides
     ``options.time_limit_s``), which makes runs repeatable regardless of machine
     speed; ``log_search`` turns on OR-Tools' own search log.
     """
 
     name: str = "ortools"
+    features: frozenset[str] = ALL_FEATURES
 
-    def __init__(self, *, first_solution: str = "PATH_CHEAPEST_ARC",
-                 metaheuristic: str = "GUIDED_LOCAL_SEARCH", solution_limit: int | None = None,
-                 log_search: bool = False) -> None:
-        self.first_solution = routing_enums_pb2.FirstSolutionStrategy.Value.Value(first_solution)
+    def __init__(self, *, first_solution: str = AUTO, metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+                 solution_limit: int | None = None, log_search: bool = False) -> None:
+        self.first_solution = (None if first_solution == AUTO
+                               else routing_enums_pb2.FirstSolutionStrategy.Value.Value(first_solution))
         self.metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(metaheuristic)
         if solution_limit is not None and solution_limit < 1:
             raise ValueError(f"solution_limit must be at least 1, got {solution_limit}")
         self.solution_limit = solution_limit
         self.log_search = log_search
 
-    def _parameters(self, search_s: float) -> routing_parameters_pb2.RoutingSearchParameters:
+    def _parameters(self, data: ModelData, search_s: float) -> routing_parameters_pb2.RoutingSearchParameters:
         """Search parameters: strategies, solution limit and ``search_s`` seconds of search."""
         params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = self.first_solution
+        strategies = routing_enums_pb2.FirstSolutionStrategy
+        if self.first_solution is not None:
+            params.first_solution_strategy = self.first_solution
+        elif any(w is not None for w in data.visit_window):
+            params.first_solution_strategy = strategies.SEQUENTIAL_CHEAPEST_INSERTION
+        else:
+            params.first_solution_strategy = strategies.PATH_CHEAPEST_ARC
         params.local_search_metaheuristic = self.metaheuristic
         params.time_limit.FromMilliseconds(max(1, int(search_s * 1000)))
         if self.solution_limit is not None:
@@ -298,66 +227,254 @@ class OrToolsEngine:
         params.log_search = self.log_search
         return params
 
-    def solve(self, problem: Problem, matrices: TravelMatrices, *, bin_ids: Sequence[str],
+    def solve(self, problem: Problem, matrices: AnyMatrices, *, bin_ids: Sequence[str],
               options: SolveOptions) -> Plan:
         """Plan routes for ``bin_ids`` (see :class:`solver.engines.base.Engine`).
 
         Bins no vehicle could serve alone are unassigned with the reason found by
-        :func:`solver.feasibility.screen_bins`; bins the search leaves out get
-        ``no_feasible_insertion``. Unassigned bins are listed in ``bin_ids`` order;
-        routes in fleet order, empty ones omitted.
+        :func:`solver.feasibility.screen_bins`; optional bins the search leaves out get
+        ``not_worth_serving``, required ones ``no_feasible_insertion``. Unassigned bins
+        are listed in ``bin_ids`` order; routes in fleet order, empty ones omitted.
+        ``matrices`` may also be one :class:`~solver.matrix.TravelMatrices` for the fleet.
         """
         started = time.perf_counter()
-        check_matrices(problem, matrices)
+        fleet = as_fleet(problem, matrices)
+        check_matrices(problem, fleet)
         requested = [b.id for b in resolve_bins(problem, bin_ids)]
-        servable_ids, ruled_out = screen_bins(problem, matrices, requested)
+        servable_ids, ruled_out = screen_bins(problem, fleet, requested)
         reasons = {u.bin_id: u for u in ruled_out}
         servable = resolve_bins(problem, servable_ids)
-        routes, dropped = self._solve_servable(problem, matrices, servable, options, started)
+        routes, dropped = self._solve_servable(problem, fleet, servable, options, started)
         reasons.update(dropped)
         unassigned = tuple(reasons[b] for b in requested if b in reasons)
-        logger.info("ortools: %d bins on %d routes, %d unassigned, in %.3f s",
-                    sum(len(r.stops) for r in routes), len(routes), len(unassigned),
-                    time.perf_counter() - started)
+        logger.info("ortools: %d stops on %d routes, %d bins unassigned, in %.3f s",
+                    sum(len(r.stops) for r in routes), len(routes), len(unassigned), time.perf_counter() - started)
         return Plan(routes=routes, unassigned=unassigned)
 
-    def _solve_servable(self, problem: Problem, matrices: TravelMatrices, servable: Sequence[Bin],
+    def _solve_servable(self, problem: Problem, fleet: FleetMatrices, servable: Sequence[Bin],
                         options: SolveOptions, started: float
                         ) -> tuple[tuple[RoutePlan, ...], dict[str, Unassigned]]:
         """Routes for bins that passed the screen, and the bins left out (by id)."""
         shuffled = [servable[i] for i in _seeded_order(len(servable), options.seed)]
-        inputs, dropped = _integer_inputs(problem, matrices, shuffled)
-        if not inputs.nodes.bins:
+        data = build_data(problem, fleet, shuffled, options)
+        dropped = {bin_id: Unassigned(bin_id, "no_feasible_insertion", detail)
+                   for bin_id, detail in data.dropped.items()}
+        if not data.bins:
             return (), dropped
-        costs = _costs(problem, matrices, inputs.nodes, inputs.transit > inputs.horizon_s, options.objective)
-        model = _build_model(problem, inputs, costs)
+        with_breaks = any(s.breaks and s.fault is None for s in data.vehicles)
+        model = build_model(reserve_breaks(data) if with_breaks else data, options, breaks=False)
         built = time.perf_counter()
-        search_s = max(options.time_limit_s - (built - started), MIN_SEARCH_FRACTION * options.time_limit_s)
-        logger.info("ortools: model with %d bins and %d vehicles built in %.3f s; searching up to %.2f s",
-                    len(inputs.nodes.bins), len(problem.vehicles), built - started, search_s)
-        solution = model.routing.SolveWithParameters(self._parameters(search_s))
-        logger.info("ortools: search finished in %.3f s with status %s", time.perf_counter() - built,
-                    routing_enums_pb2.RoutingSearchStatus.Value.Name(model.routing.status()))
-        routes = () if solution is None else _routes_of(problem, model, inputs.nodes, solution)
-        served = {stop for route in routes for stop in route.stops}
-        detail = ("the search found no solution within the time limit" if solution is None
-                  else "the search found no route that could take it within the time limit")
-        dropped.update({b.id: Unassigned(b.id, "no_feasible_insertion", detail)
-                        for b in inputs.nodes.bins if b.id not in served})
-        return routes, dropped
+        remaining = max(options.time_limit_s - (built - started), MIN_SEARCH_FRACTION * options.time_limit_s)
+        search_s = remaining * (1.0 - EXACT_BREAKS_SHARE) if with_breaks else remaining
+        start = _initial_nodes(problem, fleet, data, options)
+        logger.info("ortools: model with %d bins (%d visit nodes), %d unload copies and %d vehicles built in "
+                    "%.3f s; searching up to %.2f s", len(data.bins), len(data.visit_bin), len(data.copies),
+                    len(data.vehicles), built - started, search_s)
+        found = self._search(model, start, search_s)
+        routes = [] if found is None else read_routes(model, found)
+        plans, misplaced = _plans(problem, fleet, data, routes, exact=False)
+        deadline = started + max(options.time_limit_s, (built - started) + remaining)
+        left_out = _required_left_out(data, plans) if with_breaks else 0
+        if misplaced or left_out:
+            why = (f"no place for the breaks of {', '.join(map(repr, misplaced))}" if misplaced
+                   else f"{left_out} required bin(s) left out with room kept for breaks")
+            exact = self._exact_breaks(problem, fleet, data, options, routes, start, why, deadline)
+            if exact is not None and (misplaced or _required_left_out(data, exact) < left_out):
+                plans = exact
+        elif found is not None and deadline - time.perf_counter() >= MIN_CONTINUATION_S:
+            plans = self._continue(problem, fleet, model, found, plans, start, deadline)
+        served = {stop for route in plans for stop in route.stops}
+        for b in data.bins:
+            if b.id in served:
+                continue
+            if found is None:
+                dropped[b.id] = Unassigned(b.id, "no_feasible_insertion",
+                                           "the search found no solution within the time limit")
+            elif not b.required:
+                dropped[b.id] = Unassigned(b.id, "not_worth_serving",
+                                           f"the search left it out: serving it costs more than its penalty "
+                                           f"of {b.penalty:g}")
+            else:
+                dropped[b.id] = Unassigned(b.id, "no_feasible_insertion",
+                                           "the search found no route that could take it within the time limit")
+        return plans, dropped
+
+    def _continue(self, problem: Problem, fleet: FleetMatrices, model: Model, found: pywrapcp.Assignment,
+                  plans: tuple[RoutePlan, ...], start: _Start, deadline: float) -> tuple[RoutePlan, ...]:
+        """Phase 1 again from its solution (locks applied again) until ``deadline`` (the time kept for
+        phase 2 was not needed); the better plan whose breaks all find a place."""
+        if any(start.locks):
+            model.routing.ApplyLocksToAllVehicles([[model.index(n) for n in nodes] for nodes in start.locks], False)
+        params = self._parameters(model.data, deadline - time.perf_counter())
+        better = model.routing.SolveFromAssignmentWithParameters(found, params)
+        if better is None or better.ObjectiveValue() >= found.ObjectiveValue():
+            return plans
+        again, misplaced = _plans(problem, fleet, model.data, read_routes(model, better), exact=False)
+        logger.info("ortools: continued search improved the objective from %d to %d%s", found.ObjectiveValue(),
+                    better.ObjectiveValue(), "" if not misplaced else "; kept the first plan (breaks misplaced)")
+        return plans if misplaced else again
+
+    def _exact_breaks(self, problem: Problem, fleet: FleetMatrices, data: ModelData, options: SolveOptions,
+                      routes: list[RouteNodes], start: _Start, why: str, deadline: float
+                      ) -> tuple[RoutePlan, ...] | None:
+        """Phase 2: the model with break intervals, started from phase 1's routes, until ``deadline``."""
+        logger.info("ortools: %s; solving with exact breaks", why)
+        model = build_model(data, options, breaks=True)
+        nodes: list[list[int]] = [[] for _ in data.vehicles]
+        for route in routes:
+            nodes[route.vehicle] = list(route.nodes)
+        search_s = max(deadline - time.perf_counter(), MIN_SEARCH_FRACTION * options.time_limit_s * 0.5)
+        found = self._search(model, _Start(nodes, start.locks), search_s)
+        if found is None:
+            return None
+        plans, still = _plans(problem, fleet, data, read_routes(model, found), exact=True)
+        if still:
+            logger.warning("ortools: routes of %s keep a violation after placing their breaks",
+                           ", ".join(map(repr, still)))
+        return plans
+
+    def _search(self, model: Model, start: _Start, search_s: float) -> pywrapcp.Assignment | None:
+        """Close ``model``, lock and warm-start it from ``start``, and search for ``search_s`` seconds."""
+        params = self._parameters(model.data, search_s)
+        routing = model.routing
+        routing.CloseModelWithParameters(params)
+        began = time.perf_counter()
+        initial = self._initial_assignment(model, start)
+        if initial is not None:
+            solution = routing.SolveFromAssignmentWithParameters(initial, params)
+        else:
+            solution = routing.SolveWithParameters(params)
+        logger.info("ortools: search%s finished in %.3f s with status %s",
+                    " from the initial routes" if initial is not None else "", time.perf_counter() - began,
+                    routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status()))
+        return solution
+
+    def _initial_assignment(self, model: Model, start: _Start) -> pywrapcp.Assignment | None:
+        """The initial routes as a solution (``None`` without them), with their locks applied.
+
+        A route the model finds infeasible is cut to its longest feasible prefix (never
+        shorter than its lock) before giving up on it.
+        """
+        routing = model.routing
+        locks = [[model.index(n) for n in nodes] for nodes in start.locks]
+        if any(locks) and not routing.ApplyLocksToAllVehicles(locks, False):
+            logger.warning("ortools: the locked stops do not form valid routes; solving without locks")
+        if start.empty:
+            return None
+        routes = [[model.index(n) for n in nodes] for nodes in start.routes]
+        assignment = routing.ReadAssignmentFromRoutes(routes, True)
+        if assignment is not None:
+            return assignment
+        trimmed = [self._feasible_prefix(model, v, route, len(locks[v])) for v, route in enumerate(routes)]
+        assignment = routing.ReadAssignmentFromRoutes(trimmed, True)
+        if assignment is None:
+            logger.warning("ortools: the initial routes are not a feasible start; searching from scratch")
+        else:
+            cut = sum(len(a) - len(b) for a, b in zip(routes, trimmed, strict=True))
+            logger.info("ortools: initial routes used with %d of their stops left out", cut)
+        return assignment
+
+    @staticmethod
+    def _feasible_prefix(model: Model, vehicle: int, route: list[int], locked: int) -> list[int]:
+        """The longest prefix of ``route`` the model accepts on its own (binary search, at least ``locked``
+        long; a prefix ending with a tip on a vehicle whose end node tips loses that tip)."""
+        routing = model.routing
+        n_vehicles = len(model.data.vehicles)
+        ends_with_tip = bool(model.data.vehicles[vehicle].final_sites)
+
+        def prefix(length: int) -> list[int]:
+            out = route[:length]
+            while ends_with_tip and out and model.data.is_copy(int(model.manager.IndexToNode(out[-1]))):
+                out = out[:-1]
+            return out
+
+        def feasible(length: int) -> bool:
+            alone: list[list[int]] = [[] for _ in range(n_vehicles)]
+            alone[vehicle] = prefix(length)
+            return routing.ReadAssignmentFromRoutes(alone, True) is not None
+
+        if feasible(len(route)):
+            return route
+        if not feasible(locked):
+            return prefix(locked)
+        lo, hi = locked, len(route) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if feasible(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        return prefix(lo)
 
 
-def _routes_of(problem: Problem, model: _Model, nodes: _Nodes,
-               solution: pywrapcp.Assignment) -> tuple[RoutePlan, ...]:
-    """Non-empty routes of ``solution`` in fleet order, as bin ids in driving order."""
-    routing, manager = model.routing, model.manager
-    routes = []
-    for v, vehicle in enumerate(problem.vehicles):
-        stops = []
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        while not routing.IsEnd(index):
-            stops.append(nodes.bins[manager.IndexToNode(index) - nodes.n_depots].id)
-            index = solution.Value(routing.NextVar(index))
-        if stops:
-            routes.append(RoutePlan(vehicle.id, tuple(stops)))
-    return tuple(routes)
+def _required_left_out(data: ModelData, plans: Sequence[RoutePlan]) -> int:
+    """How many required bins of the model no route of ``plans`` serves."""
+    served = {stop for route in plans for stop in route.stops}
+    return sum(1 for b in data.bins if b.required and b.id not in served)
+
+
+def _plans(problem: Problem, fleet: FleetMatrices, data: ModelData, routes: Sequence[RouteNodes], *,
+           exact: bool) -> tuple[tuple[RoutePlan, ...], list[str]]:
+    """Routes as stop lists with their breaks placed, and the vehicles whose breaks found no place the
+    evaluator accepts. ``exact``: the routes come from the model with break intervals, whose break
+    positions are tried first."""
+    plans, misplaced = [], []
+    for route in routes:
+        vehicle = data.vehicles[route.vehicle].vehicle
+        stops = stop_ids(data, route)
+        hints = break_positions(data, route) if exact else None
+        placed, ok = place_breaks(problem, fleet, vehicle, stops, hints)
+        plans.append(RoutePlan(vehicle.id, placed))
+        if not ok:
+            misplaced.append(vehicle.id)
+    return tuple(plans), misplaced
+
+
+def place_breaks(problem: Problem, fleet: FleetMatrices, vehicle: Vehicle, stops: Sequence[str],
+                 hints: Sequence[int | None] | None = None) -> tuple[tuple[str, ...], bool]:
+    """``stops`` with the vehicle's breaks that fall due, each where the evaluator finds no violation.
+
+    Break ``k`` (in the vehicle's order) is tried after ``hints[k]`` stops when given, then
+    right after the first stop that leaves once its window is open, then ever farther from
+    there. Returns the stop list and whether it is violation-free.
+    """
+    base = tuple(s for s in stops if s != BREAK_STOP)
+    positions: list[int] = []
+    for k, brk in enumerate(vehicle.breaks):
+        current = with_breaks(base, positions)
+        walked = evaluate_route(problem, fleet, vehicle, current)
+        if not any(v.type == "missing_break" for v in walked.violations):
+            break
+        departures = [v.departure_s for v in walked.visits if v.type in ("bin", "disposal")]
+        leaving = sum(1 for d in departures if d < brk.window[0] - TIME_TOLERANCE_S)
+        first = min(leaving + 1, len(base))
+        order: list[int] = []
+        hint = hints[k] if hints is not None and k < len(hints) else None
+        if hint is not None:
+            order.append(hint)
+        order += [first + d for d in _deltas(len(base) + 1)]
+        lowest = positions[-1] if positions else 0
+        chosen = None
+        for p in dict.fromkeys(order):
+            if not lowest <= p <= len(base):
+                continue
+            trial = [*positions, p]
+            later = {"missing_break"} if k + 1 < len(vehicle.breaks) else set()
+            kinds = {v.type for v in evaluate_route(problem, fleet, vehicle, with_breaks(base, trial)).violations}
+            if kinds <= later:
+                chosen = p
+                break
+        if chosen is None:
+            positions.append(max(lowest, min(first, len(base))))
+            return with_breaks(base, positions), False
+        positions.append(chosen)
+    placed = with_breaks(base, positions)
+    return placed, not evaluate_route(problem, fleet, vehicle, placed).violations
+
+
+def _deltas(n: int) -> list[int]:
+    """0, +1, -1, +2, -2, ... up to ``n`` either way."""
+    out = [0]
+    for d in range(1, n + 1):
+        out += [d, -d]
+    return out

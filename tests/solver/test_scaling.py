@@ -8,11 +8,15 @@ import numpy as np
 
 from solver.scaling import (
     OBJECTIVE_UNITS_PER_METRE,
+    OBJECTIVE_UNITS_PER_MONEY,
     OBJECTIVE_UNITS_PER_SECOND,
     grams_down,
     grams_up,
+    millilitres_down,
+    millilitres_up,
     objective_units,
     objective_units_per_value,
+    seconds_down,
     seconds_up,
 )
 
@@ -52,6 +56,24 @@ def test_objective_units_round_to_nearest() -> None:
 
 
 def test_objective_units_follow_the_objective() -> None:
-    """Duration counts per second, distance per metre."""
+    """Duration counts per second, distance per metre, cost per unit of money."""
     assert objective_units_per_value("duration") == OBJECTIVE_UNITS_PER_SECOND
     assert objective_units_per_value("distance") == OBJECTIVE_UNITS_PER_METRE
+    assert objective_units_per_value("cost") == OBJECTIVE_UNITS_PER_MONEY
+
+
+def test_money_units_are_whole_per_second_and_per_metre_at_whole_rates() -> None:
+    """30 an hour is a whole number of units per second, 1 a km a whole number per metre."""
+    assert (OBJECTIVE_UNITS_PER_MONEY * 30) % 3600 == 0
+    assert OBJECTIVE_UNITS_PER_MONEY % 1000 == 0
+
+
+def test_volumes_round_up_and_bodies_down_to_whole_millilitres() -> None:
+    """240.0004 l is 240000.4 ml: a bin counts 240001 ml, a body of that size 240000 ml."""
+    assert millilitres_up([240.0004, 240.0]).tolist() == [240001, 240000]
+    assert millilitres_down([240.0004, 240.0]).tolist() == [240000, 240000]
+
+
+def test_latest_times_round_down_to_whole_seconds() -> None:
+    """A window closing at 100.7 s closes at 100 s once whole; ``inf`` is the cap."""
+    assert seconds_down([100.7, 100.0, math.inf], cap=500).tolist() == [100, 100, 500]
