@@ -22,7 +22,7 @@ import numpy as np
 from shapely.geometry import LineString
 
 from solver.engines import choose_engine
-from solver.evaluate import evaluate
+from solver.evaluate import evaluate, evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
 from solver.geometry import route_lines
 from solver.matrix import FleetMatrices, Legs, fleet_matrices
@@ -228,6 +228,36 @@ def draw(prepared: PreparedProblem, evaluation: Evaluation) -> tuple[dict[str, L
     return lines, stops
 
 
+def strip_violations(problem: Problem, matrices: FleetMatrices, plan: Plan) -> tuple[Plan, list[str]]:
+    """The plan with every route the evaluator faults cut back until it is clean.
+
+    A safety net under every engine: an optimised plan must show no violation. From
+    a faulted route, bins are taken off from the end of the route until it shows
+    none (a route that stays faulted with no bin left is dropped). Returns the new
+    plan and the ids of the bins taken off, in the order taken, for the caller to
+    re-insert elsewhere or explain.
+    """
+    routes: list[RoutePlan] = []
+    taken: list[str] = []
+    bin_ids = {b.id for b in problem.bins}
+    for route in plan.routes:
+        vehicle = problem.vehicle(route.vehicle_id)
+        stops = list(route.stops)
+        while evaluate_route(problem, matrices, vehicle, stops).violations:
+            last = max((k for k, stop in enumerate(stops) if stop in bin_ids), default=None)
+            if last is None:
+                stops = []
+                break
+            taken.append(stops.pop(last))
+        if any(stop in bin_ids for stop in stops):
+            routes.append(RoutePlan(route.vehicle_id, tuple(stops)))
+        elif stops != list(route.stops):
+            log.warning("dropped the faulted route of %s", route.vehicle_id)
+    if taken:
+        log.warning("took %d bin(s) off faulted routes: %s", len(taken), ", ".join(taken[:10]))
+    return Plan(routes=tuple(routes), unassigned=plan.unassigned), taken
+
+
 def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
              snap_limit_m: float = 200.0) -> PlannedRounds:
     """Plan optimised rounds for ``problem`` on ``network``.
@@ -244,7 +274,8 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
         servable, ruled_out = screen_bins(problem, prepared.matrices, candidates)
         engine = choose_engine(problem, options, matrices=prepared.matrices)
         plan = engine.solve(problem, prepared.matrices, bin_ids=servable, options=options)
-        dropped = [u.bin_id for u in plan.unassigned]
+        plan, taken = strip_violations(problem, prepared.matrices, plan)
+        dropped = [u.bin_id for u in plan.unassigned] + taken
         plan = explain_dropped(problem, prepared.matrices, plan, dropped, options=options)
         plan = Plan(routes=plan.routes,
                     unassigned=(*prepared.unplaceable, *ruled_out, *plan.unassigned))

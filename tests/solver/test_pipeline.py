@@ -14,10 +14,12 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
+from solver.evaluate import evaluate
+from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import AccessProfile, RoadNetwork, allowed_edges
-from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare
+from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare, strip_violations
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, ProblemError, SolveOptions, Vehicle
-from solver.solution import RoutePlan, UnassignedReason
+from solver.solution import Plan, RoutePlan, UnassignedReason
 from solver.synthetic import kerbside_bins
 
 ON_STREET_M = 1.0
@@ -421,3 +423,31 @@ def test_rutland_arrivals_run_forward(rutland_rounds: SimpleNamespace) -> None:
         assert all(a <= d + 1e-6 for a, d in times)
         assert all(d1 <= a2 + 1e-6 for (_, d1), (a2, _) in itertools.pairwise(times))
         assert route.visits[-1].arrival_s <= 16 * 3600 + 1e-6
+
+
+def _line_problem() -> tuple[Problem, FleetMatrices]:
+    """One depot and four bins on a line, 60 s apart; a 50 kg lorry (bins of 20 kg)."""
+    bins = tuple(Bin(f"b{k}", 0.0, 0.0, demand_kg=20.0, service_s=0.0) for k in range(4))
+    problem = Problem(depots=(Depot("d", 0.0, 0.0),), bins=bins,
+                      vehicles=(Vehicle("v", "d", capacity_kg=50.0),))
+    position = np.arange(5, dtype=float)
+    seconds = np.abs(position[:, None] - position[None, :]) * 60.0
+    return problem, FleetMatrices.uniform(TravelMatrices(seconds, seconds * 10.0), ["v"])
+
+
+def test_strip_violations_cuts_a_faulted_route_back_until_clean() -> None:
+    """An overloaded route (80 kg on a 50 kg lorry) loses bins from its end until it fits;
+    the bins taken off are returned for re-insertion, in the order taken."""
+    problem, fleet = _line_problem()
+    plan = Plan(routes=(RoutePlan("v", ("b0", "b1", "b2", "b3")),))
+    stripped, taken = strip_violations(problem, fleet, plan)
+    assert stripped.routes == (RoutePlan("v", ("b0", "b1")),)
+    assert taken == ["b3", "b2"]
+    assert not evaluate(problem, fleet, stripped).summary.violations
+
+
+def test_strip_violations_leaves_a_clean_plan_alone() -> None:
+    """A plan the evaluator finds clean comes back unchanged, with nothing taken off."""
+    problem, fleet = _line_problem()
+    plan = Plan(routes=(RoutePlan("v", ("b0", "b1")),))
+    assert strip_violations(problem, fleet, plan) == (plan, [])
