@@ -3,7 +3,8 @@
 #   make install   create .venv (if absent) and install the project with its dev tools
 #   make run       install, then serve the API on WASTEROUTE_HOST:WASTEROUTE_PORT
 #   make lint      install, then ruff and mypy
-#   make test      install, then ruff, mypy and pytest
+#   make system    install the Debian packages the tests drive (Chromium, PostgreSQL)
+#   make test      install, then ruff, mypy, the Debian packages, and pytest
 #
 # The install is remembered by a stamp file inside the venv: it runs again only when
 # pyproject.toml changes or the venv is new.
@@ -14,7 +15,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.wasteroute-installed
 
-.PHONY: install run lint test
+.PHONY: install system run lint test
 
 install: $(STAMP)
 
@@ -25,6 +26,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet --editable '.[dev]'
 	touch $@
 
+# Debian packages the tests drive for real (Chromium, PostgreSQL); idempotent.
+system:
+	bash scripts/install_system_packages.sh
+
 run: install
 	$(BIN)/wasteroute serve
 
@@ -33,7 +38,7 @@ lint: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects no tests: that is a failure too, and says so.
-test: lint
+test: lint system
 	@status=0; $(BIN)/python -m pytest || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; \
 	exit $$status
