@@ -28,6 +28,7 @@ from solver.geometry import route_lines
 from solver.matrix import FleetMatrices, Legs, fleet_matrices
 from solver.network import AccessProfile, RoadNetwork
 from solver.problem import Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
+from solver.progress import ProgressCallback, ProgressReporter
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
 from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
@@ -259,12 +260,14 @@ def strip_violations(problem: Problem, matrices: FleetMatrices, plan: Plan) -> t
 
 
 def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
-             snap_limit_m: float = 200.0) -> PlannedRounds:
+             snap_limit_m: float = 200.0, on_progress: ProgressCallback | None = None) -> PlannedRounds:
     """Plan optimised rounds for ``problem`` on ``network``.
 
     Every bin ends up either on exactly one route or in ``unassigned`` with a
     checked reason. ``snap_limit_m`` is the farthest (metres) a point may be moved
-    onto a street.
+    onto a street. ``on_progress(elapsed_fraction, best_cost) -> go_on`` hears of the
+    search's progress (see :mod:`solver.progress`); answering ``False`` stops the search,
+    and the best plan found so far is returned.
     """
     watch = _Stopwatch()
     prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch)
@@ -273,7 +276,8 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     with watch.stage("solve"):
         servable, ruled_out = screen_bins(problem, prepared.matrices, candidates)
         engine = choose_engine(problem, options, matrices=prepared.matrices)
-        plan = engine.solve(problem, prepared.matrices, bin_ids=servable, options=options)
+        progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
+        plan = engine.solve(problem, prepared.matrices, bin_ids=servable, options=options, progress=progress)
         plan, taken = strip_violations(problem, prepared.matrices, plan)
         dropped = [u.bin_id for u in plan.unassigned] + taken
         plan = explain_dropped(problem, prepared.matrices, plan, dropped, options=options)

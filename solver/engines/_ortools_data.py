@@ -494,8 +494,8 @@ def build_data(problem: Problem, fleet: FleetMatrices, bins: Sequence[Bin], opti
     base_locations = np.array([problem.location_index(d) for d in b.depot_ids]
                               + [problem.location_index(x.id) for x in b.bins], dtype=np.intp)
     # ---- allowed vehicles per bin, alone, in these integers; bins no vehicle can take leave the model
-    allowed, faults = _allowed(b, specs, base_locations, site_rows, demand_g, volume_ml, service_bins, windows,
-                               cap_g, cap_ml, daily, lifts)
+    allowed, unpinned, faults = _allowed(b, specs, base_locations, site_rows, demand_g, volume_ml, service_bins,
+                                         windows, cap_g, cap_ml, daily, lifts)
     servable: BoolArray = np.asarray(allowed.any(axis=0), dtype=np.bool_)
     dropped = {x.id: faults[j] for j, x in enumerate(b.bins) if not servable[j]}
     if dropped:
@@ -503,7 +503,7 @@ def build_data(problem: Problem, fleet: FleetMatrices, bins: Sequence[Bin], opti
         b.bins = tuple(b.bins[j] for j in keep)
         demand_g, volume_ml, service_bins = demand_g[keep], volume_ml[keep], service_bins[keep]
         windows = tuple(windows[j] for j in keep)
-        allowed = allowed[:, keep]
+        allowed, unpinned = allowed[:, keep], unpinned[:, keep]
         base_locations = np.concatenate([base_locations[:n_depots], base_locations[n_depots + keep]])
         n_bins = len(b.bins)
     # ---- visit nodes: one per bin, or one per window of a bin with several
@@ -568,7 +568,12 @@ def build_data(problem: Problem, fleet: FleetMatrices, bins: Sequence[Bin], opti
         durations.append(travel.duration)
         distances.append(travel.distance)
     # ---- objective: arc costs per cost class, fixed and slack costs per vehicle, penalties
-    arc_costs, cost_class, fixed = _objective(b, final_specs, service, transits, durations, distances)
+    # arcs into bins a vehicle may never take (pins aside: few, and per vehicle) cost what a drop does, so
+    # that OR-Tools tries compatible bins first and keeps them as each other's neighbours
+    barred = [frozenset() if spec.fault is not None
+              else frozenset((n_depots + np.flatnonzero(~unpinned[k][visit_bin])).tolist())
+              for k, spec in enumerate(final_specs)]
+    arc_costs, cost_class, fixed = _objective(b, final_specs, service, transits, durations, distances, barred)
     max_arc = max((int(c[c < INT64_SAFE_MAX].max(initial=0)) for c in arc_costs), default=0)
     per_money = units_per_money(b.objective, None, problem.vehicles)
     optional_pen = [int(objective_units(x.penalty or 0.0, units_per_value=per_money, cap=INT64_SAFE_MAX // 8))
@@ -651,9 +656,10 @@ def _forbid(transit: IntArray, n_depots: int, copy_nodes: IntArray, end_nodes: I
 
 
 def _objective(b: _Builder, specs: Sequence[VehicleSpec], service: IntArray, transits: Sequence[IntArray],
-               durations: Sequence[FloatArray], distances: Sequence[FloatArray]
+               durations: Sequence[FloatArray], distances: Sequence[FloatArray], barred: Sequence[frozenset[int]]
                ) -> tuple[list[IntArray], list[int], list[int]]:
-    """Arc cost matrices (one per cost class), each vehicle's class, and fixed costs.
+    """Arc cost matrices (one per cost class: access profile, rates under ``cost``, and the set of
+    nodes ``barred`` to the vehicle), each vehicle's class, and fixed costs.
 
     ``duration``: service + travel seconds of each arc; ``distance``: metres; ``cost``:
     per-km money on metres and per-hour money on service and travel. Waiting and breaks
@@ -667,14 +673,16 @@ def _objective(b: _Builder, specs: Sequence[VehicleSpec], service: IntArray, tra
     per_value = objective_units_per_value(objective)
     fleet = b.problem.vehicles
     service_f = service.astype(np.float64)
-    classes: dict[tuple[int, float, float], int] = {}
+    classes: dict[tuple[int, float, float, frozenset[int]], int] = {}
     matrices: list[IntArray] = []
-    cost_class, fixed = [], []
+    cost_class: list[int] = []
+    fixed: list[int] = []
     n_terms = len(service) + len(specs) + 2
     cap = INT64_SAFE_MAX // (8 * n_terms * n_terms)
     for spec in specs:
         v = spec.vehicle
-        key = (spec.profile, v.cost_per_km, v.cost_per_hour) if objective == "cost" else (spec.profile, 0.0, 0.0)
+        rates = (v.cost_per_km, v.cost_per_hour) if objective == "cost" else (0.0, 0.0)
+        key = (spec.profile, *rates, barred[len(cost_class)])
         if key not in classes:
             p = spec.profile
             forbidden = transits[p] > b.horizon
@@ -689,6 +697,7 @@ def _objective(b: _Builder, specs: Sequence[VehicleSpec], service: IntArray, tra
             np.fill_diagonal(values, 0.0)
             units = objective_units(values, units_per_value=per_value, cap=cap)
             units[forbidden] = INT64_SAFE_MAX
+            units[:, sorted(key[3])] = INT64_SAFE_MAX
             np.fill_diagonal(units, 0)
             classes[key] = len(matrices)
             matrices.append(units)
@@ -701,14 +710,16 @@ def _objective(b: _Builder, specs: Sequence[VehicleSpec], service: IntArray, tra
 def _allowed(b: _Builder, specs: Sequence[VehicleSpec], locations: npt.NDArray[np.intp],
              site_rows: npt.NDArray[np.intp], demand_g: IntArray, volume_ml: IntArray, service: IntArray,
              windows: Sequence[tuple[tuple[int, int], ...]], cap_g: Sequence[int], cap_ml: Sequence[int],
-             daily_g: Sequence[int], lifts: Sequence[int]) -> tuple[BoolArray, list[str]]:
+             daily_g: Sequence[int], lifts: Sequence[int]) -> tuple[BoolArray, BoolArray, list[str]]:
     """Vehicle-by-bin: whether the vehicle could serve the bin alone in the model's integers (stream,
     pin, size, capacity, daily limits, reaching a window, the tip and the breaks it needs, the return
-    within its shift); and for each bin the faults in words, for bins no vehicle can take."""
+    within its shift); the same but for pins; and for each bin the faults in words, for bins no
+    vehicle can take."""
     problem, bins = b.problem, b.bins
     n_v, n_b = len(specs), len(bins)
     n_depots = len(b.depot_ids)
     ok = np.zeros((n_v, n_b), dtype=np.bool_)
+    unpinned = np.zeros((n_v, n_b), dtype=np.bool_)
     notes: list[list[str]] = [[] for _ in range(n_b)]
     unload = [int(seconds_up(s.unload_s)) for s in problem.disposal_sites]
     bin_cols = np.arange(n_depots, n_depots + n_b)
@@ -722,8 +733,9 @@ def _allowed(b: _Builder, specs: Sequence[VehicleSpec], locations: npt.NDArray[n
         m = b.fleet.profiles[key]
         depot_row = problem.location_index(v.depot_id)
         rows = locations[bin_cols]
-        fact = np.array([x.stream in spec.streams and (x.vehicle_id is None or x.vehicle_id == v.id)
-                         and vehicle_too_big(v, x) is None for x in bins], dtype=np.bool_)
+        kind = np.array([x.stream in spec.streams and vehicle_too_big(v, x) is None for x in bins], dtype=np.bool_)
+        pin = np.array([x.vehicle_id is None or x.vehicle_id == v.id for x in bins], dtype=np.bool_)
+        fact = kind & pin
         fits = (demand_g <= cap_g[k]) & (volume_ml <= cap_ml[k]) & (demand_g <= daily_g[k]) & (lifts[k] >= 1)
         arrival = spec.start_t + seconds_up(m.duration_s[depot_row, rows], cap=b.big)
         start = np.full(n_b, -1, dtype=np.int64)
@@ -747,13 +759,14 @@ def _allowed(b: _Builder, specs: Sequence[VehicleSpec], locations: npt.NDArray[n
             back = np.where(back > brk.due_after, back + brk.duration, back)
         in_time = reach & (back <= spec.end_t)
         ok[k] = fact & fits & in_time
+        unpinned[k] = kind & fits & in_time
         for col in np.flatnonzero(~ok[k]):
             why = ("stream, pin or size" if not fact[col] else "capacity or daily limit" if not fits[col]
                    else "no window reachable" if not reach[col] else "shift too short")
             notes[int(col)].append(f"{v.id!r}: {why}")
     faults = [("no vehicle can serve it alone once loads are rounded up to whole grams and times to whole "
                "seconds: " + "; ".join(n)) for n in notes]
-    return ok, faults
+    return ok, unpinned, faults
 
 
 def reserve_breaks(data: ModelData) -> ModelData:

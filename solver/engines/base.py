@@ -38,6 +38,7 @@ from typing import Protocol, runtime_checkable
 
 from solver.matrix import FleetMatrices
 from solver.problem import Problem, SolveOptions
+from solver.progress import ProgressReporter
 from solver.solution import Plan
 
 DISPOSAL_SITES = "disposal_sites"
@@ -83,8 +84,9 @@ class Engine(Protocol):
     features: frozenset[str]
 
     def solve(self, problem: Problem, matrices: FleetMatrices, *, bin_ids: Sequence[str],
-              options: SolveOptions) -> Plan:
-        """Plan routes for ``bin_ids`` of ``problem`` on ``matrices`` (see the class docstring)."""
+              options: SolveOptions, progress: ProgressReporter | None = None) -> Plan:
+        """Plan routes for ``bin_ids`` of ``problem`` on ``matrices`` (see the class docstring), telling
+        ``progress`` of each better solution and stopping early when it answers ``False``."""
         ...
 
 

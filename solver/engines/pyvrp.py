@@ -106,6 +106,7 @@ from solver.evaluate import check_matrices, vehicle_too_big
 from solver.feasibility import resolve_bins, screen_bins
 from solver.matrix import FleetMatrices
 from solver.problem import BREAK_STOP, Bin, Problem, ProblemError, SolveOptions, TimeWindow, Vehicle
+from solver.progress import ProgressReporter
 from solver.scaling import (
     INT64_SAFE_MAX,
     OBJECTIVE_UNITS_PER_METRE,
@@ -582,8 +583,10 @@ class _Stop:
     that has found no feasible plan by ``give_up`` of its time (or of its iterations, when
     capped, so that capped runs stay repeatable)."""
 
-    def __init__(self, *, seconds: float, give_up: float | None, max_iterations: int | None) -> None:
+    def __init__(self, *, seconds: float, give_up: float | None, max_iterations: int | None,
+                 progress: ProgressReporter | None = None) -> None:
         now = time.perf_counter()
+        self.progress = progress
         self.deadline = now + seconds
         self.give_up_at = None if give_up is None else now + give_up * seconds
         self.give_up_iterations = None if give_up is None or max_iterations is None else give_up * max_iterations
@@ -597,7 +600,10 @@ class _Stop:
         now = time.perf_counter()
         if now >= self.deadline:
             return True
-        if best_cost < _INFEASIBLE_COST:
+        feasible = best_cost < _INFEASIBLE_COST
+        if self.progress is not None and not self.progress.report(float(best_cost) if feasible else None):
+            return True
+        if feasible:
             return False
         if self.give_up_iterations is not None:
             return self.iterations >= self.give_up_iterations
@@ -675,7 +681,7 @@ class PyVrpEngine:
         self.max_iterations = max_iterations
 
     def solve(self, problem: Problem, matrices: FleetMatrices, *, bin_ids: Sequence[str],
-              options: SolveOptions) -> Plan:
+              options: SolveOptions, progress: ProgressReporter | None = None) -> Plan:
         """Plan routes for ``bin_ids`` (see :class:`solver.engines.base.Engine`).
 
         Raises :class:`ProblemError` (field ``options.engine``) for a request needing a
@@ -697,7 +703,7 @@ class PyVrpEngine:
         servable = resolve_bins(problem, servable_ids)
         routes: tuple[RoutePlan, ...] = ()
         if servable:
-            routes, dropped = self._solve_servable(problem, matrices, servable, options, started)
+            routes, dropped = self._solve_servable(problem, matrices, servable, options, started, progress)
             reasons.update(dropped)
         unassigned = tuple(reasons[b] for b in requested if b in reasons)
         logger.info("pyvrp: %d bins on %d routes, %d unassigned, in %.3f s",
@@ -706,7 +712,7 @@ class PyVrpEngine:
         return Plan(routes=routes, unassigned=unassigned)
 
     def _solve_servable(self, problem: Problem, matrices: FleetMatrices, servable: Sequence[Bin],
-                        options: SolveOptions, started: float
+                        options: SolveOptions, started: float, progress: ProgressReporter | None = None
                         ) -> tuple[tuple[RoutePlan, ...], dict[str, Unassigned]]:
         """Routes for bins that passed the screen, and the bins left out (by id)."""
         model = _Builder(problem, matrices, servable, options).build()
@@ -726,16 +732,17 @@ class PyVrpEngine:
                     "searching up to %.2f s", len(model.bins), model.data.num_clients, model.data.num_vehicle_types,
                     model.data.num_profiles, built - started, search_s)
         seed = options.seed % 2**32
-        stop = _Stop(seconds=search_s, give_up=GIVE_UP_FRACTION, max_iterations=self.max_iterations)
+        stop = _Stop(seconds=search_s, give_up=GIVE_UP_FRACTION, max_iterations=self.max_iterations,
+                     progress=progress)
         result = _search(model.data, stop, seed, _warm_start(model, problem, options))
         best, data = result.best, model.data
-        if not best.is_feasible():
+        if not best.is_feasible() and (progress is None or not progress.stopped):
             remaining = max(search_s - (time.perf_counter() - built), MIN_SEARCH_FRACTION * search_s)
             logger.info("pyvrp: no feasible plan with every bin required after %d iterations; searching "
                         "%.2f s more with bins optional", result.num_iterations, remaining)
             data = relaxed = model.relaxed()
             left = None if self.max_iterations is None else max(1, self.max_iterations - result.num_iterations)
-            stop = _Stop(seconds=remaining, give_up=None, max_iterations=left)
+            stop = _Stop(seconds=remaining, give_up=None, max_iterations=left, progress=progress)
             result = _search(relaxed, stop, seed, _same_routes(relaxed, best))
             best = result.best
         logger.info("pyvrp: search finished after %d iterations in %.3f s, feasible: %s", result.num_iterations,
