@@ -9,6 +9,8 @@ from starlette.requests import Request
 
 from app.config import Settings, get_settings
 from app.network_registry import NetworkRegistry, get_network_registry
+from app.services.jobs import JobRunner
+from app.store import Store
 from app.workers import SolverPool
 
 
@@ -18,6 +20,20 @@ def get_solver_pool(request: Request) -> SolverPool:
     return pool
 
 
+def get_store(request: Request) -> Store:
+    """FastAPI dependency: the application's :class:`~app.store.Store`."""
+    db: Store = request.app.state.store
+    return db
+
+
+def get_job_runner(request: Request) -> JobRunner:
+    """FastAPI dependency: the application's :class:`~app.services.jobs.JobRunner`."""
+    runner: JobRunner = request.app.state.job_runner
+    return runner
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 NetworkRegistryDep = Annotated[NetworkRegistry, Depends(get_network_registry)]
 SolverPoolDep = Annotated[SolverPool, Depends(get_solver_pool)]
+StoreDep = Annotated[Store, Depends(get_store)]
+JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]

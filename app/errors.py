@@ -16,8 +16,10 @@ Both pydantic's :class:`~fastapi.exceptions.RequestValidationError` and the solv
 :class:`~solver.problem.ProblemError` take this shape. The offending input is never
 echoed back (it may be huge, or a NaN that JSON cannot carry).
 
-A service still starting (network not loaded, solver workers not ready) answers 503, anything unexpected 500 with a
-generic message and a reference under which the traceback is logged.
+A service still starting (network not loaded, solver workers not ready), a database that is
+locked or unreachable, and a solver worker that died mid-request answer 503 with
+``Retry-After``; anything unexpected 500 with a generic message and a reference under
+which the traceback is logged.
 
 The shaping functions are plain functions so that the command line reports the
 same faults in the same shape.
@@ -33,18 +35,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from app.network_registry import NetworkUnavailableError
-from app.workers import WorkersUnavailableError
+from app.store.availability import UNAVAILABLE_ERRORS, first_line
+from app.workers import WorkerDiedError, WorkersUnavailableError
 from solver.problem import ProblemError
 
 logger = logging.getLogger(__name__)
 
+BAD_REQUEST = 400
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+"""The detail of the 400 FastAPI raises (from the cause) when it cannot read a body."""
 UNPROCESSABLE = 422
 INTERNAL_ERROR = 500
 UNAVAILABLE = 503
+STORE_RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait (``Retry-After``) when the database is locked or unreachable."""
+WORKER_RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait when the solver worker doing its request died."""
 
 Loc = tuple[str | int, ...]
 
@@ -186,6 +199,37 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(status_code=UNPROCESSABLE, content={"detail": items})
 
 
+def _unreadable_body(exc: StarletteHTTPException) -> tuple[str, str] | None:
+    """(message, type) when ``exc`` is the 400 FastAPI or Starlette raise for a body they
+    could not read at all; ``None`` for any other HTTP error."""
+    if exc.status_code != BAD_REQUEST:
+        return None
+    if isinstance(exc.__context__, MultiPartException):
+        return f"the request body cannot be read ({exc.detail})", "body_invalid"
+    cause = exc.__cause__
+    if exc.detail != FASTAPI_BODY_ERROR or cause is None:
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        return "the request body is not valid JSON (not UTF-8 text)", "json_invalid"
+    if isinstance(cause, RecursionError):
+        return "the request body is not valid JSON (nested too deeply)", "json_invalid"
+    return f"the request body cannot be read ({type(cause).__name__})", "body_invalid"
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    """HTTP errors as FastAPI answers them, except a body that could not be read at all
+    (JSON that is no UTF-8 text or nests too deeply, a broken multipart form), which
+    FastAPI answers 400: that is malformed input, answered 422 at ``body`` like any other
+    fault (``json_invalid`` for JSON, ``body_invalid`` otherwise)."""
+    assert isinstance(exc, StarletteHTTPException)
+    unreadable = _unreadable_body(exc)
+    if unreadable is None:
+        return await http_exception_handler(request, exc)
+    msg, kind = unreadable
+    return JSONResponse(status_code=UNPROCESSABLE,
+                        content={"detail": [error_item(loc=("body",), item_id=None, msg=msg, type_=kind)]})
+
+
 async def _on_problem_error(request: Request, exc: Exception) -> JSONResponse:
     """422 for a problem the solver refused."""
     assert isinstance(exc, ProblemError)
@@ -196,6 +240,23 @@ async def _on_not_ready(request: Request, exc: Exception) -> JSONResponse:
     """503 while the service is starting."""
     return JSONResponse(status_code=UNAVAILABLE, content={"detail": str(exc)},
                         headers={"Retry-After": "5"})
+
+
+async def _on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` while the database is locked or unreachable (its transaction was
+    rolled back, so nothing was half written)."""
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, first_line(exc))
+    return JSONResponse(status_code=UNAVAILABLE, headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+                        content={"detail": "the database is unavailable (locked or unreachable); nothing was "
+                                           f"changed: try again in {STORE_RETRY_AFTER_S} s"})
+
+
+async def _on_worker_died(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` when the solver worker doing the request died (it is being replaced)."""
+    logger.error("%s on %s %s", exc, request.method, request.url.path)
+    return JSONResponse(status_code=UNAVAILABLE, headers={"Retry-After": str(WORKER_RETRY_AFTER_S)},
+                        content={"detail": f"{exc} while working on this request; a replacement is starting: "
+                                           f"try again in {WORKER_RETRY_AFTER_S} s"})
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -210,7 +271,11 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register every mapping from exceptions to HTTP answers on ``app``."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(ProblemError, _on_problem_error)
     app.add_exception_handler(NetworkUnavailableError, _on_not_ready)
     app.add_exception_handler(WorkersUnavailableError, _on_not_ready)
+    app.add_exception_handler(WorkerDiedError, _on_worker_died)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _on_store_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

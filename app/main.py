@@ -12,10 +12,14 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from app.api import evaluations, health, optimisations
+from app.api import evaluations, health, jobs, optimisations, plans, reports, web
+from app.auth import install_auth
 from app.config import Settings
 from app.errors import install_error_handlers
+from app.limits import BodySizeLimitMiddleware
 from app.network_registry import NetworkRegistry
+from app.services.jobs import JobRunner
+from app.store import Store
 from app.version import service_version
 from app.workers import SolverPool
 
@@ -40,24 +44,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = NetworkRegistry(network_file=settings.network_file, cache_dir=settings.cache_dir)
     pool = SolverPool(network_file=settings.network_file, cache_dir=settings.cache_dir,
                       workers=settings.max_concurrent_solves, log_level=settings.log_level)
+    db = Store.from_settings(settings)
+    runner = JobRunner(db, pool, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Load the network and start the solver workers; stop the workers at shutdown."""
+        """Migrate the store, load the network, start the solver workers and the job runner
+        (which resumes the jobs a previous run left); stop them at shutdown."""
+        await anyio.to_thread.run_sync(db.migrate)
         await anyio.to_thread.run_sync(registry.load)
         await pool.start()
+        await runner.start()
         try:
             yield
         finally:
+            await runner.stop()
             await pool.stop()
+            db.dispose()
 
     app = FastAPI(title="wasteroute", version=service_version(), description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.network_registry = registry
     app.state.solver_pool = pool
+    app.state.store = db
+    app.state.job_runner = runner
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_auth(app, settings, db)  # API keys and CORS (app/auth.py): after the other middleware
     app.include_router(health.router)
     app.include_router(optimisations.router)
     app.include_router(evaluations.router)
+    app.include_router(jobs.router)
+    app.include_router(plans.router)
+    app.include_router(reports.router)
+    app.include_router(web.router)
     return app

@@ -15,6 +15,7 @@ strings.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -60,6 +61,14 @@ Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_n
 Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="Longitude, WGS84 degrees.")]
 Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="Latitude, WGS84 degrees.")]
 NonNegative = Annotated[float, Field(ge=0.0)]
+
+MAX_MONEY = 1e9
+"""Largest cost, rate or penalty accepted (money units); more would overflow the engines' integer costs."""
+
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
+
+MAX_LIFTS = 1_000_000
+"""Largest lift limit accepted per vehicle and shift."""
 
 
 class InputModel(BaseModel):
@@ -133,10 +142,11 @@ class VehicleIn(InputModel):
     streams: list[Stream] = Field(default_factory=lambda: [DEFAULT_STREAM], min_length=1,
                                   description="Waste streams it collects.")
     break_: BreakIn | None = Field(default=None, alias="break", description="The crew's break, if any.")
-    fixed_cost: NonNegative = Field(default=0.0, description="Cost of using the vehicle at all.")
-    cost_per_km: NonNegative = Field(default=1.0, description="Cost per kilometre driven.")
-    cost_per_hour: NonNegative = Field(default=30.0, description="Cost per hour of route duration.")
-    max_lifts: int | None = Field(default=None, ge=0, description="Bins it may lift in a shift; absent: no limit.")
+    fixed_cost: Money = Field(default=0.0, description="Cost of using the vehicle at all.")
+    cost_per_km: Money = Field(default=1.0, description="Cost per kilometre driven.")
+    cost_per_hour: Money = Field(default=30.0, description="Cost per hour of route duration.")
+    max_lifts: int | None = Field(default=None, ge=0, le=MAX_LIFTS,
+                                  description="Bins it may lift in a shift; absent: no limit.")
     max_collected_kg: NonNegative | None = Field(
         default=None, description="Kg it may collect in a shift over all its loads; absent: no limit.")
     tip_before_return: bool = Field(
@@ -173,7 +183,7 @@ class BinIn(InputModel):
     time_windows: list[Window] = Field(
         default_factory=list, description='When collection may start, [["HH:MM", "HH:MM"], ...]; none: any time.')
     required: bool = Field(default=True, description="A required bin is left out only if no plan can serve it.")
-    penalty: NonNegative | None = Field(
+    penalty: Money | None = Field(
         default=None, description="Cost of leaving an optional bin out (required for optional bins).")
     vehicle: Id | None = Field(default=None, description="Id of the only vehicle that may collect it.")
     max_vehicle_weight_kg: NonNegative | None = Field(
@@ -207,7 +217,7 @@ class OptionsIn(InputModel):
     )
     initial_routes: list[InitialRouteIn] = Field(
         default_factory=list, description="An earlier plan to warm-start from (and lock stops of).")
-    move_penalty: NonNegative = Field(
+    move_penalty: Money = Field(
         default=0.0, description="Cost per bin the new plan moves off the vehicle that had it in initial_routes.")
 
 
@@ -606,3 +616,144 @@ class MessageErrorResponse(OutputModel):
     """Body of a 500 or 503 answer."""
 
     detail: str
+
+
+# --------------------------------------------------------------------------- jobs and plans
+
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+PlanStatus = Literal["draft", "approved"]
+
+
+class JobAcceptedResponse(OutputModel):
+    """Answer to ``POST /api/v1/jobs``: the new job's id and status (``queued``)."""
+
+    id: str
+    status: JobStatus
+
+
+class JobResult(OptimisationResponse):
+    """A succeeded job's answer: the optimisation FeatureCollection plus the stored plan's id."""
+
+    plan_id: str = Field(description="Id of the draft plan stored from this answer (GET /api/v1/plans/{id}).")
+
+
+class JobResponse(OutputModel):
+    """Where a job stands.
+
+    ``progress`` is the share (0..1) of the search's time budget used so far; ``best_cost``
+    the objective of the best plan found so far (the engine's units: seconds, metres or
+    money after the objective), ``null`` until a first one. ``result`` is the
+    optimisation answer once ``succeeded``; ``error`` says why a job ``failed`` (or why a
+    run was cut short before a retry).
+    """
+
+    id: str
+    status: JobStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    best_cost: float | None
+    result: JobResult | None
+    error: str | None
+    plan_id: str | None
+    attempts: int = Field(description="Runs started; a run cut short by a restart is retried once.")
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobSummary(OutputModel):
+    """A job in a listing (no result)."""
+
+    id: str
+    status: JobStatus
+    progress: float
+    best_cost: float | None
+    plan_id: str | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class JobListResponse(OutputModel):
+    """The tenant's jobs, newest first."""
+
+    jobs: list[JobSummary]
+
+
+class PlanMeta(OutputModel):
+    """What the store knows about a plan besides its figures."""
+
+    id: str
+    status: PlanStatus
+    approved_by: str | None
+    approved_at: datetime | None
+    version: int = Field(description="Version among the tenant's plans of the same round set (or problem).")
+    round_set: str | None
+    source: str = Field(description="optimised (a job), manual (POST /api/v1/plans) or batch (nightly).")
+    created_at: datetime
+    problem_id: str
+    inputs_hash: str = Field(description="SHA-256 of the canonical JSON of the problem as posted.")
+    engine: str | None
+    seed: int | None
+
+
+class PlanResponse(OptimisationResponse):
+    """A stored plan: the optimisation answer plus its id, status and approval, version and provenance."""
+
+    id: str
+    status: PlanStatus
+    approved_by: str | None
+    approved_at: datetime | None
+    version: int
+    round_set: str | None
+    source: str
+    created_at: datetime
+    problem_id: str
+    inputs_hash: str
+    engine: str | None
+    seed: int | None
+    parameters: dict[str, Any] = Field(description="Options the plan was made with (and a person's routes).")
+    library_versions: dict[str, str]
+
+
+class PlanSummaryItem(PlanMeta):
+    """A plan in a listing: its metadata and summary figures."""
+
+    summary: SummaryOut
+
+
+class PlanListResponse(OutputModel):
+    """The tenant's plans, newest first."""
+
+    plans: list[PlanSummaryItem]
+
+
+class ApprovalIn(InputModel):
+    """Who approves the plan."""
+
+    by: Id = Field(description="Name of the person approving the plan.")
+
+
+class BinMoveOut(OutputModel):
+    """A bin on another round in one plan than in the other (``null``: on no round, unassigned)."""
+
+    bin_id: str
+    from_vehicle: str | None = Field(description="Its vehicle in the other (baseline) plan.")
+    to_vehicle: str | None = Field(description="Its vehicle in this plan.")
+
+
+class PlanComparisonResponse(OutputModel):
+    """Two plans side by side: bins moved between rounds and the KPI deltas (this minus other)."""
+
+    plan_id: str
+    other_id: str
+    bins_compared: int = Field(description="Bins present in both plans' problems.")
+    bins_moved: int
+    share_unchanged: float = Field(description="Share (0..1) of the bins compared that kept their round.")
+    moved: list[BinMoveOut]
+    bins_added: list[str] = Field(description="Bins of this plan's problem absent from the other's.")
+    bins_removed: list[str] = Field(description="Bins of the other plan's problem absent from this one's.")
+    plan: SummaryOut
+    other: SummaryOut
+    delta: dict[str, float] = Field(description="Each summary figure of this plan minus the other's.")

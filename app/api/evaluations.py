@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import SettingsDep, SolverPoolDep
+from app.limits import LIMIT_RESPONSES, check_sync_bins
 from app.schemas import (
     EvaluationRequest,
     MessageErrorResponse,
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
         422: {"model": ValidationErrorResponse,
               "description": "Malformed input: each fault names its field and the id at fault "
                              "(an unknown stop is reported at routes[i].stops[j] with its id)."},
+        **LIMIT_RESPONSES,
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
 )
@@ -40,5 +42,6 @@ async def create_evaluation(body: EvaluationRequest, settings: SettingsDep,
     route in ``unassigned`` with reason ``not_in_plan``. The work runs in a worker
     process, like an optimisation.
     """
+    check_sync_bins(len(body.bins), settings.max_sync_bins, endpoint="evaluation")
     problem, options, routes = service.prepare(body, settings=settings)
     return await pool.evaluate(problem, routes, options, snap_limit_m=settings.snap_limit_m)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import SettingsDep, SolverPoolDep
+from app.limits import LIMIT_RESPONSES, check_sync_bins
 from app.schemas import (
     MessageErrorResponse,
     OptimisationRequest,
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/api/v1/optimisations", tags=["optimisations"])
     responses={
         422: {"model": ValidationErrorResponse,
               "description": "Malformed input: each fault names its field and the id at fault."},
+        **LIMIT_RESPONSES,
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready to solve yet."},
     },
 )
@@ -37,5 +39,6 @@ async def create_optimisation(body: OptimisationRequest, settings: SettingsDep,
     ``WASTEROUTE_MAX_CONCURRENT_SOLVES`` at once, further requests wait their turn),
     so the service keeps answering meanwhile.
     """
+    check_sync_bins(len(body.bins), settings.max_sync_bins, endpoint="optimisation")
     problem, options = service.prepare(body, settings=settings)
     return await pool.solve(problem, options, snap_limit_m=settings.snap_limit_m)

@@ -1,0 +1,125 @@
+"""``/api/v1/jobs``: optimisations that run in the background (anything bigger than a few seconds).
+
+``POST`` answers 202 at once with the job's id; the search runs in a solver worker
+process; ``GET`` shows its status, progress (share of the time budget, best cost so
+far) and, once succeeded, the answer with the id of the plan stored from it; ``DELETE``
+cancels it. A full queue answers 429 with ``Retry-After``. Jobs live in the store, so
+they survive a restart of the service.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from app import store
+from app.deps import JobRunnerDep, SettingsDep, StoreDep
+from app.schemas import (
+    JobAcceptedResponse,
+    JobListResponse,
+    JobResponse,
+    JobSummary,
+    MessageErrorResponse,
+    OptimisationRequest,
+    ValidationErrorResponse,
+)
+from app.services import optimisation as optimisation_service
+from app.services.jobs import QueueFullError
+from app.services.plans import job_result
+from app.store import JobRecord, PlanRecord
+from app.tenancy import TenantDep
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+NOT_FOUND = {"model": MessageErrorResponse, "description": "No job of this id (for this tenant)."}
+
+
+def _not_found(job_id: str) -> HTTPException:
+    """404 naming the job id."""
+    return HTTPException(status_code=404, detail=f"job {job_id!r} not found")
+
+
+def _job_response(job: JobRecord, plan: PlanRecord | None) -> JSONResponse:
+    """The job as the API shows it (every field present), with the plan's answer once succeeded
+    (its absent ids left out, as in an optimisation answer)."""
+    shown = JobResponse.model_validate({
+        "id": job.id, "status": job.status, "progress": job.progress, "best_cost": job.best_cost,
+        "result": None if plan is None else job_result(plan), "error": job.error, "plan_id": job.plan_id,
+        "attempts": job.attempts, "cancel_requested": job.cancel_requested, "created_at": job.created_at,
+        "started_at": job.started_at, "finished_at": job.finished_at,
+    })
+    content = shown.model_dump(mode="json", exclude={"result"})
+    content["result"] = None if shown.result is None else shown.result.model_dump(mode="json", exclude_none=True)
+    return JSONResponse(content=content)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAcceptedResponse,
+    summary="Start an optimisation in the background",
+    responses={
+        422: {"model": ValidationErrorResponse,
+              "description": "Malformed input: each fault names its field and the id at fault."},
+        429: {"model": MessageErrorResponse,
+              "description": "The job queue is full; try again after Retry-After seconds."},
+    },
+)
+async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: TenantDep, runner: JobRunnerDep,
+                     response: Response) -> JobAcceptedResponse:
+    """Queue an optimisation of the body (the same body as ``POST /api/v1/optimisations``).
+
+    Answers 202 with ``{"id", "status": "queued"}`` at once and a ``Location`` header to
+    poll. The body is validated first (422 as for a synchronous optimisation).
+    """
+    optimisation_service.prepare(body, settings=settings)
+    try:
+        job = await runner.submit(tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    except QueueFullError as exc:
+        raise HTTPException(status_code=429, detail=str(exc),
+                            headers={"Retry-After": str(exc.retry_after_s)}) from exc
+    response.headers["Location"] = f"{router.prefix}/{job.id}"
+    return JobAcceptedResponse(id=job.id, status="queued")
+
+
+@router.get("", response_model=JobListResponse, summary="List jobs")
+async def list_jobs(db: StoreDep, tenant: TenantDep, limit: int = 100) -> JobListResponse:
+    """The tenant's jobs, newest first (at most ``limit``), without their results."""
+    jobs = await db.run(lambda s: store.list_jobs(s, tenant, limit=max(1, min(limit, 1000))))
+    return JobListResponse(jobs=[JobSummary.model_validate(job, from_attributes=True) for job in jobs])
+
+
+@router.get("/{job_id}", response_model=JobResponse, summary="Status, progress and result of a job",
+            responses={404: NOT_FOUND})
+async def read_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """``{"id", "status", "progress", "best_cost", "result", "error", "plan_id", ...}``.
+
+    ``progress`` is the share (0..1) of the time budget used; ``result`` is the
+    optimisation answer plus ``plan_id`` once ``succeeded``.
+    """
+    def read(session: Session) -> tuple[JobRecord, PlanRecord | None] | None:
+        job = store.get_job(session, tenant, job_id)
+        if job is None:
+            return None
+        plan = None if job.plan_id is None else store.get_plan(session, tenant, job.plan_id)
+        return job, plan
+
+    found = await db.run(read)
+    if found is None:
+        raise _not_found(job_id)
+    return _job_response(*found)
+
+
+@router.delete("/{job_id}", response_model=JobResponse, summary="Cancel a job",
+               responses={404: NOT_FOUND, 409: {"model": MessageErrorResponse,
+                                                "description": "The job has succeeded or failed already."}})
+async def cancel_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """Cancel a queued job at once, or a running one: its search stops at its next progress report
+    (within about a second) and no plan is stored; ``status`` turns ``cancelled`` then."""
+    job = await db.run(lambda s: store.request_cancel(s, tenant, job_id))
+    if job is None:
+        raise _not_found(job_id)
+    if job.status in ("succeeded", "failed"):
+        raise HTTPException(status_code=409, detail=f"job {job_id!r} has {job.status} already: nothing to cancel")
+    return _job_response(job, None)

@@ -1,0 +1,139 @@
+"""``/api/v1/plans``: stored plans, versioned, approved by a named person, compared.
+
+Every optimised plan (a succeeded job) is stored as a ``draft``; ``POST`` stores a plan
+made by a person (an evaluation body), scored by the same evaluator. A plan is fetched
+as the optimisation answer (GeoJSON) plus its id, status and approval; ``approve``
+records who approved it and when, in the audit log with the figures of the time;
+``compare`` lists the bins moved between rounds and the KPI deltas of two plans.
+Another tenant's plan answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from app import store
+from app.deps import SettingsDep, SolverPoolDep, StoreDep
+from app.limits import LIMIT_RESPONSES, check_sync_bins
+from app.schemas import (
+    ApprovalIn,
+    EvaluationRequest,
+    MessageErrorResponse,
+    PlanComparisonResponse,
+    PlanListResponse,
+    PlanMeta,
+    PlanResponse,
+    ValidationErrorResponse,
+)
+from app.services import evaluation as evaluation_service
+from app.services import plans as service
+from app.store import PlanRecord
+from app.tenancy import TenantDep
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+
+NOT_FOUND = {"model": MessageErrorResponse, "description": "No plan of this id (for this tenant)."}
+
+
+def _answer(plan: PlanRecord, *, status_code: int = 200) -> JSONResponse:
+    """The plan as JSON: the answer's absent ids left out (as in an optimisation answer), every
+    field of the store shown, ``null`` included."""
+    shown = service.plan_response(plan)
+    content = shown.model_dump(mode="json", exclude_none=True)
+    content.update(shown.model_dump(mode="json", include=set(PlanMeta.model_fields)))
+    return JSONResponse(content=content, status_code=status_code)
+
+
+def _not_found(plan_id: str) -> HTTPException:
+    """404 naming the plan id."""
+    return HTTPException(status_code=404, detail=f"plan {plan_id!r} not found")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PlanResponse,
+    summary="Store a plan made by a person",
+    responses={
+        **LIMIT_RESPONSES,
+        422: {"model": ValidationErrorResponse,
+              "description": "Malformed input: each fault names its field and the id at fault."},
+        503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
+    },
+)
+async def create_plan(body: EvaluationRequest, settings: SettingsDep, pool: SolverPoolDep, db: StoreDep,
+                      tenant: TenantDep,
+                      round_set: Annotated[str | None, Query(
+                          min_length=1, max_length=200,
+                          description="Store the plan as the next version of this round set (for example "
+                                      "`depot/refuse/monday`), which the nightly batch re-optimises once a "
+                                      "version of it is approved.")] = None) -> JSONResponse:
+    """Score the ``routes`` (as ``POST /api/v1/evaluations`` does) and store them as a ``draft`` plan.
+
+    Answers 201 with the plan: the evaluation's FeatureCollection (violations included)
+    plus ``id``, ``status``, ``version`` and provenance.
+    """
+    check_sync_bins(len(body.bins), settings.max_sync_bins, endpoint="evaluation")
+    problem, options, routes = evaluation_service.prepare(body, settings=settings)
+    answer = await pool.evaluate(problem, routes, options, snap_limit_m=settings.snap_limit_m)
+    plan = await db.run(lambda s: service.store_manual_plan(s, tenant, body, answer, round_set=round_set))
+    return _answer(plan, status_code=201)
+
+
+@router.get("", response_model=PlanListResponse, summary="List stored plans")
+async def list_plans(db: StoreDep, tenant: TenantDep,
+                     status: Literal["draft", "approved"] | None = None,
+                     round_set: str | None = None,
+                     limit: int = Query(default=100, ge=1, le=1000),
+                     offset: int = Query(default=0, ge=0)) -> PlanListResponse:
+    """The tenant's plans, newest first, with their summary figures (optionally of one status or round set)."""
+    plans = await db.run(lambda s: store.list_plans(s, tenant, status=status, round_set=round_set, limit=limit,
+                                                    offset=offset))
+    return PlanListResponse(plans=[service.plan_summary(p) for p in plans])
+
+
+@router.get("/{plan_id}", response_model=PlanResponse,
+            summary="A stored plan (GeoJSON)", responses={404: NOT_FOUND})
+async def read_plan(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """The plan as the optimisation answer plus ``id``, ``status``, ``approved_by``, ``approved_at``, ..."""
+    plan = await db.run(lambda s: store.get_plan(s, tenant, plan_id))
+    if plan is None:
+        raise _not_found(plan_id)
+    return _answer(plan)
+
+
+@router.post("/{plan_id}/approve", response_model=PlanResponse,
+             summary="Approve a plan",
+             responses={404: NOT_FOUND, 409: {"model": MessageErrorResponse,
+                                              "description": "The plan was approved already."}})
+async def approve_plan(plan_id: str, body: ApprovalIn, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """Approve the plan in the name of ``by``; the audit log keeps who, when and the plan's figures."""
+    try:
+        plan = await db.run(lambda s: store.approve_plan(s, tenant, plan_id, by=body.by))
+    except store.ConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    if plan is None:
+        raise _not_found(plan_id)
+    return _answer(plan)
+
+
+@router.get("/{plan_id}/compare", response_model=PlanComparisonResponse, summary="Compare two plans",
+            responses={404: NOT_FOUND})
+async def compare_plans(plan_id: str, db: StoreDep, tenant: TenantDep,
+                        other: str = Query(description="Id of the plan to compare with (the baseline).")
+                        ) -> PlanComparisonResponse:
+    """Bins on another round in this plan than in ``other``, bins added and removed, and each
+    summary figure of this plan minus the other's."""
+    def read(session: Session) -> tuple[PlanRecord | None, PlanRecord | None]:
+        return store.get_plan(session, tenant, plan_id), store.get_plan(session, tenant, other)
+
+    plan, baseline = await db.run(read)
+    if plan is None:
+        raise _not_found(plan_id)
+    if baseline is None:
+        raise _not_found(other)
+    return service.compare(plan, baseline)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (script location of :func:`app.store.engine.migrate`)."""

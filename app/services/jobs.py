@@ -1,0 +1,377 @@
+"""Asynchronous optimisation jobs: queued in the store, run in the solver workers, recovered after a restart.
+
+Two halves:
+
+- In the server, :class:`JobRunner` takes new jobs (:meth:`JobRunner.submit`, refusing
+  when ``job_queue_size`` jobs already wait), hands them one at a time to each solver
+  worker process (:meth:`app.workers.SolverPool.run_job`), and at startup
+  (:meth:`JobRunner.start`) puts back to work what a previous run left: queued jobs run
+  again, a job found ``running`` (the process died under it) is retried while it has
+  attempts left (``job_max_attempts``, 2 by default: retried once) or marked failed
+  with the reason.
+- In a worker, :func:`execute_job` reads the job's problem from the store, runs the
+  solver pipeline with a progress callback (:class:`ProgressWriter`) that writes the
+  share of the time budget used and the best cost so far to the store at most every
+  ``job_progress_interval_s`` seconds and stops the search once a cancellation is asked
+  for, then stores the optimised plan as a ``draft`` and marks the job succeeded in one
+  transaction.
+
+Only ids cross the process boundary; the store is the one place where a job's state
+lives, so the server, its workers and a restarted server all see the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from app import store
+from app.config import Settings
+from app.schemas import OptimisationRequest
+from app.services import optimisation
+from app.store import JobRecord, PlanRecord, Store
+from app.store.availability import first_line, is_unavailable, retry_async, retry_sync
+from solver import pipeline
+from solver.problem import ProblemError, SolveOptions
+
+if TYPE_CHECKING:
+    from app.workers import SolverPool
+    from solver.network import RoadNetwork
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SERVICE_STOPPED = "the service stopped while the job was running"
+
+
+class QueueFullError(RuntimeError):
+    """The job queue holds ``job_queue_size`` jobs already, or the tenant holds
+    ``max_queued_jobs_per_tenant``; ``retry_after_s`` is a fair wait."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+# --------------------------------------------------------------------------- in a worker
+
+
+class ProgressWriter:
+    """The pipeline's ``on_progress`` callback for one job: writes progress, hears of cancellation.
+
+    Called with the share of the time budget used (0..1) and the best cost so far; writes
+    them to the store at most every ``interval_s`` seconds and answers ``False`` (stop
+    the search) once the job's cancellation was asked for.
+    """
+
+    def __init__(self, db: Store, tenant: str, job_id: str, *, interval_s: float) -> None:
+        self.db = db
+        self.tenant = tenant
+        self.job_id = job_id
+        self.interval_s = interval_s
+        self.best_cost: float | None = None
+        self.cancelled = False
+        self._last = -math.inf
+
+    def __call__(self, elapsed_fraction: float, best_cost: float | None) -> bool:
+        """Record ``best_cost``; every ``interval_s`` write progress and check for cancellation."""
+        if best_cost is not None and math.isfinite(best_cost):
+            self.best_cost = best_cost if self.best_cost is None else min(self.best_cost, best_cost)
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return not self.cancelled
+        self._last = now
+        try:
+            with self.db.transaction() as session:
+                go_on = store.record_progress(session, self.tenant, self.job_id, progress=elapsed_fraction,
+                                              best_cost=self.best_cost)
+        except Exception as exc:  # progress is best effort: a database away for a moment stops no search
+            if not is_unavailable(exc):
+                raise
+            logger.warning("job %s: progress not written, the database is unavailable: %s", self.job_id,
+                           first_line(exc))
+            return not self.cancelled
+        self.cancelled = self.cancelled or not go_on
+        return go_on
+
+
+def _parameters(options: SolveOptions) -> dict[str, Any]:
+    """The options a plan was made with, as stored with it."""
+    return {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
+            "objective": options.objective, "move_penalty": options.move_penalty,
+            "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops), "locked": r.locked}
+                               for r in options.initial_routes]}
+
+
+def _fault(exc: ProblemError) -> str:
+    """A problem's fault in words, naming the field and the id."""
+    where = exc.field if exc.item_id is None else f"{exc.field} of {exc.item_id!r}"
+    message = str(exc)
+    return message if exc.field in message else f"{where}: {message}"
+
+
+def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network: RoadNetwork) -> str:
+    """Optimise the running job ``job_id`` of ``tenant`` on ``network``; its final status. Blocking.
+
+    The plan and the job's success are written in one transaction; a search stopped by
+    a cancellation stores no plan. A fault of the problem (a depot off the network, say)
+    or an error of the solver fails the job with the reason. While the database is
+    locked or unreachable, reads and writes of the job are tried again with back-off for
+    up to ``settings.database_retry_s`` seconds (progress writes are skipped), after
+    which the error is raised and the job runner retries or fails the job.
+    """
+    def read(session: Session) -> tuple[JobRecord | None, dict[str, Any] | None]:
+        job = store.get_job(session, tenant, job_id)
+        record = None if job is None else store.get_problem(session, tenant, job.problem_id)
+        return job, None if record is None else record.body
+
+    job, body = _write(db, settings, read, what=f"reading job {job_id}")
+    if job is None or job.status != "running":
+        return "missing" if job is None else job.status
+    if body is None:
+        return _fail(db, settings, tenant, job_id, f"the job's problem {job.problem_id!r} is not in the store")
+    started = time.perf_counter()
+    writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
+    try:
+        problem, options = optimisation.prepare(OptimisationRequest.model_validate(body), settings=settings)
+        planned = pipeline.optimise(problem, network, options, snap_limit_m=settings.snap_limit_m,
+                                    on_progress=writer)
+        response = optimisation.to_response(problem, planned)
+    except ProblemError as exc:
+        return _fail(db, settings, tenant, job_id, _fault(exc))
+    except Exception as exc:
+        logger.exception("job %s failed in the solver", job_id)
+        return _fail(db, settings, tenant, job_id, f"the solver failed: {type(exc).__name__}: {exc}")
+    result = response.model_dump(mode="json", exclude_none=True)
+
+    def finish(session: Session) -> PlanRecord | None:
+        if writer.cancelled or store.cancel_requested(session, tenant, job_id):
+            store.mark_job_cancelled(session, tenant, job_id)
+            return None
+        problem_record = store.get_problem(session, tenant, job.problem_id)
+        assert problem_record is not None
+        plan = store.create_plan(session, tenant, problem=problem_record, result=result, source="optimised",
+                                 parameters=_parameters(options), engine=options.engine, seed=options.seed)
+        store.succeed_job(session, tenant, job_id, plan=plan, best_cost=writer.best_cost)
+        return plan
+
+    plan = _write(db, settings, finish, what=f"storing the plan of job {job_id}")
+    if plan is None:
+        logger.info("job %s cancelled after %.1f s", job_id, time.perf_counter() - started)
+        return "cancelled"
+    logger.info("job %s succeeded in %.1f s: plan %s, %d bins served, %d unassigned", job_id,
+                time.perf_counter() - started, plan.id, response.summary.bins_served,
+                response.summary.bins_unassigned)
+    return "succeeded"
+
+
+def _write(db: Store, settings: Settings, work: Callable[[Session], T], *, what: str) -> T:
+    """``work(session)`` in one transaction, tried again while the database is unavailable
+    (for up to ``settings.database_retry_s`` seconds). Blocking."""
+    def attempt() -> T:
+        with db.transaction() as session:
+            return work(session)
+    return retry_sync(attempt, within_s=settings.database_retry_s, what=what)
+
+
+def _fail(db: Store, settings: Settings, tenant: str, job_id: str, reason: str) -> str:
+    """Mark the job failed with ``reason``; ``"failed"``."""
+    _write(db, settings, lambda session: store.fail_job(session, tenant, job_id, error=reason),
+           what=f"failing job {job_id}")
+    logger.info("job %s failed: %s", job_id, reason)
+    return "failed"
+
+
+# --------------------------------------------------------------------------- in the server
+
+
+@dataclass(frozen=True, slots=True)
+class _Ticket:
+    """A job waiting in the runner's in-memory queue."""
+
+    tenant: str
+    job_id: str
+
+
+class JobRunner:
+    """Runs the store's queued jobs in the solver workers, one per worker at a time.
+
+    Creating a runner does nothing; :meth:`start` (after the workers have started)
+    recovers what a previous run left and starts dispatching; :meth:`stop` (before the
+    workers stop) puts the jobs it was running back in the queue for the next start.
+    """
+
+    def __init__(self, db: Store, pool: SolverPool, settings: Settings) -> None:
+        self.db = db
+        self.pool = pool
+        self.settings = settings
+        self._queue: asyncio.Queue[_Ticket] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[_Ticket] = set()
+        self._stopping = False
+
+    # ----------------------------------------------------------------- life cycle
+
+    async def start(self) -> None:
+        """Recover unfinished jobs of a previous run, queue them, and start dispatching."""
+        self._stopping = False
+        for ticket in await asyncio.to_thread(self._recover):
+            self._queue.put_nowait(ticket)
+        self._tasks = [asyncio.create_task(self._dispatch(), name=f"job-dispatcher-{i}")
+                       for i in range(self.pool.workers)]
+        logger.info("job runner started: %d job(s) queued", self._queue.qsize())
+
+    async def stop(self) -> None:
+        """Stop dispatching and put the jobs being run back in the queue (no attempt counted)."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        running, self._running = list(self._running), set()
+        if running:
+            await asyncio.to_thread(self._put_back, running)
+
+    def _recover(self) -> list[_Ticket]:
+        """After a restart: retry or fail the jobs found running, and list every queued job, oldest first."""
+        tickets: list[_Ticket] = []
+        with self.db.transaction() as session:
+            for tenant, job_id, status in store.unfinished_jobs(session):
+                if status == "running":
+                    job = store.get_job(session, tenant, job_id)
+                    assert job is not None
+                    if job.attempts < job.max_attempts:
+                        store.requeue_job(session, tenant, job_id,
+                                          reason=f"{SERVICE_STOPPED} (attempt {job.attempts} of "
+                                                 f"{job.max_attempts}); it was queued again")
+                    else:
+                        store.fail_job(session, tenant, job_id,
+                                       error=f"{SERVICE_STOPPED}, on each of its {job.attempts} attempts")
+                        continue
+                tickets.append(_Ticket(tenant, job_id))
+        return tickets
+
+    def _put_back(self, tickets: list[_Ticket]) -> None:
+        """Return the jobs of ``tickets`` that are still running to the queue, refunding their attempt.
+
+        With the database unavailable they stay ``running``, and the next start retries them
+        (spending the attempt) as after a crash."""
+        try:
+            with self.db.transaction() as session:
+                for ticket in tickets:
+                    job = store.requeue_job(session, ticket.tenant, ticket.job_id,
+                                            reason=f"{SERVICE_STOPPED}; it was queued again")
+                    if job is not None and job.status == "queued":
+                        job.attempts = max(0, job.attempts - 1)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            logger.error("could not hand %d running job(s) back to the queue, the database is unavailable; "
+                         "the next start recovers them", len(tickets))
+
+    # ----------------------------------------------------------------- taking jobs
+
+    async def submit(self, tenant: str, body: dict[str, Any]) -> JobRecord:
+        """Store ``body`` (an optimisation request as posted) and queue a job for it.
+
+        Raises :class:`QueueFullError` when ``job_queue_size`` jobs wait already (all tenants
+        together) or the tenant has ``max_queued_jobs_per_tenant`` waiting.
+        """
+        settings = self.settings
+
+        def create(session: Session) -> JobRecord | str:
+            waiting = store.queued_job_count(session)
+            if waiting >= settings.job_queue_size:
+                return (f"the job queue is full ({waiting} jobs waiting, limit {settings.job_queue_size}); "
+                        f"try again later")
+            own = store.queued_job_count(session, tenant=tenant)
+            if own >= settings.max_queued_jobs_per_tenant:
+                return (f"tenant {tenant!r} has {own} jobs waiting, its limit of queued jobs "
+                        f"(max_queued_jobs_per_tenant = {settings.max_queued_jobs_per_tenant}); "
+                        f"try again when some have run")
+            problem = store.save_problem(session, tenant, body)
+            return store.create_job(session, tenant, problem, max_attempts=settings.job_max_attempts)
+
+        created = await self.db.run(create)
+        if isinstance(created, str):
+            rounds = math.ceil((self._queue.qsize() + 1) / self.pool.workers)
+            retry_after = max(1, math.ceil(rounds * settings.default_time_limit_s))
+            raise QueueFullError(created, retry_after_s=retry_after)
+        self._queue.put_nowait(_Ticket(tenant, created.id))
+        return created
+
+    # ----------------------------------------------------------------- running jobs
+
+    async def _dispatch(self) -> None:
+        """Take queued jobs one at a time and run each in a solver worker, forever."""
+        while True:
+            ticket = await self._queue.get()
+            try:
+                await self._run(ticket)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("job %s could not be run", ticket.job_id)
+
+    async def _in_store(self, work: Callable[[Session], T], *, what: str) -> T:
+        """``work(session)`` in one transaction, waiting out an unavailable database for as long as
+        it takes (the dispatcher is cancelled at :meth:`stop`), so no job is dropped meanwhile."""
+        return await retry_async(lambda: self.db.run(work), what=what)
+
+    async def _run(self, ticket: _Ticket) -> None:
+        """Start the job in the store (skipped if cancelled meanwhile), run it, handle a worker's death."""
+        job = await self._in_store(lambda s: store.start_job(s, ticket.tenant, ticket.job_id),
+                                   what=f"starting job {ticket.job_id}")
+        if job is None:
+            return
+        logger.info("job %s started (attempt %d of %d)", job.id, job.attempts, job.max_attempts)
+        self._running.add(ticket)
+        try:
+            status = await self.pool.run_job(self.settings, ticket.tenant, ticket.job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._running.discard(ticket)
+            if self._stopping:
+                return
+            await self._after_crash(ticket, _reason(exc))
+            return
+        self._running.discard(ticket)
+        logger.info("job %s ended %s", ticket.job_id, status)
+
+    async def _after_crash(self, ticket: _Ticket, reason: str) -> None:
+        """The job's run ended without an outcome (its worker died, or could not reach the store):
+        queue it again while it has attempts left (``job_max_attempts``), else fail it with ``reason``."""
+        def settle(session: Session) -> bool:
+            job = store.get_job(session, ticket.tenant, ticket.job_id)
+            if job is None or job.status != "running":
+                return False
+            attempt = f"attempt {job.attempts} of {job.max_attempts}"
+            if job.attempts < job.max_attempts:
+                store.requeue_job(session, ticket.tenant, ticket.job_id,
+                                  reason=f"{reason} ({attempt}); it was queued again")
+                return True
+            store.fail_job(session, ticket.tenant, ticket.job_id, error=f"{reason} ({attempt}, no attempt left)")
+            return False
+
+        if await self._in_store(settle, what=f"settling job {ticket.job_id}"):
+            self._queue.put_nowait(ticket)
+
+
+def _reason(error: Exception) -> str:
+    """Why a job's run ended without an outcome, in one line: a worker's death as the pool words it
+    (``the solver worker process (pid 4242) died (signal 9, SIGKILL)``), else the error's first line."""
+    from app.workers import WorkerDiedError  # app.workers imports this module
+
+    if isinstance(error, WorkerDiedError):
+        return str(error)
+    text = str(error).strip()
+    return f"its run ended without an outcome: {text.splitlines()[0] if text else type(error).__name__}"

@@ -1,0 +1,99 @@
+"""Stored plans as API answers: a plan's full answer, a listing line, a comparison of two plans,
+and a person's plan stored after evaluation.
+
+A plan's ``result`` is the optimisation answer as it was given (every figure from the
+evaluator at the time); the store adds its id, status, approval, version and provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import store
+from app.schemas import (
+    BinMoveOut,
+    EvaluationRequest,
+    OptimisationResponse,
+    PlanComparisonResponse,
+    PlanResponse,
+    PlanSummaryItem,
+    SummaryOut,
+)
+from app.store import PlanRecord
+
+SUMMARY_FIGURES = ("distance_m", "duration_s", "vehicles_used", "bins_served", "bins_unassigned", "cost",
+                   "violations")
+"""Summary figures compared between plans (this minus other)."""
+
+
+def _meta(plan: PlanRecord) -> dict[str, Any]:
+    """The store's fields of a plan, as the API names them."""
+    return {"id": plan.id, "status": plan.status, "approved_by": plan.approved_by, "approved_at": plan.approved_at,
+            "version": plan.version, "round_set": plan.round_set, "source": plan.source,
+            "created_at": plan.created_at, "problem_id": plan.problem_id, "inputs_hash": plan.inputs_hash,
+            "engine": plan.engine, "seed": plan.seed}
+
+
+def plan_response(plan: PlanRecord) -> PlanResponse:
+    """The plan as the optimisation answer plus its id, status, approval, version and provenance."""
+    return PlanResponse.model_validate({**plan.result, **_meta(plan), "parameters": plan.parameters,
+                                        "library_versions": plan.library_versions})
+
+
+def plan_summary(plan: PlanRecord) -> PlanSummaryItem:
+    """The plan's line in a listing: metadata and summary figures."""
+    return PlanSummaryItem.model_validate({**_meta(plan), "summary": plan.result["summary"]})
+
+
+def job_result(plan: PlanRecord) -> dict[str, Any]:
+    """A succeeded job's answer: the plan's optimisation answer plus ``plan_id``."""
+    return {**plan.result, "plan_id": plan.id}
+
+
+def problem_body(request: EvaluationRequest) -> dict[str, Any]:
+    """The problem of an evaluation body as posted, without its ``routes``."""
+    body = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    body.pop("routes", None)
+    return body
+
+
+def store_manual_plan(session: Session, tenant: str, request: EvaluationRequest,
+                      answer: OptimisationResponse, *, created_by: str | None = None,
+                      round_set: str | None = None) -> PlanRecord:
+    """Store a person's plan (evaluated as ``answer``) as a ``draft`` (a version of ``round_set`` when
+    given); its routes go in ``parameters``."""
+    problem = store.save_problem(session, tenant, problem_body(request))
+    parameters = {"routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in request.routes]}
+    return store.create_plan(session, tenant, problem=problem,
+                             result=answer.model_dump(mode="json", exclude_none=True), source="manual",
+                             parameters=parameters, created_by=created_by, round_set=round_set)
+
+
+def bin_rounds(plan: PlanRecord) -> dict[str, str | None]:
+    """Each bin of the plan's problem -> the vehicle whose round serves it (``None``: unassigned)."""
+    rounds: dict[str, str | None] = {}
+    for feature in plan.result.get("features", ()):
+        properties = feature.get("properties", {})
+        if properties.get("kind") == "visit" and properties.get("type") == "bin":
+            rounds[properties["bin_id"]] = properties["vehicle_id"]
+    for unassigned in plan.result.get("unassigned", ()):
+        rounds.setdefault(unassigned["bin_id"], None)
+    return rounds
+
+
+def compare(plan: PlanRecord, other: PlanRecord) -> PlanComparisonResponse:
+    """Bins moved between rounds from ``other`` to ``plan`` and the KPI deltas (``plan`` minus ``other``)."""
+    mine, theirs = bin_rounds(plan), bin_rounds(other)
+    common = sorted(mine.keys() & theirs.keys())
+    moved = [BinMoveOut(bin_id=b, from_vehicle=theirs[b], to_vehicle=mine[b]) for b in common
+             if mine[b] != theirs[b]]
+    summary, other_summary = plan.result["summary"], other.result["summary"]
+    delta = {name: float(summary.get(name, 0)) - float(other_summary.get(name, 0)) for name in SUMMARY_FIGURES}
+    return PlanComparisonResponse(
+        plan_id=plan.id, other_id=other.id, bins_compared=len(common), bins_moved=len(moved),
+        share_unchanged=1.0 if not common else (len(common) - len(moved)) / len(common), moved=moved,
+        bins_added=sorted(mine.keys() - theirs.keys()), bins_removed=sorted(theirs.keys() - mine.keys()),
+        plan=SummaryOut.model_validate(summary), other=SummaryOut.model_validate(other_summary), delta=delta,
+    )
