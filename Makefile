@@ -1,7 +1,8 @@
 # wasteroute developer tasks. CI runs `make test` (see .ci/run).
 #
 #   make install   create .venv (if absent) and install the project with its dev tools
-#   make run       install, then serve the API on WASTEROUTE_HOST:WASTEROUTE_PORT
+#   make run       install, print the demo tenant's API key (docs/security.md), then serve
+#                  the API on WASTEROUTE_HOST:WASTEROUTE_PORT
 #   make lint      install, then ruff and mypy
 #   make system    install the Debian packages the tests drive (Chromium, PostgreSQL)
 #   make test      install, then ruff, mypy, the Debian packages, and pytest
@@ -31,6 +32,7 @@ system:
 	bash scripts/install_system_packages.sh
 
 run: install
+	$(BIN)/wasteroute keys demo
 	$(BIN)/wasteroute serve
 
 lint: install
