@@ -242,10 +242,16 @@ def bench_wcvrptw(files: StopFiles, time_limit_s: TimeLimitOption, engine: Engin
 
 # --- matrices ---------------------------------------------------------------------------------
 
-MATRIX_COLUMNS = (Column("network", "network"), Column("simplified", "simplified"), Column("nodes", "nodes"),
-                  Column("n", "n"), Column("seconds", "seconds", 3), Column("legs_s", "legs s", 3),
-                  Column("peak_mb", "peak MB", 1), Column("backend", "backend"), Column("snap_s", "snap s", 3),
-                  Column("load_s", "load s", 2))
+MATRIX_COLUMNS = (Column("simplified", "simplified"), Column("nodes", "nodes"), Column("n", "n"),
+                  Column("backend", "auto"), Column("scipy_seconds", "scipy s", 3), Column("ch_seconds", "CH s", 3),
+                  Column("speedup", "x faster", 1), Column("scipy_cpu_s", "scipy CPU s", 3),
+                  Column("ch_cpu_s", "CH CPU s", 3), Column("scipy_legs_s", "scipy legs s", 3),
+                  Column("ch_legs_s", "CH legs s", 3), Column("scipy_peak_mb", "scipy peak MB", 1),
+                  Column("ch_peak_mb", "CH peak MB", 1), Column("scipy_rss_mb", "scipy RSS MB", 1),
+                  Column("ch_rss_mb", "CH RSS MB", 1), Column("ch_prep_s", "CH build s", 3),
+                  Column("scipy_node_s", "nodes scipy s", 3), Column("ch_node_s", "nodes CH s", 3),
+                  Column("node_speedup", "nodes x faster", 1), Column("max_dt_s", "max |dt| s", 4),
+                  Column("p99_dd_pct", "p99 |dd| %", 3), Column("load_s", "load s", 2))
 
 GRAPHS = {"simplified": (True,), "unsimplified": (False,), "both": (True, False)}
 
@@ -261,12 +267,21 @@ def bench_matrix(
     graph: Annotated[str, typer.Option(help="Which graph: simplified, unsimplified or both.")] = "both",
     seed: SeedOption = 0,
     as_json: JsonOption = False,
+    backend: Annotated[list[str] | None, typer.Option(
+        "--backend", help="Matrix backend to measure, scipy or ch (repeat; default every available one).")] = None,
 ) -> None:
-    """Time an N x N travel-time matrix between random points of a road network, and its peak memory."""
+    """Time an N x N travel-time matrix between random points of a road network by each backend, side by side."""
     if graph not in GRAPHS:
         raise typer.BadParameter(f"must be one of {', '.join(GRAPHS)}", param_hint="--graph")
     from solver.bench import run_matrix
+    from solver.matrix import choose_backend
     from solver.network import load_network
+
+    for name in backend or []:
+        try:
+            choose_backend(name, 1, 1)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--backend") from exc
 
     settings = _settings()
     _configure_logging(settings)
@@ -279,10 +294,14 @@ def bench_matrix(
         road_network = load_network(network_file, simplify=simplify, cache_dir=settings.cache_dir)
         load_s = time.perf_counter() - started
         for size in n:
-            report.row({**run_matrix(road_network, size, seed=seed), "load_s": round(load_s, 2)})
-    report.footer(["seconds: the whole matrix, snapping excluded; legs s: of which node-to-node shortest paths; "
-                   "peak MB: tracemalloc peak of a second, traced run; load s: reading the network (from the "
-                   "cache when built before)"])
+            report.row({**run_matrix(road_network, size, seed=seed, backends=backend), "load_s": round(load_s, 2)})
+    report.footer(["s: the whole N x N point-to-point matrix, snapping excluded, of which legs s the node-to-node "
+                   "paths, CPU s its CPU seconds (all threads); auto: the backend 'auto' picks (its figures are "
+                   "the JSON's seconds and peak_mb); "
+                   "peak MB: tracemalloc peak of a second run; RSS MB: growth of the resident peak in a third "
+                   "(memory C libraries allocate included); CH build s: the one-off hierarchy build kept on the "
+                   "network; nodes s: an N x N matrix between random nodes; max |dt| s and p99 |dd| %: the CH's "
+                   "durations and distances against scipy's (the reference); load s: reading the network"])
 
 
 # --- the API end to end -------------------------------------------------------------------------
@@ -355,7 +374,8 @@ class Service:
         self.log_path = data_dir / "server.log"
         self.env = {**os.environ, "WASTEROUTE_NETWORK_FILE": str(network_file),
                     "WASTEROUTE_CACHE_DIR": str(cache_dir), "WASTEROUTE_DATA_DIR": str(data_dir),
-                    "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_MAX_TIME_LIMIT_S": str(max_time_limit_s)}
+                    "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_MAX_TIME_LIMIT_S": str(max_time_limit_s),
+                    "WASTEROUTE_AUTH_REQUIRED": "false"}  # a throwaway loopback server: no API keys
         self.startup_timeout_s = startup_timeout_s
         self.startup_s: float | None = None
         self._process: subprocess.Popen[bytes] | None = None

@@ -255,62 +255,138 @@ def random_network_points(network: Any, n: int, *, seed: int) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
-def matrix_backend() -> str:
-    """Name of the backend :mod:`solver.matrix` computes node-to-node paths with."""
-    import solver.matrix as matrix_module
+def _rss_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` memory field (kB), or ``None`` where there is none."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
-    for name in ("default_backend", "DEFAULT_BACKEND", "BACKEND"):
-        value = getattr(matrix_module, name, None)
-        if callable(value):
-            value = value()
-        if value is not None:
-            return str(getattr(value, "name", value))
-    return "scipy"
+
+def rss_growth_mb(fn: Any) -> float | None:
+    """Peak resident memory (MB) ``fn()`` added to the process: Linux's high-water mark, reset
+    just before (``/proc/self/clear_refs``), minus the resident size then. Sees memory that C
+    libraries allocate themselves; ``None`` where Linux's ``/proc`` is missing."""
+    before = _rss_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return None
+    fn()
+    peak = _rss_kb("VmHWM")
+    if before is None or peak is None:
+        return None
+    return round(max(0, peak - before) / 1024, 1)
 
 
-def _matrix(network: Any, snapped: Any) -> tuple[TravelMatrices, float]:
+def traced_peak_mb(fn: Any) -> float:
+    """Peak memory (MB) allocated through Python's allocator (numpy arrays included) while ``fn()`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return round(peak / 1024 / 1024, 1)
+
+
+def _matrix(network: Any, snapped: Any, backend: str) -> tuple[TravelMatrices, float]:
     """The travel matrices between ``snapped`` points, and the seconds spent on the legs
     (the node-to-node shortest paths) before the point-to-point matrix is assembled."""
     from solver.matrix import build_legs, travel_matrices
 
     started = time.perf_counter()
-    legs = build_legs(network, snapped)
+    legs = build_legs(network, snapped, backend=backend)
     legs_s = time.perf_counter() - started
     return travel_matrices(legs), legs_s
 
 
-def run_matrix(network: Any, n: int, *, seed: int = 0) -> Row:
-    """Time an ``n x n`` travel-time matrix between random points of ``network``.
+def _one_backend(network: Any, snapped: Any, backend: str) -> tuple[TravelMatrices, Row]:
+    """One backend's point-to-point matrix: its figures (``seconds``, ``legs_s``, ``cpu_s`` the
+    process's CPU seconds in that run, ``peak_mb``, ``rss_mb``) after a warm-up that builds what
+    it keeps on the network (``prep_s``)."""
+    from solver.matrix import node_matrices
 
-    ``seconds`` is the wall time of the matrix (snapping excluded: ``snap_s``), of which
-    ``legs_s`` went to the node-to-node paths (:func:`solver.matrix.build_legs`) and the
-    rest to assembling the point-to-point matrix, measured without memory tracing; ``peak_mb`` the peak of
-    memory allocated through Python's allocator (numpy arrays included) during a
-    second, traced run (``tracemalloc``; memory that C libraries allocate with their
-    own ``malloc`` is not seen). ``simplified`` says whether the graph's chains of
+    started = time.perf_counter()
+    node_matrices(network, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), backend=backend)  # a CCH
+    prep_s = time.perf_counter() - started
+    gc.collect()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    matrices, legs_s = _matrix(network, snapped, backend)
+    seconds = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu
+    peak = traced_peak_mb(lambda: _matrix(network, snapped, backend))
+    rss = rss_growth_mb(lambda: _matrix(network, snapped, backend))
+    return matrices, {"seconds": round(seconds, 3), "legs_s": round(legs_s, 3), "cpu_s": round(cpu_s, 3),
+                      "peak_mb": peak, "rss_mb": rss, "prep_s": round(prep_s, 3)}
+
+
+def _node_seconds(network: Any, n: int, backend: str, seed: int) -> float:
+    """Seconds for the ``n x n`` node-to-node times and lengths between random nodes."""
+    from solver.matrix import node_matrices
+
+    rng = np.random.default_rng(seed)
+    sources, targets = rng.choice(network.n_nodes, size=(2, n))
+    started = time.perf_counter()
+    node_matrices(network, sources, targets, backend=backend)
+    return round(time.perf_counter() - started, 3)
+
+
+def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] | None = None) -> Row:
+    """Time an ``n x n`` travel-time matrix between random points of ``network``, by each backend.
+
+    For each backend (default: every available one, see :data:`solver.matrix.BACKENDS`), in
+    one run: ``{backend}_s`` the wall time of the point-to-point matrix (snapping excluded:
+    ``snap_s``; what :mod:`solver.pipeline` runs), ``{backend}_legs_s`` of which the
+    node-to-node paths, ``{backend}_cpu_s`` the CPU seconds of that run (all threads; unlike wall
+    time, hardly changed by other work on the machine), ``{backend}_peak_mb`` the ``tracemalloc`` peak of a second run
+    (Python and numpy allocations), ``{backend}_rss_mb`` the growth of the resident peak in
+    a third (memory C libraries allocate included), ``{backend}_prep_s`` the one-off work
+    kept on the network (the CCH's build); ``{backend}_node_s`` an ``n x n`` matrix between
+    random *nodes* (times and lengths). The row's ``backend``, ``seconds``, ``legs_s`` and
+    ``peak_mb`` are those of the backend ``auto`` picks for this matrix. Against scipy (the
+    reference): ``speedup`` (scipy seconds over the CCH's), ``node_speedup``, ``max_dt_s``
+    (largest duration difference, s) and ``p99_dd_pct`` (99th percentile of the distance
+    difference, % of scipy's distance). ``simplified`` says whether the graph's chains of
     nodes were merged into single edges (osmnx simplification) or kept.
     """
+    from solver.matrix import AUTO, BACKENDS, choose_backend, matrix_ch
     from solver.snapping import snap_points
 
+    chosen = list(backends or [b for b in BACKENDS if b != "ch" or matrix_ch.available()])
     lonlat = random_network_points(network, n, seed=seed)
     started = time.perf_counter()
     snapped = snap_points(network, lonlat, limit_m=1.0)
     snap_s = time.perf_counter() - started
-    gc.collect()
-    started = time.perf_counter()
-    matrices, legs_s = _matrix(network, snapped)
-    seconds = time.perf_counter() - started
-    finite = float(np.isfinite(matrices.duration_s).mean())
-    del matrices
-    gc.collect()
-    tracemalloc.start()
-    try:
-        _matrix(network, snapped)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return {"n": n, "nodes": network.n_nodes, "edges": network.n_edges, "seconds": round(seconds, 3),
-            "peak_mb": round(peak / 1024 / 1024, 1), "backend": matrix_backend(), "network": network.name,
-            "simplified": bool(network.simplify), "legs_s": round(legs_s, 3), "snap_s": round(snap_s, 3),
-            "snapped": int(np.count_nonzero(snapped.ok)),
-            "finite_share": round(finite, 4), "seed": seed, "memory": "tracemalloc"}
+    row: Row = {"n": n, "nodes": network.n_nodes, "edges": network.n_edges, "network": network.name,
+                "simplified": bool(network.simplify), "snap_s": round(snap_s, 3),
+                "snapped": int(np.count_nonzero(snapped.ok)), "seed": seed, "backends": chosen}
+    results: dict[str, TravelMatrices] = {}
+    for backend in chosen:
+        results[backend], figures = _one_backend(network, snapped, backend)
+        row.update({f"{backend}_{k}": v for k, v in figures.items()})
+        row[f"{backend}_node_s"] = _node_seconds(network, n, backend, seed)
+    auto = choose_backend(AUTO, 2 * n, network.n_nodes)
+    main = auto if auto in results else chosen[0]
+    row.update({"backend": main, "seconds": row[f"{main}_seconds"], "legs_s": row[f"{main}_legs_s"],
+                "peak_mb": row[f"{main}_peak_mb"],
+                "finite_share": round(float(np.isfinite(results[main].duration_s).mean()), 4)})
+    if "scipy" in results and "ch" in results:
+        ref, ch = results["scipy"], results["ch"]
+        finite = np.isfinite(ref.duration_s) & np.isfinite(ch.duration_s)
+        dd = np.abs(ch.distance_m[finite] - ref.distance_m[finite]) / np.maximum(ref.distance_m[finite], 1.0)
+        row.update({"speedup": round(row["scipy_seconds"] / max(row["ch_seconds"], 1e-9), 1),
+                    "node_speedup": round(row["scipy_node_s"] / max(row["ch_node_s"], 1e-9), 1),
+                    "max_dt_s": round(float(np.abs(ch.duration_s[finite] - ref.duration_s[finite]).max(initial=0.0)),
+                                      4),
+                    "p99_dd_pct": round(100 * float(np.percentile(dd, 99)) if dd.size else 0.0, 3),
+                    "same_unreachable": bool(np.array_equal(np.isfinite(ref.duration_s),
+                                                            np.isfinite(ch.duration_s)))})
+    return row

@@ -12,8 +12,10 @@ Between nodes the vehicle takes the quickest path. So for points ``p`` and ``q``
 and ``distance(p, q)`` is the length (metres) of that same quickest drive, so both
 matrices describe one drive, which :mod:`solver.geometry` draws.
 
-The node-to-node part uses scipy's sparse-graph Dijkstra (the reference backend),
-run in chunks of sources so memory stays bounded.
+The node-to-node part has two backends (:func:`node_matrices`): scipy's sparse-graph
+Dijkstra (the reference, exact), and contraction hierarchies (:mod:`solver.matrix_ch`,
+times within milliseconds, lengths within metres), which ``auto`` picks for large
+matrices (:func:`choose_backend`). Both run in chunks of sources so memory stays bounded.
 
 Access: a vehicle drives only the streets its size allows
 (:func:`solver.network.routing_graph` of its :class:`~solver.network.AccessProfile`).
@@ -26,14 +28,17 @@ fleet, shared by vehicles whose profiles the network's tags do not tell apart.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from solver import matrix_ch
 from solver.network import UNRESTRICTED, AccessProfile, RoadNetwork, RoutingGraph, SizedVehicle, routing_graph
 from solver.snapping import SnappedPoints, usable_by
 
@@ -41,7 +46,6 @@ log = logging.getLogger(__name__)
 
 #: memory budget for one chunk of Dijkstra rows (bytes).
 DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024
-_NO_PRED = -9999  # scipy's marker for "no predecessor"
 
 
 @dataclass(frozen=True)
@@ -94,52 +98,96 @@ def _rows_per_chunk(n_nodes: int, arrays: int, budget_bytes: int) -> int:
     return max(1, budget_bytes // max(1, n_nodes * 8 * arrays))
 
 
+#: matrix backends: ``scipy`` (Dijkstra, the reference) and ``ch`` (contraction hierarchies).
+BACKENDS = ("scipy", "ch")
+#: let :func:`choose_backend` pick.
+AUTO = "auto"
+#: ``auto`` picks ``ch`` from this many (sources x graph nodes) on: below it scipy is as quick
+#: (about 0.3 s) and the hierarchy's one-off build (0.25 s on unsimplified Rutland) would not pay.
+CH_FROM_WORK = 5_000_000
+#: resolution of the time part of scipy's lexicographic pass (s).
+_LEX_TIME_UNIT_S = 0.001
+
+
+def choose_backend(backend: str, n_sources: int, n_nodes: int) -> str:
+    """The backend to run: ``backend`` itself, or for ``auto`` ``ch`` when pyroutingkit is
+    installed and the work (``n_sources * n_nodes``) reaches :data:`CH_FROM_WORK`, else ``scipy``."""
+    if backend == AUTO:
+        return "ch" if matrix_ch.available() and n_sources * n_nodes >= CH_FROM_WORK else "scipy"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown matrix backend {backend!r}; choose from {', '.join((AUTO, *BACKENDS))}")
+    if backend == "ch" and not matrix_ch.available():
+        raise ValueError("matrix backend 'ch' needs pyroutingkit, which is not installed")
+    return backend
+
+
 def node_matrices(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray, *,
-                  routing: RoutingGraph | None = None,
-                  chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+                  routing: RoutingGraph | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                  backend: str = "scipy") -> tuple[np.ndarray, np.ndarray]:
     """Quickest-path times (s) and their lengths (m) from each source to each target node.
 
     Returns two ``(len(sources), len(targets))`` arrays, ``inf`` where no path exists.
     Parallel edges count as their quickest one. ``routing`` is the road graph driven
-    (default: every street of the network).
+    (default: every street of the network). ``backend``: ``scipy`` (the reference,
+    exact), ``ch`` (:mod:`solver.matrix_ch`, times within milliseconds, lengths within
+    metres) or ``auto`` (:func:`choose_backend`).
     """
     graph = routing or routing_graph(network)
     sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
+    if choose_backend(backend, len(sources), network.n_nodes) == "ch":
+        return matrix_ch.hierarchy(network, graph).node_matrices(sources, targets, chunk_bytes=chunk_bytes)
+    return _scipy_node_matrices(network, graph, sources, targets, chunk_bytes)
+
+
+def _scipy_node_matrices(network: RoadNetwork, graph: RoutingGraph, sources: np.ndarray, targets: np.ndarray,
+                         chunk_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's Dijkstra in two passes over chunks of sources: exact float times, then a
+    lexicographic pass (:func:`_lexicographic_csr`, one packing for all chunks, so the
+    result does not depend on the chunking) whose packed sums give the length (m) of
+    the quickest path, to well under a millimetre."""
     n = network.n_nodes
     times = np.empty((len(sources), len(targets)))
     lengths = np.empty_like(times)
-    # CSR entries keyed u*n+v, for looking up the length of a tree edge (pred -> node)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.csr_time.indptr))
-    pair_key = rows * n + graph.csr_time.indices
-    pair_len = graph.csr_length.data
-    step = _rows_per_chunk(n, 6, chunk_bytes)
+    step = _rows_per_chunk(n, 1, chunk_bytes)
     for start in range(0, len(sources), step):
         chunk = sources[start:start + step]
-        t, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
-        times[start:start + len(chunk)] = t[:, targets]
-        lengths[start:start + len(chunk)] = _tree_lengths(pred, pair_key, pair_len, n)[:, targets]
-        lengths[start:start + len(chunk)][~np.isfinite(times[start:start + len(chunk)])] = np.inf
+        times[start:start + len(chunk)] = dijkstra(graph.csr_time, directed=True, indices=chunk)[:, targets]
+    finite = np.isfinite(times)
+    positive = graph.csr_time.data > 0
+    max_speed = float((graph.csr_length.data[positive] / graph.csr_time.data[positive]).max()
+                      if positive.any() else 1.0)
+    lex, length_bits, length_unit = _lexicographic_csr(graph, float(np.max(times, where=finite, initial=0.0)),
+                                                       max_speed, n)
+    for start in range(0, len(sources), step):
+        chunk = sources[start:start + step]
+        rows = slice(start, start + len(chunk))
+        packed = dijkstra(lex, directed=True, indices=chunk)[:, targets]
+        packed[~finite[rows]] = 0.0
+        d = np.fmod(packed, float(2**length_bits))
+        d *= length_unit
+        d[~finite[rows]] = np.inf
+        lengths[rows] = d
     return times, lengths
 
 
-def _tree_lengths(pred: np.ndarray, pair_key: np.ndarray, pair_len: np.ndarray, n: int) -> np.ndarray:
-    """Length (m) of the tree path from each row's source to every node, by pointer doubling."""
-    m = pred.shape[0]
-    nodes = np.broadcast_to(np.arange(n, dtype=np.int64), (m, n))
-    has_pred = pred != _NO_PRED
-    up = np.where(has_pred, pred, nodes).astype(np.int64)
-    step_len = np.zeros((m, n))
-    keys = up[has_pred] * n + nodes[has_pred]
-    step_len[has_pred] = pair_len[np.searchsorted(pair_key, keys)]
-    row = np.arange(m)[:, None]
-    while True:
-        nxt = up[row, up]
-        step_len = step_len + step_len[row, up]
-        if np.array_equal(nxt, up):
-            break
-        up = nxt
-    return step_len
+def _lexicographic_csr(graph: RoutingGraph, max_time_s: float, max_speed_mps: float, n_nodes: int
+                       ) -> tuple[sp.csr_array, int, float]:
+    """The routing graph with each arc weighted ``round(t / 1 ms) * 2**bits + round(l / unit)``,
+    exact integers in float64 for paths up to ``max_time_s``: its shortest path is the
+    shortest of the quickest paths (at 1 ms per arc) and ``sum mod 2**bits`` times ``unit``
+    its length (m). A simple path has fewer than ``n_nodes`` arcs, each rounded by at
+    most half a unit, which the bit budget (53 bits) allows for. Returns the graph,
+    ``bits`` and ``unit`` (m)."""
+    slack = 0.5 * n_nodes
+    time_q_max = max_time_s / _LEX_TIME_UNIT_S + slack + 1.0
+    length_bits = 52 - math.ceil(math.log2(time_q_max + 1.0))
+    max_length = max(max_speed_mps, 1.0) * (max_time_s + _LEX_TIME_UNIT_S * n_nodes) + 1.0
+    length_unit = max_length / max(2.0**length_bits - 1.0 - slack, 1.0)
+    weight = (np.rint(graph.csr_time.data / _LEX_TIME_UNIT_S) * 2.0**length_bits
+              + np.rint(graph.csr_length.data / length_unit))
+    lex = sp.csr_array((weight, graph.csr_time.indices, graph.csr_time.indptr), shape=graph.csr_time.shape)
+    return lex, length_bits, length_unit
 
 
 @dataclass(frozen=True)
@@ -151,7 +199,8 @@ class Legs:
     ``slot_fraction`` are ``(n, 2)``; ``node_time``/``node_length`` are quickest paths
     on ``routing`` (the road graph of the access profile with key ``profile_key``; other
     profiles may drive the same streets) from every slot's
-    exit node (``src_index``) to every slot's entry node (``dst_index``). Points the
+    exit node (``src_index``) to every slot's entry node (``dst_index``), float64 from the
+    scipy backend, float32 from the CCH. Points the
     profile cannot use (not ``ok``, on a street closed to it, or cut off from the
     anchors in its graph) have ``valid`` False.
     """
@@ -207,13 +256,15 @@ class Legs:
 
 
 def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessProfile | None = None,
-               anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Legs:
+               anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+               backend: str = AUTO) -> Legs:
     """Slots of every snapped point and the quickest node paths between them, driving the
     streets open to ``profile`` (default: unrestricted, every street).
 
     ``anchors`` (point indices, normally the depots) restrict the valid points to the
     strongly connected parts of the profile's graph that hold an anchor; without them
-    every ``ok`` point on an open street is valid.
+    every ``ok`` point on an open street is valid. ``backend`` computes the node paths
+    (see :func:`node_matrices`; ``auto`` by default).
     """
     profile = profile or UNRESTRICTED
     routing = routing_graph(network, profile)
@@ -236,7 +287,7 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
     full_dst[valid] = dst_index.reshape(-1, 2)
     if len(src_nodes):
         node_time, node_length = node_matrices(network, src_nodes, dst_nodes, routing=routing,
-                                               chunk_bytes=chunk_bytes)
+                                               chunk_bytes=chunk_bytes, backend=backend)
     else:
         node_time = node_length = np.full((1, 1), np.inf)
     return Legs(network=network, routing=routing, profile_key=profile.key, valid=valid,
@@ -245,27 +296,91 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
                 node_time=node_time, node_length=node_length)
 
 
-def travel_matrices(legs: Legs, *, rows_per_chunk: int = 512) -> TravelMatrices:
+def travel_matrices(legs: Legs, *, rows_per_chunk: int = 256) -> TravelMatrices:
     """Duration (s) and distance (m) matrices between all points of ``legs``.
 
-    Points that are not ``ok`` get ``inf`` rows and columns (0 on the diagonal).
+    Points that are not ``ok`` get ``inf`` rows and columns (0 on the diagonal). The
+    same choice as :meth:`Legs.choose`, in bulk: for each of the four ways (slot of
+    leaving x slot of arriving) blocks of rows are gathered from the node times (in
+    their own precision: float64 from scipy, float32 from the CCH), the quickest way
+    kept, and the length of that way looked up once; then the few pairs on one street
+    in driving order get their direct drive when it is quicker.
     """
     started = time.perf_counter()
     n = legs.valid.shape[0]
-    duration = np.full((n, n), np.inf)
-    distance = np.full((n, n), np.inf)
     ok = np.flatnonzero(legs.valid)
+    every = len(ok) == n
+    duration = np.empty((n, n)) if every else np.full((n, n), np.inf)
+    distance = np.empty((n, n)) if every else np.full((n, n), np.inf)
+    net = legs.network
+    dtype = legs.node_time.dtype
+    edge_t = net.edge_time_s[legs.slot_edge]
+    edge_l = net.edge_length_m[legs.slot_edge]
+    out_t, out_l = (1.0 - legs.slot_fraction) * edge_t, (1.0 - legs.slot_fraction) * edge_l
+    in_t, in_l = legs.slot_fraction * edge_t, legs.slot_fraction * edge_l
     for start in range(0, len(ok), rows_per_chunk):
         rows = ok[start:start + rows_per_chunk]
-        p = np.repeat(rows, len(ok))
-        q = np.tile(ok, len(rows))
-        t, d, _, _ = legs.choose(p, q)
-        duration[p, q] = t
-        distance[p, q] = d
+        best_t = np.full((len(rows), len(ok)), np.inf, dtype=dtype)
+        way = np.zeros(best_t.shape, dtype=np.uint8)
+        for a in range(2):
+            node_t = legs.node_time[legs.src_index[rows, a]]
+            for b in range(2):
+                t = node_t[:, legs.dst_index[ok, b]]
+                t += out_t[rows, a][:, None].astype(dtype)
+                t += in_t[ok, b][None, :].astype(dtype)
+                better = t < best_t
+                np.copyto(best_t, t, where=better)
+                way[better] = 2 * a + b
+        best_l = np.empty(best_t.shape, dtype=legs.node_length.dtype)
+        for a in range(2):
+            node_l = legs.node_length[legs.src_index[rows, a]]
+            for b in range(2):
+                d = node_l[:, legs.dst_index[ok, b]]
+                d += out_l[rows, a][:, None].astype(d.dtype)
+                d += in_l[ok, b][None, :].astype(d.dtype)
+                np.copyto(best_l, d, where=way == 2 * a + b)
+        if every:
+            duration[rows] = best_t
+            distance[rows] = best_l
+        else:
+            duration[np.ix_(rows, ok)] = best_t
+            distance[np.ix_(rows, ok)] = best_l
+    _direct_drives(legs, duration, distance)
     np.fill_diagonal(duration, 0.0)
     np.fill_diagonal(distance, 0.0)
     log.info("matrix %dx%d in %.3f s", n, n, time.perf_counter() - started)
     return TravelMatrices(duration_s=duration, distance_m=distance)
+
+
+def _direct_drives(legs: Legs, duration: np.ndarray, distance: np.ndarray) -> None:
+    """Put the direct drive along one street into the matrices where it is quicker: for
+    points ``p``, ``q`` with slots on the same edge, ``q`` no earlier than ``p``."""
+    ok = np.flatnonzero(legs.valid)
+    point = np.repeat(ok, 2)
+    slot_edge = legs.slot_edge[ok].ravel()
+    fraction = legs.slot_fraction[ok].ravel()
+    keep = np.ones(len(point), dtype=bool)
+    keep[1::2] = legs.slot_edge[ok, 1] != legs.slot_edge[ok, 0]  # a one-way street repeats its slot
+    order = np.flatnonzero(keep)[np.argsort(slot_edge[keep], kind="stable")]
+    point, slot_edge, fraction = point[order], slot_edge[order], fraction[order]
+    # every ordered pair of slots on one edge: each slot k meets the slots of its group
+    starts = np.flatnonzero(np.r_[True, slot_edge[1:] != slot_edge[:-1]])
+    sizes = np.diff(np.r_[starts, len(slot_edge)])
+    group_start = np.repeat(starts, sizes)
+    group_size = np.repeat(sizes, sizes)
+    shared = group_size > 1
+    k = np.flatnonzero(shared)
+    first = np.repeat(k, group_size[k])
+    within = np.arange(len(first)) - np.repeat(np.cumsum(group_size[k]) - group_size[k], group_size[k])
+    second = group_start[first] + within
+    p, q = point[first], point[second]
+    gap = fraction[second] - fraction[first]
+    ahead = (gap >= 0) & (p != q)
+    p, q, gap, edge = p[ahead], q[ahead], gap[ahead], slot_edge[first][ahead]
+    t = gap * legs.network.edge_time_s[edge]
+    use = t <= duration[p, q]
+    duration[p[use], q[use]] = t[use]
+    distance[p[use], q[use]] = gap[use] * legs.network.edge_length_m[edge[use]]
 
 
 class _FleetVehicle(SizedVehicle, Protocol):
@@ -274,8 +389,8 @@ class _FleetVehicle(SizedVehicle, Protocol):
 
 
 def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Iterable[_FleetVehicle], *,
-                   anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES
-                   ) -> tuple[FleetMatrices, dict[str, Legs]]:
+                   anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                   backend: str = AUTO) -> tuple[FleetMatrices, dict[str, Legs]]:
     """Travel matrices for every vehicle, one build per set of streets the fleet may drive.
 
     Each vehicle drives the streets its :meth:`AccessProfile.of` profile allows.
@@ -283,7 +398,8 @@ def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Itera
     street is tagged) share one build, one :class:`Legs` and one :class:`TravelMatrices`,
     under one key of ``FleetMatrices.profiles``: ``unrestricted`` when they may drive
     every street, else the :attr:`AccessProfile.key` of the first such vehicle in fleet
-    order. ``anchors`` are the depots' point indices (see :func:`build_legs`). Returns
+    order. ``anchors`` are the depots' point indices (see :func:`build_legs`), ``backend``
+    the node-path backend (:func:`node_matrices`). Returns
     the matrices and the legs under the same keys, for drawing.
     """
     vehicle_profile: dict[str, str] = {}
@@ -297,11 +413,13 @@ def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Itera
         if key is None:
             key = profile.key if graph.restricted else UNRESTRICTED.key
             key_of_graph[id(graph)] = key
-            legs[key] = build_legs(network, snapped, profile=profile, anchors=anchors, chunk_bytes=chunk_bytes)
+            legs[key] = build_legs(network, snapped, profile=profile, anchors=anchors, chunk_bytes=chunk_bytes,
+                                   backend=backend)
             matrices[key] = travel_matrices(legs[key])
         vehicle_profile[vehicle.id] = key
     if not matrices:
-        legs[UNRESTRICTED.key] = build_legs(network, snapped, anchors=anchors, chunk_bytes=chunk_bytes)
+        legs[UNRESTRICTED.key] = build_legs(network, snapped, anchors=anchors, chunk_bytes=chunk_bytes,
+                                            backend=backend)
         matrices[UNRESTRICTED.key] = travel_matrices(legs[UNRESTRICTED.key])
     log.info("fleet matrices: %d vehicle(s) on %d set(s) of streets: %s", len(vehicle_profile), len(matrices),
              ", ".join(matrices))

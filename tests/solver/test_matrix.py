@@ -89,12 +89,12 @@ def test_node_sample_reaches_and_misses(node_sample: SimpleNamespace) -> None:
 
 
 def test_node_lengths_are_quickest_path_lengths(node_sample: SimpleNamespace, reference: nx.DiGraph) -> None:
-    """Each distance is the length of networkx's quickest path (not the shortest one), inf if none."""
+    """Each distance is the length of networkx's quickest path (not the shortest one) within 1 mm, inf if none."""
     for i, s in enumerate(node_sample.sources.tolist()):
         _, paths = node_sample.nx[s]
         for j, t in enumerate(node_sample.targets.tolist()):
             expected = path_length(reference, paths[t]) if t in paths else math.inf
-            assert node_sample.lengths[i, j] == pytest.approx(expected, rel=1e-9)
+            assert node_sample.lengths[i, j] == pytest.approx(expected, abs=1e-3)
 
 
 def test_node_chunking_gives_identical_results(monaco: RoadNetwork, node_sample: SimpleNamespace) -> None:
@@ -197,7 +197,7 @@ def test_point_durations_equal_brute_force(stops: SimpleNamespace, brute: dict) 
 def test_point_distances_are_lengths_of_quickest_drives(stops: SimpleNamespace, brute: dict) -> None:
     """Every off-diagonal distance is the length of that brute-force quickest drive."""
     for (p, q), (_, expected) in brute.items():
-        assert stops.matrices.distance_m[p, q] == pytest.approx(expected, rel=1e-9, abs=1e-6), (p, q)
+        assert stops.matrices.distance_m[p, q] == pytest.approx(expected, abs=1e-3), (p, q)
 
 
 def test_brute_force_sample_uses_every_kind_of_leg(stops: SimpleNamespace, brute: dict) -> None:
@@ -242,7 +242,7 @@ def test_one_way_street_honoured(monaco: RoadNetwork, reference: nx.DiGraph, sto
                                            weight="travel_time")
     assert stops.matrices.duration_s[q, p] == pytest.approx((1 - fq) * t_e + dist + fp * t_e, rel=1e-9)
     assert stops.matrices.distance_m[q, p] == pytest.approx(
-        (1 - fq) * l_e + path_length(reference, path) + fp * l_e, rel=1e-9)
+        (1 - fq) * l_e + path_length(reference, path) + fp * l_e, abs=1e-3)
     assert stops.matrices.distance_m[q, p] > stops.matrices.distance_m[p, q] + l_e * 0.2
 
 
