@@ -159,8 +159,14 @@ def build_model(data: ModelData, options: SolveOptions, *, breaks: bool) -> Mode
         if spec.end_min_t > spec.start_t:
             time.CumulVar(routing.End(v)).SetMin(spec.end_min_t)
     for k, window in enumerate(data.visit_window):
-        if window is not None:
-            time.CumulVar(manager.NodeToIndex(data.visit_offset + k)).SetRange(*window)
+        if window is None:
+            continue
+        index = manager.NodeToIndex(data.visit_offset + k)
+        cumul = time.CumulVar(index)
+        if window[0] > cumul.Max() or window[1] < cumul.Min():
+            routing.ActiveVar(index).SetValue(0)  # the window lies outside every shift: never visited
+        else:
+            cumul.SetRange(*window)
     for c, (opens, closes) in enumerate(data.copy_windows):
         time.CumulVar(manager.NodeToIndex(data.copy_offset + c)).SetRange(opens, closes)
     # ---- loads

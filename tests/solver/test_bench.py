@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver.bench import ends_with_tips, gap_pct, mean_gap, random_network_points, run_matrix
+from solver.bench import ends_with_tips, gap_pct, mean_gap, random_network_points, run_matrix, run_wcvrptw
 from solver.evaluate import evaluate
 from solver.instances import WcvrptwInstance, read_wcvrptw
 from solver.network import RoadNetwork
@@ -46,6 +46,14 @@ def test_a_route_ending_with_a_bin_does_not_end_with_a_tip(tiny: WcvrptwInstance
     """A tip in the middle of the route does not make up for the bin collected after it."""
     plan = Plan(routes=(RoutePlan("v1", ("3", "1", "4")),))
     assert not ends_with_tips(evaluate(tiny.problem, tiny.matrices, plan))
+
+
+def test_auto_solves_a_waste_instance_and_names_the_engine_it_chose(tmp_path: Path) -> None:
+    """``auto`` on a waste instance (lunch, daily limits) at a short limit runs OR-Tools, named in the row."""
+    path = tmp_path / "tiny_stop.txt"
+    path.write_text(TINY_STOPS, encoding="utf-8")
+    row = run_wcvrptw(path, time_limit_s=2.0, engine="auto")
+    assert (row["engine_used"], row["feasible"], row["unassigned"], row["error"]) == ("ortools", True, 0, None)
 
 
 def test_gap_is_relative_to_the_best_known() -> None:

@@ -11,7 +11,9 @@ import pytest
 
 from solver.engines import (
     AUTO,
+    HYBRID_FROM_S,
     Engine,
+    HybridEngine,
     OrToolsEngine,
     PyVrpEngine,
     choose_engine,
@@ -164,11 +166,28 @@ def test_auto_prefers_pyvrp_when_it_supports_everything() -> None:
     assert isinstance(choose_engine(problem, SolveOptions(engine=AUTO, objective="cost")), PyVrpEngine)
 
 
-@pytest.mark.parametrize("feature", ["breaks", "locks", "move_penalty", "max_lifts", "daily_limit"])
+@pytest.mark.parametrize("feature", ["locks", "move_penalty"])
 def test_auto_falls_back_to_ortools_for_what_pyvrp_lacks(feature: str) -> None:
-    """A break, a locked stop, a move penalty or a per-shift limit sends auto to OR-Tools."""
+    """A locked stop or a move penalty (a warm start's) sends auto to OR-Tools."""
     problem, options = REQUESTS[feature](_problem())
     assert isinstance(choose_engine(problem, replace(options, engine=AUTO)), OrToolsEngine)
+
+
+@pytest.mark.parametrize("feature", ["breaks", "max_lifts", "daily_limit"])
+def test_auto_takes_the_hybrid_for_breaks_and_per_shift_limits(feature: str) -> None:
+    """A break or a per-shift limit, which PyVRP's phase can relax, sends auto to PyVRP then OR-Tools
+    when the time limit leaves room for both."""
+    problem, options = REQUESTS[feature](_problem())
+    chosen = choose_engine(problem, replace(options, engine=AUTO, time_limit_s=HYBRID_FROM_S))
+    assert isinstance(chosen, HybridEngine)
+
+
+@pytest.mark.parametrize("feature", ["breaks", "max_lifts", "daily_limit"])
+def test_auto_keeps_ortools_alone_for_a_short_time_limit(feature: str) -> None:
+    """Below HYBRID_FROM_S seconds a break or per-shift limit sends auto to OR-Tools alone."""
+    problem, options = REQUESTS[feature](_problem())
+    chosen = choose_engine(problem, replace(options, engine=AUTO, time_limit_s=HYBRID_FROM_S / 2))
+    assert isinstance(chosen, OrToolsEngine)
 
 
 def test_an_unknown_engine_is_a_422_on_options_engine() -> None:
