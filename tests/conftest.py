@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from xml.sax.saxutils import quoteattr
 
+import httpx
 import numpy as np
 import pytest
 import shapely
@@ -149,15 +154,55 @@ def lonlat_on_edges(network: RoadNetwork, edges: Sequence[int] | np.ndarray,
     return np.column_stack([lon, lat])
 
 
+def free_port() -> int:
+    """A loopback port free at the moment of asking."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(command: Sequence[str], *, base: str, env: Mapping[str, str], cwd: Path,
+                   log_path: Path, startup_s: float = 120.0) -> Iterator[str]:
+    """Run ``command`` (a server of the service listening at ``base``) as a subprocess, wait
+    until ``GET {base}/api/v1/health`` answers 200 (failing the test with the server's log
+    if it exits or does not answer within ``startup_s`` seconds), yield ``base``, then stop it."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(list(command), env=dict(env), cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """The helper functions of this module, for test modules (which cannot import a
     conftest): ``great_circle_m``, ``write_osm_xml``, ``node_index``, ``edge_index``,
-    ``lonlat_on_edges``, ``require_shared``; and the paths ``monaco_pbf``, ``rutland_pbf``."""
+    ``lonlat_on_edges``, ``require_shared``, ``free_port``, ``running_server``; and the
+    paths ``monaco_pbf``, ``rutland_pbf``."""
     return SimpleNamespace(monaco_pbf=MONACO_PBF, rutland_pbf=RUTLAND_PBF,
                            great_circle_m=great_circle_m, write_osm_xml=write_osm_xml,
                            node_index=node_index, edge_index=edge_index,
-                           lonlat_on_edges=lonlat_on_edges, require_shared=require_shared)
+                           lonlat_on_edges=lonlat_on_edges, require_shared=require_shared,
+                           free_port=free_port, running_server=running_server)
 
 
 @pytest.fixture(scope="session")

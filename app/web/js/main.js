@@ -1,0 +1,358 @@
+// The planners' map page: wires the controls of the side panel to the service and the map.
+// State lives in `state`; window.wasteroute exposes it read-only for the browser tests.
+
+import {
+  ApiError, downloadPost, getJson, isMissing, isUnauthorised, postFile, postJson, setApiKey,
+} from './api.js';
+import { addBaseLayer } from './basemap.js';
+import { escapeHtml, when } from './format.js';
+import { addLegend, drawBins, drawPlan, setRoundVisible } from './plan-layer.js';
+import { showDeltas, showRounds, showUnassigned } from './panel.js';
+import { pollJob } from './jobs.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+const state = {
+  problem: null,
+  plan: null, // the optimised plan (an optimisation answer), or an opened stored plan
+  planId: null,
+  baseline: null, // today's rounds, evaluated
+  view: 'optimised',
+  jobsAvailable: false,
+  plansAvailable: false,
+  jobHistory: [], // status and progress of each poll of the last job (shown by the progress bar)
+};
+window.wasteroute = { state };
+
+const map = L.map('map', { preferCanvas: false, zoomControl: true });
+map.setView([43.735, 7.42], 14);
+let binsLayer = null;
+let drawnPlan = null;
+let drawnBaseline = null;
+
+function showErrors(list, messages) {
+  list.replaceChildren(...messages.map((m) => {
+    const item = document.createElement('li');
+    item.textContent = m;
+    return item;
+  }));
+}
+
+function messagesOf(error) {
+  return error instanceof ApiError ? error.messages : [String(error.message || error)];
+}
+
+/** Vehicle ids in colour order: the problem's fleet, then any other vehicle of `plans`. */
+function vehicleIds(...plans) {
+  const ids = (state.problem?.vehicles || []).map((v) => v.id);
+  for (const plan of plans) {
+    for (const f of plan.features) {
+      if (f.properties.kind === 'route' && !ids.includes(f.properties.vehicle_id)) ids.push(f.properties.vehicle_id);
+    }
+  }
+  return ids;
+}
+
+function binsById() {
+  return new Map((state.problem?.bins || []).map((b) => [b.id, b]));
+}
+
+// ------------------------------------------------------------------ the problem
+
+function setProblem(problem, origin) {
+  state.problem = problem;
+  if (binsLayer) binsLayer.remove();
+  binsLayer = drawBins(map, problem.bins, problem.disposal_sites || []);
+  const limit = problem.options?.time_limit_s;
+  if (limit) $('#time-limit').value = Math.min(300, Math.max(1, Math.round(limit)));
+  $('#problem-status').textContent = `${origin}: ${problem.bins.length} bins, ${problem.vehicles.length} vehicles, `
+    + `${problem.depots.length} depot(s), ${(problem.disposal_sites || []).length} tip(s).`;
+  $('#problem-status').dataset.bins = String(problem.bins.length);
+  if (problem.bins.length) map.fitBounds(L.latLngBounds(problem.bins.map((b) => [b.lat, b.lon])), { padding: [20, 20] });
+}
+
+async function loadDemo() {
+  setProblem(await getJson('/api/v1/demo'), 'Demo problem (Monaco)');
+}
+
+async function uploadInto(kind, file) {
+  const errors = $('#upload-errors');
+  showErrors(errors, []);
+  try {
+    const answer = await postFile(`/api/v1/uploads/${kind}`, file);
+    const problem = { ...state.problem };
+    if (kind === 'bins') problem.bins = answer.bins;
+    if (kind === 'sites') problem.disposal_sites = answer.disposal_sites;
+    if (kind === 'vehicles') {
+      problem.vehicles = answer.vehicles;
+      if (answer.depots.length) {
+        const depots = new Map(problem.depots.map((d) => [d.id, d]));
+        for (const depot of answer.depots) depots.set(depot.id, depot);
+        problem.depots = [...depots.values()];
+      }
+    }
+    setProblem(problem, `Uploaded ${file.name}`);
+  } catch (error) {
+    showErrors(errors, [`${file.name} was not loaded:`, ...messagesOf(error)]);
+  }
+}
+
+// ------------------------------------------------------------------ plans on the map
+
+function applyView() {
+  const showPlan = state.view !== 'today';
+  const showBaseline = state.view !== 'optimised';
+  if (drawnPlan) {
+    if (showPlan) drawnPlan.group.addTo(map); else drawnPlan.group.remove();
+  }
+  if (drawnBaseline) {
+    if (showBaseline) drawnBaseline.group.addTo(map); else drawnBaseline.group.remove();
+  }
+}
+
+function showPlan(plan, { id = null, meta = '' } = {}) {
+  state.plan = plan;
+  state.planId = id;
+  if (drawnPlan) drawnPlan.group.remove();
+  if (binsLayer) binsLayer.remove();
+  drawnPlan = drawPlan(map, plan, { vehicleIds: vehicleIds(plan), binsById: binsById() });
+  showRounds($('#rounds-table'), plan, drawnPlan, {
+    onToggle: (vehicleId, visible) => setRoundVisible(drawnPlan, vehicleId, visible),
+    onZoom: (vehicleId) => map.fitBounds(drawnPlan.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
+  });
+  showUnassigned($('#unassigned'), plan);
+  $('#plan-section').hidden = false;
+  $('#plan-meta').textContent = meta;
+  showApproval(plan);
+  const all = L.latLngBounds([]);
+  for (const round of drawnPlan.rounds.values()) all.extend(round.bounds);
+  const bins = binsById();
+  for (const item of plan.unassigned || []) {
+    const bin = bins.get(item.bin_id);
+    if (bin) all.extend(L.latLng(bin.lat, bin.lon)); // bins left out are in view too
+  }
+  if (all.isValid()) map.fitBounds(all, { padding: [20, 20] });
+  if (state.baseline) showDeltas($('#deltas'), state.plan, state.baseline);
+  applyView();
+  document.body.dataset.plan = 'shown';
+}
+
+function showApproval(plan) {
+  const status = $('#approval-status');
+  const form = $('#approve-form');
+  if (!state.planId) {
+    status.textContent = state.plansAvailable
+      ? 'This plan is not stored, so it cannot be approved.'
+      : 'Plans are approved once they are stored.';
+    status.classList.remove('approved');
+    form.hidden = true;
+    return;
+  }
+  form.hidden = Boolean(plan.approved_by);
+  if (plan.approved_by) {
+    status.textContent = `Plan ${state.planId} approved by ${plan.approved_by} on ${when(plan.approved_at)}.`;
+    status.classList.add('approved');
+  } else {
+    status.textContent = `Plan ${state.planId}: ${plan.status || 'not approved yet'}.`;
+    status.classList.remove('approved');
+  }
+}
+
+// ------------------------------------------------------------------ optimising
+
+function optimisationBody() {
+  const limit = Number($('#time-limit').value) || 5;
+  return { ...state.problem, options: { ...(state.problem.options || {}), time_limit_s: limit } };
+}
+
+function setProgress(fraction, text) {
+  $('#job-progress').value = Math.round(100 * fraction);
+  $('#job-status').textContent = text;
+}
+
+async function optimise() {
+  const button = $('#optimise');
+  button.disabled = true;
+  showErrors($('#optimise-errors'), []);
+  setProgress(0, 'Starting…');
+  try {
+    const body = optimisationBody();
+    let answer = null;
+    if (state.jobsAvailable) {
+      try {
+        const job = await postJson('/api/v1/jobs', body);
+        state.jobHistory = [];
+        answer = await pollJob(job.id, (update) => {
+          state.jobHistory.push({ status: update.status, progress: update.progress });
+          setProgress(update.progress || 0, `${update.status}… ${Math.round(100 * (update.progress || 0))}%`);
+        });
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        state.jobsAvailable = false;
+      }
+    }
+    if (answer === null) {
+      $('#job-progress').removeAttribute('value'); // indeterminate while the solve runs
+      $('#job-status').textContent = 'optimising…';
+      answer = await postJson('/api/v1/optimisations', body);
+    }
+    setProgress(1, 'succeeded');
+    const id = answer.plan_id || null;
+    let plan = answer;
+    if (id && state.plansAvailable) plan = { ...answer, ...(await getJson(`/api/v1/plans/${encodeURIComponent(id)}`)) };
+    showPlan(plan, { id, meta: id ? `Stored as plan ${id}.` : 'Optimised just now (not stored).' });
+    refreshPlans();
+  } catch (error) {
+    setProgress(0, 'failed');
+    showErrors($('#optimise-errors'), messagesOf(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ today's rounds
+
+async function compareWithToday(file) {
+  const errors = $('#compare-errors');
+  showErrors(errors, []);
+  try {
+    const { routes } = await postFile('/api/v1/uploads/rounds', file);
+    const { options, ...problem } = state.problem;
+    state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
+    if (drawnBaseline) drawnBaseline.group.remove();
+    drawnBaseline = drawPlan(map, state.baseline, { vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById() });
+    showRounds($('#today-table'), state.baseline, drawnBaseline, {
+      onToggle: (vehicleId, visible) => setRoundVisible(drawnBaseline, vehicleId, visible),
+      onZoom: (vehicleId) => map.fitBounds(drawnBaseline.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
+    });
+    $('#today-table').hidden = false;
+    $('#view-choice').hidden = false;
+    if (state.plan) showDeltas($('#deltas'), state.plan, state.baseline);
+    setView('today');
+  } catch (error) {
+    showErrors(errors, [`${file.name} was not evaluated:`, ...messagesOf(error)]);
+  }
+}
+
+function setView(view) {
+  state.view = view;
+  const radio = document.querySelector(`input[name="view"][value="${view}"]`);
+  if (radio) radio.checked = true;
+  applyView();
+}
+
+// ------------------------------------------------------------------ stored plans, approval, exports
+
+async function refreshPlans() {
+  if (!state.plansAvailable) return;
+  const answer = await getJson('/api/v1/plans');
+  const plans = Array.isArray(answer) ? answer : (answer.plans || answer.items || []);
+  const list = $('#plans-list');
+  list.replaceChildren(...plans.map((p) => {
+    const item = document.createElement('li');
+    const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
+    item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
+      + `${escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
+    item.querySelector('button').addEventListener('click', () => openPlan(p.id));
+    return item;
+  }));
+}
+
+async function openPlan(id) {
+  const plan = await getJson(`/api/v1/plans/${encodeURIComponent(id)}`);
+  showPlan(plan, { id, meta: `Stored plan ${id}.` });
+}
+
+async function approve(event) {
+  event.preventDefault();
+  const by = $('#approver').value.trim();
+  if (!by || !state.planId) {
+    $('#approval-status').textContent = 'Give your name to approve the plan.';
+    return;
+  }
+  try {
+    const answer = await postJson(`/api/v1/plans/${encodeURIComponent(state.planId)}/approve`, { by });
+    state.plan = { ...state.plan, ...answer, features: state.plan.features };
+    showApproval(state.plan);
+    refreshPlans();
+  } catch (error) {
+    $('#approval-status').textContent = messagesOf(error).join('; ');
+  }
+}
+
+async function exportPlan(format) {
+  if (!state.plan) return;
+  try {
+    await downloadPost(`/api/v1/exports/${format}`, state.plan, `plan.${format}`);
+  } catch (error) {
+    showErrors($('#optimise-errors'), messagesOf(error));
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+function askForKey(message) {
+  $('#problem-status').textContent = message;
+  $('#key-form').hidden = false;
+  $('#api-key').focus();
+}
+
+async function useKey(event) {
+  event.preventDefault();
+  setApiKey($('#api-key').value.trim());
+  $('#key-form').hidden = true;
+  $('#problem-status').textContent = 'Loading the demo problem…';
+  begin();
+}
+
+async function loadConfig() {
+  try {
+    return await getJson('/api/v1/web/config');
+  } catch (error) {
+    if (!isUnauthorised(error)) throw error;
+    askForKey(messagesOf(error).join('; '));
+    return null;
+  }
+}
+
+let started = false;
+
+async function start() {
+  const config = await loadConfig();
+  if (config === null || started) return;
+  started = true;
+  addBaseLayer(map, config, $('#basemap-status'));
+  L.control.scale({ imperial: false }).addTo(map);
+  addLegend(map);
+  $('#bins-file').addEventListener('change', (e) => e.target.files[0] && uploadInto('bins', e.target.files[0]));
+  $('#vehicles-file').addEventListener('change', (e) => e.target.files[0] && uploadInto('vehicles', e.target.files[0]));
+  $('#sites-file').addEventListener('change', (e) => e.target.files[0] && uploadInto('sites', e.target.files[0]));
+  $('#rounds-file').addEventListener('change', (e) => e.target.files[0] && compareWithToday(e.target.files[0]));
+  $('#load-demo').addEventListener('click', loadDemo);
+  $('#optimise').addEventListener('click', optimise);
+  $('#approve-form').addEventListener('submit', approve);
+  $('#refresh-plans').addEventListener('click', refreshPlans);
+  for (const button of document.querySelectorAll('button.export')) {
+    button.addEventListener('click', () => exportPlan(button.dataset.format));
+  }
+  for (const radio of document.querySelectorAll('input[name="view"]')) {
+    radio.addEventListener('change', () => setView(radio.value));
+  }
+  state.jobsAvailable = config.jobs;
+  state.plansAvailable = config.plans;
+  await loadDemo();
+  if (state.plansAvailable) {
+    $('#plans-section').hidden = false;
+    await refreshPlans();
+  }
+  document.body.dataset.ready = 'true';
+}
+
+function begin() {
+  start().catch((error) => {
+    $('#problem-status').textContent = `The page could not start: ${messagesOf(error).join('; ')}`;
+  });
+}
+
+$('#key-form').addEventListener('submit', useKey);
+begin();
