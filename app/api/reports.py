@@ -1,0 +1,81 @@
+"""``GET /api/v1/plans/{id}/report?baseline={other_id}``: the savings report of a stored plan.
+
+Both plans are scored again by the one evaluator from their stored inputs and routes
+(never copied from the stored answers), then compared (:mod:`solver.savings`) at the
+configured factors (``WASTEROUTE_SAVINGS_*``). HTML by default (printable, charts and
+map inline), ``format=json`` (``{"plan", "baseline", "delta", "rounds", "factors", ...}``)
+or ``format=csv``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.deps import NetworkRegistryDep, SettingsDep, StoreDep
+from app.errors import validation_error_items
+from app.reports import inputs, render, stored
+from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from app.tenancy import TenantDep
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+
+ReportFormat = Literal["html", "json", "csv"]
+
+
+def _build(plan: stored.StoredPlan, baseline: stored.StoredPlan, registry: NetworkRegistryDep,
+           settings: Settings) -> render.Report:
+    """Score both stored plans on the service's network and build the report. Blocking."""
+    network = registry.get()
+    scored_plan = inputs.score(plan.label, plan.body, network, settings=settings)
+    scored_base = inputs.score(baseline.label, baseline.body, network, settings=settings)
+    meta = stored.report_meta(plan, baseline, network=network.name)
+    return render.build(scored_plan, scored_base, network, inputs.factors_from(settings), meta=meta)
+
+
+@router.get(
+    "/{plan_id}/report",
+    summary="Savings report of a plan against a baseline",
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}},
+                          "application/json": {"schema": {"type": "object"}},
+                          "text/csv": {"schema": {"type": "string"}}},
+              "description": "The report: printable HTML (default), JSON (format=json) or CSV (format=csv)."},
+        404: {"model": MessageErrorResponse, "description": "No plan of this id, or no baseline of that id."},
+        422: {"model": ValidationErrorResponse, "description": "A stored plan that can no longer be scored."},
+        503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
+    },
+)
+async def plan_report(
+    plan_id: str, settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
+    baseline: Annotated[str, Query(description="Id of the baseline plan (for example today's rounds, stored "
+                                               "with POST /api/v1/plans).")],
+    format: Annotated[ReportFormat, Query(description="html, json or csv.")] = "html",
+) -> Response:
+    """Distance, drive time, working hours, vehicles, tip trips, fuel, CO2e and cost of the plan
+    against the baseline, per round and in total, per collection and per year; what got worse
+    beside what got better; the factors and their sources; who approved the plan."""
+    def read(session: Session) -> tuple[stored.StoredPlan, stored.StoredPlan]:
+        return (stored.load_plan(session, tenant, plan_id, field="plan_id"),
+                stored.load_plan(session, tenant, baseline, field="baseline"))
+
+    try:
+        plan, base = await db.run(read)
+    except stored.PlanNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=f"{exc.field}: plan {exc.plan_id!r} not found") from exc
+    try:
+        report = await anyio.to_thread.run_sync(_build, plan, base, registry, settings)
+    except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
+        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
+    if format == "json":
+        return JSONResponse(render.to_json(report))
+    if format == "csv":
+        return Response(render.to_csv(report), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="report-{plan_id}-vs-{baseline}.csv"'})
+    return HTMLResponse(render.to_html(report))

@@ -1,0 +1,86 @@
+"""Stored plans as report inputs: a plan record's answer joined to its problem's body.
+
+A stored plan keeps the whole answer (``result``, the GeoJSON FeatureCollection) and
+the problem it answers (``problems.body``). Its evaluation body is the problem with the
+routes read back from the answer's visits (:func:`app.reports.inputs.evaluation_body`),
+so an optimised plan and a person's plan reach the report the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import store
+from app.reports.inputs import evaluation_body
+from app.reports.render import ReportMeta
+
+
+class PlanNotFoundError(LookupError):
+    """No plan with this id for this tenant; ``field`` names where the id came from."""
+
+    def __init__(self, plan_id: str, *, field: str) -> None:
+        super().__init__(f"{field}: no plan {plan_id!r}")
+        self.plan_id = plan_id
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A plan record's facts (detached from the session) and its evaluation body."""
+
+    id: str
+    status: str
+    source: str
+    version: int
+    round_set: str | None
+    approved_by: str | None
+    approved_at: str | None
+    inputs_hash: str
+    parameters: dict[str, Any]
+    engine: str | None
+    seed: int | None
+    library_versions: dict[str, Any]
+    kpis: dict[str, Any]
+    result: dict[str, Any]
+    problem_body: dict[str, Any]
+    problem_hash: str
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The evaluation body: the problem plus the routes of the stored answer."""
+        return evaluation_body(self.result, self.problem_body)
+
+    @property
+    def label(self) -> str:
+        """How the report names it: id, round set and version."""
+        where = f"{self.round_set} v{self.version}" if self.round_set else f"v{self.version}"
+        return f"{self.id} ({where}, {self.source})"
+
+
+def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id") -> StoredPlan:
+    """The tenant's plan ``plan_id`` with its problem; :class:`PlanNotFoundError` if there is none."""
+    record = store.get_plan(session, tenant, plan_id)
+    problem = store.get_problem(session, tenant, record.problem_id) if record is not None else None
+    if record is None or problem is None:
+        raise PlanNotFoundError(plan_id, field=field)
+    return StoredPlan(
+        id=record.id, status=record.status, source=record.source, version=record.version,
+        round_set=record.round_set, approved_by=record.approved_by,
+        approved_at=record.approved_at.strftime("%Y-%m-%d %H:%M UTC") if record.approved_at else None,
+        inputs_hash=record.inputs_hash, parameters=dict(record.parameters or {}), engine=record.engine,
+        seed=record.seed, library_versions=dict(record.library_versions or {}), kpis=dict(record.kpis or {}),
+        result=dict(record.result), problem_body=dict(problem.body), problem_hash=problem.content_hash)
+
+
+def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> ReportMeta:
+    """The report's facts about two stored plans: labels, approvals, how the plan was made."""
+    extra = {"Plan inputs hash": plan.inputs_hash, "Plan engine and seed": f"{plan.engine or '-'}, seed {plan.seed}"}
+    if plan.inputs_hash != baseline.inputs_hash:
+        extra["Baseline inputs hash"] = baseline.inputs_hash
+    return ReportMeta(plan_label=plan.label, baseline_label=baseline.label, network=network,
+                      approved_by=plan.approved_by, approved_at=plan.approved_at,
+                      baseline_approved_by=baseline.approved_by, baseline_approved_at=baseline.approved_at,
+                      extra=extra)
