@@ -14,8 +14,9 @@ speeds (``speed_kph``) come from ``maxspeed`` where tagged and otherwise from th
 :class:`SpeedProfile`'s per-highway-type speeds, then scaled and capped for the
 vehicle; ``travel_time`` is in seconds and ``length`` in metres.
 
-Built networks are cached on disk (pickle, keyed by the source's content and the
-settings) and in memory, so a request never rebuilds one.
+Built networks are cached on disk (a checked pickle, see :mod:`solver.cache_file`, keyed
+by the source's content and the settings) and in memory, so a request never rebuilds
+one. A truncated, damaged or foreign cache file is refused with a warning and rebuilt.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import json
 import logging
 import math
 import os
-import pickle
 import re
 import tempfile
 import time
@@ -45,12 +45,13 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
+from solver import cache_file
 from solver.osm_filter import is_osm_file, write_drivable_xml
 
 log = logging.getLogger(__name__)
 
 #: bump when RoadNetwork's layout changes, so old cache files are not read.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 #: tags kept on edges beyond osmnx's defaults: access restrictions for lorries (see
 #: :func:`edge_access_arrays` for which of them decide a vehicle's streets).
@@ -802,41 +803,30 @@ def load_network(source: str | os.PathLike[str], *, profile: SpeedProfile = REFU
     if key in _MEMORY:
         return _MEMORY[key]
     path = Path(cache_dir) / f"{Path(src.value).name[:40]}-{key[:20]}.pkl" if cache_dir else None
-    network = _read_cache(path) if path else None
+    network = _read_cache(path, key) if path else None
     if network is None:
         network = build_network(src, profile=profile, simplify=simplify)
         if path:
-            _write_cache(path, network)
+            cache_file.write(path, network, key, format_version=CACHE_FORMAT)
     _MEMORY[key] = network
     return network
 
 
-def _read_cache(path: Path) -> RoadNetwork | None:
+def _read_cache(path: Path, key: str) -> RoadNetwork | None:
+    """The network cached in ``path`` for ``key``, or ``None`` (with a warning when the file
+    exists but fails a check of :mod:`solver.cache_file` or holds no complete network)."""
     if not path.is_file():
         return None
     started = time.perf_counter()
     try:
-        with path.open("rb") as f:
-            network = pickle.load(f)
+        network = cache_file.read(path, key, format_version=CACHE_FORMAT)
         if not isinstance(network, RoadNetwork):
             raise TypeError(f"cache file holds {type(network).__name__}")
         missing = sorted(set(RoadNetwork.__dataclass_fields__) - set(vars(network)))
         if missing:
             raise TypeError(f"cache file lacks {', '.join(missing)}")
-    except Exception as exc:  # a corrupt or foreign cache file is rebuilt, not trusted
-        log.warning("ignoring unreadable network cache %s: %s", path, exc)
+    except (OSError, ValueError, TypeError) as exc:  # a corrupt or foreign cache file is rebuilt, not trusted
+        log.warning("ignoring unreadable network cache %s: %s; rebuilding it", path, exc)
         return None
     log.info("loaded network %s from cache in %.2f s", network.name, time.perf_counter() - started)
     return network
-
-
-def _write_cache(path: Path, network: RoadNetwork) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(network, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -131,7 +131,8 @@ def rutland_client(tmp_path_factory: pytest.TempPathFactory, rutland: RoadNetwor
     """A started service planning on the Rutland network from ../shared."""
     data_dir = tmp_path_factory.mktemp("rutland-var")
     settings = Settings(network_file=Path(rutland.source.value), data_dir=data_dir, cache_dir=data_dir / "cache",
-                        snap_limit_m=200, default_time_limit_s=5, max_time_limit_s=60, max_concurrent_solves=1)
+                        snap_limit_m=200, default_time_limit_s=5, max_time_limit_s=60, max_concurrent_solves=1,
+                        auth_required=False)
     with TestClient(create_app(settings)) as started:
         yield started
 

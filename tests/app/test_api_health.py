@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -64,46 +63,17 @@ def test_openapi_document_describes_the_optimisation(app_client: TestClient) -> 
 # --------------------------------------------------------------------------- a real server
 
 
-def _free_port() -> int:
-    """A loopback port free at the moment of asking."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def server(data_dir: Path, tmp_path: Path) -> Iterator[str]:
+def server(data_dir: Path, tmp_path: Path, tools: SimpleNamespace) -> Iterator[str]:
     """``wasteroute serve`` in a subprocess on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = tools.free_port()
     env = {**os.environ, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(data_dir / "cache"),
-           "WASTEROUTE_LOG_LEVEL": "warning"}
+           "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_AUTH_REQUIRED": "false"}
     env.pop("WASTEROUTE_NETWORK_FILE", None)
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with tools.running_server(command, base=f"http://127.0.0.1:{port}", env=env, cwd=Path.cwd(),
+                              log_path=tmp_path / "server.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
+import solver.cache_file as cache_format
 import solver.network as netmod
 from solver.network import (
     CAR,
@@ -388,8 +389,8 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path: Path, tools: SimpleNamespace,
         again = _load_tiny(tools, tmp_path)
     assert "unreadable network cache" in caplog.text
     np.testing.assert_array_equal(again.edge_time_s, first.edge_time_s)
-    with cache_file.open("rb") as f:
-        assert isinstance(pickle.load(f), RoadNetwork)
+    key = cache_key(NetworkSource.parse(tmp_path / "line.osm"), REFUSE_TRUCK, True)
+    assert isinstance(cache_format.read(cache_file, key, format_version=netmod.CACHE_FORMAT), RoadNetwork)
 
 
 def test_foreign_cache_file_is_rebuilt(tmp_path: Path, tools: SimpleNamespace,
@@ -415,7 +416,8 @@ def test_cache_file_lacking_fields_is_rebuilt(tmp_path: Path, tools: SimpleNames
     with monkeypatch.context() as mp:
         mp.setattr(RoadNetwork, "__getstate__",
                    lambda self: {k: v for k, v in full_state(self).items() if k != "edge_maxweight_kg"})
-        cache_file.write_bytes(pickle.dumps(first))
+        key = cache_key(NetworkSource.parse(tmp_path / "line.osm"), REFUSE_TRUCK, True)
+        cache_file.write_bytes(cache_format.encode(first, key, format_version=netmod.CACHE_FORMAT))
     fresh_memory.clear()
     again = _load_tiny(tools, tmp_path)
     assert again is not first
