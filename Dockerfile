@@ -26,12 +26,15 @@ FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/wasteroute/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     WASTEROUTE_NETWORK_FILE=/srv/wasteroute/data/monaco.osm.pbf \
-    WASTEROUTE_DATA_DIR=/srv/wasteroute \
+    WASTEROUTE_DATA_DIR=/srv/wasteroute/var \
     WASTEROUTE_CACHE_DIR=/srv/wasteroute/cache \
     WASTEROUTE_HOST=0.0.0.0 \
     WASTEROUTE_PORT=8000
+# the data folder (SQLite store, job files) belongs to the service's user, so a volume
+# mounted there (see compose.yaml) is writable by it
 RUN groupadd --system --gid 10001 wasteroute \
- && useradd --system --uid 10001 --gid wasteroute --home-dir /srv/wasteroute wasteroute
+ && useradd --system --uid 10001 --gid wasteroute --home-dir /srv/wasteroute wasteroute \
+ && install -d -o wasteroute -g wasteroute /srv/wasteroute /srv/wasteroute/var
 COPY --from=build /opt/wasteroute /opt/wasteroute
 COPY --from=build --chown=wasteroute:wasteroute /src/data /srv/wasteroute/data
 COPY --from=build --chown=wasteroute:wasteroute /srv/wasteroute/cache /srv/wasteroute/cache

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +73,42 @@ def test_image_has_a_health_check_and_serves(dockerfile: DockerfileParser) -> No
     [check] = _instructions(dockerfile, "HEALTHCHECK")
     assert "/api/v1/health" in check
     assert json.loads(_instructions(dockerfile, "CMD")[-1]) == ["wasteroute", "serve"]
+
+
+def test_data_folder_belongs_to_the_service_user(dockerfile: DockerfileParser) -> None:
+    """WASTEROUTE_DATA_DIR is created owned by the runtime user, so the store (and a volume
+    mounted there, see compose.yaml) is writable without root."""
+    data_dir = dockerfile.envs["WASTEROUTE_DATA_DIR"]
+    uid = _instructions(dockerfile, "USER")[-1].split(":")[0]
+    [setup] = [v for v in _instructions(dockerfile, "RUN") if "useradd" in v]
+    assert f"--uid {uid}" in setup
+    assert "install -d -o wasteroute -g wasteroute" in setup and data_dir in shlex.split(setup)
+
+
+@pytest.mark.slow
+def test_build_stage_installs_every_file_of_the_packages(dockerfile: DockerfileParser, tmp_path: Path) -> None:
+    """What the build stage copies before ``pip install .`` builds a wheel holding every file of
+    app/ and solver/ (the web map's scripts and styles, templates, migrations), not just the
+    Python modules: a non-editable install serves from the wheel's files alone."""
+    context = tmp_path / "context"
+    context.mkdir()
+    for value in _instructions(dockerfile, "COPY"):
+        if value.startswith("--from"):
+            continue
+        parts = shlex.split(value)
+        for source in parts[:-1]:
+            if source != "data":  # copied after the install, not part of the package
+                target = context / source
+                copy = shutil.copytree if (REPO / source).is_dir() else shutil.copy2
+                copy(REPO / source, target)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path),
+                    str(context)], check=True, capture_output=True)
+    [wheel] = tmp_path.glob("wasteroute-*.whl")
+    packaged = set(zipfile.ZipFile(wheel).namelist())
+    expected = {path.relative_to(REPO).as_posix() for package in ("app", "solver")
+                for path in (REPO / package).rglob("*")
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    assert expected - packaged == set()
 
 
 def test_copied_sources_exist(dockerfile: DockerfileParser) -> None:
