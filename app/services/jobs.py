@@ -4,7 +4,9 @@ Two halves:
 
 - In the server, :class:`JobRunner` takes new jobs (:meth:`JobRunner.submit`, refusing
   when ``job_queue_size`` jobs already wait), hands them one at a time to each solver
-  worker process (:meth:`app.workers.SolverPool.run_job`), and at startup
+  worker process (:meth:`app.workers.SolverPool.run_job`), or, when
+  ``WASTEROUTE_DASK_SCHEDULER`` names a Dask cluster, to the cluster's workers
+  (:func:`app.cluster.run_job`, which must reach the same database), and at startup
   (:meth:`JobRunner.start`) puts back to work what a previous run left: queued jobs run
   again, a job found ``running`` (the process died under it) is retried while it has
   attempts left (``job_max_attempts``, 2 by default: retried once) or marked failed
@@ -27,6 +29,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -213,6 +216,8 @@ class JobRunner:
         self.db = db
         self.pool = pool
         self.settings = settings
+        self.cluster: Executor | None = None
+        """The Dask cluster's executor while the runner hands jobs to it (``settings.dask_scheduler``)."""
         self._queue: asyncio.Queue[_Ticket] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[_Ticket] = set()
@@ -223,11 +228,25 @@ class JobRunner:
     async def start(self) -> None:
         """Recover unfinished jobs of a previous run, queue them, and start dispatching."""
         self._stopping = False
+        if self.settings.dask_scheduler and self.cluster is None:
+            self.cluster = await asyncio.to_thread(self._connect_cluster)
         for ticket in await asyncio.to_thread(self._recover):
             self._queue.put_nowait(ticket)
         self._tasks = [asyncio.create_task(self._dispatch(), name=f"job-dispatcher-{i}")
                        for i in range(self.pool.workers)]
         logger.info("job runner started: %d job(s) queued", self._queue.qsize())
+
+    def _connect_cluster(self) -> Executor | None:
+        """The executor of the Dask cluster at ``settings.dask_scheduler``; ``None`` (jobs then run in
+        the service's own workers, and the log says why) when it cannot be reached."""
+        from app.cluster import solver_executor
+
+        try:
+            return solver_executor(self.settings)
+        except (OSError, TimeoutError) as exc:
+            logger.error("the Dask scheduler at %s cannot be reached (%s); jobs run in the service's own "
+                         "solver workers", self.settings.dask_scheduler, first_line(exc))
+            return None
 
     async def stop(self) -> None:
         """Stop dispatching and put the jobs being run back in the queue (no attempt counted)."""
@@ -236,6 +255,9 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.cluster is not None:
+            self.cluster.shutdown(wait=False, cancel_futures=True)
+            self.cluster = None
         running, self._running = list(self._running), set()
         if running:
             await asyncio.to_thread(self._put_back, running)
@@ -335,7 +357,7 @@ class JobRunner:
         logger.info("job %s started (attempt %d of %d)", job.id, job.attempts, job.max_attempts)
         self._running.add(ticket)
         try:
-            status = await self.pool.run_job(self.settings, ticket.tenant, ticket.job_id)
+            status = await self._execute(ticket)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -346,6 +368,18 @@ class JobRunner:
             return
         self._running.discard(ticket)
         logger.info("job %s ended %s", ticket.job_id, status)
+
+    async def _execute(self, ticket: _Ticket) -> str:
+        """Run the started job on the Dask cluster when there is one, else in a solver worker; its
+        final status. Either way the work is :func:`execute_job`: progress, cancellation, plan and
+        outcome go through the store, which a cluster's workers must therefore reach."""
+        if self.cluster is None:
+            return await self.pool.run_job(self.settings, ticket.tenant, ticket.job_id)
+        from app.cluster import run_job
+
+        status: str = await asyncio.wrap_future(self.cluster.submit(run_job, self.settings, ticket.tenant,
+                                                                    ticket.job_id))
+        return status
 
     async def _after_crash(self, ticket: _Ticket, reason: str) -> None:
         """The job's run ended without an outcome (its worker died, or could not reach the store):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from distributed import LocalCluster
+from fastapi.testclient import TestClient
 
 from app.cluster import (
     DaskExecutor,
@@ -24,6 +25,7 @@ from app.cluster import (
     solver_executor,
 )
 from app.config import Settings, default_network_file
+from app.main import create_app
 from app.schemas import OptimisationRequest
 from app.services import optimisation as service
 from app.store import repository
@@ -168,6 +170,28 @@ def test_an_api_job_runs_on_the_cluster(settings: Settings, local_cluster: Local
     store.dispose()
     assert status == job.status == "succeeded"
     assert plan is not None and plan.kpis["bins_served"] == 8
+
+
+def test_the_services_jobs_run_on_the_cluster_when_one_is_configured(
+        settings: Settings, local_cluster: LocalCluster, make_problem: Callable[[], dict[str, Any]],
+        wait_for_job: Any) -> None:
+    """With ``WASTEROUTE_DASK_SCHEDULER`` set, a job posted to the API is run by a Dask worker
+    (the scheduler sent one more ``run_job`` task to a worker) and succeeds with its plan stored."""
+    cluster_settings = settings.model_copy(update={"dask_scheduler": local_cluster.scheduler_address,
+                                                   "auth_required": False})
+    def run_job_tasks() -> int:
+        """run_job tasks the cluster's scheduler has sent to a worker so far."""
+        prefix = local_cluster.scheduler.task_prefixes.get("run_job")
+        return 0 if prefix is None else int(prefix.state_counts["processing"])
+
+    before = run_job_tasks()
+    with TestClient(create_app(cluster_settings)) as http:
+        posted = http.post("/api/v1/jobs", json=make_problem())
+        assert posted.status_code == 202, posted.text
+        job = wait_for_job(http, posted.json()["id"], timeout_s=120)
+        assert job["status"] == "succeeded", job
+        assert http.get(f"/api/v1/plans/{job['result']['plan_id']}").status_code == 200
+    assert run_job_tasks() == before + 1
 
 
 def _served_by(planned: PlannedRounds) -> dict[str, str]:
