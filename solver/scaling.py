@@ -64,6 +64,13 @@ LOAD_TOLERANCE_KG = 1e-3
 TIME_TOLERANCE_S = 1e-3
 """The evaluator flags a time violation only when it is later than allowed by more than this."""
 
+DEFAULT_RATE_PER_HOUR = 30.0
+"""Money per hour that weighs money (fixed costs, penalties) against time when no vehicle has a
+per-hour cost; every engine uses this one rate."""
+
+DEFAULT_RATE_PER_KM = 1.0
+"""Money per km that weighs money against distance when no vehicle has a per-km cost."""
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 

@@ -63,6 +63,8 @@ from solver.evaluate import vehicle_too_big
 from solver.matrix import FleetMatrices
 from solver.problem import Bin, DisposalSite, Problem, SolveOptions, TimeWindow, Vehicle
 from solver.scaling import (
+    DEFAULT_RATE_PER_HOUR,
+    DEFAULT_RATE_PER_KM,
     INT64_SAFE_MAX,
     grams_down,
     grams_up,
@@ -77,12 +79,6 @@ from solver.scaling import (
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-DEFAULT_RATE_PER_HOUR = 30.0
-"""Money per hour that weighs money (fixed costs, penalties) in seconds when no vehicle has a per-hour cost."""
-
-DEFAULT_RATE_PER_KM = 1.0
-"""Money per km that weighs money in metres when no vehicle has a per-km cost."""
 
 MAX_COPIES_PER_SITE = 16
 """Most unload copies per vehicle and site (mid-route tips a vehicle may make at one site)."""

@@ -108,6 +108,8 @@ from solver.matrix import FleetMatrices
 from solver.problem import BREAK_STOP, Bin, Problem, ProblemError, SolveOptions, TimeWindow, Vehicle
 from solver.progress import ProgressReporter
 from solver.scaling import (
+    DEFAULT_RATE_PER_HOUR,
+    DEFAULT_RATE_PER_KM,
     INT64_SAFE_MAX,
     OBJECTIVE_UNITS_PER_METRE,
     grams_down,
@@ -127,12 +129,6 @@ TICKS_PER_SECOND = 10
 
 MONEY_UNITS = 1_000_000
 """Model units per unit of money under the ``cost`` objective."""
-
-DEFAULT_RATE_PER_HOUR = 30.0
-"""Money per hour that weighs a fixed cost or penalty when no vehicle has a per-hour cost."""
-
-DEFAULT_RATE_PER_KM = 1.0
-"""Money per km that weighs a fixed cost or penalty when no vehicle has a per-km cost."""
 
 GIVE_UP_FRACTION = 0.7
 """Share of the search time (or iterations) after which a search with no feasible plan yet is rerun
