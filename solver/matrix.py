@@ -296,15 +296,22 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
                 node_time=node_time, node_length=node_length)
 
 
-def travel_matrices(legs: Legs, *, rows_per_chunk: int = 256) -> TravelMatrices:
+#: memory budget for one block of rows while :func:`travel_matrices` assembles (bytes).
+ASSEMBLY_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> TravelMatrices:
     """Duration (s) and distance (m) matrices between all points of ``legs``.
 
     Points that are not ``ok`` get ``inf`` rows and columns (0 on the diagonal). The
-    same choice as :meth:`Legs.choose`, in bulk: for each of the four ways (slot of
-    leaving x slot of arriving) blocks of rows are gathered from the node times (in
-    their own precision: float64 from scipy, float32 from the CCH), the quickest way
-    kept, and the length of that way looked up once; then the few pairs on one street
-    in driving order get their direct drive when it is quicker.
+    same choice as :meth:`Legs.choose`, in bulk and in two stages per block of source
+    points (rows, at most ``block_bytes`` of working arrays): first, from each source
+    point to every entry node, the quicker of its two exit nodes; then, to each target
+    point, the quicker of its two entry nodes. Each stage keeps
+    the length of the way it chose, so the distance is that of the chosen drive. The
+    node figures keep their own precision (float64 from scipy, float32 from the CCH).
+    Then the few pairs on one street in driving order get their direct drive when it
+    is quicker.
     """
     started = time.perf_counter()
     n = legs.valid.shape[0]
@@ -312,44 +319,55 @@ def travel_matrices(legs: Legs, *, rows_per_chunk: int = 256) -> TravelMatrices:
     every = len(ok) == n
     duration = np.empty((n, n)) if every else np.full((n, n), np.inf)
     distance = np.empty((n, n)) if every else np.full((n, n), np.inf)
-    net = legs.network
     dtype = legs.node_time.dtype
+    net = legs.network
     edge_t = net.edge_time_s[legs.slot_edge]
     edge_l = net.edge_length_m[legs.slot_edge]
-    out_t, out_l = (1.0 - legs.slot_fraction) * edge_t, (1.0 - legs.slot_fraction) * edge_l
-    in_t, in_l = legs.slot_fraction * edge_t, legs.slot_fraction * edge_l
-    for start in range(0, len(ok), rows_per_chunk):
-        rows = ok[start:start + rows_per_chunk]
-        best_t = np.full((len(rows), len(ok)), np.inf, dtype=dtype)
-        way = np.zeros(best_t.shape, dtype=np.uint8)
-        for a in range(2):
-            node_t = legs.node_time[legs.src_index[rows, a]]
-            for b in range(2):
-                t = node_t[:, legs.dst_index[ok, b]]
-                t += out_t[rows, a][:, None].astype(dtype)
-                t += in_t[ok, b][None, :].astype(dtype)
-                better = t < best_t
-                np.copyto(best_t, t, where=better)
-                way[better] = 2 * a + b
-        best_l = np.empty(best_t.shape, dtype=legs.node_length.dtype)
-        for a in range(2):
-            node_l = legs.node_length[legs.src_index[rows, a]]
-            for b in range(2):
-                d = node_l[:, legs.dst_index[ok, b]]
-                d += out_l[rows, a][:, None].astype(d.dtype)
-                d += in_l[ok, b][None, :].astype(d.dtype)
-                np.copyto(best_l, d, where=way == 2 * a + b)
+    fraction = legs.slot_fraction
+    out_t, out_l = ((1.0 - fraction) * edge_t).astype(dtype), ((1.0 - fraction) * edge_l).astype(dtype)
+    in_t, in_l = (fraction * edge_t).astype(dtype), (fraction * edge_l).astype(dtype)
+    entries = legs.dst_index[ok]
+    per_row = (2 * legs.node_time.shape[1] + 3 * len(ok)) * dtype.itemsize + legs.node_time.shape[1] + len(ok)
+    height = max(1, block_bytes // max(1, per_row))
+    for start in range(0, len(ok), height):
+        rows = ok[start:start + height]
+        # stage 1: from each source point to each entry node, by the quicker of its exit nodes
+        point_to_node = _quicker_of_two(legs.node_time, legs.node_length, legs.src_index[rows], out_t[rows],
+                                        out_l[rows], axis=0)
+        # stage 2: to each target point, by the quicker of its entry nodes
+        t, d = _quicker_of_two(*point_to_node, entries, in_t[ok], in_l[ok], axis=1)
         if every:
-            duration[rows] = best_t
-            distance[rows] = best_l
+            duration[rows] = t
+            distance[rows] = d
         else:
-            duration[np.ix_(rows, ok)] = best_t
-            distance[np.ix_(rows, ok)] = best_l
+            duration[np.ix_(rows, ok)] = t
+            distance[np.ix_(rows, ok)] = d
     _direct_drives(legs, duration, distance)
     np.fill_diagonal(duration, 0.0)
     np.fill_diagonal(distance, 0.0)
     log.info("matrix %dx%d in %.3f s", n, n, time.perf_counter() - started)
     return TravelMatrices(duration_s=duration, distance_m=distance)
+
+
+def _quicker_of_two(times: np.ndarray, lengths: np.ndarray, index: np.ndarray, add_t: np.ndarray,
+                    add_l: np.ndarray, *, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along ``axis`` of ``times``/``lengths``, for each of the ``len(index)`` items the quicker of two
+    ways: way ``k`` takes the slice ``index[:, k]`` plus ``add_t[:, k]`` (s) and ``add_l[:, k]`` (m).
+    Returns the quicker times and the lengths of the same ways (the first way on a tie)."""
+    shape = (1, -1) if axis == 1 else (-1, 1)
+    best_t = np.take(times, index[:, 0], axis=axis)
+    best_t += add_t[:, 0].reshape(shape)
+    other_t = np.take(times, index[:, 1], axis=axis)
+    other_t += add_t[:, 1].reshape(shape)
+    second = other_t < best_t
+    np.minimum(best_t, other_t, out=best_t)
+    del other_t
+    best_l = np.take(lengths, index[:, 0], axis=axis)
+    best_l += add_l[:, 0].reshape(shape)
+    other_l = np.take(lengths, index[:, 1], axis=axis)
+    other_l += add_l[:, 1].reshape(shape)
+    np.copyto(best_l, other_l, where=second)
+    return best_t, best_l
 
 
 def _direct_drives(legs: Legs, duration: np.ndarray, distance: np.ndarray) -> None:

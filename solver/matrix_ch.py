@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 
 from solver.network import RoadNetwork, RoutingGraph
 
@@ -119,21 +121,23 @@ class ContractionHierarchy:
         self.time_metric = _prk.CCHMetric(self.topology)
         self.time_metric.customize(np.rint(self.arc_time_s * 1000.0).astype(np.uint32))
         self.length_metric = _prk.CCHMetric(self.topology)
-        self._length_units: LexicographicUnits | None = None
-        self._lock = threading.Lock()  # the length metric is re-customised per query
+        self._lock = threading.Lock()  # the length metric may be re-customised by a query
+        self._length_units = self._customise_length(time_bound_s(routing, network.node_lonlat))
 
     def _customise_length(self, max_time_s: float) -> LexicographicUnits:
-        """Customise the length metric for paths up to ``max_time_s`` (reused when it already covers them)."""
+        """Customise the length metric for paths up to ``max_time_s``; returns its units."""
         units = lexicographic_units(max_time_s, self.max_speed_mps)
-        current = self._length_units
-        if current is not None and current.time_unit_s >= units.time_unit_s \
-                and current.time_unit_s <= 1.25 * units.time_unit_s:
-            return current
         time_q = np.rint(self.arc_time_s / units.time_unit_s).astype(np.int64)
         length_q = np.rint(self.arc_length_m / units.length_unit_m).astype(np.int64)
         self.length_metric.customize(((time_q << units.length_bits) | length_q).astype(np.uint32))
-        self._length_units = units
         return units
+
+    def _covering_units(self, max_time_s: float) -> LexicographicUnits:
+        """The length metric's units when they cover paths up to ``max_time_s``, else re-customised ones."""
+        needed = lexicographic_units(max_time_s, self.max_speed_mps)
+        if self._length_units.time_unit_s < needed.time_unit_s:
+            self._length_units = self._customise_length(max_time_s)
+        return self._length_units
 
     def node_matrices(self, sources: np.ndarray, targets: np.ndarray, *, chunk_bytes: int
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -146,28 +150,49 @@ class ContractionHierarchy:
         lengths = np.empty_like(times)
         budget = min(chunk_bytes, CHUNK_BYTES_CAP)
         step = max(1, budget // max(1, len(targets) * _BYTES_PER_ENTRY))
-        with self._lock:
-            self._query(sources, targets, step, times, lengths)
+        with self._lock, ThreadPoolExecutor(max_workers=1, thread_name_prefix="cch-length") as pool:
+            self._query(sources, targets, step, times, lengths, pool)
         return times, lengths
 
     def _query(self, sources: np.ndarray, targets: np.ndarray, step: int, times: np.ndarray,
-               lengths: np.ndarray) -> None:
-        """Fill ``times`` and ``lengths`` chunk by chunk of ``step`` sources."""
+               lengths: np.ndarray, pool: ThreadPoolExecutor) -> None:
+        """Fill ``times`` and ``lengths`` chunk by chunk of ``step`` sources: the length metric is
+        queried on ``pool`` while this thread queries the time metric (the library releases the
+        GIL), and queried again, re-customised, in the rare chunk whose times its units do not cover."""
         for start in range(0, len(sources), step):
             chunk = sources[start:start + step]
             rows = slice(start, start + len(chunk))
+            units = self._length_units
+            pending = pool.submit(self.length_metric.distances_many_to_many, chunk, targets)
             t_ms = self.time_metric.distances_many_to_many(chunk, targets)
             none = t_ms >= WEIGHT_LIMIT
             t = times[rows]
             np.multiply(t_ms, np.float32(0.001), out=t, casting="unsafe")
             t[none] = np.inf
             finite_max = float(np.max(t, where=~none, initial=0.0))
-            units = self._customise_length(finite_max)
-            packed = self.length_metric.distances_many_to_many(chunk, targets)
+            packed = pending.result()
+            covering = self._covering_units(finite_max)
+            if covering is not units:
+                units = covering
+                packed = self.length_metric.distances_many_to_many(chunk, targets)
             low = np.bitwise_and(packed, np.uint32(2**units.length_bits - 1))
             d = lengths[rows]
             np.multiply(low, np.float32(units.length_unit_m), out=d, casting="unsafe")
             d[none] = np.inf
+
+
+def time_bound_s(routing: RoutingGraph, node_lonlat: np.ndarray) -> float:
+    """An upper bound (s) on the quickest time between two nodes whose quickest path may pass the
+    node ``c`` nearest the median of ``node_lonlat`` (degrees): the longest quickest time to ``c``
+    plus the longest from it, by two Dijkstra searches. Other pairs may exceed it, so
+    :class:`ContractionHierarchy` checks every query's times against the units it customised."""
+    csr = routing.csr_time
+    if csr.shape[0] == 0:
+        return 1.0
+    centre = int(np.argmin(np.abs(node_lonlat - np.median(node_lonlat, axis=0)).sum(axis=1)))
+    out = dijkstra(csr, directed=True, indices=centre)
+    back = dijkstra(csr.T.tocsr(), directed=True, indices=centre)
+    return float(np.max(out[np.isfinite(out)], initial=0.0) + np.max(back[np.isfinite(back)], initial=0.0))
 
 
 def hierarchy(network: RoadNetwork, routing: RoutingGraph) -> ContractionHierarchy:

@@ -247,9 +247,9 @@ def test_one_way_street_honoured(monaco: RoadNetwork, reference: nx.DiGraph, sto
 
 
 def test_point_chunking_gives_identical_results(monaco: RoadNetwork, stops: SimpleNamespace) -> None:
-    """A one-row Dijkstra budget and one-row matrix chunks give exactly the same matrices."""
+    """A one-row Dijkstra budget and one-column assembly blocks give exactly the same matrices."""
     legs = build_legs(monaco, stops.snapped, chunk_bytes=1)
-    chunked = travel_matrices(legs, rows_per_chunk=1)
+    chunked = travel_matrices(legs, block_bytes=1)
     np.testing.assert_array_equal(chunked.duration_s, stops.matrices.duration_s)
     np.testing.assert_array_equal(chunked.distance_m, stops.matrices.distance_m)
 

@@ -85,6 +85,34 @@ def test_chunked_ch_times_are_identical(monaco: RoadNetwork, monaco_pairs: Simpl
     assert np.mean(np.abs(lengths[finite] - whole) <= np.maximum(1.0, 0.01 * whole)) >= 0.99
 
 
+def test_time_bound_covers_the_quickest_times(rutland: RoadNetwork) -> None:
+    """The bound the length metric is first customised for covers every quickest time between
+    random nodes of Rutland's largest part (pairs through the centre are bounded by construction)."""
+    from solver.network import routing_graph
+
+    rng = np.random.default_rng(3)
+    big = np.flatnonzero(rutland.node_component == rutland.largest_component())
+    times, _ = node_matrices(rutland, rng.choice(big, 40), rng.choice(big, 40), backend="scipy")
+    assert np.max(times) <= matrix_ch.time_bound_s(routing_graph(rutland), rutland.node_lonlat)
+
+
+def test_lengths_beyond_the_customised_bound_are_recomputed(monaco: RoadNetwork,
+                                                            monaco_pairs: SimpleNamespace) -> None:
+    """When a query's times exceed what the length metric's units cover (here units made for one
+    second), the metric is re-customised and the lengths queried again: the same times, and
+    lengths within 1 % for 99 % of the pairs (finer units may settle near-ties the other way)."""
+    from solver.network import routing_graph
+
+    tree = matrix_ch.hierarchy(monaco, routing_graph(monaco))
+    tree._length_units = tree._customise_length(1.0)
+    times, lengths = node_matrices(monaco, monaco_pairs.sources, monaco_pairs.targets, backend="ch")
+    assert tree._length_units.time_unit_s > matrix_ch.lexicographic_units(1.0, tree.max_speed_mps).time_unit_s
+    np.testing.assert_array_equal(times, monaco_pairs.ch[0])
+    finite = np.isfinite(times)
+    whole = monaco_pairs.ch[1][finite]
+    assert np.mean(np.abs(lengths[finite] - whole) <= np.maximum(1.0, 0.01 * whole)) >= 0.99
+
+
 @pytest.mark.parametrize("max_time_s", [60.0, 3_000.0, 36_000.0, 200_000.0])
 def test_length_metric_packing_cannot_overflow(max_time_s: float) -> None:
     """For paths up to ``max_time_s`` at 30 m/s, with half a unit of rounding on each of the allowed
