@@ -201,8 +201,9 @@ def warm_start(problem: Problem, approved_result: Mapping[str, Any]) -> tuple[In
 
 def _options(problem: Problem, options: SolveOptions, approved: PlanRecord | None,
              config: BatchOptions) -> SolveOptions:
-    """The round set's own options with the batch's overrides, the warm start and the stability penalty."""
-    changes: dict[str, Any] = {}
+    """The round set's own options with the batch's overrides, the warm start and the stability penalty;
+    one search per solve (the batch runs its solves side by side on the pool's cores)."""
+    changes: dict[str, Any] = {"search_processes": 1}
     if config.time_limit_s is not None:
         changes["time_limit_s"] = config.time_limit_s
     if config.seed is not None:

@@ -1,7 +1,7 @@
 """``wasteroute bench``: benchmark runs from the command line.
 
-- ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--json]``
-- ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--json]``
+- ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
+- ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
 - ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--json]``
 - ``wasteroute bench api [--network FILE] [--bins N] [--time-limit-s T] [--json]``
 
@@ -190,6 +190,8 @@ TimeLimitOption = Annotated[float, typer.Option("--time-limit-s", min=0.001,
 EngineOption = Annotated[str, typer.Option("--engine", help="Engine name (see solver.engines).")]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of the search.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines on stdout (table on stderr).")]
+ProcessesOption = Annotated[int, typer.Option("--processes", min=1, help="Searches raced at once, one process "
+                                              "(core) each; the best plan kept (solver.engines.race).")]
 
 CVRP_COLUMNS = (Column("instance", "instance"), Column("n", "n"), Column("cost", "cost", 0),
                 Column("bks", "BKS", 0), Column("gap_pct", "gap %", 2), Column("vehicles", "vehicles"),
@@ -204,7 +206,7 @@ WCVRPTW_COLUMNS = (Column("instance", "instance"), Column("n", "stops"), Column(
 
 
 def _run_instances(bench: str, files: Sequence[Path], run: Callable[..., Row], columns: Sequence[Column], *,
-                   time_limit_s: float, engine: str, seed: int, as_json: bool) -> list[Row]:
+                   time_limit_s: float, engine: str, seed: int, processes: int, as_json: bool) -> list[Row]:
     from solver.engines import engine_choices
 
     if engine not in engine_choices():
@@ -213,31 +215,31 @@ def _run_instances(bench: str, files: Sequence[Path], run: Callable[..., Row], c
     settings = _settings()
     _configure_logging(settings)
     report = Report(columns, as_json=as_json)
-    report.start(meta_record(bench, engine=engine, time_limit_s=time_limit_s, seed=seed))
+    report.start(meta_record(bench, engine=engine, time_limit_s=time_limit_s, seed=seed, processes=processes))
     for path in files:
-        report.row(run(path, time_limit_s=time_limit_s, engine=engine, seed=seed))
+        report.row(run(path, time_limit_s=time_limit_s, engine=engine, seed=seed, processes=processes))
     report.footer(_gap_footer(report.rows))
     return report.rows
 
 
 @bench_cli.command("cvrp")
 def bench_cvrp(files: VrpFiles, time_limit_s: TimeLimitOption, engine: EngineOption = "ortools",
-               seed: SeedOption = 0, as_json: JsonOption = False) -> None:
+               seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False) -> None:
     """Solve VRPLIB CVRP instances; cost (CVRPLIB rounded Euclidean) against the .sol beside each file."""
     from solver.bench import run_cvrp
 
     _run_instances("cvrp", files, run_cvrp, CVRP_COLUMNS, time_limit_s=time_limit_s, engine=engine, seed=seed,
-                   as_json=as_json)
+                   processes=processes, as_json=as_json)
 
 
 @bench_cli.command("wcvrptw")
 def bench_wcvrptw(files: StopFiles, time_limit_s: TimeLimitOption, engine: EngineOption = "ortools",
-                  seed: SeedOption = 0, as_json: JsonOption = False) -> None:
+                  seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False) -> None:
     """Solve Kim et al. (2006) waste instances; miles and vehicles against the best known."""
     from solver.bench import run_wcvrptw
 
     _run_instances("wcvrptw", files, run_wcvrptw, WCVRPTW_COLUMNS, time_limit_s=time_limit_s, engine=engine,
-                   seed=seed, as_json=as_json)
+                   seed=seed, processes=processes, as_json=as_json)
 
 
 # --- matrices ---------------------------------------------------------------------------------

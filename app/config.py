@@ -9,6 +9,7 @@ or by the command line, and reaches request handlers through :func:`get_settings
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
     )
     max_concurrent_solves: PositiveInt = Field(
         default=2, description="Solver worker processes: solves that run at once; further requests wait their turn.",
+    )
+    search_processes: PositiveInt | None = Field(
+        default=None,
+        description="Searches raced per solve, one process (core) each, the best plan kept "
+                    "(solver/engines/race.py); unset: the machine's cores shared among max_concurrent_solves.",
     )
     dask_scheduler: str | None = Field(
         default=None,
@@ -193,6 +199,13 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @property
+    def searches_per_solve(self) -> int:
+        """``search_processes``, or when unset the usable cores shared among ``max_concurrent_solves`` (at least 1)."""
+        if self.search_processes is not None:
+            return self.search_processes
+        return max(1, len(os.sched_getaffinity(0)) // self.max_concurrent_solves)
 
     @model_validator(mode="after")
     def _time_limits_agree(self) -> Self:

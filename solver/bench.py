@@ -169,11 +169,13 @@ def _failed_row(instance: str, exc: Exception, **fields: Any) -> Row:
             "seconds": None, **fields, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0) -> Row:
+def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0,
+             processes: int = 1) -> Row:
     """Solve one CVRPLIB instance and score it (see the module docstring).
 
     The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` and
-    ``engine, engine_used`` (the engine ``auto`` chose), ``time_limit_s, seed, n,
+    ``engine, engine_used`` (the engine ``auto`` chose), ``time_limit_s, seed, processes`` (searches
+    raced, :mod:`solver.engines.race`), ``n,
     max_routes, unassigned, violations, error``.
     ``bks`` is the ``Cost`` of the ``.sol`` file beside the instance (``None`` if absent).
     An engine that raises gives a row with ``feasible`` false and the ``error``.
@@ -182,9 +184,10 @@ def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", 
     sol = path.with_suffix(".sol")
     bks = read_cvrp_solution(sol).cost if sol.is_file() else None
     instance = read_cvrp(path)
-    common: Row = {"bks": bks, "engine": engine, "time_limit_s": time_limit_s, "seed": seed,
+    common: Row = {"bks": bks, "engine": engine, "time_limit_s": time_limit_s, "seed": seed, "processes": processes,
                    "n": instance.n_customers, "max_routes": instance.max_routes}
-    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance")
+    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
+                           search_processes=processes)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:
@@ -200,19 +203,22 @@ def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", 
             "error": None}
 
 
-def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0) -> Row:
+def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0,
+                processes: int = 1) -> Row:
     """Solve one Kim et al. waste instance and score it in miles (see the module docstring).
 
     The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` (cost and
     bks in miles, ``bks`` the best known distance) and ``bks_vehicles, bks_source,
-    engine, engine_used, time_limit_s, seed, n, fleet, trips, unassigned, violations, error``.
+    engine, engine_used, time_limit_s, seed, processes, n, fleet, trips, unassigned, violations, error``.
     """
     instance = read_wcvrptw(path)
     known = instance.known
     common: Row = {"bks": known.miles if known else None, "bks_vehicles": known.vehicles if known else None,
                    "bks_source": known.source if known else None, "engine": engine, "time_limit_s": time_limit_s,
-                   "seed": seed, "n": instance.n_stops, "fleet": len(instance.problem.vehicles)}
-    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance")
+                   "seed": seed, "processes": processes, "n": instance.n_stops,
+                   "fleet": len(instance.problem.vehicles)}
+    options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
+                           search_processes=processes)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:

@@ -484,6 +484,14 @@ def evaluate(problem: Problem, matrices: AnyMatrices, plan: Plan, *,
     return Evaluation(routes=tuple(evaluated), summary=summary, unassigned=unassigned)
 
 
+def plan_rank(evaluation: Evaluation, objective: str = "cost") -> tuple[int, int, float]:
+    """How plans of one problem compare, lower first: violations, then bins unserved, then the
+    ``objective`` (``duration``: seconds, ``distance``: metres, ``cost``: money with penalties)."""
+    s = evaluation.summary
+    value = {"duration": s.duration_s, "distance": s.distance_m}.get(objective, s.objective_cost)
+    return s.violations, len(evaluation.unassigned), value
+
+
 def plan_cost(problem: Problem, matrices: AnyMatrices, plan: Plan, *, options: SolveOptions | None = None) -> float:
     """The objective value of ``plan`` in money, for comparing plans of one problem.
 

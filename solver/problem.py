@@ -197,7 +197,9 @@ class SolveOptions:
     is what the engine minimises: total route ``duration`` (seconds), ``distance``
     (metres) or ``cost`` (money: fixed, per km, per hour). ``initial_routes`` warm-start
     the search (and lock stops); ``move_penalty`` (money) is charged for each bin an
-    initial route had that the new plan puts on another vehicle.
+    initial route had that the new plan puts on another vehicle. ``search_processes``
+    searches run at once, one process (core) each, and the best plan is kept
+    (:mod:`solver.engines.race`; not for requests with a warm start).
     """
 
     time_limit_s: float = 5.0
@@ -206,6 +208,7 @@ class SolveOptions:
     objective: Objective = "duration"
     initial_routes: tuple[InitialRoute, ...] = ()
     move_penalty: float = 0.0
+    search_processes: int = 1
 
     def __post_init__(self) -> None:
         _check_finite(self.time_limit_s, field="options.time_limit_s", item_id=None)
@@ -218,6 +221,9 @@ class SolveOptions:
         _check_finite(self.move_penalty, field="options.move_penalty", item_id=None)
         if self.move_penalty < 0:
             raise ProblemError("options.move_penalty must not be negative", field="options.move_penalty")
+        if not isinstance(self.search_processes, int) or self.search_processes < 1:
+            raise ProblemError(f"options.search_processes must be a whole number of at least 1, got "
+                               f"{self.search_processes!r}", field="options.search_processes")
 
 
 def _check_window(window: TimeWindow, *, field: str, item_id: str) -> None:

@@ -10,6 +10,7 @@ stops on the street). Both the HTTP API and the command line go through here.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -156,11 +157,12 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
 
 
 def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
-    """Problem and options for ``request`` under the service's ``settings``."""
+    """Problem and options for ``request`` under the service's ``settings`` (which also set how many
+    searches each solve races: :attr:`Settings.searches_per_solve`)."""
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
                                max_time_limit_s=settings.max_time_limit_s)
-    return problem, options
+    return problem, dataclasses.replace(options, search_processes=settings.searches_per_solve)
 
 
 # --------------------------------------------------------------------------- solver -> response

@@ -21,6 +21,7 @@ from solver.engines.base import ALL_FEATURES, BREAKS, DAILY_LIMIT, MAX_LIFTS, En
 from solver.engines.hybrid import HybridEngine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.pyvrp import PyVrpEngine
+from solver.engines.race import racing
 from solver.matrix import FleetMatrices
 from solver.problem import Problem, ProblemError, SolveOptions
 
@@ -82,7 +83,8 @@ def _describe(missing: frozenset[str]) -> str:
 
 
 def choose_engine(problem: Problem, options: SolveOptions, *, matrices: FleetMatrices | None = None) -> Engine:
-    """The engine that plans this request: ``options.engine`` by name, or the best one for ``"auto"``.
+    """The engine that plans this request: ``options.engine`` by name, or the best one for ``"auto"``,
+    raced in ``options.search_processes`` processes (:func:`solver.engines.race.racing`).
 
     A named engine must declare every feature the request needs; otherwise this raises
     :class:`ProblemError` with field ``options.engine`` (a 422 in the API) naming the
@@ -93,6 +95,11 @@ def choose_engine(problem: Problem, options: SolveOptions, *, matrices: FleetMat
     naming what each engine lacks, when none does. ``matrices`` (when already built)
     let ``access_profiles`` be judged by the fleet's real profiles.
     """
+    return racing(_choose(problem, options, matrices), options)
+
+
+def _choose(problem: Problem, options: SolveOptions, matrices: FleetMatrices | None) -> Engine:
+    """The engine of :func:`choose_engine`, before racing."""
     needed = required_features(problem, options, matrices=matrices)
     unknown = needed - ALL_FEATURES
     if unknown:  # a bug in required_features, not in the request

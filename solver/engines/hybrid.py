@@ -43,12 +43,12 @@ from dataclasses import replace
 from solver.engines.base import ALL_FEATURES, required_features
 from solver.engines.ortools import OrToolsEngine, place_breaks
 from solver.engines.pyvrp import PyVrpEngine
-from solver.evaluate import AnyMatrices, as_fleet, evaluate, evaluate_route
+from solver.evaluate import AnyMatrices, as_fleet, evaluate, evaluate_route, plan_rank
 from solver.feasibility import explain_dropped
 from solver.matrix import FleetMatrices
 from solver.problem import BREAK_STOP, InitialRoute, Problem, SolveOptions, TimeWindow, Vehicle
 from solver.progress import ProgressReporter
-from solver.solution import Evaluation, Plan, RoutePlan, Unassigned
+from solver.solution import Plan, RoutePlan, Unassigned
 
 logger = logging.getLogger(__name__)
 
@@ -160,12 +160,6 @@ def _capped_fleet(relaxed: Problem, plan: Plan) -> Problem:
     return replace(relaxed, vehicles=tuple(v for v in relaxed.vehicles if v.id in used))
 
 
-def _rank(evaluation: Evaluation) -> tuple[int, int, float]:
-    """Plans compared: fewer violations, then fewer bins unserved, then lower cost (money)."""
-    s = evaluation.summary
-    return s.violations, len(evaluation.unassigned), s.objective_cost
-
-
 class HybridEngine:
     """OR-Tools, PyVRP on a relaxation (repaired), then OR-Tools from the better (see the module docstring).
 
@@ -213,7 +207,7 @@ class HybridEngine:
                                                                 progress=progress), options)
 
         def rank(plan: Plan) -> tuple[int, int, float]:
-            return _rank(evaluate(problem, fleet, plan, options=options))
+            return plan_rank(evaluate(problem, fleet, plan, options=options))
 
         plans = [ortools(total * self.ortools_share, None)]
         if progress is not None and progress.stopped:

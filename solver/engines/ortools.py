@@ -219,6 +219,12 @@ class OrToolsEngine:
         self.solution_limit = solution_limit
         self.log_search = log_search
 
+    def with_first_solution(self, first_solution: str) -> OrToolsEngine:
+        """This engine's settings with another first-solution strategy (named as in the constructor)."""
+        return OrToolsEngine(first_solution=first_solution,
+                             metaheuristic=routing_enums_pb2.LocalSearchMetaheuristic.Value.Name(self.metaheuristic),
+                             solution_limit=self.solution_limit, log_search=self.log_search)
+
     def _parameters(self, search_s: float, *, strategy: int | None = None
                     ) -> routing_parameters_pb2.RoutingSearchParameters:
         """Search parameters: strategies, solution limit and ``search_s`` seconds of search."""

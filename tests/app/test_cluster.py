@@ -84,6 +84,21 @@ def _rounds(outcome: SolveOutcome) -> dict[str, list[str]]:
     return rounds
 
 
+def test_searches_per_solve_share_the_cores(settings: Settings,
+                                            make_problem: Callable[[], dict[str, Any]]) -> None:
+    """Unset, each solve races the usable cores shared among the concurrent solves (at least one);
+    set, that number; ``prepare`` puts it in the solve's options."""
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    assert settings.model_copy(update={"max_concurrent_solves": 1}).searches_per_solve == cores
+    assert settings.model_copy(update={"max_concurrent_solves": 4 * cores}).searches_per_solve == 1
+    chosen = settings.model_copy(update={"search_processes": 3})
+    assert chosen.searches_per_solve == 3
+    _, options = service.prepare(OptimisationRequest.model_validate(make_problem()), settings=chosen)
+    assert options.search_processes == 3
+
+
 def test_local_pool_is_the_default(settings: Settings) -> None:
     """Without a scheduler address the executor is a local process pool."""
     with solver_executor(settings) as executor:
