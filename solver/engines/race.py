@@ -46,9 +46,12 @@ from solver.solution import Plan
 
 logger = logging.getLogger(__name__)
 
-ORTOOLS_LANE_STRATEGIES: tuple[str, ...] = ("LOCAL_CHEAPEST_INSERTION", "GLOBAL_CHEAPEST_ARC",
+ORTOOLS_LANE_STRATEGIES: tuple[str, ...] = ("GLOBAL_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION",
                                             "PARALLEL_CHEAPEST_INSERTION")
-"""First-solution strategies of OR-Tools lanes 1, 2, ... (lane 0 keeps the engine's own choice)."""
+"""First-solution strategies of OR-Tools lanes 1, 2, ... (lane 0 keeps the engine's own choice). In a
+screen of guided local search at 30 s on the ten CVRPLIB X instances (docs/benchmarks.md), the first
+beat path-cheapest-arc on most instances, by up to 1.6 points of gap, but found no first solution on
+X-n101-k25 (the lane then answers nothing and lane 0's plan stands); the second was best on X-n256-k16."""
 
 LANE_GRACE_S = 30.0
 """Seconds past the deadline the calling process waits for a lane's answer before leaving it out."""
