@@ -60,6 +60,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
+from ortools.util import optional_boolean_pb2
 
 from solver.engines._ortools_data import ModelData, build_data, reserve_breaks
 from solver.engines._ortools_model import (
@@ -203,14 +204,18 @@ class OrToolsEngine:
     ``first_solution="auto"`` picks one by the problem, see :data:`AUTO`);
     ``solution_limit`` stops each search after that many solutions (besides
     ``options.time_limit_s``), which makes runs repeatable regardless of machine
-    speed; ``log_search`` turns on OR-Tools' own search log.
+    speed; ``log_search`` turns on OR-Tools' own search log; ``close_nodes_lns`` adds OR-Tools'
+    large-neighbourhood operators that remove a node with its closest neighbours and reinsert
+    them cheapest-first (better on some instances, worse on others: a racing lane's variant,
+    see :mod:`solver.engines.race`).
     """
 
     name: str = "ortools"
     features: frozenset[str] = ALL_FEATURES
 
     def __init__(self, *, first_solution: str = AUTO, metaheuristic: str = "GUIDED_LOCAL_SEARCH",
-                 solution_limit: int | None = None, log_search: bool = False) -> None:
+                 solution_limit: int | None = None, log_search: bool = False,
+                 close_nodes_lns: bool = False) -> None:
         self.first_solution = (None if first_solution == AUTO
                                else routing_enums_pb2.FirstSolutionStrategy.Value.Value(first_solution))
         self.metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.Value.Value(metaheuristic)
@@ -218,12 +223,15 @@ class OrToolsEngine:
             raise ValueError(f"solution_limit must be at least 1, got {solution_limit}")
         self.solution_limit = solution_limit
         self.log_search = log_search
+        self.close_nodes_lns = close_nodes_lns
 
-    def with_first_solution(self, first_solution: str) -> OrToolsEngine:
-        """This engine's settings with another first-solution strategy (named as in the constructor)."""
+    def variant(self, *, first_solution: str, close_nodes_lns: bool) -> OrToolsEngine:
+        """This engine's settings with another first-solution strategy (named as in the constructor,
+        ``auto`` included) and with or without the close-nodes operators."""
         return OrToolsEngine(first_solution=first_solution,
                              metaheuristic=routing_enums_pb2.LocalSearchMetaheuristic.Value.Name(self.metaheuristic),
-                             solution_limit=self.solution_limit, log_search=self.log_search)
+                             solution_limit=self.solution_limit, log_search=self.log_search,
+                             close_nodes_lns=close_nodes_lns)
 
     def _parameters(self, search_s: float, *, strategy: int | None = None
                     ) -> routing_parameters_pb2.RoutingSearchParameters:
@@ -237,6 +245,10 @@ class OrToolsEngine:
         if self.solution_limit is not None:
             params.solution_limit = self.solution_limit
         params.log_search = self.log_search
+        if self.close_nodes_lns:
+            operators = params.local_search_operators
+            operators.use_global_cheapest_insertion_close_nodes_lns = optional_boolean_pb2.BOOL_TRUE
+            operators.use_local_cheapest_insertion_close_nodes_lns = optional_boolean_pb2.BOOL_TRUE
         return params
 
     def _strategy(self, data: ModelData) -> int:

@@ -9,9 +9,9 @@ on average: local searches from different starts land in different local optima.
 
 - Lane 0 is the engine itself, run in the calling process with the caller's progress
   reporter (so progress and cancelling work as for the engine alone).
-- Lane ``k`` runs with seed ``options.seed + k``; OR-Tools lanes also start from
-  another first solution (:data:`ORTOOLS_LANE_STRATEGIES`), which matters more to
-  guided local search than the seed.
+- Lane ``k`` runs with seed ``options.seed + k``; OR-Tools lanes also search with
+  other operators or from another first solution (:data:`ORTOOLS_LANES`), which
+  matters more to guided local search than the seed.
 - Lanes ``1..`` run in processes started with ``spawn``. Their input is pickled to a
   file in a private temporary folder (so starting them never waits on the pipe) and
   every lane stops at the same wall-clock deadline; a lane that fails, or answers
@@ -46,12 +46,14 @@ from solver.solution import Plan
 
 logger = logging.getLogger(__name__)
 
-ORTOOLS_LANE_STRATEGIES: tuple[str, ...] = ("GLOBAL_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION",
-                                            "PARALLEL_CHEAPEST_INSERTION")
-"""First-solution strategies of OR-Tools lanes 1, 2, ... (lane 0 keeps the engine's own choice). In a
-screen of guided local search at 30 s on the ten CVRPLIB X instances (docs/benchmarks.md), the first
-beat path-cheapest-arc on most instances, by up to 1.6 points of gap, but found no first solution on
-X-n101-k25 (the lane then answers nothing and lane 0's plan stands); the second was best on X-n256-k16."""
+ORTOOLS_LANES: tuple[tuple[str, bool], ...] = (("auto", True), ("GLOBAL_CHEAPEST_ARC", False),
+                                                ("LOCAL_CHEAPEST_INSERTION", True))
+"""OR-Tools lanes 1, 2, ...: (first-solution strategy, close-nodes operators); lane 0 is the engine
+itself. From screens of guided local search at 30 s on the ten CVRPLIB X instances (docs/benchmarks.md):
+the close-nodes large-neighbourhood operators gained up to 2.4 points of gap on some instances and lost
+up to 1.7 on others, so beside lane 0 they are the better second lane (the best of the two: 3.09% mean,
+lane 0 alone 3.65%); global cheapest arc as the first solution beat path cheapest arc on most instances
+but found none on two when every customer was required."""
 
 LANE_GRACE_S = 30.0
 """Seconds past the deadline the calling process waits for a lane's answer before leaving it out."""
@@ -62,15 +64,15 @@ MIN_LANE_S = 0.5
 
 def lane_engines(engine: Engine, lanes: int) -> list[Engine]:
     """The engines of ``lanes`` lanes of ``engine``: itself first, then copies that differ by seed
-    (see :meth:`RacingEngine.solve`) and, for OR-Tools with its automatic first solution, by first
-    solution (:data:`ORTOOLS_LANE_STRATEGIES`, in turn)."""
+    (see :meth:`RacingEngine.solve`) and, for OR-Tools with its automatic first solution and its
+    default operators, by :data:`ORTOOLS_LANES` (in turn)."""
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, got {lanes}")
     engines = [engine]
     for k in range(1, lanes):
-        if isinstance(engine, OrToolsEngine) and engine.first_solution is None:
-            strategy = ORTOOLS_LANE_STRATEGIES[(k - 1) % len(ORTOOLS_LANE_STRATEGIES)]
-            engines.append(engine.with_first_solution(strategy))
+        if isinstance(engine, OrToolsEngine) and engine.first_solution is None and not engine.close_nodes_lns:
+            first_solution, close_nodes_lns = ORTOOLS_LANES[(k - 1) % len(ORTOOLS_LANES)]
+            engines.append(engine.variant(first_solution=first_solution, close_nodes_lns=close_nodes_lns))
         else:
             engines.append(engine)
     return engines

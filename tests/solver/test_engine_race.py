@@ -16,7 +16,7 @@ from solver.engines import choose_engine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.pyvrp import PyVrpEngine
 from solver.engines.race import (
-    ORTOOLS_LANE_STRATEGIES,
+    ORTOOLS_LANES,
     RacingEngine,
     _answer,
     _end,
@@ -41,13 +41,19 @@ def _grid(n_bins: int = 30) -> tuple[Problem, FleetMatrices]:
     return problem, fleet
 
 
-def test_ortools_lanes_start_from_other_first_solutions() -> None:
-    """OR-Tools with its automatic first solution races lanes that start from the listed strategies;
-    an engine without such a choice (PyVRP) races copies of itself (they differ by seed)."""
-    lanes = lane_engines(OrToolsEngine(), 3)
-    assert lanes[0].first_solution is None  # type: ignore[attr-defined]
-    assert [e.first_solution for e in lanes[1:]] == [  # type: ignore[attr-defined]
-        OrToolsEngine(first_solution=s).first_solution for s in ORTOOLS_LANE_STRATEGIES[:2]]
+def test_ortools_lanes_search_with_other_operators_or_first_solutions() -> None:
+    """OR-Tools with its automatic first solution races lanes with the listed first solutions and
+    operators, and the close-nodes operators really reach the search parameters; an engine without
+    such choices (PyVRP) races copies of itself (they differ by seed)."""
+    engine = OrToolsEngine()
+    lanes = lane_engines(engine, 3)
+    assert lanes[0] is engine
+    expected = [OrToolsEngine(first_solution=s, close_nodes_lns=c) for s, c in ORTOOLS_LANES[:2]]
+    assert [(e.first_solution, e.close_nodes_lns) for e in lanes[1:]] == [  # type: ignore[attr-defined]
+        (e.first_solution, e.close_nodes_lns) for e in expected]
+    operators = lanes[1]._parameters(1.0).local_search_operators  # type: ignore[attr-defined]
+    assert operators.use_global_cheapest_insertion_close_nodes_lns == 3  # BOOL_TRUE
+    assert engine._parameters(1.0).local_search_operators.use_global_cheapest_insertion_close_nodes_lns != 3
     pyvrp = PyVrpEngine()
     assert lane_engines(pyvrp, 2) == [pyvrp, pyvrp]
     with pytest.raises(ValueError, match="at least 1"):
