@@ -292,7 +292,8 @@ def _parameters(unit: _Unit, config: BatchOptions) -> dict[str, Any]:
     assert unit.options is not None
     o = unit.options
     return {"time_limit_s": o.time_limit_s, "seed": o.seed, "engine": o.engine, "objective": o.objective,
-            "move_penalty": o.move_penalty, "warm_start_plan_id": unit.approved.id if unit.approved else None,
+            "move_penalty": o.move_penalty, "search_processes": o.search_processes,
+            "warm_start_plan_id": unit.approved.id if unit.approved else None,
             "initial_routes": len(o.initial_routes), "night": config.night.isoformat()}
 
 

@@ -110,6 +110,7 @@ def _parameters(options: SolveOptions) -> dict[str, Any]:
     """The options a plan was made with, as stored with it."""
     return {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
             "objective": options.objective, "move_penalty": options.move_penalty,
+            "search_processes": options.search_processes,
             "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops), "locked": r.locked}
                                for r in options.initial_routes]}
 

@@ -204,10 +204,12 @@ def test_an_unreachable_cluster_fails_every_solve(seeded: Path, tmp_path: Path, 
 
 
 def test_drafts_are_never_approved(nights: Nights) -> None:
-    """Every plan the batch stored is a draft that names the approved plan it started from."""
+    """Every plan the batch stored is a draft that names the approved plan it started from, made by one
+    search (the batch runs its solves side by side on the cores)."""
     plans = nights.batch_plans()
     assert plans and all(p.status == "draft" and p.approved_by is None for p in plans)
     assert all(p.parent_id and p.parameters["warm_start_plan_id"] == p.parent_id for p in plans)
+    assert all(p.parameters["search_processes"] == 1 for p in plans)
 
 
 def test_unchanged_bins_keep_their_rounds(nights: Nights) -> None:
