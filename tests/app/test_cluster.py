@@ -99,6 +99,21 @@ def test_searches_per_solve_share_the_cores(settings: Settings,
     assert options.search_processes == 3
 
 
+def test_a_solve_races_its_searches_from_the_service_worker(settings: Settings,
+                                                           make_problem: Callable[[], dict[str, Any]]) -> None:
+    """With two searches per solve the service's worker process starts the second lane itself (a
+    process of a process) and answers with a plan serving every bin, without violations."""
+    body = make_problem()
+    body["options"] = {"engine": "ortools", "time_limit_s": 2}
+    racing = settings.model_copy(update={"search_processes": 2, "auth_required": False})
+    with TestClient(create_app(racing)) as client:
+        answer = client.post("/api/v1/optimisations", json=body)
+    assert answer.status_code == 200, answer.text
+    summary = answer.json()["summary"]
+    assert summary["bins_unassigned"] == 0 and summary["violations"] == 0
+    assert summary["bins_served"] == len(body["bins"])
+
+
 def test_local_pool_is_the_default(settings: Settings) -> None:
     """Without a scheduler address the executor is a local process pool."""
     with solver_executor(settings) as executor:
