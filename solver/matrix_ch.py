@@ -156,29 +156,38 @@ class ContractionHierarchy:
 
     def _query(self, sources: np.ndarray, targets: np.ndarray, step: int, times: np.ndarray,
                lengths: np.ndarray, pool: ThreadPoolExecutor) -> None:
-        """Fill ``times`` and ``lengths`` chunk by chunk of ``step`` sources: the length metric is
-        queried on ``pool`` while this thread queries the time metric (the library releases the
-        GIL), and queried again, re-customised, in the rare chunk whose times its units do not cover."""
+        """Fill ``times`` and ``lengths`` chunk by chunk of ``step`` sources: the lengths are queried and
+        unpacked on ``pool`` while this thread queries and converts the times (the library and numpy
+        release the GIL), and queried again, re-customised, in the rare chunk whose times the length
+        metric's units do not cover."""
         for start in range(0, len(sources), step):
             chunk = sources[start:start + step]
             rows = slice(start, start + len(chunk))
             units = self._length_units
-            pending = pool.submit(self.length_metric.distances_many_to_many, chunk, targets)
+            d = lengths[rows]
+            pending = pool.submit(self._lengths_into, chunk, targets, units, d)
             t_ms = self.time_metric.distances_many_to_many(chunk, targets)
-            none = t_ms >= WEIGHT_LIMIT
             t = times[rows]
             np.multiply(t_ms, np.float32(0.001), out=t, casting="unsafe")
-            t[none] = np.inf
-            finite_max = float(np.max(t, where=~none, initial=0.0))
-            packed = pending.result()
-            covering = self._covering_units(finite_max)
+            longest = int(t_ms.max(initial=0))
+            none = None
+            if longest >= WEIGHT_LIMIT:  # some pairs have no path
+                none = t_ms >= WEIGHT_LIMIT
+                t[none] = np.inf
+                longest = int(np.max(t_ms, where=~none, initial=0))
+            pending.result()
+            covering = self._covering_units(0.001 * longest)
             if covering is not units:
-                units = covering
-                packed = self.length_metric.distances_many_to_many(chunk, targets)
-            low = np.bitwise_and(packed, np.uint32(2**units.length_bits - 1))
-            d = lengths[rows]
-            np.multiply(low, np.float32(units.length_unit_m), out=d, casting="unsafe")
-            d[none] = np.inf
+                self._lengths_into(chunk, targets, covering, d)
+            if none is not None:
+                d[none] = np.inf
+
+    def _lengths_into(self, sources: np.ndarray, targets: np.ndarray, units: LexicographicUnits,
+                      out: np.ndarray) -> None:
+        """Query the length metric (customised with ``units``) and write its lengths (m) into ``out``."""
+        packed = self.length_metric.distances_many_to_many(sources, targets)
+        np.bitwise_and(packed, np.uint32(2**units.length_bits - 1), out=packed)
+        np.multiply(packed, np.float32(units.length_unit_m), out=out, casting="unsafe")
 
 
 def time_bound_s(routing: RoutingGraph, node_lonlat: np.ndarray) -> float:
