@@ -2,7 +2,7 @@
 
 - ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
 - ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
-- ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--json]``
+- ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--repeat R] [--json]``
 - ``wasteroute bench api [--network FILE] [--bins N] [--time-limit-s T] [--json]``
 
 Without ``--json`` each prints a header (machine, versions, commit, settings) and a
@@ -271,6 +271,7 @@ def bench_matrix(
     as_json: JsonOption = False,
     backend: Annotated[list[str] | None, typer.Option(
         "--backend", help="Matrix backend to measure, scipy or ch (repeat; default every available one).")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per backend; the median is shown.")] = 3,
 ) -> None:
     """Time an N x N travel-time matrix between random points of a road network by each backend, side by side."""
     if graph not in GRAPHS:
@@ -290,17 +291,18 @@ def bench_matrix(
     network_file = network or settings.network_file
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     report = Report(MATRIX_COLUMNS, as_json=as_json)
-    report.start(meta_record("matrix", network=str(network_file), seed=seed, graph=graph))
+    report.start(meta_record("matrix", network=str(network_file), seed=seed, graph=graph, repeat=repeat))
     for simplify in GRAPHS[graph]:
         started = time.perf_counter()
         road_network = load_network(network_file, simplify=simplify, cache_dir=settings.cache_dir)
         load_s = time.perf_counter() - started
         for size in n:
-            report.row({**run_matrix(road_network, size, seed=seed, backends=backend), "load_s": round(load_s, 2)})
-    report.footer(["s: the whole N x N point-to-point matrix, snapping excluded, of which legs s the node-to-node "
-                   "paths, CPU s its CPU seconds (all threads); auto: the backend 'auto' picks (its figures are "
-                   "the JSON's seconds and peak_mb); "
-                   "peak MB: tracemalloc peak of a second run; RSS MB: growth of the resident peak in a third "
+            report.row({**run_matrix(road_network, size, seed=seed, backends=backend, repeat=repeat),
+                        "load_s": round(load_s, 2)})
+    report.footer([f"s: the whole N x N point-to-point matrix, snapping excluded (median of {repeat} runs, all in "
+                   "the JSON's runs_s), of which legs s the node-to-node paths, CPU s its CPU seconds (all threads); "
+                   "auto: the backend 'auto' picks (its figures are the JSON's seconds and peak_mb); "
+                   "peak MB: tracemalloc peak of another run; RSS MB: growth of the resident peak in one more "
                    "(memory C libraries allocate included); CH build s: the one-off hierarchy build kept on the "
                    "network; nodes s: an N x N matrix between random nodes; max |dt| s and p99 |dd| %: the CH's "
                    "durations and distances against scipy's (the reference); load s: reading the network"])

@@ -313,25 +313,29 @@ def _matrix(network: Any, snapped: Any, backend: str) -> tuple[TravelMatrices, f
     return travel_matrices(legs), legs_s
 
 
-def _one_backend(network: Any, snapped: Any, backend: str) -> tuple[TravelMatrices, Row]:
-    """One backend's point-to-point matrix: its figures (``seconds``, ``legs_s``, ``cpu_s`` the
-    process's CPU seconds in that run, ``peak_mb``, ``rss_mb``) after a warm-up that builds what
-    it keeps on the network (``prep_s``)."""
+def _one_backend(network: Any, snapped: Any, backend: str, repeat: int = 1) -> tuple[TravelMatrices, Row]:
+    """One backend's point-to-point matrix: its figures (``seconds``, ``legs_s`` and ``cpu_s``, the
+    process's CPU seconds, each the median of ``repeat`` timed runs, whose wall times are ``runs_s``;
+    ``peak_mb`` and ``rss_mb`` of two more runs) after a warm-up that builds what it keeps on the
+    network (``prep_s``)."""
     from solver.matrix import node_matrices
 
     started = time.perf_counter()
     node_matrices(network, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), backend=backend)  # a CCH
     prep_s = time.perf_counter() - started
-    gc.collect()
-    cpu = time.process_time()
-    started = time.perf_counter()
-    matrices, legs_s = _matrix(network, snapped, backend)
-    seconds = time.perf_counter() - started
-    cpu_s = time.process_time() - cpu
+    runs: list[tuple[float, float, float]] = []
+    for _ in range(max(1, repeat)):
+        gc.collect()
+        cpu = time.process_time()
+        started = time.perf_counter()
+        matrices, legs_s = _matrix(network, snapped, backend)
+        runs.append((time.perf_counter() - started, legs_s, time.process_time() - cpu))
+    seconds, legs_s, cpu_s = (float(np.median([run[k] for run in runs])) for k in range(3))
     peak = traced_peak_mb(lambda: _matrix(network, snapped, backend))
     rss = rss_growth_mb(lambda: _matrix(network, snapped, backend))
     return matrices, {"seconds": round(seconds, 3), "legs_s": round(legs_s, 3), "cpu_s": round(cpu_s, 3),
-                      "peak_mb": peak, "rss_mb": rss, "prep_s": round(prep_s, 3)}
+                      "runs_s": [round(run[0], 3) for run in runs], "peak_mb": peak, "rss_mb": rss,
+                      "prep_s": round(prep_s, 3)}
 
 
 def _node_seconds(network: Any, n: int, backend: str, seed: int) -> float:
@@ -345,16 +349,18 @@ def _node_seconds(network: Any, n: int, backend: str, seed: int) -> float:
     return round(time.perf_counter() - started, 3)
 
 
-def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] | None = None) -> Row:
+def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] | None = None,
+               repeat: int = 1) -> Row:
     """Time an ``n x n`` travel-time matrix between random points of ``network``, by each backend.
 
     For each backend (default: every available one, see :data:`solver.matrix.BACKENDS`), in
     one run: ``{backend}_s`` the wall time of the point-to-point matrix (snapping excluded:
     ``snap_s``; what :mod:`solver.pipeline` runs), ``{backend}_legs_s`` of which the
     node-to-node paths, ``{backend}_cpu_s`` the CPU seconds of that run (all threads; unlike wall
-    time, hardly changed by other work on the machine), ``{backend}_peak_mb`` the ``tracemalloc`` peak of a second run
-    (Python and numpy allocations), ``{backend}_rss_mb`` the growth of the resident peak in
-    a third (memory C libraries allocate included), ``{backend}_prep_s`` the one-off work
+    time, hardly changed by other work on the machine), each the median of ``repeat`` timed runs
+    whose wall times are ``{backend}_runs_s``; ``{backend}_peak_mb`` the ``tracemalloc`` peak of
+    another run (Python and numpy allocations), ``{backend}_rss_mb`` the growth of the resident peak
+    in one more (memory C libraries allocate included), ``{backend}_prep_s`` the one-off work
     kept on the network (the CCH's build); ``{backend}_node_s`` an ``n x n`` matrix between
     random *nodes* (times and lengths). The row's ``backend``, ``seconds``, ``legs_s`` and
     ``peak_mb`` are those of the backend ``auto`` picks for this matrix. Against scipy (the
@@ -376,7 +382,7 @@ def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] |
                 "snapped": int(np.count_nonzero(snapped.ok)), "seed": seed, "backends": chosen}
     results: dict[str, TravelMatrices] = {}
     for backend in chosen:
-        results[backend], figures = _one_backend(network, snapped, backend)
+        results[backend], figures = _one_backend(network, snapped, backend, repeat)
         row.update({f"{backend}_{k}": v for k, v in figures.items()})
         row[f"{backend}_node_s"] = _node_seconds(network, n, backend, seed)
     auto = choose_backend(AUTO, 2 * n, network.n_nodes)

@@ -83,3 +83,10 @@ def test_run_matrix_reports_a_full_matrix_with_its_measures(monaco: RoadNetwork)
     row = run_matrix(monaco, 60, seed=0)
     assert (row["n"], row["nodes"], row["snapped"], row["finite_share"]) == (60, monaco.n_nodes, 60, 1.0)
     assert row["seconds"] > 0 and row["peak_mb"] > 0
+
+
+def test_run_matrix_reports_the_median_of_repeated_runs(monaco: RoadNetwork) -> None:
+    """With ``repeat=3`` each backend is timed three times and its ``seconds`` is their median."""
+    row = run_matrix(monaco, 40, seed=1, backends=["scipy"], repeat=3)
+    runs = row["scipy_runs_s"]
+    assert len(runs) == 3 and row["scipy_seconds"] == round(float(np.median(runs)), 3)
