@@ -33,6 +33,12 @@ EMBEDDED_NETWORK_NAME = "monaco.osm.pbf"
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the platform tells, else every core)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def default_network_file() -> Path:
     """Locate the embedded road network ``data/monaco.osm.pbf``.
 
@@ -205,7 +211,7 @@ class Settings(BaseSettings):
         """``search_processes``, or when unset the usable cores shared among ``max_concurrent_solves`` (at least 1)."""
         if self.search_processes is not None:
             return self.search_processes
-        return max(1, len(os.sched_getaffinity(0)) // self.max_concurrent_solves)
+        return max(1, usable_cores() // self.max_concurrent_solves)
 
     @model_validator(mode="after")
     def _time_limits_agree(self) -> Self:

@@ -88,9 +88,9 @@ def test_searches_per_solve_share_the_cores(settings: Settings,
                                             make_problem: Callable[[], dict[str, Any]]) -> None:
     """Unset, each solve races the usable cores shared among the concurrent solves (at least one);
     set, that number; ``prepare`` puts it in the solve's options."""
-    import os
+    from app.config import usable_cores
 
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     assert settings.model_copy(update={"max_concurrent_solves": 1}).searches_per_solve == cores
     assert settings.model_copy(update={"max_concurrent_solves": 4 * cores}).searches_per_solve == 1
     chosen = settings.model_copy(update={"search_processes": 3})
