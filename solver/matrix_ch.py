@@ -191,14 +191,18 @@ class ContractionHierarchy:
 
 
 def time_bound_s(routing: RoutingGraph, node_lonlat: np.ndarray) -> float:
-    """An upper bound (s) on the quickest time between two nodes whose quickest path may pass the
-    node ``c`` nearest the median of ``node_lonlat`` (degrees): the longest quickest time to ``c``
-    plus the longest from it, by two Dijkstra searches. Other pairs may exceed it, so
-    :class:`ContractionHierarchy` checks every query's times against the units it customised."""
+    """An upper bound (s) on the quickest time between any two nodes of the largest strongly connected
+    part of ``routing``: through its node ``c`` nearest the median of ``node_lonlat`` (degrees), the
+    longest quickest time to ``c`` plus the longest from it, by two Dijkstra searches. Pairs outside
+    that part may exceed it, so :class:`ContractionHierarchy` checks every query's times against the
+    units it customised."""
     csr = routing.csr_time
     if csr.shape[0] == 0:
         return 1.0
-    centre = int(np.argmin(np.abs(node_lonlat - np.median(node_lonlat, axis=0)).sum(axis=1)))
+    labels, sizes = np.unique(routing.node_component, return_counts=True)
+    main = np.flatnonzero(routing.node_component == labels[np.argmax(sizes)])
+    offset = np.abs(node_lonlat[main] - np.median(node_lonlat[main], axis=0)).sum(axis=1)
+    centre = int(main[np.argmin(offset)])
     out = dijkstra(csr, directed=True, indices=centre)
     back = dijkstra(csr.T.tocsr(), directed=True, indices=centre)
     return float(np.max(out[np.isfinite(out)], initial=0.0) + np.max(back[np.isfinite(back)], initial=0.0))

@@ -37,6 +37,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from solver.engines.base import Engine
+from solver.engines.ortools import AUTO as ORTOOLS_AUTO
 from solver.engines.ortools import OrToolsEngine
 from solver.evaluate import AnyMatrices, as_fleet, evaluate, plan_rank
 from solver.matrix import FleetMatrices
@@ -46,7 +47,7 @@ from solver.solution import Plan
 
 logger = logging.getLogger(__name__)
 
-ORTOOLS_LANES: tuple[tuple[str, bool], ...] = (("auto", True), ("GLOBAL_CHEAPEST_ARC", False),
+ORTOOLS_LANES: tuple[tuple[str, bool], ...] = ((ORTOOLS_AUTO, True), ("GLOBAL_CHEAPEST_ARC", False),
                                                 ("LOCAL_CHEAPEST_INSERTION", True))
 """OR-Tools lanes 1, 2, ...: (first-solution strategy, close-nodes operators); lane 0 is the engine
 itself. From screens of guided local search at 30 s on the ten CVRPLIB X instances (docs/benchmarks.md):
