@@ -26,7 +26,8 @@ from pathlib import Path
 import ortools
 import osmnx
 
-from solver.network import _MEMORY, load_network
+from solver.network import load_network
+from solver.network.cache import _MEMORY
 from solver.pipeline import optimise
 from solver.problem import Depot, Problem, SolveOptions, Vehicle
 from solver.synthetic import kerbside_bins

@@ -48,8 +48,10 @@ _ALLOWED_FUNCTIONS = frozenset({
 })
 """Globals a network's pickle may name besides the classes of :data:`_ALLOWED_CLASS_MODULES`."""
 
-_ALLOWED_CLASS_MODULES = ("numpy.dtypes", "scipy.sparse.", "networkx.classes.", "solver.network")
-"""Modules (or prefixes, ending in a dot) whose classes a network's pickle may build."""
+_ALLOWED_CLASS_MODULES = ("numpy.dtypes", "scipy.sparse.", "networkx.classes.", "solver.network.build",
+                          "solver.network.source", "solver.network.speeds")
+"""Modules (or prefixes, ending in a dot) whose classes a network's pickle may build: the
+classes of :class:`~solver.network.RoadNetwork` and of the dataclasses it holds."""
 
 
 class CacheFileError(ValueError):

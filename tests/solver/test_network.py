@@ -20,6 +20,7 @@ import shapely
 
 import solver.cache_file as cache_format
 import solver.network as netmod
+import solver.network.cache as netcache
 from solver.network import (
     CAR,
     REFUSE_TRUCK,
@@ -67,7 +68,7 @@ def line(osm_network: NetworkFactory) -> RoadNetwork:
 def fresh_memory(monkeypatch: pytest.MonkeyPatch) -> dict[str, RoadNetwork]:
     """An empty in-memory network cache for one test (the session's is restored after)."""
     memory: dict[str, RoadNetwork] = {}
-    monkeypatch.setattr(netmod, "_MEMORY", memory)
+    monkeypatch.setattr(netcache, "_MEMORY", memory)
     return memory
 
 
@@ -332,9 +333,9 @@ def monaco_on_disk(tmp_path_factory: pytest.TempPathFactory,
     memory cache is restored before any test runs."""
     folder = tmp_path_factory.mktemp("disk-cache")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(netmod, "_MEMORY", {})
+        mp.setattr(netcache, "_MEMORY", {})
         built = load_network(tools.monaco_pbf, cache_dir=folder)
-        mp.setattr(netmod, "_MEMORY", {})
+        mp.setattr(netcache, "_MEMORY", {})
         reloaded = load_network(tools.monaco_pbf, cache_dir=folder)
     return SimpleNamespace(folder=folder, built=built, reloaded=reloaded)
 

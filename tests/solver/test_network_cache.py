@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import solver.cache_file as cache_format
-import solver.network as netmod
+import solver.network.cache as netmod
 from solver.network import REFUSE_TRUCK, NetworkSource, RoadNetwork, cache_key, load_network
 
 STREET_NODES = {i: (51.0, -0.5 + 0.001 * (i - 1)) for i in range(1, 5)}
