@@ -19,7 +19,8 @@ import pytest
 import pyvrp
 
 from solver.engines import OrToolsEngine, PyVrpEngine, required_features
-from solver.engines import pyvrp as pyvrp_engine
+from solver.engines.pyvrp import model as pyvrp_model
+from solver.engines.pyvrp import solve as pyvrp_solve
 from solver.evaluate import evaluate
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import RoadNetwork
@@ -154,10 +155,10 @@ def test_the_last_resort_repair_leaves_bins_out_until_a_route_is_feasible() -> N
         return {"time_windows": ((SHIFT_START_S, SHIFT_START_S + 300),)} if i >= 8 else {}
 
     problem, matrices = _case(5, [_vehicle("v1", 500.0)], demand_kg=100.0, bin_fields=fields)
-    model = pyvrp_engine._Builder(problem, matrices, problem.bins[:10], SolveOptions()).build()
+    model = pyvrp_model._Builder(problem, matrices, problem.bins[:10], SolveOptions()).build()
     everything = pyvrp.Route(model.data, list(range(10)), 0)
     assert not everything.is_feasible()
-    repaired = pyvrp_engine._repaired(model.data, everything)
+    repaired = pyvrp_solve._repaired(model.data, everything)
     assert repaired is not None and repaired.is_feasible()
     assert repaired.num_clients() == 5
 
