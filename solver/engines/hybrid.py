@@ -15,7 +15,7 @@ best of both in one time limit:
    (:func:`relax_for_pyvrp`: shifts end earlier by the breaks that fall due in them,
    and every window or opening hour that closes after a break window opens closes
    earlier by those breaks, never before it opens; the same room OR-Tools' own first
-   phase keeps, see :func:`solver.engines._ortools_data.reserve_breaks`). Its plan is
+   phase keeps, see :func:`solver.engines.ortools.data.reserve_breaks`). Its plan is
    repaired for the real problem (:func:`repair_route`: breaks placed where the evaluator
    accepts them, bins that still break a rule, such as a daily limit, taken out) and the
    bins taken out are put back where the evaluator confirms the cheapest place

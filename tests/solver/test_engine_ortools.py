@@ -491,7 +491,7 @@ def test_placing_breaks_tries_other_places_when_the_first_is_late() -> None:
 def test_the_exact_break_model_takes_over_when_no_place_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the breaks of the first phase's routes find no place, the model with break intervals solves
     from those routes: every bin still served, each break on time."""
-    import solver.engines.ortools as engine_module
+    import solver.engines.ortools.solve as engine_module
 
     def nowhere(problem: Problem, fleet: FleetMatrices, vehicle: Vehicle, stops: Sequence[str],
                 hints: Sequence[int | None] | None = None) -> tuple[tuple[str, ...], bool]:

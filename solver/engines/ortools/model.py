@@ -1,4 +1,4 @@
-"""The OR-Tools routing model built from :class:`~solver.engines._ortools_data.ModelData`, and
+"""The OR-Tools routing model built from :class:`~solver.engines.ortools.data.ModelData`, and
 reading a solution back as stop lists.
 
 Dimensions (each only when the problem needs it):
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp
 
-from solver.engines._ortools_data import ModelData
+from solver.engines.ortools.data import ModelData
 from solver.problem import BREAK_STOP, SolveOptions
 
 
@@ -135,7 +135,7 @@ def _forbid_elsewhere(data: ModelData, routing: pywrapcp.RoutingModel) -> None:
 
 def build_model(data: ModelData, options: SolveOptions, *, breaks: bool) -> Model:
     """The routing model of ``data`` (see the module docstring); break intervals only with ``breaks``
-    (without, ``data`` should keep room for them: :func:`~solver.engines._ortools_data.reserve_breaks`)."""
+    (without, ``data`` should keep room for them: :func:`~solver.engines.ortools.data.reserve_breaks`)."""
     specs = data.vehicles
     n_vehicles = len(specs)
     manager = pywrapcp.RoutingIndexManager(data.n_nodes, n_vehicles, [s.start_node for s in specs],
