@@ -16,13 +16,7 @@ from solver.engines.pyvrp.objective import BoolArray, IntArray, _clock, _Objecti
 from solver.evaluate import vehicle_too_big
 from solver.matrix import FleetMatrices
 from solver.problem import Bin, Problem, SolveOptions, TimeWindow, Vehicle
-from solver.scaling import (
-    INT64_SAFE_MAX,
-    OBJECTIVE_UNITS_PER_METRE,
-    grams_down,
-    grams_up,
-    objective_units,
-)
+from solver.scaling import INT64_SAFE_MAX, OBJECTIVE_UNITS_PER_METRE, grams_down, grams_up, objective_units
 
 _NO_LIMIT = int(np.iinfo(np.int64).max)
 """PyVRP's "no time limit" (its default latest time)."""
