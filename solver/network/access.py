@@ -119,7 +119,6 @@ def allowed_edges(network: RoadNetwork, profile: AccessProfile) -> np.ndarray:
     return cached
 
 
-
 def access_counts(network: RoadNetwork) -> dict[str, int]:
     """How many directed edges carry each kind of access limit (a two-way street counts twice)."""
     def limited(limit: np.ndarray) -> int:  # a finite or unknown (NaN) limit

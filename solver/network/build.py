@@ -122,7 +122,6 @@ def utm_crs(lon: float, lat: float) -> str:
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
-
 def build_network(source: str | os.PathLike[str] | NetworkSource, *,
                   profile: SpeedProfile = REFUSE_TRUCK, simplify: bool = True) -> RoadNetwork:
     """Build a :class:`RoadNetwork` from ``source`` without any cache."""
@@ -180,7 +179,6 @@ def _arrays_from_graph(graph: nx.MultiDiGraph, src: NetworkSource, profile: Spee
         edge_maxweight_kg=limit[:, 0], edge_maxweight_hgv_kg=limit[:, 1], edge_maxwidth_m=limit[:, 2],
         edge_maxheight_m=limit[:, 3], edge_maxlength_m=limit[:, 4], edge_hgv_forbidden=limit[:, 5] > 0,
     )
-
 
 
 def _twins(edge_u: np.ndarray, edge_v: np.ndarray, edge_xy: np.ndarray) -> np.ndarray:

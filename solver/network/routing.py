@@ -34,7 +34,6 @@ def quickest_csr(n: int, edge_u: np.ndarray, edge_v: np.ndarray, edge_time: np.n
     return csr_time, csr_length, best.astype(np.int64), component.astype(np.int64)
 
 
-
 @dataclass(frozen=True)
 class RoutingGraph:
     """The streets one access profile may drive, ready for Dijkstra.
@@ -56,7 +55,6 @@ class RoutingGraph:
     def restricted(self) -> bool:
         """Whether some edge of the network is left out."""
         return not bool(self.allowed.all())
-
 
 
 def routing_graph(network: RoadNetwork, profile: AccessProfile | None = None) -> RoutingGraph:

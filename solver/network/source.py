@@ -81,7 +81,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-
 @contextlib.contextmanager
 def _osmnx_settings() -> Iterator[None]:
     """Keep lorry-relevant way tags and silence osmnx's console log, restoring after."""
