@@ -36,10 +36,11 @@ from solver.network import load_network  # noqa: E402
 from solver.pipeline import optimise  # noqa: E402
 from solver.problem import Depot, DisposalSite, Problem, SolveOptions, Vehicle  # noqa: E402
 from solver.synthetic import kerbside_bins  # noqa: E402
+from solver.units import SECONDS_PER_HOUR  # noqa: E402
 
 CAPACITY_KG = 10_000.0
 VAN_CAPACITY_KG = 1_000.0
-SHIFT = (6 * 3600, 16 * 3600)
+SHIFT = (6 * SECONDS_PER_HOUR, 16 * SECONDS_PER_HOUR)
 #: seconds of shift a vehicle is assumed to spend per bin (lift plus driving) when sizing the fleet.
 SECONDS_PER_BIN = 75.0
 

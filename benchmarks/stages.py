@@ -31,6 +31,7 @@ from solver.network.cache import _MEMORY
 from solver.pipeline import optimise
 from solver.problem import Depot, Problem, SolveOptions, Vehicle
 from solver.synthetic import kerbside_bins
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = [(ROOT / "data" / "monaco.osm.pbf", 300),
@@ -53,7 +54,8 @@ def run(network_file: Path, n_bins: int, time_limit_s: float, seed: int) -> dict
     lat = sorted(b.lat for b in bins)[n_bins // 2]
     n_vehicles = max(2, math.ceil(sum(b.demand_kg for b in bins) / 2000 * 1.25))
     depot = Depot("depot", lon, lat)
-    vehicles = [Vehicle(f"rcv-{i + 1}", "depot", 2000.0, 6 * 3600, 16 * 3600) for i in range(n_vehicles)]
+    vehicles = [Vehicle(f"rcv-{i + 1}", "depot", 2000.0, 6 * SECONDS_PER_HOUR, 16 * SECONDS_PER_HOUR)
+                for i in range(n_vehicles)]
     problem = Problem(depots=(depot,), vehicles=tuple(vehicles), bins=tuple(bins))
     result = optimise(problem, network, SolveOptions(time_limit_s=time_limit_s, seed=seed),
                       snap_limit_m=500.0)
@@ -63,7 +65,7 @@ def run(network_file: Path, n_bins: int, time_limit_s: float, seed: int) -> dict
             "build_s": build_s, "cached_s": cached_s, "snap_s": t["snapping"], "matrix_s": t["matrix"],
             "solve_s": t["solve"],
             "evaluate_s": t["evaluate"], "geometry_s": t["geometry"], "unassigned": s.bins_unassigned,
-            "km": s.distance_m / 1000}
+            "km": s.distance_m / METRES_PER_KM}
 
 
 def main() -> None:

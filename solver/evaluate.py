@@ -76,9 +76,7 @@ from solver.solution import (
     Visit,
     VisitType,
 )
-
-METRES_PER_KM = 1000.0
-SECONDS_PER_HOUR = 3600.0
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 
 AnyMatrices = FleetMatrices | TravelMatrices
 """What the evaluator accepts: per-vehicle matrices, or one set every vehicle drives by."""
@@ -87,8 +85,8 @@ AnyMatrices = FleetMatrices | TravelMatrices
 def clock(seconds: float) -> str:
     """Seconds since midnight as ``"HH:MM"`` (``"HH:MM:SS"`` when not a whole minute)."""
     whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours, rest = divmod(whole, SECONDS_PER_HOUR)
+    minutes, secs = divmod(rest, SECONDS_PER_MINUTE)
     return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
 
 

@@ -26,6 +26,7 @@ from solver.network import RoadNetwork
 from solver.pipeline import PlannedRounds
 from solver.problem import Problem
 from solver.savings import Change
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 ROUND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                   "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -41,7 +42,7 @@ CHART_FIGURES: tuple[str, ...] = ("distance_m", "working_hours", "vehicles_used"
                                   "cost_gbp", "violations")
 """The figures of a savings report :func:`plot_changes` draws by default."""
 
-DISPLAY_UNITS: dict[str, tuple[str, float]] = {"m": ("km", 1e-3), "s": ("h", 1 / 3600)}
+DISPLAY_UNITS: dict[str, tuple[str, float]] = {"m": ("km", 1 / METRES_PER_KM), "s": ("h", 1 / SECONDS_PER_HOUR)}
 """Unit of a report figure -> (unit shown, scale)."""
 
 

@@ -19,9 +19,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-SECONDS_PER_DAY = 86_400
-DEFAULT_SHIFT_START_S = 6 * 3600
-DEFAULT_SHIFT_END_S = 14 * 3600
+from solver.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+DEFAULT_SHIFT_START_S = 6 * SECONDS_PER_HOUR
+DEFAULT_SHIFT_END_S = 14 * SECONDS_PER_HOUR
 DEFAULT_SERVICE_S = 30.0
 
 Objective = Literal["duration", "distance", "cost"]

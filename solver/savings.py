@@ -23,9 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from solver.solution import Evaluation, RouteEvaluation
-
-METRES_PER_KM = 1000.0
-SECONDS_PER_HOUR = 3600.0
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 DESNZ_2025_DIESEL_CO2E_KG_PER_L = 2.57082
 """kg CO2e per litre of diesel (average biofuel blend), UK Government GHG Conversion

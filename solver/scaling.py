@@ -3,8 +3,8 @@
 Engines such as OR-Tools routing work in ``int64``. Every conversion goes through
 this module so the rounding rules are stated once:
 
-- demands: grams (:data:`GRAMS_PER_KG`), rounded **up**; volumes: millilitres
-  (:data:`MILLILITRES_PER_LITRE`), rounded **up**;
+- demands: grams (:data:`~solver.units.GRAMS_PER_KG`), rounded **up**; volumes: millilitres
+  (:data:`~solver.units.MILLILITRES_PER_LITRE`), rounded **up**;
 - capacities: grams (millilitres), rounded **down**;
 - travel, service, unload and break times: whole seconds, rounded **up**;
 - the latest allowed start of a window (a bin's, a site's opening hours, a break's):
@@ -35,8 +35,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-GRAMS_PER_KG = 1000
-"""Demand and capacity units per kilogram."""
+from solver.units import GRAMS_PER_KG, MILLILITRES_PER_LITRE
 
 OBJECTIVE_UNITS_PER_SECOND = 10
 """Objective units per second of travel (deciseconds) when minimising duration."""
@@ -48,9 +47,6 @@ OBJECTIVE_UNITS_PER_MONEY = 36_000
 """Objective units per unit of money when minimising cost: a whole number per second at
 any whole ``cost_per_hour`` (30/h is 300 units/s) and per metre at any whole
 ``cost_per_km`` (1/km is 36 units/m)."""
-
-MILLILITRES_PER_LITRE = 1000
-"""Volume units per litre."""
 
 SNAP_REL = 1e-9
 """Relative distance to an integer below which a scaled value counts as that integer."""

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from shapely.geometry import LineString
 
 from solver.savings import SavingsReport
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -33,8 +34,8 @@ ROUTE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
                  "#bcbd22", "#7f7f7f")
 
 BAR_FIGURES: tuple[tuple[str, str, float], ...] = (
-    ("distance_m", "Distance (km)", 1e-3),
-    ("duration_s", "Round time (h)", 1 / 3600),
+    ("distance_m", "Distance (km)", 1 / METRES_PER_KM),
+    ("duration_s", "Round time (h)", 1 / SECONDS_PER_HOUR),
     ("fuel_l", "Fuel (litres)", 1.0),
     ("co2e_kg", "CO2e (kg)", 1.0),
     ("cost_gbp", "Cost (GBP)", 1.0),

@@ -22,6 +22,7 @@ from app.reports.charts import plans_map_png, round_bars_svg
 from app.reports.inputs import ScoredPlan
 from app.version import service_version
 from solver.savings import FIGURE_INFO, FIGURES, Change, Factors, SavingsReport, savings_report
+from solver.units import METRES_PER_KM, MINUTES_PER_HOUR, SECONDS_PER_MINUTE
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -106,8 +107,8 @@ def to_csv(report: Report) -> str:
 def _clock_h(seconds: float) -> str:
     """Seconds as ``H:MM`` (sign kept)."""
     sign = "-" if seconds < 0 else ""
-    minutes = round(abs(seconds) / 60)
-    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+    minutes = round(abs(seconds) / SECONDS_PER_MINUTE)
+    return f"{sign}{minutes // MINUTES_PER_HOUR}:{minutes % MINUTES_PER_HOUR:02d}"
 
 
 def show(value: float | None, unit: str, *, signed: bool = False) -> str:
@@ -116,7 +117,7 @@ def show(value: float | None, unit: str, *, signed: bool = False) -> str:
         return "–"
     sign = "+" if signed and value > 0 else ""
     if unit == "m":
-        return f"{sign}{value / 1000:,.1f} km"
+        return f"{sign}{value / METRES_PER_KM:,.1f} km"
     if unit == "s":
         return f"{sign}{_clock_h(value)} h"
     if unit == "h":

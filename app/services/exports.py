@@ -27,6 +27,7 @@ import gpxpy.gpx
 
 from app.schemas import OSM_ATTRIBUTION, OptimisationResponse, RouteFeature, VisitFeature
 from app.services.optimisation import seconds_to_clock
+from solver.units import METRES_PER_KM
 
 ExportFormat = Literal["geojson", "csv", "gpx"]
 
@@ -97,7 +98,7 @@ def to_gpx(plan: OptimisationResponse) -> str:
     gpx.description = f"Waste-collection rounds. {OSM_ATTRIBUTION}"
     for route, stops in _rounds(plan):
         props = route.properties
-        summary = (f"{props.distance_m / 1000:.1f} km, {seconds_to_clock(props.duration_s)} h, "
+        summary = (f"{props.distance_m / METRES_PER_KM:.1f} km, {seconds_to_clock(props.duration_s)} h, "
                    f"{props.load_kg:.0f} kg, {props.n_bins} bins, {props.trips} trips")
         track = gpxpy.gpx.GPXTrack(name=props.vehicle_id, description=summary)
         segment = gpxpy.gpx.GPXTrackSegment(

@@ -52,14 +52,12 @@ from solver.problem import (
     Vehicle,
 )
 from solver.solution import RouteEvaluation, Visit
+from solver.units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
 
 logger = logging.getLogger(__name__)
-
-SECONDS_PER_MINUTE = 60
-SECONDS_PER_HOUR = 3600
 
 Position = tuple[float, float]
 
@@ -79,7 +77,7 @@ def seconds_to_clock(seconds: float) -> str:
     Hours run on past 23 for times on the next day (``93600`` -> ``"26:00"``).
     """
     total_minutes = round(seconds / SECONDS_PER_MINUTE)
-    hours, minutes = divmod(total_minutes, 60)
+    hours, minutes = divmod(total_minutes, MINUTES_PER_HOUR)
     return f"{hours:02d}:{minutes:02d}"
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from solver.evaluate import METRES_PER_KM, SECONDS_PER_HOUR
 from solver.feasibility.bins import has_load, must_tip
 from solver.feasibility.windows import _Windows
 from solver.matrix import TravelMatrices
 from solver.problem import Bin, DisposalSite, Problem, Vehicle
 from solver.scaling import LOAD_TOLERANCE_KG, TIME_TOLERANCE_S
 from solver.solution import RouteEvaluation, Visit
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]

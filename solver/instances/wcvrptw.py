@@ -48,13 +48,12 @@ import numpy.typing as npt
 from solver.instances.cvrplib import InstanceFormatError
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, TimeWindow, Vehicle
+from solver.units import SECONDS_PER_DAY, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 
 FEET_PER_MILE = 5280.0
 """Feet in a statute mile."""
 
-SECONDS_PER_HOUR = 3600.0
-
-LUNCH_WINDOW: TimeWindow = (11 * 3600, 12 * 3600)
+LUNCH_WINDOW: TimeWindow = (11 * SECONDS_PER_HOUR, 12 * SECONDS_PER_HOUR)
 """The lunch break starts between 11:00 and 12:00 (seconds since midnight)."""
 
 DEFAULT_VEHICLE_FIXED_MILES = 1000.0
@@ -158,8 +157,8 @@ def hhmm_seconds(text: str) -> int:
     """
     value = int(float(text))
     hours, minutes = divmod(value, 100)
-    seconds = hours * 3600 + minutes * 60
-    if value < 0 or seconds > 24 * 3600:
+    seconds = hours * SECONDS_PER_HOUR + minutes * SECONDS_PER_MINUTE
+    if value < 0 or seconds > SECONDS_PER_DAY:
         raise ValueError(f"{text!r} is not an HHMM clock time")
     return seconds
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import networkx as nx
 import osmnx as ox
 
+from solver.units import kph_to_mps
+
 #: typical posted speeds (km/h) by OSM highway type, for edges without ``maxspeed``
 #: (UK national limits where they apply).
 UK_HIGHWAY_SPEEDS_KPH: dict[str, float] = {
@@ -61,5 +63,5 @@ def add_speeds(graph: nx.MultiDiGraph, profile: SpeedProfile) -> nx.MultiDiGraph
         data["posted_speed_kph"] = posted
         speed = min(posted * profile.speed_factor, profile.max_speed_kph)
         data["speed_kph"] = speed
-        data["travel_time"] = float(data["length"]) / (speed / 3.6)
+        data["travel_time"] = float(data["length"]) / kph_to_mps(speed)
     return graph

@@ -75,6 +75,7 @@ from solver.scaling import (
     seconds_down,
     seconds_up,
 )
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -86,9 +87,6 @@ MAX_COPIES_PER_SITE = 16
 COPIES_BALANCE_FACTOR = 2.0
 """Copies per site: this many times the vehicle's share of the loads (rounded up), at least one,
 at most what the vehicle could ever need."""
-
-SECONDS_PER_HOUR = 3600.0
-METRES_PER_KM = 1000.0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from solver.scaling import (
     objective_units,
     seconds_up,
 )
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -48,12 +49,12 @@ class _Objective:
         """Money per objective unit at ``vehicle``'s rate (``None``: the fleet's mean rate)."""
         if self.kind == "duration":
             def own(v: Vehicle) -> float:
-                return v.cost_per_hour / 3600.0 / TICKS_PER_SECOND
-            default = DEFAULT_RATE_PER_HOUR / 3600.0 / TICKS_PER_SECOND
+                return v.cost_per_hour / SECONDS_PER_HOUR / TICKS_PER_SECOND
+            default = DEFAULT_RATE_PER_HOUR / SECONDS_PER_HOUR / TICKS_PER_SECOND
         else:
             def own(v: Vehicle) -> float:
-                return v.cost_per_km / 1000.0 / OBJECTIVE_UNITS_PER_METRE
-            default = DEFAULT_RATE_PER_KM / 1000.0 / OBJECTIVE_UNITS_PER_METRE
+                return v.cost_per_km / METRES_PER_KM / OBJECTIVE_UNITS_PER_METRE
+            default = DEFAULT_RATE_PER_KM / METRES_PER_KM / OBJECTIVE_UNITS_PER_METRE
         if vehicle is not None and own(vehicle) > 0:
             return own(vehicle)
         positive = [own(v) for v in self.fleet if own(v) > 0]
@@ -73,7 +74,7 @@ class _Objective:
             return 0, 1
         if self.kind == "distance":
             return 1, 0
-        per_dm = vehicle.cost_per_km / 1000.0 / OBJECTIVE_UNITS_PER_METRE * MONEY_UNITS
-        per_tick = vehicle.cost_per_hour / 3600.0 / TICKS_PER_SECOND * MONEY_UNITS
+        per_dm = vehicle.cost_per_km / METRES_PER_KM / OBJECTIVE_UNITS_PER_METRE * MONEY_UNITS
+        per_tick = vehicle.cost_per_hour / SECONDS_PER_HOUR / TICKS_PER_SECOND * MONEY_UNITS
         return (max(round(per_dm), 1 if per_dm > 0 else 0),
                 max(round(per_tick), 1 if per_tick > 0 else 0))
