@@ -1,16 +1,17 @@
-"""Solver-neutral description of a waste-collection routing problem.
+"""Solver-neutral description of a waste-collection routing problem: depots, disposal
+sites (tips), vehicles with their breaks, bins, and the options of a solve.
 
 Everything here is plain data, validated when it is constructed. Units are in the
-field names: ``demand_kg`` in kilograms, ``service_s`` in seconds, ``*_s`` clock
-times in seconds since midnight of the plan's day, coordinates ``lon``/``lat`` in
-WGS84 degrees.
+field names: ``demand_kg`` in kilograms, ``volume_l`` in litres, ``service_s`` and
+``unload_s`` in seconds, ``*_s`` clock times in seconds since midnight of the plan's
+day, coordinates ``lon``/``lat`` in WGS84 degrees.
 
-Ids share one namespace across depots and bins (a planner's stop list names any
-of them by id), so an id may appear only once in a problem.
+Ids share one namespace across depots, disposal sites and bins (a planner's stop list
+names any of them by id), so an id may appear only once in a problem.
 
 Matrix order: every travel matrix of a problem has one row and column per
-location, depots first (in the order given), then bins (in the order given); see
-:meth:`Problem.location_ids`.
+location, depots first, then disposal sites, then bins (each in the order given);
+see :meth:`Problem.location_ids`.
 """
 
 from __future__ import annotations
