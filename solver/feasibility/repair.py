@@ -151,7 +151,7 @@ def explain_dropped(problem: Problem, matrices: AnyMatrices, plan: Plan, dropped
                     options: SolveOptions | None = None) -> Plan:
     """Repair or explain the bins an engine dropped.
 
-    Each bin of ``dropped_ids``, in order, is first checked alone (:func:`screen_bins`'
+    Each bin of ``dropped_ids``, in order, is first checked alone (:func:`~solver.feasibility.screen_bins`'
     facts and reasons). If some vehicle could serve it alone, it goes into the cheapest
     place (added money cost: per km and per hour, the fixed cost of an unused vehicle,
     ``options.move_penalty`` when the vehicle is not the one that had it in

@@ -47,8 +47,8 @@ class RoadNetwork:
     goods vehicle (kg); ``edge_maxwidth_m``, ``edge_maxheight_m``, ``edge_maxlength_m``
     (m); ``inf`` where there is no limit, NaN where the limit is unknown;
     ``edge_hgv_forbidden`` where ``hgv`` closes the street to heavy goods vehicles.
-    The arrays above are the unrestricted road graph; :func:`routing_graph` gives the
-    one a vehicle of a given :class:`AccessProfile` may drive.
+    The arrays above are the unrestricted road graph; :func:`~solver.network.routing_graph` gives the
+    one a vehicle of a given :class:`~solver.network.AccessProfile` may drive.
     """
 
     name: str

@@ -59,7 +59,7 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
     ids, ``"break"``; depot start and end implied). The evaluator names every
     violation, including stops a vehicle cannot drive to (``no_path``: off the network,
     or on a street closed to its size). Bins on no route are unassigned with reason
-    ``not_in_plan``. Raises :class:`ProblemError` as :func:`prepare` does, and for a
+    ``not_in_plan``. Raises :class:`~solver.problem.ProblemError` as :func:`prepare` does, and for a
     route naming an unknown vehicle.
     """
     watch = _Stopwatch()
