@@ -49,8 +49,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from app.batch_report import BatchReport, RoundSetOutcome, compare, route_stops
 from app.cluster import NetworkSource, SolveOutcome, SolveTask, describe_executor, run_solve, solver_executor
 from app.config import Settings
-from app.schemas import BinIn, OptimisationRequest
+from app.schemas import BinIn, OptimisationRequest, OptimisationResponse
 from app.services import optimisation as service
+from app.services.answers import read_answer
 from app.store import repository
 from app.store.engine import Store
 from app.store.models import PlanRecord, Tenant
@@ -187,12 +188,12 @@ def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> dict[str, 
     return {k: record.body[k] for k in PROBLEM_KEYS if k in record.body}
 
 
-def warm_start(problem: Problem, approved_result: Mapping[str, Any]) -> tuple[InitialRoute, ...]:
+def warm_start(problem: Problem, approved: OptimisationResponse) -> tuple[InitialRoute, ...]:
     """The approved plan's routes as initial routes, keeping only vehicles and stops ``problem`` still has."""
     vehicles = {v.id for v in problem.vehicles}
     known = set(problem.location_ids()) | {BREAK_STOP}
     routes = []
-    for vehicle_id, stops in sorted(route_stops(approved_result).items()):
+    for vehicle_id, stops in sorted(route_stops(approved).items()):
         kept = tuple(s for s in stops if s in known)
         if vehicle_id in vehicles and kept:
             routes.append(InitialRoute(vehicle_id=vehicle_id, stops=kept))
@@ -209,7 +210,7 @@ def _options(problem: Problem, options: SolveOptions, approved: PlanRecord | Non
     if config.seed is not None:
         changes["seed"] = config.seed
     if approved is not None:
-        changes["initial_routes"] = warm_start(problem, approved.result)
+        changes["initial_routes"] = warm_start(problem, read_answer(approved.result))
         changes["move_penalty"] = config.move_penalty
     return dataclasses.replace(options, **changes)
 
