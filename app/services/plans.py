@@ -66,7 +66,7 @@ def store_manual_plan(session: Session, tenant: str, request: EvaluationRequest,
     """Store a person's plan (evaluated as ``answer``) as a ``draft`` (a version of ``round_set`` when
     given); its routes go in ``parameters``."""
     problem = store.save_problem(session, tenant, problem_body(request))
-    parameters = {"routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in request.routes]}
+    parameters: JSONObject = {"routes": [route.model_dump() for route in request.routes]}
     return store.create_plan(session, tenant, problem=problem,
                              result=answer.model_dump(mode="json", exclude_none=True), source="manual",
                              parameters=parameters, created_by=created_by, round_set=round_set)
