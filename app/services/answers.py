@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.schemas import OptimisationResponse, RouteFeature, SummaryOut, VisitFeature
+from pydantic import TypeAdapter
+
+from app.schemas import BinIn, OptimisationResponse, RouteFeature, SummaryOut, VisitFeature
 from solver.problem import BREAK_STOP
 
 
@@ -30,6 +32,15 @@ def read_answer(result: Mapping[str, object]) -> OptimisationResponse:
 def read_summary(result: Mapping[str, object]) -> SummaryOut:
     """The ``summary`` of a stored answer alone (a listing reads only that, so only that is checked)."""
     return SummaryOut.model_validate(result["summary"])
+
+
+_BINS = TypeAdapter(list[BinIn])
+
+
+def read_bins(body: Mapping[str, object]) -> list[BinIn]:
+    """The bins of a stored problem body, read by the request's own model (each bin alone: the
+    body's references were checked when it was posted)."""
+    return _BINS.validate_python(body.get("bins", []))
 
 
 def summary_figures(summary: SummaryOut) -> dict[str, float]:
