@@ -49,8 +49,10 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from app.batch_report import BatchReport, RoundSetOutcome, compare, route_stops
 from app.cluster import NetworkSource, SolveOutcome, SolveTask, describe_executor, run_solve, solver_executor
 from app.config import Settings
-from app.schemas import BinIn, OptimisationRequest
+from app.json_types import JSONObject, JSONValue
+from app.schemas import BinIn, OptimisationRequest, OptimisationResponse
 from app.services import optimisation as service
+from app.services.answers import read_answer
 from app.store import repository
 from app.store.engine import Store
 from app.store.models import PlanRecord, Tenant
@@ -102,7 +104,7 @@ class BatchOptions:
     night: date
     report_dir: Path
     tenants: tuple[str, ...] | None = None
-    register: Mapping[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    register: Mapping[tuple[str, str], list[JSONValue]] = field(default_factory=dict)
     time_limit_s: float | None = None
     seed: int | None = None
     move_penalty: float = DEFAULT_MOVE_PENALTY
@@ -117,7 +119,7 @@ def idempotency_key(night: date, round_set: str) -> str:
 # --------------------------------------------------------------------------- the bin register
 
 
-def load_register(path: Path, *, default_tenant: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def load_register(path: Path, *, default_tenant: str) -> dict[tuple[str, str], list[JSONValue]]:
     """Read a bin register: ``{"tenant": T, "bins": [{"round_set": R, ...bin fields...}]}``.
 
     Every bin carries the round set it belongs to and the fields of a bin of the API
@@ -135,7 +137,7 @@ def load_register(path: Path, *, default_tenant: str) -> dict[tuple[str, str], l
     tenant = data.get("tenant", default_tenant)
     if not isinstance(tenant, str) or not tenant:
         raise RegisterError("tenant must be a non-empty string", field="tenant")
-    register: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    register: dict[tuple[str, str], list[JSONValue]] = {}
     seen: set[str] = set()
     for i, item in enumerate(data["bins"]):
         item_id = str(item.get("id")) if isinstance(item, dict) else None
@@ -167,9 +169,9 @@ class _Unit:
 
     outcome: RoundSetOutcome
     task: SolveTask | None = None
-    body: dict[str, Any] | None = None
+    body: JSONObject | None = None
     approved: PlanRecord | None = None
-    approved_body: dict[str, Any] | None = None
+    approved_body: JSONObject | None = None
     options: SolveOptions | None = None
 
 
@@ -179,7 +181,7 @@ def _tenants(session: Session, only: tuple[str, ...] | None) -> list[str]:
     return names if only is None else [t for t in names if t in only]
 
 
-def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> dict[str, Any]:
+def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> JSONObject:
     """The problem part of the body of ``plan``'s stored inputs."""
     record = repository.get_problem(session, tenant, plan.problem_id)
     if record is None:
@@ -187,12 +189,12 @@ def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> dict[str, 
     return {k: record.body[k] for k in PROBLEM_KEYS if k in record.body}
 
 
-def warm_start(problem: Problem, approved_result: Mapping[str, Any]) -> tuple[InitialRoute, ...]:
+def warm_start(problem: Problem, approved: OptimisationResponse) -> tuple[InitialRoute, ...]:
     """The approved plan's routes as initial routes, keeping only vehicles and stops ``problem`` still has."""
     vehicles = {v.id for v in problem.vehicles}
     known = set(problem.location_ids()) | {BREAK_STOP}
     routes = []
-    for vehicle_id, stops in sorted(route_stops(approved_result).items()):
+    for vehicle_id, stops in sorted(route_stops(approved).items()):
         kept = tuple(s for s in stops if s in known)
         if vehicle_id in vehicles and kept:
             routes.append(InitialRoute(vehicle_id=vehicle_id, stops=kept))
@@ -203,15 +205,15 @@ def _options(problem: Problem, options: SolveOptions, approved: PlanRecord | Non
              config: BatchOptions) -> SolveOptions:
     """The round set's own options with the batch's overrides, the warm start and the stability penalty;
     one search per solve (the batch runs its solves side by side on the pool's cores)."""
-    changes: dict[str, Any] = {"search_processes": 1}
+    options = dataclasses.replace(options, search_processes=1)
     if config.time_limit_s is not None:
-        changes["time_limit_s"] = config.time_limit_s
+        options = dataclasses.replace(options, time_limit_s=config.time_limit_s)
     if config.seed is not None:
-        changes["seed"] = config.seed
+        options = dataclasses.replace(options, seed=config.seed)
     if approved is not None:
-        changes["initial_routes"] = warm_start(problem, approved.result)
-        changes["move_penalty"] = config.move_penalty
-    return dataclasses.replace(options, **changes)
+        options = dataclasses.replace(options, initial_routes=warm_start(problem, read_answer(approved.result)),
+                                      move_penalty=config.move_penalty)
+    return options
 
 
 def _already_done(session: Session, tenant: str, round_set: str, draft: PlanRecord) -> RoundSetOutcome:
@@ -287,7 +289,7 @@ def prepare_units(store: Store, settings: Settings, config: BatchOptions) -> lis
 # --------------------------------------------------------------------------- storing the drafts
 
 
-def _parameters(unit: _Unit, config: BatchOptions) -> dict[str, Any]:
+def _parameters(unit: _Unit, config: BatchOptions) -> JSONObject:
     """What the draft was made with (besides its inputs): the search options and the warm start."""
     assert unit.options is not None
     o = unit.options

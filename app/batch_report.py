@@ -16,9 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from app.services.plans import bin_rounds
+from app.schemas import OptimisationResponse
+from app.services.answers import bin_rounds, read_answer, read_bins, round_stops, summary_figures
 from app.store.models import PlanRecord
 
 KPI_NAMES = ("distance_m", "duration_s", "cost", "vehicles_used", "bins_served", "bins_unassigned")
@@ -28,24 +29,23 @@ STATUSES = ("new_draft", "already_done", "failed")
 """A round set's outcome: a draft stored tonight, a draft stored by an earlier run tonight, or a failure."""
 
 
-def route_stops(result: Mapping[str, Any]) -> dict[str, list[str]]:
+def route_stops(answer: OptimisationResponse) -> dict[str, list[str]]:
     """Vehicle id -> its stops in driving order (bin ids, disposal-site ids, ``"break"``;
-    depots left out), from an optimisation answer."""
-    visits: dict[str, list[tuple[int, str]]] = {}
-    for feature in result.get("features", ()):
-        props = feature.get("properties", {})
-        if props.get("kind") != "visit":
-            continue
-        kind = props.get("type")
-        stop = {"bin": props.get("bin_id"), "disposal": props.get("site_id"), "break": "break"}.get(kind)
-        if stop is not None:
-            visits.setdefault(props["vehicle_id"], []).append((int(props["sequence"]), stop))
-    return {vehicle: [stop for _, stop in sorted(stops)] for vehicle, stops in visits.items()}
+    depots left out), from an optimisation answer; rounds without such stops left out."""
+    return {vehicle: stops for vehicle, stops in round_stops(answer).items() if stops}
 
 
-def bin_demands(body: Mapping[str, Any]) -> dict[str, float]:
+def bin_demands(body: Mapping[str, object]) -> dict[str, float]:
     """Bin id -> demand (kg) of a problem body."""
-    return {b["id"]: float(b["demand_kg"]) for b in body.get("bins", ())}
+    return {b.id: b.demand_kg for b in read_bins(body)}
+
+
+class DemandChange(TypedDict):
+    """A bin whose demand (kg) differs between the approved plan's problem and the draft's."""
+
+    bin_id: str
+    from_kg: float
+    to_kg: float
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class RoundSetChanges:
 
     bins_added: list[str] = field(default_factory=list)
     bins_removed: list[str] = field(default_factory=list)
-    demand_changed: list[dict[str, Any]] = field(default_factory=list)
+    demand_changed: list[DemandChange] = field(default_factory=list)
     moved: list[MovedBin] = field(default_factory=list)
     kept: int = 0
     comparable: int = 0
@@ -79,29 +79,31 @@ class RoundSetChanges:
         return self.kept / self.comparable if self.comparable else None
 
 
-def compare(*, approved: PlanRecord | None, approved_body: Mapping[str, Any] | None, draft: PlanRecord,
-            draft_body: Mapping[str, Any]) -> RoundSetChanges:
+def compare(*, approved: PlanRecord | None, approved_body: Mapping[str, object] | None, draft: PlanRecord,
+            draft_body: Mapping[str, object]) -> RoundSetChanges:
     """The changes of a draft (its plan and problem body) against the approved plan's."""
     draft_demand = bin_demands(draft_body)
-    draft_rounds = bin_rounds(draft)
-    summary = draft.result.get("summary", {})
-    kpis = {k: float(summary.get(k, 0.0)) for k in KPI_NAMES}
+    draft_answer = read_answer(draft.result)
+    draft_rounds = bin_rounds(draft_answer)
+    summary = summary_figures(draft_answer.summary)
+    kpis = {k: summary[k] for k in KPI_NAMES}
     unassigned = sorted(b for b, vehicle in draft_rounds.items() if vehicle is None)
     if approved is None or approved_body is None:
         return RoundSetChanges(kpis=kpis, unassigned=unassigned)
     old_demand = bin_demands(approved_body)
-    old_rounds = {b: vehicle for b, vehicle in bin_rounds(approved).items() if vehicle is not None}
-    changed = [{"bin_id": b, "from_kg": old_demand[b], "to_kg": draft_demand[b]}
+    approved_answer = read_answer(approved.result)
+    old_rounds = {b: vehicle for b, vehicle in bin_rounds(approved_answer).items() if vehicle is not None}
+    changed = [DemandChange(bin_id=b, from_kg=old_demand[b], to_kg=draft_demand[b])
                for b in sorted(old_demand.keys() & draft_demand.keys()) if old_demand[b] != draft_demand[b]]
     moved = [MovedBin(b, old_rounds[b], draft_rounds.get(b))
              for b in sorted(old_rounds) if b in draft_demand and draft_rounds.get(b) != old_rounds[b]]
     comparable = sum(1 for b in old_rounds if b in draft_demand)
-    old_summary = approved.result.get("summary", {})
+    old_summary = summary_figures(approved_answer.summary)
     return RoundSetChanges(
         bins_added=sorted(draft_demand.keys() - old_demand.keys()),
         bins_removed=sorted(old_demand.keys() - draft_demand.keys()),
         demand_changed=changed, moved=moved, kept=comparable - len(moved), comparable=comparable, kpis=kpis,
-        kpi_delta={k: kpis[k] - float(old_summary.get(k, 0.0)) for k in KPI_NAMES}, unassigned=unassigned)
+        kpi_delta={k: kpis[k] - old_summary[k] for k in KPI_NAMES}, unassigned=unassigned)
 
 
 @dataclass
@@ -119,7 +121,7 @@ class RoundSetOutcome:
     seconds: float = 0.0
     worker: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:  # dataclasses.asdict gives dict[str, Any]
         """JSON-able form (``kept_share`` included)."""
         data = asdict(self)
         if self.changes is not None:
@@ -152,7 +154,7 @@ class BatchReport:
         comparable = sum(c.comparable for c in changes)
         return sum(c.kept for c in changes) / comparable if comparable else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """JSON-able form of the report."""
         return {"night": self.night.isoformat(), "started_at": self.started_at.isoformat(),
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -194,7 +196,7 @@ def _details(outcome: RoundSetOutcome) -> list[str]:
     lines.append(f"- draft plan `{outcome.draft_plan_id}` (version {outcome.draft_version}), compared with "
                  + (f"approved plan `{outcome.approved_plan_id}`" if outcome.approved_plan_id
                     else "no approved plan (solved without a warm start)"))
-    rows: Sequence[tuple[str, list[Any]]] = (
+    rows: Sequence[tuple[str, list[str]]] = (
         ("bins added", changes.bins_added), ("bins removed", changes.bins_removed),
         ("demand changed", [f"{c['bin_id']} ({c['from_kg']:g} -> {c['to_kg']:g} kg)" for c in changes.demand_changed]),
         ("bins moved between rounds", [f"{m.bin_id} ({m.from_vehicle} -> {m.to_vehicle or 'left out'})"

@@ -30,11 +30,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ class Column:
     digits: int | None = None
 
 
-def format_value(value: Any, digits: int | None = None) -> str:
+def format_value(value: object, digits: int | None = None) -> str:
     """A cell: ``-`` for none, ``yes``/``no``, numbers to ``digits`` decimals, ``k:v`` lists."""
     if value is None:
         return "-"
@@ -328,7 +331,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def kerbside_request(network: Any, n_bins: int, *, time_limit_s: float, seed: int,
+def kerbside_request(network: RoadNetwork, n_bins: int, *, time_limit_s: float, seed: int,
                      capacity_kg: float = DEFAULT_CAPACITY_KG) -> dict[str, Any]:
     """An optimisation body: ``n_bins`` kerbside bins on ``network``, a depot at the bin nearest
     their middle, and vehicles of ``capacity_kg`` enough for a quarter more than the load."""
@@ -383,7 +386,7 @@ class Service:
         self.startup_timeout_s = startup_timeout_s
         self.startup_s: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
+        self._log: BinaryIO | None = None
 
     def __enter__(self) -> Service:
         self._log = self.log_path.open("wb")

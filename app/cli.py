@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from app.bench import bench_cli
 from app.config import Settings
 from app.errors import problem_error_items, validation_error_items
+from app.json_types import ErrorItemDict, JSONValue
 from app.keys import keys_cli
 from app.reports import commands as report_commands
 from solver.problem import ProblemError
@@ -61,19 +62,20 @@ def _configure_logging(settings: Settings) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _fail_with(items: list[dict[str, Any]]) -> typer.Exit:
+def _fail_with(items: list[ErrorItemDict]) -> typer.Exit:
     """Print 422-shaped fault items to stderr; the exit to raise for invalid input."""
     typer.echo(json.dumps({"detail": items}, indent=2), err=True)
     return typer.Exit(code=EXIT_INVALID_INPUT)
 
 
-def _read_body(path: Path) -> Any:
+def _read_body(path: Path) -> JSONValue:
     """The JSON in ``path``; a file that is not JSON exits as invalid input (422 shape on stderr)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        body: JSONValue = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail_with([{"loc": ["body"], "field": "body", "id": None, "type": "json_invalid",
                            "msg": f"{path} is not valid JSON: {exc}"}]) from exc
+    return body
 
 
 cli.add_typer(bench_cli, name="bench")

@@ -52,12 +52,14 @@ import os
 import socket
 import time
 import traceback
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from app.config import Settings
+from app.json_types import JSONObject
 from app.store.engine import Store
 from solver.problem import Problem, ProblemError, SolveOptions
 
@@ -68,6 +70,9 @@ if TYPE_CHECKING:
     from solver.pipeline import PlannedRounds
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,7 @@ class SolveOutcome:
     """
 
     key: str
-    response: dict[str, Any] | None
+    response: JSONObject | None
     error: str | None = None
     error_field: str | None = None
     error_id: str | None = None
@@ -206,9 +211,9 @@ class DaskExecutor(Executor):
     def __init__(self, client: Client) -> None:
         """Run work through ``client`` (connected already); :meth:`shutdown` closes it."""
         self.client = client
-        self._executor = client.get_executor(pure=False)
+        self._executor: Executor = client.get_executor(pure=False)
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         """Run ``fn(*args, **kwargs)`` on a worker of the cluster; a ``concurrent.futures.Future``."""
         return self._executor.submit(fn, *args, **kwargs)
 

@@ -23,7 +23,7 @@ _SAVINGS = Factors()
 """The savings report's default factors (stated and sourced in solver/savings.py)."""
 
 
-def _savings_factor(default: float, description: str) -> Any:
+def _savings_factor(default: float, description: str) -> Any:  # pydantic types Field Any: it stands for a default
     """A savings report factor: a finite number >= 0."""
     return Field(default=default, ge=0, allow_inf_nan=False, description=f"Savings reports: {description}")
 

@@ -32,15 +32,16 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from app.json_types import ErrorItemDict, Fault, Loc
 from app.network_registry import NetworkUnavailableError
 from app.store.availability import UNAVAILABLE_ERRORS, first_line
 from app.workers import WorkerDiedError, WorkersUnavailableError
@@ -58,8 +59,6 @@ STORE_RETRY_AFTER_S = 5
 """Seconds a client is asked to wait (``Retry-After``) when the database is locked or unreachable."""
 WORKER_RETRY_AFTER_S = 5
 """Seconds a client is asked to wait when the solver worker doing its request died."""
-
-Loc = tuple[str | int, ...]
 
 _FIELD_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -138,14 +137,14 @@ def _qualified(field: str, item_id: str | None, msg: str) -> str:
     return f"{field} of {item_id!r}: {msg}"
 
 
-def error_item(*, loc: Loc, item_id: str | None, msg: str, type_: str) -> dict[str, Any]:
+def error_item(*, loc: Loc, item_id: str | None, msg: str, type_: str) -> ErrorItemDict:
     """One entry of a 422 answer's ``detail``."""
     field = field_path(loc)
     return {"loc": list(loc), "field": field, "id": item_id, "msg": _qualified(field, item_id, msg),
             "type": type_}
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     """pydantic's message, reworded where it would leave a planner guessing."""
     kind = error.get("type", "")
     loc = tuple(error.get("loc", ()))
@@ -159,8 +158,8 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "invalid value"))
 
 
-def validation_error_items(errors: Iterable[Mapping[str, Any]], body: object, *,
-                           loc_prefix: Loc = ()) -> list[dict[str, Any]]:
+def validation_error_items(errors: Iterable[ErrorDetails], body: object, *,
+                           loc_prefix: Loc = ()) -> list[ErrorItemDict]:
     """Shape pydantic's errors (``exc.errors()``) for a 422, adding the id of each item at fault.
 
     ``body`` is the request body as parsed from JSON, in which ids are looked up;
@@ -169,11 +168,11 @@ def validation_error_items(errors: Iterable[Mapping[str, Any]], body: object, *,
     error that stands for several faults between fields (``invalid_references``,
     see :func:`app.schemas.reference_faults`) is expanded into one item per fault.
     """
-    items: list[dict[str, Any]] = []
+    items: list[ErrorItemDict] = []
     for error in errors:
         loc: Loc = loc_prefix + tuple(error.get("loc", ()))
         ctx = error.get("ctx") or {}
-        faults = ctx.get("faults") if isinstance(ctx, Mapping) else None
+        faults: tuple[Fault, ...] | None = ctx.get("faults") if isinstance(ctx, Mapping) else None
         if faults:
             for fault in faults:
                 items.append(error_item(loc=loc + tuple(fault["loc"]), item_id=fault.get("id"),
@@ -186,7 +185,7 @@ def validation_error_items(errors: Iterable[Mapping[str, Any]], body: object, *,
     return items
 
 
-def problem_error_items(exc: ProblemError) -> list[dict[str, Any]]:
+def problem_error_items(exc: ProblemError) -> list[ErrorItemDict]:
     """Shape a :class:`~solver.problem.ProblemError` like a validation error of the body."""
     loc: Loc = ("body", *parse_field_path(exc.field))
     return [error_item(loc=loc, item_id=exc.item_id, msg=str(exc), type_="problem")]

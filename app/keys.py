@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlalchemy import select
@@ -54,7 +54,7 @@ def _open_store(settings: Settings) -> Iterator[store.Store]:
         db.dispose()
 
 
-def _described(record: store.ApiKeyRecord) -> dict[str, Any]:
+def _described(record: store.ApiKeyRecord) -> dict[str, str | None]:
     """A key's record as shown by ``keys list`` (never the key: it is not stored)."""
     return {"id": record.id, "tenant": record.tenant_id, "prefix": record.prefix, "name": record.name,
             "created_at": record.created_at.isoformat(),

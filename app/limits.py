@@ -16,14 +16,13 @@ do instead. The solver time limit cap (``WASTEROUTE_MAX_TIME_LIMIT_S``) answers 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_item
+from app.json_types import ErrorItemDict
 from app.schemas import ValidationErrorResponse
 
 PAYLOAD_TOO_LARGE = 413
@@ -32,7 +31,7 @@ JOBS_PATH = "/api/v1/jobs"
 """Where problems too large for a synchronous answer go."""
 
 
-def body_too_large_detail(max_body_bytes: int, size: int | None = None) -> list[dict[str, Any]]:
+def body_too_large_detail(max_body_bytes: int, size: int | None = None) -> list[ErrorItemDict]:
     """The ``detail`` of a 413 for a body over ``max_body_bytes`` (``size`` bytes, if known)."""
     told = f" ({size} bytes)" if size is not None else ""
     msg = (f"body: the request body{told} is over this service's limit of {max_body_bytes} bytes "
@@ -102,7 +101,7 @@ def check_sync_bins(n_bins: int, max_sync_bins: int, *, endpoint: str) -> None:
                         detail=[error_item(loc=("body", "bins"), item_id=None, msg=msg, type_="too_many_bins")])
 
 
-LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+LIMIT_RESPONSES: dict[int | str, dict[str, object]] = {
     PAYLOAD_TOO_LARGE: {
         "model": ValidationErrorResponse,
         "description": "Too large: a body over the service's byte limit (type body_too_large), or more bins "

@@ -16,10 +16,12 @@ set's latest inputs (see :mod:`app.batch`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.config import Settings
+from app.json_types import JSONObject
 from app.schemas import EvaluationRequest, OptimisationRequest
 from app.services import evaluation as evaluation_service
 from app.services import optimisation as optimisation_service
@@ -42,20 +44,19 @@ class StoredRoundSetPlan:
 
 
 def store_round_set_plan(store: Store, settings: Settings, network: RoadNetwork, *, tenant: str, round_set: str,
-                         body: dict[str, Any], approve_by: str | None = None,
+                         body: object, approve_by: str | None = None,
                          actor: str = "cli") -> StoredRoundSetPlan:
     """Evaluate (with ``routes``) or optimise (without) ``body`` and store it as a version of ``round_set``.
 
     Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a
     malformed body (nothing is stored then).
     """
-    if "routes" in body:
+    if isinstance(body, Mapping) and "routes" in body:
         evaluation = EvaluationRequest.model_validate(body)
         problem, options, routes = evaluation_service.prepare(evaluation, settings=settings)
         answer = evaluation_service.evaluate(problem, routes, options, network, snap_limit_m=settings.snap_limit_m)
         inputs, source = problem_body(evaluation), "manual"
-        parameters: dict[str, Any] = {"routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)}
-                                                 for r in evaluation.routes]}
+        parameters: JSONObject = {"routes": [route.model_dump() for route in evaluation.routes]}
     else:
         request = OptimisationRequest.model_validate(body)
         problem, options = optimisation_service.prepare(request, settings=settings)

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.json_types import Fault
 from solver.problem import BREAK_STOP
 
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -250,7 +251,7 @@ class OptimisationRequest(InputModel):
     bins: list[BinIn]
     options: OptionsIn = Field(default_factory=OptionsIn)
 
-    def faults(self) -> list[dict[str, Any]]:
+    def faults(self) -> list[Fault]:
         """Every fault between fields of this request (see :func:`reference_faults`)."""
         return reference_faults(self)
 
@@ -296,7 +297,7 @@ class EvaluationRequest(OptimisationRequest):
 
     routes: list[RouteIn]
 
-    def faults(self) -> list[dict[str, Any]]:
+    def faults(self) -> list[Fault]:
         """The faults of the problem, then those of the routes (see :func:`route_faults`)."""
         return reference_faults(self) + route_faults(self)
 
@@ -314,7 +315,7 @@ def _known(ids: list[str], limit: int = 5) -> str:
     return ", ".join(repr(i) for i in ids[:limit]) + (", ..." if len(ids) > limit else "")
 
 
-def reference_faults(request: OptimisationRequest) -> list[dict[str, Any]]:
+def reference_faults(request: OptimisationRequest) -> list[Fault]:
     """Faults between fields of a request, each ``{"type", "loc", "msg", "id"}``.
 
     ``loc`` is relative to the request body. Catches ids repeated across depots,
@@ -324,7 +325,7 @@ def reference_faults(request: OptimisationRequest) -> list[dict[str, Any]]:
     unknown stop, a bin already in another initial route, or more locked stops than
     they have.
     """
-    faults: list[dict[str, Any]] = []
+    faults: list[Fault] = []
     seen: dict[str, str] = {}
     located = [("depots", i, d.id) for i, d in enumerate(request.depots)]
     located += [("disposal_sites", i, s.id) for i, s in enumerate(request.disposal_sites)]
@@ -364,9 +365,9 @@ def reference_faults(request: OptimisationRequest) -> list[dict[str, Any]]:
     return faults
 
 
-def _initial_route_faults(request: OptimisationRequest, vehicle_seen: dict[str, int]) -> list[dict[str, Any]]:
+def _initial_route_faults(request: OptimisationRequest, vehicle_seen: dict[str, int]) -> list[Fault]:
     """Faults of ``options.initial_routes``."""
-    faults: list[dict[str, Any]] = []
+    faults: list[Fault] = []
     stop_ids = {s.id for s in request.disposal_sites} | {b.id for b in request.bins} | {BREAK_STOP}
     bin_ids = {b.id for b in request.bins}
     routed: dict[str, str] = {}
@@ -396,7 +397,7 @@ def _initial_route_faults(request: OptimisationRequest, vehicle_seen: dict[str, 
     return faults
 
 
-def route_faults(request: EvaluationRequest) -> list[dict[str, Any]]:
+def route_faults(request: EvaluationRequest) -> list[Fault]:
     """Faults of an evaluation's ``routes``, each ``{"type", "loc", "msg", "id"}``.
 
     A route naming an unknown vehicle or a vehicle that already has a route; a stop that
@@ -404,7 +405,7 @@ def route_faults(request: EvaluationRequest) -> list[dict[str, Any]]:
     ``"break"`` on a vehicle without a break or a second time. The ``id`` of a stop
     fault is the stop id.
     """
-    faults: list[dict[str, Any]] = []
+    faults: list[Fault] = []
     vehicles = {v.id: v for v in request.vehicles}
     depot_ids = {d.id for d in request.depots}
     stop_ids = {s.id for s in request.disposal_sites} | {b.id for b in request.bins}

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
 
 from app.config import Settings
 from app.network_registry import load_road_network
@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     from solver.network import RoadNetwork
 
 logger = logging.getLogger(__name__)
+
+_Args = TypeVarTuple("_Args")
+_Result = TypeVar("_Result")
 
 WORKER_START_TIMEOUT_S = 300.0
 """Seconds a new worker may take to load the road network before it is given up."""
@@ -114,7 +117,7 @@ def _worker_main(connection: Connection, network_file: Path, cache_dir: Path, lo
             return
         function, args = task
         try:
-            reply: tuple[str, Any] = ("ok", function(*args))
+            reply: tuple[str, object] = ("ok", function(*args))
         except SolverFailureError as exc:
             reply = ("error", str(exc))
         except Exception as exc:  # answered as text with the worker's traceback: the worker lives on
@@ -367,7 +370,7 @@ class SolverPool:
         status: str = await self._submit(f"job {job_id}", _job_in_worker, settings, tenant, job_id)
         return status
 
-    async def _run(self, task: str, function: Callable[..., _Outcome], *args: Any) -> OptimisationResponse:
+    async def _run(self, task: str, function: Callable[[*_Args], _Outcome], *args: *_Args) -> OptimisationResponse:
         """Run ``function(*args)`` in a worker (see :meth:`solve` for the errors)."""
         outcome: _Outcome = await self._submit(task, function, *args)
         if outcome.problem_error is not None:
@@ -376,7 +379,7 @@ class SolverPool:
         assert outcome.response is not None
         return outcome.response
 
-    async def _submit(self, task: str, function: Callable[..., Any], *args: Any) -> Any:
+    async def _submit(self, task: str, function: Callable[[*_Args], _Result], *args: *_Args) -> _Result:
         """``function(*args)`` run in the next free worker, labelled ``task``; its return value."""
         if not self._started:
             raise WorkersUnavailableError("the service is starting: its solver workers are not ready yet")
@@ -395,12 +398,12 @@ class SolverPool:
                 raise
             self._release(worker)
             if kind == "error":
-                raise SolverFailureError(value)
-            return value
+                raise SolverFailureError(str(value))
+            return cast(_Result, value)  # what ``function`` returned, back through the pipe
         finally:
             self._in_flight -= 1
 
-    async def _send(self, task: str, function: Callable[..., Any], args: tuple[Any, ...]) -> _Worker:
+    async def _send(self, task: str, function: Callable[..., object], args: tuple[object, ...]) -> _Worker:
         """Hand ``function(*args)`` to the next free worker; that worker.
 
         A worker found dead while idle (its pipe broken) is replaced and the next one
@@ -431,7 +434,7 @@ class SolverPool:
         if self._started and worker.pid in self._live:
             self._idle.put_nowait(worker)
 
-    def _drain_later(self, worker: _Worker, reply: asyncio.Future[tuple[str, Any]]) -> None:
+    def _drain_later(self, worker: _Worker, reply: asyncio.Future[tuple[str, object]]) -> None:
         """The caller gave up on ``worker``'s answer: take it (``reply``) when it comes, then free the worker."""
         async def drain() -> None:
             try:
@@ -446,7 +449,7 @@ class SolverPool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _receive(self, worker: _Worker) -> tuple[str, Any]:
+    async def _receive(self, worker: _Worker) -> tuple[str, object]:
         """The worker's next message; raises :class:`WorkerDiedError` if its process ends first.
 
         Waits on the event loop for the pipe or the process sentinel to become readable
@@ -473,7 +476,7 @@ class SolverPool:
                 os.set_blocking(worker.connection.fileno(), True)
         with contextlib.suppress(EOFError, OSError):
             if worker.connection.poll():
-                message: tuple[str, Any] = await asyncio.to_thread(worker.connection.recv)
+                message: tuple[str, object] = await asyncio.to_thread(worker.connection.recv)
                 return message
         raise WorkerDiedError(await self._death(worker))
 

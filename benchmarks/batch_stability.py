@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from app.batch import DEFAULT_MOVE_PENALTY, warm_start  # noqa: E402
 from app.services import optimisation as service  # noqa: E402
+from app.services.answers import read_answer  # noqa: E402
 from solver.network import RoadNetwork, load_network  # noqa: E402
 from solver.problem import Depot, Problem, SolveOptions, Vehicle  # noqa: E402
 from solver.synthetic import kerbside_bins  # noqa: E402
@@ -65,7 +66,7 @@ def main() -> None:
     kept_bins = bins[args.changes:args.bins]
     tonight = Problem(depots=(depot,), vehicles=vehicles, bins=tuple(kept_bins + bins[args.bins:]))
     old = _rounds(approved)
-    start = warm_start(tonight, approved)
+    start = warm_start(tonight, read_answer(approved))
     ways = {"from scratch": options, "warm start": dataclasses.replace(options, initial_routes=start)}
     for penalty in args.penalties:
         ways[f"warm start + penalty {penalty:g}"] = dataclasses.replace(options, initial_routes=start,

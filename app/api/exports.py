@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
@@ -20,7 +20,7 @@ from app.tenancy import TenantDep
 
 router = APIRouter(tags=["exports"])
 
-FILE_ANSWER: dict[str, Any] = {"content": {t: {} for t in service.MEDIA_TYPES.values()},
+FILE_ANSWER: dict[str, object] = {"content": {t: {} for t in service.MEDIA_TYPES.values()},
                                "description": "The file, as an attachment (named after the plan)."}
 """OpenAPI description of a successful export."""
 

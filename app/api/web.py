@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import numpy as np
@@ -115,7 +115,7 @@ def _has_route(request: Request, name: str) -> bool:
     return True
 
 
-def network_lines(network: RoadNetwork) -> dict[str, Any]:
+def network_lines(network: RoadNetwork) -> dict[str, object]:
     """The street network as one GeoJSON MultiLineString feature, each street once, simplified.
 
     A two-way street is drawn once (its twin edge is skipped); lines are simplified to

@@ -73,8 +73,9 @@ def round_bars_svg(report: SavingsReport) -> str:
         before = [getattr(r.baseline, name) * scale for r in report.rounds]
         after = [getattr(r.plan, name) * scale for r in report.rounds]
         ax.bar(x - width / 2, before, width, label="baseline", color=BASELINE_COLOUR)
-        worse = (lambda a, b: a < b - 1e-9) if name == "bins_served" else (lambda a, b: a > b + 1e-9)
-        colours = [WORSE_COLOUR if worse(a, b) else PLAN_COLOUR for a, b in zip(after, before, strict=True)]
+        fewer_is_worse = name == "bins_served"
+        colours = [WORSE_COLOUR if (a < b - 1e-9 if fewer_is_worse else a > b + 1e-9) else PLAN_COLOUR
+                   for a, b in zip(after, before, strict=True)]
         ax.bar(x + width / 2, after, width, label="plan", color=colours)
         ax.set_title(title, fontsize=10)
         ax.set_xticks(x, labels, rotation=45 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center",

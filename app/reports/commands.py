@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from pydantic import ValidationError
@@ -21,18 +23,23 @@ from app.config import Settings
 from app.errors import problem_error_items, validation_error_items
 from solver.problem import ProblemError
 
+if TYPE_CHECKING:
+    from app.reports.inputs import ScoredPlan
+    from app.store import Store
+    from solver.network import RoadNetwork
+
 NetworkOption = Annotated[Path | None, typer.Option(
     "--network", metavar="FILE", help="Road network file (default: WASTEROUTE_NETWORK_FILE or the embedded one).")]
 
 
-def _cli_helpers() -> Any:
+def _cli_helpers() -> ModuleType:
     """:mod:`app.cli` (imported late: it imports this module to register the commands)."""
     from app import cli
 
     return cli
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> dict[str, object]:
     """A JSON object from ``path``; exit 2 with a 422-shaped fault when it is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -45,7 +52,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _store(settings: Settings) -> Any:
+def _store(settings: Settings) -> Store:
     """The configured store, migrated."""
     from app.store import Store
 
@@ -54,7 +61,7 @@ def _store(settings: Settings) -> Any:
     return db
 
 
-def _scored(label: str, body: dict[str, Any], network: Any, settings: Settings) -> Any:
+def _scored(label: str, body: Mapping[str, object], network: RoadNetwork, settings: Settings) -> ScoredPlan:
     """Score ``body``; exit 2 with the faults (in the API's 422 shape) when it is malformed."""
     from app.reports.inputs import score
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ DEMO_PROBLEM = Path(__file__).resolve().parents[2] / "data" / "demo_problem.json
 DEMO_TIME_LIMIT_S = 5.0
 
 
-def today_body(problem_body: dict[str, Any]) -> dict[str, Any]:
+def today_body(problem_body: Mapping[str, object]) -> dict[str, object]:
     """An evaluation body of the problem's plain nearest-bin rounds (the demo's baseline)."""
     request = OptimisationRequest.model_validate(problem_body)
     routes = nearest_bin_rounds(optimisation.to_problem(request))

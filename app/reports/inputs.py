@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.config import Settings
-from app.schemas import EvaluationRequest
+from app.schemas import EvaluationRequest, OptimisationResponse, RouteIn
 from app.services import evaluation as service
+from app.services.answers import read_answer, round_stops
 from solver import pipeline
 from solver.pipeline import PlannedRounds
-from solver.problem import BREAK_STOP, Problem
+from solver.problem import Problem
 from solver.savings import DESNZ_2025_DIESEL_CO2E_KG_PER_L, DESNZ_2025_SOURCE, Factors
 
 if TYPE_CHECKING:
@@ -59,35 +60,28 @@ def factors_from(settings: Settings) -> Factors:
         cost_source="set by WASTEROUTE_SAVINGS_COST_* settings" if costs_changed else defaults.cost_source)
 
 
-def routes_from_answer(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The ``routes`` of a plan's GeoJSON answer: per vehicle, its bin, site and break
-    visits in ``sequence`` order (depot visits left out: they are implied).
+def routes_from_answer(answer: OptimisationResponse) -> list[RouteIn]:
+    """The ``routes`` of a plan's answer: per vehicle, its bin, site and break visits in
+    ``sequence`` order (depot visits left out: they are implied).
 
     Raises ``ValueError`` naming the feature at fault when a visit carries neither id.
     """
-    stops: dict[str, list[tuple[int, str]]] = {}
-    order: list[str] = []
-    for i, feature in enumerate(answer.get("features", [])):
-        props = feature.get("properties", {})
-        if props.get("kind") == "route":
-            order.append(props["vehicle_id"])
-            stops.setdefault(props["vehicle_id"], [])
-            continue
-        if props.get("kind") != "visit" or props.get("type") == "depot":
-            continue
-        kind = props.get("type")
-        stop = BREAK_STOP if kind == "break" else props.get("bin_id") or props.get("site_id")
-        if not stop:
-            raise ValueError(f"features[{i}]: a {kind!r} visit of {props.get('vehicle_id')!r} names no bin or site")
-        stops.setdefault(props["vehicle_id"], []).append((int(props["sequence"]), stop))
-    return [{"vehicle_id": v, "stops": [s for _, s in sorted(stops[v])]} for v in order]
+    return [RouteIn(vehicle_id=vehicle, stops=stops) for vehicle, stops in round_stops(answer).items()]
 
 
-def evaluation_body(plan: Mapping[str, Any], problem: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def answer_body(answer: OptimisationResponse, problem: Mapping[str, object]) -> dict[str, object]:
+    """The evaluation body of a plan's answer: the problem it answers (an optimisation or
+    evaluation body) with the routes read back from the answer's visits."""
+    body = {key: problem[key] for key in PROBLEM_KEYS if key in problem}
+    body["routes"] = [route.model_dump() for route in routes_from_answer(answer)]
+    return body
+
+
+def evaluation_body(plan: Mapping[str, object], problem: Mapping[str, object] | None = None) -> dict[str, object]:
     """An evaluation body for ``plan``: ``plan`` itself when it has ``routes``; else a plan's
     GeoJSON answer joined to ``problem`` (an optimisation or evaluation body).
 
-    Raises ``ValueError`` when a GeoJSON answer comes without a problem.
+    Raises ``ValueError`` when a GeoJSON answer comes without a problem or is malformed.
     """
     if "routes" in plan:
         return dict(plan)
@@ -95,12 +89,10 @@ def evaluation_body(plan: Mapping[str, Any], problem: Mapping[str, Any] | None =
         raise ValueError("a plan must be an evaluation body (with routes) or a plan's GeoJSON answer")
     if problem is None:
         raise ValueError("a plan's GeoJSON answer needs the problem it answers (an optimisation body)")
-    body = {key: problem[key] for key in PROBLEM_KEYS if key in problem}
-    body["routes"] = routes_from_answer(plan)
-    return body
+    return answer_body(read_answer(plan), problem)
 
 
-def score(label: str, body: Mapping[str, Any], network: RoadNetwork, *, settings: Settings) -> ScoredPlan:
+def score(label: str, body: Mapping[str, object], network: RoadNetwork, *, settings: Settings) -> ScoredPlan:
     """Validate an evaluation body and score its routes with the evaluator. Blocking.
 
     Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a

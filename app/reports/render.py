@@ -14,7 +14,7 @@ import io
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -77,7 +77,7 @@ def build(plan: ScoredPlan, baseline: ScoredPlan, network: RoadNetwork, factors:
     return Report(savings=savings, meta=meta, bars_svg=round_bars_svg(savings), map_png=picture)
 
 
-def to_json(report: Report) -> dict[str, Any]:
+def to_json(report: Report) -> dict[str, object]:
     """The API's report JSON (``{"plan", "baseline", "delta", "rounds", "factors", ...}``) plus ``meta``."""
     return {**report.savings.as_dict(), "meta": asdict(report.meta)}
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from app import store
 from app.config import Settings
+from app.json_types import JSONObject
 from app.reports.inputs import PROBLEM_KEYS, routes_from_answer
 from app.reports.stored import StoredPlan
-from app.schemas import EvaluationRequest, OptimisationRequest
+from app.schemas import EvaluationRequest, OptimisationRequest, OptimisationResponse, RouteFeature
 from app.services import evaluation as evaluation_service
 from app.services import optimisation as optimisation_service
 
@@ -37,14 +38,18 @@ OPTION_KEYS = frozenset({"time_limit_s", "seed", "engine", "objective", "move_pe
 
 ROUTE_FIGURES = ("distance_m", "duration_s", "load_kg", "load_l", "n_bins", "trips", "cost")
 
+Figure: TypeAlias = "float | str | list[str] | None"
+"""A figure as compared: a number (metres, seconds, kg, litres, money, a count), a hash or a
+library version, a round's stops; ``None`` where one side does not have it."""
+
 
 @dataclass(frozen=True, slots=True)
 class FigureCheck:
     """One figure stored with the plan and the same figure computed now."""
 
     name: str
-    stored: Any
-    now: Any
+    stored: Figure
+    now: Figure
 
     @property
     def match(self) -> bool:
@@ -78,9 +83,9 @@ class Reproduction:
         """Both checks that apply pass."""
         return self.evaluation_matches and self.reoptimisation_matches is not False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """JSON-ready, with each check's verdict."""
-        def rows(checks: list[FigureCheck]) -> list[dict[str, Any]]:
+        def rows(checks: list[FigureCheck]) -> list[dict[str, object]]:
             return [{"figure": c.name, "stored": c.stored, "now": c.now, "match": c.match} for c in checks]
 
         return {"plan_id": self.plan_id, "network": self.network, "matches": self.matches,
@@ -91,40 +96,41 @@ class Reproduction:
                 "libraries": rows(self.libraries)}
 
 
-def answer_figures(answer: dict[str, Any]) -> dict[str, Any]:
+def answer_figures(answer: OptimisationResponse) -> dict[str, Figure]:
     """Every figure of a plan's answer by name: ``summary.*``, ``unassigned``, and per round
     ``<vehicle>.<figure>``, its ``violations`` count and its ``stops``."""
-    figures: dict[str, Any] = {f"summary.{k}": v for k, v in answer.get("summary", {}).items()}
-    figures["unassigned"] = len(answer.get("unassigned", []))
-    for feature in answer.get("features", []):
-        props = feature.get("properties", {})
-        if props.get("kind") != "route":
+    figures: dict[str, Figure] = {f"summary.{k}": v for k, v in answer.summary.model_dump().items()}
+    figures["unassigned"] = len(answer.unassigned)
+    for feature in answer.features:
+        if not isinstance(feature, RouteFeature):
             continue
-        vid = props["vehicle_id"]
-        figures.update({f"{vid}.{name}": props.get(name) for name in ROUTE_FIGURES})
-        figures[f"{vid}.violations"] = len(props.get("violations", []))
+        props = feature.properties
+        vid = props.vehicle_id
+        figures.update({f"{vid}.{name}": getattr(props, name) for name in ROUTE_FIGURES})
+        figures[f"{vid}.violations"] = len(props.violations)
     for route in routes_from_answer(answer):
-        figures[f"{route['vehicle_id']}.stops"] = route["stops"]
+        figures[f"{route.vehicle_id}.stops"] = route.stops
     return figures
 
 
-def compare(stored: dict[str, Any], now: dict[str, Any]) -> list[FigureCheck]:
+def compare(stored: dict[str, Figure], now: dict[str, Figure]) -> list[FigureCheck]:
     """A check per figure in either answer (absent on one side: ``None``)."""
     names = list(dict.fromkeys([*stored, *now]))
     return [FigureCheck(name, stored.get(name), now.get(name)) for name in names]
 
 
-def _problem_body(plan: StoredPlan) -> dict[str, Any]:
+def _problem_body(plan: StoredPlan) -> JSONObject:
     """The stored problem without any routes: the optimisation body."""
     return {key: plan.problem_body[key] for key in PROBLEM_KEYS if key in plan.problem_body}
 
 
-def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> dict[str, Any]:
+def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> OptimisationResponse:
     """The stored inputs solved again with the plan's stored options, engine and seed."""
     body = _problem_body(plan)
     stored = {key: value for key, value in plan.parameters.items()
               if key in OPTION_KEYS and (key != "initial_routes" or isinstance(value, list))}
-    options = {**body.get("options", {}), **stored}
+    given = body.get("options")
+    options: JSONObject = {**(given if isinstance(given, dict) else {}), **stored}
     if plan.engine is not None:
         options["engine"] = plan.engine
     if plan.seed is not None:
@@ -134,16 +140,15 @@ def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> d
     problem = optimisation_service.to_problem(request)
     solve_options = optimisation_service.to_solve_options(
         request.options, default_time_limit_s=settings.default_time_limit_s, max_time_limit_s=math.inf)
-    answer = optimisation_service.solve(problem, solve_options, network, snap_limit_m=settings.snap_limit_m)
-    return answer.model_dump(mode="json", exclude_none=True)
+    return optimisation_service.solve(problem, solve_options, network, snap_limit_m=settings.snap_limit_m)
 
 
 def reproduce(plan: StoredPlan, network: RoadNetwork, settings: Settings, *, reoptimise: bool = True) -> Reproduction:
     """Run the three checks on ``plan`` with ``network``. Blocking (the re-run solves)."""
-    stored = answer_figures(plan.result)
+    stored = answer_figures(plan.answer)
     request = EvaluationRequest.model_validate(plan.body)
     evaluated = evaluation_service.evaluate_request(request, network, settings=settings)
-    evaluation = compare(stored, answer_figures(evaluated.model_dump(mode="json", exclude_none=True)))
+    evaluation = compare(stored, answer_figures(evaluated))
     rerun = None
     if reoptimise and plan.source != "manual":
         rerun = compare(stored, answer_figures(_reoptimise(plan, network, settings)))

@@ -9,13 +9,15 @@ so an optimised plan and a person's plan reach the report the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import store
-from app.reports.inputs import evaluation_body
+from app.json_types import JSONObject
+from app.reports.inputs import answer_body
 from app.reports.render import ReportMeta
+from app.schemas import OptimisationResponse
+from app.services.answers import read_answer
 
 
 class PlanNotFoundError(LookupError):
@@ -39,19 +41,18 @@ class StoredPlan:
     approved_by: str | None
     approved_at: str | None
     inputs_hash: str
-    parameters: dict[str, Any]
+    parameters: JSONObject
     engine: str | None
     seed: int | None
-    library_versions: dict[str, Any]
-    kpis: dict[str, Any]
-    result: dict[str, Any]
-    problem_body: dict[str, Any]
+    library_versions: dict[str, str]
+    answer: OptimisationResponse
+    problem_body: JSONObject
     problem_hash: str
 
     @property
-    def body(self) -> dict[str, Any]:
+    def body(self) -> dict[str, object]:
         """The evaluation body: the problem plus the routes of the stored answer."""
-        return evaluation_body(self.result, self.problem_body)
+        return answer_body(self.answer, self.problem_body)
 
     @property
     def label(self) -> str:
@@ -71,8 +72,8 @@ def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id")
         round_set=record.round_set, approved_by=record.approved_by,
         approved_at=record.approved_at.strftime("%Y-%m-%d %H:%M UTC") if record.approved_at else None,
         inputs_hash=record.inputs_hash, parameters=dict(record.parameters or {}), engine=record.engine,
-        seed=record.seed, library_versions=dict(record.library_versions or {}), kpis=dict(record.kpis or {}),
-        result=dict(record.result), problem_body=dict(problem.body), problem_hash=problem.content_hash)
+        seed=record.seed, library_versions=dict(record.library_versions or {}), answer=read_answer(record.result),
+        problem_body=dict(problem.body), problem_hash=problem.content_hash)
 
 
 def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> ReportMeta:

@@ -31,12 +31,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
 
 from app import store
 from app.config import Settings
+from app.json_types import JSONObject
 from app.schemas import OptimisationRequest
 from app.services import optimisation
 from app.store import JobRecord, PlanRecord, Store
@@ -106,12 +107,12 @@ class ProgressWriter:
         return go_on
 
 
-def _parameters(options: SolveOptions) -> dict[str, Any]:
+def _parameters(options: SolveOptions) -> JSONObject:
     """The options a plan was made with, as stored with it."""
     return {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
             "objective": options.objective, "move_penalty": options.move_penalty,
             "search_processes": options.search_processes,
-            "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": list(r.stops), "locked": r.locked}
+            "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": [*r.stops], "locked": r.locked}
                                for r in options.initial_routes]}
 
 
@@ -132,7 +133,7 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
     up to ``settings.database_retry_s`` seconds (progress writes are skipped), after
     which the error is raised and the job runner retries or fails the job.
     """
-    def read(session: Session) -> tuple[JobRecord | None, dict[str, Any] | None]:
+    def read(session: Session) -> tuple[JobRecord | None, JSONObject | None]:
         job = store.get_job(session, tenant, job_id)
         record = None if job is None else store.get_problem(session, tenant, job.problem_id)
         return job, None if record is None else record.body
@@ -302,7 +303,7 @@ class JobRunner:
 
     # ----------------------------------------------------------------- taking jobs
 
-    async def submit(self, tenant: str, body: dict[str, Any]) -> JobRecord:
+    async def submit(self, tenant: str, body: JSONObject) -> JobRecord:
         """Store ``body`` (an optimisation request as posted) and queue a job for it.
 
         Raises :class:`QueueFullError` when ``job_queue_size`` jobs wait already (all tenants

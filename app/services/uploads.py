@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from app.json_types import ErrorItemDict
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
 
 Kind = Literal["bins", "vehicles", "rounds"]
@@ -48,6 +50,13 @@ HEADER_ROW = 1
 """The CSV header's row number; the first data row is row 2."""
 
 
+class UploadErrorItem(ErrorItemDict):
+    """A 422 item of an upload: the API's item plus the file's ``row`` and ``column``."""
+
+    row: int | None
+    column: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class UploadFault:
     """One wrong cell (or row, or file): where it is and what is wrong, in words."""
@@ -58,7 +67,7 @@ class UploadFault:
     msg: str
     type: str
 
-    def as_item(self, *, fmt: str) -> dict[str, Any]:
+    def as_item(self, *, fmt: str) -> UploadErrorItem:
         """The fault in the shape of the API's 422 items, plus ``row`` and ``column``."""
         unit = "feature" if fmt == "geojson" else "row"
         where = [f"{unit} {self.row}"] if self.row is not None else []
@@ -86,7 +95,7 @@ class UploadError(ValueError):
         self.fmt = fmt
         super().__init__("; ".join(item["msg"] for item in self.items()[:5]))
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[UploadErrorItem]:
         """The faults as 422 items."""
         return [fault.as_item(fmt=self.fmt) for fault in self.faults]
 
@@ -96,7 +105,7 @@ class _Record:
     """One row (CSV) or feature (GeoJSON): its number and its non-empty cells by column."""
 
     row: int
-    cells: dict[str, Any]
+    cells: dict[str, Any]  # JSON values or CSV text, duck-typed here and checked by the models they feed
     faults: list[UploadFault] = field(default_factory=list)
 
     @property
@@ -309,7 +318,7 @@ def _validate(model: type[Model], data: dict[str, Any], record: _Record,
         return None
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     """pydantic's message, with any ``{name!r}`` its template left unfilled filled from the context."""
     msg = str(error["msg"])
     for name, value in (error.get("ctx") or {}).items():

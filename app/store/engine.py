@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
+
     from app.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,9 +42,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 """The Alembic script location, packaged with the application (``app/migrations``)."""
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
     """A ``connect`` listener setting WAL journal, the busy timeout and foreign keys on a new SQLite connection."""
-    def set_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    def set_pragmas(dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
@@ -70,7 +73,7 @@ def make_engine(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
             event.listen(engine, "do_connect", lambda *_: folder.mkdir(parents=True, exist_ok=True))
         event.listen(engine, "connect", _sqlite_pragmas(max(1, round(timeout_s * 1000))))
         return engine
-    connect_args: dict[str, Any] = {}
+    connect_args: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args = {"connect_timeout": max(1, math.ceil(timeout_s)),
                         "options": f"-c lock_timeout={max(1, round(timeout_s * 1000))}"}

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Dialect,
     Float,
@@ -33,7 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -90,6 +91,7 @@ class Base(DeclarativeBase):
     """Base of every table; shares one :class:`MetaData` with stable constraint names."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # JSON columns are typed dict[str, Any] as SQLAlchemy maps them; readers go through app.schemas models
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
@@ -232,6 +234,6 @@ class AppendOnlyError(RuntimeError):
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
-def _refuse_audit_change(mapper: Any, connection: Any, target: AuditEntry) -> None:
+def _refuse_audit_change(mapper: Mapper[AuditEntry], connection: Connection, target: AuditEntry) -> None:
     """The ORM's guard of the append-only audit log (the database has its own triggers)."""
     raise AppendOnlyError(f"audit_log is append-only: entry {target.id} cannot be changed or deleted")

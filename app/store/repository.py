@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib import metadata
 from platform import python_version
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.json_types import JSONObject
 from app.store.models import (
     FINAL_JOB_STATUSES,
     ApiKeyRecord,
@@ -75,17 +75,17 @@ def ensure_tenant(session: Session, tenant: str) -> Tenant:
 # --------------------------------------------------------------------------- problems
 
 
-def canonical_json(body: Any) -> str:
+def canonical_json(body: object) -> str:
     """``body`` as canonical JSON text: sorted keys, no spaces, UTF-8 characters as is."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def content_hash(body: Any) -> str:
+def content_hash(body: object) -> str:
     """SHA-256 (hex) of :func:`canonical_json` of ``body``: equal inputs, equal hashes."""
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def save_problem(session: Session, tenant: str, body: dict[str, Any]) -> ProblemRecord:
+def save_problem(session: Session, tenant: str, body: JSONObject) -> ProblemRecord:
     """Store the inputs ``body`` (a JSON-able dict, as posted) for ``tenant``.
 
     The same body stored twice for a tenant is one record: the existing one is returned.
@@ -96,7 +96,9 @@ def save_problem(session: Session, tenant: str, body: dict[str, Any]) -> Problem
                                                           ProblemRecord.content_hash == digest))
     if existing is not None:
         return existing
-    record = ProblemRecord(tenant_id=tenant, content_hash=digest, body=body, n_bins=len(body.get("bins", ())))
+    bins = body.get("bins")
+    record = ProblemRecord(tenant_id=tenant, content_hash=digest, body=body,
+                           n_bins=len(bins) if isinstance(bins, list) else 0)
     session.add(record)
     session.flush()
     return record
@@ -132,8 +134,8 @@ def _next_version(session: Session, tenant: str, round_set: str | None, problem_
     return int(session.scalar(query) or 0) + 1
 
 
-def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result: dict[str, Any], source: str,
-                parameters: dict[str, Any], engine: str | None = None, seed: int | None = None,
+def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result: JSONObject, source: str,
+                parameters: JSONObject, engine: str | None = None, seed: int | None = None,
                 round_set: str | None = None, parent_id: str | None = None,
                 idempotency_key: str | None = None, created_by: str | None = None) -> PlanRecord:
     """Store a plan of ``problem`` as a new ``draft`` version and log its creation.
@@ -149,11 +151,12 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
         existing = find_plan_by_key(session, tenant, idempotency_key)
         if existing is not None:
             return existing
+    summary = result.get("summary")
     plan = PlanRecord(
         tenant_id=tenant, problem_id=problem.id, round_set=round_set,
         version=_next_version(session, tenant, round_set, problem.id), source=source, status="draft",
         inputs_hash=problem.content_hash, parameters=parameters, engine=engine, seed=seed,
-        library_versions=library_versions(), kpis=dict(result.get("summary", {})), result=result,
+        library_versions=library_versions(), kpis=dict(summary) if isinstance(summary, dict) else {}, result=result,
         parent_id=parent_id, idempotency_key=idempotency_key, created_by=created_by,
     )
     session.add(plan)
@@ -300,7 +303,7 @@ def record_progress(session: Session, tenant: str, job_id: str, *, progress: flo
 
     Answers ``False`` when a cancellation was asked for (or the job is no longer running).
     """
-    values: dict[str, Any] = {"progress": min(1.0, max(0.0, progress)), "updated_at": utc_now()}
+    values: dict[str, object] = {"progress": min(1.0, max(0.0, progress)), "updated_at": utc_now()}
     if best_cost is not None:
         values["best_cost"] = best_cost
     session.execute(update(JobRecord)
@@ -317,7 +320,7 @@ def cancel_requested(session: Session, tenant: str, job_id: str) -> bool:
                                .where(JobRecord.tenant_id == tenant, JobRecord.id == job_id)))
 
 
-def _finish(session: Session, tenant: str, job_id: str, status: str, **values: Any) -> JobRecord | None:
+def _finish(session: Session, tenant: str, job_id: str, status: str, **values: object) -> JobRecord | None:
     """Move the tenant's unfinished job to the final ``status`` with ``values``."""
     job = get_job(session, tenant, job_id)
     if job is None or job.status in FINAL_JOB_STATUSES:
@@ -335,7 +338,7 @@ def _finish(session: Session, tenant: str, job_id: str, status: str, **values: A
 def succeed_job(session: Session, tenant: str, job_id: str, *, plan: PlanRecord,
                 best_cost: float | None = None) -> JobRecord | None:
     """Mark the tenant's job succeeded with the ``plan`` it produced (stored in the same transaction)."""
-    values: dict[str, Any] = {"plan_id": plan.id, "progress": 1.0, "error": None}
+    values: dict[str, object] = {"plan_id": plan.id, "progress": 1.0, "error": None}
     if best_cost is not None:
         values["best_cost"] = best_cost
     return _finish(session, tenant, job_id, "succeeded", **values)
@@ -392,7 +395,7 @@ def requeue_job(session: Session, tenant: str, job_id: str, *, reason: str) -> J
 
 
 def append_audit(session: Session, tenant: str, *, actor: str, action: str, subject_type: str, subject_id: str,
-                 details: dict[str, Any] | None = None) -> AuditEntry:
+                 details: JSONObject | None = None) -> AuditEntry:
     """Add a line to the tenant's append-only audit log."""
     ensure_tenant(session, tenant)
     entry = AuditEntry(tenant_id=tenant, actor=actor, action=action, subject_type=subject_type,
