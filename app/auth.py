@@ -35,7 +35,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.errors import error_item
 
 logger = logging.getLogger(__name__)

@@ -48,7 +48,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from app.batch_report import BatchReport, RoundSetOutcome, compare, route_stops
 from app.cluster import NetworkSource, SolveOutcome, SolveTask, describe_executor, run_solve, solver_executor
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import BinIn, OptimisationRequest
 from app.services import optimisation as service
 from app.store import repository

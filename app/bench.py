@@ -34,7 +34,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from app.config import Settings
+from app.core.config import Settings
 
 log = logging.getLogger(__name__)
 

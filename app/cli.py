@@ -28,7 +28,7 @@ import typer
 from pydantic import ValidationError
 
 from app.bench import bench_cli
-from app.config import Settings
+from app.core.config import Settings
 from app.errors import problem_error_items, validation_error_items
 from app.keys import keys_cli
 from app.reports import commands as report_commands

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.config import Settings
+from app.core.config import Settings
 from app.store.engine import Store
 from solver.problem import Problem, ProblemError, SolveOptions
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 from app.network_registry import NetworkRegistry, get_network_registry
 from app.services.jobs import JobRunner
 from app.store import Store

@@ -24,7 +24,7 @@ import typer
 from sqlalchemy import select
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 
 DEMO_TENANT = "demo"
 """The tenant ``make run`` prints a key for."""

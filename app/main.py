@@ -14,13 +14,13 @@ from fastapi import FastAPI
 
 from app.api import evaluations, health, jobs, optimisations, plans, reports, web
 from app.auth import install_auth
-from app.config import Settings
+from app.core.config import Settings
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimitMiddleware
 from app.network_registry import NetworkRegistry
 from app.services.jobs import JobRunner
 from app.store import Store
-from app.version import service_version
+from app.core.version import service_version
 from app.workers import SolverPool
 
 DESCRIPTION = """\

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import EvaluationRequest, OptimisationRequest
 from app.services import evaluation as evaluation_service
 from app.services import optimisation as optimisation_service

@@ -42,7 +42,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.logs import configure_logging
 from app.network_registry import load_road_network
 from app.schemas import OptimisationResponse
 from app.services import evaluation as evaluation_service
@@ -90,7 +91,7 @@ _worker_network: RoadNetwork | None = None
 def _init_worker(network_file: Path, cache_dir: Path, log_level: str) -> None:
     """Set up a fresh worker process: logging, then the road network (from the cache)."""
     global _worker_network
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level)
     _worker_network = load_road_network(network_file, cache_dir=cache_dir)
 
 

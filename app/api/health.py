@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.deps import NetworkRegistryDep, SolverPoolDep
 from app.schemas import HealthResponse, NetworkOut, SolvesOut
-from app.version import service_version
+from app.core.version import service_version
 
 router = APIRouter(prefix="/api/v1/health", tags=["health"])
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.deps import NetworkRegistryDep, SettingsDep, StoreDep
 from app.errors import validation_error_items
 from app.reports import inputs, render, stored

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import ValidationError
 
-from app.config import Settings
+from app.core.config import Settings
 from app.errors import problem_error_items, validation_error_items
 from solver.problem import ProblemError
 

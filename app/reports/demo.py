@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
+from app.core.config import Settings
 from app.network_registry import load_road_network
 from app.reports import inputs, render
 from app.schemas import OptimisationRequest

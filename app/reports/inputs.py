@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import EvaluationRequest
 from app.services import evaluation as service
 from solver import pipeline

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from app.reports.charts import plans_map_png, round_bars_svg
 from app.reports.inputs import ScoredPlan
-from app.version import service_version
+from app.core.version import service_version
 from solver.savings import FIGURE_INFO, FIGURES, Change, Factors, SavingsReport, savings_report
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.reports.inputs import PROBLEM_KEYS, routes_from_answer
 from app.reports.stored import StoredPlan
 from app.schemas import EvaluationRequest, OptimisationRequest

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.orm import Session
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import OptimisationRequest
 from app.services import optimisation
 from app.store import JobRecord, PlanRecord, Store

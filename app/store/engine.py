@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.main import create_app
 
 DEPOT = {"id": "depot", "lon": 7.4149, "lat": 43.7302}

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.main import create_app
 from solver.network import RoadNetwork, load_network
 from solver.synthetic import kerbside_bins

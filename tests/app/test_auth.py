@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from app import store
 from app.auth import is_open, open_paths
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 from .conftest import JobWaiter

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 
 OPTIMISATIONS = "/api/v1/optimisations"
 EVALUATIONS = "/api/v1/evaluations"

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from app.batch import BatchOptions, load_register, run_batch
 from app.batch_report import BatchReport
 from app.cli import cli
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.round_sets import store_round_set_plan
 from app.services.plans import bin_rounds
 from app.store import repository

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from app.bench import Column, Report, format_value
 from app.cli import cli
-from app.config import Settings
+from app.core.config import Settings
 
 BENCHMARKS = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 API_FIELDS = {"instance", "cost", "bks", "gap_pct", "vehicles", "feasible", "seconds"}

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import EXIT_INVALID_INPUT, cli
-from app.config import Settings
+from app.core.config import Settings
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from app.cluster import (
     run_solve,
     solver_executor,
 )
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.main import create_app
 from app.schemas import OptimisationRequest
 from app.services import optimisation as service
@@ -88,7 +88,7 @@ def test_searches_per_solve_share_the_cores(settings: Settings,
                                             make_problem: Callable[[], dict[str, Any]]) -> None:
     """Unset, each solve races the usable cores shared among the concurrent solves (at least one);
     set, that number; ``prepare`` puts it in the solve's options."""
-    from app.config import usable_cores
+    from app.core.config import usable_cores
 
     cores = usable_cores()
     assert settings.model_copy(update={"max_concurrent_solves": 1}).searches_per_solve == cores

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 from app.errors import field_path, find_item_id, parse_field_path, problem_error_items, validation_error_items
 from app.main import create_app
 from solver.problem import ProblemError

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.services.jobs import JobRunner
 from app.store import Store

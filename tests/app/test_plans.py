@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.store import Store
 

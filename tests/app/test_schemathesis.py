@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.main import create_app
 from solver.network import RoadNetwork
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from app import store
-from app.config import Settings
+from app.core.config import Settings
 from app.store import Store
 
 from .conftest import JobWaiter, free_port

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

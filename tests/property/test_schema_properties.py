@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.errors import validation_error_items
 from app.main import create_app
 from app.schemas import EvaluationRequest, OptimisationRequest

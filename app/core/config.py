@@ -47,7 +47,7 @@ def default_network_file() -> Path:
     When neither exists the source-tree path is returned, so that the error raised
     when the network is loaded names the place it was expected.
     """
-    source_tree = Path(__file__).resolve().parent.parent / "data" / EMBEDDED_NETWORK_NAME
+    source_tree = Path(__file__).resolve().parents[2] / "data" / EMBEDDED_NETWORK_NAME
     candidates = (source_tree, Path.cwd() / "data" / EMBEDDED_NETWORK_NAME)
     for candidate in candidates:
         if candidate.is_file():
