@@ -1,9 +1,9 @@
-"""Request and response models of the HTTP API (pydantic v2).
+"""Request models of the HTTP API (pydantic v2), and the checks between their fields.
 
 What comes in is never what goes out: ``*In`` models describe what planners send
 and are strict (unknown fields, non-finite numbers and out-of-range values are
-refused), the response models describe what the service answers. Neither is a
-solver type; :mod:`app.services.optimisation` translates between them.
+refused), the response models (:mod:`app.schemas.responses`) describe what the service
+answers. Neither is a solver type; :mod:`app.services.optimisation` translates between them.
 
 Global rules, stated once (see ``API.md``): coordinates are ``lon``/``lat`` in
 WGS84 degrees and GeoJSON positions are ``[lon, lat]``; distances are in metres,
@@ -14,61 +14,22 @@ strings.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.schemas.fields import (
+    MAX_LIFTS,
+    Clock,
+    Id,
+    Lat,
+    Lon,
+    Money,
+    NonNegative,
+    Stream,
+)
 from solver.problem import BREAK_STOP
-
-CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-"""``"HH:MM"``, 00:00 to 23:59."""
-
-_CLOCK_RE = re.compile(CLOCK_PATTERN)
-
-OSM_ATTRIBUTION = "Road data © OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
-
-
-def _check_clock(value: str) -> str:
-    """Refuse anything but "HH:MM" from 00:00 to 23:59."""
-    if not _CLOCK_RE.fullmatch(value):
-        raise PydanticCustomError(
-            "clock_format", 'expected a clock time "HH:MM" between 00:00 and 23:59, got {value!r}',
-            {"value": value},
-        )
-    return value
-
-
-def _check_not_blank(value: str) -> str:
-    """Refuse ids made of whitespace only."""
-    if not value.strip():
-        raise PydanticCustomError("blank_id", "an id must not be blank")
-    return value
-
-
-Clock = Annotated[
-    str,
-    AfterValidator(_check_clock),
-    Field(json_schema_extra={"pattern": CLOCK_PATTERN}, examples=["06:00"]),
-]
-"""A time of day as ``"HH:MM"``."""
-
-Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_not_blank)]
-"""A non-blank identifier."""
-
-Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="Longitude, WGS84 degrees.")]
-Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="Latitude, WGS84 degrees.")]
-NonNegative = Annotated[float, Field(ge=0.0)]
-
-MAX_MONEY = 1e9
-"""Largest cost, rate or penalty accepted (money units); more would overflow the engines' integer costs."""
-
-Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
-
-MAX_LIFTS = 1_000_000
-"""Largest lift limit accepted per vehicle and shift."""
 
 
 class InputModel(BaseModel):
@@ -102,9 +63,6 @@ Window = Annotated[
     Field(examples=[["07:00", "10:00"]]),
 ]
 """A time window ``["HH:MM", "HH:MM"]`` on the plan's day, ending no earlier than it starts."""
-
-Stream = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_check_not_blank)]
-"""A waste stream's name (``"refuse"``, ``"recycling"``, ...)."""
 
 DEFAULT_STREAM = "refuse"
 
@@ -439,321 +397,3 @@ def route_faults(request: EvaluationRequest) -> list[dict[str, Any]]:
                                "msg": f"{where} names unknown stop {stop!r}: not a bin, a disposal site "
                                       "or \"break\""})
     return faults
-
-
-# --------------------------------------------------------------------------- responses
-
-
-class OutputModel(BaseModel):
-    """Base of every response model."""
-
-    model_config = ConfigDict(frozen=True)
-
-
-class PointGeometry(OutputModel):
-    """A GeoJSON Point, ``[lon, lat]``."""
-
-    type: Literal["Point"] = "Point"
-    coordinates: tuple[float, float]
-
-
-class LineStringGeometry(OutputModel):
-    """A GeoJSON LineString of ``[lon, lat]`` positions."""
-
-    type: Literal["LineString"] = "LineString"
-    coordinates: list[tuple[float, float]] = Field(min_length=2)
-
-
-class ViolationOut(OutputModel):
-    """A broken rule of ``docs/rules.md`` on a route: its ``type``, the ``stop`` where it shows
-    (a bin, a disposal site, ``"break"`` or the depot) and a ``detail`` in words."""
-
-    type: str
-    stop: str
-    detail: str
-
-
-class RouteProperties(OutputModel):
-    """Figures of one vehicle's round, all from the evaluator."""
-
-    kind: Literal["route"] = "route"
-    vehicle_id: str
-    distance_m: float = Field(description="Metres driven, depot to depot.")
-    duration_s: float = Field(description="Seconds from leaving the depot to coming back.")
-    load_kg: float = Field(description="Kg collected, all loads together.")
-    load_l: float = Field(description="Litres collected, all loads together.")
-    n_bins: int = Field(description="Bins lifted.")
-    lifts: int = Field(description="Lifts made (one per bin).")
-    trips: int = Field(description="Loads tipped (0 without disposal sites).")
-    cost: float = Field(description="Fixed cost plus distance and time costs of the round.")
-    violations: list[ViolationOut] = Field(
-        default_factory=list, description="Rules the round breaks; always empty for an optimised plan.")
-
-
-class VisitProperties(OutputModel):
-    """One stop of a round.
-
-    ``arrival_s`` is seconds since midnight and ``arrival`` the same as ``"HH:MM"``
-    (hours past 23 mean the next day); ``start_s`` is when collection, unloading or the
-    break starts (after any wait); ``load_kg``/``load_l`` are the load on board after the
-    stop. A bin visit carries ``bin_id``, a depot visit ``depot_id``, a disposal visit
-    ``site_id``; a break visit is where the vehicle is at the time; absent ids are left
-    out of the JSON.
-    """
-
-    kind: Literal["visit"] = "visit"
-    vehicle_id: str
-    sequence: int = Field(description="0 at the route's first stop, in driving order.")
-    type: Literal["depot", "bin", "disposal", "break"]
-    arrival_s: float
-    arrival: str = Field(description='Arrival as "HH:MM".')
-    start_s: float
-    departure_s: float
-    load_kg: float
-    load_l: float
-    bin_id: str | None = None
-    depot_id: str | None = None
-    site_id: str | None = None
-
-
-class RouteFeature(OutputModel):
-    """A round as a street-following LineString."""
-
-    type: Literal["Feature"] = "Feature"
-    id: str
-    geometry: LineStringGeometry
-    properties: RouteProperties
-
-
-class VisitFeature(OutputModel):
-    """A stop as the point on the street where the vehicle stops."""
-
-    type: Literal["Feature"] = "Feature"
-    id: str
-    geometry: PointGeometry
-    properties: VisitProperties
-
-
-class SummaryOut(OutputModel):
-    """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan)."""
-
-    distance_m: float
-    duration_s: float
-    vehicles_used: int
-    bins_served: int
-    bins_unassigned: int
-    cost: float
-    violations: int
-
-
-class UnassignedOut(OutputModel):
-    """A bin the plan does not serve and why (``reason`` is one of API.md's names)."""
-
-    bin_id: str
-    reason: str
-    detail: str
-
-
-class OptimisationResponse(OutputModel):
-    """A plan (optimised, or a person's plan evaluated): an RFC 7946 FeatureCollection with
-    ``summary`` and ``unassigned``.
-
-    Features come route by route: the route's LineString, then its visits in order.
-    ``attribution`` credits the road data (OpenStreetMap, ODbL), as its licence asks.
-    """
-
-    type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[RouteFeature | VisitFeature]
-    summary: SummaryOut
-    unassigned: list[UnassignedOut]
-    attribution: str = Field(default=OSM_ATTRIBUTION, description="Credit for the road data.")
-
-
-class NetworkOut(OutputModel):
-    """The road network the service plans on."""
-
-    source: str = Field(description="File name the network was loaded from.")
-    name: str = Field(description="The network's own name.")
-    nodes: int = Field(description="Nodes of the street graph.")
-    edges: int = Field(description="Directed edges of the street graph.")
-    load_s: float = Field(description="Seconds it took to load at startup.")
-
-
-class SolvesOut(OutputModel):
-    """Solves running now, waiting for a worker, and how many may run at once."""
-
-    running: int
-    queued: int
-    limit: int
-
-
-class HealthResponse(OutputModel):
-    """The service is up; what it plans on and how busy it is."""
-
-    status: Literal["ok"] = "ok"
-    version: str
-    network: NetworkOut | None = Field(description="Null until the network has been loaded.")
-    solves: SolvesOut
-
-
-class ErrorItem(OutputModel):
-    """One fault in a request: where (``loc``/``field``), whose (``id``) and what (``msg``)."""
-
-    loc: list[str | int] = Field(description='Path to the field, e.g. ["body", "bins", 3, "demand_kg"].')
-    field: str = Field(description='The same path written out, e.g. "bins[3].demand_kg".')
-    id: str | None = Field(description="Id of the depot, vehicle or bin at fault, if any.")
-    msg: str = Field(description="What is wrong; names the field and the id.")
-    type: str = Field(description="Machine-readable kind of fault.")
-
-
-class ValidationErrorResponse(OutputModel):
-    """Body of a 422 answer."""
-
-    detail: list[ErrorItem]
-
-
-class MessageErrorResponse(OutputModel):
-    """Body of a 500 or 503 answer."""
-
-    detail: str
-
-
-# --------------------------------------------------------------------------- jobs and plans
-
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-PlanStatus = Literal["draft", "approved"]
-
-
-class JobAcceptedResponse(OutputModel):
-    """Answer to ``POST /api/v1/jobs``: the new job's id and status (``queued``)."""
-
-    id: str
-    status: JobStatus
-
-
-class JobResult(OptimisationResponse):
-    """A succeeded job's answer: the optimisation FeatureCollection plus the stored plan's id."""
-
-    plan_id: str = Field(description="Id of the draft plan stored from this answer (GET /api/v1/plans/{id}).")
-
-
-class JobResponse(OutputModel):
-    """Where a job stands.
-
-    ``progress`` is the share (0..1) of the search's time budget used so far; ``best_cost``
-    the objective of the best plan found so far (the engine's units: seconds, metres or
-    money after the objective), ``null`` until a first one. ``result`` is the
-    optimisation answer once ``succeeded``; ``error`` says why a job ``failed`` (or why a
-    run was cut short before a retry).
-    """
-
-    id: str
-    status: JobStatus
-    progress: float = Field(ge=0.0, le=1.0)
-    best_cost: float | None
-    result: JobResult | None
-    error: str | None
-    plan_id: str | None
-    attempts: int = Field(description="Runs started; a run cut short by a restart is retried once.")
-    cancel_requested: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class JobSummary(OutputModel):
-    """A job in a listing (no result)."""
-
-    id: str
-    status: JobStatus
-    progress: float
-    best_cost: float | None
-    plan_id: str | None
-    error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-
-
-class JobListResponse(OutputModel):
-    """The tenant's jobs, newest first."""
-
-    jobs: list[JobSummary]
-
-
-class PlanMeta(OutputModel):
-    """What the store knows about a plan besides its figures."""
-
-    id: str
-    status: PlanStatus
-    approved_by: str | None
-    approved_at: datetime | None
-    version: int = Field(description="Version among the tenant's plans of the same round set (or problem).")
-    round_set: str | None
-    source: str = Field(description="optimised (a job), manual (POST /api/v1/plans) or batch (nightly).")
-    created_at: datetime
-    problem_id: str
-    inputs_hash: str = Field(description="SHA-256 of the canonical JSON of the problem as posted.")
-    engine: str | None
-    seed: int | None
-
-
-class PlanResponse(OptimisationResponse):
-    """A stored plan: the optimisation answer plus its id, status and approval, version and provenance."""
-
-    id: str
-    status: PlanStatus
-    approved_by: str | None
-    approved_at: datetime | None
-    version: int
-    round_set: str | None
-    source: str
-    created_at: datetime
-    problem_id: str
-    inputs_hash: str
-    engine: str | None
-    seed: int | None
-    parameters: dict[str, Any] = Field(description="Options the plan was made with (and a person's routes).")
-    library_versions: dict[str, str]
-
-
-class PlanSummaryItem(PlanMeta):
-    """A plan in a listing: its metadata and summary figures."""
-
-    summary: SummaryOut
-
-
-class PlanListResponse(OutputModel):
-    """The tenant's plans, newest first."""
-
-    plans: list[PlanSummaryItem]
-
-
-class ApprovalIn(InputModel):
-    """Who approves the plan."""
-
-    by: Id = Field(description="Name of the person approving the plan.")
-
-
-class BinMoveOut(OutputModel):
-    """A bin on another round in one plan than in the other (``null``: on no round, unassigned)."""
-
-    bin_id: str
-    from_vehicle: str | None = Field(description="Its vehicle in the other (baseline) plan.")
-    to_vehicle: str | None = Field(description="Its vehicle in this plan.")
-
-
-class PlanComparisonResponse(OutputModel):
-    """Two plans side by side: bins moved between rounds and the KPI deltas (this minus other)."""
-
-    plan_id: str
-    other_id: str
-    bins_compared: int = Field(description="Bins present in both plans' problems.")
-    bins_moved: int
-    share_unchanged: float = Field(description="Share (0..1) of the bins compared that kept their round.")
-    moved: list[BinMoveOut]
-    bins_added: list[str] = Field(description="Bins of this plan's problem absent from the other's.")
-    bins_removed: list[str] = Field(description="Bins of the other plan's problem absent from this one's.")
-    plan: SummaryOut
-    other: SummaryOut
-    delta: dict[str, float] = Field(description="Each summary figure of this plan minus the other's.")
