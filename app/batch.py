@@ -11,7 +11,7 @@ by the ``round_set`` key its plans are stored under (by convention
 2. warm-starts from its latest **approved** plan (``SolveOptions.initial_routes``) with
    the stability penalty (``SolveOptions.move_penalty`` per bin moved to another round),
    cold when none is approved yet;
-3. solves on the executor of :mod:`app.cluster` (a Dask cluster or a local process
+3. solves on the executor of :mod:`app.compute.executors` (a Dask cluster or a local process
    pool; round sets are independent units);
 4. stores the answer as a new ``draft`` version of the round set (source ``batch``,
    parent the approved plan), never approved automatically, under the idempotency key
@@ -47,8 +47,9 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from app.batch_report import BatchReport, RoundSetOutcome, compare, route_stops
-from app.cluster import NetworkSource, SolveOutcome, SolveTask, describe_executor, run_solve, solver_executor
+from app.compute.executors import NetworkPaths, describe_executor, solver_executor
 from app.core.config import Settings
+from app.jobs.cluster import SolveOutcome, SolveTask, run_solve
 from app.schemas import BinIn, OptimisationRequest
 from app.services import optimisation as service
 from app.store import repository
@@ -254,7 +255,7 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
         return _Unit(outcome=outcome)
     outcome.approved_plan_id = approved.id if approved else None
     task = SolveTask(key=f"{tenant}/{round_set}", problem=problem, options=options,
-                     network=NetworkSource.of(settings), snap_limit_m=settings.snap_limit_m)
+                     network=NetworkPaths.of(settings), snap_limit_m=settings.snap_limit_m)
     return _Unit(outcome=outcome, task=task, body=body, approved=approved, options=options,
                  approved_body=_problem_body(session, tenant, approved) if approved else None)
 
@@ -399,7 +400,7 @@ def run_batch(settings: Settings, config: BatchOptions, *, store: Store | None =
     """Run one night's batch and write its report; the report (see ``failed`` for the exit status).
 
     ``store`` defaults to the configured database (migrated first), ``executor`` to
-    :func:`app.cluster.solver_executor` (closed at the end; one given is left open).
+    :func:`app.compute.executors.solver_executor` (closed at the end; one given is left open).
     """
     report = BatchReport(night=config.night, started_at=datetime.now(UTC))
     own_store = store is None

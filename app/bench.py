@@ -445,7 +445,7 @@ def run_api(network_file: Path, *, n_bins: int, time_limit_s: float, seed: int, 
     matrix, model, evaluation, geometry, HTTP). The network is loaded (and cached)
     before the service starts, so the service reads it from the cache at startup.
     """
-    from app.network_registry import load_road_network
+    from app.compute.network_registry import load_road_network
 
     network = load_road_network(network_file, cache_dir=cache_dir)
     body = kerbside_request(network, n_bins, time_limit_s=time_limit_s, seed=seed)

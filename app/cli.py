@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from app.bench import bench_cli
 from app.core.config import Settings
-from app.errors import problem_error_items, validation_error_items
+from app.core.faults import problem_error_items, validation_error_items
 from app.keys import keys_cli
 from app.reports import commands as report_commands
 from solver.problem import ProblemError
@@ -113,7 +113,7 @@ def solve(
 
     A malformed problem exits with status 2 and the faults, in the API's 422 shape, on stderr.
     """
-    from app.network_registry import load_road_network
+    from app.compute.network_registry import load_road_network
     from app.schemas import OptimisationRequest
     from app.services import optimisation as service
 
@@ -205,7 +205,7 @@ def round_set(
 
     The nightly batch re-optimises every round set stored so (docs/batch.md).
     """
-    from app.network_registry import load_road_network
+    from app.compute.network_registry import load_road_network
     from app.round_sets import store_round_set_plan
     from app.store.engine import Store
 

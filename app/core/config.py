@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(
         default=None,
         description="Address of a Dask distributed scheduler (tcp://host:8786) that runs the batch's solves and "
-                    "the parts of decomposed problems; unset: a local process pool (see app/cluster.py).",
+                    "the parts of decomposed problems; unset: a local process pool (see app/compute/executors.py).",
     )
     max_body_bytes: PositiveInt = Field(
         default=8 * 1024 * 1024,

@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from app.errors import problem_error_items, validation_error_items
+from app.core.faults import problem_error_items, validation_error_items
 from solver.problem import ProblemError
 
 NetworkOption = Annotated[Path | None, typer.Option(
@@ -84,7 +84,7 @@ def report(
     network: NetworkOption = None,
 ) -> None:
     """The savings report of PLAN against BASELINE, both scored by the one evaluator."""
-    from app.network_registry import load_road_network
+    from app.compute.network_registry import load_road_network
     from app.reports import inputs, render, stored
 
     helpers = _cli_helpers()
@@ -146,7 +146,7 @@ def reproduce(
     network: NetworkOption = None,
 ) -> None:
     """Re-run a stored plan's inputs and show whether its figures match (exit 1 if not)."""
-    from app.network_registry import load_road_network
+    from app.compute.network_registry import load_road_network
     from app.reports import stored
     from app.reports.reproduce import describe
     from app.reports.reproduce import reproduce as run

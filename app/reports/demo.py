@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.compute.network_registry import load_road_network
 from app.core.config import Settings
-from app.network_registry import load_road_network
 from app.reports import inputs, render
 from app.schemas import OptimisationRequest
 from app.services import optimisation

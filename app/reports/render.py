@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.core.version import service_version
 from app.reports.charts import plans_map_png, round_bars_svg
 from app.reports.inputs import ScoredPlan
-from app.core.version import service_version
 from solver.savings import FIGURE_INFO, FIGURES, Change, Factors, SavingsReport, savings_report
 
 if TYPE_CHECKING:

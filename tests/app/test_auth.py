@@ -1,4 +1,4 @@
-"""API keys and tenants (app/auth.py, app/tenancy.py) on a real started app with keys required:
+"""API keys and tenants (app/api/auth.py, app/api/tenancy.py) on a real started app with keys required:
 401 in the error shape, the open paths, every resource isolated between tenants, revoked keys
 refused, no key in any log, the OpenAPI security scheme, and CORS closed unless configured."""
 
@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import store
-from app.auth import is_open, open_paths
+from app.api.auth import is_open, open_paths
 from app.core.config import Settings
 from app.main import create_app
 

@@ -14,17 +14,9 @@ import pytest
 from distributed import LocalCluster
 from fastapi.testclient import TestClient
 
-from app.cluster import (
-    DaskExecutor,
-    NetworkSource,
-    SolveOutcome,
-    SolveTask,
-    optimise_on_worker,
-    run_job,
-    run_solve,
-    solver_executor,
-)
+from app.compute.executors import DaskExecutor, NetworkPaths, optimise_on_worker, solver_executor
 from app.core.config import Settings, default_network_file
+from app.jobs.cluster import SolveOutcome, SolveTask, run_job, run_solve
 from app.main import create_app
 from app.schemas import OptimisationRequest
 from app.services import optimisation as service
@@ -64,7 +56,7 @@ def _tasks(settings: Settings, make_problem: Callable[[], dict[str, Any]]) -> li
         body["options"] = {"time_limit_s": 1, "seed": seed, "engine": "ortools"}
         problem, options = service.prepare(OptimisationRequest.model_validate(body), settings=settings)
         tasks.append(SolveTask(key=f"seed-{seed}", problem=problem, options=options,
-                               network=NetworkSource.of(settings), snap_limit_m=settings.snap_limit_m))
+                               network=NetworkPaths.of(settings), snap_limit_m=settings.snap_limit_m))
     return tasks
 
 
@@ -160,7 +152,7 @@ def test_a_fault_of_the_input_comes_back_named(settings: Settings, local_cluster
     body = make_problem()
     body["depots"][0].update(lon=7.43, lat=43.70)
     problem, options = service.prepare(OptimisationRequest.model_validate(body), settings=settings)
-    task = SolveTask(key="sea", problem=problem, options=options, network=NetworkSource.of(settings))
+    task = SolveTask(key="sea", problem=problem, options=options, network=NetworkPaths.of(settings))
     cluster_settings = settings.model_copy(update={"dask_scheduler": local_cluster.scheduler_address})
     with solver_executor(cluster_settings) as executor:
         outcome = executor.submit(run_solve, task).result()
@@ -173,7 +165,7 @@ def test_decomposition_parts_can_run_on_the_cluster(settings: Settings, local_cl
     """``optimise_on_worker`` bound to a network source (what solver code without app imports is
     handed) runs on a Dask worker and returns the solver's planned rounds."""
     task = _tasks(settings, make_problem)[0]
-    part_solver = functools.partial(optimise_on_worker, NetworkSource.of(settings))
+    part_solver = functools.partial(optimise_on_worker, NetworkPaths.of(settings))
     cluster_settings = settings.model_copy(update={"dask_scheduler": local_cluster.scheduler_address})
     with solver_executor(cluster_settings) as executor:
         planned = executor.submit(part_solver, task.problem, task.options).result()

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
-from app.errors import field_path, find_item_id, parse_field_path, problem_error_items, validation_error_items
+from app.core.faults import field_path, find_item_id, parse_field_path, problem_error_items, validation_error_items
 from app.main import create_app
 from solver.problem import ProblemError
 
@@ -122,7 +122,7 @@ def test_unexpected_error_answers_generic_500_and_is_logged(settings: Settings,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     """An unexpected exception answers 500 without its text, and the traceback is logged."""
     app = _app_with_route(settings, RuntimeError("secret internals"))
-    with caplog.at_level(logging.ERROR, logger="app.errors"):
+    with caplog.at_level(logging.ERROR, logger="app.api.errors"):
         response = TestClient(app, raise_server_exceptions=False).get("/raise")
     assert response.status_code == 500
     assert "secret internals" not in response.text

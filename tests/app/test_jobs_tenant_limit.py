@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from app import store
 from app.core.config import Settings
+from app.jobs.runner import JobRunner
 from app.main import create_app
-from app.services.jobs import JobRunner
 from app.store import Store
 
 from .conftest import JobWaiter

@@ -1,4 +1,4 @@
-"""Limits (app.limits): a body over the byte limit and a synchronous request over the bin
+"""Limits (app.api.limits): a body over the byte limit and a synchronous request over the bin
 limit answer 413 in the error shape of the contract, naming the field, the limit and
 what to do instead; a time limit over the cap answers 422 at options.time_limit_s."""
 

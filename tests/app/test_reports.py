@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from app import store
 from app.cli import EXIT_INVALID_INPUT, cli
+from app.compute.network_registry import load_road_network
 from app.core.config import Settings
-from app.network_registry import load_road_network
 from app.reports import inputs, render
 from app.reports.demo import DEMO_PROBLEM, demo_report
 from app.reports.screenshot import html_to_png

@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.jobs.pool import SolverPool
 from app.main import create_app
-from app.workers import SolverPool
 
 from .conftest import JobWaiter
 from .test_server_process import Server

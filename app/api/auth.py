@@ -4,12 +4,12 @@ A request presents its key in a header, ``Authorization: Bearer <key>`` or
 ``X-API-Key: <key>`` (never in the URL: URLs are logged). :class:`ApiKeyMiddleware`
 looks the key up in the store (:func:`app.store.find_api_key`, by its SHA-256) and puts
 its tenant on the request (``request.state.tenant``), which
-:data:`app.tenancy.TenantDep` hands to the handlers. It guards **every** path but the
+:data:`app.api.tenancy.TenantDep` hands to the handlers. It guards **every** path but the
 open ones (:func:`open_paths`: the health check, the map page and its static files,
 the OpenAPI document and its pages), so a route added later is closed by default.
 
 A request without a key, or with an unknown or revoked one, answers **401** before its
-body is read, in the error shape of :mod:`app.errors`
+body is read, in the error shape of :mod:`app.core.faults`
 (``{"detail": [{"loc": ["header", "Authorization"], "field", "id": null, "msg", "type"}]}``,
 ``type`` ``missing_api_key`` or ``invalid_api_key``) with a ``WWW-Authenticate: Bearer``
 header. A store that cannot be reached answers 503 with ``Retry-After``.
@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import store
 from app.core.config import Settings
-from app.errors import error_item
+from app.core.faults import error_item
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ the whole pool broken and fail every solve in it.
 
 Stored jobs (:meth:`SolverPool.run_job`) run in the same workers; there the worker
 itself reads the job from the store and writes its progress and outcome back (see
-:mod:`app.services.jobs`), so only the job's id crosses the process boundary.
+:mod:`app.jobs.execute`), so only the job's id crosses the process boundary.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.compute.network_registry import load_road_network
 from app.core.config import Settings
 from app.core.logs import configure_logging
-from app.network_registry import load_road_network
+from app.jobs.execute import execute_job
 from app.schemas import OptimisationResponse
 from app.services import evaluation as evaluation_service
-from app.services import jobs as jobs_service
 from app.services import optimisation as service
 from app.store import Store
 from solver.problem import Problem, ProblemError, SolveOptions
@@ -169,14 +169,14 @@ def _job_in_worker(settings: Settings, tenant: str, job_id: str) -> str:
 
     The worker reads the job's problem from the store, writes progress there while the
     search runs (and stops it when a cancellation is asked for), and writes the plan and
-    the job's outcome in one transaction (:func:`app.services.jobs.execute_job`).
+    the job's outcome in one transaction (:func:`app.jobs.execute.execute_job`).
     """
     if _worker_network is None:
         raise SolverFailureError("worker started without a road network")
     db = _worker_stores.get(settings.database_url)
     if db is None:
         db = _worker_stores[settings.database_url] = Store.from_settings(settings)
-    return jobs_service.execute_job(db, settings, tenant, job_id, _worker_network)
+    return execute_job(db, settings, tenant, job_id, _worker_network)
 
 
 # --------------------------------------------------------------------------- in the server

@@ -10,24 +10,19 @@
 
 Both take the same work units: plain top-level functions of picklable arguments. The
 road network is never shipped with the work: a unit names it by a
-:class:`NetworkSource` (file and cache folder, which must be readable at the same paths
+:class:`NetworkPaths` (file and cache folder, which must be readable at the same paths
 on every worker: a shared volume, or the same image with the same files), and the worker
 loads it once (from the cache the first load built) and keeps it for every later unit
 in that process (:func:`worker_network`).
 
-Work units given here:
+Work units: the service's own (one solve, a stored job) are in :mod:`app.jobs.cluster`,
+since they need the translators and the store; the one given here needs only the solver:
 
-- :func:`run_solve` (a :class:`SolveTask` in, a :class:`SolveOutcome` out, errors
-  included, never raising): one problem optimised by :func:`solver.pipeline.optimise`,
-  answered as the API's optimisation answer (a JSON-able dict). The nightly batch
-  (:mod:`app.batch`) submits these.
-- :func:`run_job`: a stored job of the API run to its end (progress, cancellation and
-  the plan through the store), so the API's job runner can use the same cluster.
 - :func:`optimise_on_worker`: ``optimise(problem, network, options)`` returning the
   solver's :class:`~solver.pipeline.PlannedRounds`, for code in ``solver/`` that takes an
   Executor, must not know about the app, and needs the network on the worker::
 
-      part_solver = functools.partial(optimise_on_worker, NetworkSource.of(settings))
+      part_solver = functools.partial(optimise_on_worker, NetworkPaths.of(settings))
       with solver_executor(settings) as executor:
           futures = [executor.submit(part_solver, part, options) for part in parts]
 
@@ -50,16 +45,13 @@ import logging
 import multiprocessing
 import os
 import socket
-import time
-import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.config import Settings
-from app.store.engine import Store
-from solver.problem import Problem, ProblemError, SolveOptions
+from solver.problem import Problem, SolveOptions
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -71,27 +63,27 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkSource:
+class NetworkPaths:
     """Where a worker finds the road network: the network file and the cache of built graphs."""
 
     network_file: Path
     cache_dir: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> NetworkSource:
+    def of(cls, settings: Settings) -> NetworkPaths:
         """The network the service is configured with (absolute paths, so any worker's folder works)."""
         return cls(network_file=settings.network_file.resolve(), cache_dir=settings.cache_dir.resolve())
 
 
-_networks: dict[NetworkSource, RoadNetwork] = {}
+_networks: dict[NetworkPaths, RoadNetwork] = {}
 """This process's loaded networks (a worker keeps each network it loaded for later units)."""
 
 
-def worker_network(source: NetworkSource) -> RoadNetwork:
+def worker_network(source: NetworkPaths) -> RoadNetwork:
     """The network of ``source``, loaded on the first call in this process and kept."""
     network = _networks.get(source)
     if network is None:
-        from app.network_registry import load_road_network
+        from app.compute.network_registry import load_road_network
 
         network = load_road_network(source.network_file, cache_dir=source.cache_dir)
         _networks[source] = network
@@ -106,91 +98,12 @@ def worker_name() -> str:
 # --------------------------------------------------------------------------- work units
 
 
-@dataclass(frozen=True, slots=True)
-class SolveTask:
-    """One solve to run on a worker: ``key`` names it for the caller (a round set, say)."""
-
-    key: str
-    problem: Problem
-    options: SolveOptions
-    network: NetworkSource
-    snap_limit_m: float = 200.0
-
-
-@dataclass(frozen=True, slots=True)
-class SolveOutcome:
-    """What a worker answers for a :class:`SolveTask`.
-
-    ``response`` is the optimisation answer (the API's FeatureCollection as a dict) when
-    the solve succeeded; otherwise ``error`` says why, and for a fault of the input
-    ``error_field`` / ``error_id`` name the field and id (as a ``ProblemError`` does).
-    ``seconds`` is the wall-clock time of the unit on the worker, ``worker`` its
-    ``host:pid``.
-    """
-
-    key: str
-    response: dict[str, Any] | None
-    error: str | None = None
-    error_field: str | None = None
-    error_id: str | None = None
-    seconds: float = 0.0
-    worker: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """Whether the solve succeeded."""
-        return self.response is not None
-
-
-def run_solve(task: SolveTask) -> SolveOutcome:
-    """Optimise ``task.problem`` on this worker's network; never raises (errors go in the outcome)."""
-    import json
-
-    from app.services import optimisation as service
-
-    started = time.perf_counter()
-    try:
-        network = worker_network(task.network)
-        answer = service.solve(task.problem, task.options, network, snap_limit_m=task.snap_limit_m)
-        response = json.loads(service.dump_response(answer))
-    except ProblemError as exc:
-        return SolveOutcome(key=task.key, response=None, error=str(exc), error_field=exc.field,
-                            error_id=exc.item_id, seconds=time.perf_counter() - started, worker=worker_name())
-    except Exception as exc:  # a failed unit is reported, never lost: the batch goes on with the others
-        logger.exception("solve %s failed", task.key)
-        return SolveOutcome(key=task.key, response=None,
-                            error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}",
-                            seconds=time.perf_counter() - started, worker=worker_name())
-    return SolveOutcome(key=task.key, response=response, seconds=time.perf_counter() - started,
-                        worker=worker_name())
-
-
-def optimise_on_worker(source: NetworkSource, problem: Problem, options: SolveOptions, *,
+def optimise_on_worker(source: NetworkPaths, problem: Problem, options: SolveOptions, *,
                        snap_limit_m: float = 200.0) -> PlannedRounds:
     """:func:`solver.pipeline.optimise` of ``problem`` on the worker's copy of ``source``'s network."""
     from solver.pipeline import optimise
 
     return optimise(problem, worker_network(source), options, snap_limit_m=snap_limit_m)
-
-
-_stores: dict[str, Store] = {}
-"""This process's connections to stores, by database URL (opened at its first job)."""
-
-
-def run_job(settings: Settings, tenant: str, job_id: str) -> str:
-    """Run the stored, ``running`` job ``job_id`` of ``tenant`` on this worker; its final status.
-
-    The same work as the service's own job workers (:func:`app.services.jobs.execute_job`:
-    progress and cancellation through the store, plan and outcome in one transaction),
-    so the API's job runner can hand jobs to the cluster. The worker must reach
-    ``settings.database_url`` (PostgreSQL for a cluster of several machines).
-    """
-    from app.services.jobs import execute_job
-
-    db = _stores.get(settings.database_url)
-    if db is None:
-        db = _stores[settings.database_url] = Store(settings.database_url)
-    return execute_job(db, settings, tenant, job_id, worker_network(NetworkSource.of(settings)))
 
 
 # --------------------------------------------------------------------------- executors

@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from app.compute.network_registry import NetworkRegistry, get_network_registry
 from app.core.config import Settings, get_settings
-from app.network_registry import NetworkRegistry, get_network_registry
-from app.services.jobs import JobRunner
+from app.jobs.pool import SolverPool
+from app.jobs.runner import JobRunner
 from app.store import Store
-from app.workers import SolverPool
 
 
 def get_solver_pool(request: Request) -> SolverPool:
-    """FastAPI dependency: the application's :class:`~app.workers.SolverPool`."""
+    """FastAPI dependency: the application's :class:`~app.jobs.pool.SolverPool`."""
     pool: SolverPool = request.app.state.solver_pool
     return pool
 
@@ -27,7 +27,7 @@ def get_store(request: Request) -> Store:
 
 
 def get_job_runner(request: Request) -> JobRunner:
-    """FastAPI dependency: the application's :class:`~app.services.jobs.JobRunner`."""
+    """FastAPI dependency: the application's :class:`~app.jobs.runner.JobRunner`."""
     runner: JobRunner = request.app.state.job_runner
     return runner
 

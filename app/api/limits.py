@@ -2,7 +2,7 @@
 synchronous request.
 
 Both answer **413** in the shape of a 422 (``{"detail": [{"loc", "field", "id", "msg",
-"type"}]}``, see :mod:`app.errors`), with ``type`` ``body_too_large`` (field ``body``)
+"type"}]}``, see :mod:`app.core.faults`), with ``type`` ``body_too_large`` (field ``body``)
 or ``too_many_bins`` (field ``bins``) and a message that names the limit and what to
 do instead. The solver time limit cap (``WASTEROUTE_MAX_TIME_LIMIT_S``) answers 422 at
 ``options.time_limit_s`` (see :func:`app.services.optimisation.to_solve_options`).
@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import error_item
+from app.core.faults import error_item
 from app.schemas import ValidationErrorResponse
 
 PAYLOAD_TOO_LARGE = 413

@@ -6,7 +6,10 @@ handed to request handlers by :func:`get_network_registry`. A request never buil
 network: until the registry is loaded it answers 503.
 
 The network object is a ``solver.network.RoadNetwork``; the solver only reads it, so
-solves running at once in worker threads share it.
+the threads of the server process (the map's network layer, savings reports) share it.
+Solves do not run here: they run in solver worker processes (:mod:`app.jobs.pool`, or
+a cluster's workers, :mod:`app.compute.executors`), each of which loads its own copy
+with :func:`load_road_network`, from the cache this process's load built at startup.
 """
 
 from __future__ import annotations

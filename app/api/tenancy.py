@@ -1,7 +1,7 @@
 """Which tenant (council) a request acts for: the :data:`TenantDep` dependency.
 
 The tenant comes from the request's API key, resolved by
-:class:`app.auth.ApiKeyMiddleware` before the request reaches a handler (which puts it
+:class:`app.api.auth.ApiKeyMiddleware` before the request reaches a handler (which puts it
 on ``request.state.tenant``). With ``WASTEROUTE_AUTH_REQUIRED=false`` every request is
 ``Settings.default_tenant``. Handlers and the store take the tenant from here and
 filter every record by it, so another tenant's id answers 404.
@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from starlette.requests import Request
 
-from app.deps import SettingsDep
+from app.api.deps import SettingsDep
 
 
 def get_tenant(request: Request, settings: SettingsDep) -> str:
