@@ -7,7 +7,7 @@
 - ``wasteroute batch [--night YYYY-MM-DD] [--bins REGISTER.json]``: the nightly re-optimisation
   of every stored round set (see :mod:`app.batch` and docs/batch.md).
 - ``wasteroute round-set ROUND_SET PLAN.json [--approve-by NAME]``: store a plan under a
-  round-set key, for the batch (see :mod:`app.round_sets`).
+  round-set key, for the batch (see :mod:`app.batch.round_sets`).
 - ``wasteroute keys create --tenant NAME | list | revoke ID | demo``: API keys (see :mod:`app.keys`).
 
 Configuration comes from the same ``WASTEROUTE_*`` environment variables as the
@@ -169,7 +169,7 @@ def batch(
     """
     from datetime import date
 
-    from app.batch import EXIT_PART_FAILED, BatchOptions, RegisterError, load_register, run_batch
+    from app.batch.nightly import EXIT_PART_FAILED, BatchOptions, RegisterError, load_register, run_batch
 
     settings = _settings()
     _configure_logging(settings)
@@ -205,8 +205,8 @@ def round_set(
 
     The nightly batch re-optimises every round set stored so (docs/batch.md).
     """
+    from app.batch.round_sets import store_round_set_plan
     from app.compute.network_registry import load_road_network
-    from app.round_sets import store_round_set_plan
     from app.store.engine import Store
 
     settings = _settings()

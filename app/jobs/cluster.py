@@ -6,7 +6,7 @@ the units here need the service's translators and its store, which lie above it:
 - :func:`run_solve` (a :class:`SolveTask` in, a :class:`SolveOutcome` out, errors
   included, never raising): one problem optimised by :func:`solver.pipeline.optimise`,
   answered as the API's optimisation answer (a JSON-able dict). The nightly batch
-  (:mod:`app.batch`) submits these.
+  (:mod:`app.batch.nightly`) submits these.
 - :func:`run_job`: a stored job of the API run to its end (progress, cancellation and
   the plan through the store), so the API's job runner (:mod:`app.jobs.runner`) can use
   the same cluster. Dask names its tasks after this function (``run_job``).

@@ -24,11 +24,11 @@ from distributed import LocalCluster
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app.batch import BatchOptions, load_register, run_batch
-from app.batch_report import BatchReport
+from app.batch.nightly import BatchOptions, load_register, run_batch
+from app.batch.report import BatchReport
+from app.batch.round_sets import store_round_set_plan
 from app.cli import cli
 from app.core.config import Settings, default_network_file
-from app.round_sets import store_round_set_plan
 from app.services.plans import bin_rounds
 from app.store import repository
 from app.store.engine import Store

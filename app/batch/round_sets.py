@@ -1,6 +1,7 @@
 """Putting a plan into a round set from the command line, so the nightly batch knows it.
 
-``wasteroute round-set add ROUND_SET PLAN.json`` stores a plan under a round-set key:
+``wasteroute round-set ROUND_SET PLAN.json [--tenant NAME] [--approve-by NAME]`` stores a plan
+under a round-set key of the tenant (``default`` unless ``--tenant`` names another):
 
 - a body with ``routes`` (an evaluation body: today's rounds, made by a person) is
   evaluated and stored as a ``manual`` plan;
@@ -10,7 +11,7 @@
 ``--approve-by NAME`` approves it in that person's name at once (the usual first step:
 today's approved rounds become the baseline the batch warm-starts from and keeps
 stable). The plan's problem (depots, vehicles, sites, bins, options) becomes the round
-set's latest inputs (see :mod:`app.batch`).
+set's latest inputs (see :mod:`app.batch.nightly`).
 """
 
 from __future__ import annotations

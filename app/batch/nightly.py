@@ -18,7 +18,7 @@ by the ``round_set`` key its plans are stored under (by convention
    ``batch:<night>:<round set>``: a second run for the same night finds the draft
    stored by the first and solves nothing (two runs at once: the database's unique key
    keeps one);
-5. reports what changed (:mod:`app.batch_report`) as JSON and Markdown.
+5. reports what changed (:mod:`app.batch.report`) as JSON and Markdown.
 
 Because each draft stores the problem it solved, the bins a register brought in become
 the round set's latest bins for the following nights too.
@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from app.batch_report import BatchReport, RoundSetOutcome, compare, route_stops
+from app.batch.report import BatchReport, RoundSetOutcome, compare, route_stops
 from app.compute.executors import NetworkPaths, describe_executor, solver_executor
 from app.core.config import Settings
 from app.jobs.cluster import SolveOutcome, SolveTask, run_solve
