@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.bench import Column, Report, format_value
+from app.cli.bench import Column, Report, format_value
 from app.cli import cli
 from app.core.config import Settings
 

@@ -1,4 +1,4 @@
-"""``wasteroute keys`` (app/keys.py) on a real SQLite store: keys created and shown once, listed
+"""``wasteroute keys`` (app/cli/keys.py) on a real SQLite store: keys created and shown once, listed
 without the key, revoked, and the demo key of ``make run`` kept between runs."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from app import store
 from app.cli import cli
-from app.keys import DEMO_KEY_FILE, DEMO_TENANT
+from app.cli.keys import DEMO_KEY_FILE, DEMO_TENANT
 
 runner = CliRunner()
 

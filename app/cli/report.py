@@ -1,11 +1,8 @@
-"""``wasteroute report`` and ``wasteroute reproduce`` (registered on :data:`app.cli.cli`).
+"""``wasteroute report PLAN --baseline BASELINE [--problem PROBLEM.json] [--out FILE]
+[--format html|json|csv] [--png FILE]``: the savings report of PLAN against BASELINE.
 
-- ``wasteroute report PLAN --baseline BASELINE [--problem PROBLEM.json] [--out FILE]
-  [--format html|json|csv] [--png FILE]``: the savings report of PLAN against BASELINE.
-  Each is a file (an evaluation body with ``routes``, or a plan's GeoJSON answer whose
-  problem comes from ``--problem`` or from the other file) or the id of a stored plan.
-- ``wasteroute reproduce PLAN_ID [--json] [--no-reoptimise]``: re-run a stored plan's
-  inputs and show whether its figures match (exit 0 if they do, 1 if not).
+Each is a file (an evaluation body with ``routes``, or a plan's GeoJSON answer whose
+problem comes from ``--problem`` or from the other file) or the id of a stored plan.
 """
 
 from __future__ import annotations
@@ -17,19 +14,10 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import ValidationError
 
+from app.cli.setup import EXIT_INVALID_INPUT, NetworkOption, fail_with, json_fault, migrated_store, set_up
 from app.core.config import Settings
 from app.core.faults import problem_error_items, validation_error_items
 from solver.problem import ProblemError
-
-NetworkOption = Annotated[Path | None, typer.Option(
-    "--network", metavar="FILE", help="Road network file (default: WASTEROUTE_NETWORK_FILE or the embedded one).")]
-
-
-def _cli_helpers() -> Any:
-    """:mod:`app.cli` (imported late: it imports this module to register the commands)."""
-    from app import cli
-
-    return cli
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -37,21 +25,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _cli_helpers()._fail_with([{"loc": ["body"], "field": "body", "id": None, "type": "json_invalid",
-                                         "msg": f"{path} is not valid JSON: {exc}"}]) from exc
+        raise json_fault(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise _cli_helpers()._fail_with([{"loc": ["body"], "field": "body", "id": None, "type": "json_invalid",
-                                         "msg": f"{path} holds no JSON object"}])
+        raise json_fault(f"{path} holds no JSON object")
     return data
-
-
-def _store(settings: Settings) -> Any:
-    """The configured store, migrated."""
-    from app.store import Store
-
-    db = Store.from_settings(settings)
-    db.migrate()
-    return db
 
 
 def _scored(label: str, body: dict[str, Any], network: Any, settings: Settings) -> Any:
@@ -61,9 +38,9 @@ def _scored(label: str, body: dict[str, Any], network: Any, settings: Settings) 
     try:
         return score(label, body, network, settings=settings)
     except ValidationError as exc:
-        raise _cli_helpers()._fail_with(validation_error_items(exc.errors(), body, loc_prefix=("body",))) from exc
+        raise fail_with(validation_error_items(exc.errors(), body, loc_prefix=("body",))) from exc
     except ProblemError as exc:
-        raise _cli_helpers()._fail_with(problem_error_items(exc)) from exc
+        raise fail_with(problem_error_items(exc)) from exc
 
 
 def report(
@@ -87,13 +64,11 @@ def report(
     from app.compute.network_registry import load_road_network
     from app.reports import inputs, render, stored
 
-    helpers = _cli_helpers()
-    settings = helpers._settings(network_file=network, savings_collections_per_year=collections_per_year)
-    helpers._configure_logging(settings)
+    settings = set_up(network_file=network, savings_collections_per_year=collections_per_year)
     files = {ref: _read_json(Path(ref)) for ref in (plan, baseline) if Path(ref).is_file()}
     records: dict[str, stored.StoredPlan] = {}
     if len(files) < 2:
-        db = _store(settings)
+        db = migrated_store(settings)
         with db.transaction() as session:
             for ref, field in ((plan, "PLAN"), (baseline, "--baseline")):
                 if ref not in files:
@@ -102,7 +77,7 @@ def report(
                     except stored.PlanNotFoundError as exc:
                         typer.echo(f"{exc} (neither a file nor a stored plan of tenant "
                                    f"{settings.default_tenant!r})", err=True)
-                        raise typer.Exit(code=helpers.EXIT_INVALID_INPUT) from exc
+                        raise typer.Exit(code=EXIT_INVALID_INPUT) from exc
         db.dispose()
     given_problem = _read_json(problem) if problem is not None else None
     bodies = {}
@@ -115,7 +90,7 @@ def report(
             bodies[ref] = inputs.evaluation_body(files[ref], given_problem or other)
         except ValueError as exc:
             typer.echo(f"{ref}: {exc}", err=True)
-            raise typer.Exit(code=helpers.EXIT_INVALID_INPUT) from exc
+            raise typer.Exit(code=EXIT_INVALID_INPUT) from exc
     road_network = load_road_network(settings.network_file, cache_dir=settings.cache_dir)
     scored_plan = _scored(Path(plan).name if plan in files else plan, bodies[plan], road_network, settings)
     scored_base = _scored(Path(baseline).name if baseline in files else baseline, bodies[baseline], road_network,
@@ -136,35 +111,3 @@ def report(
 
         html_to_png(html, png)
         typer.echo(f"picture written to {png}", err=True)
-
-
-def reproduce(
-    plan_id: Annotated[str, typer.Argument(metavar="PLAN_ID", help="Id of a stored plan.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Answer as JSON.")] = False,
-    reoptimise: Annotated[bool, typer.Option(
-        "--reoptimise/--no-reoptimise", help="Also solve the inputs again with the stored parameters.")] = True,
-    network: NetworkOption = None,
-) -> None:
-    """Re-run a stored plan's inputs and show whether its figures match (exit 1 if not)."""
-    from app.compute.network_registry import load_road_network
-    from app.reports import stored
-    from app.reports.reproduce import describe
-    from app.reports.reproduce import reproduce as run
-
-    helpers = _cli_helpers()
-    settings = helpers._settings(network_file=network)
-    helpers._configure_logging(settings)
-    db = _store(settings)
-    try:
-        with db.transaction() as session:
-            record = stored.load_plan(session, settings.default_tenant, plan_id, field="PLAN_ID")
-    except stored.PlanNotFoundError as exc:
-        typer.echo(f"{exc} (tenant {settings.default_tenant!r})", err=True)
-        raise typer.Exit(code=helpers.EXIT_INVALID_INPUT) from exc
-    finally:
-        db.dispose()
-    road_network = load_road_network(settings.network_file, cache_dir=settings.cache_dir)
-    outcome = run(record, road_network, settings, reoptimise=reoptimise)
-    typer.echo(json.dumps(outcome.as_dict(), indent=2) if as_json else describe(outcome))
-    if not outcome.matches:
-        raise typer.Exit(code=1)

@@ -24,6 +24,7 @@ import typer
 from sqlalchemy import select
 
 from app import store
+from app.cli.setup import load_settings
 from app.core.config import Settings
 
 DEMO_TENANT = "demo"
@@ -33,14 +34,6 @@ DEMO_KEY_FILE = "demo-api-key"
 KEY_FILE_MODE = 0o600
 
 keys_cli = typer.Typer(help="API keys of the tenants (councils): create, list, revoke.", no_args_is_help=True)
-
-
-def _settings() -> Settings:
-    """Settings from the environment, as every command reads them (a bad value exits 2 naming it)."""
-    from app.cli import _settings as cli_settings  # app.cli registers these commands: import when run
-
-    settings: Settings = cli_settings()
-    return settings
 
 
 @contextmanager
@@ -94,7 +87,7 @@ def create(
     if not tenant.strip():
         typer.echo("--tenant must not be blank", err=True)
         raise typer.Exit(code=2)
-    with _open_store(_settings()) as db, db.transaction() as session:
+    with _open_store(load_settings()) as db, db.transaction() as session:
         record, key = store.create_api_key(session, tenant.strip(), name=name, actor="cli")
         key_id = record.id
     typer.echo(f"API key {key_id} for tenant {tenant.strip()!r}: shown once, store it now "
@@ -108,7 +101,7 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key, one per line.")] = False,
 ) -> None:
     """List the keys (id, tenant, first characters, name, created, revoked); never the keys themselves."""
-    with _open_store(_settings()) as db, db.transaction() as session:
+    with _open_store(load_settings()) as db, db.transaction() as session:
         tenants = [tenant] if tenant else list(session.scalars(select(store.Tenant.id).order_by(store.Tenant.id)))
         rows = [_described(record) for name in tenants for record in store.list_api_keys(session, name)]
     if as_json:
@@ -124,7 +117,7 @@ def list_keys(
 @keys_cli.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id (from `keys list`).")]) -> None:
     """Revoke the key ID: requests with it answer 401 from now on. Exits 1 for an unknown id."""
-    with _open_store(_settings()) as db, db.transaction() as session:
+    with _open_store(load_settings()) as db, db.transaction() as session:
         found = session.get(store.ApiKeyRecord, key_id)
         record = None if found is None else store.revoke_api_key(session, found.tenant_id, key_id, actor="cli")
         shown = None if record is None else _described(record)
@@ -137,7 +130,7 @@ def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's i
 @keys_cli.command("demo")
 def demo() -> None:
     """Print the demo tenant's key (created once, kept in <data_dir>/demo-api-key, mode 0600)."""
-    settings = _settings()
+    settings = load_settings()
     if not settings.auth_required:
         typer.echo("WASTEROUTE_AUTH_REQUIRED is false: no API key is needed, every request acts for "
                    f"tenant {settings.default_tenant!r}")

@@ -34,11 +34,11 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from app.core.config import Settings
+from app.cli.setup import set_up
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 Row = dict[str, Any]
 
@@ -157,19 +157,6 @@ def header_lines(meta: dict[str, Any]) -> list[str]:
             f"settings: {settings}"]
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:
-        typer.echo(f"invalid configuration: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
-
-
 def _gap_footer(rows: Sequence[Row]) -> list[str]:
     from solver.bench import mean_gap
 
@@ -212,8 +199,7 @@ def _run_instances(bench: str, files: Sequence[Path], run: Callable[..., Row], c
     if engine not in engine_choices():
         raise typer.BadParameter(f"unknown engine {engine!r}; choose from {', '.join(engine_choices())}",
                                  param_hint="--engine")
-    settings = _settings()
-    _configure_logging(settings)
+    set_up()
     report = Report(columns, as_json=as_json)
     report.start(meta_record(bench, engine=engine, time_limit_s=time_limit_s, seed=seed, processes=processes))
     for path in files:
@@ -286,8 +272,7 @@ def bench_matrix(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--backend") from exc
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = set_up()
     network_file = network or settings.network_file
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     report = Report(MATRIX_COLUMNS, as_json=as_json)
@@ -482,8 +467,7 @@ def bench_api(
     as_json: JsonOption = False,
 ) -> None:
     """Start the service on a loopback port, post a generated kerbside problem, time the answer."""
-    settings = _settings()
-    _configure_logging(settings)
+    settings = set_up()
     network_file = network or settings.network_file
     report = Report(API_COLUMNS, as_json=as_json)
     report.start(meta_record("api", network=str(network_file), bins=bins, time_limit_s=time_limit_s, seed=seed,
