@@ -24,6 +24,9 @@ the whole pool broken and fail every solve in it.
 Stored jobs (:meth:`SolverPool.run_job`) run in the same workers; there the worker
 itself reads the job from the store and writes its progress and outcome back (see
 :mod:`app.jobs.execute`), so only the job's id crosses the process boundary.
+
+The pool lives with the jobs, not in :mod:`app.compute`, because its workers run the
+service's translators (:mod:`app.services`) and stored jobs, which lie above compute.
 """
 
 from __future__ import annotations

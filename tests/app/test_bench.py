@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.cli.bench import Column, Report, format_value
 from app.cli import cli
+from app.cli.bench import Column, Report, format_value
 from app.core.config import Settings
 
 BENCHMARKS = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
