@@ -71,7 +71,7 @@ Measured with ``benchmarks/batch_stability.py`` (Monaco, 120 bins, 4 vehicles, 6
 removed and 6 added, 5 s, see docs/batch.md): from scratch 14% of bins stay on their
 round; warm start alone 92%; with 0.1-0.5 money per move 99% and 199 s shorter than the
 approved plan; with 1-100 money per move 100% but 596 s longer. A round set of twelve bins
-on two tight vehicles (tests/app/test_batch.py) keeps 70% at 0.5 and 100% at 5."""
+on two tight vehicles (tests/app/batch/test_batch.py) keeps 70% at 0.5 and 100% at 5."""
 
 
 PROBLEM_KEYS = ("depots", "disposal_sites", "vehicles", "bins", "options")

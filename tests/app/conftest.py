@@ -86,7 +86,7 @@ def settings(data_dir: Path) -> Settings:
 
     API keys are off (``auth_required=False``: every request is the default tenant), so
     that tests about anything but authentication call the API without a key;
-    tests/app/test_auth.py turns them on.
+    tests/app/api/test_auth.py turns them on.
     """
     return Settings(network_file=default_network_file(), data_dir=data_dir, cache_dir=data_dir / "cache",
                     snap_limit_m=200, default_time_limit_s=1, max_time_limit_s=30, auth_required=False)

@@ -21,9 +21,9 @@ from app import store
 from app.core.config import Settings
 from app.store import Store
 
-from .conftest import JobWaiter, free_port
+from ..conftest import JobWaiter, free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 STARTUP_TIMEOUT_S = 180.0
 HEALTH_LIMIT_S = 0.100
 """The issue's bound on a health check's answer while solves run."""

@@ -17,7 +17,7 @@ from app.jobs.runner import JobRunner
 from app.main import create_app
 from app.store import Store
 
-from .conftest import JobWaiter
+from ..conftest import JobWaiter
 
 
 @pytest.fixture

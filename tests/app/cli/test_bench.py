@@ -18,7 +18,7 @@ from app.cli import cli
 from app.cli.bench import Column, Report, format_value
 from app.core.config import Settings
 
-BENCHMARKS = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks"
 API_FIELDS = {"instance", "cost", "bks", "gap_pct", "vehicles", "feasible", "seconds"}
 MATRIX_FIELDS = {"n", "nodes", "seconds", "peak_mb", "backend"}
 

@@ -20,8 +20,8 @@ from app.core.config import Settings
 from app.jobs.pool import SolverPool
 from app.main import create_app
 
-from .conftest import JobWaiter
-from .test_server_process import Server
+from ..cli.test_server_process import Server
+from ..conftest import JobWaiter
 
 KILLED = "died (signal 9, SIGKILL)"
 """How a job's error names a worker killed with SIGKILL."""

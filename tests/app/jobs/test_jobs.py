@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 
-from .conftest import JobWaiter
+from ..conftest import JobWaiter
 
 
 def running_with_progress(job: dict[str, Any]) -> bool:

@@ -23,8 +23,8 @@ from app.core.config import Settings
 from app.main import create_app
 from app.store import Store
 
-from .conftest import JobWaiter, _postgres_bin_dir, free_port
-from .test_server_process import Server
+from ..cli.test_server_process import Server
+from ..conftest import JobWaiter, _postgres_bin_dir, free_port
 
 SHORT_TIMEOUT_S = 0.2
 """The database timeout of these tests (SQLite's busy timeout): a lock held longer makes a write fail."""

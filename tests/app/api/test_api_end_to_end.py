@@ -21,7 +21,7 @@ from app.main import create_app
 from solver.network import RoadNetwork, load_network
 from solver.synthetic import kerbside_bins
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 URL = "/api/v1/optimisations"
 REASONS = {"off_network", "unreachable", "capacity", "time_window", "no_compatible_vehicle",
            "shift_too_short", "not_worth_serving", "no_feasible_insertion"}

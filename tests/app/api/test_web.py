@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_index_page_is_served_at_root(app_client: TestClient) -> None:

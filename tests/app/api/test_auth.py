@@ -24,7 +24,7 @@ from app.api.auth import is_open, open_paths
 from app.core.config import Settings
 from app.main import create_app
 
-from .conftest import JobWaiter
+from ..conftest import JobWaiter
 
 TODAYS_ROUNDS = [{"vehicle_id": "rcv-1", "stops": ["b00001", "b00002", "b00003", "b00004"]},
                  {"vehicle_id": "rcv-2", "stops": ["b00005", "b00006", "b00007", "b00008"]}]

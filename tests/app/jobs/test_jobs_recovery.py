@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.store import Store
 
-from .conftest import JobWaiter
+from ..conftest import JobWaiter
 
 
 @pytest.fixture
