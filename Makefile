@@ -3,7 +3,7 @@
 #   make install   create .venv (if absent) and install the project with its dev tools
 #   make run       install, print the demo tenant's API key (docs/security.md), then serve
 #                  the API on WASTEROUTE_HOST:WASTEROUTE_PORT
-#   make lint      install, then ruff and mypy
+#   make lint      install, then ruff, mypy and lint-imports (the import contracts in pyproject.toml)
 #   make system    install the Debian packages the tests drive (Chromium, PostgreSQL)
 #   make test      install, then ruff, mypy, the Debian packages, and pytest
 #
@@ -38,6 +38,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # pytest exits 5 when it collects no tests: that is a failure too, and says so.
 test: lint system

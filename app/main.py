@@ -12,16 +12,16 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from app.api import evaluations, health, jobs, optimisations, plans, reports, web
-from app.auth import install_auth
-from app.config import Settings
-from app.errors import install_error_handlers
-from app.limits import BodySizeLimitMiddleware
-from app.network_registry import NetworkRegistry
-from app.services.jobs import JobRunner
+from app.api import api_router, web
+from app.api.auth import install_auth
+from app.api.errors import install_error_handlers
+from app.api.limits import BodySizeLimitMiddleware
+from app.compute.network_registry import NetworkRegistry
+from app.core.config import Settings
+from app.core.version import service_version
+from app.jobs.pool import SolverPool
+from app.jobs.runner import JobRunner
 from app.store import Store
-from app.version import service_version
-from app.workers import SolverPool
 
 DESCRIPTION = """\
 Optimised waste-collection rounds on real streets.
@@ -71,12 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = runner
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    install_auth(app, settings, db)  # API keys and CORS (app/auth.py): after the other middleware
-    app.include_router(health.router)
-    app.include_router(optimisations.router)
-    app.include_router(evaluations.router)
-    app.include_router(jobs.router)
-    app.include_router(plans.router)
-    app.include_router(reports.router)
+    install_auth(app, settings, db)  # API keys and CORS (app/api/auth.py): after the other middleware
+    app.include_router(api_router)
     app.include_router(web.router)
     return app

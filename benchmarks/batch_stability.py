@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.batch import DEFAULT_MOVE_PENALTY, warm_start  # noqa: E402
+from app.batch.nightly import DEFAULT_MOVE_PENALTY, warm_start  # noqa: E402
 from app.services import optimisation as service  # noqa: E402
 from app.services.answers import read_answer  # noqa: E402
 from solver.network import RoadNetwork, load_network  # noqa: E402

@@ -1,4 +1,4 @@
-"""Print the configuration table (markdown) from :class:`app.config.Settings`, so the docs stay true.
+"""Print the configuration table (markdown) from :class:`app.core.config.Settings`, so the docs stay true.
 
 Usage::
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from app.config import Settings
+from app.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- settings-table:start (scripts/settings_table.py --write) -->"
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(updated, encoding="utf-8")
         return 0
     if updated != text:
-        print(f"{path}: the configuration table differs from app.config.Settings; "
+        print(f"{path}: the configuration table differs from app.core.config.Settings; "
               f"run python scripts/settings_table.py --write {path}", file=sys.stderr)
         return 1
     return 0

@@ -1,6 +1,6 @@
 """Benchmark runs: published instances and travel-time matrices, measured honestly.
 
-Pure harness logic (no printing, no command line; ``app.bench`` wires it to
+Pure harness logic (no printing, no command line; ``app.cli.bench`` wires it to
 ``wasteroute bench``):
 
 - :func:`run_cvrp` solves a CVRPLIB instance with a named engine and scores the plan

@@ -2,7 +2,7 @@
 
 The file parses; every service has an image or a build, a health check, and
 dependencies on services that exist and report health; every ``WASTEROUTE_*``
-variable is a real setting and its value one :class:`app.config.Settings` accepts;
+variable is a real setting and its value one :class:`app.core.config.Settings` accepts;
 the database URL reaches the PostgreSQL service with its own credentials; the Dask
 address reaches the scheduler. The scheduler's and workers' commands are run
 directly (on free loopback ports) and pass their own health checks, and the worker
@@ -27,7 +27,7 @@ import yaml
 from distributed import Client
 from sqlalchemy.engine import make_url
 
-from app.config import Settings
+from app.core.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

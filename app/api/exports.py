@@ -12,11 +12,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from app import store
-from app.deps import StoreDep
+from app.api.deps import StoreDep
+from app.api.tenancy import TenantDep
 from app.schemas import MessageErrorResponse, OptimisationResponse, ValidationErrorResponse
 from app.services import exports as service
 from app.services.plans import plan_response
-from app.tenancy import TenantDep
 
 router = APIRouter(tags=["exports"])
 
@@ -40,7 +40,7 @@ def export_response(plan: OptimisationResponse, fmt: service.ExportFormat, *, st
 
 
 @router.post(
-    "/api/v1/exports/{fmt}",
+    "/exports/{fmt}",
     summary="Export a plan as GeoJSON, CSV run sheets or GPX",
     responses={
         200: FILE_ANSWER,
@@ -57,7 +57,7 @@ async def create_export(fmt: service.ExportFormat, plan: OptimisationResponse,
 
 
 @router.get(
-    "/api/v1/plans/{plan_id}/export",
+    "/plans/{plan_id}/export",
     summary="Export a stored plan as GeoJSON, CSV run sheets or GPX",
     responses={
         200: FILE_ANSWER,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import NetworkRegistryDep, SolverPoolDep
+from app.api.deps import NetworkRegistryDep, SolverPoolDep
+from app.core.version import service_version
 from app.schemas import HealthResponse, NetworkOut, SolvesOut
-from app.version import service_version
 
-router = APIRouter(prefix="/api/v1/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["health"])
 
 
 @router.get("", response_model=HealthResponse, summary="Is the service up?")

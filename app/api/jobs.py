@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app import store
-from app.deps import JobRunnerDep, SettingsDep, StoreDep
+from app.api.deps import JobRunnerDep, SettingsDep, StoreDep
+from app.api.paths import API_V1
+from app.api.tenancy import TenantDep
+from app.jobs.runner import QueueFullError
 from app.schemas import (
     JobAcceptedResponse,
     JobListResponse,
@@ -25,12 +28,10 @@ from app.schemas import (
     ValidationErrorResponse,
 )
 from app.services import optimisation as optimisation_service
-from app.services.jobs import QueueFullError
 from app.services.plans import job_result
 from app.store import JobRecord, PlanRecord
-from app.tenancy import TenantDep
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 NOT_FOUND = {"model": MessageErrorResponse, "description": "No job of this id (for this tenant)."}
 
@@ -79,7 +80,7 @@ async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: T
     except QueueFullError as exc:
         raise HTTPException(status_code=429, detail=str(exc),
                             headers={"Retry-After": str(exc.retry_after_s)}) from exc
-    response.headers["Location"] = f"{router.prefix}/{job.id}"
+    response.headers["Location"] = f"{API_V1}{router.prefix}/{job.id}"
     return JobAcceptedResponse(id=job.id, status="queued")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import SettingsDep, SolverPoolDep
-from app.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.deps import SettingsDep, SolverPoolDep
+from app.api.limits import LIMIT_RESPONSES, check_sync_bins
 from app.schemas import (
     MessageErrorResponse,
     OptimisationRequest,
@@ -14,7 +14,7 @@ from app.schemas import (
 )
 from app.services import optimisation as service
 
-router = APIRouter(prefix="/api/v1/optimisations", tags=["optimisations"])
+router = APIRouter(prefix="/optimisations", tags=["optimisations"])
 
 
 @router.post(

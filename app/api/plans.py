@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app import store
-from app.deps import SettingsDep, SolverPoolDep, StoreDep
-from app.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.deps import SettingsDep, SolverPoolDep, StoreDep
+from app.api.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.tenancy import TenantDep
 from app.schemas import (
     ApprovalIn,
     EvaluationRequest,
@@ -32,9 +33,8 @@ from app.schemas import (
 from app.services import evaluation as evaluation_service
 from app.services import plans as service
 from app.store import PlanRecord
-from app.tenancy import TenantDep
 
-router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"])
 
 NOT_FOUND = {"model": MessageErrorResponse, "description": "No plan of this id (for this tenant)."}
 

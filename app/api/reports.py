@@ -17,14 +17,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.deps import NetworkRegistryDep, SettingsDep, StoreDep
-from app.errors import validation_error_items
+from app.api.deps import NetworkRegistryDep, SettingsDep, StoreDep
+from app.api.tenancy import TenantDep
+from app.core.config import Settings
+from app.core.faults import validation_error_items
 from app.reports import inputs, render, stored
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
-from app.tenancy import TenantDep
 
-router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"])
 
 ReportFormat = Literal["html", "json", "csv"]
 

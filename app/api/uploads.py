@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, ValidationErrorResponse, VehicleIn
 from app.services import uploads as service
 
-router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 UNPROCESSABLE = 422
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

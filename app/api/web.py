@@ -6,8 +6,9 @@ package, no CDN), and what the page needs from the service besides the v1 API:
   as the base layer when no tile server is reachable (computed once, then cached);
 - ``GET /api/v1/demo``: the embedded demo problem (``data/demo_problem.json``).
 
-It also gathers the routers of uploads and exports, so the application registers the
-whole web side with one ``include_router``.
+:data:`router` holds the page and its files at their own paths; :data:`api_router` holds
+the three calls above, included under ``/api/v1`` by :mod:`app.api` (which lists the
+uploads and exports, the map's other calls, under "web map" too).
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.routing import NoMatchFound
 
-from app.api import exports, uploads
-from app.deps import NetworkRegistryDep, SettingsDep
+from app.api.deps import NetworkRegistryDep, SettingsDep
 from app.schemas import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ OSM_CREDIT = "© OpenStreetMap contributors"
 """Shown on the map at all times: the road data is OpenStreetMap's (ODbL)."""
 
 router = APIRouter(tags=["web map"])
-router.include_router(uploads.router)
-router.include_router(exports.router)
+api_router = APIRouter(tags=["web map"])
 
 _network_lock = threading.Lock()
 
@@ -96,7 +95,7 @@ async def leaflet_file(path: str) -> FileResponse:
     return _file_in(LEAFLET_DIR, path)
 
 
-@router.get("/api/v1/web/config", response_model=WebConfig, summary="The web map's configuration")
+@api_router.get("/web/config", response_model=WebConfig, summary="The web map's configuration")
 async def read_web_config(settings: SettingsDep, request: Request) -> WebConfig:
     """Tile URL template and attribution of the base layer (``WASTEROUTE_TILE_URL``,
     ``WASTEROUTE_TILE_ATTRIBUTION``), the OpenStreetMap credit always shown, and whether
@@ -154,7 +153,7 @@ def _cached_network_json(network: RoadNetwork) -> bytes:
         return entry[1]
 
 
-@router.get("/api/v1/network", summary="The road network as GeoJSON lines",
+@api_router.get("/network", summary="The road network as GeoJSON lines",
             responses={200: {"content": {"application/geo+json": {}}}})
 async def read_network(registry: NetworkRegistryDep) -> Response:
     """The loaded road network as a GeoJSON FeatureCollection of one MultiLineString, each
@@ -165,7 +164,7 @@ async def read_network(registry: NetworkRegistryDep) -> Response:
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
-@router.get("/api/v1/demo", summary="The demo problem")
+@api_router.get("/demo", summary="The demo problem")
 async def read_demo() -> Response:
     """The embedded demo problem: an optimisation body for the Monaco network (4 vehicles, 320 bins)."""
     if not DEMO_PROBLEM.is_file():

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.network_registry import load_road_network
+from app.compute.network_registry import load_road_network
+from app.core.config import Settings
 from app.reports import inputs, render
 from app.schemas import OptimisationRequest
 from app.services import optimisation

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import EvaluationRequest, OptimisationResponse, RouteIn
 from app.services import evaluation as service
 from app.services.answers import read_answer, round_stops

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.core.version import service_version
 from app.reports.charts import plans_map_png, round_bars_svg
 from app.reports.inputs import ScoredPlan
-from app.version import service_version
 from solver.savings import FIGURE_INFO, FIGURES, Change, Factors, SavingsReport, savings_report
 from solver.units import METRES_PER_KM, MINUTES_PER_HOUR, SECONDS_PER_MINUTE
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
 from app import store
-from app.config import Settings
-from app.json_types import JSONObject
+from app.core.config import Settings
+from app.core.json_types import JSONObject
 from app.reports.inputs import PROBLEM_KEYS, routes_from_answer
 from app.reports.stored import StoredPlan
 from app.schemas import EvaluationRequest, OptimisationRequest, OptimisationResponse, RouteFeature

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app import store
-from app.json_types import JSONObject
+from app.core.json_types import JSONObject
 from app.reports.inputs import answer_body
 from app.reports.render import ReportMeta
 from app.schemas import OptimisationResponse

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import EvaluationRequest, OptimisationResponse
 from app.services.optimisation import to_problem, to_response, to_solve_options
 from solver import pipeline

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from shapely.geometry import LineString
 
-from app.config import Settings
+from app.core.config import Settings
 from app.schemas import (
     BinIn,
     DisposalSiteIn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app import store
-from app.json_types import JSONObject
+from app.core.json_types import JSONObject
 from app.schemas import (
     BinMoveOut,
     EvaluationRequest,

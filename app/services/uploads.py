@@ -37,7 +37,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from app.json_types import ErrorItemDict
+from app.core.json_types import ErrorItemDict
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
 
 Kind = Literal["bins", "vehicles", "rounds"]

@@ -8,7 +8,7 @@ restarting, drops those it had, and gives up waiting for a row lock after
 :class:`~sqlalchemy.exc.DBAPIError` with ``connection_invalidated``), and a connection
 pool that stays empty as :class:`sqlalchemy.exc.TimeoutError`.
 
-The API answers them 503 with ``Retry-After`` (:mod:`app.errors`); the job runner and
+The API answers them 503 with ``Retry-After`` (:mod:`app.api.errors`); the job runner and
 its workers wait them out with :func:`retry_sync` / :func:`retry_async`, so a job is
 never lost to a database that is briefly away.
 """

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry
 
-    from app.config import Settings
+    from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
 

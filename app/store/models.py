@@ -7,7 +7,7 @@ and hands them back timezone-aware, so SQLite and PostgreSQL behave alike). JSON
 columns hold what the API received or answered, as JSON text.
 
 Schema changes go through Alembic (``app/migrations``); these models and the latest
-revision must describe the same tables (``tests/app/test_store_migrations.py`` checks
+revision must describe the same tables (``tests/app/store/test_store_migrations.py`` checks
 it).
 """
 

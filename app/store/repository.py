@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.json_types import JSONObject
+from app.core.json_types import JSONObject
 from app.store.models import (
     FINAL_JOB_STATUSES,
     ApiKeyRecord,

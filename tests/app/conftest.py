@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.config import Settings, default_network_file
+from app.core.config import Settings, default_network_file
 from app.main import create_app
 
 DEPOT = {"id": "depot", "lon": 7.4149, "lat": 43.7302}
@@ -86,7 +86,7 @@ def settings(data_dir: Path) -> Settings:
 
     API keys are off (``auth_required=False``: every request is the default tenant), so
     that tests about anything but authentication call the API without a key;
-    tests/app/test_auth.py turns them on.
+    tests/app/api/test_auth.py turns them on.
     """
     return Settings(network_file=default_network_file(), data_dir=data_dir, cache_dir=data_dir / "cache",
                     snap_limit_m=200, default_time_limit_s=1, max_time_limit_s=30, auth_required=False)

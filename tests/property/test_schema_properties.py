@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.config import Settings, default_network_file
-from app.errors import validation_error_items
+from app.core.config import Settings, default_network_file
+from app.core.faults import validation_error_items
 from app.main import create_app
 from app.schemas import EvaluationRequest, OptimisationRequest
 from app.services import evaluation as evaluation_service

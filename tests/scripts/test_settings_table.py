@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "settings_table.py"
 

@@ -1,0 +1,73 @@
+"""``wasteroute batch [--night YYYY-MM-DD] [--bins REGISTER.json]``: the nightly re-optimisation of
+every stored round set (see :mod:`app.batch.nightly` and docs/batch.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from app.cli.setup import fail_with, set_up
+from app.core.faults import error_item, parse_field_path
+from app.core.json_types import ErrorItemDict
+
+if TYPE_CHECKING:
+    from app.batch.nightly import RegisterError
+
+
+def register_fault(exc: RegisterError) -> ErrorItemDict:
+    """A bin register's fault as a 422 item: the register is this command's body, as PLAN.json is
+    ``solve``'s, so its fields are located under ``body``."""
+    path = parse_field_path(exc.field)
+    loc = path if path[:1] == ("body",) else ("body", *path)
+    return error_item(loc=loc, item_id=exc.item_id, msg=str(exc), type_="value_error")
+
+
+def batch(
+    night: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD",
+                                              help="The night to plan for (default: today); one draft per round "
+                                                   "set per night.")] = None,
+    tenant: Annotated[list[str] | None, typer.Option(
+        help="Only this tenant (repeatable; default: every tenant in the store).")] = None,
+    bins: Annotated[Path | None, typer.Option(
+        metavar="REGISTER.json", exists=True, dir_okay=False, readable=True,
+        help="Bin register: the latest bins of each round set (docs/batch.md).")] = None,
+    register_tenant: Annotated[str, typer.Option(help="Tenant of a register that names none.")] = "default",
+    report_dir: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="Where the report files go (default: <data_dir>/batch).")] = None,
+    time_limit_s: Annotated[float | None, typer.Option(
+        min=0.001, help="Seconds per round set (default: each round set's own).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Seed of every solve (default: each round set's own).")] = None,
+    move_penalty: Annotated[float, typer.Option(
+        min=0.0, help="Money per bin moved off its approved round (the stability penalty).")] = 5.0,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar (default: only on a terminal; log lines always).")] = None,
+) -> None:
+    """Re-optimise every stored round set with its latest bins; store each result as a draft.
+
+    Exits 1 when any round set failed (the others are stored all the same), 2 on bad input.
+    """
+    from datetime import date
+
+    from app.batch.nightly import EXIT_PART_FAILED, BatchOptions, RegisterError, load_register, run_batch
+
+    settings = set_up()
+    try:
+        chosen_night = date.fromisoformat(night) if night else date.today()
+    except ValueError as exc:
+        raise fail_with([error_item(loc=("night",), item_id=None, type_="value_error",
+                                    msg=f"--night must be a date YYYY-MM-DD, got {night!r}")]) from exc
+    try:
+        register = load_register(bins, default_tenant=register_tenant) if bins else {}
+    except RegisterError as exc:
+        raise fail_with([register_fault(exc)]) from exc
+    options = BatchOptions(night=chosen_night, report_dir=report_dir or settings.data_dir / "batch",
+                           tenants=tuple(tenant) if tenant else None, register=register, time_limit_s=time_limit_s,
+                           seed=seed, move_penalty=move_penalty, show_progress=progress)
+    report = run_batch(settings, options)
+    if report.failed:
+        typer.echo(f"{len(report.failed)} round set(s) failed: "
+                   + ", ".join(f"{r.tenant}/{r.round_set}" for r in report.failed), err=True)
+        raise typer.Exit(code=EXIT_PART_FAILED)

@@ -1,0 +1,164 @@
+"""Asynchronous optimisation jobs, the worker's side: one stored job run to its end.
+
+In a worker (a solver worker process, :mod:`app.jobs.pool`, or a cluster's worker,
+:mod:`app.jobs.cluster`), :func:`execute_job` reads the job's problem from the store,
+runs the solver pipeline with a progress callback (:class:`ProgressWriter`) that writes
+the share of the time budget used and the best cost so far to the store at most every
+``job_progress_interval_s`` seconds and stops the search once a cancellation is asked
+for, then stores the optimised plan as a ``draft`` and marks the job succeeded in one
+transaction. The server's side is :mod:`app.jobs.runner`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.orm import Session
+
+from app import store
+from app.core.config import Settings
+from app.core.json_types import JSONObject
+from app.schemas import OptimisationRequest
+from app.services import optimisation
+from app.store import JobRecord, PlanRecord, Store
+from app.store.availability import first_line, is_unavailable, retry_sync
+from solver import pipeline
+from solver.problem import ProblemError, SolveOptions
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ProgressWriter:
+    """The pipeline's ``on_progress`` callback for one job: writes progress, hears of cancellation.
+
+    Called with the share of the time budget used (0..1) and the best cost so far; writes
+    them to the store at most every ``interval_s`` seconds and answers ``False`` (stop
+    the search) once the job's cancellation was asked for.
+    """
+
+    def __init__(self, db: Store, tenant: str, job_id: str, *, interval_s: float) -> None:
+        self.db = db
+        self.tenant = tenant
+        self.job_id = job_id
+        self.interval_s = interval_s
+        self.best_cost: float | None = None
+        self.cancelled = False
+        self._last = -math.inf
+
+    def __call__(self, elapsed_fraction: float, best_cost: float | None) -> bool:
+        """Record ``best_cost``; every ``interval_s`` write progress and check for cancellation."""
+        if best_cost is not None and math.isfinite(best_cost):
+            self.best_cost = best_cost if self.best_cost is None else min(self.best_cost, best_cost)
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return not self.cancelled
+        self._last = now
+        try:
+            with self.db.transaction() as session:
+                go_on = store.record_progress(session, self.tenant, self.job_id, progress=elapsed_fraction,
+                                              best_cost=self.best_cost)
+        except Exception as exc:  # progress is best effort: a database away for a moment stops no search
+            if not is_unavailable(exc):
+                raise
+            logger.warning("job %s: progress not written, the database is unavailable: %s", self.job_id,
+                           first_line(exc))
+            return not self.cancelled
+        self.cancelled = self.cancelled or not go_on
+        return go_on
+
+
+def _parameters(options: SolveOptions) -> JSONObject:
+    """The options a plan was made with, as stored with it."""
+    return {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
+            "objective": options.objective, "move_penalty": options.move_penalty,
+            "search_processes": options.search_processes,
+            "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": [*r.stops], "locked": r.locked}
+                               for r in options.initial_routes]}
+
+
+def _fault(exc: ProblemError) -> str:
+    """A problem's fault in words, naming the field and the id."""
+    where = exc.field if exc.item_id is None else f"{exc.field} of {exc.item_id!r}"
+    message = str(exc)
+    return message if exc.field in message else f"{where}: {message}"
+
+
+def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network: RoadNetwork) -> str:
+    """Optimise the running job ``job_id`` of ``tenant`` on ``network``; its final status. Blocking.
+
+    The plan and the job's success are written in one transaction; a search stopped by
+    a cancellation stores no plan. A fault of the problem (a depot off the network, say)
+    or an error of the solver fails the job with the reason. While the database is
+    locked or unreachable, reads and writes of the job are tried again with back-off for
+    up to ``settings.database_retry_s`` seconds (progress writes are skipped), after
+    which the error is raised and the job runner retries or fails the job.
+    """
+    def read(session: Session) -> tuple[JobRecord | None, JSONObject | None]:
+        job = store.get_job(session, tenant, job_id)
+        record = None if job is None else store.get_problem(session, tenant, job.problem_id)
+        return job, None if record is None else record.body
+
+    job, body = _write(db, settings, read, what=f"reading job {job_id}")
+    if job is None or job.status != "running":
+        return "missing" if job is None else job.status
+    if body is None:
+        return _fail(db, settings, tenant, job_id, f"the job's problem {job.problem_id!r} is not in the store")
+    started = time.perf_counter()
+    writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
+    try:
+        problem, options = optimisation.prepare(OptimisationRequest.model_validate(body), settings=settings)
+        planned = pipeline.optimise(problem, network, options, snap_limit_m=settings.snap_limit_m,
+                                    on_progress=writer)
+        response = optimisation.to_response(problem, planned)
+    except ProblemError as exc:
+        return _fail(db, settings, tenant, job_id, _fault(exc))
+    except Exception as exc:
+        logger.exception("job %s failed in the solver", job_id)
+        return _fail(db, settings, tenant, job_id, f"the solver failed: {type(exc).__name__}: {exc}")
+    result = response.model_dump(mode="json", exclude_none=True)
+
+    def finish(session: Session) -> PlanRecord | None:
+        if writer.cancelled or store.cancel_requested(session, tenant, job_id):
+            store.mark_job_cancelled(session, tenant, job_id)
+            return None
+        problem_record = store.get_problem(session, tenant, job.problem_id)
+        assert problem_record is not None
+        plan = store.create_plan(session, tenant, problem=problem_record, result=result, source="optimised",
+                                 parameters=_parameters(options), engine=options.engine, seed=options.seed)
+        store.succeed_job(session, tenant, job_id, plan=plan, best_cost=writer.best_cost)
+        return plan
+
+    plan = _write(db, settings, finish, what=f"storing the plan of job {job_id}")
+    if plan is None:
+        logger.info("job %s cancelled after %.1f s", job_id, time.perf_counter() - started)
+        return "cancelled"
+    logger.info("job %s succeeded in %.1f s: plan %s, %d bins served, %d unassigned", job_id,
+                time.perf_counter() - started, plan.id, response.summary.bins_served,
+                response.summary.bins_unassigned)
+    return "succeeded"
+
+
+def _write(db: Store, settings: Settings, work: Callable[[Session], T], *, what: str) -> T:
+    """``work(session)`` in one transaction, tried again while the database is unavailable
+    (for up to ``settings.database_retry_s`` seconds). Blocking."""
+    def attempt() -> T:
+        with db.transaction() as session:
+            return work(session)
+    return retry_sync(attempt, within_s=settings.database_retry_s, what=what)
+
+
+def _fail(db: Store, settings: Settings, tenant: str, job_id: str, reason: str) -> str:
+    """Mark the job failed with ``reason``; ``"failed"``."""
+    _write(db, settings, lambda session: store.fail_job(session, tenant, job_id, error=reason),
+           what=f"failing job {job_id}")
+    logger.info("job %s failed: %s", job_id, reason)
+    return "failed"

@@ -1,0 +1,187 @@
+"""Response models of the HTTP API: a plan as GeoJSON, health, and the error answers.
+
+What goes out is never what came in: these models describe what the service answers
+(RFC 7946 FeatureCollections with ``[lon, lat]`` positions; metres, seconds, kg).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.fields import OSM_ATTRIBUTION
+
+
+class OutputModel(BaseModel):
+    """Base of every response model."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class PointGeometry(OutputModel):
+    """A GeoJSON Point, ``[lon, lat]``."""
+
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+
+class LineStringGeometry(OutputModel):
+    """A GeoJSON LineString of ``[lon, lat]`` positions."""
+
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[tuple[float, float]] = Field(min_length=2)
+
+
+class ViolationOut(OutputModel):
+    """A broken rule of ``docs/rules.md`` on a route: its ``type``, the ``stop`` where it shows
+    (a bin, a disposal site, ``"break"`` or the depot) and a ``detail`` in words."""
+
+    type: str
+    stop: str
+    detail: str
+
+
+class RouteProperties(OutputModel):
+    """Figures of one vehicle's round, all from the evaluator."""
+
+    kind: Literal["route"] = "route"
+    vehicle_id: str
+    distance_m: float = Field(description="Metres driven, depot to depot.")
+    duration_s: float = Field(description="Seconds from leaving the depot to coming back.")
+    load_kg: float = Field(description="Kg collected, all loads together.")
+    load_l: float = Field(description="Litres collected, all loads together.")
+    n_bins: int = Field(description="Bins lifted.")
+    lifts: int = Field(description="Lifts made (one per bin).")
+    trips: int = Field(description="Loads tipped (0 without disposal sites).")
+    cost: float = Field(description="Fixed cost plus distance and time costs of the round.")
+    violations: list[ViolationOut] = Field(
+        default_factory=list, description="Rules the round breaks; always empty for an optimised plan.")
+
+
+class VisitProperties(OutputModel):
+    """One stop of a round.
+
+    ``arrival_s`` is seconds since midnight and ``arrival`` the same as ``"HH:MM"``
+    (hours past 23 mean the next day); ``start_s`` is when collection, unloading or the
+    break starts (after any wait); ``load_kg``/``load_l`` are the load on board after the
+    stop. A bin visit carries ``bin_id``, a depot visit ``depot_id``, a disposal visit
+    ``site_id``; a break visit is where the vehicle is at the time; absent ids are left
+    out of the JSON.
+    """
+
+    kind: Literal["visit"] = "visit"
+    vehicle_id: str
+    sequence: int = Field(description="0 at the route's first stop, in driving order.")
+    type: Literal["depot", "bin", "disposal", "break"]
+    arrival_s: float
+    arrival: str = Field(description='Arrival as "HH:MM".')
+    start_s: float
+    departure_s: float
+    load_kg: float
+    load_l: float
+    bin_id: str | None = None
+    depot_id: str | None = None
+    site_id: str | None = None
+
+
+class RouteFeature(OutputModel):
+    """A round as a street-following LineString."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: LineStringGeometry
+    properties: RouteProperties
+
+
+class VisitFeature(OutputModel):
+    """A stop as the point on the street where the vehicle stops."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointGeometry
+    properties: VisitProperties
+
+
+class SummaryOut(OutputModel):
+    """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan)."""
+
+    distance_m: float
+    duration_s: float
+    vehicles_used: int
+    bins_served: int
+    bins_unassigned: int
+    cost: float
+    violations: int
+
+
+class UnassignedOut(OutputModel):
+    """A bin the plan does not serve and why (``reason`` is one of API.md's names)."""
+
+    bin_id: str
+    reason: str
+    detail: str
+
+
+class OptimisationResponse(OutputModel):
+    """A plan (optimised, or a person's plan evaluated): an RFC 7946 FeatureCollection with
+    ``summary`` and ``unassigned``.
+
+    Features come route by route: the route's LineString, then its visits in order.
+    ``attribution`` credits the road data (OpenStreetMap, ODbL), as its licence asks.
+    """
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[RouteFeature | VisitFeature]
+    summary: SummaryOut
+    unassigned: list[UnassignedOut]
+    attribution: str = Field(default=OSM_ATTRIBUTION, description="Credit for the road data.")
+
+
+class NetworkOut(OutputModel):
+    """The road network the service plans on."""
+
+    source: str = Field(description="File name the network was loaded from.")
+    name: str = Field(description="The network's own name.")
+    nodes: int = Field(description="Nodes of the street graph.")
+    edges: int = Field(description="Directed edges of the street graph.")
+    load_s: float = Field(description="Seconds it took to load at startup.")
+
+
+class SolvesOut(OutputModel):
+    """Solves running now, waiting for a worker, and how many may run at once."""
+
+    running: int
+    queued: int
+    limit: int
+
+
+class HealthResponse(OutputModel):
+    """The service is up; what it plans on and how busy it is."""
+
+    status: Literal["ok"] = "ok"
+    version: str
+    network: NetworkOut | None = Field(description="Null until the network has been loaded.")
+    solves: SolvesOut
+
+
+class ErrorItem(OutputModel):
+    """One fault in a request: where (``loc``/``field``), whose (``id``) and what (``msg``)."""
+
+    loc: list[str | int] = Field(description='Path to the field, e.g. ["body", "bins", 3, "demand_kg"].')
+    field: str = Field(description='The same path written out, e.g. "bins[3].demand_kg".')
+    id: str | None = Field(description="Id of the depot, vehicle or bin at fault, if any.")
+    msg: str = Field(description="What is wrong; names the field and the id.")
+    type: str = Field(description="Machine-readable kind of fault.")
+
+
+class ValidationErrorResponse(OutputModel):
+    """Body of a 422 answer."""
+
+    detail: list[ErrorItem]
+
+
+class MessageErrorResponse(OutputModel):
+    """Body of a 500 or 503 answer."""
+
+    detail: str
