@@ -47,9 +47,9 @@ lint: install
 	$(BIN)/mypy
 
 PYTEST := $(BIN)/python -m pytest
-# A worker per core; a module's `spawns` tests stay on one worker (their xdist_group), so its
-# servers, clusters and browser start once.
-PARALLEL := -n auto --dist loadgroup
+# A worker per core, handed tests one by one (`--dist load`: the grouping modes key tests by node
+# id, and schemathesis gives its 22 operations one id, so they would run only one of them).
+PARALLEL := -n auto --dist load
 
 quick: install
 	$(PYTEST) $(PARALLEL) -m "not spawns and not slow and not serial" --failed-first --maxfail=1 -q

@@ -9,8 +9,9 @@ skipped silently there.
 Tests that start processes, servers, browsers or databases of their own are marked ``spawns``
 (``make quick`` leaves them out): by hand where the test starts them itself, and here, by
 :func:`pytest_collection_modifyitems`, for every test using one of :data:`SPAWNING_FIXTURES`.
-Under pytest-xdist (``--dist loadgroup``) a module's spawning tests share one worker, so its
-servers, clusters and browser start once per run rather than once per worker.
+Under pytest-xdist each worker starts the session's and module's servers, clusters and browser
+it needs; tests are handed out one by one (``--dist load``), not grouped: schemathesis gives its
+22 API operations one node id, which xdist's grouping modes would run only once.
 """
 
 from __future__ import annotations
@@ -102,15 +103,12 @@ SPAWNING_FIXTURES = frozenset({
 })
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``spawns`` each test that uses a fixture of :data:`SPAWNING_FIXTURES` (directly or through
-    another fixture), and put every ``spawns`` test in its module's xdist group."""
+    another fixture)."""
     for item in items:
         if SPAWNING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.spawns)
-        if item.get_closest_marker("spawns") and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(f"spawns:{item.path.relative_to(REPO).as_posix()}"))
 
 
 NetworkFactory = Callable[..., RoadNetwork]
