@@ -7,7 +7,7 @@
 #   make system    install the Debian packages the tests drive (Chromium, PostgreSQL)
 #   make quick     install, then the tests that are neither `spawns`, `slow` nor `serial`, in
 #                  parallel (pytest-xdist, a worker per core), the last run's failures first,
-#                  stopping at the first failure: about a minute; the developer's loop
+#                  stopping at the first failure: the developer's loop (docs/performance.md)
 #   make test      install, then ruff, mypy, the Debian packages, and the whole suite: every
 #                  test but the `serial` ones in parallel, then those alone (what CI runs)
 #
