@@ -5,10 +5,18 @@ Monaco is embedded in the project (``data/monaco.osm.pbf``). Rutland lives outsi
 it, in ``<repo>/../shared/data/osm/``; without that folder the tests needing it are
 skipped, except in CI (``CI`` set), where they fail: shared data must never be
 skipped silently there.
+
+Tests that start processes, servers, browsers or databases of their own are marked ``spawns``
+(``make quick`` leaves them out): by hand where the test starts them itself, and here, by
+:func:`pytest_collection_modifyitems`, for every test using one of :data:`SPAWNING_FIXTURES`.
+Under pytest-xdist each worker starts the session's and module's servers, clusters and browser
+it needs; tests are handed out one by one (``--dist load``), not grouped: schemathesis gives its
+22 API operations one node id, which xdist's grouping modes would run only once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import socket
@@ -81,6 +89,26 @@ def write_osm_xml(path: Path, nodes: OsmNodes, ways: OsmWays) -> Path:
     lines.append("</osm>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+#: Fixtures that start a server, browser, database or cluster, by name wherever they are
+#: defined (a conftest or a test module). Name here any new fixture that starts a process.
+SPAWNING_FIXTURES = frozenset({
+    "server",  # uvicorn or `wasteroute serve` (tests/web, test_api_health, test_server_process)
+    "live_server",  # uvicorn for schemathesis
+    "playwright", "browser",  # Playwright's driver and headless Chromium
+    "postgres_server_url", "postgres",  # throwaway PostgreSQL servers
+    "local_cluster", "cluster",  # Dask LocalCluster; the compose file's scheduler and worker
+    "served",  # the Dockerfile's CMD
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``spawns`` each test that uses a fixture of :data:`SPAWNING_FIXTURES` (directly or through
+    another fixture)."""
+    for item in items:
+        if SPAWNING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spawns)
 
 
 NetworkFactory = Callable[..., RoadNetwork]
@@ -207,17 +235,30 @@ def tools() -> SimpleNamespace:
 
 @pytest.fixture(scope="session")
 def network_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """On-disk network cache shared by the session."""
-    return tmp_path_factory.mktemp("network-cache")
+    """On-disk network cache shared by the session; under pytest-xdist, by all of the run's
+    workers (a folder beside theirs), so that a network is built once per run, not per worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return tmp_path_factory.mktemp("network-cache")
+    shared = tmp_path_factory.getbasetemp().parent / "network-cache"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+def load_network_once(source: Path, cache_dir: Path) -> RoadNetwork:
+    """:func:`load_network` with ``cache_dir``, holding a lock on ``source`` in that folder meanwhile:
+    a second xdist worker waits for the first to build and cache the network, then reads its file."""
+    with (cache_dir / f".{source.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return load_network(source, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")
 def monaco(network_cache_dir: Path) -> RoadNetwork:
     """The embedded Monaco network (refuse-truck speeds, simplified), loaded once."""
-    return load_network(MONACO_PBF, cache_dir=network_cache_dir)
+    return load_network_once(MONACO_PBF, network_cache_dir)
 
 
 @pytest.fixture(scope="session")
 def rutland(network_cache_dir: Path) -> RoadNetwork:
     """The shared Rutland network (refuse-truck speeds, simplified), loaded once."""
-    return load_network(require_shared(RUTLAND_PBF), cache_dir=network_cache_dir)
+    return load_network_once(require_shared(RUTLAND_PBF), network_cache_dir)

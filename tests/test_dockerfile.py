@@ -41,6 +41,7 @@ def _runtime_env(parsed: DockerfileParser) -> dict[str, str]:
     return env
 
 
+@pytest.mark.spawns
 def test_hadolint_finds_nothing() -> None:
     """hadolint (the Dockerfile linter) passes the file with no finding at all."""
     result = subprocess.run([str(BIN / "hadolint"), "--no-color", str(REPO / "Dockerfile")],
@@ -86,6 +87,7 @@ def test_data_folder_belongs_to_the_service_user(dockerfile: DockerfileParser) -
 
 
 @pytest.mark.slow
+@pytest.mark.spawns
 def test_build_stage_installs_every_file_of_the_packages(dockerfile: DockerfileParser, tmp_path: Path) -> None:
     """What the build stage copies before ``pip install .`` builds a wheel holding every file of
     app/ and solver/ (the web map's scripts and styles, templates, migrations), not just the
@@ -121,6 +123,7 @@ def test_copied_sources_exist(dockerfile: DockerfileParser) -> None:
             assert (REPO / source).exists(), source
 
 
+@pytest.mark.spawns
 def test_build_stage_cache_warm_up_runs(dockerfile: DockerfileParser, tmp_path: Path) -> None:
     """The build stage's network warm-up command runs and leaves a cache file."""
     [warm] = [v for v in _instructions(dockerfile, "RUN") if "load_network" in v]

@@ -77,6 +77,7 @@ def test_notebook_holds_no_logic_of_its_own(name: str) -> None:
     assert any("from solver." in s for s in sources)
 
 
+@pytest.mark.spawns
 def test_a_cell_that_raises_fails_the_run(kernel_specs: KernelSpecManager, tmp_path: Path) -> None:
     """The harness itself: an error in any cell stops the run with the error, it is never skipped."""
     broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import solver.pipeline"),
@@ -86,6 +87,7 @@ def test_a_cell_that_raises_fails_the_run(kernel_specs: KernelSpecManager, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.spawns
 def test_quickstart_runs_and_draws_its_maps(kernel_specs: KernelSpecManager, tmp_path: Path) -> None:
     """Every cell of the quickstart runs without error; it draws the network and the rounds."""
     notebook = _execute("quickstart.ipynb", kernel_specs, tmp_path)
@@ -95,6 +97,7 @@ def test_quickstart_runs_and_draws_its_maps(kernel_specs: KernelSpecManager, tmp
 
 
 @pytest.mark.slow
+@pytest.mark.spawns
 def test_today_vs_optimised_runs_and_charts_the_comparison(kernel_specs: KernelSpecManager,
                                                            tmp_path: Path) -> None:
     """Every cell runs without error; the KPI table is shown and the bars and both maps are drawn."""

@@ -179,7 +179,8 @@ def _fresh_postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL runs start a server (once per xdist worker that runs one).
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.spawns)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database for one test: a SQLite file, then (second run) a fresh PostgreSQL database."""
     if request.param == "sqlite":

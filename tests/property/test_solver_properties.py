@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from typing import get_args
 
+import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,7 @@ def _optimise(problem: Problem, network: RoadNetwork, seed: int) -> pipeline.Pla
                              snap_limit_m=200)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(problem=problems(), seed=st.integers(0, 100))
 def test_every_bin_is_served_once_or_unassigned_with_a_reason(monaco: RoadNetwork, problem: Problem,
@@ -94,6 +96,7 @@ def test_every_bin_is_served_once_or_unassigned_with_a_reason(monaco: RoadNetwor
     assert evaluation.summary.bins_served + evaluation.summary.bins_unassigned == len(problem.bins)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(problem=problems(), seed=st.integers(0, 100))
 def test_optimised_plan_shows_no_violation_even_when_scored_afresh(monaco: RoadNetwork, problem: Problem,

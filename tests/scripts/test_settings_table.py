@@ -50,6 +50,7 @@ def test_rows_carry_the_description_and_the_default(script: ModuleType) -> None:
     assert "`info`" in rows["WASTEROUTE_LOG_LEVEL"][1] and "`debug`" in rows["WASTEROUTE_LOG_LEVEL"][1]
 
 
+@pytest.mark.spawns
 def test_write_replaces_only_the_table_and_check_then_passes(script: ModuleType, tmp_path: Path) -> None:
     """--write puts the table between the markers, leaving the rest; --check exits 0 after, 1 before."""
     doc = tmp_path / "README.md"
@@ -69,6 +70,7 @@ def test_a_file_without_markers_is_refused(script: ModuleType) -> None:
         script.with_table("# no table here\n", "| a |\n")
 
 
+@pytest.mark.spawns
 def test_the_readme_configuration_table_is_current() -> None:
     """README.md's configuration table is exactly what the script makes from Settings today
     (after adding a setting, run ``python scripts/settings_table.py --write README.md``)."""

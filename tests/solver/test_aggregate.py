@@ -146,6 +146,7 @@ def large_rounds(rutland: RoadNetwork, rutland_2000: SimpleNamespace) -> Planned
     return optimise(rutland_2000.problem, rutland, SolveOptions(time_limit_s=1.0), scale=scale)
 
 
+@pytest.mark.slow
 def test_large_path_serves_every_bin_once(rutland_2000: SimpleNamespace, large_rounds: PlannedRounds) -> None:
     """Every one of the 2,000 bins is visited exactly once, none left out, after decomposing into parts."""
     visits = Counter(v.location_id for r in large_rounds.evaluation.routes for v in r.visits if v.type == "bin")
@@ -168,6 +169,7 @@ def test_evaluator_on_full_matrices_finds_no_violation(rutland: RoadNetwork, rut
     assert full.summary.distance_m == pytest.approx(large_rounds.evaluation.summary.distance_m, rel=0.01)
 
 
+@pytest.mark.slow
 def test_large_path_draws_every_route(large_rounds: PlannedRounds) -> None:
     """Each route of the answer has a street line, and every bin a stop point."""
     assert set(large_rounds.route_lines) == {r.vehicle_id for r in large_rounds.evaluation.routes}

@@ -78,6 +78,7 @@ def test_random_network_points_lie_on_streets(monaco: RoadNetwork) -> None:
     assert float(np.max(snapped.distance_m)) < 0.01
 
 
+@pytest.mark.slow
 def test_run_matrix_reports_a_full_matrix_with_its_measures(monaco: RoadNetwork) -> None:
     """A 60 x 60 matrix on Monaco: every point snapped, every pair joined, time and memory measured."""
     row = run_matrix(monaco, 60, seed=0)
@@ -85,6 +86,7 @@ def test_run_matrix_reports_a_full_matrix_with_its_measures(monaco: RoadNetwork)
     assert row["seconds"] > 0 and row["peak_mb"] > 0
 
 
+@pytest.mark.slow
 def test_run_matrix_reports_the_median_of_repeated_runs(monaco: RoadNetwork) -> None:
     """With ``repeat=3`` each backend is timed three times and its ``seconds`` is their median."""
     row = run_matrix(monaco, 40, seed=1, backends=["scipy"], repeat=3)

@@ -82,6 +82,7 @@ def test_never_more_parts_than_vehicles(rutland_problem: Problem) -> None:
     assert n_parts_for(1201, ScaleOptions(max_part_stops=600)) == 3
 
 
+@pytest.mark.spawns
 def test_run_all_keeps_job_order_in_a_process_pool() -> None:
     """Jobs run through a process pool come back in job order, as they do run here."""
     jobs = [(k, 3) for k in range(6)]
@@ -90,6 +91,7 @@ def test_run_all_keeps_job_order_in_a_process_pool() -> None:
     assert list(run_all(pow, jobs, None)) == [k**3 for k in range(6)]
 
 
+@pytest.mark.spawns
 def test_parts_solved_in_a_process_pool_serve_every_bin(monaco: RoadNetwork) -> None:
     """400 Monaco bins, aggregated and cut into parts of at most 60 stops solved by two worker
     processes (sharing a 3 s time limit): every bin on exactly one route, no violation."""

@@ -7,6 +7,7 @@ tip, a lunch break and a daily kg limit; every plan is checked by the evaluator.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from solver.engines.hybrid import HybridEngine, _capped_fleet, relax_for_pyvrp, repair_route
 from solver.evaluate import evaluate, evaluate_route
@@ -65,6 +66,7 @@ def test_repair_takes_out_bins_past_the_daily_limit_and_places_the_break() -> No
     assert set(removed) | {s for s in repaired if s in ids} == set(ids)
 
 
+@pytest.mark.slow
 def test_the_hybrid_serves_every_bin_without_a_violation() -> None:
     """Tips, lunch, a daily limit and a window: every bin served, the evaluator finds nothing wrong."""
     problem, fleet = _case(window=(9 * HOUR, 10 * HOUR))

@@ -265,6 +265,7 @@ def test_every_feature_is_declared() -> None:
     assert required_features(problem, options) <= OrToolsEngine.features
 
 
+@pytest.mark.serial
 def test_the_time_limit_covers_building_the_model() -> None:
     """Without a solution limit, 300 bins in a 2 s limit come back within the limit (and a little)."""
     problem, matrices = _grid_case(18, [_vehicle(f"v{i}", 2000) for i in range(6)], demand_kg=30.0,

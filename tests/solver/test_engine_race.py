@@ -60,6 +60,7 @@ def test_ortools_lanes_search_with_other_operators_or_first_solutions() -> None:
         lane_engines(pyvrp, 0)
 
 
+@pytest.mark.spawns
 def test_the_race_keeps_the_best_lane() -> None:
     """Two lanes stopped after their first solution (repeatable whatever the machine's speed): the race
     answers with the better of the two plans each lane makes alone, in its own process."""
@@ -76,6 +77,7 @@ def test_the_race_keeps_the_best_lane() -> None:
     assert plan_rank(evaluate(problem, fleet, raced), "distance") == min(ranks)
 
 
+@pytest.mark.spawns
 def test_a_failing_lane_is_left_out_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     """A lane whose search raises in its process answers no plan; the reason reaches the log."""
     problem, fleet = _grid(6)

@@ -22,7 +22,7 @@ TIME_LIMIT_S = "2"
 SOLVE_TIMEOUT_MS = 120_000
 OSM_CREDIT = "© OpenStreetMap contributors"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 
 
 def open_map(page: Page, server: Any) -> None:

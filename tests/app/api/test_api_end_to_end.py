@@ -137,6 +137,7 @@ def rutland_client(tmp_path_factory: pytest.TempPathFactory, rutland: RoadNetwor
         yield started
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_thousand_bins_answer_keeps_every_promise(rutland_client: TestClient, rutland: RoadNetwork) -> None:
     """1,000 kerbside bins around Rutland, a depot in Oakham and eight lorries: the answer keeps

@@ -77,6 +77,7 @@ def server(data_dir: Path, tmp_path: Path, tools: SimpleNamespace) -> Iterator[s
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_health_answers_quickly_while_a_solve_runs(server: str,
                                                    make_problem: Callable[[], dict[str, Any]]) -> None:
     """During a 4 s solve on a real server, health answers within a second every time and

@@ -349,6 +349,7 @@ def test_cors_origins_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.slow
+@pytest.mark.spawns
 def test_server_logs_hold_no_key(tmp_path: Path, tools: SimpleNamespace, network_cache_dir: Path,
                                  monaco: Any) -> None:
     """A real uvicorn server at debug level with access logs: keyed requests are logged by path,

@@ -69,6 +69,7 @@ def job_count(database_url: str) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_locked_sqlite_answers_503_with_retry_after_and_stores_nothing(
         short_timeout: Settings, problem: dict[str, Any], wait_for_job: JobWaiter) -> None:
     """While another connection holds the write lock beyond the busy timeout, posting a job answers 503
@@ -89,6 +90,7 @@ def test_locked_sqlite_answers_503_with_retry_after_and_stores_nothing(
     assert job_count(short_timeout.database_url) == 1
 
 
+@pytest.mark.slow
 def test_job_outlives_a_lock_held_across_the_end_of_its_search(
         short_timeout: Settings, problem: dict[str, Any], wait_for_job: JobWaiter) -> None:
     """A job whose search ends while the database is locked waits for the lock (its worker retries the

@@ -79,6 +79,7 @@ def test_chunked_body_over_limit_answers_413(limited: TestClient, problem: dict[
     assert _one_fault(response, 413)["type"] == "body_too_large"
 
 
+@pytest.mark.slow
 def test_body_at_the_limit_is_solved(limited: TestClient, problem: dict[str, Any]) -> None:
     """A body of exactly the limit passes and is solved."""
     response = limited.post(OPTIMISATIONS, content=_padded(problem, MAX_BODY_BYTES),
@@ -113,6 +114,7 @@ def test_too_many_bins_answers_413_pointing_to_jobs(limited: TestClient, problem
     assert "/api/v1/jobs" in fault["msg"]
 
 
+@pytest.mark.slow
 def test_bins_at_the_limit_are_solved(limited: TestClient, problem: dict[str, Any]) -> None:
     """Exactly the limit of bins is solved synchronously, every bin served."""
     response = limited.post(OPTIMISATIONS, json=_with_bins(problem, MAX_SYNC_BINS))

@@ -50,7 +50,7 @@ KNOWN_GAPS: dict[tuple[str, Any], str] = {}
 """(operation, check) pairs left out until the route's documentation is mended; every
 other check still holds for these operations, no server error above all."""
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from app.store.models import PlanRecord
 from solver.network import RoadNetwork
 from solver.synthetic import kerbside_bins
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 
 TENANT = "monaco"
 DEPOT = {"id": "fontvieille", "lon": 7.4149, "lat": 43.7302}

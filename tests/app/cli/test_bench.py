@@ -109,6 +109,7 @@ def test_bench_wcvrptw_reports_miles_beside_the_best_known(tools: SimpleNamespac
     assert (line["cost"] is None) == (line["error"] is not None)
 
 
+@pytest.mark.slow
 def test_bench_matrix_measures_both_graphs(env: dict[str, str]) -> None:
     """On Monaco, one line per graph with the API fields; the unsimplified graph has more nodes."""
     lines = _json_lines(_invoke(["bench", "matrix", "--n", "40", "--json"], env).stdout)
@@ -119,6 +120,7 @@ def test_bench_matrix_measures_both_graphs(env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.spawns
 def test_bench_api_answers_a_generated_problem_end_to_end(env: dict[str, str]) -> None:
     """The real service, started on a loopback port, answers 200 and serves or explains all 30 bins."""
     lines = _json_lines(_invoke(["bench", "api", "--bins", "30", "--time-limit-s", "1", "--json"], env).stdout)

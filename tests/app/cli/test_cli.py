@@ -102,6 +102,7 @@ def test_solve_reports_a_missing_network_file(tmp_path: Path, problem: dict[str,
     assert "nowhere.osm.pbf" in result.stderr
 
 
+@pytest.mark.spawns
 def test_console_script_lists_serve_and_solve() -> None:
     """The installed ``wasteroute`` script runs and lists its commands."""
     script = Path(sys.executable).with_name("wasteroute")

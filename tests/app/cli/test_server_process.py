@@ -28,6 +28,8 @@ STARTUP_TIMEOUT_S = 180.0
 HEALTH_LIMIT_S = 0.100
 """The issue's bound on a health check's answer while solves run."""
 
+pytestmark = pytest.mark.spawns
+
 
 class Server:
     """``uvicorn --factory app.main:create_app`` in its own process group, on a loopback port."""
@@ -131,6 +133,7 @@ def test_job_posted_polled_to_success_and_its_plan_stored(server: Server, proble
     db.dispose()
 
 
+@pytest.mark.serial
 def test_health_answers_quickly_while_two_solves_run(server: Server, problem: dict[str, Any],
                                                      wait_for_job: JobWaiter) -> None:
     """With both workers solving, every health check answers in under 100 ms."""

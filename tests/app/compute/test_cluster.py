@@ -28,7 +28,7 @@ from solver.pipeline import PlannedRounds, optimise
 from solver.problem import Depot, Problem, SolveOptions, Vehicle
 from solver.synthetic import kerbside_bins
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 
 SEEDS = (0, 1, 2)
 

@@ -60,6 +60,7 @@ def test_job_succeeds_with_the_answer_and_a_stored_draft_plan(client: TestClient
     assert plan["summary"] == result["summary"] and plan["features"] == result["features"]
 
 
+@pytest.mark.slow
 def test_running_job_reports_progress_and_best_cost(client: TestClient, problem: dict[str, Any],
                                                     wait_for_job: JobWaiter) -> None:
     """While it runs, a job shows the share of its time budget used and the best cost so far."""

@@ -46,6 +46,7 @@ def job_left_by_a_crash(db: Store, body: dict[str, Any], *, attempts: int) -> st
     return job.id
 
 
+@pytest.mark.slow
 def test_restart_retries_a_job_found_running_once(own_store: Settings, db: Store, problem: dict[str, Any],
                                                   wait_for_job: JobWaiter) -> None:
     """A job found running after its first attempt is queued again and runs to success on the second."""
@@ -58,6 +59,7 @@ def test_restart_retries_a_job_found_running_once(own_store: Settings, db: Store
     assert "job.retry" in actions
 
 
+@pytest.mark.slow
 def test_restart_fails_a_job_that_used_its_attempts(own_store: Settings, db: Store, problem: dict[str, Any],
                                                     wait_for_job: JobWaiter) -> None:
     """A job found running after its last attempt is failed with the reason, not run a third time."""
@@ -68,6 +70,7 @@ def test_restart_fails_a_job_that_used_its_attempts(own_store: Settings, db: Sto
     assert "service stopped while the job was running" in job["error"]
 
 
+@pytest.mark.slow
 def test_restart_runs_the_queued_jobs(own_store: Settings, db: Store, problem: dict[str, Any],
                                       wait_for_job: JobWaiter) -> None:
     """Jobs queued before a restart run after it, in the order they came."""
@@ -82,6 +85,7 @@ def test_restart_runs_the_queued_jobs(own_store: Settings, db: Store, problem: d
     assert jobs[0]["started_at"] <= jobs[1]["started_at"]
 
 
+@pytest.mark.slow
 def test_graceful_stop_hands_a_running_job_back_without_using_an_attempt(
         own_store: Settings, db: Store, problem: dict[str, Any], wait_for_job: JobWaiter) -> None:
     """Stopping the service mid-job leaves the job queued with no attempt spent; the next start runs it."""

@@ -26,6 +26,8 @@ from ..conftest import JobWaiter
 KILLED = "died (signal 9, SIGKILL)"
 """How a job's error names a worker killed with SIGKILL."""
 
+pytestmark = pytest.mark.spawns  # kills and replaces real solver worker processes
+
 
 def searching(attempt: int) -> Any:
     """A ``wait_for_job`` condition: the job is running its ``attempt``-th run, with progress reported."""

@@ -181,6 +181,7 @@ def test_cli_report_on_files_gives_the_same_figures(monaco_pair: SimpleNamespace
         assert report[key] == monaco_pair.json[key], key
 
 
+@pytest.mark.spawns
 def test_cli_report_writes_html_and_png(monaco_pair: SimpleNamespace, tmp_path: Path, env: dict[str, str]) -> None:
     """``--out`` writes the HTML and ``--png`` a picture of it from headless Chromium."""
     out, png = tmp_path / "report.html", tmp_path / "report.png"
@@ -340,6 +341,7 @@ def test_api_report_without_a_baseline_is_422(client: TestClient, stored_ids: di
     assert "baseline" in response.text
 
 
+@pytest.mark.spawns
 def test_demo_report_renders_in_headless_chromium(settings: Settings, tmp_path: Path) -> None:
     """The demo report (plain nearest-bin rounds against the optimised plan) renders to a full-page PNG."""
     from PIL import Image
