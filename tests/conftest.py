@@ -17,6 +17,7 @@ it needs; tests are handed out one by one (``--dist load``), not grouped: schema
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import math
 import os
 import socket
@@ -233,14 +234,30 @@ def tools() -> SimpleNamespace:
                            free_port=free_port, running_server=running_server)
 
 
+NETWORK_BUILD_CODE = ("solver/network", "solver/osm_filter.py", "solver/cache_file.py")
+"""The code a built network depends on: its cache is kept between runs only while this code is unchanged."""
+
+
+def _network_code_digest() -> str:
+    """A digest of the code that builds networks (:data:`NETWORK_BUILD_CODE`), 16 hex digits."""
+    digest = hashlib.sha256()
+    for entry in NETWORK_BUILD_CODE:
+        path = REPO / entry
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(REPO).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def network_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """On-disk network cache shared by the session; under pytest-xdist, by all of the run's
-    workers (a folder beside theirs), so that a network is built once per run, not per worker."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return tmp_path_factory.mktemp("network-cache")
-    shared = tmp_path_factory.getbasetemp().parent / "network-cache"
-    shared.mkdir(exist_ok=True)
+def network_cache_dir() -> Path:
+    """On-disk network cache shared by every test, every xdist worker and every run on this checkout
+    (``var/test-network-cache/<digest>``, git-ignored), so that Monaco and Rutland are built once, not
+    once per run: the loop stays quick. The folder is named by a digest of the code that builds networks,
+    so a change to that code builds afresh instead of reading a network the old code built; the cache's
+    own key covers the source file's content and the build settings. A fresh clone (CI) builds once."""
+    shared = REPO / "var" / "test-network-cache" / _network_code_digest()
+    shared.mkdir(parents=True, exist_ok=True)
     return shared
 
 

@@ -320,6 +320,7 @@ def rutland_rounds(rutland: RoadNetwork) -> SimpleNamespace:
     return SimpleNamespace(problem=problem, rounds=rounds, evaluation=rounds.evaluation)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_rounds_have_no_violation(rutland_rounds: SimpleNamespace) -> None:
     """The evaluator finds no violation on any optimised route (loads, windows, shifts, breaks,
@@ -329,6 +330,7 @@ def test_rutland_rounds_have_no_violation(rutland_rounds: SimpleNamespace) -> No
     assert rutland_rounds.evaluation.summary.violations == 0
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_every_bin_served_once_or_explained(rutland_rounds: SimpleNamespace) -> None:
     """Each of the 1,000 bins is on exactly one route or unassigned with a named reason and a
@@ -342,6 +344,7 @@ def test_rutland_every_bin_served_once_or_explained(rutland_rounds: SimpleNamesp
     assert len(served) >= 900
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_streams_stay_on_their_vehicles(rutland_rounds: SimpleNamespace) -> None:
     """No recycling bin rides a refuse lorry and no refuse bin a recycling lorry; both fleets work."""
@@ -353,6 +356,7 @@ def test_rutland_streams_stay_on_their_vehicles(rutland_rounds: SimpleNamespace)
     assert used == {"rcv", "rec"}
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_loads_between_tips_fit(rutland_rounds: SimpleNamespace) -> None:
     """Between two tips no load exceeds 2.5 t or 16 m^3, every tip empties the body, and every
@@ -373,6 +377,7 @@ def test_rutland_loads_between_tips_fit(rutland_rounds: SimpleNamespace) -> None
         assert kg == 0.0, f"{route.vehicle_id} comes home loaded"
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_windows_and_lunch_are_kept(rutland_rounds: SimpleNamespace) -> None:
     """Every windowed bin is collected within its window, and every route out at 11:00 takes
@@ -390,6 +395,7 @@ def test_rutland_windows_and_lunch_are_kept(rutland_rounds: SimpleNamespace) -> 
             assert breaks[0].departure_s - breaks[0].start_s == pytest.approx(1800)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_routes_are_drawn_through_their_stops(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
     """Each route is one street-following line through every stop point (bins and tips), as
@@ -402,6 +408,7 @@ def test_rutland_routes_are_drawn_through_their_stops(rutland: RoadNetwork, rutl
         assert line.length == pytest.approx(route.distance_m, rel=5e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_lorries_keep_off_closed_streets(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
     """No lorry's line runs along one of the streets closed to it (the 7.5 t limits and hgv=no
@@ -415,6 +422,7 @@ def test_rutland_lorries_keep_off_closed_streets(rutland: RoadNetwork, rutland_r
         assert shapely.distance(line, mids).min() > ON_STREET_M, route.vehicle_id
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_rutland_arrivals_run_forward(rutland_rounds: SimpleNamespace) -> None:
     """Along every route the clock never runs back, and each route is back within its shift."""

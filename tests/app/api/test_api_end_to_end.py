@@ -111,6 +111,7 @@ def demo_answer(client: TestClient) -> tuple[dict[str, Any], dict[str, Any]]:
     return problem, response.json()
 
 
+@pytest.mark.slow
 def test_demo_problem_answer_keeps_every_promise(demo_answer: tuple[dict[str, Any], dict[str, Any]],
                                                  settings: Settings) -> None:
     """The demo problem solves through the API with every bin served once or unassigned with a
@@ -120,6 +121,7 @@ def test_demo_problem_answer_keeps_every_promise(demo_answer: tuple[dict[str, An
     check_answer(problem, answer, load_network(default_network_file(), cache_dir=settings.cache_dir))
 
 
+@pytest.mark.slow
 def test_demo_problem_is_served_in_full(demo_answer: tuple[dict[str, Any], dict[str, Any]]) -> None:
     """The demo's fleet has room for all 320 bins, so none is left out."""
     _, answer = demo_answer
