@@ -420,6 +420,11 @@ class SolverPool:
                 raise WorkersUnavailableError("the service is stopping: its solver workers have ended")
             worker.task = task
             try:  # sent from the loop itself: a task is small, and an idle worker reads it at once
+                # A dead worker's pipe does not always refuse the task: a replacement being spawned
+                # holds copies of every descriptor between its fork and its exec, so the process
+                # itself is asked first (is_alive reaps a dead one without blocking).
+                if not worker.process.is_alive():
+                    raise BrokenPipeError(f"solver worker {worker.pid} has ended")
                 worker.connection.send((function, args))
             except OSError:  # the pipe is broken: the worker died while idle
                 logger.error("%s while idle; a replacement worker is starting", await self._death(worker))
