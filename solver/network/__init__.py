@@ -26,6 +26,8 @@ One concern per module:
 * :mod:`~solver.network.source`: where a network comes from, and reading its raw graph;
 * :mod:`~solver.network.build`: :class:`RoadNetwork` and :func:`build_network`;
 * :mod:`~solver.network.routing`: the road graph one access profile drives;
+* :mod:`~solver.network.turns`: banned turns (OSM turn restrictions on the edges), turning
+  places and dead ends;
 * :mod:`~solver.network.cache`: :func:`load_network` through the memory and disk caches.
 """
 
@@ -54,6 +56,7 @@ from solver.network.tags import (
     parse_length_m,
     parse_weight_kg,
 )
+from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
 __all__ = [
     "CACHE_FORMAT",
@@ -68,6 +71,7 @@ __all__ = [
     "UNRESTRICTED",
     "UNRESTRICTED_KEY",
     "AccessProfile",
+    "BannedTurns",
     "EdgeLimits",
     "NetworkSource",
     "RoadNetwork",
@@ -77,14 +81,18 @@ __all__ = [
     "access_counts",
     "add_speeds",
     "allowed_edges",
+    "banned_turns",
     "build_network",
     "cache_key",
+    "dead_ends",
     "edge_limits",
     "exempts_service_vehicles",
     "hgv_forbidden",
     "load_network",
+    "map_restrictions",
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turning_places",
     "utm_crs",
 ]
