@@ -28,6 +28,7 @@ One concern per module:
 * :mod:`~solver.network.routing`: the road graph one access profile drives;
 * :mod:`~solver.network.turns`: banned turns (OSM turn restrictions on the edges), turning
   places and dead ends;
+* :mod:`~solver.network.turn_angles`: the angle and kind of every turn between two edges;
 * :mod:`~solver.network.cache`: :func:`load_network` through the memory and disk caches.
 """
 
@@ -56,6 +57,7 @@ from solver.network.tags import (
     parse_length_m,
     parse_weight_kg,
 )
+from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_kind
 from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "NO_LIMIT",
     "PROFILES",
     "REFUSE_TRUCK",
+    "TURN_KINDS",
     "UK_HIGHWAY_SPEEDS_KPH",
     "UNKNOWN_LIMIT",
     "UNRESTRICTED",
@@ -78,12 +81,15 @@ __all__ = [
     "RoutingGraph",
     "SizedVehicle",
     "SpeedProfile",
+    "Turns",
     "access_counts",
     "add_speeds",
+    "all_turns",
     "allowed_edges",
     "banned_turns",
     "build_network",
     "cache_key",
+    "crossing_kinds",
     "dead_ends",
     "edge_limits",
     "exempts_service_vehicles",
@@ -93,6 +99,7 @@ __all__ = [
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turn_kind",
     "turning_places",
     "utm_crs",
 ]
