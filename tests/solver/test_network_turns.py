@@ -132,3 +132,19 @@ def test_rutland_restrictions_figures(rutland: RoadNetwork) -> None:
     assert counts["skipped"] == 0 and counts["banned_turns"] == 3 and counts["banned_sequences"] == 0
     osm = rutland.node_osmid
     assert set(osm[rutland.edge_v[rutland.banned_turn_in]].tolist()) == {8275227706, 8275227703}
+
+
+def test_restriction_off_the_simplified_graph_is_warned_unmapped(tmp_path: Path, tools: SimpleNamespace,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A no_u_turn at node 2, where two ways of one street meet, binds the unsimplified graph;
+    simplified, node 2 is merged away: one warning names relation 55 and it counts unmapped."""
+    nodes = {1: (0.0, 8.999), 2: (0.0, 9.0), 3: (0.0, 9.001)}
+    ways = [(1, [1, 2], {"highway": "residential"}), (2, [2, 3], {"highway": "residential"})]
+    relations = [(55, [("way", 1, "from"), ("node", 2, "via"), ("way", 1, "to")],
+                  {"type": "restriction", "restriction": "no_u_turn"})]
+    path = tools.write_osm_xml(tmp_path / "street.osm", nodes, ways, relations=relations)
+    assert _pairs(build_network(path, simplify=False)) == {((1, 2), (2, 1))}
+    with caplog.at_level(logging.WARNING, logger="solver.network.turns"):
+        simplified = build_network(path, simplify=True)
+    assert simplified.banned_turn_in.size == 0 and simplified.turn_restriction_counts["unmapped"] == 1
+    assert [r.getMessage() for r in caplog.records if "55" in r.getMessage()]
