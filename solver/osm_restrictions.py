@@ -183,8 +183,10 @@ def _restriction(rel: _Relation, ways: dict[int, tuple[int, ...]], drivable: set
             for middle in via:
                 before = _next_to(ways[from_way], middle[0])
                 after = _next_to(ways[to_way], middle[-1])
+                # on one way, only a U-turn comes back the way it came; between two ways (a
+                # dual carriageway's) any pair of neighbours is the turn
                 paths += [(b, *middle, a) for b in before for a in after
-                          if len(middle) > 1 or (a == b) == u_turn]
+                          if len(middle) > 1 or from_way != to_way or (a == b) == u_turn]
     if not paths:
         raise _MalformedError("from and to ways do not form the turn it names")
     return TurnRestriction(rel.id, rel.restriction, tuple(froms), tuple(tos),

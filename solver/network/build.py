@@ -59,7 +59,8 @@ class RoadNetwork:
     ``turn_restriction_counts`` holds the figures of reading and mapping them. Only an OSM
     file source has restrictions (GraphML files and osmnx queries carry no relations).
     ``node_turning_place`` marks nodes OSM tags as turning circles, turning loops or
-    mini-roundabouts; ``node_dead_end`` nodes whose streets all lead to one neighbour.
+    mini-roundabouts; ``node_dead_end`` nodes where a single street ends
+    (:func:`~solver.network.dead_ends`).
     """
 
     name: str

@@ -199,12 +199,11 @@ def turning_places(network: RoadNetwork) -> np.ndarray:
 
 
 def dead_ends(network: RoadNetwork) -> np.ndarray:
-    """Per node, whether it is a dead end: every street there leads to one and the same
-    neighbour (streets as undirected, loops ignored)."""
-    u, v = network.edge_u, network.edge_v
-    keep = u != v
-    pairs = np.unique(np.vstack([np.column_stack([u[keep], v[keep]]), np.column_stack([v[keep], u[keep]])]),
-                      axis=0)
-    neighbours = np.bincount(pairs[:, 0], minlength=network.n_nodes) if pairs.size else np.zeros(
-        network.n_nodes, dtype=np.int64)
-    return np.asarray(neighbours == 1)
+    """Per node, whether it is a dead end: one street ends there. A street is an edge with its
+    twin (the other direction of a two-way street) counted once; a loop street ends twice at
+    its node, as a lorry can drive round it, and so do two streets to the same neighbour."""
+    edges = np.arange(network.n_edges)
+    street = np.where(network.edge_twin >= 0, np.minimum(edges, network.edge_twin), edges)
+    one = street == edges
+    ends = np.bincount(np.concatenate([network.edge_u[one], network.edge_v[one]]), minlength=network.n_nodes)
+    return np.asarray(ends == 1)

@@ -148,3 +148,12 @@ def test_restriction_off_the_simplified_graph_is_warned_unmapped(tmp_path: Path,
         simplified = build_network(path, simplify=True)
     assert simplified.banned_turn_in.size == 0 and simplified.turn_restriction_counts["unmapped"] == 1
     assert [r.getMessage() for r in caplog.records if "55" in r.getMessage()]
+
+
+def test_monaco_restrictions_all_mapped(monaco: RoadNetwork) -> None:
+    """Monaco's 27 restriction relations (one a U-turn between two one-way carriageways) are
+    all read and laid onto the simplified graph as 35 banned turns."""
+    counts = monaco.turn_restriction_counts
+    assert (counts["relations"], counts["read"], counts["mapped"], counts["skipped"]) == (27, 27, 27, 0)
+    assert counts["banned_turns"] == 35 == monaco.banned_turn_in.size
+    np.testing.assert_array_equal(monaco.edge_v[monaco.banned_turn_in], monaco.edge_u[monaco.banned_turn_out])

@@ -55,7 +55,7 @@ def test_fixture_counts_exempt_and_skipped(turns_osm: Path, caplog: pytest.LogCa
     ([("way", 1, "from"), ("node", 2, "via"), ("way", 2, "to")], {"restriction": "no_turn_at_all"},
      "unknown restriction value"),
     ([("way", 1, "from"), ("way", 2, "to")], {"restriction": "no_straight_on"}, "exactly one via"),
-    ([("way", 1, "from"), ("node", 2, "via"), ("way", 2, "to")], {"restriction": "no_u_turn"},
+    ([("way", 1, "from"), ("node", 2, "via"), ("way", 1, "to")], {"restriction": "no_straight_on"},
      "do not form the turn"),
 ])
 def test_malformed_relation_is_skipped_with_its_reason(
@@ -91,3 +91,18 @@ def test_goods_restriction_binds_and_car_only_relation_does_not(tmp_path: Path, 
          {"type": "restriction", "restriction:bus": "no_left_turn"})])
     read = read_turn_restrictions(path)
     assert [r.relation_id for r in read.restrictions] == [79] and read.exempt == 1
+
+
+def test_u_turn_between_two_one_ways_is_read(tmp_path: Path, tools: SimpleNamespace) -> None:
+    """A no_u_turn from one carriageway onto the other (two ways meeting at the via node) is
+    read; on a single way a U-turn comes back to the node it came from."""
+    nodes = {1: (0.0, 8.999), 2: (0.0, 9.0), 3: (0.0001, 8.999)}
+    ways = [(1, [1, 2], {"highway": "residential", "oneway": "yes"}),
+            (2, [2, 3], {"highway": "residential", "oneway": "yes"})]
+    path = tools.write_osm_xml(tmp_path / "dual.osm", nodes, ways, relations=[
+        (81, [("way", 1, "from"), ("node", 2, "via"), ("way", 2, "to")],
+         {"type": "restriction", "restriction": "no_u_turn"}),
+        (82, [("way", 1, "from"), ("node", 2, "via"), ("way", 1, "to")],
+         {"type": "restriction", "restriction": "no_u_turn"})])
+    by_id = {r.relation_id: r.paths for r in read_turn_restrictions(path).restrictions}
+    assert by_id == {81: ((1, 2, 3),), 82: ((1, 2, 1),)}
