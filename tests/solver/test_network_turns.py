@@ -157,3 +157,14 @@ def test_monaco_restrictions_all_mapped(monaco: RoadNetwork) -> None:
     assert (counts["relations"], counts["read"], counts["mapped"], counts["skipped"]) == (27, 27, 27, 0)
     assert counts["banned_turns"] == 35 == monaco.banned_turn_in.size
     np.testing.assert_array_equal(monaco.edge_v[monaco.banned_turn_in], monaco.edge_u[monaco.banned_turn_out])
+
+
+def test_loop_at_the_end_of_a_street_is_no_dead_end(tmp_path: Path, tools: SimpleNamespace) -> None:
+    """A close 1-2 ending in a loop 2-3-4-2 has its dead end at 1 only: at 2 a lorry drives round
+    the loop, which the simplified graph draws as one edge from 2 back to 2."""
+    nodes = {1: (0.0, 8.999), 2: (0.0, 9.0), 3: (0.0005, 9.0005), 4: (-0.0005, 9.0005)}
+    ways = [(1, [1, 2], {"highway": "residential"}), (2, [2, 3, 4, 2], {"highway": "residential"})]
+    path = tools.write_osm_xml(tmp_path / "close.osm", nodes, ways)
+    for simplify in (False, True):
+        network = build_network(path, simplify=simplify)
+        assert network.node_osmid[network.node_dead_end].tolist() == [1], simplify
