@@ -101,17 +101,23 @@ def write_drivable_xml(source: Path, target: Path,
                        rules: Iterable[TagRule] | None = None) -> FilterStats:
     """Write the ways of ``source`` that pass ``rules`` (default: osmnx ``drive``) as OSM XML.
 
-    Only the nodes those ways use are written, with their coordinates. Ways with
+    Only the nodes those ways use are written, with their coordinates and ``highway`` tag
+    (turning circles, mini-roundabouts, signals...). Ways with
     nodes missing from the file are split into the runs of nodes that are present.
     """
     rule_list = tuple(rules) if rules is not None else drive_filter()
     ways: list[tuple[int, list[int], dict[str, str]]] = []
     coords: dict[int, tuple[float, float]] = {}
+    node_highway: dict[int, str] = {}
     ways_read = ways_split = 0
     processor = (osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
                  .with_locations()
                  .with_filter(osmium.filter.KeyFilter("highway")))
     for obj in processor:
+        if isinstance(obj, osmium.osm.Node):
+            # kept on the graph's nodes: turning circles, mini-roundabouts (solver.network.turns)
+            node_highway[obj.id] = obj.tags["highway"]
+            continue
         if not isinstance(obj, osmium.osm.Way):
             continue
         ways_read += 1
@@ -137,7 +143,11 @@ def write_drivable_xml(source: Path, target: Path,
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="wasteroute">\n')
         for ref in used:
             lon, lat = coords[ref]
-            out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
+            if ref in node_highway:
+                out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}">'
+                          f'<tag k="highway" v={quoteattr(node_highway[ref])}/></node>\n')
+            else:
+                out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
         for way_id, run, tags in ways:
             out.write(f'<way id="{way_id}">\n')
             out.writelines(f'<nd ref="{ref}"/>\n' for ref in run)

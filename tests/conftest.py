@@ -74,19 +74,34 @@ def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def write_osm_xml(path: Path, nodes: OsmNodes, ways: OsmWays) -> Path:
-    """Write a minimal OSM XML file with ``nodes`` and ``ways`` to ``path``.
+OsmRelations = Sequence[tuple[int, Sequence[tuple[str, int, str]], Mapping[str, str]]]
+"""(relation id, members as (type ``node``/``way``, ref, role), tags) for each relation."""
+
+
+def write_osm_xml(path: Path, nodes: OsmNodes, ways: OsmWays, *,
+                  node_tags: Mapping[int, Mapping[str, str]] | None = None,
+                  relations: OsmRelations = ()) -> Path:
+    """Write a minimal OSM XML file with ``nodes`` (tagged by ``node_tags``), ``ways`` and
+    ``relations`` to ``path``.
 
     Ways may reference node ids absent from ``nodes`` (to imitate clipped extracts).
     """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="wasteroute-tests">']
-    lines += [f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>'
-              for nid, (lat, lon) in sorted(nodes.items())]
+    for nid, (lat, lon) in sorted(nodes.items()):
+        tags = (node_tags or {}).get(nid, {})
+        node = f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"'
+        lines += ([node + "/>"] if not tags else
+                  [node + ">", *(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()), "</node>"])
     for way_id, refs, tags in ways:
         lines.append(f'<way id="{way_id}" version="1">')
         lines += [f'<nd ref="{ref}"/>' for ref in refs]
         lines += [f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
         lines.append("</way>")
+    for rel_id, members, tags in relations:
+        lines.append(f'<relation id="{rel_id}" version="1">')
+        lines += [f'<member type="{kind}" ref="{ref}" role={quoteattr(role)}/>' for kind, ref, role in members]
+        lines += [f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+        lines.append("</relation>")
     lines.append("</osm>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -156,6 +171,57 @@ def restricted_network(osm_network: NetworkFactory) -> RoadNetwork:
     """The hand-made network of :data:`RESTRICTED_NODES` / :data:`RESTRICTED_WAYS`
     (refuse-truck speeds, unsimplified)."""
     return osm_network(RESTRICTED_NODES, RESTRICTED_WAYS, name="restricted.osm")
+
+
+#: Streets with turn restrictions, on the equator (0.001 degree is ~111.2 m), for turn tests::
+#:
+#:            20
+#:            |
+#:      10 -- 11 -- 12 -- 13 (turning circle)
+#:            |     v
+#:            21    22          12 -> 22 -> 31: one-way
+#:            |     v
+#:            30 -- 31 -- 32 (dead end, no turning circle)
+#:
+#: Relations: 901 no_left_turn 10-11 -> 11-20 (via node 11); 902 only_straight_on 20-11 ->
+#: 11-21; 903 no_u_turn from 11-12 via the one-way 12-22-31 to 31-30 (via way); 904
+#: malformed (via node 12 is not on its from way 10-11); 905 no_right_turn except=hgv
+#: (exempts a lorry); 906 ``restriction:hgv=no_left_turn`` 21-11 -> 11-10.
+TURNS_NODES = {10: (0.0, 8.999), 11: (0.0, 9.0), 12: (0.0, 9.001), 13: (0.0, 9.002), 20: (0.001, 9.0),
+               21: (-0.0005, 9.0), 30: (-0.001, 9.0), 22: (-0.0005, 9.001), 31: (-0.001, 9.001),
+               32: (-0.001, 9.002)}
+TURNS_NODE_TAGS = {13: {"highway": "turning_circle"}, 11: {"highway": "traffic_signals"}}
+TURNS_WAYS = [
+    (501, [10, 11], {"highway": "residential"}),
+    (502, [11, 12], {"highway": "residential"}),
+    (503, [12, 13], {"highway": "residential"}),
+    (504, [20, 11], {"highway": "residential"}),
+    (505, [11, 21, 30], {"highway": "residential"}),
+    (506, [12, 22, 31], {"highway": "residential", "oneway": "yes"}),
+    (507, [30, 31], {"highway": "residential"}),
+    (508, [31, 32], {"highway": "residential"}),
+]
+TURNS_RELATIONS = [
+    (901, [("way", 501, "from"), ("node", 11, "via"), ("way", 504, "to")],
+     {"type": "restriction", "restriction": "no_left_turn"}),
+    (902, [("way", 504, "from"), ("node", 11, "via"), ("way", 505, "to")],
+     {"type": "restriction", "restriction": "only_straight_on"}),
+    (903, [("way", 502, "from"), ("way", 506, "via"), ("way", 507, "to")],
+     {"type": "restriction", "restriction": "no_u_turn"}),
+    (904, [("way", 501, "from"), ("node", 12, "via"), ("way", 503, "to")],
+     {"type": "restriction", "restriction": "no_straight_on"}),
+    (905, [("way", 503, "from"), ("node", 12, "via"), ("way", 506, "to")],
+     {"type": "restriction", "restriction": "no_left_turn", "except": "bicycle;hgv"}),
+    (906, [("way", 505, "from"), ("node", 11, "via"), ("way", 501, "to")],
+     {"type": "restriction", "restriction:hgv": "no_left_turn"}),
+]
+
+
+@pytest.fixture
+def turns_osm(tmp_path: Path) -> Path:
+    """The OSM XML file of :data:`TURNS_NODES`, :data:`TURNS_WAYS` and :data:`TURNS_RELATIONS`."""
+    return write_osm_xml(tmp_path / "turns.osm", TURNS_NODES, TURNS_WAYS, node_tags=TURNS_NODE_TAGS,
+                         relations=TURNS_RELATIONS)
 
 
 def node_index(network: RoadNetwork, osmid: int) -> int:
@@ -234,7 +300,8 @@ def tools() -> SimpleNamespace:
                            free_port=free_port, running_server=running_server)
 
 
-NETWORK_BUILD_CODE = ("solver/network", "solver/osm_filter.py", "solver/cache_file.py")
+NETWORK_BUILD_CODE = ("solver/network", "solver/osm_filter.py", "solver/osm_restrictions.py",
+                      "solver/cache_file.py")
 """The code a built network depends on: its cache is kept between runs only while this code is unchanged."""
 
 

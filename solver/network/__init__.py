@@ -26,6 +26,9 @@ One concern per module:
 * :mod:`~solver.network.source`: where a network comes from, and reading its raw graph;
 * :mod:`~solver.network.build`: :class:`RoadNetwork` and :func:`build_network`;
 * :mod:`~solver.network.routing`: the road graph one access profile drives;
+* :mod:`~solver.network.turns`: banned turns (OSM turn restrictions on the edges), turning
+  places and dead ends;
+* :mod:`~solver.network.turn_angles`: the angle and kind of every turn between two edges;
 * :mod:`~solver.network.cache`: :func:`load_network` through the memory and disk caches.
 """
 
@@ -54,6 +57,8 @@ from solver.network.tags import (
     parse_length_m,
     parse_weight_kg,
 )
+from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_kind
+from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
 __all__ = [
     "CACHE_FORMAT",
@@ -63,28 +68,38 @@ __all__ = [
     "NO_LIMIT",
     "PROFILES",
     "REFUSE_TRUCK",
+    "TURN_KINDS",
     "UK_HIGHWAY_SPEEDS_KPH",
     "UNKNOWN_LIMIT",
     "UNRESTRICTED",
     "UNRESTRICTED_KEY",
     "AccessProfile",
+    "BannedTurns",
     "EdgeLimits",
     "NetworkSource",
     "RoadNetwork",
     "RoutingGraph",
     "SizedVehicle",
     "SpeedProfile",
+    "Turns",
     "access_counts",
     "add_speeds",
+    "all_turns",
     "allowed_edges",
+    "banned_turns",
     "build_network",
     "cache_key",
+    "crossing_kinds",
+    "dead_ends",
     "edge_limits",
     "exempts_service_vehicles",
     "hgv_forbidden",
     "load_network",
+    "map_restrictions",
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turn_kind",
+    "turning_places",
     "utm_crs",
 ]

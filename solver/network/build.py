@@ -25,6 +25,7 @@ from solver.network.routing import quickest_csr
 from solver.network.source import NetworkSource, raw_graph
 from solver.network.speeds import REFUSE_TRUCK, SpeedProfile, add_speeds
 from solver.network.tags import EdgeLimits, edge_limits
+from solver.network.turns import banned_turns, dead_ends, turning_places
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,17 @@ class RoadNetwork:
     ``edge_hgv_forbidden`` where ``hgv`` closes the street to heavy goods vehicles.
     The arrays above are the unrestricted road graph; :func:`~solver.network.routing_graph` gives the
     one a vehicle of a given :class:`~solver.network.AccessProfile` may drive.
+
+    Turn facts (:mod:`solver.network.turns`), which routing does not use yet: the turn from
+    edge ``banned_turn_in[i]`` into edge ``banned_turn_out[i]`` is banned for a refuse lorry
+    by OSM relation ``banned_turn_relation[i]``; banned sequences of edges (via-way
+    restrictions) are ``banned_seq_edges[banned_seq_offsets[j]:banned_seq_offsets[j + 1]]``
+    (in-edge, via edges, out-edge), from relation ``banned_seq_relation[j]``;
+    ``turn_restriction_counts`` holds the figures of reading and mapping them. Only an OSM
+    file source has restrictions (GraphML files and osmnx queries carry no relations).
+    ``node_turning_place`` marks nodes OSM tags as turning circles, turning loops or
+    mini-roundabouts; ``node_dead_end`` nodes where a single street ends
+    (:func:`~solver.network.dead_ends`).
     """
 
     name: str
@@ -76,6 +88,15 @@ class RoadNetwork:
     edge_maxheight_m: np.ndarray
     edge_maxlength_m: np.ndarray
     edge_hgv_forbidden: np.ndarray
+    banned_turn_in: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    banned_turn_out: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    banned_turn_relation: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    banned_seq_edges: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    banned_seq_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    banned_seq_relation: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    turn_restriction_counts: dict[str, int] = field(default_factory=dict)
+    node_turning_place: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    node_dead_end: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     build_seconds: float = 0.0
     _cached: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -132,10 +153,23 @@ def build_network(source: str | os.PathLike[str] | NetworkSource, *,
         raise ValueError(f"network source {src.value!r} holds no drivable street")
     add_speeds(graph, profile)
     network = _arrays_from_graph(graph, src, profile, simplify)
+    _add_turn_facts(network)
     network.build_seconds = time.perf_counter() - started
     log.info("built network %s (%d nodes, %d edges) in %.2f s; edges with access limits: %s", network.name,
              network.n_nodes, network.n_edges, network.build_seconds, access_counts(network))
     return network
+
+
+def _add_turn_facts(network: RoadNetwork) -> None:
+    """Fill ``network``'s turn fields (see :class:`RoadNetwork`)."""
+    banned = banned_turns(network)
+    network.banned_turn_in, network.banned_turn_out = banned.turn_in, banned.turn_out
+    network.banned_turn_relation = banned.turn_relation
+    network.banned_seq_edges, network.banned_seq_offsets = banned.seq_edges, banned.seq_offsets
+    network.banned_seq_relation = banned.seq_relation
+    network.turn_restriction_counts = banned.counts
+    network.node_turning_place = turning_places(network)
+    network.node_dead_end = dead_ends(network)
 
 
 def _arrays_from_graph(graph: nx.MultiDiGraph, src: NetworkSource, profile: SpeedProfile,

@@ -25,8 +25,9 @@ from solver.network.speeds import REFUSE_TRUCK, SpeedProfile
 log = logging.getLogger(__name__)
 
 #: bump when RoadNetwork's layout or the module of a pickled class changes, so old cache
-#: files are not read (7: the classes moved from ``solver.network`` into its modules).
-CACHE_FORMAT = 7
+#: files are not read (7: the classes moved from ``solver.network`` into its modules; 8: the
+#: turn facts, banned turns and turning places).
+CACHE_FORMAT = 8
 
 
 def cache_key(source: NetworkSource, profile: SpeedProfile, simplify: bool) -> str:

@@ -147,6 +147,18 @@ def test_write_keeps_only_drivable_ways_and_their_nodes(tmp_path: Path, tools: S
     assert sorted(int(n.get("id")) for n in root.iter("node")) == [1, 2]
 
 
+def test_write_keeps_the_highway_tag_of_used_nodes(tmp_path: Path, tools: SimpleNamespace) -> None:
+    """A used node's ``highway`` tag (a turning circle) is written, and only that tag; an unused
+    tagged node is left out."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.001, 9.0)}
+    node_tags = {2: {"highway": "turning_circle", "name": "The Close"}, 3: {"highway": "turning_circle"}}
+    source = tools.write_osm_xml(tmp_path / "in.osm", nodes, [(10, [1, 2], RESIDENTIAL)], node_tags=node_tags)
+    write_drivable_xml(source, tmp_path / "out.osm")
+    root = ElementTree.parse(tmp_path / "out.osm").getroot()
+    tags = {int(n.get("id")): {t.get("k"): t.get("v") for t in n.iter("tag")} for n in root.iter("node")}
+    assert tags == {1: {}, 2: {"highway": "turning_circle"}}
+
+
 def test_write_escapes_tag_values(osm_network: NetworkFactory) -> None:
     """Tag values with quotes, ampersands and angle brackets survive into the graph intact."""
     name = 'Rue "A" & <B> l\'Église'
