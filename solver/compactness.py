@@ -12,7 +12,9 @@ Definitions (lengths in metres and areas in square metres, in the network's metr
   network serves none). A served street counts with its whole length: the crew drives
   all of it.
 - **Area** of a round: the concave hull of the vertices of its served streets (shapely's
-  ``concave_hull`` at ``hull_ratio``), widened by ``buffer_m``. The hull follows the
+  ``concave_hull`` at ``hull_ratio``, over the lines straightened by up to
+  :data:`HULL_TOLERANCE_M`), widened by ``buffer_m`` (15 m by default: about a
+  residential street and its kerbs, the strip a crew serves). The hull follows the
   round's streets, so a round is not punished for serving a long street (a single street
   gives a strip ``2 * buffer_m`` wide), while a round whose streets interleave with
   another's has the other's streets inside its area.
