@@ -98,8 +98,13 @@ class Reproduction:
 
 def answer_figures(answer: OptimisationResponse) -> dict[str, Figure]:
     """Every figure of a plan's answer by name: ``summary.*``, ``unassigned``, and per round
-    ``<vehicle>.<figure>``, its ``violations`` count and its ``stops``."""
-    figures: dict[str, Figure] = {f"summary.{k}": v for k, v in answer.summary.model_dump().items()}
+    ``<vehicle>.<figure>``, its ``violations`` count and its ``stops``.
+
+    The summary's ``balance`` and ``compactness`` groups are left out: they follow from the
+    rounds checked here, and plans stored before they existed would otherwise never match.
+    """
+    figures: dict[str, Figure] = {f"summary.{k}": v for k, v in answer.summary.model_dump().items()
+                                  if v is not None and not isinstance(v, dict)}
     figures["unassigned"] = len(answer.unassigned)
     for feature in answer.features:
         if not isinstance(feature, RouteFeature):

@@ -42,6 +42,21 @@ class ViolationOut(OutputModel):
     detail: str
 
 
+class RoundCompactnessOut(OutputModel):
+    """How compact one round is (``docs/api.md``, "Balance and compactness"): the streets it
+    serves, its area, and how much of it other rounds serve or cover."""
+
+    streets: int = Field(description="Streets (stretches between two junctions) its bins lie on.")
+    street_length_m: float = Field(description="Metres of those streets, each counted whole.")
+    area_m2: float = Field(description="Square metres of its area: the concave hull of its streets, widened "
+                                       "by the summary's compactness.buffer_m.")
+    shared_streets: int = Field(description="Of its streets, how many another round also serves.")
+    shared_street_share: float = Field(description="Share (0..1) of its street length on streets another "
+                                                   "round also serves.")
+    overlap_share: float = Field(description="Share (0..1) of its street length inside other rounds' areas.")
+    crossing_rounds: int = Field(description="Other rounds whose areas cross its own.")
+
+
 class RouteProperties(OutputModel):
     """Figures of one vehicle's round, all from the evaluator."""
 
@@ -57,6 +72,8 @@ class RouteProperties(OutputModel):
     cost: float = Field(description="Fixed cost plus distance and time costs of the round.")
     violations: list[ViolationOut] = Field(
         default_factory=list, description="Rules the round breaks; always empty for an optimised plan.")
+    compactness: RoundCompactnessOut | None = Field(
+        default=None, description="How compact the round is; absent only from answers stored before it existed.")
 
 
 class VisitProperties(OutputModel):
@@ -103,8 +120,36 @@ class VisitFeature(OutputModel):
     properties: VisitProperties
 
 
+class BalanceOut(OutputModel):
+    """How balanced the rounds are in duration and load: least, most, mean and spread
+    (``max / mean - 1``: 0 when every round is equal, 0.1 when the longest is 10 % over the mean)."""
+
+    duration_min_s: float
+    duration_max_s: float
+    duration_mean_s: float
+    duration_spread: float = Field(description="Longest round's duration over the mean, minus 1.")
+    load_min_kg: float
+    load_max_kg: float
+    load_mean_kg: float
+    load_spread: float = Field(description="Heaviest round's kg over the mean, minus 1.")
+
+
+class PlanCompactnessOut(OutputModel):
+    """How compact the rounds are together (``docs/api.md``, "Balance and compactness")."""
+
+    streets: int = Field(description="Streets served by any round.")
+    shared_streets: int = Field(description="Streets served by more than one round.")
+    shared_street_ids: list[str] = Field(description='Their ids, "<osm node>-<osm node>" of the street\'s ends.')
+    max_rounds_per_street: int = Field(description="Most rounds serving one street.")
+    mean_shared_street_share: float = Field(description="Mean of the rounds' shared_street_share (0..1).")
+    mean_overlap_share: float = Field(description="Mean of the rounds' overlap_share (0..1).")
+    crossing_pairs: int = Field(description="Pairs of rounds whose areas cross.")
+    buffer_m: float = Field(description="Metres each round's area reaches beyond the hull of its streets.")
+
+
 class SummaryOut(OutputModel):
-    """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan)."""
+    """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan).
+    ``balance`` and ``compactness`` are absent only from answers stored before they existed."""
 
     distance_m: float
     duration_s: float
@@ -113,6 +158,8 @@ class SummaryOut(OutputModel):
     bins_unassigned: int
     cost: float
     violations: int
+    balance: BalanceOut | None = None
+    compactness: PlanCompactnessOut | None = None
 
 
 class UnassignedOut(OutputModel):

@@ -44,8 +44,13 @@ def read_bins(body: Mapping[str, object]) -> list[BinIn]:
 
 
 def summary_figures(summary: SummaryOut) -> dict[str, float]:
-    """Each summary figure by name, as a number (metres, seconds, money, counts)."""
-    return {name: float(value) for name, value in summary.model_dump().items()}
+    """Each summary figure by name, as a number (metres, seconds, money, counts).
+
+    The nested ``balance`` and ``compactness`` (groups of figures, not one number) are left
+    out, so comparisons and reports built on this keep their figures as they were.
+    """
+    return {name: float(value) for name, value in summary.model_dump().items()
+            if isinstance(value, int | float)}
 
 
 def visit_stop(visit: VisitFeature) -> str | None:

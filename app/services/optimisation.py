@@ -20,13 +20,16 @@ from shapely.geometry import LineString
 
 from app.core.config import Settings
 from app.schemas import (
+    BalanceOut,
     BinIn,
     DisposalSiteIn,
     LineStringGeometry,
     OptimisationRequest,
     OptimisationResponse,
     OptionsIn,
+    PlanCompactnessOut,
     PointGeometry,
+    RoundCompactnessOut,
     RouteFeature,
     RouteProperties,
     SummaryOut,
@@ -210,6 +213,39 @@ def _route_line(route: RouteEvaluation, planned: PlannedRounds) -> list[Position
     return _positions(line)
 
 
+def _round_compactness(planned: PlannedRounds, vehicle_id: str) -> RoundCompactnessOut | None:
+    """The round's compactness figures, if the pipeline measured them."""
+    figures = planned.compactness.of(vehicle_id) if planned.compactness is not None else None
+    if figures is None:
+        return None
+    return RoundCompactnessOut(
+        streets=figures.streets, street_length_m=figures.street_length_m, area_m2=figures.area_m2,
+        shared_streets=figures.shared_streets, shared_street_share=figures.shared_street_share,
+        overlap_share=figures.overlap_share, crossing_rounds=figures.crossing_rounds)
+
+
+def _balance(planned: PlannedRounds) -> BalanceOut | None:
+    """The plan's balance figures, if the pipeline measured them."""
+    b = planned.balance
+    if b is None:
+        return None
+    return BalanceOut(
+        duration_min_s=b.duration_min_s, duration_max_s=b.duration_max_s, duration_mean_s=b.duration_mean_s,
+        duration_spread=b.duration_spread, load_min_kg=b.load_min_kg, load_max_kg=b.load_max_kg,
+        load_mean_kg=b.load_mean_kg, load_spread=b.load_spread)
+
+
+def _plan_compactness(planned: PlannedRounds) -> PlanCompactnessOut | None:
+    """The plan's compactness figures, if the pipeline measured them."""
+    c = planned.compactness
+    if c is None:
+        return None
+    return PlanCompactnessOut(
+        streets=c.streets, shared_streets=c.shared_streets, shared_street_ids=list(c.shared_street_ids),
+        max_rounds_per_street=c.max_rounds_per_street, mean_shared_street_share=c.mean_shared_street_share,
+        mean_overlap_share=c.mean_overlap_share, crossing_pairs=c.crossing_pairs, buffer_m=c.buffer_m)
+
+
 def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
     """The API's FeatureCollection for a planned result: each route's LineString, then its
     visits; figures from the evaluation only."""
@@ -228,6 +264,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
                 load_kg=route.load_kg, load_l=route.load_l, n_bins=route.n_bins, lifts=route.lifts,
                 trips=route.trips, cost=route.cost,
                 violations=[ViolationOut(type=v.type, stop=v.stop, detail=v.detail) for v in route.violations],
+                compactness=_round_compactness(planned, route.vehicle_id),
             ),
         ))
         for visit, position in zip(route.visits, stops, strict=True):
@@ -243,6 +280,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
             distance_m=summary.distance_m, duration_s=summary.duration_s,
             vehicles_used=summary.vehicles_used, bins_served=summary.bins_served,
             bins_unassigned=summary.bins_unassigned, cost=summary.cost, violations=summary.violations,
+            balance=_balance(planned), compactness=_plan_compactness(planned),
         ),
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],

@@ -20,13 +20,22 @@ routes, drawing), :mod:`~solver.pipeline.run` (:func:`optimise` and
 
 from solver.pipeline.large import optimise_large, reserved_vehicles, stop_matrices
 from solver.pipeline.run import evaluate_plan, optimise
-from solver.pipeline.stages import PlannedRounds, PreparedProblem, draw, prepare, solve_part, strip_violations
+from solver.pipeline.stages import (
+    PlannedRounds,
+    PreparedProblem,
+    draw,
+    measure_shape,
+    prepare,
+    solve_part,
+    strip_violations,
+)
 
 __all__ = [
     "PlannedRounds",
     "PreparedProblem",
     "draw",
     "evaluate_plan",
+    "measure_shape",
     "optimise",
     "optimise_large",
     "prepare",

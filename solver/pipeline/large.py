@@ -27,6 +27,7 @@ from solver.pipeline.stages import (
     _snap,
     _Stopwatch,
     _unplaceable,
+    measure_shape,
     solve_part,
     strip_violations,
 )
@@ -187,10 +188,13 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
                                               if not b.required and b.id not in seen), 0.0),
                             move_cost=moved * options.move_penalty)
         evaluation = Evaluation(routes=routes, summary=summary, unassigned=unassigned)
+    with watch.stage("compactness"):
+        balance, compactness = measure_shape(problem, network, snapped, evaluation)
     ids = problem.location_ids()
     ok = snapped.ok
     stop_points = {ids[i]: (float(snapped.lonlat[i, 0]), float(snapped.lonlat[i, 1]))
                    for i in range(len(ids)) if ok[i]}
     lines = {r.evaluation.vehicle_id: r.line for r in results if r.line is not None}
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stop_points,
-                         timings_s=dict(watch.timings), sizes={"stops": len(stops.bins), "parts": len(parts)})
+                         timings_s=dict(watch.timings), sizes={"stops": len(stops.bins), "parts": len(parts)},
+                         balance=balance, compactness=compactness)

@@ -11,7 +11,7 @@ from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.network import RoadNetwork
 from solver.pipeline.large import optimise_large
-from solver.pipeline.stages import PlannedRounds, _Stopwatch, draw, prepare, solve_part
+from solver.pipeline.stages import PlannedRounds, _Stopwatch, draw, measure_shape, prepare, solve_part
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
 from solver.solution import Plan, RoutePlan, Unassigned
@@ -47,8 +47,10 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
         lines, stops = draw(prepared, evaluation)
+    with watch.stage("compactness"):
+        balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
-                         timings_s=dict(watch.timings))
+                         timings_s=dict(watch.timings), balance=balance, compactness=compactness)
 
 
 def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[RoutePlan], *,
@@ -79,5 +81,7 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
         lines, stops = draw(prepared, evaluation)
+    with watch.stage("compactness"):
+        balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
-                         timings_s=dict(watch.timings))
+                         timings_s=dict(watch.timings), balance=balance, compactness=compactness)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry import LineString
 
+from solver.balance import PlanBalance, plan_balance
+from solver.compactness import PlanCompactness, plan_compactness
 from solver.engines import choose_engine
 from solver.evaluate import evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
@@ -42,7 +44,9 @@ class PlannedRounds:
     stops (absent for off-network points; a break happens at the previous stop's
     point); ``timings_s`` maps stage name to seconds spent; ``sizes`` holds, for a
     large problem (:func:`~solver.pipeline.optimise_large`), the ``stops`` it was solved as and the
-    ``parts`` it was cut into.
+    ``parts`` it was cut into. ``balance`` and ``compactness`` measure the rounds' shape
+    (:mod:`solver.balance`, :mod:`solver.compactness`); ``None`` only where a caller built
+    the result without measuring.
     """
 
     evaluation: Evaluation
@@ -50,6 +54,8 @@ class PlannedRounds:
     stop_points: dict[str, tuple[float, float]]
     timings_s: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
+    balance: PlanBalance | None = None
+    compactness: PlanCompactness | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,13 @@ def draw(prepared: PreparedProblem, evaluation: Evaluation) -> tuple[dict[str, L
     stops = {ids[i]: (float(prepared.snapped.lonlat[i, 0]), float(prepared.snapped.lonlat[i, 1]))
              for i in range(len(ids)) if ok[i]}
     return lines, stops
+
+
+def measure_shape(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
+                  evaluation: Evaluation) -> tuple[PlanBalance, PlanCompactness]:
+    """How balanced and how compact the evaluated rounds are: the step right after the
+    evaluator on every path, so every plan reports the same figures."""
+    return plan_balance(evaluation.routes), plan_compactness(problem, network, snapped, evaluation)
 
 
 def strip_violations(problem: Problem, matrices: FleetMatrices, plan: Plan) -> tuple[Plan, list[str]]:

@@ -14,6 +14,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
+from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import AccessProfile, RoadNetwork, allowed_edges
@@ -254,6 +255,32 @@ def test_planned_tip_and_break_draw_through_the_tip(monaco: RoadNetwork, monaco_
 def monaco_rounds(monaco: RoadNetwork, monaco_problem: Problem) -> PlannedRounds:
     """The Monaco problem optimised with OR-Tools (3 s)."""
     return optimise(monaco_problem, monaco, SolveOptions(time_limit_s=3, engine="ortools"))
+
+
+def test_monaco_rounds_are_measured_for_balance_and_compactness(monaco_rounds: PlannedRounds) -> None:
+    """Right after the evaluator the pipeline measures the rounds: balance from their durations
+    and loads, compactness with one entry per round in route order, timed as a stage."""
+    routes = monaco_rounds.evaluation.routes
+    assert monaco_rounds.balance is not None and monaco_rounds.compactness is not None
+    assert monaco_rounds.balance.rounds == len(routes)
+    assert monaco_rounds.balance.duration_max_s == max(r.duration_s for r in routes)
+    assert [r.vehicle_id for r in monaco_rounds.compactness.rounds] == [r.vehicle_id for r in routes]
+    assert all(r.streets >= 1 for r in monaco_rounds.compactness.rounds)
+    assert "compactness" in monaco_rounds.timings_s
+
+
+def test_large_path_rounds_are_measured_too(monaco: RoadNetwork) -> None:
+    """A problem solved on the large-problem path (bins grouped into stops, parts, routes
+    evaluated on their own matrices) is measured the same way: every served bin's street
+    belongs to its round."""
+    bins = kerbside_bins(monaco, 120, seed=3)
+    problem = Problem(depots=(Depot("depot", bins[0].lon, bins[0].lat),), bins=tuple(bins),
+                      vehicles=tuple(Vehicle(f"v{k}", "depot", 5000.0) for k in range(3)))
+    planned = optimise(problem, monaco, SolveOptions(time_limit_s=2.0),
+                       scale=ScaleOptions(aggregate_from_bins=1, max_part_stops=40))
+    assert planned.sizes and planned.compactness is not None and planned.balance is not None
+    assert len(planned.compactness.rounds) == len(planned.evaluation.routes) == planned.balance.rounds
+    assert sum(r.streets for r in planned.compactness.rounds) >= planned.compactness.streets >= 1
 
 
 def test_monaco_rounds_have_no_violation(monaco_rounds: PlannedRounds) -> None:

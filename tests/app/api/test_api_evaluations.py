@@ -143,12 +143,35 @@ def test_answer_has_the_shape_of_an_optimisation(client: TestClient, problem: di
     answer = _evaluate(client, problem, ("rcv-1", SEVEN[:4]), ("rcv-2", SEVEN[4:]))
     assert answer["type"] == "FeatureCollection"
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
-                                      "bins_unassigned", "cost", "violations"}
+                                      "bins_unassigned", "cost", "violations", "balance", "compactness"}
     routes = [f for f in answer["features"] if f["properties"]["kind"] == "route"]
     assert [r["geometry"]["type"] for r in routes] == ["LineString", "LineString"]
     assert answer["summary"]["distance_m"] == pytest.approx(sum(r["properties"]["distance_m"] for r in routes))
     assert answer["summary"]["bins_served"] == 7
     assert [v["properties"]["type"] for v in _visits(answer, "rcv-2")] == ["depot", "bin", "bin", "bin", "depot"]
+
+
+def test_rounds_alternating_bin_by_bin_are_reported_not_compact(client: TestClient,
+                                                                problem: dict[str, Any]) -> None:
+    """Two rounds taking turns along the same streets (each bin has a twin at the same kerb, served
+    by the other lorry): every street is served by both, listed by id, both rounds' shares are 1
+    and their areas cross; the two equal rounds have a load spread of 0."""
+    for vehicle in problem["vehicles"]:
+        vehicle["capacity_kg"] = 1000
+    twins = [{**b, "id": f"{b['id']}-twin"} for b in problem["bins"]]
+    problem["bins"] = problem["bins"] + twins
+    ids = [b["id"] for b in problem["bins"][:8]]
+    answer = _evaluate(client, problem, ("rcv-1", ids), ("rcv-2", [f"{i}-twin" for i in ids]))
+    compactness = answer["summary"]["compactness"]
+    assert compactness["shared_streets"] == compactness["streets"] >= 1
+    assert len(compactness["shared_street_ids"]) == compactness["shared_streets"]
+    assert compactness["max_rounds_per_street"] == 2 and compactness["crossing_pairs"] == 1
+    assert compactness["mean_shared_street_share"] == pytest.approx(1.0)
+    for vehicle_id in ("rcv-1", "rcv-2"):
+        figures = _route(answer, vehicle_id)["compactness"]
+        assert figures["shared_street_share"] == pytest.approx(1.0)
+        assert figures["overlap_share"] > 0.9 and figures["crossing_rounds"] == 1
+    assert answer["summary"]["balance"]["load_spread"] == pytest.approx(0.0)
 
 
 def test_summary_counts_every_routes_violations(client: TestClient, problem: dict[str, Any]) -> None:

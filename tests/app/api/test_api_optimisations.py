@@ -214,7 +214,7 @@ def test_answer_is_a_feature_collection_with_summary_and_unassigned(answer: dict
     assert set(answer) == {"type", "features", "summary", "unassigned", "attribution"}
     assert "OpenStreetMap" in answer["attribution"]
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
-                                      "bins_unassigned", "cost", "violations"}
+                                      "bins_unassigned", "cost", "violations", "balance", "compactness"}
 
 
 def test_every_bin_is_served_once_or_unassigned(answer: dict[str, Any], off_network_bin: dict[str, Any]) -> None:
@@ -348,3 +348,26 @@ def test_optimisation_with_a_tip_answers_disposal_visits(client: TestClient, pro
         assert visits[-2]["type"] == "disposal"  # tip before return
         assert route["properties"]["trips"] == sum(v["type"] == "disposal" for v in visits)
     assert tips >= 3  # 136 kg in 60 kg loads
+
+
+def test_answer_reports_balance_and_compactness(answer: dict[str, Any]) -> None:
+    """The summary carries the rounds' balance (durations and loads against their mean) and
+    compactness, and each route its own compactness, all from the evaluated plan."""
+    routes = [r["properties"] for r in _routes(answer)]
+    balance = answer["summary"]["balance"]
+    durations = [r["duration_s"] for r in routes]
+    loads = [r["load_kg"] for r in routes]
+    assert balance["duration_max_s"] == pytest.approx(max(durations))
+    assert balance["duration_mean_s"] == pytest.approx(sum(durations) / len(durations))
+    assert balance["duration_spread"] == pytest.approx(max(durations) / (sum(durations) / len(durations)) - 1)
+    assert balance["load_min_kg"] == pytest.approx(min(loads))
+    assert balance["load_spread"] == pytest.approx(max(loads) / (sum(loads) / len(loads)) - 1)
+    compactness = answer["summary"]["compactness"]
+    assert compactness["streets"] >= 1 and compactness["buffer_m"] > 0
+    assert compactness["shared_streets"] == len(compactness["shared_street_ids"])
+    assert 0.0 <= compactness["mean_overlap_share"] <= 1.0
+    for route in routes:
+        figures = route["compactness"]
+        assert figures["streets"] >= 1 and figures["street_length_m"] > 0 and figures["area_m2"] > 0
+        assert 0.0 <= figures["shared_street_share"] <= 1.0 and 0.0 <= figures["overlap_share"] <= 1.0
+    assert compactness["streets"] <= sum(r["compactness"]["streets"] for r in routes)

@@ -51,6 +51,19 @@ def test_summary_figures_are_numbers_by_name() -> None:
     assert figures["distance_m"] == 1200.0 and figures["bins_unassigned"] == 1.0
 
 
+def test_answers_stored_before_balance_and_compactness_still_read() -> None:
+    """An answer stored without the balance and compactness groups reads with them absent, and
+    with them present the summary's figures are still the plain numbers (the groups left out)."""
+    old = answers.read_answer(ANSWER)
+    assert old.summary.balance is None and old.summary.compactness is None
+    assert all(f.properties.compactness is None for f in old.features if f.properties.kind == "route")
+    balance = {"duration_min_s": 600.0, "duration_max_s": 600.0, "duration_mean_s": 600.0, "duration_spread": 0.0,
+               "load_min_kg": 40.0, "load_max_kg": 40.0, "load_mean_kg": 40.0, "load_spread": 0.0}
+    newer = answers.read_answer({**ANSWER, "summary": {**ANSWER["summary"], "balance": balance}})  # type: ignore[dict-item]
+    assert newer.summary.balance is not None and newer.summary.balance.load_mean_kg == 40.0
+    assert answers.summary_figures(newer.summary) == answers.summary_figures(old.summary)
+
+
 def test_a_bin_visit_without_its_id_is_named() -> None:
     """A bin visit that names no bin is a ValueError naming the feature."""
     broken = {**ANSWER, "features": [_route("rcv-1"), _visit("rcv-1", 1, "bin")]}
