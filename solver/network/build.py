@@ -22,7 +22,7 @@ from shapely.geometry import LineString
 
 from solver.network.access import access_counts
 from solver.network.routing import quickest_csr
-from solver.network.source import NetworkSource, raw_graph
+from solver.network.source import NetworkSource, raw_graph, sort_merged_tags
 from solver.network.speeds import REFUSE_TRUCK, SpeedProfile, add_speeds
 from solver.network.tags import EdgeLimits, edge_limits
 from solver.network.turns import banned_turns, dead_ends, turning_places
@@ -148,7 +148,7 @@ def build_network(source: str | os.PathLike[str] | NetworkSource, *,
     """Build a :class:`RoadNetwork` from ``source`` without any cache."""
     src = source if isinstance(source, NetworkSource) else NetworkSource.parse(source)
     started = time.perf_counter()
-    graph = raw_graph(src, simplify=simplify)
+    graph = sort_merged_tags(raw_graph(src, simplify=simplify))
     if graph.number_of_edges() == 0:
         raise ValueError(f"network source {src.value!r} holds no drivable street")
     add_speeds(graph, profile)

@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 #: bump when RoadNetwork's layout or the module of a pickled class changes, so old cache
 #: files are not read (7: the classes moved from ``solver.network`` into its modules; 8: the
-#: turn facts, banned turns and turning places).
-CACHE_FORMAT = 8
+#: turn facts, banned turns and turning places; 9: merged edges' tag lists sorted, so speeds no
+#: longer depend on the process's string hashing).
+CACHE_FORMAT = 9
 
 
 def cache_key(source: NetworkSource, profile: SpeedProfile, simplify: bool) -> str:

@@ -7,7 +7,10 @@ per-profile road graphs)."""
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -849,3 +852,27 @@ def test_rutland_access_counts(rutland: RoadNetwork) -> None:
     assert netmod.access_counts(rutland) == {"maxweight": 18, "maxweight_hgv": 18, "maxwidth": 0,
                                              "maxheight": 0, "maxlength": 0, "hgv_forbidden": 4}
     assert int((~netmod.allowed_edges(rutland, TRUCK)).sum()) == 22
+
+
+MONACO_PBF = Path(__file__).resolve().parents[2] / "data" / "monaco.osm.pbf"
+
+_BUILD_DIGEST = """
+import hashlib, sys
+from solver.network import CAR, build_network
+network = build_network(sys.argv[1], profile=CAR)
+print(hashlib.sha256(network.edge_time_s.tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.spawns
+def test_build_is_the_same_whatever_the_string_hashing() -> None:
+    """The same file gives the same edge times in processes with different ``PYTHONHASHSEED``s (osmnx joins
+    the tags of merged ways in a set's order; before they were sorted, an edge of Monaco took 16.5 s in one
+    process and 49.4 s in another)."""
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", _BUILD_DIGEST, str(MONACO_PBF)], env=env, capture_output=True,
+                             text=True, check=True, timeout=300)
+        digests.add(run.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1
