@@ -11,7 +11,15 @@ from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.network import RoadNetwork
 from solver.pipeline.large import optimise_large
-from solver.pipeline.stages import PlannedRounds, _Stopwatch, draw, measure_shape, prepare, solve_part
+from solver.pipeline.stages import (
+    PlannedRounds,
+    PreparedProblem,
+    _Stopwatch,
+    draw,
+    measure_shape,
+    prepare,
+    solve_part,
+)
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
 from solver.solution import Plan, RoutePlan, Unassigned
@@ -43,14 +51,7 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
         progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
         plan = solve_part(problem, prepared.matrices, options, candidates, progress)
         plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned))
-    with watch.stage("evaluate"):
-        evaluation = evaluate(problem, prepared.matrices, plan, options=options)
-    with watch.stage("geometry"):
-        lines, stops = draw(prepared, evaluation)
-    with watch.stage("compactness"):
-        balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
-    return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
-                         timings_s=dict(watch.timings), balance=balance, compactness=compactness)
+    return _scored(problem, network, prepared, plan, options, watch)
 
 
 def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[RoutePlan], *,
@@ -77,6 +78,13 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
             detail += f" (and it is {placement[b.id].reason}: {placement[b.id].detail})"
         unassigned.append(Unassigned(b.id, "not_in_plan", detail))
     plan = Plan(routes=tuple(plan_routes), unassigned=tuple(unassigned))
+    return _scored(problem, network, prepared, plan, options, watch)
+
+
+def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, plan: Plan, options: SolveOptions | None,
+            watch: _Stopwatch) -> PlannedRounds:
+    """The last stages of :func:`optimise` and :func:`evaluate_plan` alike: ``plan`` evaluated, drawn and
+    measured for balance and compactness, each stage timed on ``watch``."""
     with watch.stage("evaluate"):
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
