@@ -214,36 +214,21 @@ def _route_line(route: RouteEvaluation, planned: PlannedRounds) -> list[Position
 
 
 def _round_compactness(planned: PlannedRounds, vehicle_id: str) -> RoundCompactnessOut | None:
-    """The round's compactness figures, if the pipeline measured them."""
+    """The round's compactness figures, if the pipeline measured them (read by field name)."""
     figures = planned.compactness.of(vehicle_id) if planned.compactness is not None else None
-    if figures is None:
-        return None
-    return RoundCompactnessOut(
-        streets=figures.streets, street_length_m=figures.street_length_m, area_m2=figures.area_m2,
-        shared_streets=figures.shared_streets, shared_street_share=figures.shared_street_share,
-        overlap_share=figures.overlap_share, crossing_rounds=figures.crossing_rounds)
+    return None if figures is None else RoundCompactnessOut.model_validate(figures, from_attributes=True)
 
 
 def _balance(planned: PlannedRounds) -> BalanceOut | None:
-    """The plan's balance figures, if the pipeline measured them."""
+    """The plan's balance figures, if the pipeline measured them (read by field name)."""
     b = planned.balance
-    if b is None:
-        return None
-    return BalanceOut(
-        duration_min_s=b.duration_min_s, duration_max_s=b.duration_max_s, duration_mean_s=b.duration_mean_s,
-        duration_spread=b.duration_spread, load_min_kg=b.load_min_kg, load_max_kg=b.load_max_kg,
-        load_mean_kg=b.load_mean_kg, load_spread=b.load_spread)
+    return None if b is None else BalanceOut.model_validate(b, from_attributes=True)
 
 
 def _plan_compactness(planned: PlannedRounds) -> PlanCompactnessOut | None:
-    """The plan's compactness figures, if the pipeline measured them."""
+    """The plan's compactness figures, if the pipeline measured them (read by field name)."""
     c = planned.compactness
-    if c is None:
-        return None
-    return PlanCompactnessOut(
-        streets=c.streets, shared_streets=c.shared_streets, shared_street_ids=list(c.shared_street_ids),
-        max_rounds_per_street=c.max_rounds_per_street, mean_shared_street_share=c.mean_shared_street_share,
-        mean_overlap_share=c.mean_overlap_share, crossing_pairs=c.crossing_pairs, buffer_m=c.buffer_m)
+    return None if c is None else PlanCompactnessOut.model_validate(c, from_attributes=True)
 
 
 def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
