@@ -3,7 +3,9 @@
 Each leg is drawn exactly as :mod:`solver.matrix` priced it: the rest of the
 street the vehicle stops on, the quickest path's edges (their real shapes), and
 the start of the next stop's street; or the stretch of one street between two
-stops on it. Legs join end to start, so a route is one continuous LineString in
+stops on it. On turn-aware legs the path is the quickest one of the turn-aware graph
+(:func:`edge_paths`), so the line takes no banned turn and turns back only where the
+priced drive does. Legs join end to start, so a route is one continuous LineString in
 WGS84 lon/lat from depot to depot. Paths follow the road graph the legs were priced on
 (the vehicle's access profile), so a lorry's line never uses a street closed to it.
 Two consecutive stops at the same point (a break taken where the vehicle is) add
@@ -22,7 +24,7 @@ from shapely.geometry import LineString
 from shapely.ops import substring
 
 from solver.matrix import Legs
-from solver.network import RoadNetwork, RoutingGraph, routing_graph
+from solver.network import RoadNetwork, RoutingGraph, TurnGraph, routing_graph
 
 _NO_PRED = -9999
 
@@ -56,6 +58,43 @@ def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]], *,
     return paths
 
 
+def edge_paths(network: RoadNetwork, graph: TurnGraph, pairs: Sequence[tuple[int, int]]
+               ) -> dict[tuple[int, int], list[int]]:
+    """The edges driven between the end of edge ``a`` and the start of edge ``b`` (neither
+    included), on the quickest drive of the turn-aware ``graph``, for ``(a, b)`` pairs; for
+    ``a == b`` the drive round and back into the edge (:mod:`solver.matrix_turns`)."""
+    into = graph.csr_time.T.tocsr()
+    by_source: dict[int, list[int]] = {}
+    for a, b in pairs:
+        by_source.setdefault(a, []).append(b)
+    sources = np.array(sorted(by_source), dtype=np.int64)
+    paths: dict[tuple[int, int], list[int]] = {}
+    step = 64
+    for start in range(0, len(sources), step):
+        chunk = sources[start:start + step]
+        dist, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
+        for row, a in enumerate(chunk.tolist()):
+            for b in by_source[a]:
+                last = b
+                if a == b:  # the last edge before coming back into a
+                    lo, hi = into.indptr[a], into.indptr[a + 1]
+                    before = into.indices[lo:hi]
+                    if not len(before):
+                        raise ValueError(f"no drive from edge {a} back to itself")
+                    last = int(before[np.argmin(dist[row, before] + into.data[lo:hi])])
+                nodes = [last]
+                while nodes[-1] != a:
+                    p = int(pred[row, nodes[-1]])
+                    if p == _NO_PRED:
+                        raise ValueError(f"no drive from edge {a} to edge {b}")
+                    nodes.append(p)
+                middle = nodes[::-1][1:]  # without a
+                if a != b:
+                    middle = middle[:-1]  # without b
+                paths[(a, b)] = [int(e) for e in graph.node_edge[np.array(middle, dtype=np.int64)]] if middle else []
+    return paths
+
+
 def _edge_between(graph: RoutingGraph, u: int, v: int) -> int:
     """Index of the quickest edge of ``graph`` from node ``u`` to node ``v``."""
     lo, hi = graph.csr_time.indptr[u], graph.csr_time.indptr[u + 1]
@@ -75,6 +114,69 @@ def _piece(network: RoadNetwork, edge: int, start: float, end: float) -> np.ndar
     return coords
 
 
+def _middles(legs: Legs, edge_a: np.ndarray, edge_b: np.ndarray, direct: np.ndarray
+             ) -> dict[tuple[int, int], list[int]]:
+    """For each drive that is not direct, the edges between the end of ``edge_a[i]`` and the start of
+    ``edge_b[i]``, keyed ``(edge_a[i], edge_b[i])``."""
+    network = legs.network
+    pairs = sorted({(int(a), int(b)) for a, b, d in zip(edge_a, edge_b, direct, strict=True) if not d})
+    if legs.turns is not None:
+        return edge_paths(network, legs.turns, pairs)
+    node_pairs = {(int(network.edge_v[a]), int(network.edge_u[b])) for a, b in pairs}
+    paths = node_paths(network, sorted(node_pairs), routing=legs.routing)
+    return {(a, b): [_edge_between(legs.routing, u, v)
+                     for u, v in itertools.pairwise(paths[(int(network.edge_v[a]), int(network.edge_u[b]))])]
+            for a, b in pairs}
+
+
+#: a route's drive as pieces of edges in driving order: (edge index, start fraction, end fraction).
+Pieces = list[tuple[int, float, float]]
+
+
+def route_pieces(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, Pieces]:
+    """The pieces of edges each route drives, keyed like ``routes`` (point-index sequences in
+    driving order, as for :func:`route_lines`): the rest of a stop's street, the whole edges of
+    the drive between, the start of the next stop's street; or the stretch of one street between
+    two stops on it. Raises ``ValueError`` for a point the legs' profile cannot use."""
+    pending: list[tuple[str, int, int]] = []
+    for key, seq in routes.items():
+        pending.extend((key, int(p), int(q)) for p, q in itertools.pairwise(seq))
+    pieces: dict[str, Pieces] = {key: [] for key in routes}
+    if not pending:
+        return pieces
+    p = np.array([x[1] for x in pending])
+    q = np.array([x[2] for x in pending])
+    if not (legs.valid[p].all() and legs.valid[q].all()):
+        raise ValueError("a route visits a point that is not on the reachable network")
+    _, _, col, direct = legs.choose(p, q)
+    slot_a, slot_b = col // 2, col % 2
+    edge_a, frac_a = legs.slot_edge[p, slot_a], legs.slot_fraction[p, slot_a]
+    edge_b, frac_b = legs.slot_edge[q, slot_b], legs.slot_fraction[q, slot_b]
+    middles = _middles(legs, edge_a, edge_b, direct)
+    for i, (key, _, _) in enumerate(pending):
+        ea, eb = int(edge_a[i]), int(edge_b[i])
+        if direct[i]:
+            pieces[key].append((ea, float(frac_a[i]), float(frac_b[i])))
+            continue
+        pieces[key].append((ea, float(frac_a[i]), 1.0))
+        pieces[key].extend((e, 0.0, 1.0) for e in middles[(ea, eb)])
+        pieces[key].append((eb, 0.0, float(frac_b[i])))
+    return pieces
+
+
+def pieces_line(network: RoadNetwork, pieces: Pieces) -> LineString | None:
+    """The WGS84 LineString of a route's ``pieces`` (``None`` for no piece)."""
+    if not pieces:
+        return None
+    xy = np.vstack([_piece(network, e, f0, f1) for e, f0, f1 in pieces])
+    keep = np.concatenate(([True], np.any(np.abs(np.diff(xy, axis=0)) > 1e-6, axis=1)))
+    xy = xy[keep]
+    if xy.shape[0] == 1:
+        xy = np.vstack([xy, xy])
+    lon, lat = network.to_lonlat().transform(xy[:, 0], xy[:, 1])
+    return LineString(np.column_stack([lon, lat]))
+
+
 def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, LineString]:
     """LineStrings (WGS84) for routes given as point-index sequences, keyed like ``routes``.
 
@@ -82,47 +184,5 @@ def route_lines(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, Li
     repeat (the leg between is empty). Raises ``ValueError`` for a point the legs'
     profile cannot use.
     """
-    network = legs.network
-    pending: list[tuple[str, int, int]] = []
-    for key, seq in routes.items():
-        pending.extend((key, int(p), int(q)) for p, q in itertools.pairwise(seq))
-    if not pending:
-        return {}
-    p = np.array([x[1] for x in pending])
-    q = np.array([x[2] for x in pending])
-    if not (legs.valid[p].all() and legs.valid[q].all()):
-        raise ValueError("a route visits a point that is not on the reachable network")
-    _, _, col, direct = legs.choose(p, q)
-    slot_a, slot_b = col // 2, col % 2
-    rows = np.arange(len(p))
-    edge_a, frac_a = legs.slot_edge[p, slot_a], legs.slot_fraction[p, slot_a]
-    edge_b, frac_b = legs.slot_edge[q, slot_b], legs.slot_fraction[q, slot_b]
-    node_pairs = {(int(network.edge_v[edge_a[i]]), int(network.edge_u[edge_b[i]]))
-                  for i in rows if not direct[i]}
-    paths = node_paths(network, sorted(node_pairs), routing=legs.routing)
-
-    pieces: dict[str, list[np.ndarray]] = {key: [] for key in routes}
-    for i, (key, _, _) in enumerate(pending):
-        ea, eb = int(edge_a[i]), int(edge_b[i])
-        if direct[i]:
-            pieces[key].append(_piece(network, ea, float(frac_a[i]), float(frac_b[i])))
-            continue
-        pieces[key].append(_piece(network, ea, float(frac_a[i]), 1.0))
-        path = paths[(int(network.edge_v[ea]), int(network.edge_u[eb]))]
-        for u, v in itertools.pairwise(path):
-            pieces[key].append(shapely.get_coordinates(network.edge_xy[_edge_between(legs.routing, u, v)]))
-        pieces[key].append(_piece(network, eb, 0.0, float(frac_b[i])))
-
-    to_lonlat = network.to_lonlat()
-    lines: dict[str, LineString] = {}
-    for key, parts in pieces.items():
-        if not parts:
-            continue
-        xy = np.vstack(parts)
-        keep = np.concatenate(([True], np.any(np.abs(np.diff(xy, axis=0)) > 1e-6, axis=1)))
-        xy = xy[keep]
-        if xy.shape[0] == 1:
-            xy = np.vstack([xy, xy])
-        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
-        lines[key] = LineString(np.column_stack([lon, lat]))
-    return lines
+    lines = {key: pieces_line(legs.network, p) for key, p in route_pieces(legs, routes).items()}
+    return {key: line for key, line in lines.items() if line is not None}

@@ -31,7 +31,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -39,11 +39,24 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from solver import matrix_ch
-from solver.network import UNRESTRICTED, AccessProfile, RoadNetwork, RoutingGraph, SizedVehicle, routing_graph
+from solver.matrix_turns import end_to_start, slot_reachable
+from solver.network import (
+    UNRESTRICTED,
+    AccessProfile,
+    RoadNetwork,
+    RoutingGraph,
+    SizedVehicle,
+    TurnGraph,
+    TurnPolicy,
+    routing_graph,
+    turn_graph,
+)
 from solver.snapping import SnappedPoints, usable_by
 
 log = logging.getLogger(__name__)
 
+#: the turn rules of a UK refuse lorry, the default of every matrix.
+LORRY_TURNS = TurnPolicy()
 #: memory budget for one chunk of Dijkstra rows (bytes).
 DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024
 
@@ -122,31 +135,33 @@ def choose_backend(backend: str, n_sources: int, n_nodes: int) -> str:
 
 
 def node_matrices(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray, *,
-                  routing: RoutingGraph | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                  routing: RoutingGraph | TurnGraph | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                   backend: str = "scipy") -> tuple[np.ndarray, np.ndarray]:
     """Quickest-path times (s) and their lengths (m) from each source to each target node.
 
     Returns two ``(len(sources), len(targets))`` arrays, ``inf`` where no path exists.
-    Parallel edges count as their quickest one. ``routing`` is the road graph driven
-    (default: every street of the network). ``backend``: ``scipy`` (the reference,
-    exact), ``ch`` (:mod:`solver.matrix_ch`, times within milliseconds, lengths within
-    metres) or ``auto`` (:func:`choose_backend`).
+    ``routing`` is the graph driven: a road graph (nodes are the network's nodes; parallel
+    edges count as their quickest one; default every street of the network) or a
+    turn-aware one (nodes are ends of edges, :class:`~solver.network.TurnGraph`).
+    ``backend``: ``scipy`` (the reference, exact), ``ch`` (:mod:`solver.matrix_ch`, times
+    within milliseconds, lengths within metres) or ``auto`` (:func:`choose_backend`).
     """
     graph = routing or routing_graph(network)
     sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
-    if choose_backend(backend, len(sources), network.n_nodes) == "ch":
+    n = graph.csr_time.shape[0]
+    if choose_backend(backend, len(sources), n) == "ch":
         return matrix_ch.hierarchy(network, graph).node_matrices(sources, targets, chunk_bytes=chunk_bytes)
-    return _scipy_node_matrices(network, graph, sources, targets, chunk_bytes)
+    return _scipy_node_matrices(graph, sources, targets, chunk_bytes)
 
 
-def _scipy_node_matrices(network: RoadNetwork, graph: RoutingGraph, sources: np.ndarray, targets: np.ndarray,
+def _scipy_node_matrices(graph: RoutingGraph | TurnGraph, sources: np.ndarray, targets: np.ndarray,
                          chunk_bytes: int) -> tuple[np.ndarray, np.ndarray]:
     """scipy's Dijkstra in two passes over chunks of sources: exact float times, then a
     lexicographic pass (:func:`_lexicographic_csr`, one packing for all chunks, so the
     result does not depend on the chunking) whose packed sums give the length (m) of
     the quickest path, to well under a millimetre."""
-    n = network.n_nodes
+    n = graph.csr_time.shape[0]
     times = np.empty((len(sources), len(targets)))
     lengths = np.empty_like(times)
     step = _rows_per_chunk(n, 1, chunk_bytes)
@@ -171,7 +186,7 @@ def _scipy_node_matrices(network: RoadNetwork, graph: RoutingGraph, sources: np.
     return times, lengths
 
 
-def _lexicographic_csr(graph: RoutingGraph, max_time_s: float, max_speed_mps: float, n_nodes: int
+def _lexicographic_csr(graph: RoutingGraph | TurnGraph, max_time_s: float, max_speed_mps: float, n_nodes: int
                        ) -> tuple[sp.csr_array, int, float]:
     """The routing graph with each arc weighted ``round(t / 1 ms) * 2**bits + round(l / unit)``,
     exact integers in float64 for paths up to ``max_time_s``: its shortest path is the
@@ -194,15 +209,24 @@ def _lexicographic_csr(graph: RoutingGraph, max_time_s: float, max_speed_mps: fl
 class Legs:
     """How snapped points are joined: the data behind :class:`TravelMatrices`.
 
-    Each point has two slots (ways of being on its street: the snapped edge and, on a
-    two-way street, its twin; a one-way street repeats the first). ``slot_edge`` and
-    ``slot_fraction`` are ``(n, 2)``; ``node_time``/``node_length`` are quickest paths
-    on ``routing`` (the road graph of the access profile with key ``profile_key``; other
-    profiles may drive the same streets) from every slot's
-    exit node (``src_index``) to every slot's entry node (``dst_index``), float64 from the
-    scipy backend, float32 from the CCH. Points the
-    profile cannot use (not ``ok``, on a street closed to it, or cut off from the
-    anchors in its graph) have ``valid`` False.
+    Each point has two slots (ways of being on its street, each a direction of travel: the
+    snapped edge and, on a two-way street, its twin; a one-way street repeats the first, and
+    so does a point whose direction is fixed). ``slot_edge`` and ``slot_fraction`` are
+    ``(n, 2)``; ``node_time``/``node_length`` are quickest drives on ``routing`` (the road
+    graph of the access profile with key ``profile_key``; other profiles may drive the same
+    streets) from every slot's exit (``src_index``) to every slot's entry (``dst_index``),
+    float64 from the scipy backend, float32 from the CCH.
+
+    Without ``turns`` the exits and entries are nodes of the road graph (the end node of a
+    slot's edge, its start node) and turning is free. With ``turns`` (the turn-aware graph,
+    :class:`~solver.network.TurnGraph`) they are the slot edges themselves and the drives
+    between them obey the turn rules (:mod:`solver.matrix_turns`): ``node_time[i, j]`` runs
+    from the end of edge ``src_nodes[i]`` to the start of edge ``dst_nodes[j]``.
+
+    Points the profile cannot use (not ``ok``, on a street closed to it, or cut off from the
+    anchors in its graph) have ``valid`` False; ``cut_by_turns`` marks those among them that
+    only the turn rules cut off (no slot reachable without a U-turn where a lorry cannot
+    turn, or a banned turn).
     """
 
     network: RoadNetwork
@@ -217,6 +241,22 @@ class Legs:
     dst_index: np.ndarray
     node_time: np.ndarray
     node_length: np.ndarray
+    turns: TurnGraph | None = None
+    cut_by_turns: np.ndarray | None = None
+
+    def with_slots(self, chosen: np.ndarray) -> Legs:
+        """These legs with the direction of some points fixed: ``chosen[i]`` is ``0`` or ``1``
+        (point ``i`` is driven past in that slot's direction, arriving and leaving alike) or
+        ``-1`` (both kept). No drive is recomputed."""
+        chosen = np.asarray(chosen, dtype=np.int64)
+        fixed = np.flatnonzero(chosen >= 0)
+        slot = chosen[fixed]
+        arrays = {}
+        for name in ("slot_edge", "slot_fraction", "src_index", "dst_index"):
+            a = getattr(self, name).copy()
+            a[fixed] = a[fixed, slot][:, None]
+            arrays[name] = a
+        return replace(self, **arrays)
 
     def candidates(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Times (s), lengths (m) and direct flags of the four ways from ``p`` to ``q``.
@@ -257,19 +297,22 @@ class Legs:
 
 def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessProfile | None = None,
                anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-               backend: str = AUTO) -> Legs:
-    """Slots of every snapped point and the quickest node paths between them, driving the
-    streets open to ``profile`` (default: unrestricted, every street).
+               backend: str = AUTO, turns: TurnPolicy | None = LORRY_TURNS,
+               approach: np.ndarray | None = None) -> Legs:
+    """Slots of every snapped point and the quickest drives between them, on the streets open
+    to ``profile`` (default: unrestricted, every street), obeying the turn rules of ``turns``
+    (default: a UK lorry's; ``None`` routes on the road graph with free turns).
 
     ``anchors`` (point indices, normally the depots) restrict the valid points to the
     strongly connected parts of the profile's graph that hold an anchor; without them
-    every ``ok`` point on an open street is valid. ``backend`` computes the node paths
-    (see :func:`node_matrices`; ``auto`` by default).
+    every ``ok`` point on an open street is valid. ``approach`` fixes the direction some
+    points may be driven past (``0``: along the snapped edge, ``1``: along its twin, ``-1``:
+    either; see :mod:`solver.nearside`). ``backend`` computes the drives (see
+    :func:`node_matrices`; ``auto`` by default).
     """
     profile = profile or UNRESTRICTED
     routing = routing_graph(network, profile)
     valid = usable_by(network, snapped, routing, anchors)
-    n = len(snapped)
     first = np.where(valid, snapped.edge, 0)
     twin = network.edge_twin[first]
     twin = np.where((twin >= 0) & routing.allowed[np.maximum(twin, 0)], twin, -1)  # a twin shares its tags
@@ -277,23 +320,62 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
     slot_edge = np.column_stack([first, second])
     slot_fraction = np.column_stack([snapped.fraction, np.where(twin >= 0, 1.0 - snapped.fraction,
                                                                 snapped.fraction)])
-    exit_nodes = network.edge_v[slot_edge]
-    entry_nodes = network.edge_u[slot_edge]
-    src_nodes, src_index = np.unique(exit_nodes[valid], return_inverse=True)
-    dst_nodes, dst_index = np.unique(entry_nodes[valid], return_inverse=True)
-    full_src = np.zeros((n, 2), dtype=np.int64)
-    full_dst = np.zeros((n, 2), dtype=np.int64)
-    full_src[valid] = src_index.reshape(-1, 2)
-    full_dst[valid] = dst_index.reshape(-1, 2)
+    usable = np.repeat(valid[:, None], 2, axis=1)
+    if approach is not None:
+        approach = np.asarray(approach, dtype=np.int64)
+        usable[:, 0] &= approach != 1
+        usable[:, 1] &= approach != 0
+    graph = turn_graph(network, routing, turns) if turns is not None else None
+    if graph is not None:
+        usable &= slot_reachable(graph, slot_edge, valid, None if anchors is None else [int(a) for a in anchors])
+    cut = valid & ~usable.any(axis=1)
+    valid = valid & usable.any(axis=1)
+    for keep, drop in ((0, 1), (1, 0)):  # a point with one usable slot is driven past in that direction only
+        only = usable[:, keep] & ~usable[:, drop]
+        slot_edge[only, drop] = slot_edge[only, keep]
+        slot_fraction[only, drop] = slot_fraction[only, keep]
+    if graph is not None:
+        exit_nodes, entry_nodes = slot_edge, slot_edge
+    else:
+        exit_nodes, entry_nodes = network.edge_v[slot_edge], network.edge_u[slot_edge]
+    src_nodes, src_index, dst_nodes, dst_index = _indexed(exit_nodes, entry_nodes, valid)
     if len(src_nodes):
-        node_time, node_length = node_matrices(network, src_nodes, dst_nodes, routing=routing,
-                                               chunk_bytes=chunk_bytes, backend=backend)
+        def query(sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return node_matrices(network, sources, targets, routing=graph or routing, chunk_bytes=chunk_bytes,
+                                 backend=backend)
+
+        if graph is not None:
+            node_time, node_length = end_to_start(network, graph, src_nodes, dst_nodes,
+                                                  _shared_edges(slot_edge[valid]), query)
+        else:
+            node_time, node_length = query(src_nodes, dst_nodes)
     else:
         node_time = node_length = np.full((1, 1), np.inf)
     return Legs(network=network, routing=routing, profile_key=profile.key, valid=valid,
                 slot_edge=slot_edge, slot_fraction=slot_fraction,
-                src_nodes=src_nodes, dst_nodes=dst_nodes, src_index=full_src, dst_index=full_dst,
-                node_time=node_time, node_length=node_length)
+                src_nodes=src_nodes, dst_nodes=dst_nodes, src_index=src_index, dst_index=dst_index,
+                node_time=node_time, node_length=node_length, turns=graph, cut_by_turns=cut)
+
+
+def _indexed(exits: np.ndarray, entries: np.ndarray, valid: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct exits and entries of the valid points' slots, and each slot's index into them
+    (``(n, 2)``, 0 for invalid points)."""
+    n = valid.shape[0]
+    src_nodes, src_index = np.unique(exits[valid], return_inverse=True)
+    dst_nodes, dst_index = np.unique(entries[valid], return_inverse=True)
+    full_src = np.zeros((n, 2), dtype=np.int64)
+    full_dst = np.zeros((n, 2), dtype=np.int64)
+    full_src[valid] = src_index.reshape(-1, 2)
+    full_dst[valid] = dst_index.reshape(-1, 2)
+    return src_nodes, full_src, dst_nodes, full_dst
+
+
+def _shared_edges(slot_edge: np.ndarray) -> np.ndarray:
+    """Edges on which two or more points have a slot (a point's repeated slot counted once)."""
+    edges = np.concatenate([slot_edge[:, 0], slot_edge[slot_edge[:, 1] != slot_edge[:, 0], 1]])
+    unique, counts = np.unique(edges, return_counts=True)
+    return unique[counts >= 2]
 
 
 #: memory budget for one block of rows while :func:`travel_matrices` assembles (bytes).
@@ -408,7 +490,8 @@ class _FleetVehicle(SizedVehicle, Protocol):
 
 def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Iterable[_FleetVehicle], *,
                    anchors: Sequence[int] | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                   backend: str = AUTO) -> tuple[FleetMatrices, dict[str, Legs]]:
+                   backend: str = AUTO, turns: TurnPolicy | None = LORRY_TURNS,
+                   approach: np.ndarray | None = None) -> tuple[FleetMatrices, dict[str, Legs]]:
     """Travel matrices for every vehicle, one build per set of streets the fleet may drive.
 
     Each vehicle drives the streets its :meth:`AccessProfile.of` profile allows.
@@ -417,7 +500,8 @@ def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Itera
     under one key of ``FleetMatrices.profiles``: ``unrestricted`` when they may drive
     every street, else the :attr:`AccessProfile.key` of the first such vehicle in fleet
     order. ``anchors`` are the depots' point indices (see :func:`build_legs`), ``backend``
-    the node-path backend (:func:`node_matrices`). Returns
+    the node-path backend (:func:`node_matrices`), ``turns`` and ``approach`` the turn rules and
+    fixed directions (:func:`build_legs`). Returns
     the matrices and the legs under the same keys, for drawing.
     """
     vehicle_profile: dict[str, str] = {}
@@ -432,12 +516,12 @@ def fleet_matrices(network: RoadNetwork, snapped: SnappedPoints, vehicles: Itera
             key = profile.key if graph.restricted else UNRESTRICTED.key
             key_of_graph[id(graph)] = key
             legs[key] = build_legs(network, snapped, profile=profile, anchors=anchors, chunk_bytes=chunk_bytes,
-                                   backend=backend)
+                                   backend=backend, turns=turns, approach=approach)
             matrices[key] = travel_matrices(legs[key])
         vehicle_profile[vehicle.id] = key
     if not matrices:
         legs[UNRESTRICTED.key] = build_legs(network, snapped, anchors=anchors, chunk_bytes=chunk_bytes,
-                                            backend=backend)
+                                            backend=backend, turns=turns, approach=approach)
         matrices[UNRESTRICTED.key] = travel_matrices(legs[UNRESTRICTED.key])
     log.info("fleet matrices: %d vehicle(s) on %d set(s) of streets: %s", len(vehicle_profile), len(matrices),
              ", ".join(matrices))

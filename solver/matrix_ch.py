@@ -29,11 +29,13 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from solver.network import RoadNetwork, RoutingGraph
+from solver.network import RoadNetwork, RoutingGraph, TurnGraph
 
 try:  # optional: the scipy backend works without it
     import pyroutingkit as _prk
@@ -94,20 +96,35 @@ def lexicographic_units(max_time_s: float, max_speed_mps: float, slack_arcs: int
     return best
 
 
+class ArcGraph(Protocol):
+    """A graph the hierarchy is built on: arcs with time (s) and length (m), one per node pair, and
+    the strongly connected part of each node (a :class:`~solver.network.RoutingGraph` or a
+    :class:`~solver.network.TurnGraph`)."""
+
+    @property
+    def csr_time(self) -> sp.csr_array: ...
+
+    @property
+    def csr_length(self) -> sp.csr_array: ...
+
+    @property
+    def node_component(self) -> np.ndarray: ...
+
+
 class ContractionHierarchy:
-    """A CCH of one road graph with its time metric customised.
+    """A CCH of one graph with its time metric customised.
 
     Queries from several threads take turns (the length metric is customised per query).
-    ``routing`` gives the arcs (one per connected node pair, the quickest parallel
-    edge) with their time (s) and length (m); node coordinates guide the nested
-    dissection. Use :func:`hierarchy` to get the one cached on a network.
+    ``routing`` gives the arcs (one per connected node pair) with their time (s) and
+    length (m); ``node_lonlat`` (degrees, one row per node) guides the nested dissection.
+    Use :func:`hierarchy` to get the one cached on a network.
     """
 
-    def __init__(self, network: RoadNetwork, routing: RoutingGraph) -> None:
+    def __init__(self, routing: ArcGraph, node_lonlat: np.ndarray) -> None:
         if _prk is None:
             raise RuntimeError("pyroutingkit is not installed: use the scipy matrix backend")
-        n = network.n_nodes
         csr = routing.csr_time
+        n = csr.shape[0]
         tail = np.repeat(np.arange(n, dtype=np.uint32), np.diff(csr.indptr))
         head = np.asarray(csr.indices, dtype=np.uint32)
         self.arc_time_s = np.asarray(csr.data, dtype=np.float64)
@@ -116,13 +133,13 @@ class ContractionHierarchy:
         self.max_speed_mps = float((self.arc_length_m[positive] / self.arc_time_s[positive]).max()
                                    if positive.any() else 1.0)
         self.topology = _prk.CCHTopology()
-        self.topology.build(tail, head, network.node_lonlat[:, 1].astype(np.float32),
-                            network.node_lonlat[:, 0].astype(np.float32), n)
+        self.topology.build(tail, head, node_lonlat[:, 1].astype(np.float32),
+                            node_lonlat[:, 0].astype(np.float32), n)
         self.time_metric = _prk.CCHMetric(self.topology)
         self.time_metric.customize(np.rint(self.arc_time_s * 1000.0).astype(np.uint32))
         self.length_metric = _prk.CCHMetric(self.topology)
         self._lock = threading.Lock()  # the length metric may be re-customised by a query
-        self._length_units = self._customise_length(time_bound_s(routing, network.node_lonlat))
+        self._length_units = self._customise_length(time_bound_s(routing, node_lonlat))
 
     def _customise_length(self, max_time_s: float) -> LexicographicUnits:
         """Customise the length metric for paths up to ``max_time_s``; returns its units."""
@@ -190,7 +207,7 @@ class ContractionHierarchy:
         np.multiply(packed, np.float32(units.length_unit_m), out=out, casting="unsafe")
 
 
-def time_bound_s(routing: RoutingGraph, node_lonlat: np.ndarray) -> float:
+def time_bound_s(routing: ArcGraph, node_lonlat: np.ndarray) -> float:
     """An upper bound (s) on the quickest time between any two nodes of the largest strongly connected
     part of ``routing``: through its node ``c`` nearest the median of ``node_lonlat`` (degrees), the
     longest quickest time to ``c`` plus the longest from it, by two Dijkstra searches. Pairs outside
@@ -208,11 +225,17 @@ def time_bound_s(routing: RoutingGraph, node_lonlat: np.ndarray) -> float:
     return float(np.max(out[np.isfinite(out)], initial=0.0) + np.max(back[np.isfinite(back)], initial=0.0))
 
 
-def hierarchy(network: RoadNetwork, routing: RoutingGraph) -> ContractionHierarchy:
-    """The CCH of ``routing`` (a graph of ``network``), built on first use and cached on the network."""
+def hierarchy(network: RoadNetwork, routing: RoutingGraph | TurnGraph) -> ContractionHierarchy:
+    """The CCH of ``routing`` (a road graph of ``network``, or its turn-aware graph), built on first
+    use and cached on the network. A turn-aware graph's node is placed at the middle of its edge."""
     key = ("cch", id(routing))
     cached = network._cached.get(key)
     if cached is None or cached[0] is not routing:
-        cached = (routing, ContractionHierarchy(network, routing))
+        if isinstance(routing, TurnGraph):
+            edge = routing.node_edge
+            lonlat = 0.5 * (network.node_lonlat[network.edge_u[edge]] + network.node_lonlat[network.edge_v[edge]])
+        else:
+            lonlat = network.node_lonlat
+        cached = (routing, ContractionHierarchy(routing, lonlat))
         network._cached[key] = cached
     return cached[1]

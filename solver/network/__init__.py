@@ -29,6 +29,7 @@ One concern per module:
 * :mod:`~solver.network.turns`: banned turns (OSM turn restrictions on the edges), turning
   places and dead ends;
 * :mod:`~solver.network.turn_angles`: the angle and kind of every turn between two edges;
+* :mod:`~solver.network.turn_graph`: the turn-aware (edge-based) graph a lorry routes on;
 * :mod:`~solver.network.cache`: :func:`load_network` through the memory and disk caches.
 """
 
@@ -58,6 +59,7 @@ from solver.network.tags import (
     parse_weight_kg,
 )
 from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_kind
+from solver.network.turn_graph import TurnCosts, TurnGraph, TurnPolicy, junction_nodes, turn_graph
 from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
 __all__ = [
@@ -81,6 +83,9 @@ __all__ = [
     "RoutingGraph",
     "SizedVehicle",
     "SpeedProfile",
+    "TurnCosts",
+    "TurnGraph",
+    "TurnPolicy",
     "Turns",
     "access_counts",
     "add_speeds",
@@ -94,11 +99,13 @@ __all__ = [
     "edge_limits",
     "exempts_service_vehicles",
     "hgv_forbidden",
+    "junction_nodes",
     "load_network",
     "map_restrictions",
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turn_graph",
     "turn_kind",
     "turning_places",
     "utm_crs",

@@ -176,7 +176,7 @@ def stops(monaco: RoadNetwork, tools: SimpleNamespace) -> SimpleNamespace:
     fractions = np.concatenate([rng.uniform(0.1, 0.9, size=10), [0.3, 0.7, 0.2, 0.8]])
     snapped = snap_points(monaco, tools.lonlat_on_edges(monaco, edges, fractions))
     assert snapped.ok.all()
-    legs = build_legs(monaco, snapped)
+    legs = build_legs(monaco, snapped, turns=None)
     return SimpleNamespace(snapped=snapped, legs=legs, matrices=travel_matrices(legs))
 
 
@@ -248,7 +248,7 @@ def test_one_way_street_honoured(monaco: RoadNetwork, reference: nx.DiGraph, sto
 
 def test_point_chunking_gives_identical_results(monaco: RoadNetwork, stops: SimpleNamespace) -> None:
     """A one-row Dijkstra budget and one-column assembly blocks give exactly the same matrices."""
-    legs = build_legs(monaco, stops.snapped, chunk_bytes=1)
+    legs = build_legs(monaco, stops.snapped, chunk_bytes=1, turns=None)
     chunked = travel_matrices(legs, block_bytes=1)
     np.testing.assert_array_equal(chunked.duration_s, stops.matrices.duration_s)
     np.testing.assert_array_equal(chunked.distance_m, stops.matrices.distance_m)
@@ -264,7 +264,7 @@ def test_off_network_points_have_inf_rows_and_columns(monaco: RoadNetwork, tools
     lonlat = np.vstack([on_streets[:2], [[7.43, 43.60]], on_streets[2:]])
     snapped = snap_points(monaco, lonlat)
     assert list(snapped.status) == ["ok", "ok", "off_network", "unreachable"]
-    m = travel_matrices(build_legs(monaco, snapped))
+    m = travel_matrices(build_legs(monaco, snapped, turns=None))
     for bad in (2, 3):
         others = [i for i in range(4) if i != bad]
         assert np.isinf(m.duration_s[bad, others]).all() and np.isinf(m.duration_s[others, bad]).all()
@@ -276,7 +276,7 @@ def test_off_network_points_have_inf_rows_and_columns(monaco: RoadNetwork, tools
 def test_no_ok_point_gives_inf_matrix(monaco: RoadNetwork) -> None:
     """With every point off the network the matrices are inf off the diagonal, 0 on it."""
     snapped = snap_points(monaco, np.array([[7.43, 43.60], [7.44, 43.60]]))
-    m = travel_matrices(build_legs(monaco, snapped))
+    m = travel_matrices(build_legs(monaco, snapped, turns=None))
     np.testing.assert_array_equal(m.duration_s, [[0, np.inf], [np.inf, 0]])
 
 
@@ -334,7 +334,7 @@ def test_hand_made_point_matrices(block: SimpleNamespace) -> None:
     net = block.network
     snapped = snap_points(net, np.array([[9.0005, 0.00001], [9.0015, 0.00001], [9.00125, 0.00001]]))
     assert snapped.ok.all()
-    m = travel_matrices(build_legs(net, snapped))
+    m = travel_matrices(build_legs(net, snapped, turns=None))
     t, length = block.time, block.length
     q, p, r = 0, 1, 2
     expected_t = {
@@ -384,7 +384,7 @@ def detour(restricted_network: RoadNetwork, tools: SimpleNamespace) -> SimpleNam
 
 def test_truck_matrix_takes_the_detour(detour: SimpleNamespace) -> None:
     """Depot to bin for the 26 t lorry: round the 7.5 t street by 1-3-4-2 (~56 + 334 + 56 m)."""
-    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0]))
+    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0], turns=None))
     length, t = detour.length, detour.time
     assert m.distance_m[0, 1] == pytest.approx(0.5 * length["01"] + length["13"] + length["34"] + length["42"]
                                                + 0.5 * length["25"], rel=1e-9)
@@ -395,7 +395,7 @@ def test_truck_matrix_takes_the_detour(detour: SimpleNamespace) -> None:
 
 def test_van_matrix_takes_the_shortcut(detour: SimpleNamespace) -> None:
     """Depot to bin for the 3.5 t van: straight along the 7.5 t street 1-2 (~222 m)."""
-    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0]))
+    m = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0], turns=None))
     length, t = detour.length, detour.time
     assert m.distance_m[0, 1] == pytest.approx(0.5 * length["01"] + length["12"] + 0.5 * length["25"], rel=1e-9)
     assert m.duration_s[0, 1] == pytest.approx(0.5 * t["01"] + t["12"] + 0.5 * t["25"], rel=1e-9)
@@ -404,9 +404,9 @@ def test_van_matrix_takes_the_shortcut(detour: SimpleNamespace) -> None:
 def test_bin_on_restricted_street_is_unreachable_for_the_truck(detour: SimpleNamespace) -> None:
     """A bin on the 7.5 t street has inf rows and columns in the lorry's matrices and finite
     ones in the van's."""
-    truck_legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0])
+    truck_legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0], turns=None)
     truck = travel_matrices(truck_legs)
-    van = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0]))
+    van = travel_matrices(build_legs(detour.network, detour.snapped, profile=VAN, anchors=[0], turns=None))
     assert not truck_legs.valid[2]
     assert np.isinf(np.delete(truck.duration_s[2], 2)).all() and np.isinf(np.delete(truck.duration_s[:, 2], 2)).all()
     assert np.isinf(truck.distance_m[0, 2])
@@ -416,7 +416,7 @@ def test_bin_on_restricted_street_is_unreachable_for_the_truck(detour: SimpleNam
 def test_street_behind_a_narrow_lane_is_cut_off_for_the_truck(detour: SimpleNamespace) -> None:
     """The open street 6-7, reachable only through the 2 m lane, lies outside the lorry's
     part of its road graph that holds the depot: that bin is invalid, with inf rows and columns."""
-    legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0])
+    legs = build_legs(detour.network, detour.snapped, profile=TRUCK, anchors=[0], turns=None)
     m = travel_matrices(legs)
     assert not legs.valid[3]
     assert np.isinf(m.duration_s[0, 3]) and np.isinf(m.duration_s[3, 0])
@@ -424,7 +424,7 @@ def test_street_behind_a_narrow_lane_is_cut_off_for_the_truck(detour: SimpleName
 
 def test_without_anchors_open_streets_stay_valid(detour: SimpleNamespace) -> None:
     """Without anchors, a point on an open street is valid even if cut off; only its paths are inf."""
-    legs = build_legs(detour.network, detour.snapped, profile=TRUCK)
+    legs = build_legs(detour.network, detour.snapped, profile=TRUCK, turns=None)
     assert legs.valid.tolist() == [True, True, False, True]
     assert np.isinf(travel_matrices(legs).duration_s[0, 3])
 
@@ -433,15 +433,15 @@ def test_profile_matrices_equal_unrestricted_when_nothing_is_tagged(block: Simpl
     """On a network with no access tag, the lorry's matrices are exactly the unrestricted ones."""
     net = block.network
     snapped = snap_points(net, np.array([[9.0005, 0.00001], [9.0015, 0.00001], [9.00125, 0.00001]]))
-    plain = travel_matrices(build_legs(net, snapped))
-    lorry = travel_matrices(build_legs(net, snapped, profile=TRUCK))
+    plain = travel_matrices(build_legs(net, snapped, turns=None))
+    lorry = travel_matrices(build_legs(net, snapped, profile=TRUCK, turns=None))
     np.testing.assert_array_equal(lorry.duration_s, plain.duration_s)
     np.testing.assert_array_equal(lorry.distance_m, plain.distance_m)
 
 
 def test_monaco_small_van_matrices_equal_unrestricted(monaco: RoadNetwork, stops: SimpleNamespace) -> None:
     """Monaco's tags bind no 3.5 t, 2 m van: its matrices equal the unrestricted ones."""
-    van = travel_matrices(build_legs(monaco, stops.snapped, profile=VAN))
+    van = travel_matrices(build_legs(monaco, stops.snapped, profile=VAN, turns=None))
     np.testing.assert_array_equal(van.duration_s, stops.matrices.duration_s)
     np.testing.assert_array_equal(van.distance_m, stops.matrices.distance_m)
 
@@ -453,8 +453,8 @@ def test_monaco_lorry_is_never_quicker(monaco: RoadNetwork, tools: SimpleNamespa
     inside = in_largest(monaco)
     snapped = snap_points(monaco, tools.lonlat_on_edges(monaco, rng.choice(inside, 60, replace=False),
                                                         rng.uniform(0.1, 0.9, 60)))
-    plain = travel_matrices(build_legs(monaco, snapped))
-    lorry = travel_matrices(build_legs(monaco, snapped, profile=TRUCK))
+    plain = travel_matrices(build_legs(monaco, snapped, turns=None))
+    lorry = travel_matrices(build_legs(monaco, snapped, profile=TRUCK, turns=None))
     assert (lorry.duration_s >= plain.duration_s - 1e-9).all()
     assert (lorry.duration_s > plain.duration_s + 1.0).any()
 
