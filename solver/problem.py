@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from solver.network.turn_graph import TurnPolicy
 from solver.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 DEFAULT_SHIFT_START_S = 6 * SECONDS_PER_HOUR
@@ -202,6 +203,13 @@ class SolveOptions:
     initial route had that the new plan puts on another vehicle. ``search_processes``
     searches run at once, one process (core) each, and the best plan is kept
     (:mod:`solver.engines.race`; not for requests with a warm start).
+
+    Turns (:mod:`solver.network.turn_graph`): traffic keeps to the ``drives_on`` side (``left``
+    in the UK); ``allow_u_turns`` lets a lorry turn back anywhere (at a cost) instead of only at
+    dead ends and turning places; ``fix_directions`` fixes, after the search, the direction each
+    route drives past each bin so that a lorry never turns back at a stop (:mod:`solver.orientation`;
+    off by default: the engines do not yet choose directions themselves, so the fixed plan is
+    longer; see docs/crew_rounds.md).
     """
 
     time_limit_s: float = 5.0
@@ -211,6 +219,9 @@ class SolveOptions:
     initial_routes: tuple[InitialRoute, ...] = ()
     move_penalty: float = 0.0
     search_processes: int = 1
+    drives_on: str = "left"
+    allow_u_turns: bool = False
+    fix_directions: bool = False
 
     def __post_init__(self) -> None:
         _check_finite(self.time_limit_s, field="options.time_limit_s", item_id=None)
@@ -226,6 +237,13 @@ class SolveOptions:
         if not isinstance(self.search_processes, int) or self.search_processes < 1:
             raise ProblemError(f"options.search_processes must be a whole number of at least 1, got "
                                f"{self.search_processes!r}", field="options.search_processes")
+        if self.drives_on not in ("left", "right"):
+            raise ProblemError(f"options.drives_on must be 'left' or 'right', got {self.drives_on!r}",
+                               field="options.drives_on")
+
+    def turn_policy(self) -> TurnPolicy:
+        """The turn rules these options ask for."""
+        return TurnPolicy(drives_on=self.drives_on, allow_u_turns=self.allow_u_turns)
 
 
 def _check_window(window: TimeWindow, *, field: str, item_id: str) -> None:

@@ -178,6 +178,16 @@ class OptionsIn(InputModel):
         default_factory=list, description="An earlier plan to warm-start from (and lock stops of).")
     move_penalty: Money = Field(
         default=0.0, description="Cost per bin the new plan moves off the vehicle that had it in initial_routes.")
+    drives_on: Literal["left", "right"] = Field(
+        default="left", description="The side of the road traffic keeps to (left in the UK): a turn across "
+                                    "the oncoming traffic costs more.")
+    allow_u_turns: bool = Field(
+        default=False, description="Let a lorry turn back anywhere (at a cost); by default only at dead ends "
+                                   "and turning places.")
+    fix_directions: bool = Field(
+        default=False, description="Fix the direction each round drives past each bin, so that a lorry never "
+                                   "turns back at a stop (the plan gets longer: the engines do not yet choose "
+                                   "directions themselves).")
 
 
 class OptimisationRequest(InputModel):

@@ -154,7 +154,9 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
     initial = tuple(InitialRoute(vehicle_id=r.vehicle_id, stops=tuple(r.stops), locked=r.locked)
                     for r in options.initial_routes)
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
-                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty)
+                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
+                        drives_on=options.drives_on, allow_u_turns=options.allow_u_turns,
+                        fix_directions=options.fix_directions)
 
 
 def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:

@@ -19,8 +19,9 @@ from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
 from solver.evaluate import count_moves, evaluate_route, summarise
 from solver.geometry import route_lines
-from solver.matrix import FleetMatrices, TravelMatrices, fleet_matrices
+from solver.matrix import FleetMatrices, TravelMatrices, fleet_matrices, travel_matrices
 from solver.network import AccessProfile, RoadNetwork
+from solver.orientation import oriented
 from solver.pipeline.stages import (
     PlannedRounds,
     _drawn_sequence,
@@ -28,6 +29,7 @@ from solver.pipeline.stages import (
     _Stopwatch,
     _unplaceable,
     measure_shape,
+    route_rows,
     solve_part,
     strip_violations,
 )
@@ -57,10 +59,13 @@ def _subset(snapped: SnappedPoints, rows: Sequence[int]) -> SnappedPoints:
 
 
 def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
-                  stops: Problem) -> FleetMatrices:
+                  stops: Problem, options: SolveOptions | None = None) -> FleetMatrices:
     """Matrices of ``stops`` (a part of ``aggregation.problem``) for its vehicles: a row is
     where the vehicle leaves a location (a stop's last bin), a column where it arrives
-    (a stop's first bin); ``snapped`` holds ``problem``'s (the original's) locations."""
+    (a stop's first bin); ``snapped`` holds ``problem``'s (the original's) locations. The turn rules
+    are ``options``'; with ``options.fix_directions`` a stop is driven past along its snapped edge,
+    the order of its bins (no turning back at a stop)."""
+    options = options or SolveOptions()
     fixed = list(range(problem.bin_offset()))
     entries = [problem.location_index(aggregation.entry_bin(b.id)) for b in stops.bins]
     exits = [problem.location_index(aggregation.exit_bin(b.id)) for b in stops.bins]
@@ -68,9 +73,13 @@ def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints
     position = {row: k for k, row in enumerate(points)}
     rows = fixed + [position[r] for r in exits]
     cols = fixed + [position[r] for r in entries]
-    fleet, _ = fleet_matrices(network, _subset(snapped, points), stops.vehicles, anchors=range(len(problem.depots)))
+    fleet, legs = fleet_matrices(network, _subset(snapped, points), stops.vehicles,
+                                 anchors=range(len(problem.depots)), turns=options.turn_policy())
+    # a stop's bins lie in driving order along its snapped edge: it is driven past that way
+    along = np.where((np.arange(len(points)) >= problem.bin_offset()) & options.fix_directions, 0, -1)
     profiles = {}
-    for key, m in fleet.profiles.items():
+    for key in fleet.profiles:
+        m = travel_matrices(legs[key].with_slots(along))
         duration = m.duration_s[np.ix_(rows, cols)]
         distance = m.distance_m[np.ix_(rows, cols)]
         np.fill_diagonal(duration, 0.0)
@@ -87,15 +96,23 @@ class _RouteResult:
 
 
 def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, route: RoutePlan,
-                    seen: dict[str, str], bin_ids: frozenset[str]) -> _RouteResult:
+                    seen: dict[str, str], bin_ids: frozenset[str], options: SolveOptions) -> _RouteResult:
     """One expanded route evaluated on matrices of its own bins (visits indexed in ``problem``'s
-    matrix order) and drawn; bins taken off if it shows a violation (a safety net)."""
+    matrix order), with ``options.fix_directions`` the direction it drives past each bin fixed
+    (:mod:`solver.orientation`), and drawn; bins taken off if it shows a violation (a safety net)."""
     vehicle = problem.vehicle(route.vehicle_id)
     visited = list(dict.fromkeys(s for s in route.stops if s in bin_ids))
     own = Problem(depots=problem.depots, vehicles=(vehicle,), bins=tuple(problem.bin(b) for b in visited),
                   disposal_sites=problem.disposal_sites)
     rows = list(range(problem.bin_offset())) + [problem.location_index(b) for b in visited]
-    fleet, legs = fleet_matrices(network, _subset(snapped, rows), [vehicle], anchors=range(len(problem.depots)))
+    fleet, legs = fleet_matrices(network, _subset(snapped, rows), [vehicle], anchors=range(len(problem.depots)),
+                                 turns=options.turn_policy())
+    key = fleet.vehicle_profile[vehicle.id]
+    leg = legs[key]
+    if options.fix_directions:
+        fixable = np.arange(len(rows)) >= own.bin_offset()
+        leg, matrices = oriented(leg, [route_rows(evaluate_route(own, fleet, vehicle, route.stops))], fixable)
+        fleet = FleetMatrices(profiles={key: matrices}, vehicle_profile=fleet.vehicle_profile)
     stops: tuple[str, ...] = route.stops
     taken: tuple[str, ...] = ()
     if evaluate_route(own, fleet, vehicle, stops).violations:
@@ -103,7 +120,6 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
         stops = cut.routes[0].stops if cut.routes else ()
         taken = tuple(removed)
     evaluation = evaluate_route(own, fleet, vehicle, stops, seen=seen)
-    leg = legs[fleet.vehicle_profile[vehicle.id]]
     line = route_lines(leg, {vehicle.id: _drawn_sequence(evaluation, leg)}).get(vehicle.id) if stops else None
     visits = tuple(replace(v, location_index=rows[v.location_index]) for v in evaluation.visits)
     return _RouteResult(replace(evaluation, visits=visits), line, taken)
@@ -120,7 +136,7 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         jobs = []
         for part in parts:
             sub = subproblem(stops, part)
-            jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub), options))
+            jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options), options))
     with watch.stage("solve"):
         plans = list(run_all(solve_part, jobs, executor))
         del jobs
@@ -133,7 +149,7 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             log.info("second round: %d stop(s) left out of their parts on %d spare vehicle(s)", len(retry), len(spare))
             sub = subproblem(stops, Part(retry, spare))
             quick = replace(options, time_limit_s=min(options.time_limit_s, 5.0 + 0.2 * len(retry)))
-            extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub), quick)
+            extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub, options), quick)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
     return Plan(routes=tuple(routes), unassigned=tuple(left))
@@ -174,7 +190,8 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     with watch.stage("evaluate"):
         seen: dict[str, str] = {}
         bin_ids = frozenset(b.id for b in problem.bins)
-        results = [_expanded_route(problem, network, snapped, r, seen, bin_ids) for r in plan.routes if r.stops]
+        results = [_expanded_route(problem, network, snapped, r, seen, bin_ids, options) for r in plan.routes
+                   if r.stops]
         taken = [Unassigned(b, "no_feasible_insertion", "taken off its route after expanding stops into bins, "
                             "where the route broke a rule") for r in results for b in r.taken]
         routes = tuple(r.evaluation for r in results if r.evaluation.n_bins or r.evaluation.trips)

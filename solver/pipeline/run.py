@@ -9,6 +9,7 @@ from concurrent.futures import Executor
 
 from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
+from solver.feasibility import explain_dropped
 from solver.network import RoadNetwork
 from solver.pipeline.large import optimise_large
 from solver.pipeline.stages import (
@@ -17,8 +18,10 @@ from solver.pipeline.stages import (
     _Stopwatch,
     draw,
     measure_shape,
+    orient,
     prepare,
     solve_part,
+    strip_violations,
 )
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
@@ -44,14 +47,14 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
         return optimise_large(problem, network, options, snap_limit_m=snap_limit_m, scale=scale,
                               executor=executor)
     watch = _Stopwatch()
-    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch)
+    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=options.turn_policy())
     placed = {u.bin_id for u in prepared.unplaceable}
     candidates = [b.id for b in problem.bins if b.id not in placed]
     with watch.stage("solve"):
         progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
         plan = solve_part(problem, prepared.matrices, options, candidates, progress)
         plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned))
-    return _scored(problem, network, prepared, plan, options, watch)
+    return _scored(problem, network, prepared, plan, options, watch, repair=True)
 
 
 def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[RoutePlan], *,
@@ -66,7 +69,8 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
     route naming an unknown vehicle.
     """
     watch = _Stopwatch()
-    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch)
+    turns = (options or SolveOptions()).turn_policy()
+    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=turns)
     planned = {stop for route in plan_routes for stop in route.stops}
     placement = {u.bin_id: u for u in prepared.unplaceable}
     unassigned = []
@@ -82,9 +86,26 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
 
 
 def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, plan: Plan, options: SolveOptions | None,
-            watch: _Stopwatch) -> PlannedRounds:
-    """The last stages of :func:`optimise` and :func:`evaluate_plan` alike: ``plan`` evaluated, drawn and
-    measured for balance and compactness, each stage timed on ``watch``."""
+            watch: _Stopwatch, *, repair: bool = False) -> PlannedRounds:
+    """The last stages of :func:`optimise` and :func:`evaluate_plan` alike: with ``options.fix_directions``
+    the direction each route drives past its bins fixed (:func:`~solver.pipeline.stages.orient`), then
+    ``plan`` evaluated (on the matrices so fixed), drawn and measured for balance and compactness, each
+    stage timed on ``watch``.
+
+    With ``repair`` (an optimised plan) a route that the fixed directions make break a rule is cut
+    back and its bins re-inserted or explained, as after the engine, and the directions are fixed
+    again for the plan so repaired; what still breaks a rule is cut back and reported.
+    """
+    if options is not None and options.fix_directions:
+        with watch.stage("orient"):
+            prepared = orient(prepared, evaluate(problem, prepared.matrices, plan, options=options))
+            if repair:
+                plan = _repaired(problem, prepared, plan, options)
+                prepared = orient(prepared, evaluate(problem, prepared.matrices, plan, options=options))
+                plan, taken = strip_violations(problem, prepared.matrices, plan)
+                plan = Plan(routes=plan.routes, unassigned=(*plan.unassigned, *(
+                    Unassigned(b, "no_feasible_insertion", "taken off its route when the direction of travel "
+                               "past each bin was fixed, where the route broke a rule") for b in taken)))
     with watch.stage("evaluate"):
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
@@ -93,3 +114,9 @@ def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, p
         balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
                          timings_s=dict(watch.timings), balance=balance, compactness=compactness)
+
+
+def _repaired(problem: Problem, prepared: PreparedProblem, plan: Plan, options: SolveOptions | None) -> Plan:
+    """``plan`` with the routes its fixed directions fault cut back, their bins re-inserted or explained."""
+    plan, taken = strip_violations(problem, prepared.matrices, plan)
+    return explain_dropped(problem, prepared.matrices, plan, taken, options=options) if taken else plan

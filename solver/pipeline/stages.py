@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from shapely.geometry import LineString
@@ -24,8 +24,9 @@ from solver.engines import choose_engine
 from solver.evaluate import evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
 from solver.geometry import route_lines
-from solver.matrix import FleetMatrices, Legs, fleet_matrices
-from solver.network import AccessProfile, RoadNetwork
+from solver.matrix import LORRY_TURNS, FleetMatrices, Legs, TravelMatrices, fleet_matrices
+from solver.network import AccessProfile, RoadNetwork, TurnPolicy
+from solver.orientation import oriented
 from solver.problem import Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
 from solver.progress import ProgressReporter
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
@@ -143,6 +144,18 @@ def _unplaceable(problem: Problem, snapped: SnappedPoints, snap_limit_m: float) 
     return unplaceable
 
 
+def _cut_by_turns(problem: Problem, legs: dict[str, Legs], listed: set[str]) -> list[Unassigned]:
+    """Bins on the network that the turn rules cut off for every vehicle: only a U-turn where a lorry
+    may not turn back, or a banned turn, leads there (or back)."""
+    offset = problem.bin_offset()
+    cut = np.logical_and.reduce([leg.cut_by_turns[offset:] if leg.cut_by_turns is not None
+                                 else np.zeros(len(problem.bins), dtype=bool) for leg in legs.values()])
+    return [Unassigned(b.id, "unreachable", "only a turn a lorry may not make reaches its street or leads "
+                       "back (a U-turn away from a dead end or turning place, or a banned turn); "
+                       "options.allow_u_turns lets a lorry turn back anywhere")
+            for j, b in enumerate(problem.bins) if cut[j] and b.id not in listed]
+
+
 def _check_access(problem: Problem, matrices: FleetMatrices, legs: dict[str, Legs]) -> None:
     """``ProblemError`` for a vehicle whose size closes its depot's street to it, or a
     disposal site no vehicle can drive to from its depot and back."""
@@ -164,8 +177,9 @@ def _check_access(problem: Problem, matrices: FleetMatrices, legs: dict[str, Leg
 
 
 def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200.0,
-            stopwatch: _Stopwatch | None = None) -> PreparedProblem:
-    """Snap every location and compute each vehicle's matrices.
+            stopwatch: _Stopwatch | None = None, turns: TurnPolicy | None = LORRY_TURNS) -> PreparedProblem:
+    """Snap every location and compute each vehicle's matrices, obeying the turn rules of
+    ``turns`` (default: a UK lorry's; ``None``: free turns, see :func:`~solver.matrix.build_legs`).
 
     Raises :class:`ProblemError` when a depot or disposal site is off the network or
     on a street cut off from the rest (field ``depots[i]`` / ``disposal_sites[i]``),
@@ -179,10 +193,38 @@ def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200
     unplaceable = _unplaceable(problem, snapped, snap_limit_m)
     with watch.stage("matrix"):
         depots = [problem.location_index(d.id) for d in problem.depots]
-        matrices, legs = fleet_matrices(network, snapped, problem.vehicles, anchors=depots)
+        matrices, legs = fleet_matrices(network, snapped, problem.vehicles, anchors=depots, turns=turns)
     _check_access(problem, matrices, legs)
+    unplaceable += _cut_by_turns(problem, legs, {u.bin_id for u in unplaceable})
     return PreparedProblem(problem=problem, network=network, snapped=snapped, legs=legs,
                            matrices=matrices, unplaceable=tuple(unplaceable))
+
+
+def route_rows(route: RouteEvaluation) -> list[int]:
+    """The matrix rows of an evaluated route in driving order, breaks left out (a break happens
+    where the vehicle is)."""
+    return [v.location_index for v in route.visits if v.type != "break"]
+
+
+def orient(prepared: PreparedProblem, evaluation: Evaluation) -> PreparedProblem:
+    """``prepared`` with the direction each evaluated route drives past its bins fixed
+    (:mod:`solver.orientation`): legs and matrices per access profile, so that the evaluator
+    times, and :func:`draw` draws, drives that arrive at and leave each bin the same way."""
+    problem = prepared.problem
+    fixable = np.zeros(prepared.snapped.edge.shape[0], dtype=bool)
+    fixable[problem.bin_offset():] = True
+    by_profile: dict[str, list[list[int]]] = {key: [] for key in prepared.legs}
+    for route in evaluation.routes:
+        by_profile[prepared.matrices.vehicle_profile[route.vehicle_id]].append(route_rows(route))
+    legs: dict[str, Legs] = {}
+    profiles: dict[str, TravelMatrices] = {}
+    for key, routes in by_profile.items():
+        if routes:
+            legs[key], profiles[key] = oriented(prepared.legs[key], routes, fixable)
+        else:
+            legs[key], profiles[key] = prepared.legs[key], prepared.matrices.profiles[key]
+    matrices = FleetMatrices(profiles=profiles, vehicle_profile=prepared.matrices.vehicle_profile)
+    return replace(prepared, legs=legs, matrices=matrices)
 
 
 def _joined(legs: Legs, p: int, q: int) -> bool:
@@ -201,7 +243,7 @@ def _drawn_sequence(route: RouteEvaluation, legs: Legs) -> list[int]:
     left out, as is one it cannot reach from the previous drawn stop; the line then runs
     from the last stop it could reach to the next one. The depot ends are always kept.
     """
-    rows = [v.location_index for v in route.visits if v.type != "break"]
+    rows = route_rows(route)
     if len(rows) < 2:
         return rows
     p, q = np.array(rows[:-1]), np.array(rows[1:])

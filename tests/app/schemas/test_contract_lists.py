@@ -49,6 +49,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "plan `status`": get_args(PlanStatus),
     "`options.engine`": get_args(OptionsIn.model_fields["engine"].annotation),
     "`options.objective`": get_args(OptionsIn.model_fields["objective"].annotation),
+    "`options.drives_on`": get_args(OptionsIn.model_fields["drives_on"].annotation),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
