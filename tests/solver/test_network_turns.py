@@ -168,3 +168,59 @@ def test_loop_at_the_end_of_a_street_is_no_dead_end(tmp_path: Path, tools: Simpl
     for simplify in (False, True):
         network = build_network(path, simplify=simplify)
         assert network.node_osmid[network.node_dead_end].tolist() == [1], simplify
+
+
+def test_streets_unsimplified_turn_facts(streets_osm: Path) -> None:
+    """On the unsimplified streets fixture: the no_right_turn bans 1-2 -> 2-21; the
+    only_straight_on bans every exit from 31-2 but 2-21 (the U-turn back to 31 included);
+    the via-way no_left_turn is the one sequence 21-2, 2-3, 3-32; each names its relation."""
+    network = build_network(streets_osm, simplify=False)
+    assert _pairs(network) == {((1, 2), (2, 21)), ((31, 2), (2, 1)), ((31, 2), (2, 3)), ((31, 2), (2, 31))}
+    assert _sequences(network) == [[21, 2, 3, 32]]
+    assert network.banned_seq_relation.tolist() == [703]
+    osm = network.node_osmid
+    by_relation = {int(r): (int(osm[network.edge_u[i]]), int(osm[network.edge_v[i]]))
+                   for i, r in zip(network.banned_turn_in.tolist(), network.banned_turn_relation.tolist(),
+                                   strict=True)}
+    assert by_relation == {701: (1, 2), 702: (31, 2)}
+
+
+def test_streets_simplified_turn_facts(streets_osm: Path) -> None:
+    """Simplified, 1, 11, 4 and 23 are merged away: the no_right_turn comes in along the one edge
+    31-11-1-2, and the only_straight_on from 31-2 also bans the long way back 2-1-11-31 (a second
+    edge from 2 to 31); the via-way sequence keeps its three edges."""
+    network = build_network(streets_osm, simplify=True)
+    assert set(network.node_osmid.tolist()) == {2, 3, 21, 22, 31, 32, 34, 35}
+    assert _sequences(network) == [[21, 2, 3, 32]]
+    assert sorted(network.banned_turn_relation.tolist()) == [701, 702, 702, 702]
+    assert _pairs(network) == {((31, 2), (2, 21)), ((31, 2), (2, 3)), ((31, 2), (2, 31))}
+    long_in = network.banned_turn_in[network.banned_turn_relation == 701]
+    assert network.edge_length_m[long_in] == pytest.approx([333.6], abs=0.5)
+
+
+def test_streets_malformed_relation_is_skipped_with_a_warning(streets_osm: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Relation 704 points at way 699, which the file lacks: it is skipped, with one warning
+    naming the relation and the way, and counted; the other three relations still apply."""
+    with caplog.at_level(logging.WARNING, logger="solver.osm_restrictions"):
+        network = build_network(streets_osm, simplify=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["skipping turn restriction relation 704: member way 699 is not in the file"]
+    counts = network.turn_restriction_counts
+    assert (counts["relations"], counts["skipped"], counts["read"], counts["mapped"]) == (4, 1, 3, 3)
+
+
+def test_streets_turning_places_dead_ends_and_one_way(streets_osm: Path, tools: SimpleNamespace) -> None:
+    """Both ways of building: 34 (a turning circle closing Circle Close) is the one turning
+    place, 34 and 35 (Blind Lane, no turning head) the dead ends; 2's traffic signals are no
+    turning place; the one-way 21 -> 22 has no twin, the primary's edges all have one."""
+    for simplify in (False, True):
+        network = build_network(streets_osm, simplify=simplify)
+        osm = network.node_osmid
+        assert osm[network.node_turning_place].tolist() == [34], simplify
+        assert sorted(osm[network.node_dead_end].tolist()) == [34, 35], simplify
+        one_way = tools.edge_index(network, 21, 22)
+        assert network.edge_twin[one_way] == -1
+        with pytest.raises(AssertionError):
+            tools.edge_index(network, 22, 21)
+        assert network.edge_twin[tools.edge_index(network, 2, 3)] == tools.edge_index(network, 3, 2)
