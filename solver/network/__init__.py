@@ -57,7 +57,7 @@ from solver.network.tags import (
     parse_length_m,
     parse_weight_kg,
 )
-from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_kind
+from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_angle_deg, turn_kind
 from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
 __all__ = [
@@ -99,6 +99,7 @@ __all__ = [
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turn_angle_deg",
     "turn_kind",
     "turning_places",
     "utm_crs",
