@@ -23,17 +23,19 @@ direction the lorry must arrive in.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import get_args
 
 import numpy as np
 import shapely
 
 from solver.network import RoadNetwork
+from solver.problem import DEFAULT_BUSY_HIGHWAYS, DrivesOn
 from solver.snapping import SnappedPoints
 
 #: ``highway`` values of busy roads, where bins are collected from the nearside only.
-BUSY_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link"})
+BUSY_HIGHWAYS = frozenset(DEFAULT_BUSY_HIGHWAYS)
 #: the sides of the road traffic may keep to.
-DRIVES_ON = ("left", "right")
+DRIVES_ON = get_args(DrivesOn)
 #: a point this close (m) to its street's line lies on it: its side is 0.
 ON_LINE_M = 0.01
 #: half the stretch (m) of edge around a snapped point whose direction is the edge's there.

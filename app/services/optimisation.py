@@ -43,6 +43,7 @@ from solver import pipeline
 from solver.pipeline import PlannedRounds
 from solver.problem import (
     ALWAYS_OPEN,
+    DEFAULT_BUSY_HIGHWAYS,
     Bin,
     Break,
     Depot,
@@ -153,8 +154,10 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
         )
     initial = tuple(InitialRoute(vehicle_id=r.vehicle_id, stops=tuple(r.stops), locked=r.locked)
                     for r in options.initial_routes)
+    busy = DEFAULT_BUSY_HIGHWAYS if options.busy_highways is None else tuple(options.busy_highways)
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
-                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty)
+                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
+                        drives_on=options.drives_on, busy_highways=busy)
 
 
 def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
