@@ -224,3 +224,26 @@ def test_streets_turning_places_dead_ends_and_one_way(streets_osm: Path, tools: 
         with pytest.raises(AssertionError):
             tools.edge_index(network, 22, 21)
         assert network.edge_twin[tools.edge_index(network, 2, 3)] == tools.edge_index(network, 3, 2)
+
+
+@pytest.mark.parametrize(("value", "to_way", "banned", "sequences"), [
+    ("no_right_turn", 4, {((1, 3), (3, 5))}, [[1, 2, 3, 5]]),
+    ("only_straight_on", 3, {((1, 3), (3, 5)), ((1, 3), (3, 1))}, [[1, 2, 3, 2], [1, 2, 3, 5]]),
+])
+def test_via_way_merged_into_the_in_edge(tmp_path: Path, tools: SimpleNamespace, value: str, to_way: int,
+                                         banned: set[tuple[tuple[int, int], tuple[int, int]]],
+                                         sequences: list[list[int]]) -> None:
+    """From 1-2 via the way 2-3, where only those two ways meet at 2: simplified, they are one edge
+    1-2-3 and the restriction binds the turns at 3 off that edge (unsimplified, a sequence of three
+    edges); it used to be dropped as lying off the graph."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.0, 9.002), 4: (0.0, 9.003), 5: (-0.001, 9.002)}
+    ways = [(1, [1, 2], {"highway": "residential"}), (2, [2, 3], {"highway": "residential"}),
+            (3, [3, 4], {"highway": "residential"}), (4, [3, 5], {"highway": "residential"})]
+    relations = [(801, [("way", 1, "from"), ("way", 2, "via"), ("way", to_way, "to")],
+                  {"type": "restriction", "restriction": value})]
+    path = tools.write_osm_xml(tmp_path / "merged.osm", nodes, ways, relations=relations)
+    simplified = build_network(path, simplify=True)
+    assert _pairs(simplified) == banned and simplified.banned_seq_offsets.tolist() == [0]
+    assert simplified.turn_restriction_counts["unmapped"] == 0
+    plain = build_network(path, simplify=False)
+    assert sorted(_sequences(plain)) == sequences
