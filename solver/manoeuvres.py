@@ -16,9 +16,11 @@ start node) between which the route drives along it, in driving order. Two piece
 "Where" is judged within :data:`JOIN_TOLERANCE_M` metres; pieces that do not join are
 refused (``ValueError`` naming the piece).
 
-Turning back is driving onto the twin of the edge just driven, or any turn at a node whose
+Turning back is driving onto the twin of the edge just driven, or a turn at a node whose
 angle is a U-turn's (:data:`~solver.network.turn_angles.U_TURN_MIN_DEG` or more, e.g.
-between the carriageways of a dual road). It counts as
+between the carriageways of a dual road) where the node offers another way on: a hairpin
+bend, where the street's only way on turns that sharply, is the road's shape, not a
+manoeuvre. It counts as
 
 * a *turning-place U-turn* at a node OSM marks as a turning place (``node_turning_place``);
 * *reversing* at a dead end without a turning head (``node_dead_end``): a refuse lorry
@@ -93,8 +95,7 @@ def count_manoeuvres(network: RoadNetwork, pieces: Sequence[tuple[int, float, fl
         at_node = ((1.0 - before_end) * network.edge_length_m[before] <= gap_m
                    and start * network.edge_length_m[edge] <= gap_m)
         if at_node and network.edge_v[before] == network.edge_u[edge]:
-            if network.edge_twin[before] == edge or abs(
-                    float(turn_angle_deg(network, np.array([before]), np.array([edge]))[0])) >= U_TURN_MIN_DEG:
+            if network.edge_twin[before] == edge or _sharp_by_choice(network, before, edge):
                 counts[_turning_back_at(network, int(network.edge_v[before]))] += 1
             n_banned += (before, edge) in banned
             runs[-1].append(edge)
@@ -130,6 +131,16 @@ def _checked(network: RoadNetwork, k: int, piece: Any) -> Piece:
         raise ValueError(f"piece {k} (edge {edge_i}): fractions must satisfy 0 <= start <= end <= 1, "
                          f"got {start_f:g}, {end_f:g}")
     return edge_i, start_f, end_f
+
+
+def _sharp_by_choice(network: RoadNetwork, before: int, edge: int) -> bool:
+    """Whether the turn ``before -> edge`` has a U-turn's angle and its node another way on
+    (an edge out of it other than ``edge`` and ``before``'s twin)."""
+    if abs(float(turn_angle_deg(network, np.array([before]), np.array([edge]))[0])) < U_TURN_MIN_DEG:
+        return False
+    node = network.edge_v[before]
+    others = np.flatnonzero(network.edge_u == node)
+    return bool(np.any((others != edge) & (others != network.edge_twin[before])))
 
 
 def _turning_back_at(network: RoadNetwork, node: int) -> str:

@@ -58,13 +58,18 @@ def test_turning_circle_and_dead_end(streets: RoadNetwork, tools: SimpleNamespac
 
 
 def test_turning_back_by_angle_without_a_twin(tmp_path: Path, tools: SimpleNamespace) -> None:
-    """Two one-way ways meeting at 2 at about 177 degrees (a dual road's carriageways) have no
-    twin between them; the turn from one into the other is still turning back: a U-turn."""
-    nodes = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.00005, 9.0)}
+    """Two one-way ways meeting at the junction 2 at about 177 degrees (a dual road's
+    carriageways, a street 2-4 going on) have no twin between them; the turn from one into the
+    other is still turning back: a U-turn. Without the street 2-4 it is a hairpin bend, the only
+    way on: no manoeuvre."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.00005, 9.0), 4: (0.0, 9.002)}
     ways = [(1, [1, 2], {"highway": "residential", "oneway": "yes"}),
-            (2, [2, 3], {"highway": "residential", "oneway": "yes"})]
+            (2, [2, 3], {"highway": "residential", "oneway": "yes"}),
+            (3, [2, 4], {"highway": "residential"})]
     network = build_network(tools.write_osm_xml(tmp_path / "dual.osm", nodes, ways), simplify=False)
     assert count_manoeuvres(network, _drive(network, tools, 1, 2, 3)) == Manoeuvres(u_turns=1)
+    bend = build_network(tools.write_osm_xml(tmp_path / "bend.osm", nodes, ways[:2]), simplify=False)
+    assert count_manoeuvres(bend, _drive(bend, tools, 1, 2, 3)) == Manoeuvres()
 
 
 def test_banned_turns(streets: RoadNetwork, tools: SimpleNamespace) -> None:
