@@ -7,10 +7,10 @@ whose geometry runs along such a path (matching node positions within
 :data:`MATCH_TOLERANCE_M`), so that it works on an unsimplified graph (an edge per OSM
 segment) and a simplified one (edges merged across ways) alike; there a via way may be
 merged into the from way's edge (where nothing else meets them) or into the to way's. A
-chain of two edges is a banned turn ``(in_edge, out_edge)`` at the node between them; a longer chain (a via-way
-restriction) a banned sequence ``(in_edge, via edges..., out_edge)``. An ``only_*``
-restriction bans, after the same in-edge (and via edges), every other exit of the node
-where the chain leaves its last via edge, the U-turn included.
+chain of two edges is a banned turn ``(in_edge, out_edge)`` at the node between them; a
+longer chain (a via-way restriction) a banned sequence ``(in_edge, via edges...,
+out_edge)``. An ``only_*`` restriction bans, after the same in-edge (and via edges), every
+other exit of the node where the chain leaves its last via edge, the U-turn included.
 
 Only a network built from an OSM file has restrictions: GraphML files and osmnx
 queries carry no relations, so theirs are empty (and a log line says so).
