@@ -12,6 +12,12 @@ pair) that the model cannot tell apart are merged into one *stop*:
   smallest vehicle that carries the stream, and whose service (lifts plus driving
   along the street between them) takes at most ``max_service_s`` seconds.
 
+On a busy road a bin is collected from the nearside only (:mod:`solver.nearside`): given
+the points' ``approach`` slots, bins collected in different directions along their street
+(slot 0 along the snapped edge, slot 1 along its twin) are never in one stop, as they are
+lifted in different passes; a stop of slot 1 lists its bins in driving order along the
+twin (from the edge's end towards its start).
+
 A stop's demand and volume are the sums of its bins'; its service time is theirs plus
 the drive along the street from the first bin to the last (seconds); it starts at its
 first bin (``entry_bin``) and the vehicle leaves from its last (``exit_bin``), so the
@@ -30,6 +36,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from solver.network import RoadNetwork
 from solver.problem import BREAK_STOP, Bin, Problem, TimeWindow
@@ -137,14 +145,20 @@ class _Group:
 
 
 def aggregate_bins(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, *,
-                   limits: GroupLimits | None = None, exclude: frozenset[str] = frozenset()) -> Aggregation:
+                   limits: GroupLimits | None = None, exclude: frozenset[str] = frozenset(),
+                   approach: np.ndarray | None = None) -> Aggregation:
     """Merge the bins of ``problem`` that share a street into stops (see the module docstring).
 
     ``snapped`` holds every location of ``problem`` in matrix order; bins not ``ok`` there,
     optional bins and bins in ``exclude`` stay stops of their own (``exclude`` ones are
-    left out of the aggregated problem altogether, for the caller to report).
+    left out of the aggregated problem altogether, for the caller to report). ``approach``,
+    aligned with ``snapped``, holds each location's approach slot
+    (:func:`solver.nearside.approach_slots`: -1 either way, 0 along the snapped edge, 1
+    along its twin); by default every bin may be collected either way.
     """
     limits = limits or GroupLimits()
+    if approach is not None and np.shape(approach) != (len(snapped),):
+        raise ValueError(f"approach has shape {np.shape(approach)}, expected ({len(snapped)},) like snapped")
     offset = problem.bin_offset()
     by_key: dict[tuple[object, ...], list[tuple[float, int]]] = {}
     singles: list[int] = []
@@ -156,18 +170,22 @@ def aggregate_bins(problem: Problem, network: RoadNetwork, snapped: SnappedPoint
         if not b.required or not ok[i]:
             singles.append(j)
             continue
-        by_key.setdefault(_key(b, int(snapped.edge[i])), []).append((float(snapped.fraction[i]), j))
+        slot = -1 if approach is None else int(approach[i])
+        if slot not in (-1, 0, 1) or (slot == 1 and network.edge_twin[snapped.edge[i]] < 0):
+            raise ValueError(f"bin {b.id!r}: approach slot {slot} is not -1, 0 or 1 (1 only on a two-way street)")
+        by_key.setdefault((*_key(b, int(snapped.edge[i])), slot), []).append((float(snapped.fraction[i]), j))
     groups: list[_Group] = []
     for key, on_edge in by_key.items():
-        edge_time = float(network.edge_time_s[int(key[0])])  # type: ignore[call-overload]
+        edge, backwards = int(key[0]), key[-1] == 1  # type: ignore[call-overload]
+        edge_time = float(network.edge_time_s[int(network.edge_twin[edge]) if backwards else edge])
         stream = problem.bins[on_edge[0][1]].stream
         cap_kg = limits.max_share * _smallest(problem, stream, "capacity_kg")
         cap_l = limits.max_share * _smallest(problem, stream, "capacity_l")
         group: _Group | None = None
-        for fraction, j in sorted(on_edge):
+        for fraction, j in sorted(on_edge, reverse=backwards):
             b = problem.bins[j]
             if group is not None:
-                drive = (fraction - group.fractions[-1]) * edge_time
+                drive = abs(fraction - group.fractions[-1]) * edge_time
                 fits = (len(group.bins) < limits.max_bins
                         and sum(x.demand_kg for x in group.bins) + b.demand_kg <= cap_kg
                         and sum(x.volume_l for x in group.bins) + b.volume_l <= cap_l

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from solver.network.turn_graph import TurnPolicy
 from solver.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -28,6 +28,11 @@ DEFAULT_SHIFT_END_S = 14 * SECONDS_PER_HOUR
 DEFAULT_SERVICE_S = 30.0
 
 Objective = Literal["duration", "distance", "cost"]
+#: the side of the road traffic keeps to.
+DrivesOn = Literal["left", "right"]
+#: OSM ``highway`` values of busy roads by default: there bins are collected from the nearside
+#: only (:mod:`solver.nearside`); ``secondary`` roads are not busy.
+DEFAULT_BUSY_HIGHWAYS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
 
 
 class ProblemError(ValueError):
@@ -202,14 +207,15 @@ class SolveOptions:
     the search (and lock stops); ``move_penalty`` (money) is charged for each bin an
     initial route had that the new plan puts on another vehicle. ``search_processes``
     searches run at once, one process (core) each, and the best plan is kept
-    (:mod:`solver.engines.race`; not for requests with a warm start).
-
-    Turns (:mod:`solver.network.turn_graph`): traffic keeps to the ``drives_on`` side (``left``
-    in the UK); ``allow_u_turns`` lets a lorry turn back anywhere (at a cost) instead of only at
-    dead ends and turning places; ``fix_directions`` fixes, after the search, the direction each
-    route drives past each bin so that a lorry never turns back at a stop (:mod:`solver.orientation`;
-    off by default: the engines do not yet choose directions themselves, so the fixed plan is
-    longer; see docs/crew_rounds.md).
+    (:mod:`solver.engines.race`; not for requests with a warm start). Road rules:
+    ``drives_on`` (``left`` or ``right``) is the side of the road traffic keeps to, and
+    ``busy_highways`` the OSM ``highway`` values of busy roads, where a bin is collected
+    from the nearside only (:mod:`solver.nearside`).
+    Turns (:mod:`solver.network.turn_graph`): ``allow_u_turns`` lets a lorry turn back anywhere (at
+    a cost) instead of only at dead ends and turning places; ``fix_directions`` fixes, after the
+    search, the direction each route drives past each bin so that a lorry never turns back at a
+    stop (:mod:`solver.orientation`; off by default: the engines do not yet choose directions
+    themselves, so the fixed plan is longer; see docs/crew_rounds.md).
     """
 
     time_limit_s: float = 5.0
@@ -219,7 +225,8 @@ class SolveOptions:
     initial_routes: tuple[InitialRoute, ...] = ()
     move_penalty: float = 0.0
     search_processes: int = 1
-    drives_on: str = "left"
+    drives_on: DrivesOn = "left"
+    busy_highways: tuple[str, ...] = DEFAULT_BUSY_HIGHWAYS
     allow_u_turns: bool = False
     fix_directions: bool = False
 
@@ -237,9 +244,13 @@ class SolveOptions:
         if not isinstance(self.search_processes, int) or self.search_processes < 1:
             raise ProblemError(f"options.search_processes must be a whole number of at least 1, got "
                                f"{self.search_processes!r}", field="options.search_processes")
-        if self.drives_on not in ("left", "right"):
+        if self.drives_on not in get_args(DrivesOn):
             raise ProblemError(f"options.drives_on must be 'left' or 'right', got {self.drives_on!r}",
                                field="options.drives_on")
+        if isinstance(self.busy_highways, str) or not all(
+                isinstance(h, str) and h.strip() for h in self.busy_highways):
+            raise ProblemError(f"options.busy_highways must be a list of OSM highway values, got "
+                               f"{self.busy_highways!r}", field="options.busy_highways")
 
     def turn_policy(self) -> TurnPolicy:
         """The turn rules these options ask for."""

@@ -224,6 +224,57 @@ def turns_osm(tmp_path: Path) -> Path:
                          relations=TURNS_RELATIONS)
 
 
+#: A few streets crossing a busy road, for the rules a crew drives by (manoeuvres, nearside
+#: collection), on the equator (0.001 degree is ~111.2 m)::
+#:
+#:                    35 (dead end, no turning head)
+#:                    |
+#:      11 --------- 31 ------- 32 -- 33 -- 34 (turning circle)
+#:      |             |          |
+#:      1 =========== 2 ======== 3 ========= 4      1-2-3-4: highway=primary (three ways)
+#:                    |                      |
+#:                   21 -------> 22 -- 23 -- +      21 -> 22: one-way
+#:
+#: Relations: 701 no_right_turn 1-2 -> 2-21 (via node 2); 702 only_straight_on 31-2 -> 2-21;
+#: 703 no_left_turn from 21-2 via the way 2-3 to 3-32 (via way); 704 malformed (its from
+#: way 699 is not in the file). Simplified, 11, 33 and 23 are merged away.
+STREETS_NODES = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.0, 9.002), 4: (0.0, 9.003), 11: (0.001, 9.0),
+                 31: (0.001, 9.001), 32: (0.001, 9.002), 33: (0.001, 9.003), 34: (0.001, 9.004),
+                 35: (0.002, 9.001), 21: (-0.001, 9.001), 22: (-0.001, 9.002), 23: (-0.001, 9.003)}
+STREETS_NODE_TAGS = {34: {"highway": "turning_circle"}, 2: {"highway": "traffic_signals"}}
+STREETS_WAYS = [
+    (601, [1, 2], {"highway": "primary", "name": "High Road"}),
+    (602, [2, 3], {"highway": "primary", "name": "High Road"}),
+    (603, [3, 4], {"highway": "primary", "name": "High Road"}),
+    (604, [1, 11, 31], {"highway": "residential"}),
+    (605, [31, 32], {"highway": "residential"}),
+    (606, [2, 31], {"highway": "residential"}),
+    (607, [3, 32], {"highway": "residential"}),
+    (608, [32, 33, 34], {"highway": "residential", "name": "Circle Close"}),
+    (609, [31, 35], {"highway": "residential", "name": "Blind Lane"}),
+    (610, [2, 21], {"highway": "residential"}),
+    (611, [21, 22], {"highway": "residential", "oneway": "yes"}),
+    (612, [22, 23, 4], {"highway": "residential"}),
+]
+STREETS_RELATIONS = [
+    (701, [("way", 601, "from"), ("node", 2, "via"), ("way", 610, "to")],
+     {"type": "restriction", "restriction": "no_right_turn"}),
+    (702, [("way", 606, "from"), ("node", 2, "via"), ("way", 610, "to")],
+     {"type": "restriction", "restriction": "only_straight_on"}),
+    (703, [("way", 610, "from"), ("way", 602, "via"), ("way", 607, "to")],
+     {"type": "restriction", "restriction": "no_left_turn"}),
+    (704, [("way", 699, "from"), ("node", 3, "via"), ("way", 607, "to")],
+     {"type": "restriction", "restriction": "no_right_turn"}),
+]
+
+
+@pytest.fixture
+def streets_osm(tmp_path: Path) -> Path:
+    """The OSM XML file of :data:`STREETS_NODES`, :data:`STREETS_WAYS` and :data:`STREETS_RELATIONS`."""
+    return write_osm_xml(tmp_path / "streets.osm", STREETS_NODES, STREETS_WAYS, node_tags=STREETS_NODE_TAGS,
+                         relations=STREETS_RELATIONS)
+
+
 def node_index(network: RoadNetwork, osmid: int) -> int:
     """Index (0..n_nodes-1) of the node with OSM id ``osmid``."""
     hits = np.flatnonzero(network.node_osmid == osmid)

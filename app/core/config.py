@@ -17,6 +17,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.requests import Request
 
+from solver.problem import DEFAULT_BUSY_HIGHWAYS
 from solver.savings import Factors
 
 _SAVINGS = Factors()
@@ -92,6 +93,17 @@ class Settings(BaseSettings):
     snap_limit_m: float = Field(
         default=200.0, gt=0, allow_inf_nan=False,
         description="Metres a bin or depot may lie from the nearest street before it is reported off-network.",
+    )
+    drives_on: Literal["left", "right"] = Field(
+        default="left",
+        description="Side of the road traffic keeps to, for requests that do not say (options.drives_on): "
+                    "`left` (UK) or `right`.",
+    )
+    busy_highways: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_BUSY_HIGHWAYS),
+        description="OpenStreetMap highway values of busy roads, where bins are collected from the nearside "
+                    "only, for requests that do not say (options.busy_highways); comma-separated or a JSON list "
+                    f"(default: {','.join(DEFAULT_BUSY_HIGHWAYS)}).",
     )
     default_time_limit_s: float = Field(
         default=5.0, gt=0, allow_inf_nan=False,
@@ -195,7 +207,7 @@ class Settings(BaseSettings):
         """Accept ``INFO`` as well as ``info``."""
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "busy_highways", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         """Accept ``a,b`` and ``["a", "b"]`` (JSON) as well as a list; blanks are dropped."""

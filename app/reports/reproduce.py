@@ -144,7 +144,8 @@ def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> O
     request = OptimisationRequest.model_validate(body)
     problem = optimisation_service.to_problem(request)
     solve_options = optimisation_service.to_solve_options(
-        request.options, default_time_limit_s=settings.default_time_limit_s, max_time_limit_s=math.inf)
+        request.options, default_time_limit_s=settings.default_time_limit_s, max_time_limit_s=math.inf,
+        **optimisation_service.road_defaults(settings))
     return optimisation_service.solve(problem, solve_options, network, snap_limit_m=settings.snap_limit_m)
 
 

@@ -50,6 +50,9 @@ Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_n
 Stream = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_check_not_blank)]
 """A waste stream's name (``"refuse"``, ``"recycling"``, ...)."""
 
+HighwayValue = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_check_not_blank)]
+"""An OpenStreetMap ``highway`` value (``"primary"``, ``"trunk_link"``, ...)."""
+
 Lon = Annotated[float, Field(ge=-180.0, le=180.0, description="Longitude, WGS84 degrees.")]
 Lat = Annotated[float, Field(ge=-90.0, le=90.0, description="Latitude, WGS84 degrees.")]
 NonNegative = Annotated[float, Field(ge=0.0)]

@@ -23,6 +23,7 @@ from app.core.json_types import Fault
 from app.schemas.fields import (
     MAX_LIFTS,
     Clock,
+    HighwayValue,
     Id,
     Lat,
     Lon,
@@ -30,7 +31,7 @@ from app.schemas.fields import (
     NonNegative,
     Stream,
 )
-from solver.problem import BREAK_STOP
+from solver.problem import BREAK_STOP, DEFAULT_BUSY_HIGHWAYS
 
 
 class InputModel(BaseModel):
@@ -179,8 +180,13 @@ class OptionsIn(InputModel):
     move_penalty: Money = Field(
         default=0.0, description="Cost per bin the new plan moves off the vehicle that had it in initial_routes.")
     drives_on: Literal["left", "right"] = Field(
-        default="left", description="The side of the road traffic keeps to (left in the UK): a turn across "
+        default="left", description="The side of the road traffic keeps to (left in the UK): a bin on a busy road "
+                                    "is collected with the lorry's kerb side, that side, towards it, and a turn across "
                                     "the oncoming traffic costs more.")
+    busy_highways: list[HighwayValue] | None = Field(
+        default=None, max_length=50,
+        description="OpenStreetMap highway values of busy roads, where a bin is collected from the nearside only; "
+                    f"default {', '.join(DEFAULT_BUSY_HIGHWAYS)}.")
     allow_u_turns: bool = Field(
         default=False, description="Let a lorry turn back anywhere (at a cost); by default only at dead ends "
                                    "and turning places.")

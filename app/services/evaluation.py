@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from app.core.config import Settings
 from app.schemas import EvaluationRequest, OptimisationResponse
-from app.services.optimisation import to_problem, to_response, to_solve_options
+from app.services.optimisation import road_defaults, to_problem, to_response, to_solve_options
 from solver import pipeline
 from solver.problem import Problem, SolveOptions
 from solver.solution import RoutePlan
@@ -42,7 +42,7 @@ def prepare(request: EvaluationRequest, *, settings: Settings) -> tuple[Problem,
     """
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
-                               max_time_limit_s=math.inf)
+                               max_time_limit_s=math.inf, **road_defaults(settings))
     return problem, options, to_routes(request)
 
 

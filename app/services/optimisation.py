@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from shapely.geometry import LineString
 
@@ -43,10 +43,12 @@ from solver import pipeline
 from solver.pipeline import PlannedRounds
 from solver.problem import (
     ALWAYS_OPEN,
+    DEFAULT_BUSY_HIGHWAYS,
     Bin,
     Break,
     Depot,
     DisposalSite,
+    DrivesOn,
     InitialRoute,
     Problem,
     ProblemError,
@@ -139,9 +141,11 @@ def to_problem(request: OptimisationRequest) -> Problem:
     )
 
 
-def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
-                     max_time_limit_s: float) -> SolveOptions:
-    """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service.
+def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_time_limit_s: float,
+                     default_drives_on: DrivesOn = "left",
+                     default_busy_highways: Sequence[str] = DEFAULT_BUSY_HIGHWAYS) -> SolveOptions:
+    """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service,
+    and the road rules (``drives_on``, ``busy_highways``) default to the service's.
 
     Raises :class:`ProblemError` on ``options.time_limit_s`` above ``max_time_limit_s``.
     """
@@ -153,10 +157,24 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
         )
     initial = tuple(InitialRoute(vehicle_id=r.vehicle_id, stops=tuple(r.stops), locked=r.locked)
                     for r in options.initial_routes)
+    busy = tuple(default_busy_highways if options.busy_highways is None else options.busy_highways)
+    drives_on = options.drives_on if "drives_on" in options.model_fields_set else default_drives_on
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
                         objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
-                        drives_on=options.drives_on, allow_u_turns=options.allow_u_turns,
-                        fix_directions=options.fix_directions)
+                        drives_on=drives_on, busy_highways=busy,
+                        allow_u_turns=options.allow_u_turns, fix_directions=options.fix_directions)
+
+
+class RoadDefaults(TypedDict):
+    """The service's road rules, as :func:`to_solve_options` takes them."""
+
+    default_drives_on: DrivesOn
+    default_busy_highways: tuple[str, ...]
+
+
+def road_defaults(settings: Settings) -> RoadDefaults:
+    """The road rules of ``settings`` for requests that do not give their own."""
+    return {"default_drives_on": settings.drives_on, "default_busy_highways": tuple(settings.busy_highways)}
 
 
 def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
@@ -164,7 +182,7 @@ def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Proble
     searches each solve races: :attr:`Settings.searches_per_solve`)."""
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
-                               max_time_limit_s=settings.max_time_limit_s)
+                               max_time_limit_s=settings.max_time_limit_s, **road_defaults(settings))
     return problem, dataclasses.replace(options, search_processes=settings.searches_per_solve)
 
 

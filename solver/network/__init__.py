@@ -58,7 +58,7 @@ from solver.network.tags import (
     parse_length_m,
     parse_weight_kg,
 )
-from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_kind
+from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_angle_deg, turn_kind
 from solver.network.turn_graph import TurnCosts, TurnGraph, TurnPolicy, junction_nodes, turn_graph
 from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
 
@@ -105,6 +105,7 @@ __all__ = [
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "turn_angle_deg",
     "turn_graph",
     "turn_kind",
     "turning_places",

@@ -86,14 +86,23 @@ def all_turns(network: RoadNetwork, *, drives_on: str = "left") -> Turns:
     within = np.arange(in_edge.size) - first_of_in
     out_edge = out_order[np.repeat(out_start[edge_v], per_in) + within]
 
-    head_in, head_out = _end_headings(network.edge_xy)
-    a, b = head_in[in_edge], head_out[out_edge]
-    angle = np.degrees(np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], np.einsum("ij,ij->i", a, b)))
-    angle = np.where(angle <= -180.0, 180.0, angle)
+    angle = turn_angle_deg(network, in_edge, out_edge)
     kind = turn_kind(angle)
     kind = np.where(network.edge_twin[in_edge] == out_edge, TURN_KINDS.index("u_turn"), kind).astype(np.int8)
     return Turns(in_edge=in_edge, out_edge=out_edge, node=edge_v[in_edge], angle_deg=angle, kind=kind,
                  crosses_traffic=crossing[kind])
+
+
+def turn_angle_deg(network: RoadNetwork, in_edge: np.ndarray, out_edge: np.ndarray) -> np.ndarray:
+    """The angles (degrees in ``(-180, 180]``, positive left) of the turns ``in_edge[i] -> out_edge[i]``
+    (each ``in_edge`` ending where its ``out_edge`` starts; not checked)."""
+    if "end_headings" not in network._cached:
+        network._cached["end_headings"] = _end_headings(network.edge_xy)
+    head_in, head_out = network._cached["end_headings"]
+    a = head_in[np.asarray(in_edge, dtype=np.int64)].reshape(-1, 2)
+    b = head_out[np.asarray(out_edge, dtype=np.int64)].reshape(-1, 2)
+    angle = np.degrees(np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], np.einsum("ij,ij->i", a, b)))
+    return np.where(angle <= -180.0, 180.0, angle)
 
 
 def _end_headings(edge_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

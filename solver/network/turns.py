@@ -5,11 +5,12 @@ The restrictions are read by :mod:`solver.osm_restrictions` as OSM node paths
 ``(before, via..., after)``; :func:`map_restrictions` finds the chains of directed edges
 whose geometry runs along such a path (matching node positions within
 :data:`MATCH_TOLERANCE_M`), so that it works on an unsimplified graph (an edge per OSM
-segment) and a simplified one (edges merged across ways) alike. A chain of two edges is a
-banned turn ``(in_edge, out_edge)`` at the node between them; a longer chain (a via-way
-restriction) a banned sequence ``(in_edge, via edges..., out_edge)``. An ``only_*``
-restriction bans, after the same in-edge (and via edges), every other exit of the node
-where the chain leaves its last via edge, the U-turn included.
+segment) and a simplified one (edges merged across ways) alike; there a via way may be
+merged into the from way's edge (where nothing else meets them) or into the to way's. A
+chain of two edges is a banned turn ``(in_edge, out_edge)`` at the node between them; a
+longer chain (a via-way restriction) a banned sequence ``(in_edge, via edges...,
+out_edge)``. An ``only_*`` restriction bans, after the same in-edge (and via edges), every
+other exit of the node where the chain leaves its last via edge, the U-turn included.
 
 Only a network built from an OSM file has restrictions: GraphML files and osmnx
 queries carry no relations, so theirs are empty (and a log line says so).
@@ -75,19 +76,25 @@ def banned_turns(network: RoadNetwork) -> BannedTurns:
 
 
 class _Adjacency:
-    """Edges into and out of each node, and edge vertices in the network's metres."""
+    """Edges out of each node, edges passing through a point, and edge vertices in the network's metres."""
 
     def __init__(self, network: RoadNetwork) -> None:
         self.network = network
-        self.node_of = {int(osmid): i for i, osmid in enumerate(network.node_osmid.tolist())}
         self.out_edges = _grouped(network.edge_u, network.n_nodes)
-        self.in_edges = _grouped(network.edge_v, network.n_nodes)
         self._coords: dict[int, np.ndarray] = {}
+        self._tree: shapely.STRtree | None = None
 
     def coords(self, edge: int) -> np.ndarray:
         if edge not in self._coords:
             self._coords[edge] = shapely.get_coordinates(self.network.edge_xy[edge])
         return self._coords[edge]
+
+    def edges_near(self, xy: np.ndarray) -> list[int]:
+        """The edges passing within :data:`MATCH_TOLERANCE_M` of the point ``xy`` (metres)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.network.edge_xy)
+        hits = self._tree.query(shapely.points(xy), predicate="dwithin", distance=MATCH_TOLERANCE_M)
+        return sorted(int(e) for e in hits.tolist())
 
 
 def _grouped(keys: np.ndarray, n: int) -> list[list[int]]:
@@ -146,9 +153,11 @@ def _banned(adj: _Adjacency, restriction: TurnRestriction, chains: list[tuple[in
     """The edge chains ``restriction`` bans, given the ``chains`` its paths run along."""
     if restriction.forbids:
         return chains
+    last_via = {path[-2] for path in restriction.paths}
+    osmid = adj.network.node_osmid
     allowed: dict[tuple[int, ...], set[int]] = {}
     for chain in chains:
-        if restriction.via_ways and len(chain) == 2:
+        if int(osmid[adj.network.edge_u[chain[-1]]]) not in last_via:
             # the via way merged into the out-edge: no junction where the lorry could stray
             continue
         allowed.setdefault(chain[:-1], set()).add(chain[-1])
@@ -160,12 +169,10 @@ def _banned(adj: _Adjacency, restriction: TurnRestriction, chains: list[tuple[in
 
 
 def _chains(adj: _Adjacency, path: Sequence[int], xy: dict[int, np.ndarray]) -> list[tuple[int, ...]]:
-    """Chains of directed edges whose vertices run along the OSM node ``path``
-    ``(before, first via, ..., after)``: the first edge ends ``before -> first via``, the
-    last starts with the step to ``after`` (and may run on beyond it)."""
-    start = adj.node_of.get(path[1])
-    if start is None:
-        return []
+    """Chains of at least two directed edges whose vertices run along the OSM node ``path``
+    ``(before, first via, ..., after)``: the first edge takes the step ``before -> first via``
+    (and may begin before ``before``, or run on past the first via when simplification merged
+    the via way into it), the last takes the step to ``after`` (and may run on beyond it)."""
     points = [xy[n] for n in path]
     found: list[tuple[int, ...]] = []
 
@@ -183,10 +190,18 @@ def _chains(adj: _Adjacency, path: Sequence[int], xy: dict[int, np.ndarray]) -> 
                 else:
                     extend((*chain, edge), int(adj.network.edge_v[edge]), at + len(vertices) - 1)
 
-    for edge in adj.in_edges[start]:
+    for edge in adj.edges_near(points[1]):
         vertices = adj.coords(edge)
-        if len(vertices) >= 2 and near(vertices[-2], points[0]):
-            extend((edge,), start, 1)
+        for k in range(1, len(vertices)):
+            if not (near(vertices[k - 1], points[0]) and near(vertices[k], points[1])):
+                continue
+            # the edge runs on from the first via along the path: how far?
+            on = 0
+            while k + on + 1 < len(vertices) and 1 + on + 1 < len(points) and near(vertices[k + on + 1],
+                                                                                    points[1 + on + 1]):
+                on += 1
+            if k + on == len(vertices) - 1 and 1 + on < len(points) - 1:
+                extend((edge,), int(adj.network.edge_v[edge]), 1 + on)
     return list(dict.fromkeys(found))
 
 

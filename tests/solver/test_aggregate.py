@@ -1,14 +1,16 @@
 """Tests of solver.aggregate on real networks: bins sharing a street become stops that keep
 every bin once and every kilogram, stops stay within their caps, windows shift so the last
 lift still starts in time, optional bins stay alone, and a plan of stops expands into bins;
-and the large-problem path of solver.pipeline: 2,000 Rutland bins aggregated, decomposed
-and fully served with no violation by the evaluator on the full matrices."""
+the large-problem path of solver.pipeline: 2,000 Rutland bins aggregated, decomposed
+and fully served with no violation by the evaluator on the full matrices; and, on the streets
+fixture, bins on opposite sides of a busy road kept in separate stops (solver.nearside)."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,7 +19,8 @@ import pytest
 from solver.aggregate import Aggregation, GroupLimits, aggregate_bins
 from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
-from solver.network import RoadNetwork
+from solver.nearside import ALONG_EDGE, ALONG_TWIN, EITHER, approach_slots, busy_edges, point_sides
+from solver.network import RoadNetwork, build_network
 from solver.pipeline import PlannedRounds, optimise, prepare
 from solver.problem import Bin, Depot, DisposalSite, Problem, SolveOptions, Vehicle
 from solver.snapping import snap_points
@@ -174,3 +177,34 @@ def test_large_path_draws_every_route(large_rounds: PlannedRounds) -> None:
     """Each route of the answer has a street line, and every bin a stop point."""
     assert set(large_rounds.route_lines) == {r.vehicle_id for r in large_rounds.evaluation.routes}
     assert len(large_rounds.stop_points) >= 2000
+
+
+def streets_problem(lonlat: list[tuple[float, float]]) -> Problem:
+    """A depot at node 2 and one 10 t vehicle; a 10 kg bin at each of ``lonlat``, ids b0, b1, ..."""
+    bins = tuple(Bin(id=f"b{k}", lon=lon, lat=lat, demand_kg=10.0, service_s=20.0)
+                 for k, (lon, lat) in enumerate(lonlat))
+    return Problem(depots=(Depot("depot", 9.001, 0.0),), bins=bins,
+                   vehicles=(Vehicle(id="v", depot_id="depot", capacity_kg=10_000.0),))
+
+
+def test_aggregation_keeps_the_sides_of_a_busy_road_apart(streets_osm: Path) -> None:
+    """Four bins along High Road, two on each side, make one stop without approach slots and two
+    with them; the south stop lists its bins westbound (the higher fraction first). Two bins on
+    either side of the residential 2-31 stay one stop (the streets fixture, unsimplified)."""
+    streets = build_network(streets_osm, simplify=False)
+    problem = streets_problem([(9.0002, 0.0001), (9.0002, -0.0001), (9.0008, 0.0001), (9.0008, -0.0001),
+                               (9.001 + 0.0001, 0.0003), (9.001 - 0.0001, 0.0006)])
+    lonlat = np.array([[p.lon, p.lat] for p in (*problem.depots, *problem.bins)])
+    snapped = snap_points(streets, lonlat)
+    approach = approach_slots(streets, snapped, point_sides(streets, lonlat, snapped), busy_edges(streets))
+    assert approach.tolist() == [EITHER, ALONG_EDGE, ALONG_TWIN, ALONG_EDGE, ALONG_TWIN, EITHER, EITHER]
+    assert sorted(aggregate_bins(problem, streets, snapped).members.values()) == \
+        [("b0", "b1", "b2", "b3"), ("b4", "b5")]
+    apart = aggregate_bins(problem, streets, snapped, approach=approach)
+    assert sorted(apart.members.values()) == [("b0", "b2"), ("b3", "b1"), ("b4", "b5")]
+    south = apart.problem.bin("b3")
+    assert south.service_s == pytest.approx(40.0 + 0.6 * streets.edge_time_s[streets.edge_twin[snapped.edge[2]]])
+    with pytest.raises(ValueError, match="bin 'b0': approach slot 2"):
+        aggregate_bins(problem, streets, snapped, approach=np.array([-1, 2, 0, 0, 0, 0, 0]))
+    with pytest.raises(ValueError, match="approach has shape"):
+        aggregate_bins(problem, streets, snapped, approach=approach[:3])

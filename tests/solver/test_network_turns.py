@@ -168,3 +168,82 @@ def test_loop_at_the_end_of_a_street_is_no_dead_end(tmp_path: Path, tools: Simpl
     for simplify in (False, True):
         network = build_network(path, simplify=simplify)
         assert network.node_osmid[network.node_dead_end].tolist() == [1], simplify
+
+
+def test_streets_unsimplified_turn_facts(streets_osm: Path) -> None:
+    """On the unsimplified streets fixture: the no_right_turn bans 1-2 -> 2-21; the
+    only_straight_on bans every exit from 31-2 but 2-21 (the U-turn back to 31 included);
+    the via-way no_left_turn is the one sequence 21-2, 2-3, 3-32; each names its relation."""
+    network = build_network(streets_osm, simplify=False)
+    assert _pairs(network) == {((1, 2), (2, 21)), ((31, 2), (2, 1)), ((31, 2), (2, 3)), ((31, 2), (2, 31))}
+    assert _sequences(network) == [[21, 2, 3, 32]]
+    assert network.banned_seq_relation.tolist() == [703]
+    osm = network.node_osmid
+    by_relation = {int(r): (int(osm[network.edge_u[i]]), int(osm[network.edge_v[i]]))
+                   for i, r in zip(network.banned_turn_in.tolist(), network.banned_turn_relation.tolist(),
+                                   strict=True)}
+    assert by_relation == {701: (1, 2), 702: (31, 2)}
+
+
+def test_streets_simplified_turn_facts(streets_osm: Path) -> None:
+    """Simplified, 1, 11, 4 and 23 are merged away: the no_right_turn comes in along the one edge
+    31-11-1-2, and the only_straight_on from 31-2 also bans the long way back 2-1-11-31 (a second
+    edge from 2 to 31); the via-way sequence keeps its three edges."""
+    network = build_network(streets_osm, simplify=True)
+    assert set(network.node_osmid.tolist()) == {2, 3, 21, 22, 31, 32, 34, 35}
+    assert _sequences(network) == [[21, 2, 3, 32]]
+    assert sorted(network.banned_turn_relation.tolist()) == [701, 702, 702, 702]
+    assert _pairs(network) == {((31, 2), (2, 21)), ((31, 2), (2, 3)), ((31, 2), (2, 31))}
+    long_in = network.banned_turn_in[network.banned_turn_relation == 701]
+    assert network.edge_length_m[long_in] == pytest.approx([333.6], abs=0.5)
+
+
+def test_streets_malformed_relation_is_skipped_with_a_warning(streets_osm: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Relation 704 points at way 699, which the file lacks: it is skipped, with one warning
+    naming the relation and the way, and counted; the other three relations still apply."""
+    with caplog.at_level(logging.WARNING, logger="solver.osm_restrictions"):
+        network = build_network(streets_osm, simplify=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["skipping turn restriction relation 704: member way 699 is not in the file"]
+    counts = network.turn_restriction_counts
+    assert (counts["relations"], counts["skipped"], counts["read"], counts["mapped"]) == (4, 1, 3, 3)
+
+
+def test_streets_turning_places_dead_ends_and_one_way(streets_osm: Path, tools: SimpleNamespace) -> None:
+    """Both ways of building: 34 (a turning circle closing Circle Close) is the one turning
+    place, 34 and 35 (Blind Lane, no turning head) the dead ends; 2's traffic signals are no
+    turning place; the one-way 21 -> 22 has no twin, the primary's edges all have one."""
+    for simplify in (False, True):
+        network = build_network(streets_osm, simplify=simplify)
+        osm = network.node_osmid
+        assert osm[network.node_turning_place].tolist() == [34], simplify
+        assert sorted(osm[network.node_dead_end].tolist()) == [34, 35], simplify
+        one_way = tools.edge_index(network, 21, 22)
+        assert network.edge_twin[one_way] == -1
+        with pytest.raises(AssertionError):
+            tools.edge_index(network, 22, 21)
+        assert network.edge_twin[tools.edge_index(network, 2, 3)] == tools.edge_index(network, 3, 2)
+
+
+@pytest.mark.parametrize(("value", "to_way", "banned", "sequences"), [
+    ("no_right_turn", 4, {((1, 3), (3, 5))}, [[1, 2, 3, 5]]),
+    ("only_straight_on", 3, {((1, 3), (3, 5)), ((1, 3), (3, 1))}, [[1, 2, 3, 2], [1, 2, 3, 5]]),
+])
+def test_via_way_merged_into_the_in_edge(tmp_path: Path, tools: SimpleNamespace, value: str, to_way: int,
+                                         banned: set[tuple[tuple[int, int], tuple[int, int]]],
+                                         sequences: list[list[int]]) -> None:
+    """From 1-2 via the way 2-3, where only those two ways meet at 2: simplified, they are one edge
+    1-2-3 and the restriction binds the turns at 3 off that edge (unsimplified, a sequence of three
+    edges); it used to be dropped as lying off the graph."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.001), 3: (0.0, 9.002), 4: (0.0, 9.003), 5: (-0.001, 9.002)}
+    ways = [(1, [1, 2], {"highway": "residential"}), (2, [2, 3], {"highway": "residential"}),
+            (3, [3, 4], {"highway": "residential"}), (4, [3, 5], {"highway": "residential"})]
+    relations = [(801, [("way", 1, "from"), ("way", 2, "via"), ("way", to_way, "to")],
+                  {"type": "restriction", "restriction": value})]
+    path = tools.write_osm_xml(tmp_path / "merged.osm", nodes, ways, relations=relations)
+    simplified = build_network(path, simplify=True)
+    assert _pairs(simplified) == banned and simplified.banned_seq_offsets.tolist() == [0]
+    assert simplified.turn_restriction_counts["unmapped"] == 0
+    plain = build_network(path, simplify=False)
+    assert sorted(_sequences(plain)) == sequences

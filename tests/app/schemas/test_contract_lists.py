@@ -15,7 +15,7 @@ import pytest
 from app.schemas import JobStatus, OptionsIn, PlanStatus
 from app.store.models import JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
-from solver.problem import Objective
+from solver.problem import DrivesOn, Objective
 from solver.solution import UnassignedReason, ViolationType, VisitType
 
 API_MD = Path(__file__).resolve().parents[3] / "docs" / "api.md"
@@ -71,3 +71,4 @@ def test_the_code_keeps_each_list_in_one_place() -> None:
     assert set(PLAN_STATUSES) == set(get_args(PlanStatus))
     assert set(engine_choices()) == set(CODE_LISTS["`options.engine`"])
     assert set(get_args(Objective)) == set(CODE_LISTS["`options.objective`"])
+    assert set(get_args(DrivesOn)) == set(CODE_LISTS["`options.drives_on`"])

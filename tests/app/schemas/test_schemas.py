@@ -265,6 +265,31 @@ def test_options_reach_the_solver_with_initial_routes_and_move_penalty(problem: 
     assert (route.vehicle_id, route.stops, route.locked) == ("rcv-1", ("b00001", "tip-0"), 1)
 
 
+def test_road_rules_reach_the_solver(problem: dict[str, Any]) -> None:
+    """``options.drives_on`` and ``options.busy_highways`` become SolveOptions; absent, traffic keeps
+    left and the busy roads are motorways, trunk and primary roads with their links."""
+    request = OptimisationRequest.model_validate(problem)
+    options = to_solve_options(request.options, default_time_limit_s=1, max_time_limit_s=30)
+    assert options.drives_on == "left"
+    assert set(options.busy_highways) == {"motorway", "motorway_link", "trunk", "trunk_link", "primary",
+                                          "primary_link"}
+    problem["options"].update({"drives_on": "right", "busy_highways": ["primary", "secondary"]})
+    request = OptimisationRequest.model_validate(problem)
+    options = to_solve_options(request.options, default_time_limit_s=1, max_time_limit_s=30)
+    assert (options.drives_on, options.busy_highways) == ("right", ("primary", "secondary"))
+
+
+def test_bad_road_rules_are_rejected_at_their_fields(problem: dict[str, Any]) -> None:
+    """A side of the road other than left or right, a lone string or a blank highway value is
+    refused at its field."""
+    problem["options"]["drives_on"] = "middle"
+    assert _types(problem) == [(("options", "drives_on"), "literal_error")]
+    problem["options"].update({"drives_on": "left", "busy_highways": "primary"})
+    assert _types(problem) == [(("options", "busy_highways"), "list_type")]
+    problem["options"]["busy_highways"] = ["primary", " "]
+    assert _locs(problem) == [("options", "busy_highways", 1)]
+
+
 def test_waste_fields_default_as_documented(problem: dict[str, Any]) -> None:
     """Absent fields: no tips, always-open sites, one refuse stream, no windows, required bins."""
     problem["disposal_sites"] = [{"id": "tip-0", "lon": 7.4186, "lat": 43.7318}]
