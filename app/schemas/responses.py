@@ -57,6 +57,17 @@ class RoundCompactnessOut(OutputModel):
     crossing_rounds: int = Field(description="Other rounds whose areas cross its own.")
 
 
+class ManoeuvresOut(OutputModel):
+    """What a lorry must do to drive a round (or the plan's rounds, summed), counted on its drawn line
+    (``docs/api.md``, "Turns")."""
+
+    u_turns: int = Field(description="Turning back away from a dead end or turning place: in the street "
+                                     "(at a stop or along it) or at a junction.")
+    turning_place_u_turns: int = Field(description="Turning round at a turning circle, loop or mini-roundabout.")
+    reversing: int = Field(description="Reversing manoeuvres: turning back at a dead end without a turning head.")
+    banned_turns: int = Field(description="Turns an OpenStreetMap restriction bans (always 0 on a planned round).")
+
+
 class RouteProperties(OutputModel):
     """Figures of one vehicle's round, all from the evaluator."""
 
@@ -74,6 +85,9 @@ class RouteProperties(OutputModel):
         default_factory=list, description="Rules the round breaks; always empty for an optimised plan.")
     compactness: RoundCompactnessOut | None = Field(
         default=None, description="How compact the round is; absent only from answers stored before it existed.")
+    manoeuvres: ManoeuvresOut | None = Field(
+        default=None, description="U-turns, reversing manoeuvres and banned turns of the drawn round; absent "
+                                  "from answers stored before they were counted, and for a round with no line.")
 
 
 class VisitProperties(OutputModel):
@@ -149,7 +163,7 @@ class PlanCompactnessOut(OutputModel):
 
 class SummaryOut(OutputModel):
     """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan).
-    ``balance`` and ``compactness`` are absent only from answers stored before they existed."""
+    ``balance``, ``compactness`` and ``manoeuvres`` are absent only from answers stored before they existed."""
 
     distance_m: float
     duration_s: float
@@ -160,6 +174,7 @@ class SummaryOut(OutputModel):
     violations: int
     balance: BalanceOut | None = None
     compactness: PlanCompactnessOut | None = None
+    manoeuvres: ManoeuvresOut | None = None
 
 
 class UnassignedOut(OutputModel):

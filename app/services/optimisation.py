@@ -24,6 +24,7 @@ from app.schemas import (
     BinIn,
     DisposalSiteIn,
     LineStringGeometry,
+    ManoeuvresOut,
     OptimisationRequest,
     OptimisationResponse,
     OptionsIn,
@@ -40,6 +41,7 @@ from app.schemas import (
     VisitProperties,
 )
 from solver import pipeline
+from solver.manoeuvres import Manoeuvres
 from solver.pipeline import PlannedRounds
 from solver.problem import (
     ALWAYS_OPEN,
@@ -251,6 +253,11 @@ def _plan_compactness(planned: PlannedRounds) -> PlanCompactnessOut | None:
     return None if c is None else PlanCompactnessOut.model_validate(c, from_attributes=True)
 
 
+def _manoeuvres(figures: Manoeuvres | None) -> ManoeuvresOut | None:
+    """Manoeuvre counts for the answer (read by field name)."""
+    return None if figures is None else ManoeuvresOut.model_validate(figures, from_attributes=True)
+
+
 def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
     """The API's FeatureCollection for a planned result: each route's LineString, then its
     visits; figures from the evaluation only."""
@@ -270,6 +277,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
                 trips=route.trips, cost=route.cost,
                 violations=[ViolationOut(type=v.type, stop=v.stop, detail=v.detail) for v in route.violations],
                 compactness=_round_compactness(planned, route.vehicle_id),
+                manoeuvres=_manoeuvres(planned.manoeuvres.get(route.vehicle_id)),
             ),
         ))
         for visit, position in zip(route.visits, stops, strict=True):
@@ -286,6 +294,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
             vehicles_used=summary.vehicles_used, bins_served=summary.bins_served,
             bins_unassigned=summary.bins_unassigned, cost=summary.cost, violations=summary.violations,
             balance=_balance(planned), compactness=_plan_compactness(planned),
+            manoeuvres=_manoeuvres(planned.plan_manoeuvres),
         ),
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],

@@ -18,7 +18,8 @@ from shapely.geometry import LineString
 from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
 from solver.evaluate import count_moves, evaluate_route, summarise
-from solver.geometry import route_lines
+from solver.geometry import pieces_line, route_pieces
+from solver.manoeuvres import Manoeuvres, count_manoeuvres
 from solver.matrix import FleetMatrices, TravelMatrices, fleet_matrices, travel_matrices
 from solver.network import AccessProfile, RoadNetwork
 from solver.orientation import oriented
@@ -28,6 +29,7 @@ from solver.pipeline.stages import (
     _snap,
     _Stopwatch,
     _unplaceable,
+    approach,
     measure_shape,
     route_rows,
     solve_part,
@@ -59,12 +61,14 @@ def _subset(snapped: SnappedPoints, rows: Sequence[int]) -> SnappedPoints:
 
 
 def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
-                  stops: Problem, options: SolveOptions | None = None) -> FleetMatrices:
+                  stops: Problem, options: SolveOptions | None = None, side: np.ndarray | None = None
+                  ) -> FleetMatrices:
     """Matrices of ``stops`` (a part of ``aggregation.problem``) for its vehicles: a row is
     where the vehicle leaves a location (a stop's last bin), a column where it arrives
     (a stop's first bin); ``snapped`` holds ``problem``'s (the original's) locations. The turn rules
-    are ``options``'; with ``options.fix_directions`` a stop is driven past along its snapped edge,
-    the order of its bins (no turning back at a stop)."""
+    are ``options``'; ``side`` (aligned with ``problem``'s locations) the direction each must be
+    collected in (:func:`~solver.pipeline.stages.approach`). With ``options.fix_directions`` a stop is
+    driven past in its bins' order (no turning back at a stop)."""
     options = options or SolveOptions()
     fixed = list(range(problem.bin_offset()))
     entries = [problem.location_index(aggregation.entry_bin(b.id)) for b in stops.bins]
@@ -73,10 +77,13 @@ def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints
     position = {row: k for k, row in enumerate(points)}
     rows = fixed + [position[r] for r in exits]
     cols = fixed + [position[r] for r in entries]
+    given = None if side is None else np.asarray(side)[points]
     fleet, legs = fleet_matrices(network, _subset(snapped, points), stops.vehicles,
-                                 anchors=range(len(problem.depots)), turns=options.turn_policy())
-    # a stop's bins lie in driving order along its snapped edge: it is driven past that way
-    along = np.where((np.arange(len(points)) >= problem.bin_offset()) & options.fix_directions, 0, -1)
+                                 anchors=range(len(problem.depots)), turns=options.turn_policy(), approach=given)
+    # a stop's bins lie in driving order along its slot (the snapped edge unless the nearside rule
+    # says its twin): it is driven past that way
+    slot = np.zeros(len(points), dtype=np.int64) if given is None else np.maximum(given, 0)
+    along = np.where((np.arange(len(points)) >= problem.bin_offset()) & options.fix_directions, slot, -1)
     profiles = {}
     for key in fleet.profiles:
         m = travel_matrices(legs[key].with_slots(along))
@@ -92,11 +99,13 @@ def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints
 class _RouteResult:
     evaluation: RouteEvaluation
     line: LineString | None
+    manoeuvres: Manoeuvres | None
     taken: tuple[str, ...]
 
 
 def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, route: RoutePlan,
-                    seen: dict[str, str], bin_ids: frozenset[str], options: SolveOptions) -> _RouteResult:
+                    seen: dict[str, str], bin_ids: frozenset[str], options: SolveOptions,
+                    side: np.ndarray) -> _RouteResult:
     """One expanded route evaluated on matrices of its own bins (visits indexed in ``problem``'s
     matrix order), with ``options.fix_directions`` the direction it drives past each bin fixed
     (:mod:`solver.orientation`), and drawn; bins taken off if it shows a violation (a safety net)."""
@@ -106,7 +115,7 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
                   disposal_sites=problem.disposal_sites)
     rows = list(range(problem.bin_offset())) + [problem.location_index(b) for b in visited]
     fleet, legs = fleet_matrices(network, _subset(snapped, rows), [vehicle], anchors=range(len(problem.depots)),
-                                 turns=options.turn_policy())
+                                 turns=options.turn_policy(), approach=side[rows])
     key = fleet.vehicle_profile[vehicle.id]
     leg = legs[key]
     if options.fix_directions:
@@ -120,14 +129,16 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
         stops = cut.routes[0].stops if cut.routes else ()
         taken = tuple(removed)
     evaluation = evaluate_route(own, fleet, vehicle, stops, seen=seen)
-    line = route_lines(leg, {vehicle.id: _drawn_sequence(evaluation, leg)}).get(vehicle.id) if stops else None
+    pieces = route_pieces(leg, {vehicle.id: _drawn_sequence(evaluation, leg)})[vehicle.id] if stops else []
+    line = pieces_line(network, pieces)
+    manoeuvres = count_manoeuvres(network, pieces) if line is not None else None
     visits = tuple(replace(v, location_index=rows[v.location_index]) for v in evaluation.visits)
-    return _RouteResult(replace(evaluation, visits=visits), line, taken)
+    return _RouteResult(replace(evaluation, visits=visits), line, manoeuvres, taken)
 
 
 def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
                  parts: list[Part], options: SolveOptions, executor: Executor | None,
-                 watch: _Stopwatch) -> Plan:
+                 watch: _Stopwatch, side: np.ndarray) -> Plan:
     """Plan of stops: every part solved (through ``executor``), then every stop left out tried
     again on the vehicles no part used (the reserved ones among them, see :func:`reserved_vehicles`),
     searching 5 s plus 0.2 s a stop (at most the parts' time)."""
@@ -136,7 +147,7 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         jobs = []
         for part in parts:
             sub = subproblem(stops, part)
-            jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options), options))
+            jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), options))
     with watch.stage("solve"):
         plans = list(run_all(solve_part, jobs, executor))
         del jobs
@@ -149,7 +160,7 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             log.info("second round: %d stop(s) left out of their parts on %d spare vehicle(s)", len(retry), len(spare))
             sub = subproblem(stops, Part(retry, spare))
             quick = replace(options, time_limit_s=min(options.time_limit_s, 5.0 + 0.2 * len(retry)))
-            extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub, options), quick)
+            extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), quick)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
     return Plan(routes=tuple(routes), unassigned=tuple(left))
@@ -174,7 +185,8 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
         snapped = _snap(problem, network, snap_limit_m)
     unplaceable = _unplaceable(problem, snapped, snap_limit_m)
     with watch.stage("aggregate"):
-        aggregation = aggregate_bins(problem, network, snapped, limits=scale.group,
+        side = approach(problem, network, snapped, options.busy_highways, options.drives_on)
+        aggregation = aggregate_bins(problem, network, snapped, limits=scale.group, approach=side,
                                      exclude=frozenset(u.bin_id for u in unplaceable))
         stops = aggregation.problem
         if len(stops.bins) > scale.max_part_stops:
@@ -186,11 +198,11 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     log.info("large problem: %d bins as %d stops in %d part(s)", len(problem.bins), len(stops.bins), len(parts))
     part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)))
     plan = aggregation.expand_plan(_solve_stops(problem, network, snapped, aggregation, parts, part_options,
-                                                executor, watch))
+                                                executor, watch, side))
     with watch.stage("evaluate"):
         seen: dict[str, str] = {}
         bin_ids = frozenset(b.id for b in problem.bins)
-        results = [_expanded_route(problem, network, snapped, r, seen, bin_ids, options) for r in plan.routes
+        results = [_expanded_route(problem, network, snapped, r, seen, bin_ids, options, side) for r in plan.routes
                    if r.stops]
         taken = [Unassigned(b, "no_feasible_insertion", "taken off its route after expanding stops into bins, "
                             "where the route broke a rule") for r in results for b in r.taken]
@@ -212,6 +224,7 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     stop_points = {ids[i]: (float(snapped.lonlat[i, 0]), float(snapped.lonlat[i, 1]))
                    for i in range(len(ids)) if ok[i]}
     lines = {r.evaluation.vehicle_id: r.line for r in results if r.line is not None}
+    manoeuvres = {r.evaluation.vehicle_id: r.manoeuvres for r in results if r.manoeuvres is not None}
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stop_points,
                          timings_s=dict(watch.timings), sizes={"stops": len(stops.bins), "parts": len(parts)},
-                         balance=balance, compactness=compactness)
+                         balance=balance, compactness=compactness, manoeuvres=manoeuvres)

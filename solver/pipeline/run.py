@@ -47,7 +47,8 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
         return optimise_large(problem, network, options, snap_limit_m=snap_limit_m, scale=scale,
                               executor=executor)
     watch = _Stopwatch()
-    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=options.turn_policy())
+    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=options.turn_policy(),
+                       busy_highways=options.busy_highways)
     placed = {u.bin_id for u in prepared.unplaceable}
     candidates = [b.id for b in problem.bins if b.id not in placed]
     with watch.stage("solve"):
@@ -69,8 +70,9 @@ def evaluate_plan(problem: Problem, network: RoadNetwork, plan_routes: Sequence[
     route naming an unknown vehicle.
     """
     watch = _Stopwatch()
-    turns = (options or SolveOptions()).turn_policy()
-    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=turns)
+    given = options or SolveOptions()
+    prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch, turns=given.turn_policy(),
+                       busy_highways=given.busy_highways)
     planned = {stop for route in plan_routes for stop in route.stops}
     placement = {u.bin_id: u for u in prepared.unplaceable}
     unassigned = []
@@ -109,11 +111,12 @@ def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, p
     with watch.stage("evaluate"):
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
-        lines, stops = draw(prepared, evaluation)
+        drawn = draw(prepared, evaluation)
     with watch.stage("compactness"):
         balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
-    return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
-                         timings_s=dict(watch.timings), balance=balance, compactness=compactness)
+    return PlannedRounds(evaluation=evaluation, route_lines=drawn.lines, stop_points=drawn.stops,
+                         timings_s=dict(watch.timings), balance=balance, compactness=compactness,
+                         manoeuvres=drawn.manoeuvres)
 
 
 def _repaired(problem: Problem, prepared: PreparedProblem, plan: Plan, options: SolveOptions | None) -> Plan:

@@ -23,11 +23,13 @@ from solver.compactness import PlanCompactness, plan_compactness
 from solver.engines import choose_engine
 from solver.evaluate import evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
-from solver.geometry import route_lines
+from solver.geometry import pieces_line, route_pieces
+from solver.manoeuvres import Manoeuvres, count_manoeuvres
 from solver.matrix import LORRY_TURNS, FleetMatrices, Legs, TravelMatrices, fleet_matrices
+from solver.nearside import EITHER, approach_slots, busy_edges, point_sides
 from solver.network import AccessProfile, RoadNetwork, TurnPolicy
 from solver.orientation import oriented
-from solver.problem import Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
+from solver.problem import DEFAULT_BUSY_HIGHWAYS, Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
 from solver.progress import ProgressReporter
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
 from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
@@ -47,7 +49,8 @@ class PlannedRounds:
     large problem (:func:`~solver.pipeline.optimise_large`), the ``stops`` it was solved as and the
     ``parts`` it was cut into. ``balance`` and ``compactness`` measure the rounds' shape
     (:mod:`solver.balance`, :mod:`solver.compactness`); ``None`` only where a caller built
-    the result without measuring.
+    the result without measuring. ``manoeuvres`` maps vehicle id to the U-turns, reversing
+    manoeuvres and banned turns of its drawn route (:mod:`solver.manoeuvres`).
     """
 
     evaluation: Evaluation
@@ -57,6 +60,15 @@ class PlannedRounds:
     sizes: dict[str, int] = field(default_factory=dict)
     balance: PlanBalance | None = None
     compactness: PlanCompactness | None = None
+    manoeuvres: dict[str, Manoeuvres] = field(default_factory=dict)
+
+    @property
+    def plan_manoeuvres(self) -> Manoeuvres:
+        """The manoeuvres of every drawn route, summed."""
+        total = Manoeuvres()
+        for m in self.manoeuvres.values():
+            total += m
+        return total
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,17 @@ def _unplaceable(problem: Problem, snapped: SnappedPoints, snap_limit_m: float) 
     return unplaceable
 
 
+def approach(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
+             busy_highways: Sequence[str] | None, drives_on: str) -> np.ndarray:
+    """Per location, the direction it must be collected in (:func:`solver.nearside.approach_slots`:
+    ``-1`` either, ``0`` along its snapped edge, ``1`` along the twin): bins on a busy road from the
+    nearside only; depots and disposal sites either way."""
+    busy = busy_edges(network, DEFAULT_BUSY_HIGHWAYS if busy_highways is None else busy_highways)
+    slots = approach_slots(network, snapped, point_sides(network, _lonlat(problem), snapped), busy, drives_on)
+    slots[:problem.bin_offset()] = EITHER
+    return slots
+
+
 def _cut_by_turns(problem: Problem, legs: dict[str, Legs], listed: set[str]) -> list[Unassigned]:
     """Bins on the network that the turn rules cut off for every vehicle: only a U-turn where a lorry
     may not turn back, or a banned turn, leads there (or back)."""
@@ -177,9 +200,12 @@ def _check_access(problem: Problem, matrices: FleetMatrices, legs: dict[str, Leg
 
 
 def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200.0,
-            stopwatch: _Stopwatch | None = None, turns: TurnPolicy | None = LORRY_TURNS) -> PreparedProblem:
+            stopwatch: _Stopwatch | None = None, turns: TurnPolicy | None = LORRY_TURNS,
+            busy_highways: Sequence[str] | None = None) -> PreparedProblem:
     """Snap every location and compute each vehicle's matrices, obeying the turn rules of
-    ``turns`` (default: a UK lorry's; ``None``: free turns, see :func:`~solver.matrix.build_legs`).
+    ``turns`` (default: a UK lorry's; ``None``: free turns, see :func:`~solver.matrix.build_legs`)
+    and collecting bins on ``busy_highways`` (default :data:`~solver.problem.DEFAULT_BUSY_HIGHWAYS`)
+    from the nearside only (:func:`approach`).
 
     Raises :class:`ProblemError` when a depot or disposal site is off the network or
     on a street cut off from the rest (field ``depots[i]`` / ``disposal_sites[i]``),
@@ -193,7 +219,9 @@ def prepare(problem: Problem, network: RoadNetwork, *, snap_limit_m: float = 200
     unplaceable = _unplaceable(problem, snapped, snap_limit_m)
     with watch.stage("matrix"):
         depots = [problem.location_index(d.id) for d in problem.depots]
-        matrices, legs = fleet_matrices(network, snapped, problem.vehicles, anchors=depots, turns=turns)
+        side = approach(problem, network, snapped, busy_highways, turns.drives_on if turns else "left")
+        matrices, legs = fleet_matrices(network, snapped, problem.vehicles, anchors=depots, turns=turns,
+                                        approach=side)
     _check_access(problem, matrices, legs)
     unplaceable += _cut_by_turns(problem, legs, {u.bin_id for u in unplaceable})
     return PreparedProblem(problem=problem, network=network, snapped=snapped, legs=legs,
@@ -259,22 +287,36 @@ def _drawn_sequence(route: RouteEvaluation, legs: Legs) -> list[int]:
     return sequence
 
 
-def draw(prepared: PreparedProblem, evaluation: Evaluation) -> tuple[dict[str, LineString],
-                                                                       dict[str, tuple[float, float]]]:
-    """Route LineStrings (each on its vehicle's streets) and stop points (lon/lat) for an
-    evaluated plan."""
+@dataclass(frozen=True)
+class Drawn:
+    """A plan on the streets: each route's LineString (lon/lat) and manoeuvres (counted on the
+    drawn pieces, :mod:`solver.manoeuvres`), and each location's stop point (lon/lat)."""
+
+    lines: dict[str, LineString]
+    manoeuvres: dict[str, Manoeuvres]
+    stops: dict[str, tuple[float, float]]
+
+
+def draw(prepared: PreparedProblem, evaluation: Evaluation) -> Drawn:
+    """Route LineStrings (each on its vehicle's streets), their manoeuvres and stop points (lon/lat)
+    for an evaluated plan."""
     by_profile: dict[str, dict[str, list[int]]] = {}
     for route in evaluation.routes:
         key = prepared.matrices.vehicle_profile[route.vehicle_id]
         by_profile.setdefault(key, {})[route.vehicle_id] = _drawn_sequence(route, prepared.legs[key])
     lines: dict[str, LineString] = {}
+    manoeuvres: dict[str, Manoeuvres] = {}
     for key, sequences in by_profile.items():
-        lines.update(route_lines(prepared.legs[key], sequences))
+        for vehicle_id, pieces in route_pieces(prepared.legs[key], sequences).items():
+            line = pieces_line(prepared.network, pieces)
+            if line is not None:
+                lines[vehicle_id] = line
+                manoeuvres[vehicle_id] = count_manoeuvres(prepared.network, pieces)
     ids = prepared.problem.location_ids()
     ok = prepared.snapped.ok
     stops = {ids[i]: (float(prepared.snapped.lonlat[i, 0]), float(prepared.snapped.lonlat[i, 1]))
              for i in range(len(ids)) if ok[i]}
-    return lines, stops
+    return Drawn(lines=lines, manoeuvres=manoeuvres, stops=stops)
 
 
 def measure_shape(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,

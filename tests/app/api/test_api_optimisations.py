@@ -214,7 +214,8 @@ def test_answer_is_a_feature_collection_with_summary_and_unassigned(answer: dict
     assert set(answer) == {"type", "features", "summary", "unassigned", "attribution"}
     assert "OpenStreetMap" in answer["attribution"]
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
-                                      "bins_unassigned", "cost", "violations", "balance", "compactness"}
+                                      "bins_unassigned", "cost", "violations", "balance", "compactness",
+                                      "manoeuvres"}
 
 
 def test_every_bin_is_served_once_or_unassigned(answer: dict[str, Any], off_network_bin: dict[str, Any]) -> None:
@@ -371,3 +372,18 @@ def test_answer_reports_balance_and_compactness(answer: dict[str, Any]) -> None:
         assert figures["streets"] >= 1 and figures["street_length_m"] > 0 and figures["area_m2"] > 0
         assert 0.0 <= figures["shared_street_share"] <= 1.0 and 0.0 <= figures["overlap_share"] <= 1.0
     assert compactness["streets"] <= sum(r["compactness"]["streets"] for r in routes)
+
+
+def test_rounds_report_manoeuvres_with_no_banned_turn(answer: dict[str, Any]) -> None:
+    """Each round and the summary count U-turns, reversing manoeuvres and banned turns; none is banned,
+    none turns back at a junction or in the street, and the summary adds the rounds up."""
+    routes = _routes(answer)
+    names = {"u_turns", "turning_place_u_turns", "reversing", "banned_turns"}
+    total = dict.fromkeys(names, 0)
+    for route in routes:
+        m = route["properties"]["manoeuvres"]
+        assert set(m) == names
+        assert m["banned_turns"] == 0
+        for name in names:
+            total[name] += m[name]
+    assert answer["summary"]["manoeuvres"] == total
