@@ -1,0 +1,233 @@
+"""Issue 15's Oakham case, planned by the real pipeline and measured: rounds a crew would drive?
+
+Usage::
+
+    .venv/bin/python benchmarks/oakham.py [--network FILE] [--time-limit-s T] [--seed S]
+        [--options JSON] [--unsimplified] [--searches N] [--json]
+        [--write-problem FILE] [--save-plan FILE]
+
+The case (:mod:`solver.instances.oakham`: 2,603 household bins in and around Oakham, four
+26 t lorries, one depot, one tip) is built from the Rutland extract in ``../shared`` as
+the JSON body of ``POST /api/v1/optimisations``; ``--options`` (a JSON object) is merged
+into its ``options``, so features switched on or off by options pass straight through.
+The body goes through the service's own validation and translation
+(``app.services.optimisation``), then :func:`solver.pipeline.optimise` plans it on the
+network as the service loads it (simplified, refuse-truck speeds; ``--unsimplified``
+for the graph with every OSM node), with the service's snap limit (200 m).
+
+Printed: one row per round (duration, kg, km, bins, stops, tips, streets it shares
+with other rounds, its area's share inside other rounds' areas, reversals in its drawn
+line) and one row for the plan (duration and load spread, total km, streets served by
+more than one round, mean overlap share, crossing pairs, reversals). A **reversal** is
+a vertex of a round's drawn line (WGS84, measured in the network's metric projection)
+where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
+when no dead-end or turning-place node of the network lies within :data:`CLEAR_M`
+metres. ``--json`` prints the same figures as one JSON object; ``--save-plan`` writes
+the answer exactly as the API would (for the map and ``scripts/screenshot_plan.py``);
+``--write-problem`` writes the request body. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from app.schemas import OptimisationRequest  # noqa: E402
+from app.services.optimisation import dump_response, to_problem, to_response, to_solve_options  # noqa: E402
+from solver.instances.oakham import oakham_request  # noqa: E402
+from solver.network import RoadNetwork, load_network  # noqa: E402
+from solver.pipeline import PlannedRounds, optimise  # noqa: E402
+
+RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
+CACHE_DIR = REPO / "var" / "network-cache"
+SNAP_LIMIT_M = 200.0
+"""The service's default snap limit (``WASTEROUTE_SNAP_LIMIT_M``)."""
+
+REVERSAL_DEG = 165.0
+"""A heading change at least this large (degrees) is a reversal: the lorry turned back."""
+
+CLEAR_M = 30.0
+"""A reversal farther than this (metres) from every dead end and turning place is mid-street."""
+
+MERGE_M = 0.5
+"""Vertices closer than this (metres) to the previous one are one vertex: a heading over a
+few centimetres is noise from snapping, not a direction driven."""
+
+
+def turn_places_xy(network: RoadNetwork) -> np.ndarray:
+    """Metric positions (``network.crs``) of the nodes where a lorry may turn round: dead ends
+    and OSM turning circles, loops and mini-roundabouts."""
+    places = network.node_dead_end | network.node_turning_place
+    lonlat = network.node_lonlat[places]
+    x, y = network.to_xy().transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
+def reversals_in_line(line_xy: np.ndarray, places_xy: np.ndarray, *, min_deg: float = REVERSAL_DEG,
+                      clear_m: float = CLEAR_M) -> tuple[int, int]:
+    """``(reversals, mid_street)`` of a line given as metric vertices ``(n, 2)``: vertices where
+    the heading turns by ``min_deg`` degrees or more, and how many of them lie farther than
+    ``clear_m`` metres from every point of ``places_xy``."""
+    if len(line_xy) < 3:
+        return 0, 0
+    steps = np.diff(line_xy, axis=0)
+    kept = np.concatenate([[True], np.hypot(steps[:, 0], steps[:, 1]) >= MERGE_M])
+    vertices = line_xy[kept]
+    if len(vertices) < 3:
+        return 0, 0
+    heading_in = vertices[1:-1] - vertices[:-2]
+    heading_out = vertices[2:] - vertices[1:-1]
+    cosine = np.einsum("ij,ij->i", heading_in, heading_out) / (
+        np.linalg.norm(heading_in, axis=1) * np.linalg.norm(heading_out, axis=1))
+    turned_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    at = vertices[1:-1][turned_deg >= min_deg]
+    if len(at) == 0:
+        return 0, 0
+    if len(places_xy) == 0:
+        return len(at), len(at)
+    tree = shapely.STRtree(shapely.points(places_xy))
+    near = tree.query(shapely.points(at), predicate="dwithin", distance=clear_m)[0]
+    return len(at), len(at) - len(np.unique(near))
+
+
+def _commit() -> str:
+    """The checkout's commit (short), with ``+changes`` when the work tree differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
+
+
+def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
+    """Every figure of the table, for the rounds of ``planned``."""
+    evaluation = planned.evaluation
+    places = turn_places_xy(network)
+    to_xy = network.to_xy()
+    rounds: list[dict[str, Any]] = []
+    for route in evaluation.routes:
+        line = np.asarray(planned.route_lines[route.vehicle_id].coords) if route.vehicle_id in planned.route_lines \
+            else np.empty((0, 2))
+        line_xy = np.column_stack(to_xy.transform(line[:, 0], line[:, 1])) if len(line) else line
+        reversals, mid_street = reversals_in_line(line_xy, places)
+        bins = [v.location_id for v in route.visits if v.type == "bin"]
+        own = planned.compactness.of(route.vehicle_id) if planned.compactness is not None else None
+        rounds.append({
+            "vehicle": route.vehicle_id, "duration_h": route.duration_s / 3600.0, "load_kg": route.load_kg,
+            "km": route.distance_m / 1000.0, "bins": route.n_bins,
+            "stops": len({planned.stop_points.get(b) for b in bins}), "tips": route.trips,
+            "shared_streets": own.shared_streets if own else 0,
+            "overlap_share": own.overlap_share if own else 0.0,
+            "reversals": reversals, "mid_street_reversals": mid_street,
+            "violations": len(route.violations)})
+    balance, shape = planned.balance, planned.compactness
+    plan = {
+        "rounds": len(rounds), "bins_served": evaluation.summary.bins_served,
+        "bins_unassigned": evaluation.summary.bins_unassigned,
+        "duration_h": evaluation.summary.duration_s / 3600.0,
+        "duration_spread": balance.duration_spread if balance else 0.0,
+        "load_spread": balance.load_spread if balance else 0.0,
+        "km": evaluation.summary.distance_m / 1000.0,
+        "streets": shape.streets if shape else 0,
+        "shared_streets": shape.shared_streets if shape else 0,
+        "max_rounds_per_street": shape.max_rounds_per_street if shape else 0,
+        "mean_overlap_share": shape.mean_overlap_share if shape else 0.0,
+        "crossing_pairs": shape.crossing_pairs if shape else 0,
+        "reversals": sum(r["reversals"] for r in rounds),
+        "mid_street_reversals": sum(r["mid_street_reversals"] for r in rounds),
+        "violations": evaluation.summary.violations,
+    }
+    return {"rounds": rounds, "plan": plan}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the case, plan it and measure the plan; the figures and the run's particulars."""
+    body = oakham_request(args.network, time_limit_s=args.time_limit_s, seed=args.seed)
+    body["options"].update(json.loads(args.options))
+    if args.write_problem:
+        args.write_problem.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    request = OptimisationRequest.model_validate(body)
+    problem = to_problem(request)
+    options = to_solve_options(request.options, default_time_limit_s=args.time_limit_s,
+                               max_time_limit_s=math.inf)
+    options = dataclasses.replace(options, search_processes=args.searches)
+    network = load_network(args.network, simplify=not args.unsimplified, cache_dir=CACHE_DIR)
+    started = time.perf_counter()
+    planned = optimise(problem, network, options, snap_limit_m=SNAP_LIMIT_M)
+    wall_s = time.perf_counter() - started
+    if args.save_plan:
+        args.save_plan.write_text(dump_response(to_response(problem, planned)) + "\n", encoding="utf-8")
+    figures = measure(planned, network)
+    figures["run"] = {
+        "commit": _commit(), "network": network.name, "simplified": network.simplify,
+        "nodes": network.n_nodes, "edges": network.n_edges, "bins": len(problem.bins),
+        "vehicles": len(problem.vehicles), "options": body["options"], "search_processes": args.searches,
+        "wall_s": wall_s, "stages_s": planned.timings_s,
+        "machine": f"{platform.machine()}, python {platform.python_version()}",
+        "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() - wall_s)),
+    }
+    return figures
+
+
+def _cell(value: object) -> str:
+    """A table cell: floats to two decimals (hours and spreads) or one (kg, km)."""
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of ``rows`` (the keys of the first are the columns)."""
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cell(row[k]) for k in head) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print the tables (or the JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--network", type=Path, default=RUTLAND)
+    parser.add_argument("--time-limit-s", type=float, default=120.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--options", default="{}", help="JSON object merged into the request's options")
+    parser.add_argument("--unsimplified", action="store_true", help="plan on the graph with every OSM node")
+    parser.add_argument("--searches", type=int, default=1, help="search processes raced in the solve")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--write-problem", type=Path, help="write the request body (JSON) here")
+    parser.add_argument("--save-plan", type=Path, help="write the answer (the API's JSON) here")
+    args = parser.parse_args()
+    if not args.network.is_file():
+        parser.exit(2, f"{args.network} not found: the Oakham case needs the Rutland extract in ../shared\n")
+    figures = run(args)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    particulars = figures["run"]
+    print(f"# Oakham case at {particulars['commit']}: {particulars['bins']} bins, {particulars['vehicles']} vehicles, "
+          f"{particulars['network']} ({'simplified' if particulars['simplified'] else 'unsimplified'}, "
+          f"{particulars['nodes']:,} nodes), options {json.dumps(particulars['options'])}, "
+          f"{particulars['search_processes']} search process(es); {particulars['machine']}; "
+          f"started {particulars['started_utc']} UTC, {particulars['wall_s']:.0f} s "
+          f"({', '.join(f'{k} {v:.1f}' for k, v in particulars['stages_s'].items())})")
+    print()
+    print(_table(figures["rounds"]))
+    print()
+    print(_table([figures["plan"]]))
+
+
+if __name__ == "__main__":
+    main()

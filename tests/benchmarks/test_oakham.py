@@ -1,0 +1,75 @@
+"""Tests of benchmarks/oakham.py's geometry audit: reversals in a drawn line, and the places
+(dead ends, turning circles) that make a reversal not a mid-street one."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+
+from solver.network import build_network
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "oakham.py"
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    """The benchmark script, imported as a module."""
+    spec = importlib.util.spec_from_file_location("oakham_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_out_and_back_line_reverses_once_mid_street(script: ModuleType) -> None:
+    """Driving 100 m east and back is one reversal, mid-street with no turning place near."""
+    line = np.array([[0.0, 0.0], [50.0, 0.0], [100.0, 0.0], [50.0, 0.0], [0.0, 0.0]])
+    assert script.reversals_in_line(line, np.empty((0, 2))) == (1, 1)
+
+
+def test_a_reversal_near_a_turning_place_is_not_mid_street(script: ModuleType) -> None:
+    """The same reversal with a dead end 20 m away counts, but not as mid-street; 40 m away
+    (beyond the 30 m clearance) it is mid-street again."""
+    line = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 0.0]])
+    assert script.reversals_in_line(line, np.array([[120.0, 0.0]])) == (1, 0)
+    assert script.reversals_in_line(line, np.array([[140.0, 0.0]])) == (1, 1)
+
+
+def _hairpin(turn_deg: float) -> np.ndarray:
+    """50 m east, then 50 m on a heading ``turn_deg`` degrees round from east."""
+    back = np.array([np.cos(np.radians(turn_deg)), np.sin(np.radians(turn_deg))]) * 50.0
+    return np.array([[0.0, 0.0], [50.0, 0.0], np.array([50.0, 0.0]) + back])
+
+
+def test_turns_short_of_the_threshold_are_not_reversals(script: ModuleType) -> None:
+    """A right-angle turn and a 160-degree hairpin are not reversals; a 170-degree one is
+    (165 degrees or more)."""
+    none = np.empty((0, 2))
+    assert script.reversals_in_line(_hairpin(90.0), none) == (0, 0)
+    assert script.reversals_in_line(_hairpin(160.0), none) == (0, 0)
+    assert script.reversals_in_line(_hairpin(170.0), none) == (1, 1)
+
+
+def test_vertices_a_few_centimetres_apart_are_one(script: ModuleType) -> None:
+    """A vertex repeated 5 cm on (snapping noise) neither hides the reversal nor adds one."""
+    line = np.array([[0.0, 0.0], [100.0, 0.0], [100.05, 0.0], [0.0, 0.0]])
+    assert script.reversals_in_line(line, np.empty((0, 2))) == (1, 1)
+
+
+def test_turn_places_are_the_dead_ends_and_turning_circles(script: ModuleType, tmp_path: Path,
+                                                           tools: SimpleNamespace) -> None:
+    """On a street with a side street ending in a turning circle, the places to turn round are
+    the street's two dead ends and the circle, not the junction."""
+    nodes = {1: (52.67, -0.73), 2: (52.67, -0.727), 3: (52.67, -0.724), 4: (52.672, -0.727)}
+    ways = [(10, [1, 2, 3], {"highway": "residential"}), (11, [2, 4], {"highway": "residential"})]
+    osm = tools.write_osm_xml(tmp_path / "street.osm", nodes, ways,
+                              node_tags={4: {"highway": "turning_circle"}})
+    network = build_network(osm, simplify=False)
+    places = script.turn_places_xy(network)
+    x, y = network.to_xy().transform(np.array([-0.73, -0.724, -0.727]), np.array([52.67, 52.67, 52.672]))
+    expected = sorted(zip(np.round(x, 1).tolist(), np.round(y, 1).tolist(), strict=True))
+    assert sorted(map(tuple, np.round(places, 1).tolist())) == expected
