@@ -32,11 +32,13 @@ drawn (seeded) as :mod:`solver.synthetic` draws it (mean 15 kg, sd 5 kg, clipped
 3-40 kg), ``service_s`` 30 (the API's default lift time). Ids ``h00001``... in order of
 position, so they reveal no route.
 
-**Fleet and places.** Four 26 t refuse collection vehicles as the API documents one
-(docs/api.md's example): 10,000 kg payload, shift 06:00-14:00 (the API's default), a
-30-minute break between 11:00 and 13:00. Body volume is left unlimited: the body
-compacts, and a lorry on household refuse reaches its payload first. The depot is
-:data:`DEPOT`, the tip :data:`TIP` (why each: their ``why``).
+**Fleet and places.** Four 26 t refuse collection vehicles as docs/api.md's example
+vehicle (``rcv-1``) describes one: 10,000 kg payload, shift 06:00-15:00, a 30-minute break
+starting between 11:00 and 13:00. (The schema's default shift, 06:00-14:00, would leave
+this fleet under 5 % slack on the case: no plan could then trade any time for balanced or
+compact rounds.) Body volume is left unlimited: the body compacts, and a lorry on
+household refuse reaches its payload first. The depot is :data:`DEPOT`, the tip
+:data:`TIP` (why each: their ``why``), with the API's default unload time (15 minutes).
 
 The output is the JSON body of ``POST /api/v1/optimisations`` (docs/api.md), so it can
 be posted to the service, loaded on the map or turned into a :class:`~solver.problem.Problem`
@@ -142,7 +144,7 @@ BIN_VOLUME_L = 240.0
 BIN_SERVICE_S = 30.0
 N_VEHICLES = 4
 VEHICLE_CAPACITY_KG = 10_000.0
-SHIFT = ("06:00", "14:00")
+SHIFT = ("06:00", "15:00")
 BREAK = {"duration_s": 1800, "window": ["11:00", "13:00"]}
 TIP_UNLOAD_S = 900
 

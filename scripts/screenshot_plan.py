@@ -1,0 +1,153 @@
+"""Screenshot a plan's rounds on the real web map, in headless Chromium.
+
+Usage::
+
+    .venv/bin/python scripts/screenshot_plan.py --problem PROBLEM.json --plan PLAN.json
+        --out docs/images/oakham-before.png [--network FILE] [--centre LON,LAT] [--zoom Z]
+        [--width W] [--height H] [--tile-url URL]
+
+``PROBLEM.json`` is an optimisation request body and ``PLAN.json`` its answer (as
+``benchmarks/oakham.py --write-problem/--save-plan`` write them). The script starts the
+real service (``wasteroute serve`` on a loopback port, planning on ``--network``, no API
+keys), stores the plan's rounds with ``POST /api/v1/plans`` (the service scores them with
+its own evaluator and draws them street by street), opens the map page in Debian's
+headless Chromium (the browser tests' set-up; ``make system`` installs it), opens the
+stored plan from the page's list, centres the map on ``--centre`` at ``--zoom`` and saves
+the page as a PNG.
+
+Tiles default to a closed loopback port, as in the browser tests: the page then draws the
+road network itself and no request leaves the machine. Prints the stored plan's id and
+its distance and duration, which match the plan's own when the network is the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from app.cli.bench import Service, free_port  # noqa: E402
+
+RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
+CACHE_DIR = REPO / "var" / "network-cache"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OAKHAM_CENTRE = (-0.7285, 52.6699)
+"""Oakham's ``place=town`` node (lon, lat)."""
+
+# Leaflet keeps its map in main.js's module scope; this hook (Leaflet's own addInitHook)
+# hands every map made on the page to the script, without changing the page.
+EXPOSE_MAP = """
+(() => {
+  let leaflet;
+  Object.defineProperty(window, 'L', {
+    configurable: true,
+    get() { return leaflet; },
+    set(value) {
+      leaflet = value;
+      value.Map.addInitHook(function keep() { window.__screenshotMap = this; });
+    },
+  });
+})();
+"""
+
+
+def round_stops(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``routes`` of an evaluation body: each round's stops (bin ids, site ids, ``break``)
+    in driving order, read from the plan's visit features (depot visits left out)."""
+    visits: dict[str, list[tuple[int, str]]] = {}
+    for feature in plan["features"]:
+        p = feature["properties"]
+        if p.get("kind") != "visit" or p["type"] == "depot":
+            continue
+        stop = {"bin": p.get("bin_id"), "disposal": p.get("site_id"), "break": "break"}[p["type"]]
+        visits.setdefault(p["vehicle_id"], []).append((int(p["sequence"]), str(stop)))
+    return [{"vehicle_id": vehicle, "stops": [stop for _, stop in sorted(stops)]}
+            for vehicle, stops in visits.items()]
+
+
+def store_plan(service: Service, problem: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan as stored by ``POST /api/v1/plans`` (the service's own scoring of its rounds)."""
+    body: dict[str, Any] = {key: problem[key] for key in ("depots", "disposal_sites", "vehicles", "bins")
+                            if key in problem}
+    body["routes"] = round_stops(plan)
+    status, answer, _ = service.post("/api/v1/plans", body, timeout_s=600)
+    if status != 201:
+        raise SystemExit(f"POST /api/v1/plans answered {status}: {json.dumps(answer)[:2000]}")
+    return dict(answer)
+
+
+def screenshot(base: str, plan_id: str, out: Path, *, centre: tuple[float, float], zoom: int,
+               size: tuple[int, int]) -> None:
+    """Open the map page at ``base``, open stored plan ``plan_id``, centre on ``centre`` (lon, lat)
+    at ``zoom`` and save the page as ``out``."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.is_file():
+        raise SystemExit(f"{CHROMIUM} is missing: run `make system` (scripts/install_system_packages.sh)")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            page.set_default_timeout(180_000)
+            page.add_init_script(EXPOSE_MAP)
+            page.goto(base + "/")
+            page.wait_for_selector("body[data-ready='true']")
+            page.locator(f"button.open-plan[data-id='{plan_id}']").click()
+            page.wait_for_selector("body[data-plan='shown']")
+            page.evaluate("([lat, lon, zoom]) => window.__screenshotMap.setView([lat, lon], zoom, {animate: false})",
+                          [centre[1], centre[0], zoom])
+            page.wait_for_selector("path.network-line")
+            page.wait_for_timeout(2000)  # let Leaflet redraw the vector layers at the new view
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out))
+        finally:
+            browser.close()
+
+
+def _point(text: str) -> tuple[float, float]:
+    """``LON,LAT`` as a pair of floats."""
+    lon, lat = (float(part) for part in text.split(","))
+    return lon, lat
+
+
+def main() -> None:
+    """Start the service, store the plan, take the screenshot."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problem", type=Path, required=True, help="optimisation request body (JSON)")
+    parser.add_argument("--plan", type=Path, required=True, help="its answer (JSON), as the API returns it")
+    parser.add_argument("--out", type=Path, required=True, help="PNG to write")
+    parser.add_argument("--network", type=Path, default=RUTLAND)
+    parser.add_argument("--centre", type=_point, default=OAKHAM_CENTRE, help="LON,LAT of the view's centre")
+    parser.add_argument("--zoom", type=int, default=15)
+    parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--tile-url", default=None, help="tile URL template; default: none reachable")
+    args = parser.parse_args()
+    problem = json.loads(args.problem.read_text(encoding="utf-8"))
+    plan = json.loads(args.plan.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="screenshot-plan-") as data_dir:
+        service = Service(args.network, cache_dir=CACHE_DIR, data_dir=Path(data_dir), max_time_limit_s=600)
+        tile_url = args.tile_url or f"http://127.0.0.1:{free_port()}/tiles/{{z}}/{{x}}/{{y}}.png"
+        service.env.update({"WASTEROUTE_TILE_URL": tile_url,
+                            "WASTEROUTE_MAX_SYNC_BINS": str(max(1000, len(problem["bins"])))})
+        with service:
+            stored = store_plan(service, problem, plan)
+            summary = stored["summary"]
+            print(f"stored plan {stored['id']}: {summary['distance_m'] / 1000:.1f} km, "
+                  f"{summary['duration_s'] / 3600:.2f} h (the plan: {plan['summary']['distance_m'] / 1000:.1f} km, "
+                  f"{plan['summary']['duration_s'] / 3600:.2f} h)")
+            screenshot(service.base, str(stored["id"]), args.out, centre=args.centre, zoom=args.zoom,
+                       size=(args.width, args.height))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
