@@ -11,8 +11,9 @@ Usage::
 real service (``wasteroute serve`` on a loopback port, planning on ``--network``, no API
 keys), stores the plan's rounds with ``POST /api/v1/plans`` (the service scores them with
 its own evaluator and draws them street by street), opens the map page in Debian's
-headless Chromium (the browser tests' set-up; ``make system`` installs it), opens the
-stored plan from the page's list, centres the map on ``--centre`` at ``--zoom`` and saves
+headless Chromium (the browser tests' set-up; ``make system`` installs it), uploads the
+problem's bins, vehicles and tips as CSV files as a planner would, opens the stored plan
+from the page's list, centres the map on ``--centre`` at ``--zoom`` and saves
 the page as a PNG.
 
 Tiles default to a closed loopback port, as in the browser tests: the page then draws the
@@ -23,6 +24,8 @@ its distance and duration, which match the plan's own when the network is the sa
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 import tempfile
@@ -73,6 +76,33 @@ def round_stops(plan: dict[str, Any]) -> list[dict[str, Any]]:
             for vehicle, stops in visits.items()]
 
 
+def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+    """A CSV file (UTF-8, comma-separated) with ``header`` and ``rows``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def upload_files(problem: dict[str, Any]) -> dict[str, bytes]:
+    """The problem as the CSV files a planner uploads on the page (docs/web.md), by input:
+    ``bins-file``, ``vehicles-file`` (each vehicle's depot declared) and ``sites-file``."""
+    depots = {d["id"]: d for d in problem["depots"]}
+    bins = _csv(["id", "lon", "lat", "demand_kg", "volume_l", "service_s"],
+                [[b["id"], b["lon"], b["lat"], b["demand_kg"], b.get("volume_l", ""), b.get("service_s", "")]
+                 for b in problem["bins"]])
+    vehicles = _csv(
+        ["id", "depot", "capacity_kg", "shift_start", "shift_end", "break_duration_s", "break_start", "break_end",
+         "depot_lon", "depot_lat"],
+        [[v["id"], v["depot"], v["capacity_kg"], *v.get("shift", ["", ""]),
+          v.get("break", {}).get("duration_s", ""), *v.get("break", {}).get("window", ["", ""]),
+          depots[v["depot"]]["lon"], depots[v["depot"]]["lat"]] for v in problem["vehicles"]])
+    sites = _csv(["id", "lon", "lat", "unload_s"],
+                 [[t["id"], t["lon"], t["lat"], t.get("unload_s", "")] for t in problem.get("disposal_sites", [])])
+    return {"bins-file": bins, "vehicles-file": vehicles, "sites-file": sites}
+
+
 def store_plan(service: Service, problem: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """The plan as stored by ``POST /api/v1/plans`` (the service's own scoring of its rounds)."""
     body: dict[str, Any] = {key: problem[key] for key in ("depots", "disposal_sites", "vehicles", "bins")
@@ -84,11 +114,12 @@ def store_plan(service: Service, problem: dict[str, Any], plan: dict[str, Any]) 
     return dict(answer)
 
 
-def screenshot(base: str, plan_id: str, out: Path, *, centre: tuple[float, float], zoom: int,
-               size: tuple[int, int]) -> None:
-    """Open the map page at ``base``, open stored plan ``plan_id``, centre on ``centre`` (lon, lat)
-    at ``zoom`` and save the page as ``out``."""
-    from playwright.sync_api import sync_playwright
+def screenshot(base: str, uploads: dict[str, bytes], plan_id: str, out: Path, *, centre: tuple[float, float],
+               zoom: int, size: tuple[int, int]) -> None:
+    """Open the map page at ``base``, upload the problem's ``uploads`` (file input id -> CSV) as
+    a planner would, open stored plan ``plan_id``, centre on ``centre`` (lon, lat) at ``zoom``
+    and save the page as ``out``."""
+    from playwright.sync_api import FilePayload, sync_playwright
 
     if not CHROMIUM.is_file():
         raise SystemExit(f"{CHROMIUM} is missing: run `make system` (scripts/install_system_packages.sh)")
@@ -100,6 +131,16 @@ def screenshot(base: str, plan_id: str, out: Path, *, centre: tuple[float, float
             page.add_init_script(EXPOSE_MAP)
             page.goto(base + "/")
             page.wait_for_selector("body[data-ready='true']")
+            for input_id, content in uploads.items():
+                before = page.locator("#problem-status").text_content()
+                name = f"{input_id.removesuffix('-file')}.csv"
+                page.locator(f"#{input_id}").set_input_files(
+                    files=FilePayload(name=name, mimeType="text/csv", buffer=content))
+                page.wait_for_function("text => document.querySelector('#problem-status').textContent !== text",
+                                       arg=before)
+                errors = page.locator("#upload-errors li").all_text_contents()
+                if errors:
+                    raise SystemExit(f"the page refused {input_id}: {errors[:5]}")
             page.locator(f"button.open-plan[data-id='{plan_id}']").click()
             page.wait_for_selector("body[data-plan='shown']")
             page.evaluate("([lat, lon, zoom]) => window.__screenshotMap.setView([lat, lon], zoom, {animate: false})",
@@ -107,9 +148,19 @@ def screenshot(base: str, plan_id: str, out: Path, *, centre: tuple[float, float
             page.wait_for_selector("path.network-line")
             page.wait_for_timeout(2000)  # let Leaflet redraw the vector layers at the new view
             out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out))
+            png = page.screenshot()
         finally:
             browser.close()
+    save_palette_png(png, out)
+
+
+def save_palette_png(png: bytes, out: Path) -> None:
+    """Save a screenshot with a 256-colour palette: a map of a few flat colours looks the same
+    and takes a third of the bytes in the repository."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.convert("RGB").quantize(256).save(out, optimize=True)
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -144,8 +195,8 @@ def main() -> None:
             print(f"stored plan {stored['id']}: {summary['distance_m'] / 1000:.1f} km, "
                   f"{summary['duration_s'] / 3600:.2f} h (the plan: {plan['summary']['distance_m'] / 1000:.1f} km, "
                   f"{plan['summary']['duration_s'] / 3600:.2f} h)")
-            screenshot(service.base, str(stored["id"]), args.out, centre=args.centre, zoom=args.zoom,
-                       size=(args.width, args.height))
+            screenshot(service.base, upload_files(problem), str(stored["id"]), args.out, centre=args.centre,
+                       zoom=args.zoom, size=(args.width, args.height))
     print(f"wrote {args.out}")
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -16,13 +15,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "oakham.py"
 
 
 @pytest.fixture(scope="module")
-def script() -> ModuleType:
+def script(tools: SimpleNamespace) -> ModuleType:
     """The benchmark script, imported as a module."""
-    spec = importlib.util.spec_from_file_location("oakham_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tools.import_script(SCRIPT)
 
 
 def test_an_out_and_back_line_reverses_once_mid_street(script: ModuleType) -> None:
