@@ -46,6 +46,8 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pydantic import ValidationError  # noqa: E402
+
 from app.schemas import OptimisationRequest  # noqa: E402
 from app.services.optimisation import dump_response, to_problem, to_response, to_solve_options  # noqa: E402
 from solver.instances.oakham import oakham_request  # noqa: E402
@@ -212,7 +214,17 @@ def main() -> None:
     args = parser.parse_args()
     if not args.network.is_file():
         parser.exit(2, f"{args.network} not found: the Oakham case needs the Rutland extract in ../shared\n")
-    figures = run(args)
+    try:
+        options = json.loads(args.options)
+    except json.JSONDecodeError as exc:
+        parser.exit(2, f"--options is not JSON: {exc}\n")
+    if not isinstance(options, dict):
+        parser.exit(2, f"--options must be a JSON object, got {args.options}\n")
+    try:
+        figures = run(args)
+    except ValidationError as exc:
+        # An option this checkout does not know yet is refused by the schema (extra="forbid").
+        parser.exit(2, f"the request was refused: {exc}\n")
     if args.json:
         print(json.dumps(figures))
         return
