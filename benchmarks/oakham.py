@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/oakham.py [--network FILE] [--time-limit-s T] [--seed S]
         [--options JSON] [--unsimplified] [--searches N] [--json]
-        [--write-problem FILE] [--save-plan FILE]
+        [--write-problem FILE] [--save-plan FILE] [--plan FILE]
 
 The case (:mod:`solver.instances.oakham`: 2,603 household bins in and around Oakham, four
 26 t lorries, one depot, one tip) is built from the Rutland extract in ``../shared`` as
@@ -22,9 +22,14 @@ more than one round, mean overlap share, crossing pairs, reversals). A **reversa
 a vertex of a round's drawn line (WGS84, measured in the network's metric projection)
 where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
 when no dead-end or turning-place node of the network lies within :data:`CLEAR_M`
-metres. ``--json`` prints the same figures as one JSON object; ``--save-plan`` writes
-the answer exactly as the API would (for the map and ``scripts/screenshot_plan.py``);
-``--write-problem`` writes the request body. Nothing is asserted.
+metres; ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
+round's stopping points (the lorry turned round at a bin). ``--json`` prints the same
+figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
+(for the map and ``scripts/screenshot_plan.py``); ``--write-problem`` writes the request
+body. ``--plan`` measures the rounds of a saved answer instead of optimising: they are
+re-evaluated (:func:`solver.pipeline.evaluate_plan`) and redrawn by this checkout, so the
+same rounds can be measured before and after a change to legs or drawing. Nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -49,10 +54,12 @@ sys.path.insert(0, str(REPO))
 from pydantic import ValidationError  # noqa: E402
 
 from app.schemas import OptimisationRequest  # noqa: E402
+from app.services.answers import read_answer, round_stops  # noqa: E402
 from app.services.optimisation import dump_response, to_problem, to_response, to_solve_options  # noqa: E402
 from solver.instances.oakham import oakham_request  # noqa: E402
 from solver.network import RoadNetwork, load_network  # noqa: E402
-from solver.pipeline import PlannedRounds, optimise  # noqa: E402
+from solver.pipeline import PlannedRounds, evaluate_plan, optimise  # noqa: E402
+from solver.solution import RoutePlan  # noqa: E402
 
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -64,6 +71,9 @@ REVERSAL_DEG = 165.0
 
 CLEAR_M = 30.0
 """A reversal farther than this (metres) from every dead end and turning place is mid-street."""
+
+AT_STOP_M = 1.0
+"""A reversal within this many metres of one of its round's stopping points happens at the stop."""
 
 MERGE_M = 0.5
 """Vertices closer than this (metres) to the previous one are one vertex: a heading over a
@@ -79,31 +89,40 @@ def turn_places_xy(network: RoadNetwork) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def reversals_in_line(line_xy: np.ndarray, places_xy: np.ndarray, *, min_deg: float = REVERSAL_DEG,
-                      clear_m: float = CLEAR_M) -> tuple[int, int]:
-    """``(reversals, mid_street)`` of a line given as metric vertices ``(n, 2)``: vertices where
-    the heading turns by ``min_deg`` degrees or more, and how many of them lie farther than
-    ``clear_m`` metres from every point of ``places_xy``."""
+def reversal_points(line_xy: np.ndarray, *, min_deg: float = REVERSAL_DEG) -> np.ndarray:
+    """The vertices ``(k, 2)`` of a line given as metric vertices ``(n, 2)`` where the heading
+    turns by ``min_deg`` degrees or more."""
     if len(line_xy) < 3:
-        return 0, 0
+        return np.empty((0, 2))
     steps = np.diff(line_xy, axis=0)
     kept = np.concatenate([[True], np.hypot(steps[:, 0], steps[:, 1]) >= MERGE_M])
     vertices = line_xy[kept]
     if len(vertices) < 3:
-        return 0, 0
+        return np.empty((0, 2))
     heading_in = vertices[1:-1] - vertices[:-2]
     heading_out = vertices[2:] - vertices[1:-1]
     cosine = np.einsum("ij,ij->i", heading_in, heading_out) / (
         np.linalg.norm(heading_in, axis=1) * np.linalg.norm(heading_out, axis=1))
     turned_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-    at = vertices[1:-1][turned_deg >= min_deg]
-    if len(at) == 0:
-        return 0, 0
-    if len(places_xy) == 0:
-        return len(at), len(at)
-    tree = shapely.STRtree(shapely.points(places_xy))
-    near = tree.query(shapely.points(at), predicate="dwithin", distance=clear_m)[0]
-    return len(at), len(at) - len(np.unique(near))
+    return vertices[1:-1][turned_deg >= min_deg]
+
+
+def near(points_xy: np.ndarray, others_xy: np.ndarray, within_m: float) -> np.ndarray:
+    """Per point of ``points_xy``, whether some point of ``others_xy`` lies within ``within_m`` metres."""
+    found = np.zeros(len(points_xy), dtype=bool)
+    if len(points_xy) and len(others_xy):
+        tree = shapely.STRtree(shapely.points(others_xy))
+        found[tree.query(shapely.points(points_xy), predicate="dwithin", distance=within_m)[0]] = True
+    return found
+
+
+def reversals_in_line(line_xy: np.ndarray, places_xy: np.ndarray, *, min_deg: float = REVERSAL_DEG,
+                      clear_m: float = CLEAR_M) -> tuple[int, int]:
+    """``(reversals, mid_street)`` of a line given as metric vertices ``(n, 2)``: vertices where
+    the heading turns by ``min_deg`` degrees or more, and how many of them lie farther than
+    ``clear_m`` metres from every point of ``places_xy``."""
+    at = reversal_points(line_xy, min_deg=min_deg)
+    return len(at), int((~near(at, places_xy, clear_m)).sum())
 
 
 def _commit() -> str:
@@ -124,7 +143,11 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
         line = np.asarray(planned.route_lines[route.vehicle_id].coords) if route.vehicle_id in planned.route_lines \
             else np.empty((0, 2))
         line_xy = np.column_stack(to_xy.transform(line[:, 0], line[:, 1])) if len(line) else line
-        reversals, mid_street = reversals_in_line(line_xy, places)
+        turned = reversal_points(line_xy)
+        mid_street = turned[~near(turned, places, CLEAR_M)]
+        stops = np.asarray([planned.stop_points[v.location_id] for v in route.visits
+                            if v.location_id in planned.stop_points], dtype=float).reshape(-1, 2)
+        stops_xy = np.column_stack(to_xy.transform(stops[:, 0], stops[:, 1])) if len(stops) else stops
         bins = [v.location_id for v in route.visits if v.type == "bin"]
         own = planned.compactness.of(route.vehicle_id) if planned.compactness is not None else None
         rounds.append({
@@ -133,7 +156,8 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
             "stops": len({planned.stop_points.get(b) for b in bins}), "tips": route.trips,
             "shared_streets": own.shared_streets if own else 0,
             "overlap_share": own.overlap_share if own else 0.0,
-            "reversals": reversals, "mid_street_reversals": mid_street,
+            "reversals": len(turned), "mid_street_reversals": len(mid_street),
+            "mid_street_at_stops": int(near(mid_street, stops_xy, AT_STOP_M).sum()),
             "violations": len(route.violations)})
     balance, shape = planned.balance, planned.compactness
     plan = {
@@ -150,6 +174,7 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
         "crossing_pairs": shape.crossing_pairs if shape else 0,
         "reversals": sum(r["reversals"] for r in rounds),
         "mid_street_reversals": sum(r["mid_street_reversals"] for r in rounds),
+        "mid_street_at_stops": sum(r["mid_street_at_stops"] for r in rounds),
         "violations": evaluation.summary.violations,
     }
     return {"rounds": rounds, "plan": plan}
@@ -168,7 +193,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     options = dataclasses.replace(options, search_processes=args.searches)
     network = load_network(args.network, simplify=not args.unsimplified, cache_dir=CACHE_DIR)
     started = time.perf_counter()
-    planned = optimise(problem, network, options, snap_limit_m=SNAP_LIMIT_M)
+    if args.plan is not None:
+        answer = read_answer(json.loads(args.plan.read_text(encoding="utf-8")))
+        routes = tuple(RoutePlan(vehicle, tuple(stops)) for vehicle, stops in round_stops(answer).items())
+        planned = evaluate_plan(problem, network, routes, snap_limit_m=SNAP_LIMIT_M, options=options)
+    else:
+        planned = optimise(problem, network, options, snap_limit_m=SNAP_LIMIT_M)
     wall_s = time.perf_counter() - started
     if args.save_plan:
         args.save_plan.write_text(dump_response(to_response(problem, planned)) + "\n", encoding="utf-8")
@@ -177,6 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "commit": _commit(), "network": network.name, "simplified": network.simplify,
         "nodes": network.n_nodes, "edges": network.n_edges, "bins": len(problem.bins),
         "vehicles": len(problem.vehicles), "options": body["options"], "search_processes": args.searches,
+        "rounds_from": str(args.plan) if args.plan is not None else "optimise",
         "wall_s": wall_s, "stages_s": planned.timings_s,
         "machine": f"{platform.machine()}, python {platform.python_version()}",
         "started_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() - wall_s)),
@@ -211,6 +242,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--write-problem", type=Path, help="write the request body (JSON) here")
     parser.add_argument("--save-plan", type=Path, help="write the answer (the API's JSON) here")
+    parser.add_argument("--plan", type=Path,
+                        help="measure the rounds of this saved answer (re-evaluated on this checkout) "
+                             "instead of optimising")
     args = parser.parse_args()
     if not args.network.is_file():
         parser.exit(2, f"{args.network} not found: the Oakham case needs the Rutland extract in ../shared\n")
@@ -231,7 +265,8 @@ def main() -> None:
     particulars = figures["run"]
     print(f"# Oakham case at {particulars['commit']}: {particulars['bins']} bins, {particulars['vehicles']} vehicles, "
           f"{particulars['network']} ({'simplified' if particulars['simplified'] else 'unsimplified'}, "
-          f"{particulars['nodes']:,} nodes), options {json.dumps(particulars['options'])}, "
+          f"{particulars['nodes']:,} nodes), rounds from {particulars['rounds_from']}, "
+          f"options {json.dumps(particulars['options'])}, "
           f"{particulars['search_processes']} search process(es); {particulars['machine']}; "
           f"started {particulars['started_utc']} UTC, {particulars['wall_s']:.0f} s "
           f"({', '.join(f'{k} {v:.1f}' for k, v in particulars['stages_s'].items())})")

@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.cli.bench import Service, free_port  # noqa: E402
+from app.services.answers import read_answer, round_stops  # noqa: E402
 
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -60,20 +61,6 @@ EXPOSE_MAP = """
   });
 })();
 """
-
-
-def round_stops(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``routes`` of an evaluation body: each round's stops (bin ids, site ids, ``break``)
-    in driving order, read from the plan's visit features (depot visits left out)."""
-    visits: dict[str, list[tuple[int, str]]] = {}
-    for feature in plan["features"]:
-        p = feature["properties"]
-        if p.get("kind") != "visit" or p["type"] == "depot":
-            continue
-        stop = {"bin": p.get("bin_id"), "disposal": p.get("site_id"), "break": "break"}[p["type"]]
-        visits.setdefault(p["vehicle_id"], []).append((int(p["sequence"]), str(stop)))
-    return [{"vehicle_id": vehicle, "stops": [stop for _, stop in sorted(stops)]}
-            for vehicle, stops in visits.items()]
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
@@ -107,7 +94,8 @@ def store_plan(service: Service, problem: dict[str, Any], plan: dict[str, Any]) 
     """The plan as stored by ``POST /api/v1/plans`` (the service's own scoring of its rounds)."""
     body: dict[str, Any] = {key: problem[key] for key in ("depots", "disposal_sites", "vehicles", "bins")
                             if key in problem}
-    body["routes"] = round_stops(plan)
+    body["routes"] = [{"vehicle_id": vehicle, "stops": stops}
+                      for vehicle, stops in round_stops(read_answer(plan)).items()]
     status, answer, _ = service.post("/api/v1/plans", body, timeout_s=600)
     if status != 201:
         raise SystemExit(f"POST /api/v1/plans answered {status}: {json.dumps(answer)[:2000]}")

@@ -68,3 +68,12 @@ def test_turn_places_are_the_dead_ends_and_turning_circles(script: ModuleType, t
     x, y = network.to_xy().transform(np.array([-0.73, -0.724, -0.727]), np.array([52.67, 52.67, 52.672]))
     expected = sorted(zip(np.round(x, 1).tolist(), np.round(y, 1).tolist(), strict=True))
     assert sorted(map(tuple, np.round(places, 1).tolist())) == expected
+
+
+def test_near_finds_points_within_the_distance(script: ModuleType) -> None:
+    """A point 0.9 m from another is near it within 1 m; one 1.1 m away is not; with nothing
+    to be near, no point is."""
+    points = np.array([[0.0, 0.0], [10.0, 0.0]])
+    others = np.array([[0.9, 0.0], [11.1, 0.0]])
+    assert script.near(points, others, 1.0).tolist() == [True, False]
+    assert script.near(points, np.empty((0, 2)), 1.0).tolist() == [False, False]

@@ -1,13 +1,11 @@
-"""Tests of scripts/screenshot_plan.py's translations: a plan's rounds into an evaluation's
-``routes``, and a problem into the CSV files the page uploads (read back by the service's
-own upload readers)."""
+"""Tests of scripts/screenshot_plan.py: a problem into the CSV files the page uploads (read
+back by the service's own upload readers), and screenshots saved with a palette."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -21,24 +19,6 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot_plan.py"
 def script(tools: SimpleNamespace) -> ModuleType:
     """The script, imported as a module."""
     return tools.import_script(SCRIPT)
-
-
-def _visit(vehicle: str, sequence: int, kind: str, **ids: str) -> dict[str, Any]:
-    """A visit feature of an optimisation answer."""
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.0, 0.0]},
-            "properties": {"kind": "visit", "vehicle_id": vehicle, "sequence": sequence, "type": kind, **ids}}
-
-
-def test_round_stops_follow_the_sequence_without_depots(script: ModuleType) -> None:
-    """Each round's stops come in sequence order (whatever the features' order), bins by id,
-    tips by site id and breaks as ``break``; depot visits and route features are left out."""
-    plan = {"features": [
-        {"type": "Feature", "geometry": None, "properties": {"kind": "route", "vehicle_id": "rcv-1"}},
-        _visit("rcv-1", 3, "disposal", site_id="tip"), _visit("rcv-1", 0, "depot"),
-        _visit("rcv-1", 2, "break"), _visit("rcv-1", 1, "bin", bin_id="h2"),
-        _visit("rcv-2", 1, "bin", bin_id="h1"), _visit("rcv-1", 4, "depot"), _visit("rcv-2", 2, "depot")]}
-    assert script.round_stops(plan) == [{"vehicle_id": "rcv-1", "stops": ["h2", "break", "tip"]},
-                                        {"vehicle_id": "rcv-2", "stops": ["h1"]}]
 
 
 def test_upload_files_read_back_as_the_problem(script: ModuleType) -> None:
