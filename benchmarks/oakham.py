@@ -23,7 +23,9 @@ a vertex of a round's drawn line (WGS84, measured in the network's metric projec
 where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
 when no dead-end or turning-place node of the network lies within :data:`CLEAR_M`
 metres; ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
-round's stopping points (the lorry turned round at a bin). ``--json`` prints the same
+round's stopping points (the lorry turned round at a bin). ``banned_turns`` counts the
+network's banned turns and banned edge sequences the drawn line drives (:func:`driven_turns`
+reads the turn at every node the line passes through). ``--json`` prints the same
 figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
 (for the map and ``scripts/screenshot_plan.py``); ``--write-problem`` writes the request
 body. ``--plan`` measures the rounds of a saved answer instead of optimising: they are
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import platform
@@ -47,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -71,6 +75,13 @@ REVERSAL_DEG = 165.0
 
 CLEAR_M = 30.0
 """A reversal farther than this (metres) from every dead end and turning place is mid-street."""
+
+NODE_M = 0.05
+"""A line vertex this close (metres) to a network node passes through the node."""
+
+SAME_HEADING_COS = 0.995
+"""A line and an edge head the same way at a node when the cosine between them is at least this
+(about 6 degrees: the line is drawn from the edges' own geometry)."""
 
 AT_STOP_M = 1.0
 """A reversal within this many metres of one of its round's stopping points happens at the stop."""
@@ -125,6 +136,110 @@ def reversals_in_line(line_xy: np.ndarray, places_xy: np.ndarray, *, min_deg: fl
     return len(at), int((~near(at, places_xy, clear_m)).sum())
 
 
+@dataclasses.dataclass(frozen=True)
+class TurnIndex:
+    """What finding banned turns in a drawn line needs: the nodes' metric positions (a k-d
+    tree), the edges into and out of each node with the unit direction of their last and
+    first metre of geometry, and the network's banned turns (in-edge, out-edge) and banned
+    edge sequences."""
+
+    nodes: cKDTree
+    node_xy: np.ndarray
+    into: dict[int, list[int]]
+    out_of: dict[int, list[int]]
+    arriving: np.ndarray
+    leaving: np.ndarray
+    banned_pairs: frozenset[tuple[int, int]]
+    banned_sequences: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, network: RoadNetwork) -> TurnIndex:
+        """The index of ``network``."""
+        x, y = network.to_xy().transform(network.node_lonlat[:, 0], network.node_lonlat[:, 1])
+        into: dict[int, list[int]] = {}
+        out_of: dict[int, list[int]] = {}
+        arriving = np.zeros((network.n_edges, 2))
+        leaving = np.zeros((network.n_edges, 2))
+        for e in range(network.n_edges):
+            into.setdefault(int(network.edge_v[e]), []).append(e)
+            out_of.setdefault(int(network.edge_u[e]), []).append(e)
+            coords = shapely.get_coordinates(network.edge_xy[e])
+            arriving[e] = _unit(coords[-1] - coords[-2])
+            leaving[e] = _unit(coords[1] - coords[0])
+        offsets = network.banned_seq_offsets.tolist()
+        sequences = tuple(tuple(network.banned_seq_edges[a:b].tolist()) for a, b in itertools.pairwise(offsets))
+        pairs = frozenset(zip(network.banned_turn_in.tolist(), network.banned_turn_out.tolist(), strict=True))
+        node_xy = np.column_stack([x, y])
+        return cls(cKDTree(node_xy), node_xy, into, out_of, arriving, leaving, pairs, sequences)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1 (a zero vector stays zero)."""
+    norm = float(np.hypot(vector[0], vector[1]))
+    return vector / norm if norm > 0 else vector
+
+
+def _heading_edge(candidates: list[int], directions: np.ndarray, heading: np.ndarray) -> int | None:
+    """The edge of ``candidates`` whose direction (rows of ``directions``) is ``heading``, or ``None``."""
+    if not candidates:
+        return None
+    cosines = directions[candidates] @ heading
+    best = int(np.argmax(cosines))
+    return candidates[best] if cosines[best] >= SAME_HEADING_COS else None
+
+
+def driven_turns(line_xy: np.ndarray, index: TurnIndex) -> list[list[int]]:
+    """The turns a line (metric vertices ``(n, 2)``) drives, as runs of edges ``[e0, e1, ...]``
+    where each ``(e_k, e_k+1)`` is a turn at a node it passes through.
+
+    The line passes through a node where a vertex lies within :data:`NODE_M` of it. Its
+    in-edge is the edge into the node whose last stretch has the line's heading there, its
+    out-edge the edge out of the node with the line's heading on leaving: a part-driven edge
+    (from or to a stop mid-street) counts as well as a whole one. A node where the line turns
+    round, or that matches no edge, judges no turn. Runs join where a turn's out-edge is the
+    next turn's in-edge, so banned sequences over several edges can be found in them.
+    """
+    if len(line_xy) < 3:
+        return []
+    distance, node = index.nodes.query(line_xy, distance_upper_bound=NODE_M)
+    runs: list[list[int]] = []
+    k = 0
+    n = len(line_xy)
+    while k < n:
+        if not np.isfinite(distance[k]):
+            k += 1
+            continue
+        at, last = int(node[k]), k
+        while last + 1 < n and np.isfinite(distance[last + 1]) and int(node[last + 1]) == at:
+            last += 1
+        here = index.node_xy[at]
+        before = next((line_xy[i] for i in range(k - 1, -1, -1) if np.hypot(*(line_xy[i] - here)) >= MERGE_M), None)
+        after = next((line_xy[i] for i in range(last + 1, n) if np.hypot(*(line_xy[i] - here)) >= MERGE_M), None)
+        k = last + 1
+        if before is None or after is None:
+            continue
+        came = _heading_edge(index.into.get(at, []), index.arriving, _unit(here - before))
+        goes = _heading_edge(index.out_of.get(at, []), index.leaving, _unit(after - here))
+        if came is None or goes is None:
+            continue
+        if runs and runs[-1][-1] == came:
+            runs[-1].append(goes)
+        else:
+            runs.append([came, goes])
+    return runs
+
+
+def banned_turns_in_line(line_xy: np.ndarray, index: TurnIndex) -> int:
+    """How many banned turns, and banned edge sequences, a line drives (see :func:`driven_turns`)."""
+    found = 0
+    for run in driven_turns(line_xy, index):
+        found += sum((a, b) in index.banned_pairs for a, b in itertools.pairwise(run))
+        for sequence in index.banned_sequences:
+            size = len(sequence)
+            found += sum(tuple(run[i:i + size]) == sequence for i in range(len(run) - size + 1))
+    return found
+
+
 def _commit() -> str:
     """The checkout's commit (short), with ``+changes`` when the work tree differs from it."""
     def git(*args: str) -> str:
@@ -137,6 +252,7 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
     """Every figure of the table, for the rounds of ``planned``."""
     evaluation = planned.evaluation
     places = turn_places_xy(network)
+    turns = TurnIndex.of(network)
     to_xy = network.to_xy()
     rounds: list[dict[str, Any]] = []
     for route in evaluation.routes:
@@ -158,6 +274,7 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
             "overlap_share": own.overlap_share if own else 0.0,
             "reversals": len(turned), "mid_street_reversals": len(mid_street),
             "mid_street_at_stops": int(near(mid_street, stops_xy, AT_STOP_M).sum()),
+            "banned_turns": banned_turns_in_line(line_xy, turns),
             "violations": len(route.violations)})
     balance, shape = planned.balance, planned.compactness
     plan = {
@@ -175,6 +292,7 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
         "reversals": sum(r["reversals"] for r in rounds),
         "mid_street_reversals": sum(r["mid_street_reversals"] for r in rounds),
         "mid_street_at_stops": sum(r["mid_street_at_stops"] for r in rounds),
+        "banned_turns": sum(r["banned_turns"] for r in rounds),
         "violations": evaluation.summary.violations,
     }
     return {"rounds": rounds, "plan": plan}

@@ -23,6 +23,7 @@ import math
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -58,10 +59,13 @@ def in_ci() -> bool:
 
 def import_script(path: Path) -> ModuleType:
     """A script outside the packages (``scripts/``, ``benchmarks/``) imported as a module named
-    after its file."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    after its folder and file (``benchmarks_oakham``), registered in ``sys.modules`` as an
+    import would be (dataclasses look their module up there)."""
+    name = f"{path.parent.name}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

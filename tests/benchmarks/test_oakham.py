@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
+import shapely
 
-from solver.network import build_network
+from solver.network import RoadNetwork, build_network
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "oakham.py"
 
@@ -77,3 +79,45 @@ def test_near_finds_points_within_the_distance(script: ModuleType) -> None:
     others = np.array([[0.9, 0.0], [11.1, 0.0]])
     assert script.near(points, others, 1.0).tolist() == [True, False]
     assert script.near(points, np.empty((0, 2)), 1.0).tolist() == [False, False]
+
+
+def _drive(network: RoadNetwork, tools: SimpleNamespace, *osm_nodes: int) -> np.ndarray:
+    """The metric line of driving whole edges through ``osm_nodes`` in turn."""
+    edges = [tools.edge_index(network, a, b) for a, b in itertools.pairwise(osm_nodes)]
+    parts = [shapely.get_coordinates(network.edge_xy[e]) for e in edges]
+    return np.concatenate([parts[0], *(part[1:] for part in parts[1:])])
+
+
+def test_banned_turns_and_sequences_are_counted_in_a_line(script: ModuleType, turns_osm: Path,
+                                                          tools: SimpleNamespace) -> None:
+    """On the crossroads fixture, the left turn 10-11-20 (relation 901) and the U-turn by way of
+    the one-way street 11-12-22-31-30 (relation 903, a via-way sequence) count once each;
+    straight on 10-11-12 and the allowed right turn 10-11-21 count nothing."""
+    network = build_network(turns_osm, simplify=False)
+    index = script.TurnIndex.of(network)
+    assert script.banned_turns_in_line(_drive(network, tools, 10, 11, 20), index) == 1
+    assert script.banned_turns_in_line(_drive(network, tools, 11, 12, 22, 31, 30), index) == 1
+    assert script.banned_turns_in_line(_drive(network, tools, 10, 11, 12), index) == 0
+    assert script.banned_turns_in_line(_drive(network, tools, 10, 11, 21), index) == 0
+
+
+def test_a_turn_from_a_part_driven_edge_is_judged(script: ModuleType, turns_osm: Path,
+                                                  tools: SimpleNamespace) -> None:
+    """Leaving a stop halfway along 10-11 and turning left to 20 is the banned turn. Driving
+    12-11 to a stop halfway to 10, turning round there and going back by 11 to 12 judges two
+    turns at 11 (12-11 into 11-10, 10-11 into 11-12), in two runs: the turn at the stop ends
+    the first; no U-turn at 11 is made up."""
+    network = build_network(turns_osm, simplify=False)
+    index = script.TurnIndex.of(network)
+
+    def edge(a: int, b: int) -> int:
+        return int(tools.edge_index(network, a, b))
+
+    whole = _drive(network, tools, 10, 11, 20)
+    stop = (whole[0] + whole[1]) / 2
+    from_stop = np.concatenate([[stop], whole[1:]])
+    assert script.driven_turns(from_stop, index) == [[edge(10, 11), edge(11, 20)]]
+    assert script.banned_turns_in_line(from_stop, index) == 1
+    there_and_back = np.concatenate([_drive(network, tools, 12, 11), [stop], _drive(network, tools, 11, 12)])
+    assert script.driven_turns(there_and_back, index) == [[edge(12, 11), edge(11, 10)], [edge(10, 11), edge(11, 12)]]
+    assert script.banned_turns_in_line(there_and_back, index) == 0
