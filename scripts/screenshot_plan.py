@@ -74,7 +74,8 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
 
 def upload_files(problem: dict[str, Any]) -> dict[str, bytes]:
     """The problem as the CSV files a planner uploads on the page (docs/web.md), by input:
-    ``bins-file``, ``vehicles-file`` (each vehicle's depot declared) and ``sites-file``."""
+    ``bins-file``, ``vehicles-file`` (each vehicle's depot declared) and, when it has tips,
+    ``sites-file``."""
     depots = {d["id"]: d for d in problem["depots"]}
     bins = _csv(["id", "lon", "lat", "demand_kg", "volume_l", "service_s"],
                 [[b["id"], b["lon"], b["lat"], b["demand_kg"], b.get("volume_l", ""), b.get("service_s", "")]
@@ -85,9 +86,13 @@ def upload_files(problem: dict[str, Any]) -> dict[str, bytes]:
         [[v["id"], v["depot"], v["capacity_kg"], *v.get("shift", ["", ""]),
           v.get("break", {}).get("duration_s", ""), *v.get("break", {}).get("window", ["", ""]),
           depots[v["depot"]]["lon"], depots[v["depot"]]["lat"]] for v in problem["vehicles"]])
-    sites = _csv(["id", "lon", "lat", "unload_s"],
-                 [[t["id"], t["lon"], t["lat"], t.get("unload_s", "")] for t in problem.get("disposal_sites", [])])
-    return {"bins-file": bins, "vehicles-file": vehicles, "sites-file": sites}
+    files = {"bins-file": bins, "vehicles-file": vehicles}
+    if problem.get("disposal_sites"):
+        # A file of no rows is refused: a problem without tips uploads none.
+        files["sites-file"] = _csv(["id", "lon", "lat", "unload_s"],
+                                   [[t["id"], t["lon"], t["lat"], t.get("unload_s", "")]
+                                    for t in problem["disposal_sites"]])
+    return files
 
 
 def store_plan(service: Service, problem: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +129,10 @@ def screenshot(base: str, uploads: dict[str, bytes], plan_id: str, out: Path, *,
                 name = f"{input_id.removesuffix('-file')}.csv"
                 page.locator(f"#{input_id}").set_input_files(
                     files=FilePayload(name=name, mimeType="text/csv", buffer=content))
-                page.wait_for_function("text => document.querySelector('#problem-status').textContent !== text",
-                                       arg=before)
+                # The page either takes the file (its status line changes) or lists what is wrong.
+                page.wait_for_function(
+                    "text => document.querySelector('#problem-status').textContent !== text"
+                    " || document.querySelector('#upload-errors li') !== null", arg=before)
                 errors = page.locator("#upload-errors li").all_text_contents()
                 if errors:
                     raise SystemExit(f"the page refused {input_id}: {errors[:5]}")
