@@ -11,6 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from app.schemas import OptimisationRequest
+from app.services.optimisation import to_problem
 from solver.instances.oakham import (
     CLEAR_M,
     DEPOT,
@@ -121,3 +123,14 @@ def test_every_bin_depot_and_tip_snap_within_the_limit(oakham_body: dict, rutlan
     bad = [(i, str(snapped.status[i]), float(snapped.distance_m[i])) for i in np.flatnonzero(~snapped.ok)]
     assert bad == []
     assert float(snapped.distance_m.max()) <= DEFAULT_SNAP_LIMIT_M
+
+
+@pytest.mark.shared
+def test_the_case_is_a_valid_optimisation_request(oakham_body: dict) -> None:
+    """The body passes the API's own validation and translation: every bin, the four lorries
+    with their 06:00-15:00 shift and 30-minute break, and the tip reach the solver's Problem."""
+    problem = to_problem(OptimisationRequest.model_validate(oakham_body))
+    assert len(problem.bins) == len(oakham_body["bins"])
+    assert [(v.shift_start_s, v.shift_end_s) for v in problem.vehicles] == [(6 * 3600, 15 * 3600)] * 4
+    assert [[b.duration_s for b in v.breaks] for v in problem.vehicles] == [[1800]] * 4
+    assert [s.id for s in problem.disposal_sites] == [TIP.id]
