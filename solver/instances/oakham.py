@@ -112,14 +112,15 @@ SETTLEMENTS: tuple[Settlement, ...] = (
 DEPOT = Place(
     id="depot", name="Pillings Road Industrial Estate, Oakham", lon=-0.734218, lat=52.67909,
     osm="way 553629700 (landuse=industrial)",
-    why="OSM maps no council depot near Oakham; this is the town's industrial estate, 1 km north "
-        "of the centre on the A606, where a contractor's depot would stand")
+    why="OSM maps no council depot near Oakham; this is the town's industrial estate, 1 km "
+        "north-north-west of the centre (it snaps onto Pillings Road), where a contractor's depot "
+        "would stand")
 TIP = Place(
     id="tip", name="Cottesmore Household Waste Recycling Centre", lon=-0.677778, lat=52.705095,
     osm="way 980474153 (amenity=recycling, recycling_type=centre)",
-    why="the waste site in OSM nearest to Oakham (5 km north-east; the other, North Luffenham "
-        "Civic Amenity Site, is 9 km away); its public opening hours are not a lorry's, so no "
-        "opening window is set")
+    why="the waste site in OSM nearest to Oakham (5 km north-east, on Burley Road, the B668; the "
+        "other, North Luffenham Civic Amenity Site, is 9 km away); its public opening hours are "
+        "not a lorry's, so no opening window is set")
 
 HOME_BUILDINGS = frozenset({"house", "detached", "semidetached_house", "terrace", "residential",
                             "bungalow", "apartments", "cottage", "farmhouse"})
