@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/oakham.py [--network FILE] [--time-limit-s T] [--seed S]
         [--options JSON] [--unsimplified] [--searches N] [--json]
-        [--write-problem FILE] [--save-plan FILE] [--plan FILE]
+        [--write-problem FILE] [--save-plan FILE] [--save-routes FILE] [--plan FILE]
 
 The case (:mod:`solver.instances.oakham`: 2,603 household bins in and around Oakham, four
 26 t lorries, one depot, one tip) is built from the Rutland extract in ``../shared`` as
@@ -28,7 +28,8 @@ network's banned turns and banned edge sequences the drawn line drives (:func:`d
 reads the turn at every node the line passes through). ``--json`` prints the same
 figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
 (for the map and ``scripts/screenshot_plan.py``); ``--write-problem`` writes the request
-body. ``--plan`` measures the rounds of a saved answer instead of optimising: they are
+body; ``--save-routes`` the rounds' stops alone, as an evaluation's ``routes``. ``--plan``
+measures the rounds of a saved answer or routes file instead of optimising: they are
 re-evaluated (:func:`solver.pipeline.evaluate_plan`) and redrawn by this checkout, so the
 same rounds can be measured before and after a change to legs or drawing. Nothing is
 asserted.
@@ -55,9 +56,9 @@ from scipy.spatial import cKDTree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pydantic import ValidationError  # noqa: E402
+from pydantic import TypeAdapter, ValidationError  # noqa: E402
 
-from app.schemas import OptimisationRequest  # noqa: E402
+from app.schemas import OptimisationRequest, RouteIn  # noqa: E402
 from app.services.answers import read_answer, round_stops  # noqa: E402
 from app.services.optimisation import dump_response, to_problem, to_response, to_solve_options  # noqa: E402
 from solver.instances.oakham import oakham_request  # noqa: E402
@@ -298,6 +299,27 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
     return {"rounds": rounds, "plan": plan}
 
 
+def plan_routes(saved: object) -> tuple[RoutePlan, ...]:
+    """The rounds of a saved plan: an optimisation answer (the API's FeatureCollection), or the
+    ``routes`` of an evaluation (``[{"vehicle_id", "stops"}, ...]``, as ``--save-routes`` writes).
+
+    Raises pydantic's ``ValidationError`` naming the field at fault when it is neither.
+    """
+    if isinstance(saved, dict) and saved.get("type") == "FeatureCollection":
+        stops = round_stops(read_answer(saved))
+        return tuple(RoutePlan(vehicle, tuple(ids)) for vehicle, ids in stops.items())
+    rounds = TypeAdapter(list[RouteIn]).validate_python(saved)
+    return tuple(RoutePlan(r.vehicle_id, tuple(r.stops)) for r in rounds)
+
+
+def routes_json(planned: PlannedRounds) -> str:
+    """The rounds of ``planned`` as an evaluation's ``routes``, one round a line (a small file
+    that diffs well: the stops without the geometry)."""
+    rounds = [{"vehicle_id": r.vehicle_id, "stops": [v.location_id for v in r.visits if v.type != "depot"]}
+              for r in planned.evaluation.routes]
+    return "[\n" + ",\n".join(json.dumps(r) for r in rounds) + "\n]\n"
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the case, plan it and measure the plan; the figures and the run's particulars."""
     body = oakham_request(args.network, time_limit_s=args.time_limit_s, seed=args.seed)
@@ -312,14 +334,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     network = load_network(args.network, simplify=not args.unsimplified, cache_dir=CACHE_DIR)
     started = time.perf_counter()
     if args.plan is not None:
-        answer = read_answer(json.loads(args.plan.read_text(encoding="utf-8")))
-        routes = tuple(RoutePlan(vehicle, tuple(stops)) for vehicle, stops in round_stops(answer).items())
+        routes = plan_routes(json.loads(args.plan.read_text(encoding="utf-8")))
         planned = evaluate_plan(problem, network, routes, snap_limit_m=SNAP_LIMIT_M, options=options)
     else:
         planned = optimise(problem, network, options, snap_limit_m=SNAP_LIMIT_M)
     wall_s = time.perf_counter() - started
     if args.save_plan:
         args.save_plan.write_text(dump_response(to_response(problem, planned)) + "\n", encoding="utf-8")
+    if args.save_routes:
+        args.save_routes.write_text(routes_json(planned), encoding="utf-8")
     figures = measure(planned, network)
     figures["run"] = {
         "commit": _commit(), "network": network.name, "simplified": network.simplify,
@@ -360,9 +383,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--write-problem", type=Path, help="write the request body (JSON) here")
     parser.add_argument("--save-plan", type=Path, help="write the answer (the API's JSON) here")
+    parser.add_argument("--save-routes", type=Path, help="write the rounds' stops (an evaluation's routes) here")
     parser.add_argument("--plan", type=Path,
-                        help="measure the rounds of this saved answer (re-evaluated on this checkout) "
-                             "instead of optimising")
+                        help="measure the rounds of this saved answer or routes file (re-evaluated on this "
+                             "checkout) instead of optimising")
     args = parser.parse_args()
     if not args.network.is_file():
         parser.exit(2, f"{args.network} not found: the Oakham case needs the Rutland extract in ../shared\n")

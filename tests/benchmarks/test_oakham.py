@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 import shapely
+from pydantic import ValidationError
 
 from solver.network import RoadNetwork, build_network
 
@@ -121,3 +123,23 @@ def test_a_turn_from_a_part_driven_edge_is_judged(script: ModuleType, turns_osm:
     there_and_back = np.concatenate([_drive(network, tools, 12, 11), [stop], _drive(network, tools, 11, 12)])
     assert script.driven_turns(there_and_back, index) == [[edge(12, 11), edge(11, 10)], [edge(10, 11), edge(11, 12)]]
     assert script.banned_turns_in_line(there_and_back, index) == 0
+
+
+def test_saved_routes_are_read_from_either_form(script: ModuleType) -> None:
+    """An evaluation's routes list gives the rounds as they stand; the before rounds committed
+    beside the script hold every bin of the case once, in four rounds."""
+    routes = script.plan_routes([{"vehicle_id": "rcv-1", "stops": ["h2", "break", "tip", "h1"]},
+                                 {"vehicle_id": "rcv-2", "stops": []}])
+    assert [(r.vehicle_id, r.stops) for r in routes] == [("rcv-1", ("h2", "break", "tip", "h1")), ("rcv-2", ())]
+    before = script.plan_routes(json.loads((SCRIPT.parent / "oakham_before_routes.json").read_text()))
+    bins = [stop for r in before for stop in r.stops if stop.startswith("h")]
+    assert [r.vehicle_id for r in before] == ["rcv-1", "rcv-2", "rcv-3", "rcv-4"]
+    assert len(bins) == len(set(bins)) == 2603
+
+
+def test_a_saved_plan_that_is_neither_form_is_refused(script: ModuleType) -> None:
+    """A list of rounds without stops is refused naming the field; so is a number."""
+    with pytest.raises(ValidationError, match="stops"):
+        script.plan_routes([{"vehicle_id": "rcv-1"}])
+    with pytest.raises(ValidationError):
+        script.plan_routes(42)
