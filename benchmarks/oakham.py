@@ -65,6 +65,7 @@ from solver.instances.oakham import oakham_request  # noqa: E402
 from solver.network import RoadNetwork, load_network  # noqa: E402
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise  # noqa: E402
 from solver.solution import RoutePlan  # noqa: E402
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR  # noqa: E402
 
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -268,8 +269,8 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
         bins = [v.location_id for v in route.visits if v.type == "bin"]
         own = planned.compactness.of(route.vehicle_id) if planned.compactness is not None else None
         rounds.append({
-            "vehicle": route.vehicle_id, "duration_h": route.duration_s / 3600.0, "load_kg": route.load_kg,
-            "km": route.distance_m / 1000.0, "bins": route.n_bins,
+            "vehicle": route.vehicle_id, "duration_h": route.duration_s / SECONDS_PER_HOUR, "load_kg": route.load_kg,
+            "km": route.distance_m / METRES_PER_KM, "bins": route.n_bins,
             "stops": len({planned.stop_points.get(b) for b in bins}), "tips": route.trips,
             "shared_streets": own.shared_streets if own else 0,
             "overlap_share": own.overlap_share if own else 0.0,
@@ -281,10 +282,10 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
     plan = {
         "rounds": len(rounds), "bins_served": evaluation.summary.bins_served,
         "bins_unassigned": evaluation.summary.bins_unassigned,
-        "duration_h": evaluation.summary.duration_s / 3600.0,
+        "duration_h": evaluation.summary.duration_s / SECONDS_PER_HOUR,
         "duration_spread": balance.duration_spread if balance else 0.0,
         "load_spread": balance.load_spread if balance else 0.0,
-        "km": evaluation.summary.distance_m / 1000.0,
+        "km": evaluation.summary.distance_m / METRES_PER_KM,
         "streets": shape.streets if shape else 0,
         "shared_streets": shape.shared_streets if shape else 0,
         "max_rounds_per_street": shape.max_rounds_per_street if shape else 0,

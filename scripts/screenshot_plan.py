@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from app.cli.bench import Service, free_port  # noqa: E402
 from app.services.answers import read_answer, round_stops  # noqa: E402
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR  # noqa: E402
 
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -158,6 +159,11 @@ def save_palette_png(png: bytes, out: Path) -> None:
         image.convert("RGB").quantize(256).save(out, optimize=True)
 
 
+def _figures(summary: dict[str, Any]) -> str:
+    """A plan summary's distance (km) and duration (h), as printed."""
+    return f"{summary['distance_m'] / METRES_PER_KM:.1f} km, {summary['duration_s'] / SECONDS_PER_HOUR:.2f} h"
+
+
 def _point(text: str) -> tuple[float, float]:
     """``LON,LAT`` as a pair of floats."""
     lon, lat = (float(part) for part in text.split(","))
@@ -186,10 +192,7 @@ def main() -> None:
                             "WASTEROUTE_MAX_SYNC_BINS": str(max(1000, len(problem["bins"])))})
         with service:
             stored = store_plan(service, problem, plan)
-            summary = stored["summary"]
-            print(f"stored plan {stored['id']}: {summary['distance_m'] / 1000:.1f} km, "
-                  f"{summary['duration_s'] / 3600:.2f} h (the plan: {plan['summary']['distance_m'] / 1000:.1f} km, "
-                  f"{plan['summary']['duration_s'] / 3600:.2f} h)")
+            print(f"stored plan {stored['id']}: {_figures(stored['summary'])} (the plan: {_figures(plan['summary'])})")
             screenshot(service.base, upload_files(problem), str(stored["id"]), args.out, centre=args.centre,
                        zoom=args.zoom, size=(args.width, args.height))
     print(f"wrote {args.out}")
