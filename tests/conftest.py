@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import math
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from xml.sax.saxutils import quoteattr
 
 import httpx
@@ -53,6 +55,19 @@ OsmWays = Sequence[tuple[int, Sequence[int], Mapping[str, str]]]
 def in_ci() -> bool:
     """Whether the tests run in CI (``CI`` set to anything but empty, 0, false or no)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def import_script(path: Path) -> ModuleType:
+    """A script outside the packages (``scripts/``, ``benchmarks/``) imported as a module named
+    after its folder and file (``benchmarks_oakham``), registered in ``sys.modules`` as an
+    import would be (dataclasses look their module up there)."""
+    name = f"{path.parent.name}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_shared(path: Path) -> Path:
@@ -342,13 +357,13 @@ def running_server(command: Sequence[str], *, base: str, env: Mapping[str, str],
 def tools() -> SimpleNamespace:
     """The helper functions of this module, for test modules (which cannot import a
     conftest): ``great_circle_m``, ``write_osm_xml``, ``node_index``, ``edge_index``,
-    ``lonlat_on_edges``, ``require_shared``, ``free_port``, ``running_server``; and the
-    paths ``monaco_pbf``, ``rutland_pbf``."""
+    ``lonlat_on_edges``, ``require_shared``, ``free_port``, ``running_server``, ``import_script``;
+    and the paths ``monaco_pbf``, ``rutland_pbf``."""
     return SimpleNamespace(monaco_pbf=MONACO_PBF, rutland_pbf=RUTLAND_PBF,
                            great_circle_m=great_circle_m, write_osm_xml=write_osm_xml,
                            node_index=node_index, edge_index=edge_index,
                            lonlat_on_edges=lonlat_on_edges, require_shared=require_shared,
-                           free_port=free_port, running_server=running_server)
+                           free_port=free_port, running_server=running_server, import_script=import_script)
 
 
 NETWORK_BUILD_CODE = ("solver/network", "solver/osm_filter.py", "solver/osm_restrictions.py",

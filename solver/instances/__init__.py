@@ -8,8 +8,11 @@ project (``<repo>/../shared/benchmarks/``) and are read in place, never copied.
   solutions (``.sol``), on the CVRPLIB integer-rounded Euclidean distances.
 - :mod:`solver.instances.wcvrptw`: the waste-collection instances of Kim, Kim & Sahoo
   (2006), with disposal trips, time windows, a lunch break and daily limits.
+- :mod:`solver.instances.oakham`: not a published instance but a case on real geography,
+  issue 15's household bins in and around Oakham built from the Rutland OSM extract, as
+  the JSON body of ``POST /api/v1/optimisations`` (import it from its module).
 
-The instances have no geography: every location sits at lon/lat 0 and the matrices
+The published instances have no geography: every location sits at lon/lat 0 and the matrices
 hold the instance's own distances. The matrix "metres" (``distance_m``) are the
 instance's distance unit (CVRPLIB units; feet for the waste instances), so the
 evaluator's ``distance_m`` is the instance's cost in that unit.

@@ -3,11 +3,10 @@ and a document's table can be rewritten and checked."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -17,13 +16,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "settings_table.py"
 
 
 @pytest.fixture(scope="module")
-def script() -> ModuleType:
+def script(tools: SimpleNamespace) -> ModuleType:
     """The script, imported as a module."""
-    spec = importlib.util.spec_from_file_location("settings_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tools.import_script(SCRIPT)
 
 
 def _rows(table: str) -> dict[str, list[str]]:
