@@ -34,7 +34,7 @@ the largest group (conservative). The id of a stop is the id of its first bin.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -76,11 +76,13 @@ class Aggregation:
         """The bin the vehicle lifts last at stop ``stop_id`` (where it leaves from)."""
         return self.members[stop_id][-1]
 
-    def expand_stops(self, stops: Sequence[str]) -> tuple[str, ...]:
-        """A stop list with every stop replaced by its bins in service order (sites and breaks kept)."""
+    def expand_stops(self, stops: Sequence[str], reversed_stops: Collection[str] = ()) -> tuple[str, ...]:
+        """A stop list with every stop replaced by its bins in service order (sites and breaks kept);
+        a stop of ``reversed_stops`` is driven the other way along its street, its bins in reverse order."""
         out: list[str] = []
         for stop in stops:
-            out.extend(self.members.get(stop, (stop,)) if stop != BREAK_STOP else (stop,))
+            bins = self.members.get(stop, (stop,)) if stop != BREAK_STOP else (stop,)
+            out.extend(reversed(bins) if stop in reversed_stops else bins)
         return tuple(out)
 
     def expand_unassigned(self, left_out: Sequence[Unassigned]) -> tuple[Unassigned, ...]:
@@ -92,9 +94,11 @@ class Aggregation:
             out.extend(Unassigned(b, u.reason, u.detail + note) for b in bins)
         return tuple(out)
 
-    def expand_plan(self, plan: Plan) -> Plan:
-        """The plan with stops expanded into bins, on routes and among the left out."""
-        return Plan(routes=tuple(RoutePlan(r.vehicle_id, self.expand_stops(r.stops)) for r in plan.routes),
+    def expand_plan(self, plan: Plan, reversed_stops: Collection[str] = ()) -> Plan:
+        """The plan with stops expanded into bins, on routes and among the left out (the bins of
+        ``reversed_stops`` in reverse order)."""
+        return Plan(routes=tuple(RoutePlan(r.vehicle_id, self.expand_stops(r.stops, reversed_stops))
+                                 for r in plan.routes),
                     unassigned=self.expand_unassigned(plan.unassigned))
 
 

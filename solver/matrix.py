@@ -31,8 +31,8 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,10 +87,18 @@ class FleetMatrices:
     Vehicles whose size lets them drive the same streets share one access profile
     and one :class:`TravelMatrices`: ``profiles`` maps a profile key to its matrices,
     ``vehicle_profile`` maps each vehicle id to its profile key.
+
+    ``directed`` (optional, per profile key) extends each profile's matrices with rows for the
+    directions of travel past some locations: ``direction_rows[row]`` lists the rows of location
+    ``row`` driven past one way and the other (the first is the location's own row), so that the
+    direction of each can be chosen once a route's order is known
+    (:func:`solver.pipeline.large.stop_directions`).
     """
 
     profiles: dict[str, TravelMatrices]
     vehicle_profile: dict[str, str]
+    directed: dict[str, TravelMatrices] = field(default_factory=dict)
+    direction_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def for_vehicle(self, vehicle_id: str) -> TravelMatrices:
         """The matrices vehicle ``vehicle_id`` drives by."""
@@ -255,6 +263,21 @@ class Legs:
         for name in ("slot_edge", "slot_fraction", "src_index", "dst_index"):
             a = getattr(self, name).copy()
             a[fixed] = a[fixed, slot][:, None]
+            arrays[name] = a
+        return replace(self, **arrays)
+
+    def select(self, points: np.ndarray, slots: np.ndarray) -> Legs:
+        """Legs over ``points`` (indices, repeats allowed) in that order, point ``k`` driven past in
+        slot ``slots[k]`` (``-1``: both kept). No drive is recomputed."""
+        points = np.asarray(points, dtype=np.int64)
+        slots = np.asarray(slots, dtype=np.int64)
+        arrays: dict[str, Any] = {"valid": self.valid[points]}
+        if self.cut_by_turns is not None:
+            arrays["cut_by_turns"] = self.cut_by_turns[points]
+        fixed = np.flatnonzero(slots >= 0)
+        for name in ("slot_edge", "slot_fraction", "src_index", "dst_index"):
+            a = getattr(self, name)[points]
+            a[fixed] = a[fixed, slots[fixed]][:, None]
             arrays[name] = a
         return replace(self, **arrays)
 

@@ -17,6 +17,7 @@ the map draws, drives whose arrival and departure headings are real.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -72,3 +73,26 @@ def oriented(legs: Legs, routes: Iterable[Sequence[int]], fixable: np.ndarray) -
     """The legs with each routed bin's direction fixed, and their matrices."""
     fixed = legs.with_slots(orient_routes(legs, routes, fixable))
     return fixed, travel_matrices(fixed)
+
+
+def choose_rows(duration_s: np.ndarray, candidates: Sequence[Sequence[int]]) -> list[int]:
+    """One row per position of a route, from each position's ``candidates`` (rows of the square
+    matrix ``duration_s``, seconds; rows and columns index the same locations), so that the drive
+    along them is quickest: a shortest path over the candidates in turn, exact for the order given.
+    Used where each direction of travel past a stop has its own row (the engine's matrices of
+    :attr:`~solver.matrix.FleetMatrices.directed`)."""
+    if not candidates:
+        return []
+    cost = np.zeros(len(candidates[0]))
+    back: list[np.ndarray] = []
+    for before, after in itertools.pairwise(candidates):
+        step = duration_s[np.ix_(np.asarray(before), np.asarray(after))]
+        total = cost[:, None] + np.where(np.isfinite(step), step, 1e12)
+        back.append(np.argmin(total, axis=0))
+        cost = total.min(axis=0)
+    pick = int(np.argmin(cost))
+    chosen = [candidates[-1][pick]]
+    for k in range(len(candidates) - 2, -1, -1):
+        pick = int(back[k][pick])
+        chosen.append(candidates[k][pick])
+    return chosen[::-1]

@@ -62,9 +62,9 @@ class TurnCosts:
     straight_s: float = 0.0
     turn_s: float = 3.0
     crossing_s: float = 10.0
-    turning_place_s: float = 30.0
-    reversing_s: float = 120.0
-    u_turn_s: float = 90.0
+    turning_place_s: float = 20.0
+    reversing_s: float = 60.0
+    u_turn_s: float = 60.0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

@@ -22,7 +22,7 @@ from solver.geometry import pieces_line, route_pieces
 from solver.manoeuvres import Manoeuvres, count_manoeuvres
 from solver.matrix import FleetMatrices, TravelMatrices, fleet_matrices, travel_matrices
 from solver.network import AccessProfile, RoadNetwork
-from solver.orientation import oriented
+from solver.orientation import choose_rows, oriented
 from solver.pipeline.stages import (
     PlannedRounds,
     _drawn_sequence,
@@ -35,7 +35,7 @@ from solver.pipeline.stages import (
     solve_part,
     strip_violations,
 )
-from solver.problem import Problem, SolveOptions
+from solver.problem import BREAK_STOP, Problem, SolveOptions
 from solver.snapping import SnappedPoints
 from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
@@ -67,32 +67,98 @@ def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints
     where the vehicle leaves a location (a stop's last bin), a column where it arrives
     (a stop's first bin); ``snapped`` holds ``problem``'s (the original's) locations. The turn rules
     are ``options``'; ``side`` (aligned with ``problem``'s locations) the direction each must be
-    collected in (:func:`~solver.pipeline.stages.approach`). With ``options.fix_directions`` a stop is
-    driven past in its bins' order (no turning back at a stop)."""
+    collected in (:func:`~solver.pipeline.stages.approach`).
+
+    With ``options.fix_directions`` a stop is driven past in one direction, never turned round in:
+    the matrices' stop rows drive it in its bins' order, and a stop on a two-way street whose
+    direction no rule fixes (and without time windows) may also be driven the other way, its bins
+    in reverse order: :attr:`~solver.matrix.FleetMatrices.directed` holds that direction's rows
+    too, for the engine to choose (:func:`stop_directions` reads its choice back)."""
     options = options or SolveOptions()
     fixed = list(range(problem.bin_offset()))
     entries = [problem.location_index(aggregation.entry_bin(b.id)) for b in stops.bins]
     exits = [problem.location_index(aggregation.exit_bin(b.id)) for b in stops.bins]
     points = list(dict.fromkeys(fixed + entries + exits))
     position = {row: k for k, row in enumerate(points)}
-    rows = fixed + [position[r] for r in exits]
-    cols = fixed + [position[r] for r in entries]
     given = None if side is None else np.asarray(side)[points]
     fleet, legs = fleet_matrices(network, _subset(snapped, points), stops.vehicles,
                                  anchors=range(len(problem.depots)), turns=options.turn_policy(), approach=given)
-    # a stop's bins lie in driving order along its slot (the snapped edge unless the nearside rule
-    # says its twin): it is driven past that way
-    slot = np.zeros(len(points), dtype=np.int64) if given is None else np.maximum(given, 0)
-    along = np.where((np.arange(len(points)) >= problem.bin_offset()) & options.fix_directions, slot, -1)
-    profiles = {}
-    for key in fleet.profiles:
-        m = travel_matrices(legs[key].with_slots(along))
+    n_fixed = len(fixed)
+    if options.fix_directions:
+        # a stop's bins lie in driving order along its slot (the snapped edge unless the nearside rule
+        # says its twin)
+        listed = [0 if given is None else max(int(given[position[e]]), 0) for e in entries]
+        first = next(iter(legs.values()))
+        reversible = [k for k, (e, b) in enumerate(zip(entries, stops.bins, strict=True))
+                      if (given is None or given[position[e]] < 0) and not b.time_windows
+                      and first.slot_edge[position[e], 0] != first.slot_edge[position[e], 1]]
+    else:
+        listed, reversible = [-1] * len(entries), []
+    # the engine searches on the stops driven either way (the quicker way between each two), and
+    # stop_directions then picks, per route, the one way each stop is driven
+    leave = ([(position[f], -1) for f in fixed] + [(position[x], s) for x, s in zip(exits, listed, strict=True)]
+             + [(position[entries[k]], 1 - listed[k]) for k in reversible])
+    arrive = ([(position[f], -1) for f in fixed] + [(position[e], s) for e, s in zip(entries, listed, strict=True)]
+              + [(position[exits[k]], 1 - listed[k]) for k in reversible])
+    picks = list(dict.fromkeys(leave + arrive))
+    index = {p: k for k, p in enumerate(picks)}
+    rows = [index[p] for p in leave]
+    cols = [index[p] for p in arrive]
+    n_stops = n_fixed + len(entries)
+    profiles, directed = {}, {}
+    for key, leg in legs.items():
+        m = travel_matrices(leg.select(np.array([p for p, _ in picks]), np.array([s for _, s in picks])))
         duration = m.duration_s[np.ix_(rows, cols)]
         distance = m.distance_m[np.ix_(rows, cols)]
         np.fill_diagonal(duration, 0.0)
         np.fill_diagonal(distance, 0.0)
-        profiles[key] = TravelMatrices(duration_s=duration, distance_m=distance)
-    return FleetMatrices(profiles=profiles, vehicle_profile=fleet.vehicle_profile)
+        profiles[key] = _either_way(duration, distance, n_stops, reversible, n_fixed)
+        if reversible:
+            directed[key] = TravelMatrices(duration_s=duration, distance_m=distance)
+    direction_rows: dict[int, tuple[int, ...]] = {n_fixed + k: (n_fixed + k, n_stops + j)
+                                                  for j, k in enumerate(reversible)}
+    return FleetMatrices(profiles=profiles, vehicle_profile=fleet.vehicle_profile, directed=directed,
+                         direction_rows=direction_rows)
+
+
+def _either_way(duration: np.ndarray, distance: np.ndarray, n_stops: int, reversible: list[int], n_fixed: int
+                ) -> TravelMatrices:
+    """The first ``n_stops`` rows and columns of a directed stop matrix, each reversible stop's row and
+    column the quicker of its two directions (pairwise: the engine's optimistic view)."""
+    t = duration[:n_stops, :n_stops].copy()
+    d = distance[:n_stops, :n_stops].copy()
+    if reversible:
+        rows = np.arange(n_stops)
+        alt = rows.copy()
+        alt[[n_fixed + k for k in reversible]] = n_stops + np.arange(len(reversible))
+        for a_rows, b_cols in ((rows, alt), (alt, rows), (alt, alt)):
+            tt = duration[np.ix_(a_rows, b_cols)]
+            better = tt < t
+            t = np.where(better, tt, t)
+            d = np.where(better, distance[np.ix_(a_rows, b_cols)], d)
+        np.fill_diagonal(t, 0.0)
+        np.fill_diagonal(d, 0.0)
+    return TravelMatrices(duration_s=t, distance_m=d)
+
+
+def stop_directions(stops: Problem, matrices: FleetMatrices, plan: Plan) -> set[str]:
+    """The stops ``plan`` drives the other way (its bins in reverse order): for each route, the quickest
+    choice over the directions ``matrices`` offer (:func:`~solver.orientation.choose_rows`)."""
+    if not matrices.direction_rows:
+        return set()
+    reversed_stops: set[str] = set()
+    for route in plan.routes:
+        vehicle = stops.vehicle(route.vehicle_id)
+        key = matrices.vehicle_profile[vehicle.id]
+        m = matrices.directed.get(key, matrices.profiles[key])
+        depot = stops.location_index(vehicle.depot_id)
+        visited = [s for s in route.stops if s != BREAK_STOP]
+        options = [[depot]] + [list(matrices.direction_rows.get(stops.location_index(s),
+                                                                 (stops.location_index(s),))) for s in visited]
+        chosen = choose_rows(m.duration_s, [*options, [depot]])
+        reversed_stops.update(s for s, row, opts in zip(visited, chosen[1:-1], options[1:], strict=True)
+                              if row != opts[0])
+    return reversed_stops
 
 
 @dataclass(frozen=True)
@@ -138,10 +204,11 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
 
 def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
                  parts: list[Part], options: SolveOptions, executor: Executor | None,
-                 watch: _Stopwatch, side: np.ndarray) -> Plan:
+                 watch: _Stopwatch, side: np.ndarray) -> tuple[Plan, set[str]]:
     """Plan of stops: every part solved (through ``executor``), then every stop left out tried
     again on the vehicles no part used (the reserved ones among them, see :func:`reserved_vehicles`),
-    searching 5 s plus 0.2 s a stop (at most the parts' time)."""
+    searching 5 s plus 0.2 s a stop (at most the parts' time). Also returns the stops the plan
+    drives the other way (:func:`stop_directions`)."""
     stops = aggregation.problem
     with watch.stage("matrix"):
         jobs = []
@@ -150,6 +217,8 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), options))
     with watch.stage("solve"):
         plans = list(run_all(solve_part, jobs, executor))
+        reversed_stops = {s for (sub, matrices, _), p in zip(jobs, plans, strict=True)
+                          for s in stop_directions(sub, matrices, p)}
         del jobs
         routes = [r for p in plans for r in p.routes if r.stops]
         left = [u for p in plans for u in p.unassigned]
@@ -160,10 +229,12 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             log.info("second round: %d stop(s) left out of their parts on %d spare vehicle(s)", len(retry), len(spare))
             sub = subproblem(stops, Part(retry, spare))
             quick = replace(options, time_limit_s=min(options.time_limit_s, 5.0 + 0.2 * len(retry)))
-            extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), quick)
+            matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
+            extra = solve_part(sub, matrices, quick)
+            reversed_stops |= stop_directions(sub, matrices, extra)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
-    return Plan(routes=tuple(routes), unassigned=tuple(left))
+    return Plan(routes=tuple(routes), unassigned=tuple(left)), reversed_stops
 
 
 def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
@@ -197,8 +268,9 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
             parts = [Part(tuple(b.id for b in stops.bins), tuple(v.id for v in stops.vehicles))]
     log.info("large problem: %d bins as %d stops in %d part(s)", len(problem.bins), len(stops.bins), len(parts))
     part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)))
-    plan = aggregation.expand_plan(_solve_stops(problem, network, snapped, aggregation, parts, part_options,
-                                                executor, watch, side))
+    stop_plan, reversed_stops = _solve_stops(problem, network, snapped, aggregation, parts, part_options,
+                                             executor, watch, side)
+    plan = aggregation.expand_plan(stop_plan, reversed_stops)
     with watch.stage("evaluate"):
         seen: dict[str, str] = {}
         bin_ids = frozenset(b.id for b in problem.bins)

@@ -27,6 +27,11 @@ from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
 from solver.solution import Plan, RoutePlan, Unassigned
 
+#: with ``fix_directions``, a problem of more bins than this is solved street by street (as stops,
+#: :func:`optimise_large`), each stop driven one way along its street: choosing the direction per
+#: stop after the search costs far less than per bin (measured on the Oakham case, docs/crew_rounds.md).
+DIRECTED_BINS_ALONE = 500
+
 
 def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
              snap_limit_m: float = 200.0, on_progress: ProgressCallback | None = None,
@@ -38,12 +43,13 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     onto a street. ``on_progress(elapsed_fraction, best_cost) -> go_on`` hears of the
     search's progress (see :mod:`solver.progress`); answering ``False`` stops the search,
     and the best plan found so far is returned. A problem with at least
-    ``scale.aggregate_from_bins`` bins (default :class:`ScaleOptions`) is solved as a large
+    ``scale.aggregate_from_bins`` bins (default :class:`ScaleOptions`), or with
+    ``options.fix_directions`` more than :data:`DIRECTED_BINS_ALONE`, is solved as a large
     one (:func:`optimise_large`, without progress reports), its parts through ``executor``
     when given.
     """
     scale = scale or ScaleOptions()
-    if scale.aggregates(problem):
+    if scale.aggregates(problem) or (options.fix_directions and len(problem.bins) > DIRECTED_BINS_ALONE):
         return optimise_large(problem, network, options, snap_limit_m=snap_limit_m, scale=scale,
                               executor=executor)
     watch = _Stopwatch()

@@ -25,7 +25,13 @@ from solver.evaluate import evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
 from solver.geometry import pieces_line, route_pieces
 from solver.manoeuvres import Manoeuvres, count_manoeuvres
-from solver.matrix import LORRY_TURNS, FleetMatrices, Legs, TravelMatrices, fleet_matrices
+from solver.matrix import (
+    LORRY_TURNS,
+    FleetMatrices,
+    Legs,
+    TravelMatrices,
+    fleet_matrices,
+)
 from solver.nearside import EITHER, approach_slots, busy_edges, point_sides
 from solver.network import AccessProfile, RoadNetwork, TurnPolicy
 from solver.orientation import oriented

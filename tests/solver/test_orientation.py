@@ -10,7 +10,7 @@ import pytest
 
 from solver.matrix import build_legs
 from solver.network import RoadNetwork
-from solver.orientation import orient_route, oriented
+from solver.orientation import choose_rows, orient_route, oriented
 from solver.snapping import snap_points
 
 
@@ -66,3 +66,15 @@ def test_depot_keeps_both_directions(legs: object) -> None:
     """A point that is not fixable (a depot) gets no direction."""
     chosen = orient_route(legs, [0, 5, 0, 9, 0], np.arange(30) > 0)  # type: ignore[arg-type]
     assert 0 not in chosen and set(chosen) == {5, 9}
+
+
+def test_choose_rows_is_the_quickest_choice_over_candidates() -> None:
+    """On a small matrix the chosen rows give the least total over every choice (brute force)."""
+    rng = np.random.default_rng(2)
+    t = rng.uniform(1, 100, (7, 7))
+    candidates = [[0], [1, 2], [3], [4, 5], [6, 1], [0]]
+    chosen = choose_rows(t, candidates)
+    best = min(itertools.product(*candidates), key=lambda rows: sum(t[a, b] for a, b in itertools.pairwise(rows)))
+    assert sum(t[a, b] for a, b in itertools.pairwise(chosen)) == pytest.approx(
+        sum(t[a, b] for a, b in itertools.pairwise(best)))
+    assert [c in opts for c, opts in zip(chosen, candidates, strict=True)] == [True] * 6

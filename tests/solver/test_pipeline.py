@@ -486,3 +486,25 @@ def test_strip_violations_leaves_a_clean_plan_alone() -> None:
     problem, fleet = _line_problem()
     plan = Plan(routes=(RoutePlan("v", ("b0", "b1")),))
     assert strip_violations(problem, fleet, plan) == (plan, [])
+
+
+def test_rounds_take_no_banned_turn(monaco_rounds: PlannedRounds) -> None:
+    """Every drawn round of the default plan counts its manoeuvres, and none takes a banned turn."""
+    assert set(monaco_rounds.manoeuvres) == {r.vehicle_id for r in monaco_rounds.evaluation.routes}
+    assert all(m.banned_turns == 0 for m in monaco_rounds.manoeuvres.values())
+
+
+@pytest.mark.parametrize("scale", [None, ScaleOptions(aggregate_from_bins=1, max_part_stops=40)],
+                         ids=["bins", "stops"])
+def test_fixed_directions_never_turn_back_in_the_street(monaco: RoadNetwork, scale: ScaleOptions | None) -> None:
+    """With fix_directions, on the small path (bins) and street by street (stops, some driven the other
+    way): every bin served or explained, no violation, and no round turns back away from a dead end
+    or turning place (no U-turn at a stop, along a street or at a junction)."""
+    bins = kerbside_bins(monaco, 80, seed=5)
+    problem = Problem(depots=(Depot("depot", 7.4149, 43.7302),), bins=tuple(bins),
+                      vehicles=tuple(Vehicle(f"v{k}", "depot", 5000.0) for k in range(2)))
+    planned = optimise(problem, monaco, SolveOptions(time_limit_s=2.0, fix_directions=True), scale=scale)
+    served = {v.location_id for r in planned.evaluation.routes for v in r.visits if v.type == "bin"}
+    assert served | {u.bin_id for u in planned.evaluation.unassigned} == {b.id for b in bins}
+    assert planned.evaluation.summary.violations == 0
+    assert planned.manoeuvres and all(m.u_turns == 0 and m.banned_turns == 0 for m in planned.manoeuvres.values())
