@@ -1,9 +1,12 @@
 // A plan on the map: each round a street-following line in its own colour (Okabe-Ito,
 // safe for colour-blind readers) with arrows giving the direction of travel, its stops
-// numbered in driving order (depot, tips and breaks marked apart), popups with the bin,
-// arrival and load, and the unassigned bins with their reasons.
+// numbered in driving order when zoomed in and dots in its colour below (stops-layer.js;
+// depot, tips and breaks always marked apart), popups with the bin, arrival and load,
+// its area on demand (round-areas.js), and the unassigned bins with their reasons.
 
 import { escapeHtml, kg } from './format.js';
+import { roundArea, setAreasShown } from './round-areas.js';
+import { refreshStops, roundStops } from './stops-layer.js';
 
 /** Okabe & Ito's colour-blind-safe palette (yellow last: weak on a light map). */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -98,9 +101,11 @@ function stopMarker(visit, colour, { baseline, pane }) {
 
 /**
  * Draw `plan` on `map`. `vehicleIds` orders the colours; `baseline` draws dashed lines and
- * hollow stops (today's rounds). Returns {group, rounds: Map(vehicleId -> {layer, bounds, colour})}.
+ * hollow stops (today's rounds); `areas` draws each round's area at once. Returns
+ * {group, rounds: Map(vehicleId -> {layer, bounds, colour, visible, stops, area}), stopsShown,
+ * areasShown}; the stops follow the view until :func:`undrawPlan`.
  */
-export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = new Map() }) {
+export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = new Map(), areas = false }) {
   // Lines and their stops in panes of their own, stops above every line, so that a stop is
   // always clickable even where a round's line passes over it.
   const pane = baseline ? 'baselinePane' : 'planPane';
@@ -111,6 +116,8 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
       map.getPane(name).style.zIndex = zIndex;
     }
   }
+  // one canvas for every dot of the plan: thousands of them cost one element, not thousands
+  const renderer = L.canvas({ pane: stopPane, padding: 0.25 });
   const group = L.layerGroup().addTo(map);
   const rounds = new Map();
   for (const route of routesOf(plan)) {
@@ -127,9 +134,20 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
       className: `route-line ${kind}-route`,
     }).bindTooltip(`${baseline ? "Today's round" : 'Round'} ${vehicleId}`, { sticky: true });
     const layer = L.layerGroup([line, ...arrows(points, colour, pane)]);
-    for (const visit of visitsOf(plan, vehicleId)) layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+    const visits = visitsOf(plan, vehicleId);
+    for (const visit of visits.filter((v) => v.properties.type !== 'bin')) {
+      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+    }
+    const stops = roundStops(visits.filter((v) => v.properties.type === 'bin'), colour, {
+      baseline,
+      renderer,
+      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane }),
+      popupOf: stopPopup,
+    });
     layer.addTo(group);
-    rounds.set(vehicleId, { layer, bounds: line.getBounds(), colour, visible: true });
+    rounds.set(vehicleId, {
+      layer, bounds: line.getBounds(), colour, visible: true, stops, area: roundArea(map, route, colour, { baseline }),
+    });
   }
   for (const item of plan.unassigned || []) {
     const bin = binsById.get(item.bin_id);
@@ -145,16 +163,28 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     }).bindPopup(`Bin <b>${escapeHtml(item.bin_id)}</b> not collected<br>Reason: <b>${escapeHtml(item.reason)}</b>`
       + `<br>${escapeHtml(item.detail)}`).addTo(group);
   }
-  return { group, rounds };
+  const drawn = { group, rounds, stopsShown: null, areasShown: false };
+  drawn.follow = () => refreshStops(map, drawn);
+  map.on('moveend', drawn.follow);
+  setAreasShown(drawn, areas);
+  refreshStops(map, drawn);
+  return drawn;
 }
 
-/** Show or hide one round of a drawn plan. */
+/** Take `drawn` off `map` for good (a new plan replaces it). */
+export function undrawPlan(map, drawn) {
+  map.off('moveend', drawn.follow);
+  drawn.group.remove();
+}
+
+/** Show or hide one round of a drawn plan (its line, stops and any area drawn). */
 export function setRoundVisible(drawn, vehicleId, visible) {
   const round = drawn.rounds.get(vehicleId);
   if (!round) return;
   round.visible = visible;
   if (visible) drawn.group.addLayer(round.layer);
   else drawn.group.removeLayer(round.layer);
+  drawn.follow();
 }
 
 /** The bins of the problem as small grey dots and its tips as squares (before any plan is drawn). */
@@ -179,10 +209,13 @@ export function addLegend(map) {
   const legend = L.control({ position: 'bottomright' });
   legend.onAdd = () => {
     const div = L.DomUtil.create('div', 'legend');
-    div.innerHTML = '<div><i style="background:#0072B2"></i>Numbered stop, in driving order</div>'
+    div.innerHTML = '<div><i style="background:#0072B2"></i>Stop: numbered in driving order,'
+      + ' a dot when zoomed out</div>'
       + '<div><i style="background:#222;border-radius:2px"></i>D depot · T tip · B break</div>'
       + '<div><i style="background:#fff;border:2.5px solid #a40000"></i>Bin not collected (click: why)</div>'
-      + '<div>▲ direction of travel · dashed: today\'s rounds</div>';
+      + '<div>▲ direction of travel · dashed: today\'s rounds</div>'
+      + '<div><i style="background:rgba(0,114,178,0.15);border:2px dashed #0072B2;border-radius:2px"></i>'
+      + 'A round\'s area (button "Show round areas")</div>';
     return div;
   };
   legend.addTo(map);
