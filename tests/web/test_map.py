@@ -406,8 +406,8 @@ def test_stops_are_coloured_dots_at_town_zoom_and_numbered_zoomed_in(page: Page,
                                                                     artifacts: Path) -> None:
     """With the 320-stop demo plan in view the stops are dots in their round's colour on one
     canvas, with no numbered bin marker in the page; zoomed in on a stop they are numbered
-    markers (only those near the view, each showing its sequence) and the dots are gone;
-    zoomed out again, dots once more."""
+    markers (only those near the view, each showing its sequence), the dots are gone and the
+    direction arrows closer together; zoomed out again, dots once more."""
     open_map(page, server)
     plan = optimise(page)
     n_bins = len(bin_visits(plan))
@@ -426,6 +426,7 @@ def test_stops_are_coloured_dots_at_town_zoom_and_numbered_zoomed_in(page: Page,
     # a dot drawn later may cover a neighbour's centre; nearly all show their own round's colour
     assert own >= 0.8 * len(dots), (own, len(dots))
     page.screenshot(path=str(artifacts / "stops-as-dots.png"))
+    arrows_out = page.locator(".direction-arrow").count()
 
     visit = bin_visits(plan)[len(bin_visits(plan)) // 2]
     lon, lat = visit["geometry"]["coordinates"]
@@ -437,6 +438,8 @@ def test_stops_are_coloured_dots_at_town_zoom_and_numbered_zoomed_in(page: Page,
     marker = page.locator(f".stop-marker.optimised.stop-bin[title='{visit['properties']['bin_id']}']")
     assert marker.inner_text() == str(visit["properties"]["sequence"])
     page.screenshot(path=str(artifacts / "stops-numbered.png"))
+    # zoomed in the arrows are 350 m apart again: more of them than at the whole plan's zoom
+    assert page.locator(".direction-arrow").count() > arrows_out
 
     page.evaluate("""() => { const { map, state } = window.wasteroute;
       const points = state.plan.features.filter((f) => f.properties.kind === 'visit')

@@ -1,8 +1,9 @@
 // A plan on the map: each round a street-following line in its own colour (Okabe-Ito,
-// safe for colour-blind readers) with arrows giving the direction of travel, its stops
-// numbered in driving order when zoomed in and dots in its colour below (stops-layer.js;
-// depot, tips and breaks always marked apart), popups with the bin, arrival and load,
-// its area on demand (round-areas.js), and the unassigned bins with their reasons.
+// safe for colour-blind readers) with arrows giving the direction of travel (every 350 m,
+// farther apart when zoomed out), its stops numbered in driving order when zoomed in and
+// dots in its colour when zoomed out (stops-layer.js; depot, tips and breaks always
+// marked apart), popups with the bin, arrival and load, its area on demand
+// (round-areas.js), and the unassigned bins with their reasons.
 
 import { escapeHtml, kg } from './format.js';
 import { roundArea, setAreasShown } from './round-areas.js';
@@ -12,6 +13,9 @@ import { refreshStops, roundStops } from './stops-layer.js';
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 
 const ARROW_SPACING_M = 350;
+/** Zoomed out, arrows are at least this far apart on the screen: closer, a town's rounds are a carpet of them. */
+const ARROW_SPACING_PX = 90;
+const EARTH_CIRCUMFERENCE_M = 40075016.686;
 const STOP_LABEL = { depot: 'D', disposal: 'T', break: 'B' };
 
 /** Colour of a vehicle: by its place in the problem's fleet, so both plans agree. */
@@ -43,10 +47,19 @@ function bearing(a, b) {
   return (Math.atan2(y, x) / toRad + 360) % 360;
 }
 
-/** Arrow markers every ARROW_SPACING_M metres along the line, pointing the way driven. */
-function arrows(points, colour, pane) {
+/**
+ * Metres between arrows at `zoom` for a plan at latitude `lat`: ARROW_SPACING_M, or more
+ * when that is under ARROW_SPACING_PX on the screen (Web Mercator: 256-px tiles).
+ */
+export function arrowSpacingM(zoom, lat) {
+  const metresPerPixel = (EARTH_CIRCUMFERENCE_M * Math.cos((lat * Math.PI) / 180)) / 2 ** (zoom + 8);
+  return Math.max(ARROW_SPACING_M, ARROW_SPACING_PX * metresPerPixel);
+}
+
+/** Arrow markers every `spacing` metres along the line, pointing the way driven. */
+function arrows(points, colour, pane, spacing) {
   const markers = [];
-  let next = ARROW_SPACING_M / 2;
+  let next = spacing / 2;
   let travelled = 0;
   for (let i = 1; i < points.length; i += 1) {
     const a = points[i - 1];
@@ -63,7 +76,7 @@ function arrows(points, colour, pane) {
         keyboard: false,
         icon: L.divIcon({ className: 'direction-arrow', html, iconSize: [12, 12], iconAnchor: [6, 6] }),
       }));
-      next += ARROW_SPACING_M;
+      next += spacing;
     }
     travelled += length;
   }
@@ -133,7 +146,8 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
       dashArray: baseline ? '8 7' : null,
       className: `route-line ${kind}-route`,
     }).bindTooltip(`${baseline ? "Today's round" : 'Round'} ${vehicleId}`, { sticky: true });
-    const layer = L.layerGroup([line, ...arrows(points, colour, pane)]);
+    const arrowLayer = L.layerGroup();
+    const layer = L.layerGroup([line, arrowLayer]);
     const visits = visitsOf(plan, vehicleId);
     for (const visit of visits.filter((v) => v.properties.type !== 'bin')) {
       layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
@@ -146,7 +160,13 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     });
     layer.addTo(group);
     rounds.set(vehicleId, {
-      layer, bounds: line.getBounds(), colour, visible: true, stops, area: roundArea(map, route, colour, { baseline }),
+      layer,
+      bounds: line.getBounds(),
+      colour,
+      visible: true,
+      stops,
+      area: roundArea(map, route, colour, { baseline }),
+      arrows: { layer: arrowLayer, draw: (spacing) => arrows(points, colour, pane, spacing) },
     });
   }
   for (const item of plan.unassigned || []) {
@@ -163,12 +183,26 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     }).bindPopup(`Bin <b>${escapeHtml(item.bin_id)}</b> not collected<br>Reason: <b>${escapeHtml(item.reason)}</b>`
       + `<br>${escapeHtml(item.detail)}`).addTo(group);
   }
-  const drawn = { group, rounds, stopsShown: null, areasShown: false };
-  drawn.follow = () => refreshStops(map, drawn);
+  const drawn = { group, rounds, stopsShown: null, areasShown: false, arrowSpacingM: null };
+  const lat = routesOf(plan).length ? L.latLngBounds([...rounds.values()].map((r) => r.bounds)).getCenter().lat : 0;
+  drawn.follow = () => {
+    refreshArrows(drawn, arrowSpacingM(map.getZoom(), lat));
+    refreshStops(map, drawn);
+  };
   map.on('moveend', drawn.follow);
   setAreasShown(drawn, areas);
-  refreshStops(map, drawn);
+  drawn.follow();
   return drawn;
+}
+
+/** Redraw the arrows of every round `spacing` metres apart, unless they are already. */
+function refreshArrows(drawn, spacing) {
+  if (drawn.arrowSpacingM === spacing) return;
+  drawn.arrowSpacingM = spacing;
+  for (const round of drawn.rounds.values()) {
+    round.arrows.layer.clearLayers();
+    for (const arrow of round.arrows.draw(spacing)) round.arrows.layer.addLayer(arrow);
+  }
 }
 
 /** Take `drawn` off `map` for good (a new plan replaces it). */
