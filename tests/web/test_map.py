@@ -451,7 +451,8 @@ def test_stops_are_coloured_dots_at_town_zoom_and_numbered_zoomed_in(page: Page,
 
 def test_area_button_draws_a_polygon_per_round_and_removes_it(page: Page, server: Any, artifacts: Path) -> None:
     """"Show round areas" draws one shaded polygon per round (the area the answer gives), a
-    hidden round's area goes with it, and the button pressed again removes them all."""
+    hidden round's area goes with it, and the button pressed again removes them all; today's
+    rounds, once uploaded, have theirs drawn by the same button."""
     open_map(page, server)
     plan = optimise(page)
     routes = kinds(plan, "route")
@@ -470,4 +471,7 @@ def test_area_button_draws_a_polygon_per_round_and_removes_it(page: Page, server
     page.click("#toggle-areas")
     assert areas.count() == 0
     assert page.locator("#toggle-areas").inner_text() == "Show round areas"
+    baseline = upload_todays_rounds(page, server)
+    page.click("#toggle-areas")
+    assert page.locator("path.round-area.baseline").count() == len(kinds(baseline, "route"))
     assert OSM_CREDIT in page.locator(".leaflet-control-attribution").inner_text()

@@ -7,7 +7,7 @@ import {
 import { addBaseLayer } from './basemap.js';
 import { escapeHtml, when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
-import { hasAreas, setAreasShown } from './round-areas.js';
+import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob } from './jobs.js';
 
@@ -150,7 +150,9 @@ function showAreasButton() {
   const button = $('#toggle-areas');
   const available = (drawnPlan && hasAreas(drawnPlan)) || (drawnBaseline && hasAreas(drawnBaseline));
   button.disabled = !available;
-  button.title = available ? '' : 'This plan was stored before rounds\' areas were measured.';
+  button.title = available
+    ? 'Each round\'s territory: the streets it serves, shaded in its colour'
+    : 'This plan was stored before rounds\' areas were measured.';
   button.textContent = state.areasShown ? 'Hide round areas' : 'Show round areas';
   button.setAttribute('aria-pressed', String(state.areasShown));
 }
@@ -252,6 +254,7 @@ async function compareWithToday(file) {
       onZoom: (vehicleId) => map.fitBounds(drawnBaseline.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
     });
     $('#today-table').hidden = false;
+    showAreasButton();
     $('#view-choice').hidden = false;
     if (state.plan) showDeltas($('#deltas'), state.plan, state.baseline);
     setView('today');
@@ -358,7 +361,7 @@ async function start() {
   $('#optimise').addEventListener('click', optimise);
   $('#approve-form').addEventListener('submit', approve);
   $('#refresh-plans').addEventListener('click', refreshPlans);
-  $('#toggle-areas').addEventListener('click', toggleAreas);
+  addAreasControl(map, toggleAreas);
   for (const button of document.querySelectorAll('button.export')) {
     button.addEventListener('click', () => exportPlan(button.dataset.format));
   }

@@ -46,3 +46,20 @@ export function setAreasShown(drawn, shown) {
     else round.layer.removeLayer(round.area);
   }
 }
+
+/**
+ * The "Show round areas" button, on the map (top right) so that it serves the optimised
+ * plan and today's rounds alike; `onClick` toggles. Disabled until a plan with areas is drawn.
+ */
+export function addAreasControl(map, onClick) {
+  const control = L.control({ position: 'topright' });
+  control.onAdd = () => {
+    const div = L.DomUtil.create('div', 'areas-control leaflet-bar');
+    div.innerHTML = '<button type="button" id="toggle-areas" aria-pressed="false" disabled'
+      + ' title="No plan drawn yet">Show round areas</button>';
+    L.DomEvent.disableClickPropagation(div);
+    div.querySelector('button').addEventListener('click', onClick);
+    return div;
+  };
+  control.addTo(map);
+}
