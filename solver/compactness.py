@@ -34,10 +34,12 @@ a street, and the number of crossing pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 
+from solver.area_outline import area_outline
 from solver.network import RoadNetwork
 from solver.problem import Problem
 from solver.snapping import SnappedPoints
@@ -70,7 +72,9 @@ class CompactnessOptions:
 class RoundCompactness:
     """One round's figures: its served ``streets`` and their length (m), its area (m²),
     how many of its streets other rounds serve (``shared_streets``), the two shares
-    (0..1) and how many other rounds' areas cross its own (``crossing_rounds``)."""
+    (0..1), how many other rounds' areas cross its own (``crossing_rounds``), and the
+    ``area`` itself as a GeoJSON geometry in WGS84 lon/lat for a map to draw
+    (:func:`solver.area_outline.area_outline`; ``None`` when it has no surface)."""
 
     vehicle_id: str
     streets: int
@@ -80,6 +84,7 @@ class RoundCompactness:
     shared_street_share: float
     overlap_share: float
     crossing_rounds: int
+    area: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,7 @@ def plan_compactness(problem: Problem, network: RoadNetwork, snapped: SnappedPoi
             area_m2=float(shapely.area(areas[i])), shared_streets=int(is_shared.sum()),
             shared_street_share=float(length[is_shared].sum()) / total if total > 0 else 0.0,
             overlap_share=min(inside / total, 1.0) if total > 0 else 0.0,
-            crossing_rounds=int(crossing[i].sum())))
+            crossing_rounds=int(crossing[i].sum()), area=area_outline(network, areas[i])))
     serving = [r for r in rounds if r.streets]
     return PlanCompactness(
         rounds=tuple(rounds), streets=int(unique.size), shared_streets=int(shared.size),

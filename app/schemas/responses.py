@@ -33,6 +33,24 @@ class LineStringGeometry(OutputModel):
     coordinates: list[tuple[float, float]] = Field(min_length=2)
 
 
+Ring = list[tuple[float, float]]
+"""A closed ring of ``[lon, lat]`` positions, the first repeated last."""
+
+
+class PolygonGeometry(OutputModel):
+    """A GeoJSON Polygon: its exterior ring (counter-clockwise), then any holes (clockwise)."""
+
+    type: Literal["Polygon"] = "Polygon"
+    coordinates: list[Ring] = Field(min_length=1)
+
+
+class MultiPolygonGeometry(OutputModel):
+    """A GeoJSON MultiPolygon: polygons given as :class:`PolygonGeometry` gives its rings."""
+
+    type: Literal["MultiPolygon"] = "MultiPolygon"
+    coordinates: list[list[Ring]] = Field(min_length=1)
+
+
 class ViolationOut(OutputModel):
     """A broken rule of ``docs/rules.md`` on a route: its ``type``, the ``stop`` where it shows
     (a bin, a disposal site, ``"break"`` or the depot) and a ``detail`` in words."""
@@ -55,6 +73,10 @@ class RoundCompactnessOut(OutputModel):
                                                    "round also serves.")
     overlap_share: float = Field(description="Share (0..1) of its street length inside other rounds' areas.")
     crossing_rounds: int = Field(description="Other rounds whose areas cross its own.")
+    area: PolygonGeometry | MultiPolygonGeometry | None = Field(
+        default=None, discriminator="type",
+        description="The area itself, [lon, lat], for a map to draw (outline straightened by up to 1 m); "
+                    "absent when it has no surface and from answers stored before it existed.")
 
 
 class ManoeuvresOut(OutputModel):

@@ -78,16 +78,31 @@ def test_leaflet_is_served_by_the_service_itself(page: Page, server: Any, page_l
     assert page.evaluate("typeof L.map") == "function"
 
 
-def test_demo_plan_draws_one_path_per_round_and_a_marker_per_stop(page: Page, server: Any, page_log: Any,
-                                                                 artifacts: Path) -> None:
-    """After optimising the demo, each round is one path on the map, every stop has a
-    numbered marker and the panel has a row per round; a screenshot is saved."""
+def stops_shown(page: Page) -> dict[str, Any]:
+    """How the page draws the optimised plan's bin stops now: ``mode`` (``dots`` or
+    ``numbered``) and how many dots and numbered markers are drawn."""
+    shown: dict[str, Any] = page.evaluate("window.wasteroute.stopsShown().plan")
+    return shown
+
+
+def bin_visits(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's visits to bins (the stops drawn as dots or numbered markers)."""
+    return [v for v in kinds(plan, "visit") if v["properties"]["type"] == "bin"]
+
+
+def test_demo_plan_draws_one_path_per_round_and_every_stop(page: Page, server: Any, page_log: Any,
+                                                           artifacts: Path) -> None:
+    """After optimising the demo, each round is one path on the map, every stop is drawn (at
+    the whole plan's zoom the 320 bin stops as dots, depot and tips as markers) and the panel
+    has a row per round; a screenshot is saved."""
     open_map(page, server)
     plan = optimise(page)
     routes, visits = kinds(plan, "route"), kinds(plan, "visit")
     assert routes and len(visits) >= 320
     assert page.locator("path.optimised-route").count() == len(routes)
-    assert page.locator(".stop-marker.optimised").count() == len(visits)
+    n_bins = len(bin_visits(plan))
+    assert stops_shown(page) == {"mode": "dots", "dots": n_bins, "numbered": 0}
+    assert page.locator(".stop-marker.optimised").count() == len(visits) - n_bins
     assert page.locator(".direction-arrow").count() >= len(routes)
     assert page.locator("#rounds-table tbody tr").count() == len(routes)
     page.wait_for_selector("path.network-line")
@@ -275,7 +290,10 @@ def test_stored_plan_opens_on_the_map(page: Page, server: Any) -> None:
     page.wait_for_selector("body[data-plan='shown']")
     assert page.evaluate("window.wasteroute.state.planId") == plan_id
     assert page.locator("path.optimised-route").count() == len(routes)
-    assert page.locator(".stop-marker.optimised").count() == len(kinds(response.json(), "visit"))
+    stored = response.json()
+    n_bins = len(bin_visits(stored))
+    assert stops_shown(page) == {"mode": "dots", "dots": n_bins, "numbered": 0}
+    assert page.locator(".stop-marker.optimised").count() == len(kinds(stored, "visit")) - n_bins
 
 
 def test_tips_and_breaks_are_marked_on_the_rounds(page: Page, server: Any, artifacts: Path) -> None:
@@ -359,3 +377,101 @@ def test_page_asks_for_an_api_key_when_it_has_none(browser: Any, server: Any) ->
         assert tab.locator("path.bin-dot").count() == 320
     finally:
         context.close()
+
+
+DOT_COLOURS_JS = """() => {
+  // the colour at the centre of each bin stop's dot on the plan's canvas, and its round's colour
+  const canvas = document.querySelector('.leaflet-planStops-pane canvas');
+  const box = canvas.getBoundingClientRect();
+  const mapBox = document.querySelector('#map').getBoundingClientRect();
+  const context = canvas.getContext('2d');
+  const { map, state } = window.wasteroute;
+  const hex = (v) => v.toString(16).padStart(2, '0');
+  const rows = [];
+  for (const f of state.plan.features) {
+    const p = f.properties;
+    if (p.kind !== 'visit' || p.type !== 'bin') continue;
+    const at = map.latLngToContainerPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+    const x = Math.round((mapBox.left + at.x - box.left) * (canvas.width / box.width));
+    const y = Math.round((mapBox.top + at.y - box.top) * (canvas.height / box.height));
+    if (x < 0 || y < 0 || x >= canvas.width || y >= canvas.height) continue;
+    const [r, g, b] = context.getImageData(x, y, 1, 1).data;
+    rows.push({ vehicle: p.vehicle_id, colour: `#${hex(r)}${hex(g)}${hex(b)}`.toUpperCase() });
+  }
+  return rows;
+}"""
+
+
+def test_stops_are_coloured_dots_at_town_zoom_and_numbered_zoomed_in(page: Page, server: Any,
+                                                                    artifacts: Path) -> None:
+    """With the 320-stop demo plan in view the stops are dots in their round's colour on one
+    canvas, with no numbered bin marker in the page; zoomed in on a stop they are numbered
+    markers (only those near the view, each showing its sequence), the dots are gone and the
+    direction arrows closer together; zoomed out again, dots once more."""
+    open_map(page, server)
+    plan = optimise(page)
+    n_bins = len(bin_visits(plan))
+    assert n_bins >= 300
+    assert stops_shown(page)["mode"] == "dots"
+    assert page.locator(".stop-marker.stop-bin").count() == 0
+    assert page.locator(".leaflet-planStops-pane canvas").count() == 1
+    colours = {r["properties"]["vehicle_id"]: r for r in kinds(plan, "route")}
+    round_colour = {vid: page.locator(f"#rounds-table tr[data-vehicle='{vid}'] .swatch")
+                    .evaluate("e => getComputedStyle(e).backgroundColor") for vid in colours}
+    to_hex = {vid: "#" + "".join(f"{int(c):02X}" for c in rgb.strip("rgb()").split(","))
+              for vid, rgb in round_colour.items()}
+    dots = page.evaluate(DOT_COLOURS_JS)
+    assert len(dots) >= 0.9 * n_bins
+    own = sum(d["colour"] == to_hex[d["vehicle"]] for d in dots)
+    # a dot drawn later may cover a neighbour's centre; nearly all show their own round's colour
+    assert own >= 0.8 * len(dots), (own, len(dots))
+    page.screenshot(path=str(artifacts / "stops-as-dots.png"))
+    arrows_out = page.locator(".direction-arrow").count()
+
+    visit = bin_visits(plan)[len(bin_visits(plan)) // 2]
+    lon, lat = visit["geometry"]["coordinates"]
+    page.evaluate(f"window.wasteroute.map.setView([{lat}, {lon}], 18, {{animate: false}})")
+    page.wait_for_function("window.wasteroute.stopsShown().plan.mode === 'numbered'")
+    shown = stops_shown(page)
+    markers = page.locator(".stop-marker.optimised.stop-bin")
+    assert shown["dots"] == 0 and 0 < shown["numbered"] == markers.count() < n_bins
+    marker = page.locator(f".stop-marker.optimised.stop-bin[title='{visit['properties']['bin_id']}']")
+    assert marker.inner_text() == str(visit["properties"]["sequence"])
+    page.screenshot(path=str(artifacts / "stops-numbered.png"))
+    # zoomed in the arrows are 350 m apart again: more of them than at the whole plan's zoom
+    assert page.locator(".direction-arrow").count() > arrows_out
+
+    page.evaluate("""() => { const { map, state } = window.wasteroute;
+      const points = state.plan.features.filter((f) => f.properties.kind === 'visit')
+        .map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+      map.fitBounds(points, { animate: false }); }""")
+    page.wait_for_function("window.wasteroute.stopsShown().plan.mode === 'dots'")
+    assert page.locator(".stop-marker.stop-bin").count() == 0
+
+
+def test_area_button_draws_a_polygon_per_round_and_removes_it(page: Page, server: Any, artifacts: Path) -> None:
+    """"Show round areas" draws one shaded polygon per round (the area the answer gives), a
+    hidden round's area goes with it, and the button pressed again removes them all; today's
+    rounds, once uploaded, have theirs drawn by the same button."""
+    open_map(page, server)
+    plan = optimise(page)
+    routes = kinds(plan, "route")
+    assert all(r["properties"]["compactness"]["area"]["type"] in ("Polygon", "MultiPolygon") for r in routes)
+    areas = page.locator("path.round-area.optimised")
+    assert areas.count() == 0
+    page.click("#toggle-areas")
+    assert areas.count() == len(routes)
+    assert page.locator("#toggle-areas").inner_text() == "Hide round areas"
+    page.screenshot(path=str(artifacts / "round-areas.png"))
+    toggle = page.locator("#rounds-table tbody tr").first.locator("input.toggle-round")
+    toggle.uncheck()
+    assert areas.count() == len(routes) - 1
+    toggle.check()
+    assert areas.count() == len(routes)
+    page.click("#toggle-areas")
+    assert areas.count() == 0
+    assert page.locator("#toggle-areas").inner_text() == "Show round areas"
+    baseline = upload_todays_rounds(page, server)
+    page.click("#toggle-areas")
+    assert page.locator("path.round-area.baseline").count() == len(kinds(baseline, "route"))
+    assert OSM_CREDIT in page.locator(".leaflet-control-attribution").inner_text()

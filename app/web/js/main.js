@@ -6,7 +6,8 @@ import {
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
 import { escapeHtml, when } from './format.js';
-import { addLegend, drawBins, drawPlan, setRoundVisible } from './plan-layer.js';
+import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
+import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob } from './jobs.js';
 
@@ -21,14 +22,20 @@ const state = {
   jobsAvailable: false,
   plansAvailable: false,
   jobHistory: [], // status and progress of each poll of the last job (shown by the progress bar)
+  areasShown: false, // the rounds' areas drawn (the "Show round areas" button)
 };
-window.wasteroute = { state };
 
 const map = L.map('map', { preferCanvas: false, zoomControl: true });
 map.setView([43.735, 7.42], 14);
 let binsLayer = null;
 let drawnPlan = null;
 let drawnBaseline = null;
+// the browser tests read how the stops are drawn and move the map as a planner would
+window.wasteroute = {
+  state,
+  map,
+  stopsShown: () => ({ plan: drawnPlan?.stopsShown ?? null, baseline: drawnBaseline?.stopsShown ?? null }),
+};
 
 function showErrors(list, messages) {
   list.replaceChildren(...messages.map((m) => {
@@ -113,14 +120,15 @@ function applyView() {
 function showPlan(plan, { id = null, meta = '' } = {}) {
   state.plan = plan;
   state.planId = id;
-  if (drawnPlan) drawnPlan.group.remove();
+  if (drawnPlan) undrawPlan(map, drawnPlan);
   if (binsLayer) binsLayer.remove();
-  drawnPlan = drawPlan(map, plan, { vehicleIds: vehicleIds(plan), binsById: binsById() });
+  drawnPlan = drawPlan(map, plan, { vehicleIds: vehicleIds(plan), binsById: binsById(), areas: state.areasShown });
   showRounds($('#rounds-table'), plan, drawnPlan, {
     onToggle: (vehicleId, visible) => setRoundVisible(drawnPlan, vehicleId, visible),
     onZoom: (vehicleId) => map.fitBounds(drawnPlan.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
   });
   showUnassigned($('#unassigned'), plan);
+  showAreasButton();
   $('#plan-section').hidden = false;
   $('#plan-meta').textContent = meta;
   showApproval(plan);
@@ -135,6 +143,24 @@ function showPlan(plan, { id = null, meta = '' } = {}) {
   if (state.baseline) showDeltas($('#deltas'), state.plan, state.baseline);
   applyView();
   document.body.dataset.plan = 'shown';
+}
+
+/** The areas button: its words follow the state; it is off for a plan stored before areas were measured. */
+function showAreasButton() {
+  const button = $('#toggle-areas');
+  const available = (drawnPlan && hasAreas(drawnPlan)) || (drawnBaseline && hasAreas(drawnBaseline));
+  button.disabled = !available;
+  button.title = available
+    ? 'Each round\'s territory: the streets it serves, shaded in its colour'
+    : 'This plan was stored before rounds\' areas were measured.';
+  button.textContent = state.areasShown ? 'Hide round areas' : 'Show round areas';
+  button.setAttribute('aria-pressed', String(state.areasShown));
+}
+
+function toggleAreas() {
+  state.areasShown = !state.areasShown;
+  for (const drawn of [drawnPlan, drawnBaseline]) if (drawn) setAreasShown(drawn, state.areasShown);
+  showAreasButton();
 }
 
 function showApproval(plan) {
@@ -219,13 +245,16 @@ async function compareWithToday(file) {
     const { routes } = await postFile('/api/v1/uploads/rounds', file);
     const { options, ...problem } = state.problem;
     state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
-    if (drawnBaseline) drawnBaseline.group.remove();
-    drawnBaseline = drawPlan(map, state.baseline, { vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById() });
+    if (drawnBaseline) undrawPlan(map, drawnBaseline);
+    drawnBaseline = drawPlan(map, state.baseline, {
+      vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
+    });
     showRounds($('#today-table'), state.baseline, drawnBaseline, {
       onToggle: (vehicleId, visible) => setRoundVisible(drawnBaseline, vehicleId, visible),
       onZoom: (vehicleId) => map.fitBounds(drawnBaseline.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
     });
     $('#today-table').hidden = false;
+    showAreasButton();
     $('#view-choice').hidden = false;
     if (state.plan) showDeltas($('#deltas'), state.plan, state.baseline);
     setView('today');
@@ -332,6 +361,7 @@ async function start() {
   $('#optimise').addEventListener('click', optimise);
   $('#approve-form').addEventListener('submit', approve);
   $('#refresh-plans').addEventListener('click', refreshPlans);
+  addAreasControl(map, toggleAreas);
   for (const button of document.querySelectorAll('button.export')) {
     button.addEventListener('click', () => exportPlan(button.dataset.format));
   }

@@ -1,14 +1,21 @@
 // A plan on the map: each round a street-following line in its own colour (Okabe-Ito,
-// safe for colour-blind readers) with arrows giving the direction of travel, its stops
-// numbered in driving order (depot, tips and breaks marked apart), popups with the bin,
-// arrival and load, and the unassigned bins with their reasons.
+// safe for colour-blind readers) with arrows giving the direction of travel (every 350 m,
+// farther apart when zoomed out), its stops numbered in driving order when zoomed in and
+// dots in its colour when zoomed out (stops-layer.js; depot, tips and breaks always
+// marked apart), popups with the bin, arrival and load, its area on demand
+// (round-areas.js), and the unassigned bins with their reasons.
 
 import { escapeHtml, kg } from './format.js';
+import { roundArea, setAreasShown } from './round-areas.js';
+import { refreshStops, roundStops } from './stops-layer.js';
 
 /** Okabe & Ito's colour-blind-safe palette (yellow last: weak on a light map). */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 
 const ARROW_SPACING_M = 350;
+/** Zoomed out, arrows are at least this far apart on the screen: closer, a town's rounds are a carpet of them. */
+const ARROW_SPACING_PX = 90;
+const EARTH_CIRCUMFERENCE_M = 40075016.686;
 const STOP_LABEL = { depot: 'D', disposal: 'T', break: 'B' };
 
 /** Colour of a vehicle: by its place in the problem's fleet, so both plans agree. */
@@ -40,10 +47,19 @@ function bearing(a, b) {
   return (Math.atan2(y, x) / toRad + 360) % 360;
 }
 
-/** Arrow markers every ARROW_SPACING_M metres along the line, pointing the way driven. */
-function arrows(points, colour, pane) {
+/**
+ * Metres between arrows at `zoom` for a plan at latitude `lat`: ARROW_SPACING_M, or more
+ * when that is under ARROW_SPACING_PX on the screen (Web Mercator: 256-px tiles).
+ */
+export function arrowSpacingM(zoom, lat) {
+  const metresPerPixel = (EARTH_CIRCUMFERENCE_M * Math.cos((lat * Math.PI) / 180)) / 2 ** (zoom + 8);
+  return Math.max(ARROW_SPACING_M, ARROW_SPACING_PX * metresPerPixel);
+}
+
+/** Arrow markers every `spacing` metres along the line, pointing the way driven. */
+function arrows(points, colour, pane, spacing) {
   const markers = [];
-  let next = ARROW_SPACING_M / 2;
+  let next = spacing / 2;
   let travelled = 0;
   for (let i = 1; i < points.length; i += 1) {
     const a = points[i - 1];
@@ -60,7 +76,7 @@ function arrows(points, colour, pane) {
         keyboard: false,
         icon: L.divIcon({ className: 'direction-arrow', html, iconSize: [12, 12], iconAnchor: [6, 6] }),
       }));
-      next += ARROW_SPACING_M;
+      next += spacing;
     }
     travelled += length;
   }
@@ -98,9 +114,11 @@ function stopMarker(visit, colour, { baseline, pane }) {
 
 /**
  * Draw `plan` on `map`. `vehicleIds` orders the colours; `baseline` draws dashed lines and
- * hollow stops (today's rounds). Returns {group, rounds: Map(vehicleId -> {layer, bounds, colour})}.
+ * hollow stops (today's rounds); `areas` draws each round's area at once. Returns
+ * {group, rounds: Map(vehicleId -> {layer, bounds, colour, visible, stops, area}), stopsShown,
+ * areasShown}; the stops follow the view until :func:`undrawPlan`.
  */
-export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = new Map() }) {
+export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = new Map(), areas = false }) {
   // Lines and their stops in panes of their own, stops above every line, so that a stop is
   // always clickable even where a round's line passes over it.
   const pane = baseline ? 'baselinePane' : 'planPane';
@@ -111,6 +129,8 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
       map.getPane(name).style.zIndex = zIndex;
     }
   }
+  // one canvas for every dot of the plan: thousands of them cost one element, not thousands
+  const renderer = L.canvas({ pane: stopPane, padding: 0.25 });
   const group = L.layerGroup().addTo(map);
   const rounds = new Map();
   for (const route of routesOf(plan)) {
@@ -126,10 +146,28 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
       dashArray: baseline ? '8 7' : null,
       className: `route-line ${kind}-route`,
     }).bindTooltip(`${baseline ? "Today's round" : 'Round'} ${vehicleId}`, { sticky: true });
-    const layer = L.layerGroup([line, ...arrows(points, colour, pane)]);
-    for (const visit of visitsOf(plan, vehicleId)) layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+    const arrowLayer = L.layerGroup();
+    const layer = L.layerGroup([line, arrowLayer]);
+    const visits = visitsOf(plan, vehicleId);
+    for (const visit of visits.filter((v) => v.properties.type !== 'bin')) {
+      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+    }
+    const stops = roundStops(visits.filter((v) => v.properties.type === 'bin'), colour, {
+      baseline,
+      renderer,
+      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane }),
+      popupOf: stopPopup,
+    });
     layer.addTo(group);
-    rounds.set(vehicleId, { layer, bounds: line.getBounds(), colour, visible: true });
+    rounds.set(vehicleId, {
+      layer,
+      bounds: line.getBounds(),
+      colour,
+      visible: true,
+      stops,
+      area: roundArea(map, route, colour, { baseline }),
+      arrows: { layer: arrowLayer, draw: (spacing) => arrows(points, colour, pane, spacing) },
+    });
   }
   for (const item of plan.unassigned || []) {
     const bin = binsById.get(item.bin_id);
@@ -145,16 +183,42 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     }).bindPopup(`Bin <b>${escapeHtml(item.bin_id)}</b> not collected<br>Reason: <b>${escapeHtml(item.reason)}</b>`
       + `<br>${escapeHtml(item.detail)}`).addTo(group);
   }
-  return { group, rounds };
+  const drawn = { group, rounds, stopsShown: null, areasShown: false, arrowSpacingM: null };
+  const lat = routesOf(plan).length ? L.latLngBounds([...rounds.values()].map((r) => r.bounds)).getCenter().lat : 0;
+  drawn.follow = () => {
+    refreshArrows(drawn, arrowSpacingM(map.getZoom(), lat));
+    refreshStops(map, drawn);
+  };
+  map.on('moveend', drawn.follow);
+  setAreasShown(drawn, areas);
+  drawn.follow();
+  return drawn;
 }
 
-/** Show or hide one round of a drawn plan. */
+/** Redraw the arrows of every round `spacing` metres apart, unless they are already. */
+function refreshArrows(drawn, spacing) {
+  if (drawn.arrowSpacingM === spacing) return;
+  drawn.arrowSpacingM = spacing;
+  for (const round of drawn.rounds.values()) {
+    round.arrows.layer.clearLayers();
+    for (const arrow of round.arrows.draw(spacing)) round.arrows.layer.addLayer(arrow);
+  }
+}
+
+/** Take `drawn` off `map` for good (a new plan replaces it). */
+export function undrawPlan(map, drawn) {
+  map.off('moveend', drawn.follow);
+  drawn.group.remove();
+}
+
+/** Show or hide one round of a drawn plan (its line, stops and any area drawn). */
 export function setRoundVisible(drawn, vehicleId, visible) {
   const round = drawn.rounds.get(vehicleId);
   if (!round) return;
   round.visible = visible;
   if (visible) drawn.group.addLayer(round.layer);
   else drawn.group.removeLayer(round.layer);
+  drawn.follow();
 }
 
 /** The bins of the problem as small grey dots and its tips as squares (before any plan is drawn). */
@@ -179,10 +243,13 @@ export function addLegend(map) {
   const legend = L.control({ position: 'bottomright' });
   legend.onAdd = () => {
     const div = L.DomUtil.create('div', 'legend');
-    div.innerHTML = '<div><i style="background:#0072B2"></i>Numbered stop, in driving order</div>'
+    div.innerHTML = '<div><i style="background:#0072B2"></i>Stop: numbered in driving order,'
+      + ' a dot when zoomed out</div>'
       + '<div><i style="background:#222;border-radius:2px"></i>D depot · T tip · B break</div>'
       + '<div><i style="background:#fff;border:2.5px solid #a40000"></i>Bin not collected (click: why)</div>'
-      + '<div>▲ direction of travel · dashed: today\'s rounds</div>';
+      + '<div>▲ direction of travel · dashed: today\'s rounds</div>'
+      + '<div><i style="background:rgba(0,114,178,0.15);border:2px dashed #0072B2;border-radius:2px"></i>'
+      + 'A round\'s area (button "Show round areas")</div>';
     return div;
   };
   legend.addTo(map);

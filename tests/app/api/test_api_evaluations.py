@@ -156,7 +156,8 @@ def test_rounds_alternating_bin_by_bin_are_reported_not_compact(client: TestClie
                                                                 problem: dict[str, Any]) -> None:
     """Two rounds taking turns along the same streets (each bin has a twin at the same kerb, served
     by the other lorry): every street is served by both, listed by id, both rounds' shares are 1
-    and their areas cross; the two equal rounds have a load spread of 0."""
+    and their areas cross (the very same area, given as a Polygon to draw); the two equal rounds have
+    a load spread of 0."""
     for vehicle in problem["vehicles"]:
         vehicle["capacity_kg"] = 1000
     twins = [{**b, "id": f"{b['id']}-twin"} for b in problem["bins"]]
@@ -173,6 +174,9 @@ def test_rounds_alternating_bin_by_bin_are_reported_not_compact(client: TestClie
         assert figures["shared_street_share"] == pytest.approx(1.0)
         assert figures["overlap_share"] > 0.9 and figures["crossing_rounds"] == 1
     assert answer["summary"]["balance"]["load_spread"] == pytest.approx(0.0)
+    # serving the same streets, the two rounds have the same area to draw
+    area = _route(answer, "rcv-1")["compactness"]["area"]
+    assert area["type"] == "Polygon" and area == _route(answer, "rcv-2")["compactness"]["area"]
 
 
 def test_summary_counts_every_routes_violations(client: TestClient, problem: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
 URL = "/api/v1/optimisations"
@@ -387,3 +388,21 @@ def test_rounds_report_manoeuvres_with_no_banned_turn(answer: dict[str, Any]) ->
         for name in names:
             total[name] += m[name]
     assert answer["summary"]["manoeuvres"] == total
+
+
+def test_each_rounds_area_is_a_polygon_around_its_stops(answer: dict[str, Any]) -> None:
+    """Each route's ``compactness.area`` is a GeoJSON Polygon or MultiPolygon of [lon, lat]
+    positions with closed rings that holds every bin stop of the round (the map draws it on
+    demand)."""
+    visits = [f for f in answer["features"] if f["properties"]["kind"] == "visit"]
+    for route in _routes(answer):
+        area = route["properties"]["compactness"]["area"]
+        assert area["type"] in ("Polygon", "MultiPolygon")
+        polygons = [area["coordinates"]] if area["type"] == "Polygon" else area["coordinates"]
+        lonlat = shapely.MultiPolygon([(rings[0], rings[1:]) for rings in polygons])
+        for rings in polygons:
+            assert all(ring[0] == ring[-1] and len(ring) >= 4 for ring in rings)
+        vehicle = route["properties"]["vehicle_id"]
+        stops = [shapely.Point(v["geometry"]["coordinates"]) for v in visits
+                 if v["properties"]["vehicle_id"] == vehicle and v["properties"]["type"] == "bin"]
+        assert stops and all(lonlat.covers(stop) for stop in stops), vehicle
