@@ -302,37 +302,42 @@ def traced_peak_mb(fn: Any) -> float:
     return round(peak / 1024 / 1024, 1)
 
 
-def _matrix(network: Any, snapped: Any, backend: str) -> tuple[TravelMatrices, float]:
-    """The travel matrices between ``snapped`` points, and the seconds spent on the legs
-    (the node-to-node shortest paths) before the point-to-point matrix is assembled."""
-    from solver.matrix import build_legs, travel_matrices
+def _matrix(network: Any, snapped: Any, backend: str, turns: bool = True) -> tuple[TravelMatrices, float]:
+    """The travel matrices between ``snapped`` points (on the turn-aware graph, or with free turns),
+    and the seconds spent on the legs (the shortest paths between nodes, or ends of edges) before the
+    point-to-point matrix is assembled."""
+    from solver.matrix import LORRY_TURNS, build_legs, travel_matrices
 
     started = time.perf_counter()
-    legs = build_legs(network, snapped, backend=backend)
+    legs = build_legs(network, snapped, backend=backend, turns=LORRY_TURNS if turns else None)
     legs_s = time.perf_counter() - started
     return travel_matrices(legs), legs_s
 
 
-def _one_backend(network: Any, snapped: Any, backend: str, repeat: int = 1) -> tuple[TravelMatrices, Row]:
+def _one_backend(network: Any, snapped: Any, backend: str, repeat: int = 1, turns: bool = True
+                 ) -> tuple[TravelMatrices, Row]:
     """One backend's point-to-point matrix: its figures (``seconds``, ``legs_s`` and ``cpu_s``, the
     process's CPU seconds, each the median of ``repeat`` timed runs, whose wall times are ``runs_s``;
     ``peak_mb`` and ``rss_mb`` of two more runs) after a warm-up that builds what it keeps on the
-    network (``prep_s``)."""
-    from solver.matrix import node_matrices
+    network (``prep_s``: the turn-aware graph, the CCH)."""
+    from solver.matrix import LORRY_TURNS, node_matrices
+    from solver.network import routing_graph, turn_graph
 
     started = time.perf_counter()
-    node_matrices(network, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), backend=backend)  # a CCH
+    graph = turn_graph(network, routing_graph(network), LORRY_TURNS) if turns else None
+    one = np.zeros(1, dtype=np.int64)
+    node_matrices(network, one, one, routing=graph, backend=backend)  # a CCH
     prep_s = time.perf_counter() - started
     runs: list[tuple[float, float, float]] = []
     for _ in range(max(1, repeat)):
         gc.collect()
         cpu = time.process_time()
         started = time.perf_counter()
-        matrices, legs_s = _matrix(network, snapped, backend)
+        matrices, legs_s = _matrix(network, snapped, backend, turns)
         runs.append((time.perf_counter() - started, legs_s, time.process_time() - cpu))
     seconds, legs_s, cpu_s = (float(np.median([run[k] for run in runs])) for k in range(3))
-    peak = traced_peak_mb(lambda: _matrix(network, snapped, backend))
-    rss = rss_growth_mb(lambda: _matrix(network, snapped, backend))
+    peak = traced_peak_mb(lambda: _matrix(network, snapped, backend, turns))
+    rss = rss_growth_mb(lambda: _matrix(network, snapped, backend, turns))
     return matrices, {"seconds": round(seconds, 3), "legs_s": round(legs_s, 3), "cpu_s": round(cpu_s, 3),
                       "runs_s": [round(run[0], 3) for run in runs], "peak_mb": peak, "rss_mb": rss,
                       "prep_s": round(prep_s, 3)}
@@ -350,7 +355,7 @@ def _node_seconds(network: Any, n: int, backend: str, seed: int) -> float:
 
 
 def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] | None = None,
-               repeat: int = 1) -> Row:
+               repeat: int = 1, turns: bool = True) -> Row:
     """Time an ``n x n`` travel-time matrix between random points of ``network``, by each backend.
 
     For each backend (default: every available one, see :data:`solver.matrix.BACKENDS`), in
@@ -367,7 +372,9 @@ def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] |
     reference): ``speedup`` (scipy seconds over the CCH's), ``node_speedup``, ``max_dt_s``
     (largest duration difference, s) and ``p99_dd_pct`` (99th percentile of the distance
     difference, % of scipy's distance). ``simplified`` says whether the graph's chains of
-    nodes were merged into single edges (osmnx simplification) or kept.
+    nodes were merged into single edges (osmnx simplification) or kept; ``turns`` whether the
+    matrix is turn-aware (:class:`~solver.network.TurnGraph`, the service's default) or turns are
+    free (the road graph alone).
     """
     from solver.matrix import AUTO, BACKENDS, choose_backend, matrix_ch
     from solver.snapping import snap_points
@@ -378,11 +385,11 @@ def run_matrix(network: Any, n: int, *, seed: int = 0, backends: Sequence[str] |
     snapped = snap_points(network, lonlat, limit_m=1.0)
     snap_s = time.perf_counter() - started
     row: Row = {"n": n, "nodes": network.n_nodes, "edges": network.n_edges, "network": network.name,
-                "simplified": bool(network.simplify), "snap_s": round(snap_s, 3),
+                "simplified": bool(network.simplify), "turns": turns, "snap_s": round(snap_s, 3),
                 "snapped": int(np.count_nonzero(snapped.ok)), "seed": seed, "backends": chosen}
     results: dict[str, TravelMatrices] = {}
     for backend in chosen:
-        results[backend], figures = _one_backend(network, snapped, backend, repeat)
+        results[backend], figures = _one_backend(network, snapped, backend, repeat, turns)
         row.update({f"{backend}_{k}": v for k, v in figures.items()})
         row[f"{backend}_node_s"] = _node_seconds(network, n, backend, seed)
     auto = choose_backend(AUTO, 2 * n, network.n_nodes)

@@ -2,7 +2,7 @@
 
 - ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
 - ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
-- ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--repeat R] [--json]``
+- ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--turns both] [--repeat R] [--json]``
 - ``wasteroute bench api [--network FILE] [--bins N] [--time-limit-s T] [--json]``
 
 Without ``--json`` each prints a header (machine, versions, commit, settings) and a
@@ -233,7 +233,8 @@ def bench_wcvrptw(files: StopFiles, time_limit_s: TimeLimitOption, engine: Engin
 
 # --- matrices ---------------------------------------------------------------------------------
 
-MATRIX_COLUMNS = (Column("simplified", "simplified"), Column("nodes", "nodes"), Column("n", "n"),
+MATRIX_COLUMNS = (Column("simplified", "simplified"), Column("turns", "turns"), Column("nodes", "nodes"),
+                  Column("n", "n"),
                   Column("backend", "auto"), Column("scipy_seconds", "scipy s", 3), Column("ch_seconds", "CH s", 3),
                   Column("speedup", "x faster", 1), Column("scipy_cpu_s", "scipy CPU s", 3),
                   Column("ch_cpu_s", "CH CPU s", 3), Column("scipy_legs_s", "scipy legs s", 3),
@@ -245,6 +246,7 @@ MATRIX_COLUMNS = (Column("simplified", "simplified"), Column("nodes", "nodes"), 
                   Column("p99_dd_pct", "p99 |dd| %", 3), Column("load_s", "load s", 2))
 
 GRAPHS = {"simplified": (True,), "unsimplified": (False,), "both": (True, False)}
+TURNS = {"on": (True,), "off": (False,), "both": (True, False)}
 
 NetworkOption = Annotated[Path | None, typer.Option(
     "--network", metavar="FILE", exists=True, dir_okay=False,
@@ -261,10 +263,14 @@ def bench_matrix(
     backend: Annotated[list[str] | None, typer.Option(
         "--backend", help="Matrix backend to measure, scipy or ch (repeat; default every available one).")] = None,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per backend; the median is shown.")] = 3,
+    turns: Annotated[str, typer.Option(help="Turn-aware matrix (on, the service's), free turns (off) or both.")
+                     ] = "both",
 ) -> None:
     """Time an N x N travel-time matrix between random points of a road network by each backend, side by side."""
     if graph not in GRAPHS:
         raise typer.BadParameter(f"must be one of {', '.join(GRAPHS)}", param_hint="--graph")
+    if turns not in TURNS:
+        raise typer.BadParameter(f"must be one of {', '.join(TURNS)}", param_hint="--turns")
     from solver.bench import run_matrix
     from solver.matrix import choose_backend
     from solver.network import load_network
@@ -279,16 +285,19 @@ def bench_matrix(
     network_file = network or settings.network_file
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     report = Report(MATRIX_COLUMNS, as_json=as_json)
-    report.start(meta_record("matrix", network=str(network_file), seed=seed, graph=graph, repeat=repeat))
+    report.start(meta_record("matrix", network=str(network_file), seed=seed, graph=graph, turns=turns,
+                             repeat=repeat))
     for simplify in GRAPHS[graph]:
         started = time.perf_counter()
         road_network = load_network(network_file, simplify=simplify, cache_dir=settings.cache_dir)
         load_s = time.perf_counter() - started
         for size in n:
-            report.row({**run_matrix(road_network, size, seed=seed, backends=backend, repeat=repeat),
-                        "load_s": round(load_s, 2)})
+            for aware in TURNS[turns]:
+                report.row({**run_matrix(road_network, size, seed=seed, backends=backend, repeat=repeat,
+                                         turns=aware), "load_s": round(load_s, 2)})
     report.footer([f"s: the whole N x N point-to-point matrix, snapping excluded (median of {repeat} runs, all in "
                    "the JSON's runs_s), of which legs s the node-to-node paths, CPU s its CPU seconds (all threads); "
+                   "turns: on the turn-aware graph (the service's matrices) or with free turns; "
                    "auto: the backend 'auto' picks (its figures are the JSON's seconds and peak_mb); "
                    "peak MB: tracemalloc peak of another run; RSS MB: growth of the resident peak in one more "
                    "(memory C libraries allocate included); CH build s: the one-off hierarchy build kept on the "

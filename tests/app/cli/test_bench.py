@@ -111,12 +111,14 @@ def test_bench_wcvrptw_reports_miles_beside_the_best_known(tools: SimpleNamespac
 
 @pytest.mark.slow
 def test_bench_matrix_measures_both_graphs(env: dict[str, str]) -> None:
-    """On Monaco, one line per graph with the API fields; the unsimplified graph has more nodes."""
+    """On Monaco, one line per graph and per turn mode (turn-aware first) with the API fields; the
+    unsimplified graph has more nodes."""
     lines = _json_lines(_invoke(["bench", "matrix", "--n", "40", "--json"], env).stdout)
-    simplified, unsimplified = lines[1], lines[2]
-    assert MATRIX_FIELDS.issubset(simplified) and MATRIX_FIELDS.issubset(unsimplified)
-    assert (simplified["simplified"], unsimplified["simplified"], simplified["n"]) == (True, False, 40)
-    assert unsimplified["nodes"] > simplified["nodes"]
+    rows = lines[1:]
+    assert [(r["simplified"], r["turns"]) for r in rows] == [(True, True), (True, False), (False, True),
+                                                            (False, False)]
+    assert all(MATRIX_FIELDS.issubset(r) and r["n"] == 40 for r in rows)
+    assert rows[2]["nodes"] > rows[0]["nodes"]
 
 
 @pytest.mark.slow
