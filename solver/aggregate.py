@@ -87,7 +87,7 @@ class Aggregation:
     def expand_plan(self, plan: Plan) -> Plan:
         """The plan with stops expanded into bins, on routes and among the left out."""
         return Plan(routes=tuple(RoutePlan(r.vehicle_id, self.expand_stops(r.stops)) for r in plan.routes),
-                    unassigned=self.expand_unassigned(plan.unassigned))
+                    unassigned=self.expand_unassigned(plan.unassigned), relaxed=plan.relaxed)
 
 
 def _key(b: Bin, edge: int) -> tuple[object, ...]:

@@ -202,6 +202,16 @@ class SolveOptions:
     initial route had that the new plan puts on another vehicle. ``search_processes``
     searches run at once, one process (core) each, and the best plan is kept
     (:mod:`solver.engines.race`; not for requests with a warm start).
+
+    The rounds' shape, enforced by re-solving with the engine's own constraints
+    (:mod:`solver.engines.shaped`; off by default here, so a library call or a benchmark
+    solves the plain problem; the API turns both on): ``balance`` keeps the longest
+    round's duration, and load, at most ``balance_tolerance`` (a share: 0.10 is 10 %) above
+    the mean of the plan's rounds (only plans of several rounds); ``compact`` cuts the bins
+    into one territory per round along the streets and keeps each round to its own;
+    ``territories`` (bin id, vehicle id) pairs fix territories, say an approved plan's
+    rounds, so later days keep each crew on its own patch (bins it does not name join
+    the territory of the nearest bin it does).
     """
 
     time_limit_s: float = 5.0
@@ -211,6 +221,15 @@ class SolveOptions:
     initial_routes: tuple[InitialRoute, ...] = ()
     move_penalty: float = 0.0
     search_processes: int = 1
+    balance: bool = False
+    balance_tolerance: float = 0.10
+    compact: bool = False
+    territories: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shaped(self) -> bool:
+        """Whether any of ``balance``, ``compact`` or ``territories`` asks for the rounds' shape."""
+        return self.balance or self.compact or bool(self.territories)
 
     def __post_init__(self) -> None:
         _check_finite(self.time_limit_s, field="options.time_limit_s", item_id=None)
@@ -226,6 +245,10 @@ class SolveOptions:
         if not isinstance(self.search_processes, int) or self.search_processes < 1:
             raise ProblemError(f"options.search_processes must be a whole number of at least 1, got "
                                f"{self.search_processes!r}", field="options.search_processes")
+        _check_finite(self.balance_tolerance, field="options.balance_tolerance", item_id=None)
+        if self.balance_tolerance < 0:
+            raise ProblemError(f"options.balance_tolerance must not be negative, got {self.balance_tolerance}",
+                               field="options.balance_tolerance")
 
 
 def _check_window(window: TimeWindow, *, field: str, item_id: str) -> None:

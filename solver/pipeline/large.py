@@ -33,7 +33,7 @@ from solver.pipeline.stages import (
 )
 from solver.problem import Problem, SolveOptions
 from solver.snapping import SnappedPoints
-from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
+from solver.solution import RELAXATION_ORDER, Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,20 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             extra = solve_part(sub, stop_matrices(problem, network, snapped, aggregation, sub), quick)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
-    return Plan(routes=tuple(routes), unassigned=tuple(left))
+    relaxed = [name for name in RELAXATION_ORDER if any(name in (p.relaxed or ()) for p in plans)]
+    return Plan(routes=tuple(routes), unassigned=tuple(left), relaxed=tuple(relaxed) if options.shaped else None)
+
+
+def stop_territories(aggregation: Aggregation, territories: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Fixed territories of bins as territories of the stops they were grouped into: a stop goes to
+    the vehicle most of its named bins belong to (the first such vehicle on a tie)."""
+    vehicle_of = dict(territories)
+    out = []
+    for stop, members in aggregation.members.items():
+        named = [vehicle_of[b] for b in members if b in vehicle_of]
+        if named:
+            out.append((stop, max(dict.fromkeys(named), key=named.count)))
+    return tuple(out)
 
 
 def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
@@ -168,7 +181,8 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
         else:
             parts = [Part(tuple(b.id for b in stops.bins), tuple(v.id for v in stops.vehicles))]
     log.info("large problem: %d bins as %d stops in %d part(s)", len(problem.bins), len(stops.bins), len(parts))
-    part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)))
+    part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)),
+                           territories=stop_territories(aggregation, options.territories))
     plan = aggregation.expand_plan(_solve_stops(problem, network, snapped, aggregation, parts, part_options,
                                                 executor, watch))
     with watch.stage("evaluate"):
@@ -197,4 +211,4 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     lines = {r.evaluation.vehicle_id: r.line for r in results if r.line is not None}
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stop_points,
                          timings_s=dict(watch.timings), sizes={"stops": len(stops.bins), "parts": len(parts)},
-                         balance=balance, compactness=compactness)
+                         balance=balance, compactness=compactness, relaxed=plan.relaxed)

@@ -23,6 +23,7 @@ from solver.pipeline.stages import (
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
 from solver.solution import Plan, RoutePlan, Unassigned
+from solver.territories import check_territories
 
 
 def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
@@ -39,6 +40,7 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     one (:func:`optimise_large`, without progress reports), its parts through ``executor``
     when given.
     """
+    check_territories(problem, options.territories)
     scale = scale or ScaleOptions()
     if scale.aggregates(problem):
         return optimise_large(problem, network, options, snap_limit_m=snap_limit_m, scale=scale,
@@ -50,7 +52,7 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     with watch.stage("solve"):
         progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
         plan = solve_part(problem, prepared.matrices, options, candidates, progress)
-        plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned))
+        plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned), relaxed=plan.relaxed)
     return _scored(problem, network, prepared, plan, options, watch)
 
 
@@ -92,4 +94,5 @@ def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, p
     with watch.stage("compactness"):
         balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stops,
-                         timings_s=dict(watch.timings), balance=balance, compactness=compactness)
+                         timings_s=dict(watch.timings), balance=balance, compactness=compactness,
+                         relaxed=plan.relaxed)

@@ -29,7 +29,7 @@ from solver.network import AccessProfile, RoadNetwork
 from solver.problem import Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
 from solver.progress import ProgressReporter
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
-from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
+from solver.solution import Evaluation, Plan, Relaxation, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class PlannedRounds:
     large problem (:func:`~solver.pipeline.optimise_large`), the ``stops`` it was solved as and the
     ``parts`` it was cut into. ``balance`` and ``compactness`` measure the rounds' shape
     (:mod:`solver.balance`, :mod:`solver.compactness`); ``None`` only where a caller built
-    the result without measuring.
+    the result without measuring. ``relaxed``: for a solve asked to keep the rounds
+    balanced or compact, what it could not keep (:attr:`~solver.solution.Plan.relaxed`);
+    ``None`` when no shape was asked for (and for a person's plan).
     """
 
     evaluation: Evaluation
@@ -56,6 +58,7 @@ class PlannedRounds:
     sizes: dict[str, int] = field(default_factory=dict)
     balance: PlanBalance | None = None
     compactness: PlanCompactness | None = None
+    relaxed: tuple[Relaxation, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,8 @@ def solve_part(problem: Problem, matrices: FleetMatrices, options: SolveOptions,
     servable, ruled_out = screen_bins(problem, matrices, candidates)
     engine = choose_engine(problem, options, matrices=matrices)
     plan = engine.solve(problem, matrices, bin_ids=servable, options=options, progress=progress)
+    relaxed = plan.relaxed
     plan, taken = strip_violations(problem, matrices, plan)
     dropped = [u.bin_id for u in plan.unassigned] + taken
     plan = explain_dropped(problem, matrices, plan, dropped, options=options)
-    return Plan(routes=plan.routes, unassigned=(*ruled_out, *plan.unassigned))
+    return Plan(routes=plan.routes, unassigned=(*ruled_out, *plan.unassigned), relaxed=relaxed)
