@@ -178,6 +178,22 @@ class OptionsIn(InputModel):
         default_factory=list, description="An earlier plan to warm-start from (and lock stops of).")
     move_penalty: Money = Field(
         default=0.0, description="Cost per bin the new plan moves off the vehicle that had it in initial_routes.")
+    balance: bool = Field(
+        default=True,
+        description="Keep the rounds of a plan of several rounds within balance_tolerance of each other in "
+                    "duration and load; false turns it off.")
+    balance_tolerance: float = Field(
+        default=0.10, ge=0.0, le=10.0,
+        description="How far (a share: 0.10 is 10 %) the longest round's duration, and load, may lie above the "
+                    "mean of the plan's rounds.")
+    compact: bool = Field(
+        default=True,
+        description="Keep each round to its own territory along the streets (few streets shared between rounds); "
+                    "false turns it off.")
+    territories_plan_id: Id | None = Field(
+        default=None,
+        description="An approved stored plan whose rounds fix the territories: each bin it served stays with "
+                    "that vehicle, new bins join the nearest territory.")
 
 
 class OptimisationRequest(InputModel):

@@ -139,9 +139,11 @@ def to_problem(request: OptimisationRequest) -> Problem:
     )
 
 
-def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
-                     max_time_limit_s: float) -> SolveOptions:
+def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_time_limit_s: float,
+                     territories: tuple[tuple[str, str], ...] = ()) -> SolveOptions:
     """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service.
+    ``territories``: the (bin id, vehicle id) pairs ``options.territories_plan_id`` was resolved
+    into (:func:`app.services.plans.territories_of`).
 
     Raises :class:`ProblemError` on ``options.time_limit_s`` above ``max_time_limit_s``.
     """
@@ -154,15 +156,19 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float,
     initial = tuple(InitialRoute(vehicle_id=r.vehicle_id, stops=tuple(r.stops), locked=r.locked)
                     for r in options.initial_routes)
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
-                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty)
+                        objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
+                        balance=options.balance, balance_tolerance=options.balance_tolerance,
+                        compact=options.compact, territories=territories)
 
 
-def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
+def prepare(request: OptimisationRequest, *, settings: Settings,
+            territories: tuple[tuple[str, str], ...] = ()) -> tuple[Problem, SolveOptions]:
     """Problem and options for ``request`` under the service's ``settings`` (which also set how many
-    searches each solve races: :attr:`Settings.searches_per_solve`)."""
+    searches each solve races: :attr:`Settings.searches_per_solve`); ``territories`` resolved from
+    ``options.territories_plan_id`` by the caller, who holds the store."""
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
-                               max_time_limit_s=settings.max_time_limit_s)
+                               max_time_limit_s=settings.max_time_limit_s, territories=territories)
     return problem, dataclasses.replace(options, search_processes=settings.searches_per_solve)
 
 
@@ -266,6 +272,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
             vehicles_used=summary.vehicles_used, bins_served=summary.bins_served,
             bins_unassigned=summary.bins_unassigned, cost=summary.cost, violations=summary.violations,
             balance=_balance(planned), compactness=_plan_compactness(planned),
+            relaxed=None if planned.relaxed is None else list(planned.relaxed),
         ),
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],
