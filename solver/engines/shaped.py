@@ -2,8 +2,9 @@
 
 A :class:`ShapedEngine` wraps the engine :func:`solver.engines.choose_engine` picked (OR-Tools,
 PyVRP, the hybrid, raced or not) when ``options`` ask for ``balance``, ``compact`` or fixed
-``territories``, and solves in phases, each with a share of the time limit (no phase warm-starts
-from the one before: its rounds break the new pins or bounds):
+``territories``, and solves in phases, each with a share of the time limit (phases 2 and 3 do not
+warm-start from the phase before: its rounds break their new pins or bounds, and OR-Tools,
+cutting such a start back to a feasible one, searched worse from it than from scratch):
 
 1. *first*: the plain problem, or with fixed territories each bin pinned to its territory's
    vehicle (:func:`solver.territories.extend_territories` gives the bins the approved plan did
@@ -18,7 +19,11 @@ from the one before: its rounds break the new pins or bounds):
    interleaving (:func:`solver.territories.grow_territories`, within the balance), each bin
    pinned to its territory's vehicle, solved (bounded as in 2 when balance is on); if that
    serves fewer bins, breaks the balance or costs more than :data:`COMPACT_ALLOWANCE` over the
-   rounds it was drawn from, once more with only the territories' cores pinned (borders free).
+   rounds it was drawn from, once more with only the territories' cores pinned (borders free);
+4. *polish* (when at least :data:`POLISH_FROM` of the time is left, say when the first plan was
+   balanced already): the search goes on from the current plan as it was solved (its pins, and
+   bounds :data:`POLISH_SLACK` above its spread), kept when it serves as many bins at a lower
+   objective within the tolerance; so a shape that holds anyway costs the search no time.
 
 Pins, shift ends and kg limits are hard constraints of both engines (OR-Tools: the vehicles
 allowed at a node, the time dimension's end bound, the collected-kg dimension; PyVRP: the
@@ -44,8 +49,9 @@ from typing import Protocol
 from solver.balance import plan_balance
 from solver.engines.base import DAILY_LIMIT, Engine
 from solver.evaluate import evaluate, plan_rank
+from solver.feasibility import explain_dropped
 from solver.matrix import FleetMatrices, TravelMatrices
-from solver.problem import Problem, SolveOptions, Vehicle
+from solver.problem import InitialRoute, Problem, SolveOptions, Vehicle
 from solver.progress import ProgressReporter
 from solver.solution import RELAXATION_ORDER, Evaluation, Plan, Relaxation
 from solver.territories import Territories, extend_territories, grow_territories, territory_core
@@ -63,6 +69,13 @@ of the unconstrained plan's distance)."""
 DEFAULT_TOLERANCE = 0.1
 """How far a compact territory may grow above the mean when balance is off (the size limit of
 :func:`~solver.territories.grow_territories`)."""
+
+POLISH_FROM = 0.1
+"""Share of the time limit that must be left for the last phase, the polish, to run."""
+
+POLISH_SLACK = 0.02
+"""How far above the current plan's spread the polish's bounds lie, so the plan is a feasible
+start even after the engines round times up to whole seconds."""
 
 BALANCE_MARGIN = 0.9
 """Share of the tolerance the bounds use: a round at its bound is then inside the tolerance even
@@ -92,9 +105,10 @@ class _Candidate:
         return self.evaluation.summary.violations
 
     def spread(self) -> float:
-        """The worse of the duration and load spreads (``max / mean - 1``) of the used rounds."""
+        """The worse of the duration and load spreads (``max / mean - 1``) of the used rounds, to 9
+        decimals (2,200 kg over a 2,000 kg mean is a spread of 0.1, not 0.10000000000000009)."""
         b = plan_balance(self.evaluation.routes)
-        return max(b.duration_spread, b.load_spread)
+        return round(max(b.duration_spread, b.load_spread), 9)
 
     def no_worse_than(self, other: _Candidate) -> bool:
         """Serves at least as many bins with no more violations."""
@@ -168,15 +182,25 @@ class ShapedEngine:
         want_balance = several and options.balance
         plain = replace(options, balance=False, compact=False, territories=())
 
-        def run(solved_as: Problem, territories: Territories | None, after: int) -> _Candidate:
+        def run(solved_as: Problem, territories: Territories | None, after: int, start: Plan | None = None
+                ) -> _Candidate:
             """One phase, with an equal share of the time left between it and the ``after`` phases
-            still planned (at least 5 % of the time limit)."""
+            still planned (at least 5 % of the time limit), warm-started from ``start`` if given."""
             share = max((deadline - time.perf_counter()) / (1 + after), 0.05 * options.time_limit_s)
-            # no warm start from the phase before: its rounds break the new pins or bounds, and
-            # OR-Tools, cutting them back to a feasible start, searched worse from there than from
-            # scratch (a bin left out on Monaco); the request's own warm start stays in every phase
+            # the request's own warm start (its locks, its move penalty) stays in every phase
             phase = replace(plain, time_limit_s=share)
+            if start is not None and not options.initial_routes:
+                phase = replace(phase, initial_routes=tuple(InitialRoute(r.vehicle_id, r.stops) for r in start.routes))
             plan = self.inner.solve(solved_as, matrices, bin_ids=bin_ids, options=phase, progress=progress)
+            if plan.unassigned:
+                # tight bounds can leave a search too little time to place every bin: the cheapest
+                # insertion places what fits within them, then (without pins, which it would break)
+                # what fits within the real limits
+                dropped = [u.bin_id for u in plan.unassigned]
+                plan = explain_dropped(solved_as, matrices, replace(plan, unassigned=()), dropped, options=phase)
+                if plan.unassigned and territories is None and solved_as is not problem:
+                    dropped = [u.bin_id for u in plan.unassigned]
+                    plan = explain_dropped(problem, matrices, replace(plan, unassigned=()), dropped, options=phase)
             candidate = _Candidate(plan, solved_as, evaluate(problem, matrices, plan, options=options), territories)
             log.info("shaped phase (%s, %.1f s): %d bins served, %d violations, spread %.3f, %.0f s, %.0f m",
                      "free" if territories is None else f"{len(territories)} bins pinned", share,
@@ -193,21 +217,23 @@ class ShapedEngine:
         later = 2 * int(cut)
         if fixed and why is None:
             territories = extend_territories(problem, fleet, open_bins, fixed)
-            current = run(pinned(problem, territories), territories, 1 + int(want_balance))
+            current = run(pinned(problem, territories), territories, 1 + BALANCE_ROUNDS * int(want_balance))
             if current.served < len(bin_ids) or current.violations:
                 # a territory too big for its vehicle: the bins go back to the whole fleet
                 log.warning("fixed territories leave %d bin(s) unserved: solving without them",
                             len(bin_ids) - current.served)
-                free = run(problem, None, int(want_balance))
+                free = run(problem, None, BALANCE_ROUNDS * int(want_balance))
                 current = free if free.no_worse_than(current) else current
         else:
-            current = run(problem, None, int(want_balance) + later)
+            current = run(problem, None, BALANCE_ROUNDS * int(want_balance) + later)
         if want_balance:
             current = self._balance(problem, fleet, current, options, run, later=later)
         if cut:
             current = self._compact(problem, fleet, open_bins, current, run,
                                     tolerance=options.balance_tolerance if want_balance else None,
                                     objective=options.objective)
+        if deadline - time.perf_counter() >= POLISH_FROM * options.time_limit_s:
+            current = self._polish(current, options, run, balanced=want_balance)
         kept = {"compactness": not want_compact or current.pinned,
                 "balance": not want_balance or current.spread() <= options.balance_tolerance}
         relaxed: tuple[Relaxation, ...] = tuple(name for name in RELAXATION_ORDER if not kept[name])
@@ -216,13 +242,13 @@ class ShapedEngine:
         return replace(current.plan, relaxed=relaxed)
 
     def _bounded(self, problem: Problem, territories: Territories | None, current: _Candidate,
-                 tolerance: float | None) -> Problem:
+                 tolerance: float | None, *, margin: float = BALANCE_MARGIN) -> Problem:
         """``problem`` pinned to ``territories`` (if any) and, with a ``tolerance``, bounded around
-        ``current``'s mean round (:func:`bounded`)."""
+        ``current``'s mean round at ``margin`` of it (:func:`bounded`)."""
         solved_as = problem if territories is None else pinned(problem, territories)
         if tolerance is None:
             return solved_as
-        return bounded(solved_as, current.evaluation, BALANCE_MARGIN * tolerance,
+        return bounded(solved_as, current.evaluation, margin * tolerance,
                        daily_limit=DAILY_LIMIT in self.inner.features)
 
     def _better(self, candidate: _Candidate, current: _Candidate, tolerance: float | None, objective: str) -> bool:
@@ -235,6 +261,22 @@ class ShapedEngine:
             return False
         return tolerance is None or candidate.spread() <= max(tolerance, current.spread())
 
+    def _polish(self, current: _Candidate, options: SolveOptions, run: _Runner, *, balanced: bool) -> _Candidate:
+        """The time left, spent searching on from ``current`` as it was solved (its pins), bounded
+        :data:`POLISH_SLACK` above its own spread so that it is a feasible start; kept when it
+        serves as many bins at a lower objective and (``balanced``) keeps the tolerance."""
+        tolerance = options.balance_tolerance
+        bound = max(tolerance, current.spread()) + POLISH_SLACK if balanced else None
+        candidate = run(self._bounded(current.solved_as, None, current, bound, margin=1.0), current.territories, 0,
+                        current.plan)
+        if not candidate.no_worse_than(current):
+            return current
+        if plan_rank(candidate.evaluation, options.objective)[2] >= plan_rank(current.evaluation, options.objective)[2]:
+            return current
+        if balanced and candidate.spread() > max(tolerance, current.spread()):
+            return current
+        return candidate
+
     def _balance(self, problem: Problem, fleet: TravelMatrices, current: _Candidate, options: SolveOptions,
                  run: _Runner, *, later: int) -> _Candidate:
         """The balance phase: bounded re-solves while the spread is above the tolerance. Inside
@@ -242,7 +284,7 @@ class ShapedEngine:
         cores stay pinned), then the territories are given up (compactness relaxed). ``later``:
         phases planned after this one, for the share of time each re-solve gets."""
         tolerance = options.balance_tolerance
-        for _ in range(BALANCE_ROUNDS):
+        for round_ in range(BALANCE_ROUNDS):
             if current.spread() <= tolerance or len(current.evaluation.routes) < 2:
                 break
             tries: list[Territories | None] = [current.territories]
@@ -250,7 +292,7 @@ class ShapedEngine:
                 tries += [territory_core(problem, fleet, current.territories), None]
             for k, territories in enumerate(tries):
                 candidate = run(self._bounded(problem, territories, current, tolerance), territories,
-                                len(tries) - 1 - k + later)
+                                len(tries) - 1 - k + BALANCE_ROUNDS - 1 - round_ + later)
                 if candidate.no_worse_than(current) and candidate.spread() < current.spread():
                     current = candidate
                     break
@@ -282,7 +324,8 @@ class ShapedEngine:
 class _Runner(Protocol):
     """The signature of ``run`` inside :meth:`ShapedEngine.solve`: one phase solved."""
 
-    def __call__(self, solved_as: Problem, territories: Territories | None, after: int) -> _Candidate: ...
+    def __call__(self, solved_as: Problem, territories: Territories | None, after: int,
+                 start: Plan | None = None) -> _Candidate: ...
 
 
 def shaped(engine: Engine, options: SolveOptions) -> Engine:

@@ -15,11 +15,11 @@ from types import SimpleNamespace
 import pytest
 
 from solver.engines import choose_engine, get_engine
-from solver.engines.shaped import ShapedEngine, shaped
+from solver.engines.shaped import ShapedEngine, bounded, compactable, pinned, shaped
 from solver.network import RoadNetwork
-from solver.pipeline import evaluate_plan, optimise
+from solver.pipeline import evaluate_plan, optimise, prepare
 from solver.problem import Bin, Depot, Problem, ProblemError, SolveOptions, Vehicle
-from solver.solution import RoutePlan
+from solver.solution import Evaluation, RouteEvaluation, RoutePlan, Summary
 from solver.synthetic import kerbside_bins
 
 WEST, EAST = (7.4149, 43.7302), (7.4330, 43.7450)
@@ -167,3 +167,43 @@ def test_territories_naming_an_unknown_vehicle_fail_before_solving(grid: RoadNet
     with pytest.raises(ProblemError) as caught:
         optimise(grid_problem, grid, SolveOptions(territories=(("r0c0k0", "zz"),)))
     assert caught.value.field == "options.territories" and caught.value.item_id == "r0c0k0"
+
+
+def _evaluation(durations_loads: dict[str, tuple[float, float]]) -> Evaluation:
+    """An evaluation whose rounds have the given (duration s, kg), for the bounds' arithmetic."""
+    routes = tuple(RouteEvaluation(vehicle_id=v, visits=(), distance_m=0.0, duration_s=d, load_kg=kg, n_bins=1,
+                                   trips=0, cost=0.0, load_l=0.0, lifts=1) for v, (d, kg) in durations_loads.items())
+    summary = Summary(distance_m=0.0, duration_s=sum(d for d, _ in durations_loads.values()),
+                      vehicles_used=len(routes), bins_served=len(routes), bins_unassigned=0, cost=0.0)
+    return Evaluation(routes=routes, summary=summary)
+
+
+def test_bounds_cut_each_used_shift_and_load_to_the_tolerance_over_the_mean(grid_problem: Problem) -> None:
+    """Rounds of 1,000 s / 100 kg and 3,000 s / 300 kg (mean 2,000 s, 200 kg) at 10 %: each used
+    vehicle's shift ends 2,200 s after it starts; without tips its capacity drops to 220 kg, with
+    a daily limit that limit is 220 kg instead; an unused vehicle keeps its shift."""
+    fleet = (*grid_problem.vehicles, Vehicle("spare", "d", 800.0))
+    problem = replace(grid_problem, vehicles=fleet)
+    evaluation = _evaluation({"a": (1000.0, 100.0), "b": (3000.0, 300.0)})
+    by_capacity = {v.id: v for v in bounded(problem, evaluation, 0.1, daily_limit=False).vehicles}
+    for vid in ("a", "b"):
+        v = by_capacity[vid]
+        assert v.shift_end_s - v.shift_start_s == 2200
+        assert v.capacity_kg == pytest.approx(220.0) and v.max_collected_kg is None
+    assert by_capacity["spare"] == fleet[2]
+    by_limit = {v.id: v for v in bounded(problem, evaluation, 0.1, daily_limit=True).vehicles}
+    assert by_limit["a"].capacity_kg == 800.0 and by_limit["a"].max_collected_kg == pytest.approx(220.0)
+
+
+def test_pins_keep_a_bins_own_pin_and_territories_need_one_kind_of_fleet(grid: RoadNetwork,
+                                                                      grid_problem: Problem) -> None:
+    """Pinning to territories leaves a bin already pinned where it was; a fleet whose vehicles do
+    not all carry every stream cannot be cut into territories, and says why."""
+    first = replace(grid_problem.bins[0], vehicle_id="b")
+    problem = replace(grid_problem, bins=(first, *grid_problem.bins[1:]))
+    out = pinned(problem, {b.id: "a" for b in problem.bins})
+    assert out.bins[0].vehicle_id == "b" and all(b.vehicle_id == "a" for b in out.bins[1:])
+    glass = replace(problem, vehicles=(problem.vehicles[0], replace(problem.vehicles[1], streams=("glass",))))
+    matrices = prepare(glass, grid).matrices
+    assert compactable(problem, matrices) is None
+    assert "stream" in (compactable(glass, matrices) or "")
