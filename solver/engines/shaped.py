@@ -20,10 +20,12 @@ cutting such a start back to a feasible one, searched worse from it than from sc
    pinned to its territory's vehicle, solved (bounded as in 2 when balance is on); if that
    serves fewer bins, breaks the balance or costs more than :data:`COMPACT_ALLOWANCE` over the
    rounds it was drawn from, once more with only the territories' cores pinned (borders free);
-4. *polish* (when at least :data:`POLISH_FROM` of the time is left, say when the first plan was
-   balanced already): the search goes on from the current plan as it was solved (its pins, and
-   bounds :data:`POLISH_SLACK` above its spread), kept when it serves as many bins at a lower
-   objective within the tolerance; so a shape that holds anyway costs the search no time.
+4. *polish* (with a share of the time kept for it, and whatever earlier phases did not use, say
+   when the first plan was balanced already; at least :data:`POLISH_FROM` of the limit): the
+   search goes on from the current plan as it was solved (its pins, and bounds
+   :data:`POLISH_SLACK` above its spread), kept when it serves as many bins at a lower objective
+   within the tolerance; so a shape that holds anyway costs the search little time, and a phase
+   that failed leaves time to improve the plan kept.
 
 Pins, shift ends and kg limits are hard constraints of both engines (OR-Tools: the vehicles
 allowed at a node, the time dimension's end bound, the collected-kg dimension; PyVRP: the
@@ -214,15 +216,15 @@ class ShapedEngine:
         fleet = matrices.for_vehicle(problem.vehicles[0].id)
         open_bins = [b for b in bin_ids if problem.bin(b).vehicle_id is None]
         cut = want_compact and why is None and not fixed
-        later = 2 * int(cut)
+        later = 2 * int(cut) + 1  # the compact tries, and the polish's share kept for the end
         if fixed and why is None:
             territories = extend_territories(problem, fleet, open_bins, fixed)
-            current = run(pinned(problem, territories), territories, 1 + BALANCE_ROUNDS * int(want_balance))
+            current = run(pinned(problem, territories), territories, 2 + BALANCE_ROUNDS * int(want_balance))
             if current.served < len(bin_ids) or current.violations:
                 # a territory too big for its vehicle: the bins go back to the whole fleet
                 log.warning("fixed territories leave %d bin(s) unserved: solving without them",
                             len(bin_ids) - current.served)
-                free = run(problem, None, BALANCE_ROUNDS * int(want_balance))
+                free = run(problem, None, 1 + BALANCE_ROUNDS * int(want_balance))
                 current = free if free.no_worse_than(current) else current
         else:
             current = run(problem, None, BALANCE_ROUNDS * int(want_balance) + later)
@@ -312,7 +314,7 @@ class ShapedEngine:
                                        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance)
         # bounds only keep a balance that holds; a plan balance was given up on is not bounded
         bound = tolerance if tolerance is not None and current.spread() <= tolerance else None
-        for after, pins in ((1, territories), (0, territory_core(problem, fleet, territories))):
+        for after, pins in ((2, territories), (1, territory_core(problem, fleet, territories))):
             candidate = run(self._bounded(problem, pins, current, bound), pins, after)
             if self._better(candidate, current, tolerance, objective):
                 return candidate
