@@ -4,18 +4,21 @@ Usage::
 
     .venv/bin/python benchmarks/shape.py [--network FILE] [--bins N] [--vehicles K]
         [--capacity-kg C] [--time-limit-s T] [--engines ortools,pyvrp] [--seed S]
+        [--near LON,LAT --radius-m R]
 
 Defaults: the embedded Monaco network, 400 kerbside bins of 20 kg (:mod:`solver.synthetic`), the
 demo depot, four 2,200 kg lorries (all four needed) and 10 s per solve. Each engine solves the
 same problem four times: both options off (as ``wasteroute bench`` does), ``balance`` on,
 ``compact`` on, both on; each row gives the evaluator's distance and duration, the balance
 spreads, the compactness figures the API reports (:mod:`solver.compactness`) and what the solve
-relaxed. One Markdown table on stdout; nothing is asserted.
+relaxed. ``--near`` keeps the first N bins within ``--radius-m`` of a point (a town on a county's
+network, the depot there too). One Markdown table on stdout; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import replace
@@ -44,15 +47,25 @@ def main() -> None:
     parser.add_argument("--time-limit-s", type=float, default=10.0)
     parser.add_argument("--engines", default="ortools,pyvrp")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--near", default=None, help="LON,LAT: keep bins near this point")
+    parser.add_argument("--radius-m", type=float, default=1500.0)
     args = parser.parse_args()
     network = load_network(args.network, cache_dir=CACHE_DIR)
-    bins = tuple(replace(b, demand_kg=20.0) for b in kerbside_bins(network, args.bins, seed=args.seed))
+    if args.near is None:
+        pool = kerbside_bins(network, args.bins, seed=args.seed)
+    else:
+        lon, lat = (float(x) for x in args.near.split(","))
+        metres_lon = 111_320.0 * math.cos(math.radians(lat))
+        near = [b for b in kerbside_bins(network, 40 * args.bins, seed=args.seed)
+                if math.hypot((b.lon - lon) * metres_lon, (b.lat - lat) * 110_574.0) <= args.radius_m]
+        pool = near[:args.bins]
+    bins = tuple(replace(b, demand_kg=20.0) for b in pool)
     middle = min(bins, key=lambda b: abs(b.lon - sum(x.lon for x in bins) / len(bins))
                  + abs(b.lat - sum(x.lat for x in bins) / len(bins)))
     depot = Depot("depot", 7.4149, 43.7302) if args.network == MONACO else Depot("depot", middle.lon, middle.lat)
     problem = Problem(depots=(depot,), bins=bins,
                       vehicles=tuple(Vehicle(f"rcv-{i + 1}", "depot", args.capacity_kg) for i in range(args.vehicles)))
-    print(f"{args.network.name}: {args.bins} bins, {args.vehicles} x {args.capacity_kg:g} kg, "
+    print(f"{args.network.name}: {len(bins)} bins, {args.vehicles} x {args.capacity_kg:g} kg, "
           f"{args.time_limit_s:g} s per solve, seed {args.seed}")
     print("| engine | shape | km | hours | rounds | duration spread | load spread | shared streets "
           "| mean overlap | crossing pairs | relaxed | wall s |")

@@ -211,7 +211,9 @@ class SolveOptions:
     into one territory per round along the streets and keeps each round to its own;
     ``territories`` (bin id, vehicle id) pairs fix territories, say an approved plan's
     rounds, so later days keep each crew on its own patch (bins it does not name join
-    the territory of the nearest bin it does).
+    the territory of the nearest bin it does). ``streets`` (bin id, street) pairs, filled in by
+    :func:`solver.pipeline.optimise` from where the bins are snapped, let territories take whole
+    streets (:mod:`solver.compactness`'s streets: a stretch between two junctions, both ways).
     """
 
     time_limit_s: float = 5.0
@@ -225,6 +227,7 @@ class SolveOptions:
     balance_tolerance: float = 0.10
     compact: bool = False
     territories: tuple[tuple[str, str], ...] = ()
+    streets: tuple[tuple[str, int], ...] = ()
 
     @property
     def shaped(self) -> bool:

@@ -176,3 +176,17 @@ def territory_core(problem: Problem, matrices: TravelMatrices, territories: Terr
     owner = np.array([territories[b] for b in bin_ids])
     inside = (owner[near] == owner[:, None]).all(axis=1)
     return {b: territories[b] for b, keep in zip(bin_ids, inside, strict=True) if keep}
+
+
+def whole_streets(territories: Territories, streets: Mapping[str, int]) -> Territories:
+    """``territories`` with every street's bins in one territory: the one most of them are in (the
+    first of those on a tie), so no street is served by two rounds because its bins straddled a
+    border. Bins without a street (``streets`` does not name them) keep their territory."""
+    votes: dict[int, dict[str, int]] = {}
+    for bin_id, vehicle in territories.items():
+        street = streets.get(bin_id)
+        if street is not None:
+            count = votes.setdefault(street, {})
+            count[vehicle] = count.get(vehicle, 0) + 1
+    winner = {street: max(count, key=count.__getitem__) for street, count in votes.items()}
+    return {b: winner[streets[b]] if b in streets else v for b, v in territories.items()}

@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -56,7 +56,7 @@ from solver.matrix import FleetMatrices, TravelMatrices
 from solver.problem import InitialRoute, Problem, SolveOptions, Vehicle
 from solver.progress import ProgressReporter
 from solver.solution import RELAXATION_ORDER, Evaluation, Plan, Relaxation
-from solver.territories import Territories, extend_territories, grow_territories, territory_core
+from solver.territories import Territories, extend_territories, grow_territories, territory_core, whole_streets
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class ShapedEngine:
         fixed = {b: v for b, v in options.territories if b in wanted}
         want_compact = several and (options.compact or bool(options.territories))
         want_balance = several and options.balance
-        plain = replace(options, balance=False, compact=False, territories=())
+        plain = replace(options, balance=False, compact=False, territories=(), streets=())
 
         def run(solved_as: Problem, territories: Territories | None, after: int, start: Plan | None = None
                 ) -> _Candidate:
@@ -219,6 +219,8 @@ class ShapedEngine:
         later = 2 * int(cut) + 1  # the compact tries, and the polish's share kept for the end
         if fixed and why is None:
             territories = extend_territories(problem, fleet, open_bins, fixed)
+            # a bin the approved plan named keeps its vehicle; only new bins follow their street
+            territories = {**whole_streets(territories, dict(options.streets)), **fixed}
             current = run(pinned(problem, territories), territories, 2 + BALANCE_ROUNDS * int(want_balance))
             if current.served < len(bin_ids) or current.violations:
                 # a territory too big for its vehicle: the bins go back to the whole fleet
@@ -233,7 +235,7 @@ class ShapedEngine:
         if cut:
             current = self._compact(problem, fleet, open_bins, current, run,
                                     tolerance=options.balance_tolerance if want_balance else None,
-                                    objective=options.objective)
+                                    objective=options.objective, streets=dict(options.streets))
         if deadline - time.perf_counter() >= POLISH_FROM * options.time_limit_s:
             current = self._polish(current, options, run, balanced=want_balance)
         kept = {"compactness": not want_compact or current.pinned,
@@ -303,15 +305,16 @@ class ShapedEngine:
         return current
 
     def _compact(self, problem: Problem, fleet: TravelMatrices, open_bins: list[str], current: _Candidate,
-                 run: _Runner, *, tolerance: float | None, objective: str) -> _Candidate:
+                 run: _Runner, *, tolerance: float | None, objective: str, streets: Mapping[str, int]) -> _Candidate:
         """The compact phase: territories drawn from ``current``'s rounds, solved pinned (bounded with
         a ``tolerance``), then pinned to their cores only; ``current`` when neither serves as much
         (or keeps the balance) within :data:`COMPACT_ALLOWANCE` of its objective."""
         rounds = _rounds(current.plan, set(open_bins))
         if len(rounds) < 2:  # one round is its own territory
             return replace(current, territories={})
-        territories = grow_territories(problem, fleet, open_bins, rounds,
-                                       tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance)
+        territories = whole_streets(grow_territories(problem, fleet, open_bins, rounds,
+                                                     tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance),
+                                    streets)
         # bounds only keep a balance that holds; a plan balance was given up on is not bounded
         bound = tolerance if tolerance is not None and current.spread() <= tolerance else None
         for after, pins in ((2, territories), (1, territory_core(problem, fleet, territories))):

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 
+import numpy as np
+
+from solver.compactness import street_of
 from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.network import RoadNetwork
@@ -22,8 +26,18 @@ from solver.pipeline.stages import (
 )
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
+from solver.snapping import SnappedPoints
 from solver.solution import Plan, RoutePlan, Unassigned
 from solver.territories import check_territories
+
+
+def bin_streets(problem: Problem, network: RoadNetwork, snapped: SnappedPoints) -> tuple[tuple[str, int], ...]:
+    """Each bin on the network and the street it is snapped onto (:func:`solver.compactness.street_of`)."""
+    rows = np.array([problem.location_index(b.id) for b in problem.bins], dtype=np.int64)
+    edges = snapped.edge[rows]
+    streets = street_of(network, np.where(edges >= 0, edges, 0))
+    return tuple((b.id, int(street)) for b, edge, street in zip(problem.bins, edges, streets, strict=True)
+                 if edge >= 0)
 
 
 def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
@@ -49,6 +63,8 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     prepared = prepare(problem, network, snap_limit_m=snap_limit_m, stopwatch=watch)
     placed = {u.bin_id for u in prepared.unplaceable}
     candidates = [b.id for b in problem.bins if b.id not in placed]
+    if options.shaped:
+        options = replace(options, streets=bin_streets(problem, network, prepared.snapped))
     with watch.stage("solve"):
         progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
         plan = solve_part(problem, prepared.matrices, options, candidates, progress)

@@ -15,7 +15,13 @@ import pytest
 from solver.network import RoadNetwork
 from solver.pipeline import prepare
 from solver.problem import Bin, Depot, Problem, ProblemError, Vehicle
-from solver.territories import check_territories, extend_territories, grow_territories, territory_core
+from solver.territories import (
+    check_territories,
+    extend_territories,
+    grow_territories,
+    territory_core,
+    whole_streets,
+)
 
 ROWS, COLS = 4, 7
 STEP_DEG = 0.001
@@ -131,3 +137,11 @@ def test_bad_territories_name_the_field_and_the_bin(grid_problem: Problem, pairs
         check_territories(grid_problem, pairs)
     assert caught.value.field == "options.territories" and caught.value.item_id == item
     assert item in str(caught.value)
+
+
+def test_whole_streets_put_every_bin_of_a_street_in_one_territory() -> None:
+    """A street whose bins straddle a border goes whole to the territory most of its bins are in;
+    a bin without a street keeps its territory."""
+    territories = {"s1a": "a", "s1b": "a", "s1c": "b", "s2a": "b", "lone": "b"}
+    streets = {"s1a": 1, "s1b": 1, "s1c": 1, "s2a": 2}
+    assert whole_streets(territories, streets) == {"s1a": "a", "s1b": "a", "s1c": "a", "s2a": "b", "lone": "b"}
