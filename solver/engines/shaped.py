@@ -16,7 +16,8 @@ cutting such a start back to a feasible one, searched worse from it than from sc
    engine models one, else its capacity when there is no tip, where one load is the
    round's); kept when it serves as many bins and its spread is smaller;
 3. *compact* (without fixed territories): territories drawn from the current rounds less their
-   interleaving (:func:`solver.territories.grow_territories`, within the balance), each bin
+   interleaving (:func:`solver.territories.grow_territories`, within the balance), each street
+   whole in one of them (``options.streets``, :func:`solver.territories.whole_streets`), each bin
    pinned to its territory's vehicle, solved (bounded as in 2 when balance is on); if that
    serves fewer bins, breaks the balance or costs more than :data:`COMPACT_ALLOWANCE` over the
    rounds it was drawn from, once more with only the territories' cores pinned (borders free);
