@@ -99,7 +99,7 @@ class Aggregation:
         ``reversed_stops`` in reverse order)."""
         return Plan(routes=tuple(RoutePlan(r.vehicle_id, self.expand_stops(r.stops, reversed_stops))
                                  for r in plan.routes),
-                    unassigned=self.expand_unassigned(plan.unassigned))
+                    unassigned=self.expand_unassigned(plan.unassigned), relaxed=plan.relaxed)
 
 
 def _key(b: Bin, edge: int) -> tuple[object, ...]:

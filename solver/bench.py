@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from solver.balance import plan_balance
 from solver.evaluate import evaluate
 from solver.instances.cvrplib import read_cvrp, read_cvrp_solution
 from solver.instances.wcvrptw import miles, read_wcvrptw
@@ -169,14 +170,24 @@ def _failed_row(instance: str, exc: Exception, **fields: Any) -> Row:
             "seconds": None, **fields, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def shape_figures(solved: Solved) -> Row:
+    """The rounds' balance (duration and load spreads, ``max / mean - 1``) and, for a shaped
+    solve, what it relaxed (``None`` when no shape was asked for)."""
+    balance = plan_balance(solved.evaluation.routes)
+    relaxed = solved.plan.relaxed
+    return {"duration_spread": round(balance.duration_spread, 4), "load_spread": round(balance.load_spread, 4),
+            "relaxed": None if relaxed is None else list(relaxed)}
+
+
 def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0,
-             processes: int = 1) -> Row:
+             processes: int = 1, balance: bool = False, compact: bool = False) -> Row:
     """Solve one CVRPLIB instance and score it (see the module docstring).
 
     The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` and
     ``engine, engine_used`` (the engine ``auto`` chose), ``time_limit_s, seed, processes`` (searches
-    raced, :mod:`solver.engines.race`), ``n,
-    max_routes, unassigned, violations, error``.
+    raced, :mod:`solver.engines.race`), ``balance, compact`` (the rounds' shape asked for: off, as
+    published instances are scored, unless given), ``n, max_routes, unassigned, violations,
+    duration_spread, load_spread, relaxed, error``.
     ``bks`` is the ``Cost`` of the ``.sol`` file beside the instance (``None`` if absent).
     An engine that raises gives a row with ``feasible`` false and the ``error``.
     """
@@ -185,9 +196,10 @@ def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", 
     bks = read_cvrp_solution(sol).cost if sol.is_file() else None
     instance = read_cvrp(path)
     common: Row = {"bks": bks, "engine": engine, "time_limit_s": time_limit_s, "seed": seed, "processes": processes,
-                   "n": instance.n_customers, "max_routes": instance.max_routes}
+                   "balance": balance, "compact": compact, "n": instance.n_customers,
+                   "max_routes": instance.max_routes}
     options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
-                           search_processes=processes)
+                           search_processes=processes, balance=balance, compact=compact)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:
@@ -200,25 +212,26 @@ def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", 
             "feasible": all_served_once(instance.problem, solved.evaluation) and within_routes,
             "seconds": round(solved.seconds, 2), "engine_used": solved.engine,
             "unassigned": len(solved.evaluation.unassigned), "violations": violation_counts(solved.evaluation),
-            "error": None}
+            **shape_figures(solved), "error": None}
 
 
 def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools", seed: int = 0,
-                processes: int = 1) -> Row:
+                processes: int = 1, balance: bool = False, compact: bool = False) -> Row:
     """Solve one Kim et al. waste instance and score it in miles (see the module docstring).
 
     The row has ``instance, cost, bks, gap_pct, vehicles, feasible, seconds`` (cost and
     bks in miles, ``bks`` the best known distance) and ``bks_vehicles, bks_source,
-    engine, engine_used, time_limit_s, seed, processes, n, fleet, trips, unassigned, violations, error``.
+    engine, engine_used, time_limit_s, seed, processes, balance, compact, n, fleet, trips, unassigned,
+    violations, duration_spread, load_spread, relaxed, error`` (the shape options as for :func:`run_cvrp`).
     """
     instance = read_wcvrptw(path)
     known = instance.known
     common: Row = {"bks": known.miles if known else None, "bks_vehicles": known.vehicles if known else None,
                    "bks_source": known.source if known else None, "engine": engine, "time_limit_s": time_limit_s,
-                   "seed": seed, "processes": processes, "n": instance.n_stops,
+                   "seed": seed, "processes": processes, "balance": balance, "compact": compact, "n": instance.n_stops,
                    "fleet": len(instance.problem.vehicles)}
     options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
-                           search_processes=processes)
+                           search_processes=processes, balance=balance, compact=compact)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:
@@ -232,7 +245,7 @@ def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools
             "seconds": round(solved.seconds, 2), "engine_used": solved.engine,
             "trips": sum(r.trips for r in solved.evaluation.routes),
             "unassigned": len(solved.evaluation.unassigned), "violations": violation_counts(solved.evaluation),
-            "error": None}
+            **shape_figures(solved), "error": None}
 
 
 def mean_gap(rows: Sequence[Row]) -> float | None:

@@ -216,6 +216,18 @@ class SolveOptions:
     search, the direction each route drives past each bin so that a lorry never turns back at a
     stop (:mod:`solver.orientation`; off by default: the engines do not yet choose directions
     themselves, so the fixed plan is longer; see docs/crew_rounds.md).
+
+    The rounds' shape, enforced by re-solving with the engine's own constraints
+    (:mod:`solver.engines.shaped`; off by default here, so a library call or a benchmark
+    solves the plain problem; the API turns both on): ``balance`` keeps the longest
+    round's duration, and load, at most ``balance_tolerance`` (a share: 0.10 is 10 %) above
+    the mean of the plan's rounds (only plans of several rounds); ``compact`` cuts the bins
+    into one territory per round along the streets and keeps each round to its own;
+    ``territories`` (bin id, vehicle id) pairs fix territories, say an approved plan's
+    rounds, so later days keep each crew on its own patch (bins it does not name join
+    the territory of the nearest bin it does). ``streets`` (bin id, street) pairs, filled in by
+    :func:`solver.pipeline.optimise` from where the bins are snapped, let territories take whole
+    streets (:mod:`solver.compactness`'s streets: a stretch between two junctions, both ways).
     """
 
     time_limit_s: float = 5.0
@@ -229,6 +241,16 @@ class SolveOptions:
     busy_highways: tuple[str, ...] = DEFAULT_BUSY_HIGHWAYS
     allow_u_turns: bool = False
     fix_directions: bool = False
+    balance: bool = False
+    balance_tolerance: float = 0.10
+    compact: bool = False
+    territories: tuple[tuple[str, str], ...] = ()
+    streets: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def shaped(self) -> bool:
+        """Whether any of ``balance``, ``compact`` or ``territories`` asks for the rounds' shape."""
+        return self.balance or self.compact or bool(self.territories)
 
     def __post_init__(self) -> None:
         _check_finite(self.time_limit_s, field="options.time_limit_s", item_id=None)
@@ -251,6 +273,11 @@ class SolveOptions:
                 isinstance(h, str) and h.strip() for h in self.busy_highways):
             raise ProblemError(f"options.busy_highways must be a list of OSM highway values, got "
                                f"{self.busy_highways!r}", field="options.busy_highways")
+
+        _check_finite(self.balance_tolerance, field="options.balance_tolerance", item_id=None)
+        if self.balance_tolerance < 0:
+            raise ProblemError(f"options.balance_tolerance must not be negative, got {self.balance_tolerance}",
+                               field="options.balance_tolerance")
 
     def turn_policy(self) -> TurnPolicy:
         """The turn rules these options ask for."""

@@ -27,6 +27,13 @@ UnassignedReason = Literal[
     "not_in_plan",
 ]
 
+Relaxation = Literal["compactness", "balance"]
+"""A shape constraint a shaped solve may give up; :data:`RELAXATION_ORDER` is the order it does."""
+
+RELAXATION_ORDER: tuple[Relaxation, ...] = ("compactness", "balance")
+"""Compact rounds are given up first (a crew can drive a round that reaches into a neighbour's
+streets), balance only after (crews are paid and rostered by the shift); hard limits never."""
+
 VisitType = Literal["depot", "bin", "disposal", "break"]
 
 ViolationType = Literal[
@@ -68,10 +75,16 @@ class RoutePlan:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Stop sequences for the vehicles used, and the bins not served."""
+    """Stop sequences for the vehicles used, and the bins not served.
+
+    ``relaxed``: for a shaped solve (balance or compact rounds asked for), the shape
+    constraints that could not be kept, in the order they were given up (``"compactness"``,
+    ``"balance"``); ``None`` when no shape was asked for.
+    """
 
     routes: tuple[RoutePlan, ...]
     unassigned: tuple[Unassigned, ...] = ()
+    relaxed: tuple[Relaxation, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,29 @@ RESTRICTED_WAYS = [
 ]
 
 
+#: A grid of four east-west residential streets (rows 0..3, 0.001 degree, ~111 m apart, on the
+#: equator) of six ~111 m stretches each (columns 0..6), joined by north-south streets at both
+#: ends. Node ``(row, col)`` has OSM id :func:`grid_node` ``(row, col)``.
+GRID_ROWS, GRID_COLS, GRID_STEP_DEG = 4, 7, 0.001
+
+
+def grid_node(row: int, col: int) -> int:
+    """OSM id of the grid's node at ``(row, col)``: ``100 + 10 * row + col``."""
+    return 100 + 10 * row + col
+
+
+@pytest.fixture
+def street_grid(osm_network: NetworkFactory) -> RoadNetwork:
+    """The grid above, unsimplified (one street per stretch), for tests of rounds' shapes."""
+    nodes = {grid_node(r, c): (r * GRID_STEP_DEG, 9.0 + c * GRID_STEP_DEG)
+             for r in range(GRID_ROWS) for c in range(GRID_COLS)}
+    ways = [(1000 + r, [grid_node(r, c) for c in range(GRID_COLS)], {"highway": "residential"})
+            for r in range(GRID_ROWS)]
+    ways += [(2000 + c, [grid_node(r, c) for r in range(GRID_ROWS)], {"highway": "residential"})
+             for c in (0, GRID_COLS - 1)]
+    return osm_network(nodes, ways, name="grid.osm")
+
+
 @pytest.fixture
 def restricted_network(osm_network: NetworkFactory) -> RoadNetwork:
     """The hand-made network of :data:`RESTRICTED_NODES` / :data:`RESTRICTED_WAYS`

@@ -28,6 +28,7 @@ from app.schemas import (
     ValidationErrorResponse,
 )
 from app.services import optimisation as optimisation_service
+from app.services import plans as plan_service
 from app.services.plans import job_result
 from app.store import JobRecord, PlanRecord
 
@@ -68,12 +69,14 @@ def _job_response(job: JobRecord, plan: PlanRecord | None) -> JSONResponse:
     },
 )
 async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: TenantDep, runner: JobRunnerDep,
-                     response: Response) -> JobAcceptedResponse:
+                     db: StoreDep, response: Response) -> JobAcceptedResponse:
     """Queue an optimisation of the body (the same body as ``POST /api/v1/optimisations``).
 
     Answers 202 with ``{"id", "status": "queued"}`` at once and a ``Location`` header to
     poll. The body is validated first (422 as for a synchronous optimisation).
     """
+    if body.options.territories_plan_id is not None:  # a bad plan id is a 422 now, not a failed job later
+        await db.run(lambda s: plan_service.territories_of(s, tenant, body))
     optimisation_service.prepare(body, settings=settings)
     try:
         job = await runner.submit(tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import SettingsDep, SolverPoolDep
+from app.api.deps import SettingsDep, SolverPoolDep, StoreDep
 from app.api.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.tenancy import TenantDep
 from app.schemas import (
     MessageErrorResponse,
     OptimisationRequest,
@@ -13,6 +14,7 @@ from app.schemas import (
     ValidationErrorResponse,
 )
 from app.services import optimisation as service
+from app.services import plans as plan_service
 
 router = APIRouter(prefix="/optimisations", tags=["optimisations"])
 
@@ -29,16 +31,19 @@ router = APIRouter(prefix="/optimisations", tags=["optimisations"])
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready to solve yet."},
     },
 )
-async def create_optimisation(body: OptimisationRequest, settings: SettingsDep,
-                              pool: SolverPoolDep) -> OptimisationResponse:
+async def create_optimisation(body: OptimisationRequest, settings: SettingsDep, pool: SolverPoolDep,
+                              db: StoreDep, tenant: TenantDep) -> OptimisationResponse:
     """Plan optimised rounds for the bins, vehicles and depots given.
 
     Answers an RFC 7946 FeatureCollection: per used vehicle a street-following route
     LineString, per stop a Point with arrival time and load, plus ``summary`` and the
     ``unassigned`` bins with reasons. The search runs in a worker process (at most
     ``WASTEROUTE_MAX_CONCURRENT_SOLVES`` at once, further requests wait their turn),
-    so the service keeps answering meanwhile.
+    so the service keeps answering meanwhile. ``options.territories_plan_id`` names one of the
+    tenant's approved plans whose rounds fix the territories (422 naming the id otherwise).
     """
     check_sync_bins(len(body.bins), settings.max_sync_bins, endpoint="optimisation")
-    problem, options = service.prepare(body, settings=settings)
+    territories = (await db.run(lambda s: plan_service.territories_of(s, tenant, body))
+                   if body.options.territories_plan_id is not None else ())
+    problem, options = service.prepare(body, settings=settings, territories=territories)
     return await pool.solve(problem, options, snap_limit_m=settings.snap_limit_m)

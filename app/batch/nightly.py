@@ -54,6 +54,7 @@ from app.jobs.cluster import SolveOutcome, SolveTask, run_solve
 from app.schemas import BinIn, OptimisationRequest, OptimisationResponse
 from app.services import optimisation as service
 from app.services.answers import read_answer
+from app.services.plans import territories_of
 from app.store import repository
 from app.store.engine import Store
 from app.store.models import PlanRecord, Tenant
@@ -246,7 +247,8 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
         body["bins"] = register_bins
     try:
         request = OptimisationRequest.model_validate(body)
-        problem, options = service.prepare(request, settings=settings)
+        territories = territories_of(session, tenant, request)
+        problem, options = service.prepare(request, settings=settings, territories=territories)
         options = _options(problem, options, approved, config)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -296,6 +298,7 @@ def _parameters(unit: _Unit, config: BatchOptions) -> JSONObject:
     o = unit.options
     return {"time_limit_s": o.time_limit_s, "seed": o.seed, "engine": o.engine, "objective": o.objective,
             "move_penalty": o.move_penalty, "search_processes": o.search_processes,
+            "balance": o.balance, "balance_tolerance": o.balance_tolerance, "compact": o.compact,
             "warm_start_plan_id": unit.approved.id if unit.approved else None,
             "initial_routes": len(o.initial_routes), "night": config.night.isoformat()}
 

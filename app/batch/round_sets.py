@@ -26,6 +26,7 @@ from app.core.json_types import JSONObject
 from app.schemas import EvaluationRequest, OptimisationRequest
 from app.services import evaluation as evaluation_service
 from app.services import optimisation as optimisation_service
+from app.services import plans
 from app.services.plans import problem_body
 from app.store import repository
 from app.store.engine import Store
@@ -60,11 +61,15 @@ def store_round_set_plan(store: Store, settings: Settings, network: RoadNetwork,
         parameters: JSONObject = {"routes": [route.model_dump() for route in evaluation.routes]}
     else:
         request = OptimisationRequest.model_validate(body)
-        problem, options = optimisation_service.prepare(request, settings=settings)
+        with store.transaction() as session:
+            territories = plans.territories_of(session, tenant, request)
+        problem, options = optimisation_service.prepare(request, settings=settings, territories=territories)
         answer = optimisation_service.solve(problem, options, network, snap_limit_m=settings.snap_limit_m)
         inputs, source = request.model_dump(mode="json", by_alias=True, exclude_unset=True), "optimised"
         parameters = {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
-                      "objective": options.objective}
+                      "objective": options.objective, "balance": options.balance,
+                      "balance_tolerance": options.balance_tolerance, "compact": options.compact,
+                      "territories": [[b, v] for b, v in options.territories]}
     result = json.loads(optimisation_service.dump_response(answer))
     with store.transaction() as session:
         record = repository.save_problem(session, tenant, inputs)

@@ -1,7 +1,9 @@
 """``wasteroute bench``: benchmark runs from the command line.
 
-- ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
-- ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--json]``
+- ``wasteroute bench cvrp FILE.vrp... --time-limit-s T [--engine E] [--seed S] [--processes P] [--balance]
+  [--compact] [--json]``
+- ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--balance]
+  [--compact] [--json]``
 - ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--turns both] [--repeat R] [--json]``
 - ``wasteroute bench api [--network FILE] [--bins N] [--time-limit-s T] [--json]``
 
@@ -182,21 +184,27 @@ SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of the sear
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines on stdout (table on stderr).")]
 ProcessesOption = Annotated[int, typer.Option("--processes", min=1, help="Searches raced at once, one process "
                                               "(core) each; the best plan kept (solver.engines.race).")]
+BalanceOption = Annotated[bool, typer.Option("--balance", help="Keep the rounds within 10 % of the mean in duration "
+                                             "and load (off: the instance scored as published).")]
+CompactOption = Annotated[bool, typer.Option("--compact", help="Keep each round to its own territory (off: the "
+                                             "instance scored as published).")]
 
 CVRP_COLUMNS = (Column("instance", "instance"), Column("n", "n"), Column("cost", "cost", 0),
                 Column("bks", "BKS", 0), Column("gap_pct", "gap %", 2), Column("vehicles", "vehicles"),
                 Column("feasible", "feasible"), Column("seconds", "seconds", 1), Column("violations", "violations"),
-                Column("error", "error"))
+                Column("load_spread", "load spread", 3), Column("relaxed", "relaxed"), Column("error", "error"))
 
 WCVRPTW_COLUMNS = (Column("instance", "instance"), Column("n", "stops"), Column("cost", "miles", 1),
                    Column("bks", "best known miles", 1), Column("gap_pct", "gap %", 2),
                    Column("vehicles", "vehicles"), Column("bks_vehicles", "best known vehicles"),
                    Column("trips", "tips"), Column("feasible", "feasible"), Column("seconds", "seconds", 1),
-                   Column("violations", "violations"), Column("error", "error"))
+                   Column("violations", "violations"), Column("duration_spread", "duration spread", 3),
+                   Column("load_spread", "load spread", 3), Column("relaxed", "relaxed"), Column("error", "error"))
 
 
 def _run_instances(bench: str, files: Sequence[Path], run: Callable[..., Row], columns: Sequence[Column], *,
-                   time_limit_s: float, engine: str, seed: int, processes: int, as_json: bool) -> list[Row]:
+                   time_limit_s: float, engine: str, seed: int, processes: int, as_json: bool,
+                   balance: bool = False, compact: bool = False) -> list[Row]:
     from solver.engines import engine_choices
 
     if engine not in engine_choices():
@@ -204,31 +212,35 @@ def _run_instances(bench: str, files: Sequence[Path], run: Callable[..., Row], c
                                  param_hint="--engine")
     set_up()
     report = Report(columns, as_json=as_json)
-    report.start(meta_record(bench, engine=engine, time_limit_s=time_limit_s, seed=seed, processes=processes))
+    report.start(meta_record(bench, engine=engine, time_limit_s=time_limit_s, seed=seed, processes=processes,
+                             balance=balance, compact=compact))
     for path in files:
-        report.row(run(path, time_limit_s=time_limit_s, engine=engine, seed=seed, processes=processes))
+        report.row(run(path, time_limit_s=time_limit_s, engine=engine, seed=seed, processes=processes,
+                       balance=balance, compact=compact))
     report.footer(_gap_footer(report.rows))
     return report.rows
 
 
 @bench_cli.command("cvrp")
 def bench_cvrp(files: VrpFiles, time_limit_s: TimeLimitOption, engine: EngineOption = "ortools",
-               seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False) -> None:
+               seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False,
+               balance: BalanceOption = False, compact: CompactOption = False) -> None:
     """Solve VRPLIB CVRP instances; cost (CVRPLIB rounded Euclidean) against the .sol beside each file."""
     from solver.bench import run_cvrp
 
     _run_instances("cvrp", files, run_cvrp, CVRP_COLUMNS, time_limit_s=time_limit_s, engine=engine, seed=seed,
-                   processes=processes, as_json=as_json)
+                   processes=processes, as_json=as_json, balance=balance, compact=compact)
 
 
 @bench_cli.command("wcvrptw")
 def bench_wcvrptw(files: StopFiles, time_limit_s: TimeLimitOption, engine: EngineOption = "ortools",
-                  seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False) -> None:
+                  seed: SeedOption = 0, processes: ProcessesOption = 1, as_json: JsonOption = False,
+                  balance: BalanceOption = False, compact: CompactOption = False) -> None:
     """Solve Kim et al. (2006) waste instances; miles and vehicles against the best known."""
     from solver.bench import run_wcvrptw
 
     _run_instances("wcvrptw", files, run_wcvrptw, WCVRPTW_COLUMNS, time_limit_s=time_limit_s, engine=engine,
-                   seed=seed, processes=processes, as_json=as_json)
+                   seed=seed, processes=processes, as_json=as_json, balance=balance, compact=compact)
 
 
 # --- matrices ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from app import store
 from app.core.config import Settings
 from app.core.json_types import JSONObject
 from app.schemas import OptimisationRequest
-from app.services import optimisation
+from app.services import optimisation, plans
 from app.store import JobRecord, PlanRecord, Store
 from app.store.availability import first_line, is_unavailable, retry_sync
 from solver import pipeline
@@ -82,7 +82,9 @@ def _parameters(options: SolveOptions) -> JSONObject:
             "objective": options.objective, "move_penalty": options.move_penalty,
             "search_processes": options.search_processes,
             "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": [*r.stops], "locked": r.locked}
-                               for r in options.initial_routes]}
+                               for r in options.initial_routes],
+            "balance": options.balance, "balance_tolerance": options.balance_tolerance, "compact": options.compact,
+            "territories": [[bin_id, vehicle_id] for bin_id, vehicle_id in options.territories]}
 
 
 def _fault(exc: ProblemError) -> str:
@@ -107,6 +109,9 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
         record = None if job is None else store.get_problem(session, tenant, job.problem_id)
         return job, None if record is None else record.body
 
+    def territories(request: OptimisationRequest) -> Callable[[Session], tuple[tuple[str, str], ...]]:
+        return lambda session: plans.territories_of(session, tenant, request)
+
     job, body = _write(db, settings, read, what=f"reading job {job_id}")
     if job is None or job.status != "running":
         return "missing" if job is None else job.status
@@ -115,7 +120,9 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
     started = time.perf_counter()
     writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
     try:
-        problem, options = optimisation.prepare(OptimisationRequest.model_validate(body), settings=settings)
+        request = OptimisationRequest.model_validate(body)
+        fixed = _write(db, settings, territories(request), what=f"reading the territories of job {job_id}")
+        problem, options = optimisation.prepare(request, settings=settings, territories=fixed)
         planned = pipeline.optimise(problem, network, options, snap_limit_m=settings.snap_limit_m,
                                     on_progress=writer)
         response = optimisation.to_response(problem, planned)

@@ -33,8 +33,12 @@ from app.services import optimisation as optimisation_service
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
 
-OPTION_KEYS = frozenset({"time_limit_s", "seed", "engine", "objective", "move_penalty", "initial_routes"})
+OPTION_KEYS = frozenset({"time_limit_s", "seed", "engine", "objective", "move_penalty", "initial_routes",
+                         "balance", "balance_tolerance", "compact"})
 """Stored parameters that are search options (a batch also stores notes such as the night)."""
+
+UNSHAPED = {"balance": False, "compact": False}
+"""The shape options of a plan stored before they existed: it was solved without them."""
 
 ROUTE_FIGURES = ("distance_m", "duration_s", "load_kg", "load_l", "n_bins", "trips", "cost")
 
@@ -101,10 +105,12 @@ def answer_figures(answer: OptimisationResponse) -> dict[str, Figure]:
     ``<vehicle>.<figure>``, its ``violations`` count and its ``stops``.
 
     The summary's ``balance`` and ``compactness`` groups are left out: they follow from the
-    rounds checked here, and plans stored before they existed would otherwise never match.
+    rounds checked here, and plans stored before they existed would otherwise never match; so
+    is ``relaxed``, which says how a solve went, not what its rounds are (an evaluation of the
+    same rounds has none).
     """
     figures: dict[str, Figure] = {f"summary.{k}": v for k, v in answer.summary.model_dump().items()
-                                  if v is not None and not isinstance(v, dict)}
+                                  if v is not None and not isinstance(v, dict) and k != "relaxed"}
     figures["unassigned"] = len(answer.unassigned)
     for feature in answer.features:
         if not isinstance(feature, RouteFeature):
@@ -130,12 +136,14 @@ def _problem_body(plan: StoredPlan) -> JSONObject:
 
 
 def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> OptimisationResponse:
-    """The stored inputs solved again with the plan's stored options, engine and seed."""
+    """The stored inputs solved again with the plan's stored options, engine and seed (and the
+    territories its approved plan fixed, as stored; balance and compact off for a plan stored
+    before they existed)."""
     body = _problem_body(plan)
     stored = {key: value for key, value in plan.parameters.items()
               if key in OPTION_KEYS and (key != "initial_routes" or isinstance(value, list))}
     given = body.get("options")
-    options: JSONObject = {**(given if isinstance(given, dict) else {}), **stored}
+    options: JSONObject = {**UNSHAPED, **(given if isinstance(given, dict) else {}), **stored}
     if plan.engine is not None:
         options["engine"] = plan.engine
     if plan.seed is not None:
@@ -143,9 +151,12 @@ def _reoptimise(plan: StoredPlan, network: RoadNetwork, settings: Settings) -> O
     body["options"] = options
     request = OptimisationRequest.model_validate(body)
     problem = optimisation_service.to_problem(request)
+    fixed = plan.parameters.get("territories")
+    territories = tuple((str(pair[0]), str(pair[1])) for pair in fixed
+                        if isinstance(pair, list) and len(pair) == 2) if isinstance(fixed, list) else ()
     solve_options = optimisation_service.to_solve_options(
         request.options, default_time_limit_s=settings.default_time_limit_s, max_time_limit_s=math.inf,
-        **optimisation_service.road_defaults(settings))
+        territories=territories, **optimisation_service.road_defaults(settings))
     return optimisation_service.solve(problem, solve_options, network, snap_limit_m=settings.snap_limit_m)
 
 

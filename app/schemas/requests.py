@@ -194,6 +194,22 @@ class OptionsIn(InputModel):
         default=False, description="Fix the direction each round drives past each bin, so that a lorry never "
                                    "turns back at a stop (the plan gets longer: the engines do not yet choose "
                                    "directions themselves).")
+    balance: bool = Field(
+        default=True,
+        description="Keep the rounds of a plan of several rounds within balance_tolerance of each other in "
+                    "duration and load; false turns it off.")
+    balance_tolerance: float = Field(
+        default=0.10, ge=0.0, le=10.0,
+        description="How far (a share: 0.10 is 10 %) the longest round's duration, and load, may lie above the "
+                    "mean of the plan's rounds.")
+    compact: bool = Field(
+        default=True,
+        description="Keep each round to its own territory along the streets (few streets shared between rounds); "
+                    "false turns it off.")
+    territories_plan_id: Id | None = Field(
+        default=None,
+        description="An approved stored plan whose rounds fix the territories: each bin it served stays with "
+                    "that vehicle, new bins join the nearest territory.")
 
 
 class OptimisationRequest(InputModel):

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.fields import OSM_ATTRIBUTION
+from solver.solution import Relaxation
 
 
 class OutputModel(BaseModel):
@@ -185,7 +186,9 @@ class PlanCompactnessOut(OutputModel):
 
 class SummaryOut(OutputModel):
     """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan).
-    ``balance``, ``compactness`` and ``manoeuvres`` are absent only from answers stored before they existed."""
+    ``balance``, ``compactness`` and ``manoeuvres`` are absent only from answers stored before they existed.
+    ``relaxed``: for a solve asked for balanced or compact rounds, which of the two it could not
+    keep, in the order given up (empty when both held); absent otherwise."""
 
     distance_m: float
     duration_s: float
@@ -197,6 +200,9 @@ class SummaryOut(OutputModel):
     balance: BalanceOut | None = None
     compactness: PlanCompactnessOut | None = None
     manoeuvres: ManoeuvresOut | None = None
+    # absent, not null, when no shape was asked for: an evaluation's or an older answer's summary
+    # reads the same in a plan, a listing and a job
+    relaxed: list[Relaxation] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class UnassignedOut(OutputModel):

@@ -145,9 +145,12 @@ def to_problem(request: OptimisationRequest) -> Problem:
 
 def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_time_limit_s: float,
                      default_drives_on: DrivesOn = "left",
-                     default_busy_highways: Sequence[str] = DEFAULT_BUSY_HIGHWAYS) -> SolveOptions:
+                     default_busy_highways: Sequence[str] = DEFAULT_BUSY_HIGHWAYS,
+                     territories: tuple[tuple[str, str], ...] = ()) -> SolveOptions:
     """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service,
     and the road rules (``drives_on``, ``busy_highways``) default to the service's.
+    ``territories``: the (bin id, vehicle id) pairs ``options.territories_plan_id`` was resolved
+    into (:func:`app.services.plans.territories_of`).
 
     Raises :class:`ProblemError` on ``options.time_limit_s`` above ``max_time_limit_s``.
     """
@@ -164,7 +167,9 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_tim
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
                         objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
                         drives_on=drives_on, busy_highways=busy,
-                        allow_u_turns=options.allow_u_turns, fix_directions=options.fix_directions)
+                        allow_u_turns=options.allow_u_turns, fix_directions=options.fix_directions,
+                        balance=options.balance, balance_tolerance=options.balance_tolerance,
+                        compact=options.compact, territories=territories)
 
 
 class RoadDefaults(TypedDict):
@@ -179,12 +184,15 @@ def road_defaults(settings: Settings) -> RoadDefaults:
     return {"default_drives_on": settings.drives_on, "default_busy_highways": tuple(settings.busy_highways)}
 
 
-def prepare(request: OptimisationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions]:
+def prepare(request: OptimisationRequest, *, settings: Settings,
+            territories: tuple[tuple[str, str], ...] = ()) -> tuple[Problem, SolveOptions]:
     """Problem and options for ``request`` under the service's ``settings`` (which also set how many
-    searches each solve races: :attr:`Settings.searches_per_solve`)."""
+    searches each solve races: :attr:`Settings.searches_per_solve`); ``territories`` resolved from
+    ``options.territories_plan_id`` by the caller, who holds the store."""
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
-                               max_time_limit_s=settings.max_time_limit_s, **road_defaults(settings))
+                               max_time_limit_s=settings.max_time_limit_s, territories=territories,
+                               **road_defaults(settings))
     return problem, dataclasses.replace(options, search_processes=settings.searches_per_solve)
 
 
@@ -295,6 +303,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
             bins_unassigned=summary.bins_unassigned, cost=summary.cost, violations=summary.violations,
             balance=_balance(planned), compactness=_plan_compactness(planned),
             manoeuvres=_manoeuvres(planned.plan_manoeuvres),
+            relaxed=None if planned.relaxed is None else list(planned.relaxed),
         ),
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],

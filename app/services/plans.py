@@ -15,6 +15,7 @@ from app.schemas import (
     BinMoveOut,
     EvaluationRequest,
     JobResult,
+    OptimisationRequest,
     OptimisationResponse,
     PlanComparisonResponse,
     PlanResponse,
@@ -22,6 +23,7 @@ from app.schemas import (
 )
 from app.services import answers
 from app.store import PlanRecord
+from solver.problem import ProblemError
 
 SUMMARY_FIGURES = ("distance_m", "duration_s", "vehicles_used", "bins_served", "bins_unassigned", "cost",
                    "violations")
@@ -92,3 +94,31 @@ def compare(plan: PlanRecord, other: PlanRecord) -> PlanComparisonResponse:
         bins_added=sorted(mine.keys() - theirs.keys()), bins_removed=sorted(theirs.keys() - mine.keys()),
         plan=answer.summary, other=other_answer.summary, delta=delta,
     )
+
+
+TERRITORIES_FIELD = "options.territories_plan_id"
+
+
+def territories_of(session: Session, tenant: str, request: OptimisationRequest) -> tuple[tuple[str, str], ...]:
+    """The fixed territories ``request.options.territories_plan_id`` names, as (bin id, vehicle id)
+    pairs: each bin of the request that the tenant's approved plan served, with the vehicle that
+    served it, when that vehicle is in the request's fleet (bins it did not serve, or whose vehicle
+    is gone, are left to join the nearest territory). None without a plan id.
+
+    Raises :class:`ProblemError` on ``options.territories_plan_id`` (a 422 naming the plan id) for
+    a plan the tenant does not have, or one not approved.
+    """
+    plan_id = request.options.territories_plan_id
+    if plan_id is None:
+        return ()
+    plan = store.get_plan(session, tenant, plan_id)
+    if plan is None:
+        raise ProblemError(f"{TERRITORIES_FIELD} names no stored plan: {plan_id!r}", field=TERRITORIES_FIELD,
+                           item_id=plan_id)
+    if plan.status != "approved":
+        raise ProblemError(f"{TERRITORIES_FIELD}: plan {plan_id!r} is {plan.status}, not approved; only an "
+                           "approved plan fixes territories", field=TERRITORIES_FIELD, item_id=plan_id)
+    rounds = bin_rounds(plan)
+    bins = {b.id for b in request.bins}
+    fleet = {v.id for v in request.vehicles}
+    return tuple((b, v) for b, v in rounds.items() if b in bins and v is not None and v in fleet)

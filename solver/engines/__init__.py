@@ -22,6 +22,7 @@ from solver.engines.hybrid import HybridEngine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.pyvrp import PyVrpEngine
 from solver.engines.race import racing
+from solver.engines.shaped import ShapedEngine, shaped
 from solver.matrix import FleetMatrices
 from solver.problem import Problem, ProblemError, SolveOptions
 
@@ -84,7 +85,9 @@ def _describe(missing: frozenset[str]) -> str:
 
 def choose_engine(problem: Problem, options: SolveOptions, *, matrices: FleetMatrices | None = None) -> Engine:
     """The engine that plans this request: ``options.engine`` by name, or the best one for ``"auto"``,
-    raced in ``options.search_processes`` processes (:func:`solver.engines.race.racing`).
+    raced in ``options.search_processes`` processes (:func:`solver.engines.race.racing`), and
+    made to keep the rounds balanced and compact when ``options`` ask for it
+    (:func:`solver.engines.shaped.shaped`).
 
     A named engine must declare every feature the request needs; otherwise this raises
     :class:`ProblemError` with field ``options.engine`` (a 422 in the API) naming the
@@ -95,7 +98,7 @@ def choose_engine(problem: Problem, options: SolveOptions, *, matrices: FleetMat
     naming what each engine lacks, when none does. ``matrices`` (when already built)
     let ``access_profiles`` be judged by the fleet's real profiles.
     """
-    return racing(_choose(problem, options, matrices), options)
+    return shaped(racing(_choose(problem, options, matrices), options), options)
 
 
 def _choose(problem: Problem, options: SolveOptions, matrices: FleetMatrices | None) -> Engine:
@@ -141,6 +144,7 @@ __all__ = [
     "HybridEngine",
     "OrToolsEngine",
     "PyVrpEngine",
+    "ShapedEngine",
     "choose_engine",
     "engine_choices",
     "engine_features",

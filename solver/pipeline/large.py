@@ -37,7 +37,7 @@ from solver.pipeline.stages import (
 )
 from solver.problem import BREAK_STOP, Problem, SolveOptions
 from solver.snapping import SnappedPoints
-from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
+from solver.solution import RELAXATION_ORDER, Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def stop_matrices(problem: Problem, network: RoadNetwork, snapped: SnappedPoints
     the matrices' stop rows drive it in its bins' order, and a stop on a two-way street whose
     direction no rule fixes (and without time windows) may also be driven the other way, its bins
     in reverse order: :attr:`~solver.matrix.FleetMatrices.directed` holds that direction's rows
-    too, for the engine to choose (:func:`stop_directions` reads its choice back)."""
+    too. The engine searches on the quicker way between each two stops, and
+    :func:`stop_directions` then chooses each stop's one way per route."""
     options = options or SolveOptions()
     fixed = list(range(problem.bin_offset()))
     entries = [problem.location_index(aggregation.entry_bin(b.id)) for b in stops.bins]
@@ -234,7 +235,21 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             reversed_stops |= stop_directions(sub, matrices, extra)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
-    return Plan(routes=tuple(routes), unassigned=tuple(left)), reversed_stops
+    relaxed = [name for name in RELAXATION_ORDER if any(name in (p.relaxed or ()) for p in plans)]
+    shape = tuple(relaxed) if options.shaped else None
+    return Plan(routes=tuple(routes), unassigned=tuple(left), relaxed=shape), reversed_stops
+
+
+def stop_territories(aggregation: Aggregation, territories: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Fixed territories of bins as territories of the stops they were grouped into: a stop goes to
+    the vehicle most of its named bins belong to (the first such vehicle on a tie)."""
+    vehicle_of = dict(territories)
+    out = []
+    for stop, members in aggregation.members.items():
+        named = [vehicle_of[b] for b in members if b in vehicle_of]
+        if named:
+            out.append((stop, max(dict.fromkeys(named), key=named.count)))
+    return tuple(out)
 
 
 def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
@@ -267,7 +282,8 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
         else:
             parts = [Part(tuple(b.id for b in stops.bins), tuple(v.id for v in stops.vehicles))]
     log.info("large problem: %d bins as %d stops in %d part(s)", len(problem.bins), len(stops.bins), len(parts))
-    part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)))
+    part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)),
+                           territories=stop_territories(aggregation, options.territories))
     stop_plan, reversed_stops = _solve_stops(problem, network, snapped, aggregation, parts, part_options,
                                              executor, watch, side)
     plan = aggregation.expand_plan(stop_plan, reversed_stops)
@@ -299,4 +315,4 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     manoeuvres = {r.evaluation.vehicle_id: r.manoeuvres for r in results if r.manoeuvres is not None}
     return PlannedRounds(evaluation=evaluation, route_lines=lines, stop_points=stop_points,
                          timings_s=dict(watch.timings), sizes={"stops": len(stops.bins), "parts": len(parts)},
-                         balance=balance, compactness=compactness, manoeuvres=manoeuvres)
+                         balance=balance, compactness=compactness, manoeuvres=manoeuvres, relaxed=plan.relaxed)

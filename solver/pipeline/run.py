@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 
+import numpy as np
+
+from solver.compactness import street_of
 from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.feasibility import explain_dropped
@@ -25,7 +29,18 @@ from solver.pipeline.stages import (
 )
 from solver.problem import Problem, SolveOptions
 from solver.progress import ProgressCallback, ProgressReporter
+from solver.snapping import SnappedPoints
 from solver.solution import Plan, RoutePlan, Unassigned
+from solver.territories import check_territories
+
+
+def bin_streets(problem: Problem, network: RoadNetwork, snapped: SnappedPoints) -> tuple[tuple[str, int], ...]:
+    """Each bin on the network and the street it is snapped onto (:func:`solver.compactness.street_of`)."""
+    rows = np.array([problem.location_index(b.id) for b in problem.bins], dtype=np.int64)
+    edges = snapped.edge[rows]
+    streets = street_of(network, np.where(edges >= 0, edges, 0))
+    return tuple((b.id, int(street)) for b, edge, street in zip(problem.bins, edges, streets, strict=True)
+                 if edge >= 0)
 
 #: with ``fix_directions``, a problem of more bins than this is solved street by street (as stops,
 #: :func:`optimise_large`), each stop driven one way along its street: choosing the direction per
@@ -48,6 +63,7 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
     one (:func:`optimise_large`, without progress reports), its parts through ``executor``
     when given.
     """
+    check_territories(problem, options.territories)
     scale = scale or ScaleOptions()
     if scale.aggregates(problem) or (options.fix_directions and len(problem.bins) > DIRECTED_BINS_ALONE):
         return optimise_large(problem, network, options, snap_limit_m=snap_limit_m, scale=scale,
@@ -57,10 +73,12 @@ def optimise(problem: Problem, network: RoadNetwork, options: SolveOptions, *,
                        busy_highways=options.busy_highways)
     placed = {u.bin_id for u in prepared.unplaceable}
     candidates = [b.id for b in problem.bins if b.id not in placed]
+    if options.shaped:
+        options = replace(options, streets=bin_streets(problem, network, prepared.snapped))
     with watch.stage("solve"):
         progress = None if on_progress is None else ProgressReporter(options.time_limit_s, on_progress)
         plan = solve_part(problem, prepared.matrices, options, candidates, progress)
-        plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned))
+        plan = Plan(routes=plan.routes, unassigned=(*prepared.unplaceable, *plan.unassigned), relaxed=plan.relaxed)
     return _scored(problem, network, prepared, plan, options, watch, repair=True)
 
 
@@ -108,12 +126,14 @@ def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, p
         with watch.stage("orient"):
             prepared = orient(prepared, evaluate(problem, prepared.matrices, plan, options=options))
             if repair:
+                relaxed = plan.relaxed
                 plan = _repaired(problem, prepared, plan, options)
                 prepared = orient(prepared, evaluate(problem, prepared.matrices, plan, options=options))
                 plan, taken = strip_violations(problem, prepared.matrices, plan)
                 plan = Plan(routes=plan.routes, unassigned=(*plan.unassigned, *(
                     Unassigned(b, "no_feasible_insertion", "taken off its route when the direction of travel "
-                               "past each bin was fixed, where the route broke a rule") for b in taken)))
+                               "past each bin was fixed, where the route broke a rule") for b in taken)),
+                    relaxed=relaxed)
     with watch.stage("evaluate"):
         evaluation = evaluate(problem, prepared.matrices, plan, options=options)
     with watch.stage("geometry"):
@@ -122,7 +142,7 @@ def _scored(problem: Problem, network: RoadNetwork, prepared: PreparedProblem, p
         balance, compactness = measure_shape(problem, network, prepared.snapped, evaluation)
     return PlannedRounds(evaluation=evaluation, route_lines=drawn.lines, stop_points=drawn.stops,
                          timings_s=dict(watch.timings), balance=balance, compactness=compactness,
-                         manoeuvres=drawn.manoeuvres)
+                         manoeuvres=drawn.manoeuvres, relaxed=plan.relaxed)
 
 
 def _repaired(problem: Problem, prepared: PreparedProblem, plan: Plan, options: SolveOptions | None) -> Plan:

@@ -38,7 +38,7 @@ from solver.orientation import oriented
 from solver.problem import DEFAULT_BUSY_HIGHWAYS, Bin, Depot, DisposalSite, Problem, ProblemError, SolveOptions
 from solver.progress import ProgressReporter
 from solver.snapping import OFF_NETWORK, OK, SnappedPoints, component_of, snap_points
-from solver.solution import Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
+from solver.solution import Evaluation, Plan, Relaxation, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ class PlannedRounds:
     (:mod:`solver.balance`, :mod:`solver.compactness`); ``None`` only where a caller built
     the result without measuring. ``manoeuvres`` maps vehicle id to the U-turns, reversing
     manoeuvres and banned turns of its drawn route (:mod:`solver.manoeuvres`).
+    the result without measuring. ``relaxed``: for a solve asked to keep the rounds
+    balanced or compact, what it could not keep (:attr:`~solver.solution.Plan.relaxed`);
+    ``None`` when no shape was asked for (and for a person's plan).
     """
 
     evaluation: Evaluation
@@ -67,6 +70,7 @@ class PlannedRounds:
     balance: PlanBalance | None = None
     compactness: PlanCompactness | None = None
     manoeuvres: dict[str, Manoeuvres] = field(default_factory=dict)
+    relaxed: tuple[Relaxation, ...] | None = None
 
     @property
     def plan_manoeuvres(self) -> Manoeuvres:
@@ -374,7 +378,8 @@ def solve_part(problem: Problem, matrices: FleetMatrices, options: SolveOptions,
     servable, ruled_out = screen_bins(problem, matrices, candidates)
     engine = choose_engine(problem, options, matrices=matrices)
     plan = engine.solve(problem, matrices, bin_ids=servable, options=options, progress=progress)
+    relaxed = plan.relaxed
     plan, taken = strip_violations(problem, matrices, plan)
     dropped = [u.bin_id for u in plan.unassigned] + taken
     plan = explain_dropped(problem, matrices, plan, dropped, options=options)
-    return Plan(routes=plan.routes, unassigned=(*ruled_out, *plan.unassigned))
+    return Plan(routes=plan.routes, unassigned=(*ruled_out, *plan.unassigned), relaxed=relaxed)

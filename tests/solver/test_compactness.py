@@ -29,12 +29,9 @@ def _node(row: int, col: int) -> int:
 
 
 @pytest.fixture
-def grid(osm_network: SimpleNamespace) -> RoadNetwork:
-    """The grid of the module docstring, unsimplified (one street per stretch)."""
-    nodes = {_node(r, c): (r * STEP_DEG, 9.0 + c * STEP_DEG) for r in range(ROWS) for c in range(COLS)}
-    ways = [(1000 + r, [_node(r, c) for c in range(COLS)], {"highway": "residential"}) for r in range(ROWS)]
-    ways += [(2000 + c, [_node(r, c) for r in range(ROWS)], {"highway": "residential"}) for c in (0, COLS - 1)]
-    return osm_network(nodes, ways, name="grid.osm")  # type: ignore[operator]
+def grid(street_grid: RoadNetwork) -> RoadNetwork:
+    """The street grid of tests/conftest.py (the module docstring's)."""
+    return street_grid
 
 
 def _evaluate(grid: RoadNetwork, tools: SimpleNamespace,

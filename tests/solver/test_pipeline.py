@@ -283,6 +283,22 @@ def test_large_path_rounds_are_measured_too(monaco: RoadNetwork) -> None:
     assert sum(r.streets for r in planned.compactness.rounds) >= planned.compactness.streets >= 1
 
 
+def test_large_path_keeps_fixed_territories_of_bins_as_territories_of_their_stops(monaco: RoadNetwork) -> None:
+    """On the large-problem path, territories given by bin are carried to the stops the bins were
+    grouped into (a stop to the vehicle most of its bins had): bins of the west half named for
+    ``v0`` and of the east half for ``v1`` are served so, and the answer says nothing was relaxed."""
+    bins = sorted(kerbside_bins(monaco, 80, seed=3), key=lambda b: b.lon)
+    problem = Problem(depots=(Depot("depot", bins[0].lon, bins[0].lat),), bins=tuple(bins),
+                      vehicles=tuple(Vehicle(f"v{k}", "depot", 5000.0) for k in range(2)))
+    named = tuple((b.id, "v0" if k < 40 else "v1") for k, b in enumerate(bins))
+    planned = optimise(problem, monaco, SolveOptions(time_limit_s=2.0, territories=named),
+                       scale=ScaleOptions(aggregate_from_bins=1, max_part_stops=200))
+    served = {v.location_id: r.vehicle_id for r in planned.evaluation.routes for v in r.visits if v.type == "bin"}
+    assert planned.sizes and len(served) == 80 and planned.relaxed == ()
+    kept = sum(served[b] == v for b, v in named)
+    assert kept >= 76, kept  # a stop whose bins straddle the halves goes whole to one vehicle
+
+
 def test_monaco_rounds_have_no_violation(monaco_rounds: PlannedRounds) -> None:
     """The optimiser's answer passes the evaluator: no violation on any route."""
     assert monaco_rounds.evaluation.summary.violations == 0

@@ -216,7 +216,7 @@ def test_answer_is_a_feature_collection_with_summary_and_unassigned(answer: dict
     assert "OpenStreetMap" in answer["attribution"]
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
                                       "bins_unassigned", "cost", "violations", "balance", "compactness",
-                                      "manoeuvres"}
+                                      "manoeuvres", "relaxed"}
 
 
 def test_every_bin_is_served_once_or_unassigned(answer: dict[str, Any], off_network_bin: dict[str, Any]) -> None:

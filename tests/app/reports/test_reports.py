@@ -106,8 +106,10 @@ def test_report_rounds_are_the_evaluations_routes(monaco_pair: SimpleNamespace) 
 
 
 def test_optimised_answer_scores_again_to_its_own_figures(monaco_pair: SimpleNamespace) -> None:
-    """The optimised answer's routes, read back from its visits and evaluated again, give its figures exactly."""
-    assert monaco_pair.plan_answer["summary"] == monaco_pair.answer["summary"]
+    """The optimised answer's routes, read back from its visits and evaluated again, give its figures exactly
+    (all but ``relaxed``, which only a solve asked for balance or compact rounds reports)."""
+    optimised = {k: v for k, v in monaco_pair.answer["summary"].items() if k != "relaxed"}
+    assert monaco_pair.plan_answer["summary"] == optimised
     assert _route_properties(monaco_pair.plan_answer) == _route_properties(monaco_pair.answer)
 
 

@@ -16,7 +16,7 @@ from app.schemas import JobStatus, OptionsIn, PlanStatus
 from app.store.models import JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
-from solver.solution import UnassignedReason, ViolationType, VisitType
+from solver.solution import Relaxation, UnassignedReason, ViolationType, VisitType
 
 API_MD = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 
@@ -50,6 +50,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "`options.engine`": get_args(OptionsIn.model_fields["engine"].annotation),
     "`options.objective`": get_args(OptionsIn.model_fields["objective"].annotation),
     "`options.drives_on`": get_args(OptionsIn.model_fields["drives_on"].annotation),
+    "summary `relaxed`": get_args(Relaxation),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
