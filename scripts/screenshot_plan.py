@@ -139,7 +139,9 @@ def screenshot(base: str, uploads: dict[str, bytes], plan_id: str, out: Path, *,
                     raise SystemExit(f"the page refused {input_id}: {errors[:5]}")
             page.locator(f"button.open-plan[data-id='{plan_id}']").click()
             page.wait_for_selector("body[data-plan='shown']")
-            page.evaluate("([lat, lon, zoom]) => window.__screenshotMap.setView([lat, lon], zoom, {animate: false})",
+            # a block body: setView returns the map, which the page cannot hand back
+            page.evaluate("([lat, lon, zoom]) => {"
+                          " window.__screenshotMap.setView([lat, lon], zoom, {animate: false}); }",
                           [centre[1], centre[0], zoom])
             page.wait_for_selector("path.network-line")
             page.wait_for_timeout(2000)  # let Leaflet redraw the vector layers at the new view
