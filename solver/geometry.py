@@ -15,9 +15,10 @@ nothing to the line.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
@@ -29,6 +30,32 @@ from solver.network import RoadNetwork, RoutingGraph, TurnGraph, routing_graph
 _NO_PRED = -9999
 
 
+def _trees(csr: sp.csr_array, pairs: Sequence[tuple[int, int]], step: int
+           ) -> Iterator[tuple[int, list[int], np.ndarray, np.ndarray]]:
+    """For each source of ``pairs`` (``(source, target)``): the source, its targets, and its quickest-path
+    tree on ``csr`` (distances and predecessors), Dijkstra run on chunks of ``step`` sources."""
+    by_source: dict[int, list[int]] = {}
+    for s, t in pairs:
+        by_source.setdefault(s, []).append(t)
+    sources = np.array(sorted(by_source), dtype=np.int64)
+    for start in range(0, len(sources), step):
+        chunk = sources[start:start + step]
+        dist, pred = dijkstra(csr, directed=True, indices=chunk, return_predecessors=True)
+        for row, s in enumerate(chunk.tolist()):
+            yield s, by_source[s], dist[row], pred[row]
+
+
+def _walk_back(pred: np.ndarray, source: int, target: int) -> list[int]:
+    """The path ``source .. target`` (both included) along the predecessors ``pred``."""
+    path = [target]
+    while path[-1] != source:
+        p = int(pred[path[-1]])
+        if p == _NO_PRED:
+            raise ValueError(f"no path from {source} to {target}")
+        path.append(p)
+    return path[::-1]
+
+
 def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]], *,
                routing: RoutingGraph | None = None) -> dict[tuple[int, int], list[int]]:
     """Quickest node paths (node indices, both ends included) for ``(source, target)`` pairs
@@ -37,25 +64,8 @@ def node_paths(network: RoadNetwork, pairs: Sequence[tuple[int, int]], *,
     Uses the same Dijkstra as the matrices, so paths are the ones that were priced.
     """
     graph = routing or routing_graph(network)
-    paths: dict[tuple[int, int], list[int]] = {}
-    by_source: dict[int, list[int]] = {}
-    for s, t in pairs:
-        by_source.setdefault(s, []).append(t)
-    sources = np.array(sorted(by_source), dtype=np.int64)
-    step = 256
-    for start in range(0, len(sources), step):
-        chunk = sources[start:start + step]
-        _, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
-        for row, s in enumerate(chunk.tolist()):
-            for t in by_source[s]:
-                path = [t]
-                while path[-1] != s:
-                    p = int(pred[row, path[-1]])
-                    if p == _NO_PRED:
-                        raise ValueError(f"no path from node {s} to node {t}")
-                    path.append(p)
-                paths[(s, t)] = path[::-1]
-    return paths
+    return {(s, t): _walk_back(pred, s, t) for s, targets, _, pred in _trees(graph.csr_time, pairs, 256)
+            for t in targets}
 
 
 def edge_paths(network: RoadNetwork, graph: TurnGraph, pairs: Sequence[tuple[int, int]]
@@ -64,34 +74,18 @@ def edge_paths(network: RoadNetwork, graph: TurnGraph, pairs: Sequence[tuple[int
     included), on the quickest drive of the turn-aware ``graph``, for ``(a, b)`` pairs; for
     ``a == b`` the drive round and back into the edge (:mod:`solver.matrix_turns`)."""
     into = graph.csr_time.T.tocsr()
-    by_source: dict[int, list[int]] = {}
-    for a, b in pairs:
-        by_source.setdefault(a, []).append(b)
-    sources = np.array(sorted(by_source), dtype=np.int64)
     paths: dict[tuple[int, int], list[int]] = {}
-    step = 64
-    for start in range(0, len(sources), step):
-        chunk = sources[start:start + step]
-        dist, pred = dijkstra(graph.csr_time, directed=True, indices=chunk, return_predecessors=True)
-        for row, a in enumerate(chunk.tolist()):
-            for b in by_source[a]:
-                last = b
-                if a == b:  # the last edge before coming back into a
-                    lo, hi = into.indptr[a], into.indptr[a + 1]
-                    before = into.indices[lo:hi]
-                    if not len(before):
-                        raise ValueError(f"no drive from edge {a} back to itself")
-                    last = int(before[np.argmin(dist[row, before] + into.data[lo:hi])])
-                nodes = [last]
-                while nodes[-1] != a:
-                    p = int(pred[row, nodes[-1]])
-                    if p == _NO_PRED:
-                        raise ValueError(f"no drive from edge {a} to edge {b}")
-                    nodes.append(p)
-                middle = nodes[::-1][1:]  # without a
-                if a != b:
-                    middle = middle[:-1]  # without b
-                paths[(a, b)] = [int(e) for e in graph.node_edge[np.array(middle, dtype=np.int64)]] if middle else []
+    for a, targets, dist, pred in _trees(graph.csr_time, pairs, 64):
+        for b in targets:
+            if a == b:  # round the block: up to the best edge before coming back into a, then a itself
+                lo, hi = into.indptr[a], into.indptr[a + 1]
+                before = into.indices[lo:hi]
+                if not len(before):
+                    raise ValueError(f"no drive from edge {a} back to itself")
+                middle = _walk_back(pred, a, int(before[np.argmin(dist[before] + into.data[lo:hi])]))[1:]
+            else:
+                middle = _walk_back(pred, a, b)[1:-1]
+            paths[(a, b)] = [int(e) for e in graph.node_edge[np.array(middle, dtype=np.int64)]] if middle else []
     return paths
 
 
