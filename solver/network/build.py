@@ -51,7 +51,8 @@ class RoadNetwork:
     The arrays above are the unrestricted road graph; :func:`~solver.network.routing_graph` gives the
     one a vehicle of a given :class:`~solver.network.AccessProfile` may drive.
 
-    Turn facts (:mod:`solver.network.turns`), which routing does not use yet: the turn from
+    Turn facts (:mod:`solver.network.turns`), which the turn-aware graph routes by
+    (:mod:`solver.network.turn_graph`): the turn from
     edge ``banned_turn_in[i]`` into edge ``banned_turn_out[i]`` is banned for a refuse lorry
     by OSM relation ``banned_turn_relation[i]``; banned sequences of edges (via-way
     restrictions) are ``banned_seq_edges[banned_seq_offsets[j]:banned_seq_offsets[j + 1]]``
