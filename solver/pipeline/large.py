@@ -35,7 +35,7 @@ from solver.pipeline.stages import (
     solve_part,
     strip_violations,
 )
-from solver.problem import BREAK_STOP, Problem, SolveOptions
+from solver.problem import BREAK_STOP, InitialRoute, Problem, SolveOptions
 from solver.snapping import SnappedPoints
 from solver.solution import RELAXATION_ORDER, Evaluation, Plan, RouteEvaluation, RoutePlan, Unassigned
 
@@ -217,7 +217,10 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
             sub = subproblem(stops, part)
             jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), options))
     with watch.stage("solve"):
-        plans = list(run_all(solve_part, jobs, executor))
+        if options.fix_directions:
+            plans = _directed_search(jobs, options, executor)
+        else:
+            plans = list(run_all(solve_part, jobs, executor))
         reversed_stops = {s for (sub, matrices, _), p in zip(jobs, plans, strict=True)
                           for s in stop_directions(sub, matrices, p)}
         del jobs
@@ -238,6 +241,45 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
     relaxed = [name for name in RELAXATION_ORDER if any(name in (p.relaxed or ()) for p in plans)]
     shape = tuple(relaxed) if options.shaped else None
     return Plan(routes=tuple(routes), unassigned=tuple(left), relaxed=shape), reversed_stops
+
+
+#: with ``fix_directions``, the share of a part's search spent again once its stops' directions are
+#: chosen, on the matrix of the stops driven those ways (from the first plan).
+DIRECTED_SHARE = 0.5
+
+
+def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], options: SolveOptions,
+                     executor: Executor | None) -> list[Plan]:
+    """Solve the parts twice: first on the quicker way between each two stops, then, with each stop's
+    direction chosen for the first plan's order (:func:`stop_directions`), again from that plan on the
+    matrix of the stops driven those ways, so that the search sees what the directions cost and can
+    reorder the stops to suit them. (Measured on the Oakham case, docs/crew_rounds.md.)"""
+    first = replace(options, time_limit_s=options.time_limit_s * (1.0 - DIRECTED_SHARE))
+    plans = list(run_all(solve_part, [(sub, matrices, first) for sub, matrices, _ in jobs], executor))
+    again = []
+    for (sub, matrices, _), plan in zip(jobs, plans, strict=True):
+        warm = tuple(InitialRoute(r.vehicle_id, r.stops) for r in plan.routes if r.stops)
+        again.append((sub, driven_ways(sub, matrices, stop_directions(sub, matrices, plan)),
+                      replace(options, time_limit_s=options.time_limit_s * DIRECTED_SHARE, initial_routes=warm,
+                              search_processes=1)))
+    return list(run_all(solve_part, again, executor))
+
+
+def driven_ways(stops: Problem, matrices: FleetMatrices, reversed_stops: set[str]) -> FleetMatrices:
+    """``matrices`` with every stop that can be driven either way fixed to one: the other way for
+    ``reversed_stops``, its bins' order for the rest (no direction left to choose)."""
+    if not matrices.direction_rows:
+        return matrices
+    n = next(iter(matrices.profiles.values())).size
+    index = np.arange(n)
+    for row, ways in matrices.direction_rows.items():
+        index[row] = ways[1] if stops.bins[row - stops.bin_offset()].id in reversed_stops else ways[0]
+    profiles = {}
+    for key, m in matrices.profiles.items():
+        full = matrices.directed.get(key, m)
+        profiles[key] = TravelMatrices(duration_s=full.duration_s[np.ix_(index, index)],
+                                       distance_m=full.distance_m[np.ix_(index, index)])
+    return FleetMatrices(profiles=profiles, vehicle_profile=matrices.vehicle_profile)
 
 
 def stop_territories(aggregation: Aggregation, territories: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
