@@ -14,11 +14,14 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
+from solver.aggregate import GroupLimits, aggregate_bins
 from solver.decompose import ScaleOptions
 from solver.evaluate import evaluate
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import AccessProfile, RoadNetwork, allowed_edges
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare, strip_violations
+from solver.pipeline.large import driven_ways, stop_matrices
+from solver.pipeline.stages import _snap
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, ProblemError, SolveOptions, Vehicle
 from solver.solution import Plan, RoutePlan, UnassignedReason
 from solver.synthetic import kerbside_bins
@@ -524,3 +527,27 @@ def test_fixed_directions_never_turn_back_in_the_street(monaco: RoadNetwork, sca
     assert served | {u.bin_id for u in planned.evaluation.unassigned} == {b.id for b in bins}
     assert planned.evaluation.summary.violations == 0
     assert planned.manoeuvres and all(m.u_turns == 0 and m.banned_turns == 0 for m in planned.manoeuvres.values())
+
+
+def test_stops_driven_either_way_get_both_directions_and_can_be_fixed(monaco: RoadNetwork) -> None:
+    """With fix_directions, the stop matrices offer a second direction for stops on two-way streets
+    (its own rows in ``directed``), the engine's matrix is the quicker of the two between each pair,
+    and ``driven_ways`` fixes each stop to the way asked (the other way for a reversed stop)."""
+
+    bins = kerbside_bins(monaco, 60, seed=7)
+    problem = Problem(depots=(Depot("depot", 7.4149, 43.7302),), bins=tuple(bins),
+                      vehicles=(Vehicle("v0", "depot", 5000.0),))
+    snapped = _snap(problem, monaco, 200.0)
+    aggregation = aggregate_bins(problem, monaco, snapped, limits=GroupLimits())
+    stops = aggregation.problem
+    m = stop_matrices(problem, monaco, snapped, aggregation, stops, SolveOptions(fix_directions=True))
+    assert m.direction_rows and set(m.directed) == set(m.profiles)
+    key = next(iter(m.profiles))
+    full, base = m.directed[key].duration_s, m.profiles[key].duration_s
+    row, (own, other) = next(iter(m.direction_rows.items()))
+    assert own == row and other >= base.shape[0]
+    assert (base[row] <= np.minimum(full[own, :base.shape[0]], full[other, :base.shape[0]]) + 1e-9).all()
+    stop_id = stops.bins[row - stops.bin_offset()].id
+    kept, turned = driven_ways(stops, m, set()), driven_ways(stops, m, {stop_id})
+    assert not kept.direction_rows and kept.profiles[key].duration_s[row, 0] == full[own, 0]
+    assert turned.profiles[key].duration_s[row, 0] == full[other, 0]
