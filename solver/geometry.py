@@ -73,7 +73,7 @@ def edge_paths(network: RoadNetwork, graph: TurnGraph, pairs: Sequence[tuple[int
     """The edges driven between the end of edge ``a`` and the start of edge ``b`` (neither
     included), on the quickest drive of the turn-aware ``graph``, for ``(a, b)`` pairs; for
     ``a == b`` the drive round and back into the edge (:mod:`solver.matrix_turns`)."""
-    into = graph.csr_time.T.tocsr()
+    into = graph.csr_into
     paths: dict[tuple[int, int], list[int]] = {}
     for a, targets, dist, pred in _trees(graph.csr_time, pairs, 64):
         for b in targets:

@@ -256,15 +256,7 @@ class Legs:
         """These legs with the direction of some points fixed: ``chosen[i]`` is ``0`` or ``1``
         (point ``i`` is driven past in that slot's direction, arriving and leaving alike) or
         ``-1`` (both kept). No drive is recomputed."""
-        chosen = np.asarray(chosen, dtype=np.int64)
-        fixed = np.flatnonzero(chosen >= 0)
-        slot = chosen[fixed]
-        arrays = {}
-        for name in ("slot_edge", "slot_fraction", "src_index", "dst_index"):
-            a = getattr(self, name).copy()
-            a[fixed] = a[fixed, slot][:, None]
-            arrays[name] = a
-        return replace(self, **arrays)
+        return self.select(np.arange(self.valid.shape[0]), chosen)
 
     def select(self, points: np.ndarray, slots: np.ndarray) -> Legs:
         """Legs over ``points`` (indices, repeats allowed) in that order, point ``k`` driven past in

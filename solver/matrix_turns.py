@@ -51,7 +51,7 @@ def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, 
     predecessors, which are added to the targets. Other entries of an edge to itself are
     ``inf`` (no leg uses them).
     """
-    into = graph.csr_time.T.tocsr()
+    into = graph.csr_into
     shared = np.intersect1d(np.intersect1d(shared, src_edges), dst_edges)
     arc_count = into.indptr[shared + 1] - into.indptr[shared]
     arc_pos = np.concatenate([np.arange(into.indptr[e], into.indptr[e + 1]) for e in shared.tolist()] or

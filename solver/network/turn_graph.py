@@ -101,7 +101,9 @@ class TurnGraph:
     Node ``i < n_edges`` is the network's edge ``i`` (a node of an edge the profile may not
     drive has no arc); nodes from ``n_edges`` on are copies made for banned sequences, and
     ``node_edge`` gives every node's edge. ``csr_time`` (s: turn plus the next edge) and
-    ``csr_length`` (m: the next edge) hold the arcs; ``node_component`` labels the strongly connected parts.
+    ``csr_length`` (m: the next edge) hold the arcs, ``csr_into`` the same arcs' times by head
+    (row ``g``: the turns into ``g``, for drives round the block); ``node_component`` labels
+    the strongly connected parts.
     """
 
     routing: RoutingGraph
@@ -110,6 +112,7 @@ class TurnGraph:
     node_edge: np.ndarray
     csr_time: sp.csr_array
     csr_length: sp.csr_array
+    csr_into: sp.csr_array
     node_component: np.ndarray
     counts: dict[str, int]
 
@@ -213,7 +216,7 @@ def turn_graph(network: RoadNetwork, routing: RoutingGraph, policy: TurnPolicy |
     _, component = connected_components(csr_time, directed=True, connection="strong")
     counts.update(arcs=len(tail), copies=int(n - network.n_edges))
     graph = TurnGraph(routing=routing, policy=policy, n_edges=network.n_edges, node_edge=node_edge,
-                      csr_time=csr_time, csr_length=csr_length,
+                      csr_time=csr_time, csr_length=csr_length, csr_into=csr_time.T.tocsr(),
                       node_component=component.astype(np.int64), counts=counts)
     network._cached[key] = graph
     return graph

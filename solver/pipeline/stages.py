@@ -75,10 +75,7 @@ class PlannedRounds:
     @property
     def plan_manoeuvres(self) -> Manoeuvres:
         """The manoeuvres of every drawn route, summed."""
-        total = Manoeuvres()
-        for m in self.manoeuvres.values():
-            total += m
-        return total
+        return sum(self.manoeuvres.values(), Manoeuvres())
 
 
 @dataclass(frozen=True)
