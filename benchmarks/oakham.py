@@ -21,8 +21,8 @@ line) and one row for the plan (duration and load spread, total km, streets serv
 more than one round, mean overlap share, crossing pairs, reversals). A **reversal** is
 a vertex of a round's drawn line (WGS84, measured in the network's metric projection)
 where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
-when no dead-end or turning-place node of the network lies within :data:`CLEAR_M`
-metres; ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
+when no dead-end, turning-place or side-way node of the network (where the lorry reverses
+into a driveway or track) lies within :data:`CLEAR_M` metres; ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
 round's stopping points (the lorry turned round at a bin). ``banned_turns`` counts the
 network's banned turns and banned edge sequences the drawn line drives (:func:`driven_turns`
 reads the turn at every node the line passes through). ``--json`` prints the same
@@ -95,8 +95,9 @@ few centimetres is noise from snapping, not a direction driven."""
 
 def turn_places_xy(network: RoadNetwork) -> np.ndarray:
     """Metric positions (``network.crs``) of the nodes where a lorry may turn round: dead ends
-    and OSM turning circles, loops and mini-roundabouts."""
-    places = network.node_dead_end | network.node_turning_place
+    and OSM turning circles, loops and mini-roundabouts, and where a side way (driveway, yard,
+    farm track) joins the road, which a lorry reverses into (counted as reversing, not mid-street)."""
+    places = network.node_dead_end | network.node_turning_place | network.node_side_way
     lonlat = network.node_lonlat[places]
     x, y = network.to_xy().transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])

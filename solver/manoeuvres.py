@@ -23,7 +23,8 @@ bend, where the street's only way on turns that sharply, is the road's shape, no
 manoeuvre. It counts as
 
 * a *turning-place U-turn* at a node OSM marks as a turning place (``node_turning_place``);
-* *reversing* at a dead end without a turning head (``node_dead_end``): a refuse lorry
+* *reversing* at a dead end without a turning head (``node_dead_end``), or into a side way
+  (``node_side_way``: a driveway, yard or farm track joining the road): a refuse lorry
   reverses there, which guidance on reversing wants avoided;
 * a *U-turn* anywhere else: in the middle of a street (at a stop, or anywhere along an
   edge) or at a junction.
@@ -147,7 +148,7 @@ def _turning_back_at(network: RoadNetwork, node: int) -> str:
     """Which count turning back at ``node`` goes to."""
     if network.node_turning_place[node]:
         return "turning_place_u_turns"
-    if network.node_dead_end[node]:
+    if network.node_dead_end[node] or (network.node_side_way.size and network.node_side_way[node]):
         return "reversing"
     return "u_turns"
 
@@ -217,13 +218,18 @@ def reversals_in_line(network: RoadNetwork, line_lonlat: shapely.LineString | np
         a, b = points[1:-1] - points[:-2], points[2:] - points[1:-1]
         angle = np.degrees(np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], np.einsum("ij,ij->i", a, b)))
         vertex = index[1:-1][np.abs(angle) >= U_TURN_MIN_DEG]
-    ends = network.node_dead_end | network.node_turning_place
+    ends = network.node_dead_end | network.node_turning_place | _side_ways(network)
     if vertex.size and ends.any():
         nearest, _ = cKDTree(_projected(network.to_xy(), network.node_lonlat[ends])).query(xy[vertex])
         nearest = np.asarray(nearest, dtype=float)
     else:
         nearest = np.full(vertex.size, np.inf)
     return Reversals(vertex=vertex, lonlat=lonlat[vertex], nearest_m=nearest, far=nearest > near_m)
+
+
+def _side_ways(network: RoadNetwork) -> np.ndarray:
+    """Per node, whether a side way joins there (all False for a network built without them)."""
+    return network.node_side_way if network.node_side_way.size else np.zeros(network.n_nodes, dtype=bool)
 
 
 def _projected(to_xy: pyproj.Transformer, lonlat: np.ndarray) -> np.ndarray:

@@ -36,6 +36,14 @@ _CLAUSE = re.compile(r'\["([^"]+)"(?:(!~|~|!=|=)"([^"]*)")?\]')
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".xml")
 
+SIDE_WAY_HIGHWAYS = frozenset({"service", "track"})
+"""``highway`` values of the ways a lorry does not route along but can reverse into to turn
+round: driveways, yards, field entrances, farm tracks."""
+
+SIDE_WAY_TAG = "wasteroute:side_way"
+"""Node tag written on a drivable way's node where a side way (:data:`SIDE_WAY_HIGHWAYS`, not
+itself drivable) joins it: a place to turn round by reversing (:mod:`solver.network.turns`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class TagRule:
@@ -102,13 +110,15 @@ def write_drivable_xml(source: Path, target: Path,
     """Write the ways of ``source`` that pass ``rules`` (default: osmnx ``drive``) as OSM XML.
 
     Only the nodes those ways use are written, with their coordinates and ``highway`` tag
-    (turning circles, mini-roundabouts, signals...). Ways with
-    nodes missing from the file are split into the runs of nodes that are present.
+    (turning circles, mini-roundabouts, signals...), and :data:`SIDE_WAY_TAG` where a side way
+    that is not kept joins them. Ways with nodes missing from the file are split into the runs
+    of nodes that are present.
     """
     rule_list = tuple(rules) if rules is not None else drive_filter()
     ways: list[tuple[int, list[int], dict[str, str]]] = []
     coords: dict[int, tuple[float, float]] = {}
     node_highway: dict[int, str] = {}
+    side_nodes: set[int] = set()
     ways_read = ways_split = 0
     processor = (osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
                  .with_locations()
@@ -123,6 +133,8 @@ def write_drivable_xml(source: Path, target: Path,
         ways_read += 1
         tags = {t.k: t.v for t in obj.tags}
         if not all(rule.accepts(tags) for rule in rule_list):
+            if tags.get("highway") in SIDE_WAY_HIGHWAYS:
+                side_nodes.update(node.ref for node in obj.nodes)
             continue
         runs: list[list[int]] = [[]]
         for node in obj.nodes:
@@ -143,9 +155,10 @@ def write_drivable_xml(source: Path, target: Path,
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="wasteroute">\n')
         for ref in used:
             lon, lat = coords[ref]
-            if ref in node_highway:
-                out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}">'
-                          f'<tag k="highway" v={quoteattr(node_highway[ref])}/></node>\n')
+            node_tags = ([f'<tag k="highway" v={quoteattr(node_highway[ref])}/>'] if ref in node_highway else []) + (
+                [f'<tag k="{SIDE_WAY_TAG}" v="yes"/>'] if ref in side_nodes else [])
+            if node_tags:
+                out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}">{"".join(node_tags)}</node>\n')
             else:
                 out.write(f'<node id="{ref}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
         for way_id, run, tags in ways:

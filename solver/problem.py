@@ -212,7 +212,8 @@ class SolveOptions:
     ``busy_highways`` the OSM ``highway`` values of busy roads, where a bin is collected
     from the nearside only (:mod:`solver.nearside`).
     Turns (:mod:`solver.network.turn_graph`): ``allow_u_turns`` lets a lorry turn back anywhere (at
-    a cost) instead of only at dead ends and turning places; ``fix_directions`` fixes, after the
+    a cost) instead of only at dead ends, turning places and, with ``turn_in_side_ways`` (on), where
+    a driveway, yard or farm track joins the road (reversing into it); ``fix_directions`` fixes, after the
     search, the direction each route drives past each bin so that a lorry never turns back at a
     stop (:mod:`solver.orientation`; off by default: the engines do not yet choose directions
     themselves, so the fixed plan is longer; see docs/crew_rounds.md).
@@ -240,6 +241,7 @@ class SolveOptions:
     drives_on: DrivesOn = "left"
     busy_highways: tuple[str, ...] = DEFAULT_BUSY_HIGHWAYS
     allow_u_turns: bool = False
+    turn_in_side_ways: bool = True
     fix_directions: bool = False
     balance: bool = False
     balance_tolerance: float = 0.10
@@ -281,7 +283,8 @@ class SolveOptions:
 
     def turn_policy(self) -> TurnPolicy:
         """The turn rules these options ask for."""
-        return TurnPolicy(drives_on=self.drives_on, allow_u_turns=self.allow_u_turns)
+        return TurnPolicy(drives_on=self.drives_on, allow_u_turns=self.allow_u_turns,
+                          turn_in_side_ways=self.turn_in_side_ways)
 
 
 def _check_window(window: TimeWindow, *, field: str, item_id: str) -> None:

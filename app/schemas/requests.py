@@ -190,6 +190,10 @@ class OptionsIn(InputModel):
     allow_u_turns: bool = Field(
         default=False, description="Let a lorry turn back anywhere (at a cost); by default only at dead ends "
                                    "and turning places.")
+    turn_in_side_ways: bool = Field(
+        default=True, description="Let a lorry turn round by reversing into a side way (a driveway, yard or "
+                                  "farm track joining the road, from the OpenStreetMap file), counted as "
+                                  "reversing; false allows it only at dead ends and turning places.")
     fix_directions: bool = Field(
         default=False, description="Fix the direction each round drives past each bin, so that a lorry never "
                                    "turns back at a stop (the plan gets longer: the engines do not yet choose "

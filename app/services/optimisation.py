@@ -167,7 +167,8 @@ def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_tim
     return SolveOptions(time_limit_s=time_limit_s, seed=options.seed, engine=options.engine,
                         objective=options.objective, initial_routes=initial, move_penalty=options.move_penalty,
                         drives_on=drives_on, busy_highways=busy,
-                        allow_u_turns=options.allow_u_turns, fix_directions=options.fix_directions,
+                        allow_u_turns=options.allow_u_turns, turn_in_side_ways=options.turn_in_side_ways,
+                        fix_directions=options.fix_directions,
                         balance=options.balance, balance_tolerance=options.balance_tolerance,
                         compact=options.compact, territories=territories)
 

@@ -60,7 +60,7 @@ from solver.network.tags import (
 )
 from solver.network.turn_angles import TURN_KINDS, Turns, all_turns, crossing_kinds, turn_angle_deg, turn_kind
 from solver.network.turn_graph import TurnCosts, TurnGraph, TurnPolicy, junction_nodes, turn_graph
-from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, turning_places
+from solver.network.turns import BannedTurns, banned_turns, dead_ends, map_restrictions, side_ways, turning_places
 
 __all__ = [
     "CACHE_FORMAT",
@@ -105,6 +105,7 @@ __all__ = [
     "parse_length_m",
     "parse_weight_kg",
     "routing_graph",
+    "side_ways",
     "turn_angle_deg",
     "turn_graph",
     "turn_kind",

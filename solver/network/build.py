@@ -25,7 +25,7 @@ from solver.network.routing import quickest_csr
 from solver.network.source import NetworkSource, raw_graph, sort_merged_tags
 from solver.network.speeds import REFUSE_TRUCK, SpeedProfile, add_speeds
 from solver.network.tags import EdgeLimits, edge_limits
-from solver.network.turns import banned_turns, dead_ends, turning_places
+from solver.network.turns import banned_turns, dead_ends, side_ways, turning_places
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class RoadNetwork:
     file source has restrictions (GraphML files and osmnx queries carry no relations).
     ``node_turning_place`` marks nodes OSM tags as turning circles, turning loops or
     mini-roundabouts; ``node_dead_end`` nodes where a single street ends
-    (:func:`~solver.network.dead_ends`).
+    (:func:`~solver.network.dead_ends`); ``node_side_way`` nodes where a side way (a driveway,
+    yard or track) joins, which a lorry can reverse into to turn round (:func:`~solver.network.side_ways`).
     """
 
     name: str
@@ -98,6 +99,7 @@ class RoadNetwork:
     turn_restriction_counts: dict[str, int] = field(default_factory=dict)
     node_turning_place: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     node_dead_end: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    node_side_way: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     build_seconds: float = 0.0
     _cached: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -171,6 +173,7 @@ def _add_turn_facts(network: RoadNetwork) -> None:
     network.turn_restriction_counts = banned.counts
     network.node_turning_place = turning_places(network)
     network.node_dead_end = dead_ends(network)
+    network.node_side_way = side_ways(network)
 
 
 def _arrays_from_graph(graph: nx.MultiDiGraph, src: NetworkSource, profile: SpeedProfile,

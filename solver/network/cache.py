@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: files are not read (7: the classes moved from ``solver.network`` into its modules; 8: the
 #: turn facts, banned turns and turning places; 9: merged edges' tag lists sorted, so speeds no
 #: longer depend on the process's string hashing).
-CACHE_FORMAT = 9
+CACHE_FORMAT = 10
 
 
 def cache_key(source: NetworkSource, profile: SpeedProfile, simplify: bool) -> str:

@@ -16,7 +16,7 @@ import osmnx as ox
 import shapely
 
 from solver.network.tags import EXTRA_WAY_TAGS
-from solver.osm_filter import is_osm_file, write_drivable_xml
+from solver.osm_filter import SIDE_WAY_TAG, is_osm_file, write_drivable_xml
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +84,14 @@ def _sha256(path: Path) -> str:
 @contextlib.contextmanager
 def _osmnx_settings() -> Iterator[None]:
     """Keep lorry-relevant way tags and silence osmnx's console log, restoring after."""
-    saved = (ox.settings.useful_tags_way, ox.settings.log_console)
+    saved = (ox.settings.useful_tags_way, ox.settings.useful_tags_node, ox.settings.log_console)
     ox.settings.useful_tags_way = list(dict.fromkeys([*saved[0], *EXTRA_WAY_TAGS]))
+    ox.settings.useful_tags_node = list(dict.fromkeys([*saved[1], SIDE_WAY_TAG]))
     ox.settings.log_console = False
     try:
         yield
     finally:
-        ox.settings.useful_tags_way, ox.settings.log_console = saved
+        ox.settings.useful_tags_way, ox.settings.useful_tags_node, ox.settings.log_console = saved
 
 
 def raw_graph(source: NetworkSource, *, simplify: bool) -> nx.MultiDiGraph:
@@ -102,7 +103,9 @@ def raw_graph(source: NetworkSource, *, simplify: bool) -> nx.MultiDiGraph:
                 if write_drivable_xml(Path(source.value), xml).ways_kept == 0:
                     # osmnx would fail with a misleading "no data elements in server response"
                     raise ValueError(f"network source {source.value!r} holds no drivable street")
-                return ox.graph_from_xml(xml, simplify=simplify, retain_all=True)
+                graph = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+                # a node where a side way joins stays a node: a lorry can turn round there
+                return ox.simplify_graph(graph, node_attrs_include=[SIDE_WAY_TAG]) if simplify else graph
         if source.kind == "graphml":
             graph = ox.load_graphml(source.value)
             if ox.projection.is_projected(graph.graph.get("crs", "EPSG:4326")):

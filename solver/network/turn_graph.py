@@ -17,8 +17,11 @@ Which turns exist (:func:`turn_graph`):
 * turning back (the kind ``u_turn`` of :mod:`solver.network.turn_angles`: onto the street's
   own other direction, or by 165 degrees or more) only at a node OSM marks as a turning place
   (``turning_circle``, ``turning_loop``, ``mini_roundabout``), at a dead end (the lorry
-  reverses: a *reversing manoeuvre*, costed high so that a route avoids it where it can), or
-  anywhere when the policy allows U-turns (:attr:`TurnPolicy.allow_u_turns`).
+  reverses: a *reversing manoeuvre*, costed high so that a route avoids it where it can), where
+  a side way joins the road (a driveway, yard or farm track the lorry reverses into, costed and
+  counted as reversing; :attr:`TurnPolicy.turn_in_side_ways`, on by default: without it a lorry
+  that collects one farm on a long country road must drive on to the next junction and round),
+  or anywhere when the policy allows U-turns (:attr:`TurnPolicy.allow_u_turns`).
 
 Turn costs apply at junctions only (a node where three or more streets meet): the bends of
 a street drawn with many vertices are not turns. A turn across the oncoming traffic (a right
@@ -76,10 +79,13 @@ class TurnCosts:
 @dataclass(frozen=True)
 class TurnPolicy:
     """How a lorry may turn: the side of the road traffic keeps to (``left`` in the UK),
-    whether it may turn back anywhere (``allow_u_turns``), and what turns cost."""
+    whether it may turn back anywhere (``allow_u_turns``), whether it may turn round by
+    reversing into a side way (``turn_in_side_ways``: a driveway, yard or farm track joining
+    the road, :attr:`~solver.network.RoadNetwork.node_side_way`), and what turns cost."""
 
     drives_on: str = "left"
     allow_u_turns: bool = False
+    turn_in_side_ways: bool = True
     costs: TurnCosts = field(default_factory=TurnCosts)
 
     def __post_init__(self) -> None:
@@ -90,8 +96,8 @@ class TurnPolicy:
     def key(self) -> str:
         """A short text that tells policies apart (for caches)."""
         c = self.costs
-        return (f"{self.drives_on}-{int(self.allow_u_turns)}-{c.straight_s:g}-{c.turn_s:g}-{c.crossing_s:g}-"
-                f"{c.turning_place_s:g}-{c.reversing_s:g}-{c.u_turn_s:g}")
+        return (f"{self.drives_on}-{int(self.allow_u_turns)}{int(self.turn_in_side_ways)}-{c.straight_s:g}-"
+                f"{c.turn_s:g}-{c.crossing_s:g}-{c.turning_place_s:g}-{c.reversing_s:g}-{c.u_turn_s:g}")
 
 
 @dataclass(frozen=True)
@@ -145,12 +151,14 @@ def _turn_arcs(network: RoadNetwork, routing: RoutingGraph, policy: TurnPolicy
     node = turns.node
     place = network.node_turning_place[node] if network.node_turning_place.size else np.zeros_like(back)
     dead = network.node_dead_end[node] if network.node_dead_end.size else np.zeros_like(back)
-    back_ok = place | dead | policy.allow_u_turns
+    side = network.node_side_way[node] if network.node_side_way.size else np.zeros_like(back)
+    side &= policy.turn_in_side_ways
+    back_ok = place | dead | side | policy.allow_u_turns
     junction = junction_nodes(network)[node]
     cost = np.where(turns.crosses_traffic, c.crossing_s, c.turn_s)
     cost = np.where(turns.kind == _STRAIGHT, c.straight_s, cost)
     cost = np.where(junction, cost, c.straight_s)
-    cost = np.where(back, np.where(place, c.turning_place_s, np.where(dead, c.reversing_s, c.u_turn_s)), cost)
+    cost = np.where(back, np.where(place, c.turning_place_s, np.where(dead | side, c.reversing_s, c.u_turn_s)), cost)
     keep = allowed & ~banned & (~back | back_ok)
     counts = {"turns": int(allowed.sum()), "banned": int((allowed & banned).sum()),
               "u_turns_forbidden": int((allowed & ~banned & back & ~back_ok).sum())}

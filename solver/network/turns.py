@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from solver.osm_filter import SIDE_WAY_TAG
 from solver.osm_restrictions import RestrictionsRead, TurnRestriction, read_turn_restrictions
 
 if TYPE_CHECKING:
@@ -210,6 +211,15 @@ def turning_places(network: RoadNetwork) -> np.ndarray:
     :data:`TURNING_PLACE_VALUES` on the node)."""
     graph = network.graph
     return np.array([str(graph.nodes[int(n)].get("highway", "")) in TURNING_PLACE_VALUES
+                     for n in network.node_osmid.tolist()], dtype=bool)
+
+
+def side_ways(network: RoadNetwork) -> np.ndarray:
+    """Per node, whether a side way joins the road there (a driveway, yard or track the lorry does
+    not route along but can reverse into to turn round: :data:`~solver.osm_filter.SIDE_WAY_TAG`,
+    read from OSM files)."""
+    graph = network.graph
+    return np.array([str(graph.nodes[int(n)].get(SIDE_WAY_TAG, "")) == "yes"
                      for n in network.node_osmid.tolist()], dtype=bool)
 
 

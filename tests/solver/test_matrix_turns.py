@@ -1,7 +1,7 @@
 """Tests of the turn-aware matrices (solver.matrix with a TurnPolicy, solver.matrix_turns,
 solver.network.turn_graph) on Monaco: durations against a brute force over an edge-expanded
 graph built here independently with networkx, the drawn pieces timed back to the matrix,
-no banned turn and no U-turn away from dead ends and turning places in any drawn drive."""
+no banned turn and no U-turn away from dead ends, turning places and side ways in any drawn drive."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def expanded_graph(network: RoadNetwork, policy: TurnPolicy) -> nx.DiGraph:
         if kind == "u_turn":
             if network.node_turning_place[v]:
                 cost = c.turning_place_s
-            elif network.node_dead_end[v]:
+            elif network.node_dead_end[v] or (policy.turn_in_side_ways and network.node_side_way[v]):
                 cost = c.reversing_s
             elif policy.allow_u_turns:
                 cost = c.u_turn_s
@@ -48,9 +48,11 @@ def expanded_graph(network: RoadNetwork, policy: TurnPolicy) -> nx.DiGraph:
 
 @pytest.fixture(scope="module")
 def sample(monaco: RoadNetwork) -> SimpleNamespace:
-    """40 random points on Monaco's streets (two on one edge), their turn-aware legs and matrices (scipy)."""
+    """40 random points on the streets of Monaco's largest strongly connected part (two on one edge), their
+    turn-aware legs and matrices (scipy)."""
     rng = np.random.default_rng(3)
-    edges = rng.choice(monaco.n_edges, 38, replace=False)
+    largest = monaco.node_component == monaco.largest_component()
+    edges = rng.choice(np.flatnonzero(largest[monaco.edge_u] & largest[monaco.edge_v]), 38, replace=False)
     edges = np.concatenate([edges, edges[:1], edges[:1]])
     fractions = np.concatenate([rng.uniform(0.1, 0.9, 38), [0.2, 0.8]])
     xy = np.array([monaco.edge_xy[e].interpolate(f, normalized=True).coords[0]
@@ -131,7 +133,8 @@ def test_drawn_pieces_are_timed_as_the_matrix(monaco: RoadNetwork, sample: Simpl
 
 def test_drawn_drives_take_no_banned_turn_and_no_u_turn_in_the_street(monaco: RoadNetwork,
                                                                         sample: SimpleNamespace) -> None:
-    """Between consecutive pieces: never a banned pair; a turn onto the twin only at a dead end or turning place."""
+    """Between consecutive pieces: never a banned pair; a turn onto the twin only at a dead end, turning place
+    or side way."""
     banned = set(zip(monaco.banned_turn_in.tolist(), monaco.banned_turn_out.tolist(), strict=True))
     seq = list(range(40))
     pieces = route_pieces(sample.legs, {"r": seq})["r"]
@@ -142,7 +145,7 @@ def test_drawn_drives_take_no_banned_turn_and_no_u_turn_in_the_street(monaco: Ro
             assert (e, nxt) not in banned
             if monaco.edge_twin[e] == nxt:
                 node = monaco.edge_v[e]
-                assert monaco.node_dead_end[node] or monaco.node_turning_place[node]
+                assert monaco.node_dead_end[node] or monaco.node_turning_place[node] or monaco.node_side_way[node]
     assert checked > 50
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+import networkx as nx
 import numpy as np
 import osmnx as ox
 import pytest
@@ -34,6 +35,7 @@ from solver.network import (
     load_network,
     utm_crs,
 )
+from solver.osm_filter import write_drivable_xml
 
 NetworkFactory = Callable[..., RoadNetwork]
 MPH_TO_KPH = 1.60934  # osmnx's conversion factor
@@ -93,11 +95,26 @@ def _edge_table(network: RoadNetwork) -> dict[tuple[int, int, int], tuple[float,
 # --- Monaco: size, directions, components --------------------------------------------------
 
 
-def test_monaco_largest_strongly_connected_component(monaco: RoadNetwork) -> None:
-    """Monaco's largest strongly connected part has 1,258 nodes, as measured with osmnx's drive filter."""
+def osmnx_largest_part(network: RoadNetwork, tmp_path: Path) -> int:
+    """The size of the largest strongly connected part of osmnx's own simplified drive graph of
+    ``network``'s OSM file (no node kept for a side way), after checking that ``network`` keeps every
+    node osmnx keeps and only side-way nodes besides."""
+    xml = tmp_path / "drive.osm"
+    write_drivable_xml(Path(network.source.value), xml)
+    reference = ox.graph_from_xml(xml, simplify=True, retain_all=True)
+    ours = {int(n) for n in network.node_osmid}
+    extra = ours - set(reference.nodes)
+    assert set(reference.nodes) <= ours
+    assert extra and extra <= {int(n) for n in network.node_osmid[network.node_side_way]}
+    return max(len(part) for part in nx.strongly_connected_components(reference))
+
+
+def test_monaco_largest_strongly_connected_component(monaco: RoadNetwork, tmp_path: Path) -> None:
+    """Monaco's largest strongly connected part has 1,258 nodes, as measured with osmnx's drive filter,
+    and ours more: the same streets, with the nodes where side ways join (solver.network.turns.side_ways)."""
     sizes = np.bincount(monaco.node_component)
-    assert sizes.max() == 1258
-    assert sizes[monaco.largest_component()] == 1258
+    assert osmnx_largest_part(monaco, tmp_path) == 1258
+    assert sizes.max() == sizes[monaco.largest_component()] > 1258
 
 
 def test_monaco_keeps_every_weak_component(monaco: RoadNetwork) -> None:
@@ -226,12 +243,13 @@ def test_monaco_untagged_residential_speed(monaco: RoadNetwork) -> None:
 
 
 def test_monaco_travel_time_is_length_over_speed(monaco: RoadNetwork) -> None:
-    """Every edge's time (s) is its length (m) over its speed (m/s), and the arrays agree."""
+    """Every edge's time (s) is its length (m) over its speed (m/s), and the arrays agree (an edge of no
+    length, between two OSM nodes at one place, takes a microsecond: routing reads 0 as no edge)."""
     data = [d for _, _, d in monaco.graph.edges(data=True)]
     length = np.array([d["length"] for d in data])
     speed = np.array([d["speed_kph"] for d in data])
     np.testing.assert_allclose([d["travel_time"] for d in data], length / (speed / 3.6), rtol=1e-12)
-    np.testing.assert_allclose(monaco.edge_time_s, length / (speed / 3.6), rtol=1e-12)
+    np.testing.assert_allclose(monaco.edge_time_s, np.maximum(length / (speed / 3.6), 1e-6), rtol=1e-12)
     np.testing.assert_allclose(monaco.edge_length_m, length, rtol=1e-12)
 
 
@@ -457,10 +475,12 @@ def test_graphml_round_trip(monaco: RoadNetwork, tmp_path: Path,
 
 def test_graphml_round_trip_keeps_components(monaco: RoadNetwork, tmp_path: Path,
                                              fresh_memory: dict[str, RoadNetwork]) -> None:
-    """The reloaded GraphML network has the same 1,258-node largest strongly connected part."""
+    """The reloaded GraphML network has the same largest strongly connected part and the same side ways."""
     path = tmp_path / "monaco.graphml"
     ox.save_graphml(monaco.graph, path)
-    assert np.bincount(load_network(path).node_component).max() == 1258
+    loaded = load_network(path)
+    assert np.bincount(loaded.node_component).max() == np.bincount(monaco.node_component).max()
+    np.testing.assert_array_equal(loaded.node_side_way, monaco.node_side_way)
 
 
 def test_graphml_round_trip_keeps_access_limits(monaco: RoadNetwork, tmp_path: Path,
@@ -570,9 +590,11 @@ def test_cache_key_follows_file_content(tmp_path: Path, tools: SimpleNamespace) 
 
 
 @pytest.mark.shared
-def test_rutland_largest_strongly_connected_component(rutland: RoadNetwork) -> None:
-    """Rutland's largest strongly connected part has 2,661 nodes, as measured with osmnx's drive filter."""
-    assert np.bincount(rutland.node_component).max() == 2661
+def test_rutland_largest_strongly_connected_component(rutland: RoadNetwork, tmp_path: Path) -> None:
+    """Rutland's largest strongly connected part has 2,661 nodes, as measured with osmnx's drive filter
+    (ours has more: the nodes where side ways join)."""
+    assert osmnx_largest_part(rutland, tmp_path) == 2661
+    assert np.bincount(rutland.node_component).max() > 2661
     assert rutland.crs == "EPSG:32630"
 
 
@@ -847,11 +869,11 @@ def test_monaco_lorry_loses_eight_edges(monaco: RoadNetwork) -> None:
 
 @pytest.mark.shared
 def test_rutland_access_counts(rutland: RoadNetwork) -> None:
-    """Rutland's tags, as measured: six 7.5 t ways on 18 directed edges, one hgv=no way
-    (Steadfold Lane) on 4; maxheight=default (4 ways) is no limit."""
-    assert netmod.access_counts(rutland) == {"maxweight": 18, "maxweight_hgv": 18, "maxwidth": 0,
-                                             "maxheight": 0, "maxlength": 0, "hgv_forbidden": 4}
-    assert int((~netmod.allowed_edges(rutland, TRUCK)).sum()) == 22
+    """Rutland's tags, as measured: six 7.5 t ways on 24 directed edges, one hgv=no way
+    (Steadfold Lane) on 14 (its edges split where side ways join); maxheight=default (4 ways) is no limit."""
+    assert netmod.access_counts(rutland) == {"maxweight": 24, "maxweight_hgv": 24, "maxwidth": 0,
+                                             "maxheight": 0, "maxlength": 0, "hgv_forbidden": 14}
+    assert int((~netmod.allowed_edges(rutland, TRUCK)).sum()) == 38
 
 
 MONACO_PBF = Path(__file__).resolve().parents[2] / "data" / "monaco.osm.pbf"
