@@ -60,12 +60,14 @@ def test_duplicate_bin_id_names_both_rows() -> None:
     assert (item["row"], item["column"]) == (3, "id") and "row 2" in item["msg"]
 
 
-def test_unknown_column_is_refused_by_name() -> None:
-    """A column the bins file does not have (a typo) is named, not silently ignored."""
+def test_unknown_column_is_kept_and_a_missing_weight_is_named() -> None:
+    """A column the upload does not read (here a typo) is kept as an attribute, never refused;
+    the weight it was meant to give is then missing, and that is named."""
     with pytest.raises(UploadError) as caught:
         read_bins(b"id,lon,lat,demand_kgs\nb1,7.41,43.73,16\n", filename="bins.csv")
-    assert (2, "demand_kgs") in faults_of(caught.value)
-    assert (2, "demand_kg") in faults_of(caught.value)  # and the required column is missing
+    assert faults_of(caught.value) == [(2, "demand_kg")]
+    (bin_,) = read_bins(b"id,lon,lat,demand_kg,Colour\nb1,7.41,43.73,16,green\n", filename="bins.csv")
+    assert bin_.attributes == {"Colour": "green"}
 
 
 def test_bins_geojson_takes_position_from_the_point() -> None:
