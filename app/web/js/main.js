@@ -238,11 +238,19 @@ async function optimise() {
 
 // ------------------------------------------------------------------ today's rounds
 
+/** What the rounds upload checks today's stops against: the problem's bins and tips. */
+function roundsUploadFields() {
+  return {
+    bin_ids: JSON.stringify(state.problem.bins.map((b) => b.id)),
+    site_ids: JSON.stringify((state.problem.disposal_sites || []).map((s) => s.id)),
+  };
+}
+
 async function compareWithToday(file) {
   const errors = $('#compare-errors');
   showErrors(errors, []);
   try {
-    const { routes } = await postFile('/api/v1/uploads/rounds', file);
+    const { routes } = await postFile('/api/v1/uploads/rounds', file, roundsUploadFields());
     const { options, ...problem } = state.problem;
     state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
     if (drawnBaseline) undrawPlan(map, drawnBaseline);

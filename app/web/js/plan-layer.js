@@ -222,6 +222,15 @@ export function setRoundVisible(drawn, vehicleId, visible) {
 }
 
 /** The bins of the problem as small grey dots and its tips as squares (before any plan is drawn). */
+/** A bin's tooltip: its id, address when the council's file gave one, weight and size. */
+function binTooltip(bin) {
+  const attributes = bin.attributes || {};
+  const where = attributes.address ? `, ${escapeHtml(String(attributes.address))}` : '';
+  const size = attributes.bin_size ? `, ${escapeHtml(String(attributes.bin_size))} L` : '';
+  const assisted = attributes.assisted === true ? ', assisted' : '';
+  return `Bin ${escapeHtml(bin.id)}${where}, ${kg(bin.demand_kg)} kg${size}${assisted}`;
+}
+
 export function drawBins(map, bins, sites = []) {
   const group = L.layerGroup();
   for (const site of sites) {
@@ -233,7 +242,7 @@ export function drawBins(map, bins, sites = []) {
   for (const bin of bins) {
     L.circleMarker([bin.lat, bin.lon], {
       radius: 3, color: '#444', weight: 1, fillColor: '#bbb', fillOpacity: 0.9, className: 'bin-dot',
-    }).bindTooltip(`Bin ${escapeHtml(bin.id)}, ${kg(bin.demand_kg)} kg`).addTo(group);
+    }).bindTooltip(binTooltip(bin)).addTo(group);
   }
   return group.addTo(map);
 }

@@ -1,0 +1,51 @@
+"""A council's own files through the map, in real headless Chromium against a real server: a
+gazetteer in British National Grid is drawn with its addresses, and today's rounds naming a bin
+the gazetteer does not have are refused with the row named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = [pytest.mark.slow, pytest.mark.spawns]
+
+GAZETTEER = (b"UPRN,ADDRESS,EASTING,NORTHING,BIN_SIZE,STREAM,ASSISTED,WARD\n"
+             b"100030001,\"2 Burley Road, Oakham\",486101.2,308945.7,240,Residual,Y,Oakham North\n"
+             b"100030002,\"4 Burley Road, Oakham\",486121.9,308951.3,240,Residual,N,Oakham North\n"
+             b"100030003,\"6 Burley Road, Oakham\",486140.0,308957.0,1100,Residual,N,Oakham North\n")
+
+
+def open_map(page: Page, server: Any) -> None:
+    """Open the map and wait until it has started (demo problem loaded)."""
+    page.goto(f"{server.base}/")
+    page.wait_for_selector("body[data-ready='true']")
+
+
+def test_gazetteer_in_british_national_grid_is_drawn_with_its_addresses(page: Page, server: Any) -> None:
+    """Eastings and northings land in Oakham (lon about -0.73, lat 52.67); a bin's tooltip gives its
+    address, size and that it is an assisted collection; the ward column travels with the bin."""
+    open_map(page, server)
+    page.set_input_files("#bins-file", files=[{"name": "gazetteer.csv", "mimeType": "text/csv",
+                                               "buffer": GAZETTEER}])
+    page.wait_for_function("document.querySelectorAll('path.bin-dot').length === 3")
+    bins: list[dict[str, Any]] = page.evaluate("window.wasteroute.state.problem.bins")
+    assert all(-0.75 < b["lon"] < -0.70 and 52.65 < b["lat"] < 52.69 for b in bins)
+    assert bins[0]["attributes"]["WARD"] == "Oakham North" and bins[2]["volume_l"] == 1100
+    page.locator("path.bin-dot").first.hover()
+    tooltip = page.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    assert tooltip.inner_text() == "Bin 100030001, 2 Burley Road, Oakham, 17 kg, 240 L, assisted"
+
+
+def test_todays_rounds_naming_a_bin_not_uploaded_are_refused(page: Page, server: Any) -> None:
+    """A rounds file whose stop is not one of the map's bins is refused, naming the row; nothing is drawn."""
+    open_map(page, server)
+    first_bin = page.evaluate("window.wasteroute.state.problem.bins[0].id")
+    content = f"ROUND,SEQUENCE,UPRN\nrcv-1,1,{first_bin}\nrcv-1,2,999999999\n".encode()
+    page.set_input_files("#rounds-file", files=[{"name": "today.csv", "mimeType": "text/csv", "buffer": content}])
+    errors = page.locator("#compare-errors")
+    errors.get_by_text("row 3").wait_for()
+    assert "'999999999' is not a bin of the gazetteer" in errors.inner_text()
+    assert page.evaluate("window.wasteroute.state.baseline") is None
