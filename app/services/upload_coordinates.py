@@ -170,6 +170,7 @@ def _check_ranges(positions: list[tuple[Record, float, float]], crs: str, x_col:
                   named: bool) -> None:
     """Note a fault on rows outside what ``crs`` allows: Great Britain for the grid, the globe for degrees."""
     others = "named by the file or the request" if named else "of the file's other rows"
+    some_degrees = not named and any(shape_of(x, y) == "degrees" for _, x, y in positions)
     kept = []
     for record, x, y in positions:
         shape = shape_of(x, y)
@@ -186,8 +187,7 @@ def _check_ranges(positions: list[tuple[Record, float, float]], crs: str, x_col:
             if shape == "grid":
                 record.fault(where, f"({x}, {y}) is no lon/lat in degrees: it looks like a British National Grid "
                                     "easting/northing; name the columns easting/northing or send crs=EPSG:27700",
-                             "mixed_grids" if not named and any(shape_of(a, b) == "degrees"
-                                                                for _, a, b in positions) else "grid_as_degrees")
+                             "mixed_grids" if some_degrees else "grid_as_degrees")
             else:
                 bad = y_col if -180.0 <= x <= 180.0 else x_col
                 record.fault(record.headers.get(bad, bad), f"({x}, {y}) is no lon/lat: longitude must lie in "
