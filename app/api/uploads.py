@@ -148,7 +148,8 @@ async def upload_vehicles(file: FileDep, crs: CrsDep = None,
     """Columns: ``id``, ``depot``, ``capacity_kg`` (required), and optionally ``capacity_l``,
     ``shift_start``, ``shift_end``, ``streams`` (``refuse|recycling``), ``break_duration_s``,
     ``break_start``, ``break_end``, costs, limits and sizes as in the API, and
-    ``depot_lon``/``depot_lat`` to declare the depot (in other formats: the Point)."""
+    ``depot_lon``/``depot_lat`` or ``depot_easting``/``depot_northing`` to declare the depot (in other
+    formats: the Point)."""
     try:
         vehicles, depots = service.read_vehicles(await _read(file), filename=file.filename, crs=crs,
                                                  streams=streams)

@@ -46,7 +46,7 @@ from pydantic_core import ErrorDetails
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
 from app.services.bin_sizes import BinSize, canonical_stream, parse_size, size_table, stream_names
 from app.services.upload_columns import BIN_ALIASES, ROUND_ALIASES, SITE_ALIASES, resolve
-from app.services.upload_coordinates import Placement, PlacementError, find_columns, parse_crs, place
+from app.services.upload_coordinates import Kind, Placement, PlacementError, find_columns, parse_crs, place
 from app.services.upload_faults import MAX_ROW_ITEMS, Record, UploadError, UploadErrorItem, UploadFault
 from app.services.upload_formats import Table, detect_format, read_table
 
@@ -502,12 +502,32 @@ def _depots(records: list[Record], vehicles: list[VehicleIn]) -> tuple[list[Depo
     return [depot for _, depot in depots.values()], faults
 
 
+DEPOT_GRID_COLUMNS: tuple[tuple[tuple[str, str], Kind], ...] = (
+    (("depot_easting", "depot_northing"), "grid"), (("depot_x", "depot_y"), "either"))
+"""Columns of a depot's position in British National Grid metres (or the request's ``crs``) in a vehicles file."""
+
+
+def _place_grid_depots(records: list[Record], request_crs: str | None) -> None:
+    """``depot_lon``/``depot_lat`` of the rows that give their depot in eastings and northings."""
+    for (x_col, y_col), kind in DEPOT_GRID_COLUMNS:
+        declaring = [r for r in records if x_col in r.cells or y_col in r.cells]
+        if not declaring:
+            continue
+        place(declaring, columns=(x_col, y_col), kind=kind, request_crs=request_crs)
+        for record in declaring:
+            record.cells.pop(x_col, None)
+            record.cells.pop(y_col, None)
+            if "lon" in record.cells:
+                record.cells["depot_lon"], record.cells["depot_lat"] = record.cells.pop("lon"), record.cells.pop("lat")
+
+
 def read_vehicles(content: bytes, *, filename: str | None = None, crs: str | None = None,
                   streams: str | None = None) -> tuple[list[VehicleIn], list[DepotIn]]:
     """Vehicles (and the depots they declare) from a file; raises :class:`UploadError`.
 
-    In GeoJSON, GeoPackage and Shapefile the feature's Point is the depot (in the file's
-    CRS, or ``crs``).
+    A depot's position is ``depot_lon``/``depot_lat`` (degrees), ``depot_easting``/
+    ``depot_northing`` (British National Grid, or ``crs``) or ``depot_x``/``depot_y``; in
+    GeoJSON, GeoPackage and Shapefile the feature's Point (in the file's CRS, or ``crs``).
     """
     request_crs = _request_crs(crs)
     names = _streams(streams)
@@ -523,6 +543,7 @@ def read_vehicles(content: bytes, *, filename: str | None = None, crs: str | Non
             if "lon" in record.cells:
                 record.cells.setdefault("depot_lon", record.cells.pop("lon"))
                 record.cells.setdefault("depot_lat", record.cells.pop("lat"))
+    _place_grid_depots(records, request_crs)
     _check_columns(records, VEHICLE_COLUMNS)
     vehicles = []
     for record in records:

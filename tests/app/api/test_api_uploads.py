@@ -217,6 +217,37 @@ def test_sites_in_british_national_grid(app_client: TestClient) -> None:
     assert_near_os_example(site)
 
 
+def test_vehicles_with_their_depot_in_british_national_grid(app_client: TestClient) -> None:
+    """A fleet list giving the depot in eastings/northings declares the depot in lon/lat; streams by name."""
+    content = (b"id,depot,capacity_kg,streams,depot_easting,depot_northing\n"
+               + f"rcv-1,oakham,10000,Residual,{OS_EASTING},{OS_NORTHING}\n".encode()
+               + f"rcv-2,oakham,10000,Dry Recycling,{OS_EASTING},{OS_NORTHING}\n".encode())
+    response = post(app_client, "vehicles", "fleet.csv", content)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [v["streams"] for v in body["vehicles"]] == [["refuse"], ["recycling"]]
+    (depot,) = body["depots"]
+    assert depot["id"] == "oakham"
+    assert_near_os_example(depot)
+
+
+def test_vehicles_from_a_geopackage_take_the_depot_from_the_point(app_client: TestClient, tmp_path: Path) -> None:
+    """A GeoPackage of vehicles in EPSG:27700: each feature's Point is its depot."""
+    frame = gpd.GeoDataFrame({"id": ["rcv-1"], "depot": ["oakham"], "capacity_kg": [10000.0]},
+                             geometry=[Point(OS_EASTING, OS_NORTHING)], crs="EPSG:27700")
+    frame.to_file(tmp_path / "fleet.gpkg", driver="GPKG")
+    response = post(app_client, "vehicles", "fleet.gpkg", (tmp_path / "fleet.gpkg").read_bytes())
+    assert response.status_code == 200, response.text
+    assert_near_os_example(response.json()["depots"][0])
+
+
+def test_a_vehicle_depot_outside_great_britain_is_refused(app_client: TestClient) -> None:
+    """A depot easting beyond Great Britain's grid is refused at its row and column."""
+    content = b"id,depot,capacity_kg,depot_easting,depot_northing\nrcv-1,d,100,7486731,307000\n"
+    (item,) = items(post(app_client, "vehicles", "fleet.csv", content))
+    assert (item["row"], item["column"], item["type"]) == (2, "depot_easting", "outside_great_britain")
+
+
 IN_CAB_CSV = (b"ROUND,DAY,WEEK,SEQUENCE,UPRN,ADDRESS\n"
               b"R1,MON,1,2,100030002,4 Burley Road\nR1,MON,1,1,100030001,2 Burley Road\n"
               b"R1,TUE,1,1,100030003,1 High Street\nR2,Monday,Week 1,1,100030004,3 High Street\n")
