@@ -36,19 +36,23 @@ StreamsDep = Annotated[str | None, Form(description="A council's own stream name
 class UploadErrorItem(ErrorItem):
     """A wrong cell, row, column or file: where it is (row, column as the file writes it) and how often."""
 
-    row: int | None = Field(description="CSV line (header = 1) or feature number (from 1); null: a whole column "
-                                        "or the file.")
-    column: str | None = Field(description="The column as the file writes it; null: the whole row or file.")
-    count: int = Field(description="Rows with this fault: 1 for a row's item, more for a column's summary.")
+    # Optional because a request without its file (FastAPI's own 422) has none of them.
+    row: int | None = Field(default=None, description="CSV line (header = 1) or feature number (from 1); null: a "
+                                                      "whole column or the file.")
+    column: str | None = Field(default=None, description="The column as the file writes it; null: the whole row "
+                                                         "or file.")
+    count: int = Field(default=1, description="Rows with this fault: 1 for a row's item, more for a column's "
+                                              "summary.")
 
 
 class UploadErrorResponse(OutputModel):
     """Body of an upload's 422: whole-file faults, one summary per column and kind, then rows (capped)."""
 
     detail: list[UploadErrorItem]
-    fault_count: int = Field(description="Every fault found in the file, including rows not listed.")
-    truncated: bool = Field(description=f"More than {service.MAX_ROW_ITEMS} rows were wrong: the rest are "
-                                        "counted in the summaries, not listed.")
+    fault_count: int | None = Field(default=None, description="Every fault found in the file, including rows not "
+                                                              "listed (absent when the request had no file).")
+    truncated: bool = Field(default=False, description=f"More than {service.MAX_ROW_ITEMS} rows were wrong: the "
+                                                       "rest are counted in the summaries, not listed.")
 
 
 RESPONSES: dict[int | str, dict[str, object]] = {

@@ -69,7 +69,7 @@ def parse_crs(text: str | None) -> str | None:
     value = text.strip()
     try:
         crs = CRS.from_user_input(int(value) if value.isdigit() else value)
-    except CRSError as exc:
+    except (CRSError, ValueError, OverflowError) as exc:  # a fuzzed number too large for PROJ is no CRS either
         raise PlacementError(UploadFault(None, "crs", None, f"crs {value!r} is not a coordinate reference "
                                          f"system pyproj knows ({exc})", "crs")) from exc
     return crs.to_string()

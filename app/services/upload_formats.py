@@ -123,7 +123,7 @@ def _crs_name(value: Any, fmt: str) -> str | None:
         return None
     try:
         crs = CRS.from_user_input(value)
-    except CRSError as exc:
+    except (CRSError, ValueError, OverflowError) as exc:
         raise _refuse(f"the file declares a CRS pyproj does not know: {value!r}", fmt, "crs") from exc
     epsg = crs.to_epsg()
     if crs.is_geographic and epsg in (4326, None) and "84" in crs.name:

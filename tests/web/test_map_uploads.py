@@ -49,3 +49,26 @@ def test_todays_rounds_naming_a_bin_not_uploaded_are_refused(page: Page, server:
     errors.get_by_text("row 3").wait_for()
     assert "'999999999' is not a bin of the gazetteer" in errors.inner_text()
     assert page.evaluate("window.wasteroute.state.baseline") is None
+
+
+def test_councils_bins_over_the_demo_need_the_councils_depot(page: Page, server: Any) -> None:
+    """Bins uploaded in Oakham over the Monaco demo: the demo's depot blocks optimising with a message
+    (and a tip in Monaco is left out with a notice); the council's fleet list with its depot in
+    eastings/northings replaces the demo's and optimising is possible again."""
+    open_map(page, server)
+    tips = b"id,lon,lat\ntip-monaco,7.4186,43.7318\n"
+    page.set_input_files("#sites-file", files=[{"name": "tips.csv", "mimeType": "text/csv", "buffer": tips}])
+    page.wait_for_function("(window.wasteroute.state.problem.disposal_sites || []).length === 1")
+    page.set_input_files("#bins-file", files=[{"name": "gazetteer.csv", "mimeType": "text/csv",
+                                               "buffer": GAZETTEER}])
+    errors = page.locator("#upload-errors")
+    errors.get_by_text("Depot depot is").wait_for()
+    assert "km from the nearest bin: upload your vehicles" in errors.inner_text()
+    assert "left out (upload your tips)" in errors.inner_text()
+    assert page.locator("#optimise").is_disabled()
+    assert page.evaluate("window.wasteroute.state.problem.disposal_sites") == []
+    fleet = b"id,depot,capacity_kg,depot_easting,depot_northing\nrcv-1,oakham,10000,486300,309100\n"
+    page.set_input_files("#vehicles-file", files=[{"name": "fleet.csv", "mimeType": "text/csv", "buffer": fleet}])
+    page.wait_for_function("window.wasteroute.state.problem.vehicles.length === 1")
+    assert [d["id"] for d in page.evaluate("window.wasteroute.state.problem.depots")] == ["oakham"]
+    assert errors.locator("li").count() == 0 and page.locator("#optimise").is_enabled()

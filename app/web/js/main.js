@@ -10,6 +10,7 @@ import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './pl
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob } from './jobs.js';
+import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -80,6 +81,8 @@ function setProblem(problem, origin) {
 
 async function loadDemo() {
   setProblem(await getJson('/api/v1/demo'), 'Demo problem (Monaco)');
+  showErrors($('#upload-errors'), []);
+  $('#optimise').disabled = false;
 }
 
 async function uploadInto(kind, file) {
@@ -87,18 +90,16 @@ async function uploadInto(kind, file) {
   showErrors(errors, []);
   try {
     const answer = await postFile(`/api/v1/uploads/${kind}`, file);
-    const problem = { ...state.problem };
+    let problem = { ...state.problem };
+    let missing = [];
     if (kind === 'bins') problem.bins = answer.bins;
     if (kind === 'sites') problem.disposal_sites = answer.disposal_sites;
-    if (kind === 'vehicles') {
-      problem.vehicles = answer.vehicles;
-      if (answer.depots.length) {
-        const depots = new Map(problem.depots.map((d) => [d.id, d]));
-        for (const depot of answer.depots) depots.set(depot.id, depot);
-        problem.depots = [...depots.values()];
-      }
-    }
-    setProblem(problem, `Uploaded ${file.name}`);
+    if (kind === 'vehicles') ({ problem, missing } = withUploadedVehicles(problem, answer));
+    const checked = checkPlaces(problem);
+    setProblem(checked.problem, `Uploaded ${file.name}`);
+    const blocking = [...missing, ...checked.blocking];
+    showErrors(errors, [...checked.notices, ...blocking]);
+    $('#optimise').disabled = blocking.length > 0;
   } catch (error) {
     showErrors(errors, [`${file.name} was not loaded:`, ...messagesOf(error)]);
   }
