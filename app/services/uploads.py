@@ -261,6 +261,18 @@ def _stream(value: Any, names: Mapping[str, str], record: Record, column: str) -
     return stream
 
 
+def _converted(record: Record, columns: Mapping[str, Converter | None], streams: Mapping[str, str]) -> dict[str, Any]:
+    """The record's cells under ``columns`` after each column's converter, with ``streams`` named as known."""
+    values: dict[str, Any] = {}
+    for column, value in record.cells.items():
+        if column in columns:
+            convert = columns[column]
+            values[column] = convert(value, record, column) if convert is not None else value
+    if isinstance(values.get("streams"), list):
+        values["streams"] = [_stream(s, streams, record, "streams") for s in values["streams"]]
+    return values
+
+
 # --------------------------------------------------------------------------- bins
 
 
@@ -432,13 +444,7 @@ def read_sites_file(content: bytes, *, filename: str | None = None, crs: str | N
     _check_columns(records, [*SITE_COLUMNS, *placement.columns, "lon", "lat"])
     sites = []
     for record in records:
-        values: dict[str, Any] = {}
-        for column, value in record.cells.items():
-            if column in SITE_COLUMNS:
-                convert = SITE_COLUMNS[column]
-                values[column] = convert(value, record, column) if convert is not None else value
-        if isinstance(values.get("streams"), list):
-            values["streams"] = [_stream(s, names, record, "streams") for s in values["streams"]]
+        values = _converted(record, SITE_COLUMNS, names)
         values["lon"], values["lat"] = record.cells.get("lon", 0.0), record.cells.get("lat", 0.0)
         if record.faults:
             continue
@@ -547,14 +553,8 @@ def read_vehicles(content: bytes, *, filename: str | None = None, crs: str | Non
     _check_columns(records, VEHICLE_COLUMNS)
     vehicles = []
     for record in records:
-        values: dict[str, Any] = {}
-        for column, value in record.cells.items():
-            if column in VEHICLE_COLUMNS:
-                convert = VEHICLE_COLUMNS[column]
-                values[column] = convert(value, record, column) if convert is not None else value
-        if isinstance(values.get("streams"), list):
-            values["streams"] = [_stream(s, names, record, "streams") for s in values["streams"]]
-        built = _validate(VehicleIn, _vehicle_data(values), record, _vehicle_column)
+        built = _validate(VehicleIn, _vehicle_data(_converted(record, VEHICLE_COLUMNS, names)), record,
+                          _vehicle_column)
         if built is not None and not record.faults:
             vehicles.append(built)
     depots, depot_faults = _depots(records, vehicles)
