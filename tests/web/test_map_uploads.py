@@ -72,3 +72,25 @@ def test_councils_bins_over_the_demo_need_the_councils_depot(page: Page, server:
     page.wait_for_function("window.wasteroute.state.problem.vehicles.length === 1")
     assert [d["id"] for d in page.evaluate("window.wasteroute.state.problem.depots")] == ["oakham"]
     assert errors.locator("li").count() == 0 and page.locator("#optimise").is_enabled()
+
+
+MONACO_BINS_WITH_ADDRESSES = (
+    b"Property Ref,Longitude,Latitude,Bin Size,Full Address,Crew Notes\n"
+    b"b00001,7.41745,43.73619,240,1 Rue Grimaldi,behind the gate\nb00002,7.41595,43.73639,240,3 Rue Grimaldi,\n"
+    b"b00003,7.41670,43.73362,240,5 Rue Grimaldi,\nb00004,7.41847,43.73464,240,7 Rue Grimaldi,\n")
+"""Four bins by the streets of Monaco, with the address and notes a council's file gives."""
+
+
+def test_a_bins_address_and_notes_are_in_its_stop_popup(page: Page, server: Any) -> None:
+    """After optimising bins uploaded with addresses, a bin's popup gives its address and notes."""
+    open_map(page, server)
+    page.set_input_files("#bins-file", files=[{"name": "bins.csv", "mimeType": "text/csv",
+                                               "buffer": MONACO_BINS_WITH_ADDRESSES}])
+    page.wait_for_function("window.wasteroute.state.problem.bins.length === 4")
+    page.fill("#time-limit", "2")
+    page.click("#optimise")
+    page.wait_for_selector("body[data-plan='shown']", timeout=120_000)
+    page.locator(".stop-marker.optimised[title='b00001']").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "address: 1 Rue Grimaldi" in popup.inner_text() and "notes: behind the gate" in popup.inner_text()

@@ -83,7 +83,15 @@ function arrows(points, colour, pane, spacing) {
   return markers;
 }
 
-function stopPopup(visit) {
+/** A bin's attributes from the council's file (address first), as popup lines. */
+function attributeLines(bin) {
+  const attributes = bin?.attributes || {};
+  const names = Object.keys(attributes).sort((a, b) => (a === 'address' ? -1 : b === 'address' ? 1 : 0));
+  return names.map((name) => `<br><span class="attribute">${escapeHtml(name)}: `
+    + `${escapeHtml(String(attributes[name]))}</span>`).join('');
+}
+
+function stopPopup(visit, binsById = new Map()) {
   const p = visit.properties;
   const title = {
     bin: `Bin <b>${escapeHtml(p.bin_id)}</b>`,
@@ -92,10 +100,11 @@ function stopPopup(visit) {
     break: 'Crew break',
   }[p.type] || escapeHtml(p.type);
   return `${title}<br>Round ${escapeHtml(p.vehicle_id)}, stop ${p.sequence}`
-    + `<br>Arrival <b>${escapeHtml(p.arrival)}</b><br>Load after the stop ${kg(p.load_kg)} kg`;
+    + `<br>Arrival <b>${escapeHtml(p.arrival)}</b><br>Load after the stop ${kg(p.load_kg)} kg`
+    + (p.type === 'bin' ? attributeLines(binsById.get(p.bin_id)) : '');
 }
 
-function stopMarker(visit, colour, { baseline, pane }) {
+function stopMarker(visit, colour, { baseline, pane, binsById = new Map() }) {
   const p = visit.properties;
   const label = STOP_LABEL[p.type] || String(p.sequence);
   const classes = ['stop-marker', `stop-${p.type}`, baseline ? 'baseline' : 'optimised'].join(' ');
@@ -109,7 +118,7 @@ function stopMarker(visit, colour, { baseline, pane }) {
       iconSize: [20, 20],
       iconAnchor: [10, 10],
     }),
-  }).bindPopup(stopPopup(visit));
+  }).bindPopup(stopPopup(visit, binsById));
 }
 
 /**
@@ -150,13 +159,13 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     const layer = L.layerGroup([line, arrowLayer]);
     const visits = visitsOf(plan, vehicleId);
     for (const visit of visits.filter((v) => v.properties.type !== 'bin')) {
-      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane, binsById }));
     }
     const stops = roundStops(visits.filter((v) => v.properties.type === 'bin'), colour, {
       baseline,
       renderer,
-      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane }),
-      popupOf: stopPopup,
+      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane, binsById }),
+      popupOf: (visit) => stopPopup(visit, binsById),
     });
     layer.addTo(group);
     rounds.set(vehicleId, {
