@@ -94,3 +94,24 @@ def test_a_bins_address_and_notes_are_in_its_stop_popup(page: Page, server: Any)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "address: 1 Rue Grimaldi" in popup.inner_text() and "notes: behind the gate" in popup.inner_text()
+
+
+def test_a_weeks_in_cab_export_is_read_for_the_day_chosen(page: Page, server: Any) -> None:
+    """An in-cab export of two days is refused until a day is chosen; Monday's rounds are then evaluated."""
+    open_map(page, server)
+    bins = page.evaluate("window.wasteroute.state.problem.bins.map((b) => b.id)")
+    vehicles = page.evaluate("window.wasteroute.state.problem.vehicles.map((v) => v.id)")
+    lines = ["ROUND,DAY,WEEK,SEQUENCE,UPRN"]
+    lines += [f"{vehicles[0]},MON,1,{i + 1},{bin_id}" for i, bin_id in enumerate(bins[:5])]
+    lines += [f"{vehicles[0]},TUE,1,{i + 1},{bin_id}" for i, bin_id in enumerate(bins[5:9])]
+    content = ("\n".join(lines) + "\n").encode()
+    page.set_input_files("#rounds-file", files=[{"name": "week.csv", "mimeType": "text/csv", "buffer": content}])
+    errors = page.locator("#compare-errors")
+    errors.get_by_text("choose today's with the day option").wait_for()
+    page.select_option("#rounds-day", "Monday")
+    page.set_input_files("#rounds-file", files=[{"name": "week.csv", "mimeType": "text/csv", "buffer": content}])
+    page.wait_for_selector("#today-table tbody tr")
+    baseline = page.evaluate("window.wasteroute.state.baseline")
+    served = [f["properties"]["bin_id"] for f in baseline["features"]
+              if f["properties"]["kind"] == "visit" and f["properties"]["type"] == "bin"]
+    assert served == bins[:5]

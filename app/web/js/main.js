@@ -239,12 +239,15 @@ async function optimise() {
 
 // ------------------------------------------------------------------ today's rounds
 
-/** What the rounds upload checks today's stops against: the problem's bins and tips. */
+/** What the rounds upload checks today's stops against (the problem's bins and tips), and the day chosen. */
 function roundsUploadFields() {
-  return {
+  const fields = {
     bin_ids: JSON.stringify(state.problem.bins.map((b) => b.id)),
     site_ids: JSON.stringify((state.problem.disposal_sites || []).map((s) => s.id)),
   };
+  if ($('#rounds-day').value) fields.day = $('#rounds-day').value;
+  if ($('#rounds-week').value.trim()) fields.week = $('#rounds-week').value.trim();
+  return fields;
 }
 
 async function compareWithToday(file) {
