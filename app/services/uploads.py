@@ -178,9 +178,13 @@ def _validate(model: type[Model], data: dict[str, Any], record: Record,
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        told: set[str | None] = set()
         for error in exc.errors():
             loc = tuple(error["loc"])
             column = column_of(loc)
+            if column in told:
+                continue  # a union (an attribute: text, number or yes/no) fails once per member: tell it once
+            told.add(column)
             value = data.get(str(loc[0])) if loc and len(loc) == 1 else None
             msg = "a value is required" if error["type"] == "missing" else _message(error)
             got = f", got {value!r}" if value is not None and "got " not in msg and error["type"] != "missing" else ""
@@ -389,7 +393,7 @@ def read_bins_file(content: bytes, *, filename: str | None = None, crs: str | No
         if not loc:
             return None
         if loc[0] == "attributes" and len(loc) > 1:
-            return str(loc[1])
+            return field_columns.get(str(loc[1]), str(loc[1]))
         return field_columns.get(str(loc[0]), str(loc[0]))
 
     bins = []
