@@ -13,7 +13,7 @@ A file whose rows are in two grids is refused, row by row, never guessed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -85,26 +85,29 @@ def shape_of(x: float, y: float) -> Shape:
     return "grid" if inside else "neither"
 
 
-def find_columns(headers: Sequence[str]) -> tuple[tuple[str, str], Kind]:
-    """The pair of columns holding positions, and what their names say they hold.
+def find_columns(headers: Sequence[str], written: Mapping[str, str] | None = None) -> tuple[tuple[str, str], Kind]:
+    """The pair of (normalised) columns holding positions, and what their names say they hold.
 
-    Raises :class:`PlacementError` when there is none, or only half of one.
+    Raises :class:`PlacementError` when there is none, or only half of one (naming the
+    columns as ``written`` in the file).
     """
     present = set(headers)
+    as_written = written or {}
     for (xs, ys), kind in ((DEGREE_COLUMNS, "degrees"), (GRID_COLUMNS, "grid"), (PLAIN_COLUMNS, "either")):
         x = next((name for name in xs if name in present), None)
         y = next((name for name in ys if name in present), None)
         if x is not None and y is not None:
             return (x, y), kind  # type: ignore[return-value]
         if x is not None or y is not None:
-            have, want = (x, ys[0]) if x is not None else (y, xs[0])
+            found, want = (x, ys[0]) if x is not None else (str(y), xs[0])
+            have = as_written.get(found, found)
             raise PlacementError(UploadFault(None, have, None, f"column {have!r} holds half a position: "
                                              f"expected a {want!r} column beside it", "coordinate_pair"))
     raise PlacementError(UploadFault(
         None, None, None,
         "no usable coordinate columns: expected lon/lat (degrees), easting/northing or x_coordinate/"
         "y_coordinate (British National Grid, or the crs the request names) or x/y; the file has "
-        f"{', '.join(sorted(present)) or 'no columns'}", "no_coordinates"))
+        f"{', '.join(as_written.get(h, h) for h in headers) or 'no columns'}", "no_coordinates"))
 
 
 def _number(record: Record, column: str, label: str) -> float | None:

@@ -235,7 +235,8 @@ def _placed(table: Table, request_crs: str | None) -> Placement:
     try:
         if table.has_geometry and any(record.point is not None for record in records):
             return place(records, columns=None, kind="either", request_crs=request_crs, file_crs=table.crs)
-        columns, kind = find_columns(_keys(records))
+        headers = {key: name for record in records for key, name in record.headers.items()}
+        columns, kind = find_columns(list(headers), headers)
         return place(records, columns=columns, kind=kind, request_crs=request_crs, file_crs=table.crs)
     except PlacementError as exc:
         raise UploadError([exc.fault], fmt=table.fmt) from exc
