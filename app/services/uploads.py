@@ -383,11 +383,10 @@ def read_bins_file(content: bytes, *, filename: str | None = None, crs: str | No
                           fmt=table.fmt)
     placement = _placed(table, request_crs)
     skip = set(placement.columns) | {"lon", "lat", "id"} | ({id_key} if id_key else set())
-    field_columns = {name: records[0].headers.get(key, key) for key, name in read_as.items()}
-    field_columns.update({"lon": records[0].headers.get(placement.columns[0], placement.columns[0])
-                          if placement.columns else "geometry",
-                          "lat": records[0].headers.get(placement.columns[1], placement.columns[1])
-                          if placement.columns else "geometry",
+    written = {key: name for record in records for key, name in record.headers.items()}  # GeoJSON: per feature
+    field_columns = {name: written.get(key, key) for key, name in read_as.items()}
+    x_column, y_column = (written.get(c, c) for c in placement.columns) if placement.columns else ("geometry",) * 2
+    field_columns.update({"lon": x_column, "lat": y_column,
                           "id": field_columns.get("id", field_columns.get("uprn", "id"))})
 
     def column_of(loc: tuple[str | int, ...]) -> str | None:
@@ -412,7 +411,7 @@ def read_bins_file(content: bytes, *, filename: str | None = None, crs: str | No
             bins.append(built)
     what = "bin id" if id_key is not None else "UPRN"
     _raise_faults(records, table.fmt, _duplicate_ids(records, what=what, column=field_columns["id"]))
-    return BinsRead(bins, placement.crs, [records[0].headers.get(c, c) for c in placement.columns])
+    return BinsRead(bins, placement.crs, [written.get(c, c) for c in placement.columns])
 
 
 # --------------------------------------------------------------------------- sites and vehicles
