@@ -190,10 +190,12 @@ def _read_vector(path: Path, fmt: Format) -> Table:
         points = [str(name) for name, kind in layers if kind and "point" in str(kind).lower()]
         layer = points[0] if points else (str(layers[0][0]) if len(layers) else None)
         frame = pyogrio.read_dataframe(path, layer=layer)
-    except (DataSourceError, DataLayerError, RuntimeError) as exc:
+    except (DataSourceError, DataLayerError, RuntimeError, ValueError, OSError) as exc:  # GDAL on a stranger's file
         what = "GeoPackage" if fmt == "gpkg" else "Shapefile"
         raise _refuse(f"the file is not a {what} that can be read: {exc}", fmt, "format") from exc
-    crs = _crs_name(frame.crs, fmt) if frame.crs is not None else None
+    has_geometry = "geometry" in frame.columns  # a GeoPackage table without geometry is read like a CSV
+    declared = getattr(frame, "crs", None)
+    crs = _crs_name(declared, fmt) if declared is not None else None
     written = [str(c) for c in frame.columns if c != "geometry"]
     keys = _keys(written)
     headers = {k: w for k, w in zip(keys, written, strict=True) if k}
@@ -205,7 +207,7 @@ def _read_vector(path: Path, fmt: Format) -> Table:
             if key and value not in (None, ""):
                 cells[key] = value.strip() if isinstance(value, str) else value
         record = Record(number, cells, headers)
-        geometry = row.get("geometry")
+        geometry = row.get("geometry") if has_geometry else None
         if geometry is not None and not geometry.is_empty:
             if geometry.geom_type == "Point":
                 record.point = (float(geometry.x), float(geometry.y))
@@ -214,7 +216,7 @@ def _read_vector(path: Path, fmt: Format) -> Table:
             else:
                 record.fault("geometry", f"expected a Point, got a {geometry.geom_type}", "geometry")
         records.append(record)
-    return Table(records, fmt, crs, has_geometry=True)
+    return Table(records, fmt, crs, has_geometry=has_geometry)
 
 
 def _unzip_shapefile(content: bytes, folder: Path) -> Path:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
@@ -309,3 +311,13 @@ def test_uploaded_bins_and_rounds_are_stored_with_their_addresses(client: TestCl
     db.dispose()
     assert kept == {"address": "1 Rue Grimaldi", "street": "Rue Grimaldi", "bin_size": 240,
                     "notes": "side gate"}
+
+
+def test_a_geopackage_table_without_geometry_is_read_by_its_columns(app_client: TestClient, tmp_path: Path) -> None:
+    """A gazetteer kept as a plain GeoPackage table (no geometry) is read from its easting/northing columns."""
+    table = pd.DataFrame({"UPRN": ["100030001"], "EASTING": [OS_EASTING], "NORTHING": [OS_NORTHING], "KG": [9.0]})
+    pyogrio.write_dataframe(table, tmp_path / "gazetteer.gpkg", driver="GPKG")
+    response = post(app_client, "bins", "gazetteer.gpkg", (tmp_path / "gazetteer.gpkg").read_bytes())
+    assert response.status_code == 200, response.text
+    assert response.json()["coordinate_columns"] == ["EASTING", "NORTHING"]
+    assert_near_os_example(response.json()["bins"][0])
