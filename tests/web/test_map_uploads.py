@@ -115,3 +115,20 @@ def test_a_weeks_in_cab_export_is_read_for_the_day_chosen(page: Page, server: An
     served = [f["properties"]["bin_id"] for f in baseline["features"]
               if f["properties"]["kind"] == "visit" and f["properties"]["type"] == "bin"]
     assert served == bins[:5]
+
+
+def test_upload_options_give_the_councils_bin_sizes(page: Page, server: Any) -> None:
+    """The council's own weight for a 240 L bin, set in the upload options, is the bins' weight;
+    a wrong table is refused, naming the option."""
+    open_map(page, server)
+    page.click("#upload-options summary")
+    page.fill("#upload-bin-sizes", '{"240": {"kg": 22}}')
+    page.set_input_files("#bins-file", files=[{"name": "gazetteer.csv", "mimeType": "text/csv",
+                                               "buffer": GAZETTEER}])
+    page.locator("#upload-errors").get_by_text("bin_sizes['240']").wait_for()
+    page.fill("#upload-bin-sizes", '{"240": {"demand_kg": 22}}')
+    page.set_input_files("#bins-file", files=[{"name": "gazetteer.csv", "mimeType": "text/csv",
+                                               "buffer": GAZETTEER}])
+    page.wait_for_function("window.wasteroute.state.problem.bins.length === 3")
+    weights = page.evaluate("window.wasteroute.state.problem.bins.map((b) => b.demand_kg)")
+    assert weights == [22, 22, 75]

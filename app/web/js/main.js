@@ -85,11 +85,19 @@ async function loadDemo() {
   $('#optimise').disabled = false;
 }
 
+/** The upload options the planner set: the CRS of the positions, and (for bins) the bin size table. */
+function uploadOptions(kind) {
+  const fields = {};
+  if ($('#upload-crs').value.trim()) fields.crs = $('#upload-crs').value.trim();
+  if (kind === 'bins' && $('#upload-bin-sizes').value.trim()) fields.bin_sizes = $('#upload-bin-sizes').value.trim();
+  return fields;
+}
+
 async function uploadInto(kind, file) {
   const errors = $('#upload-errors');
   showErrors(errors, []);
   try {
-    const answer = await postFile(`/api/v1/uploads/${kind}`, file);
+    const answer = await postFile(`/api/v1/uploads/${kind}`, file, uploadOptions(kind));
     let problem = { ...state.problem };
     let missing = [];
     if (kind === 'bins') problem.bins = answer.bins;
