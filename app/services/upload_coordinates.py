@@ -153,7 +153,8 @@ def place(records: Sequence[Record], *, columns: tuple[str, str] | None, kind: K
     crs = request_crs or file_crs
     if crs is None:
         crs = _crs_by_range(positions, kind, x_col, y_col)
-    _check_ranges(positions, crs, x_col, y_col, named=request_crs is not None or file_crs is not None)
+    _check_ranges(positions, crs, x_col, y_col, named=request_crs is not None or file_crs is not None,
+                  told_by_values=kind == "either" and request_crs is None and file_crs is None)
     _transform(positions, crs, x_col)
     return Placement(columns=() if columns is None else (x_col, y_col), crs=crs)
 
@@ -170,14 +171,20 @@ def _crs_by_range(positions: list[tuple[Record, float, float]], kind: Kind, x_co
 
 
 def _check_ranges(positions: list[tuple[Record, float, float]], crs: str, x_col: str, y_col: str, *,
-                  named: bool) -> None:
+                  named: bool, told_by_values: bool = False) -> None:
     """Note a fault on rows outside what ``crs`` allows: Great Britain for the grid, the globe for degrees."""
     others = "named by the file or the request" if named else "of the file's other rows"
     some_degrees = not named and any(shape_of(x, y) == "degrees" for _, x, y in positions)
+    # x/y whose values fit neither grid on any row cannot say which they are: ask for the crs
+    undecided = told_by_values and all(shape_of(x, y) == "neither" for _, x, y in positions)
     kept = []
     for record, x, y in positions:
         shape = shape_of(x, y)
         where = record.headers.get(x_col, x_col)
+        if undecided:
+            record.fault(where, f"({x}, {y}) is neither lon/lat degrees nor a British National Grid position in "
+                                "Great Britain: send the crs the file uses", "ambiguous_grid")
+            continue
         if crs == BRITISH_NATIONAL_GRID and shape != "grid":
             if shape == "degrees":
                 record.fault(where, f"({x}, {y}) looks like lon/lat degrees but positions are British National "

@@ -91,3 +91,18 @@ def test_a_missing_or_wordy_coordinate_names_its_column() -> None:
     place(rows, columns=("easting", "northing"), kind="grid", request_crs=None)
     assert [(f.row, f.column, f.type) for r in rows for f in r.faults] == [(2, "northing", "missing"),
                                                                           (3, "easting", "float_parsing")]
+
+
+def test_plain_x_y_that_are_neither_grid_are_ambiguous() -> None:
+    """x/y values that are neither degrees nor grid metres in Great Britain ask for the crs."""
+    rows = records((2_500_000.0, 7_000_000.0))
+    place(rows, columns=("x", "y"), kind="either", request_crs=None)
+    (fault,) = rows[0].faults
+    assert (fault.column, fault.type) == ("x", "ambiguous_grid") and "send the crs" in fault.msg
+
+
+def test_one_plain_x_y_row_beyond_the_grid_of_the_others_is_outside_great_britain() -> None:
+    """Among x/y rows in grid metres, one easting a digit too long is outside Great Britain, not ambiguous."""
+    rows = records((OAKHAM_E, OAKHAM_N), (OAKHAM_E * 10, OAKHAM_N))
+    place(rows, columns=("x", "y"), kind="either", request_crs=None)
+    assert [f.type for r in rows for f in r.faults] == ["outside_great_britain"]
