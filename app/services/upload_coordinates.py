@@ -152,15 +152,15 @@ def place(records: Sequence[Record], *, columns: tuple[str, str] | None, kind: K
 
     crs = request_crs or file_crs
     if crs is None:
-        crs = _crs_by_range(positions, kind, x_col, y_col)
+        crs = _crs_by_range(positions, kind)
     _check_ranges(positions, crs, x_col, y_col, named=request_crs is not None or file_crs is not None,
                   told_by_values=kind == "either" and request_crs is None and file_crs is None)
     _transform(positions, crs, x_col)
     return Placement(columns=() if columns is None else (x_col, y_col), crs=crs)
 
 
-def _crs_by_range(positions: list[tuple[Record, float, float]], kind: Kind, x_col: str, y_col: str) -> str:
-    """The CRS the columns' names and values say; rows in the other grid get a fault (a file has one grid)."""
+def _crs_by_range(positions: list[tuple[Record, float, float]], kind: Kind) -> str:
+    """The CRS the columns' names say, or for plain x/y the grid most rows fit (the others are then faults)."""
     if kind == "degrees":
         return WGS84
     if kind == "grid":
