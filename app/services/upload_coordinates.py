@@ -179,32 +179,36 @@ def _check_ranges(positions: list[tuple[Record, float, float]], crs: str, x_col:
     undecided = told_by_values and all(shape_of(x, y) == "neither" for _, x, y in positions)
     kept = []
     for record, x, y in positions:
-        shape = shape_of(x, y)
-        where = record.headers.get(x_col, x_col)
-        if undecided:
-            record.fault(where, f"({x}, {y}) is neither lon/lat degrees nor a British National Grid position in "
-                                "Great Britain: send the crs the file uses", "ambiguous_grid")
-            continue
-        if crs == BRITISH_NATIONAL_GRID and shape != "grid":
-            if shape == "degrees":
-                record.fault(where, f"({x}, {y}) looks like lon/lat degrees but positions are British National "
-                                    f"Grid metres ({others}): mixed grids; one file holds one grid", "mixed_grids")
-            else:
-                record.fault(where, f"easting/northing ({x}, {y}) is outside Great Britain (British National Grid "
-                                    "eastings 0-700,000 m, northings 0-1,300,000 m)", "outside_great_britain")
-            continue
-        if crs == WGS84 and shape != "degrees":
-            if shape == "grid":
-                record.fault(where, f"({x}, {y}) is no lon/lat in degrees: it looks like a British National Grid "
-                                    "easting/northing; name the columns easting/northing or send crs=EPSG:27700",
-                             "mixed_grids" if some_degrees else "grid_as_degrees")
-            else:
-                bad = y_col if -180.0 <= x <= 180.0 else x_col
-                record.fault(record.headers.get(bad, bad), f"({x}, {y}) is no lon/lat: longitude must lie in "
-                                                           "-180..180 and latitude in -90..90", "out_of_range")
-            continue
-        kept.append((record, x, y))
+        fault = _range_fault(x, y, crs, x_col, y_col, undecided=undecided, some_degrees=some_degrees, others=others)
+        if fault is None:
+            kept.append((record, x, y))
+        else:
+            column, msg, kind = fault
+            record.fault(record.headers.get(column, column), msg, kind)
     positions[:] = kept
+
+
+def _range_fault(x: float, y: float, crs: str, x_col: str, y_col: str, *, undecided: bool, some_degrees: bool,
+                 others: str) -> tuple[str, str, str] | None:
+    """(column, message, kind) of a position ``crs`` does not allow, or ``None`` when it is allowed."""
+    shape = shape_of(x, y)
+    if undecided:
+        return (x_col, f"({x}, {y}) is neither lon/lat degrees nor a British National Grid position in Great "
+                       "Britain: send the crs the file uses", "ambiguous_grid")
+    if crs == BRITISH_NATIONAL_GRID and shape == "degrees":
+        return (x_col, f"({x}, {y}) looks like lon/lat degrees but positions are British National Grid metres "
+                       f"({others}): mixed grids; one file holds one grid", "mixed_grids")
+    if crs == BRITISH_NATIONAL_GRID and shape == "neither":
+        return (x_col, f"easting/northing ({x}, {y}) is outside Great Britain (British National Grid eastings "
+                       "0-700,000 m, northings 0-1,300,000 m)", "outside_great_britain")
+    if crs == WGS84 and shape == "grid":
+        return (x_col, f"({x}, {y}) is no lon/lat in degrees: it looks like a British National Grid easting/"
+                       "northing; name the columns easting/northing or send crs=EPSG:27700",
+                "mixed_grids" if some_degrees else "grid_as_degrees")
+    if crs == WGS84 and shape == "neither":
+        return (y_col if -180.0 <= x <= 180.0 else x_col,
+                f"({x}, {y}) is no lon/lat: longitude must lie in -180..180 and latitude in -90..90", "out_of_range")
+    return None
 
 
 def _transform(positions: list[tuple[Record, float, float]], crs: str, x_col: str) -> None:
