@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, ValidationErrorResponse, VehicleIn
+from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
+from app.schemas.responses import ErrorItem, OutputModel
 from app.services import uploads as service
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -23,18 +24,53 @@ UNPROCESSABLE = 422
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 """Largest file accepted, bytes."""
 
-FileDep = Annotated[UploadFile, File(description="A CSV file (header row first) or a GeoJSON FeatureCollection.")]
+FileDep = Annotated[UploadFile, File(description="A CSV file (header row first), a GeoJSON FeatureCollection, "
+                                                 "a GeoPackage (.gpkg) or a zipped Shapefile (.zip).")]
+CrsDep = Annotated[str | None, Form(description="The CRS of the file's positions (EPSG:27700, 27700, a WKT or PROJ "
+                                                "string); absent: the column names, the file's own CRS and the "
+                                                "values tell (lon/lat degrees or British National Grid).")]
+StreamsDep = Annotated[str | None, Form(description="A council's own stream names beyond the known ones, "
+                                                    "joined by commas.")]
+
+
+class UploadErrorItem(ErrorItem):
+    """A wrong cell, row, column or file: where it is (row, column as the file writes it) and how often."""
+
+    # Optional because a request without its file (FastAPI's own 422) has none of them.
+    row: int | None = Field(default=None, description="CSV line (header = 1) or feature number (from 1); null: a "
+                                                      "whole column or the file.")
+    column: str | None = Field(default=None, description="The column as the file writes it; null: the whole row "
+                                                         "or file.")
+    count: int = Field(default=1, description="Rows with this fault: 1 for a row's item, more for a column's "
+                                              "summary.")
+
+
+class UploadErrorResponse(OutputModel):
+    """Body of an upload's 422: whole-file faults, one summary per column and kind, then rows (capped)."""
+
+    detail: list[UploadErrorItem]
+    fault_count: int | None = Field(default=None, description="Every fault found in the file, including rows not "
+                                                              "listed (absent when the request had no file).")
+    truncated: bool = Field(default=False, description=f"More than {service.MAX_ROW_ITEMS} rows were wrong: the "
+                                                       "rest are counted in the summaries, not listed.")
+
+
 RESPONSES: dict[int | str, dict[str, object]] = {
-    422: {"model": ValidationErrorResponse,
-          "description": "Wrong cells: each item names its row (CSV line, header = 1; GeoJSON feature from 1), "
-                         "its column and the id of the row."},
+    422: {"model": UploadErrorResponse,
+          "description": "Wrong cells: each item names its row (CSV line, header = 1; other formats: the feature "
+                         "from 1), its column and the id of the row; a fault on many rows is summarised once per "
+                         "column with its count; nothing of a wrong file is read."},
 }
 
 
 class BinsUpload(BaseModel):
-    """Bins read from a file."""
+    """Bins read from a file, and how their positions were read."""
 
     bins: list[BinIn]
+    crs: str = Field(description="The CRS the positions were read in (EPSG:4326 lon/lat, EPSG:27700 British "
+                                 "National Grid, or the one named); the bins' lon/lat are WGS84.")
+    coordinate_columns: list[str] = Field(description="The two columns positions were read from, as the file "
+                                                      "writes them; empty: the file's point geometries.")
 
 
 class SitesUpload(BaseModel):
@@ -54,6 +90,9 @@ class RoundsUpload(BaseModel):
     """Today's rounds read from a file, each in driving order."""
 
     routes: list[RouteIn]
+    ignored_columns: list[str] = Field(
+        default_factory=list, description="Columns of the file not read (an in-cab export's addresses, "
+                                          "registrations...): today's rounds are the round, sequence and stop.")
 
 
 async def _read(file: UploadFile) -> bytes:
@@ -67,54 +106,80 @@ async def _read(file: UploadFile) -> bytes:
 
 
 def _refused(exc: service.UploadError) -> JSONResponse:
-    """422 listing every wrong cell."""
-    return JSONResponse(status_code=UNPROCESSABLE, content={"detail": exc.items()})
+    """422 listing the faults: whole-file ones, a summary per column, then rows (capped), with the count."""
+    return JSONResponse(status_code=UNPROCESSABLE, content=exc.body())
 
 
 @router.post("/bins", response_model=BinsUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read bins from a CSV or GeoJSON file")
-async def upload_bins(file: FileDep) -> BinsUpload | JSONResponse:
-    """Columns: ``id``, ``lon``, ``lat``, ``demand_kg`` (required), and optionally ``volume_l``,
-    ``service_s``, ``stream``, ``time_windows`` (``07:00-10:00|13:00-15:00``), ``required``,
-    ``penalty``, ``vehicle``, ``max_vehicle_weight_kg``, ``max_vehicle_width_m``. In GeoJSON,
-    Point features with these properties (``lon``/``lat`` from the Point)."""
+             summary="Read bins from a council's file (CSV, GeoJSON, GeoPackage, zipped Shapefile)")
+async def upload_bins(
+    file: FileDep, crs: CrsDep = None, streams: StreamsDep = None,
+    bin_sizes: Annotated[str | None, Form(description='The bin size table laid over the defaults, JSON: '
+                                                      '{"240": {"volume_l": 240, "demand_kg": 20, '
+                                                      '"service_s": 30}}.')] = None,
+) -> BinsUpload | JSONResponse:
+    """Columns (any case, with the aliases of docs/council_data.md): ``id`` or ``UPRN``; a position
+    (``lon``/``lat``, ``easting``/``northing``, ``x_coordinate``/``y_coordinate``, ``x``/``y``, or the
+    point geometry); ``demand_kg`` or ``bin_size`` (140/180/240/360/660/1100 L from the size table);
+    optionally ``volume_l``, ``service_s``, ``stream``, ``time_windows`` (``07:00-10:00|13:00-15:00``),
+    ``required``, ``penalty``, ``vehicle``, ``max_vehicle_weight_kg``, ``max_vehicle_width_m``.
+    ``address``, ``street``, ``uprn``, ``postcode``, ``frequency``, ``day``, ``week``, ``round``,
+    ``assisted``, ``notes``, ``bin_size`` and every other column are kept in the bin's ``attributes``."""
     try:
-        return BinsUpload(bins=service.read_bins(await _read(file), filename=file.filename))
+        read = service.read_bins_file(await _read(file), filename=file.filename, crs=crs, bin_sizes=bin_sizes,
+                                 streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
+    return BinsUpload(bins=read.bins, crs=read.crs, coordinate_columns=read.coordinate_columns)
 
 
 @router.post("/sites", response_model=SitesUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read disposal sites (tips) from a CSV or GeoJSON file")
-async def upload_sites(file: FileDep) -> SitesUpload | JSONResponse:
-    """Columns: ``id``, ``lon``, ``lat`` (required), and optionally ``unload_s``, ``opening``
-    (``06:00-18:00``) and ``streams`` (``refuse|recycling``). In GeoJSON, Point features."""
+             summary="Read disposal sites (tips) from a file")
+async def upload_sites(file: FileDep, crs: CrsDep = None, streams: StreamsDep = None) -> SitesUpload | JSONResponse:
+    """Columns: ``id``, a position (as for bins), and optionally ``unload_s``, ``opening``
+    (``06:00-18:00``) and ``streams`` (``refuse|recycling``)."""
     try:
-        return SitesUpload(disposal_sites=service.read_sites(await _read(file), filename=file.filename))
+        read = service.read_sites_file(await _read(file), filename=file.filename, crs=crs, streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
+    return SitesUpload(disposal_sites=read.sites)
 
 
 @router.post("/vehicles", response_model=VehiclesUpload, response_model_exclude_none=True,
-             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a CSV or GeoJSON file")
-async def upload_vehicles(file: FileDep) -> VehiclesUpload | JSONResponse:
+             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file")
+async def upload_vehicles(file: FileDep, crs: CrsDep = None,
+                          streams: StreamsDep = None) -> VehiclesUpload | JSONResponse:
     """Columns: ``id``, ``depot``, ``capacity_kg`` (required), and optionally ``capacity_l``,
     ``shift_start``, ``shift_end``, ``streams`` (``refuse|recycling``), ``break_duration_s``,
     ``break_start``, ``break_end``, costs, limits and sizes as in the API, and
-    ``depot_lon``/``depot_lat`` to declare the depot (in GeoJSON: the Point)."""
+    ``depot_lon``/``depot_lat`` or ``depot_easting``/``depot_northing`` to declare the depot (in other
+    formats: the Point)."""
     try:
-        vehicles, depots = service.read_vehicles(await _read(file), filename=file.filename)
+        vehicles, depots = service.read_vehicles(await _read(file), filename=file.filename, crs=crs,
+                                                 streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
     return VehiclesUpload(vehicles=vehicles, depots=depots)
 
 
 @router.post("/rounds", response_model=RoundsUpload, responses=RESPONSES,
-             summary="Read today's rounds from a CSV file")
-async def upload_rounds(file: FileDep) -> RoundsUpload | JSONResponse:
-    """Columns ``round`` (the vehicle id), ``sequence`` (driving order) and ``bin_id`` (a bin,
-    a disposal site or ``break``): the ``routes`` of an evaluation body."""
+             summary="Read today's rounds from an in-cab system's CSV export")
+async def upload_rounds(
+    file: FileDep,
+    day: Annotated[str | None, Form(description="Today's collection day (Monday, MON...), when the file "
+                                                "holds several.")] = None,
+    week: Annotated[str | None, Form(description="Today's collection week (1, Week 2, A...), when the file "
+                                                 "holds several.")] = None,
+    bin_ids: Annotated[str | None, Form(description="The ids of the bins uploaded (JSON list): every stop must "
+                                                    "be one of them, a site_ids tip or break.")] = None,
+    site_ids: Annotated[str | None, Form(description="The ids of the tips (JSON list).")] = None,
+) -> RoundsUpload | JSONResponse:
+    """Columns ``round`` (the vehicle id), ``sequence`` (driving order) and the stop (``bin_id``,
+    ``uprn`` or ``stop``: a bin, a disposal site or ``break``), optionally ``day`` and ``week``:
+    the ``routes`` of an evaluation body."""
     try:
-        return RoundsUpload(routes=service.read_rounds(await _read(file), filename=file.filename))
+        read = service.read_rounds_file(await _read(file), filename=file.filename, day=day, week=week,
+                                        bin_ids=bin_ids, site_ids=site_ids)
     except service.UploadError as exc:
         return _refused(exc)
+    return RoundsUpload(routes=read.routes, ignored_columns=read.ignored_columns)

@@ -68,6 +68,13 @@ Window = Annotated[
 
 DEFAULT_STREAM = "refuse"
 
+MAX_ATTRIBUTES = 100
+"""Most attributes a bin carries."""
+
+AttributeName = Annotated[str, Field(min_length=1, max_length=100)]
+AttributeValue = Annotated[str, Field(max_length=2000)] | int | float | bool
+"""A bin's attribute: text (at most 2,000 characters), a number or yes/no."""
+
 
 class DisposalSiteIn(InputModel):
     """A tip (landfill, transfer station, recycling facility) where vehicles unload."""
@@ -150,6 +157,11 @@ class BinIn(InputModel):
         default=None, description="Only a vehicle no heavier (gross, kg) may collect it.")
     max_vehicle_width_m: NonNegative | None = Field(
         default=None, description="Only a vehicle no wider (metres) may collect it.")
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES,
+        description="What the council's file says of the bin beyond what the plan reads (address, street, "
+                    "uprn, bin_size, assisted, notes, and any other column), kept with the bin and shown; "
+                    "the engines never read it.")
 
 
 class InitialRouteIn(InputModel):

@@ -1,211 +1,77 @@
-"""Planners' files (CSV or GeoJSON) of bins, vehicles, tips and today's rounds -> API models.
+"""Planners' files of bins, vehicles, tips and today's rounds -> API models.
 
-Every fault names where it is, as a planner's spreadsheet shows it: the **row** (the
-line of the CSV file, the header being row 1; in GeoJSON the feature's number, from
-1) and the **column** (the CSV column or GeoJSON property), plus the id of the bin or
-vehicle when the row has one. All faults of a file are reported at once
-(:class:`UploadError`), never only the first.
+Files are CSV, GeoJSON, GeoPackage or zipped Shapefile (:mod:`app.services.upload_formats`);
+positions are lon/lat, British National Grid or a CRS the file or the request names
+(:mod:`app.services.upload_coordinates`). Every fault names where it is, as a planner's
+spreadsheet shows it: the **row** (the line of the CSV file, the header being row 1;
+elsewhere the feature's number, from 1) and the **column** as the file writes it, plus
+the id of the bin or vehicle when the row has one. All faults of a file are found
+(:class:`UploadError`) and nothing of a wrong file is answered.
 
-Columns (CSV header names, GeoJSON property names) are the fields of the API's
-``BinIn`` and ``VehicleIn`` with these spreadsheet-friendly forms:
+Bins (``docs/council_data.md``): column names are matched case-insensitively with the
+aliases of :data:`app.services.upload_columns.BIN_ALIASES` (``UPRN`` is the id when there
+is no ``id``); a ``bin_size`` gives the volume, weight and lift time from
+:mod:`app.services.bin_sizes`; streams are named as councils name them; ``address``,
+``street``, ``uprn``, ``postcode``, ``frequency``, ``day``, ``week``, ``round``,
+``assisted``, ``notes``, ``bin_size`` and every column the upload does not read are kept
+in the bin's ``attributes``.
 
-- bins: ``time_windows`` as ``07:00-10:00`` or several joined by ``|``
-  (``07:00-10:00|13:00-15:00``); in GeoJSON ``lon``/``lat`` come from the Point.
+Other files use the API's field names with these spreadsheet-friendly forms:
+
+- bins: ``time_windows`` as ``07:00-10:00`` or several joined by ``|``.
 - vehicles: ``shift_start``/``shift_end`` (``HH:MM``), ``streams`` joined by ``|``,
   ``break_duration_s`` with ``break_start``/``break_end`` (the window the break may
-  start in); optionally ``depot_lon``/``depot_lat`` to declare the depot (in GeoJSON:
+  start in); optionally ``depot_lon``/``depot_lat`` to declare the depot (elsewhere:
   the Point).
-- disposal sites (tips): ``id``, ``lon``, ``lat``, ``unload_s``, ``opening`` as
+- disposal sites (tips): ``id``, a position, ``unload_s``, ``opening`` as
   ``06:00-18:00``, ``streams`` joined by ``|``.
-- today's rounds (CSV): ``round`` (the vehicle id; ``vehicle_id`` also accepted),
-  ``sequence`` (a whole number, driving order within the round) and ``bin_id``
-  (``stop`` also accepted: a bin id, a disposal-site id or ``break``).
+- today's rounds (CSV, as in-cab systems export them): ``round``, ``sequence`` and the
+  stop (``bin_id``, ``uprn`` or ``stop``: a bin, a disposal-site id or ``break``),
+  optionally ``day`` and ``week`` (then one day and week is chosen).
 
 Empty cells take the API's defaults. Units as everywhere: kg, litres, seconds, metres.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from app.core.json_types import ErrorItemDict
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
+from app.services.bin_sizes import BinSize, canonical_stream, parse_size, size_table, stream_names
+from app.services.upload_columns import BIN_ALIASES, ROUND_ALIASES, SITE_ALIASES, resolve
+from app.services.upload_coordinates import Kind, Placement, PlacementError, find_columns, parse_crs, place
+from app.services.upload_faults import MAX_ROW_ITEMS, Record, UploadError, UploadErrorItem, UploadFault
+from app.services.upload_formats import Table, detect_format, read_table
 
-Kind = Literal["bins", "vehicles", "rounds"]
+__all__ = ["MAX_ROW_ITEMS", "BinsRead", "RoundsRead", "SitesRead", "UploadError", "UploadErrorItem", "UploadFault",
+           "detect_format", "read_bins", "read_bins_file", "read_rounds", "read_rounds_file", "read_sites",
+           "read_sites_file", "read_vehicles"]
+
 Model = TypeVar("Model", bound=BaseModel)
 
 LIST_SEPARATOR = "|"
 """Joins several values in one cell: time windows, streams."""
 
-HEADER_ROW = 1
-"""The CSV header's row number; the first data row is row 2."""
+BIN_ATTRIBUTES = ("uprn", "address", "street", "postcode", "frequency", "day", "week", "round", "notes")
+"""Columns a bins file may have that are kept, under these names, in the bin's ``attributes``."""
 
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "t"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "f"})
 
-class UploadErrorItem(ErrorItemDict):
-    """A 422 item of an upload: the API's item plus the file's ``row`` and ``column``."""
-
-    row: int | None
-    column: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UploadFault:
-    """One wrong cell (or row, or file): where it is and what is wrong, in words."""
-
-    row: int | None
-    column: str | None
-    item_id: str | None
-    msg: str
-    type: str
-
-    def as_item(self, *, fmt: str) -> UploadErrorItem:
-        """The fault in the shape of the API's 422 items, plus ``row`` and ``column``."""
-        unit = "feature" if fmt == "geojson" else "row"
-        where = [f"{unit} {self.row}"] if self.row is not None else []
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
-        prefix = ", ".join(where)
-        if self.item_id is not None:
-            prefix += f" (id {self.item_id!r})"
-        loc: list[str | int] = ["file"]
-        if self.row is not None:
-            loc.append(self.row)
-        if self.column is not None:
-            loc.append(self.column)
-        return {"loc": loc, "field": prefix or "file", "id": self.item_id, "row": self.row,
-                "column": self.column, "msg": f"{prefix}: {self.msg}" if prefix else self.msg,
-                "type": self.type}
-
-
-class UploadError(ValueError):
-    """A file that could not be read into models: its faults, all of them."""
-
-    def __init__(self, faults: list[UploadFault], *, fmt: str) -> None:
-        """Keep the faults; the message lists the first few."""
-        self.faults = faults
-        self.fmt = fmt
-        super().__init__("; ".join(item["msg"] for item in self.items()[:5]))
-
-    def items(self) -> list[UploadErrorItem]:
-        """The faults as 422 items."""
-        return [fault.as_item(fmt=self.fmt) for fault in self.faults]
-
-
-@dataclass
-class _Record:
-    """One row (CSV) or feature (GeoJSON): its number and its non-empty cells by column."""
-
-    row: int
-    cells: dict[str, Any]  # JSON values or CSV text, duck-typed here and checked by the models they feed
-    faults: list[UploadFault] = field(default_factory=list)
-
-    @property
-    def item_id(self) -> str | None:
-        """The row's ``id`` cell, if it has one."""
-        value = self.cells.get("id")
-        return str(value) if value not in (None, "") else None
-
-    def fault(self, column: str | None, msg: str, type_: str = "value_error") -> None:
-        """Note a fault of this row."""
-        self.faults.append(UploadFault(self.row, column, self.item_id, msg, type_))
-
-
-# --------------------------------------------------------------------------- reading files
-
-
-def detect_format(filename: str | None, content: bytes) -> str:
-    """``"geojson"`` for ``.geojson``/``.json`` files or content starting with ``{``, else ``"csv"``."""
-    name = (filename or "").lower()
-    if name.endswith((".geojson", ".json")):
-        return "geojson"
-    if name.endswith((".csv", ".txt")):
-        return "csv"
-    return "geojson" if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
-
-
-def _decode(content: bytes, fmt: str) -> str:
-    """The file as text (UTF-8, with or without the byte-order mark Excel writes)."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadError([UploadFault(None, None, None, f"the file is not UTF-8 text (byte {exc.start})",
-                                       "encoding")], fmt=fmt) from exc
-
-
-def _csv_records(text: str) -> list[_Record]:
-    """Rows of a CSV file (comma, semicolon or tab separated) with lower-cased header names."""
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = list(reader)
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise UploadError([UploadFault(HEADER_ROW, None, None, "the file is empty: expected a header row",
-                                       "empty")], fmt="csv")
-    header = [name.strip().lower() for name in rows[0]]
-    records = []
-    for number, cells in enumerate(rows[1:], start=HEADER_ROW + 1):
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, as spreadsheets leave at the end
-        record = _Record(number, {})
-        if len(cells) > len(header):
-            record.fault(None, f"has {len(cells)} cells but the header names {len(header)} columns",
-                         "extra_cells")
-        for name, cell in zip(header, cells, strict=False):
-            if name and cell.strip():
-                record.cells[name] = cell.strip()
-        records.append(record)
-    return records
-
-
-def _geojson_records(text: str, *, point_columns: tuple[str, str]) -> list[_Record]:
-    """Features of a GeoJSON FeatureCollection: their properties, the Point as ``point_columns``."""
-    def refuse(msg: str, row: int | None = None) -> UploadError:
-        return UploadError([UploadFault(row, None, None, msg, "geojson")], fmt="geojson")
-
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise refuse(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list):
-        raise refuse('expected a GeoJSON FeatureCollection: {"type": "FeatureCollection", "features": [...]}')
-    records = []
-    for number, feature in enumerate(document["features"], start=1):
-        if not isinstance(feature, dict):
-            raise refuse("is not a GeoJSON Feature", number)
-        properties = feature.get("properties") or {}
-        if not isinstance(properties, dict):
-            raise refuse("its properties are not an object", number)
-        record = _Record(number, {str(k).lower(): v for k, v in properties.items() if v not in (None, "")})
-        geometry = feature.get("geometry")
-        if isinstance(geometry, dict):
-            coordinates = geometry.get("coordinates")
-            if geometry.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) < 2:
-                record.fault("geometry", f"expected a Point [lon, lat], got a {geometry.get('type')!r}",
-                             "geometry")
-            else:
-                record.cells.setdefault(point_columns[0], coordinates[0])
-                record.cells.setdefault(point_columns[1], coordinates[1])
-        records.append(record)
-    return records
+BREAK_STOP = "break"
 
 
 # --------------------------------------------------------------------------- cells to fields
 
 
-def _clock_pair(text: str, *, record: _Record, column: str) -> list[str] | None:
+def _clock_pair(text: str, *, record: Record, column: str) -> list[str] | None:
     """``"07:00-10:00"`` -> ``["07:00", "10:00"]``; notes a fault and gives ``None`` otherwise."""
     parts = [part.strip() for part in text.split("-")]
     if len(parts) != 2 or not all(parts):
@@ -214,14 +80,14 @@ def _clock_pair(text: str, *, record: _Record, column: str) -> list[str] | None:
     return parts
 
 
-def _window(value: Any, record: _Record, column: str) -> Any:
+def _window(value: Any, record: Record, column: str) -> Any:
     """One window from ``"06:00-18:00"`` (or a JSON list, kept as it is)."""
     if not isinstance(value, str):
         return value
     return _clock_pair(value, record=record, column=column)
 
 
-def _windows(value: Any, record: _Record, column: str) -> Any:
+def _windows(value: Any, record: Record, column: str) -> Any:
     """Time windows from ``"07:00-10:00|13:00-15:00"`` (or a JSON list, kept as it is)."""
     if not isinstance(value, str):
         return value
@@ -229,14 +95,14 @@ def _windows(value: Any, record: _Record, column: str) -> Any:
     return [w for w in windows if w is not None]
 
 
-def _names(value: Any, record: _Record, column: str) -> Any:
+def _names(value: Any, record: Record, column: str) -> Any:
     """A list of names from ``"refuse|recycling"`` (or a JSON list, kept as it is)."""
     if not isinstance(value, str):
         return value
     return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
-def _number(value: Any, record: _Record, column: str) -> Any:
+def _number(value: Any, record: Record, column: str) -> Any:
     """A finite number, or the cell unchanged for pydantic to refuse with its own words."""
     try:
         number = float(value)
@@ -247,19 +113,28 @@ def _number(value: Any, record: _Record, column: str) -> Any:
     return number
 
 
-Converter = Callable[[Any, _Record, str], Any]
+def _flag(value: Any, record: Record, column: str) -> bool | None:
+    """``Y``/``yes``/``true``/``1`` -> True, ``N``/``no``/``false``/``0`` -> False; a fault otherwise."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    record.fault(column, f"expected yes or no (Y/N, true/false, 1/0), got {value!r}", "bool_parsing")
+    return None
 
-BIN_COLUMNS: dict[str, Converter | None] = {
-    "id": None, "lon": _number, "lat": _number, "demand_kg": None, "volume_l": None, "service_s": None,
-    "stream": None, "time_windows": _windows, "required": None, "penalty": None, "vehicle": None,
-    "max_vehicle_weight_kg": None, "max_vehicle_width_m": None,
-}
-"""Columns of a bins file, with how a cell becomes a field value (``None``: as it is)."""
+
+Converter = Callable[[Any, Record, str], Any]
+
+BIN_CONVERTERS: dict[str, Converter] = {"time_windows": _windows}
+"""How a bins file's cell becomes a field value, where it is not as it is."""
 
 SITE_COLUMNS: dict[str, Converter | None] = {
-    "id": None, "lon": _number, "lat": _number, "unload_s": None, "opening": _window, "streams": _names,
+    "id": None, "unload_s": None, "opening": _window, "streams": _names,
 }
-"""Columns of a disposal sites file (``opening`` as ``06:00-18:00``, ``streams`` joined by ``|``)."""
+"""Columns of a disposal sites file besides its position (``opening`` as ``06:00-18:00``)."""
 
 VEHICLE_COLUMNS: dict[str, Converter | None] = {
     "id": None, "depot": None, "capacity_kg": None, "capacity_l": None, "shift_start": None, "shift_end": None,
@@ -270,10 +145,6 @@ VEHICLE_COLUMNS: dict[str, Converter | None] = {
 }
 """Columns of a vehicles file."""
 
-ROUND_COLUMNS = {"round": "round", "vehicle_id": "round", "sequence": "sequence", "bin_id": "stop",
-                 "stop": "stop"}
-"""Columns of a today's-rounds file and the part of a stop each names."""
-
 VEHICLE_FIELD_COLUMNS: dict[tuple[str | int, ...], str] = {
     ("shift", 0): "shift_start", ("shift", 1): "shift_end", ("shift",): "shift_start",
     ("break", "duration_s"): "break_duration_s", ("break", "window", 0): "break_start",
@@ -282,36 +153,39 @@ VEHICLE_FIELD_COLUMNS: dict[tuple[str | int, ...], str] = {
 """Where pydantic's error locations of a vehicle's composite fields point in the file."""
 
 
-def _check_columns(records: Iterable[_Record], known: Iterable[str], *, ignored: Iterable[str] = ()) -> None:
+# --------------------------------------------------------------------------- shared steps
+
+
+def _keys(records: Sequence[Record]) -> list[str]:
+    """Every (normalised) column of a file, in the order first met."""
+    return list(dict.fromkeys(key for record in records for key in (*record.headers, *record.cells)))
+
+
+def _check_columns(records: Iterable[Record], known: Iterable[str]) -> None:
     """Note a fault for every cell under a column the kind of file does not have."""
-    allowed = set(known) | set(ignored)
+    allowed = set(known)
     for record in records:
         for column in record.cells:
             if column not in allowed:
-                record.fault(column, f"unknown column {column!r}; known columns: {', '.join(sorted(known))}",
+                written = record.headers.get(column, column)
+                record.fault(written, f"unknown column {written!r}; known columns: {', '.join(sorted(allowed))}",
                              "unknown_column")
 
 
-def _converted(record: _Record, columns: Mapping[str, Converter | None]) -> dict[str, Any]:
-    """The record's cells after each column's converter."""
-    values: dict[str, Any] = {}
-    for column, value in record.cells.items():
-        convert = columns.get(column)
-        if column in columns:
-            values[column] = convert(value, record, column) if convert is not None else value
-    return values
-
-
-def _validate(model: type[Model], data: dict[str, Any], record: _Record,
+def _validate(model: type[Model], data: dict[str, Any], record: Record,
               column_of: Callable[[tuple[str | int, ...]], str | None]) -> Model | None:
     """``model`` built from ``data``, or ``None`` with the record's faults noted (with the cell's value)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        told: set[str | None] = set()
         for error in exc.errors():
             loc = tuple(error["loc"])
             column = column_of(loc)
-            value = record.cells.get(column) if column is not None else None
+            if column in told:
+                continue  # a union (an attribute: text, number or yes/no) fails once per member: tell it once
+            told.add(column)
+            value = data.get(str(loc[0])) if loc and len(loc) == 1 else None
             msg = "a value is required" if error["type"] == "missing" else _message(error)
             got = f", got {value!r}" if value is not None and "got " not in msg and error["type"] != "missing" else ""
             record.fault(column, f"{msg}{got}", str(error["type"]))
@@ -326,14 +200,14 @@ def _message(error: ErrorDetails) -> str:
     return msg
 
 
-def _raise_faults(records: Iterable[_Record], fmt: str, extra: Iterable[UploadFault] = ()) -> None:
+def _raise_faults(records: Iterable[Record], fmt: str, extra: Iterable[UploadFault] = ()) -> None:
     """Raise :class:`UploadError` if any record (or ``extra``) has a fault (each told once)."""
     faults = list(dict.fromkeys([fault for record in records for fault in record.faults] + list(extra)))
     if faults:
         raise UploadError(faults, fmt=fmt)
 
 
-def _duplicate_ids(records: Iterable[_Record], *, what: str) -> list[UploadFault]:
+def _duplicate_ids(records: Iterable[Record], *, what: str, column: str = "id") -> list[UploadFault]:
     """A fault for every row repeating an earlier row's id."""
     seen: dict[str, int] = {}
     faults = []
@@ -342,49 +216,247 @@ def _duplicate_ids(records: Iterable[_Record], *, what: str) -> list[UploadFault
         if item_id is None:
             continue
         if item_id in seen:
-            faults.append(UploadFault(record.row, "id", item_id,
-                                      f"duplicate {what} id {item_id!r}: row {seen[item_id]} has it already",
+            faults.append(UploadFault(record.row, column, item_id,
+                                      f"duplicate {what} {item_id!r}: row {seen[item_id]} has it already",
                                       "duplicate_id"))
         else:
             seen[item_id] = record.row
     return faults
 
 
-def _records(content: bytes, *, filename: str | None, point_columns: tuple[str, str]) -> tuple[list[_Record], str]:
-    """The file's records and its format."""
-    fmt = detect_format(filename, content)
-    text = _decode(content, fmt)
-    records = _csv_records(text) if fmt == "csv" else _geojson_records(text, point_columns=point_columns)
-    if not records:
-        raise UploadError([UploadFault(None, None, None, "the file holds no rows", "empty")], fmt=fmt)
-    return records, fmt
+def _options_fault(column: str, msg: str) -> UploadError:
+    """A wrong request option (``crs``, ``bin_sizes``, ``streams``, ``day``...) as an error."""
+    return UploadError([UploadFault(None, column, None, msg, "option")], fmt="csv")
 
 
-# --------------------------------------------------------------------------- the three kinds of file
+def _placed(table: Table, request_crs: str | None) -> Placement:
+    """Every record's ``lon``/``lat`` from its geometry or its coordinate columns (see :func:`place`)."""
+    records = table.records
+    try:
+        if table.has_geometry and any(record.point is not None for record in records):
+            return place(records, columns=None, kind="either", request_crs=request_crs, file_crs=table.crs)
+        headers = {key: name for record in records for key, name in record.headers.items()}
+        columns, kind = find_columns(list(headers), headers)
+        return place(records, columns=columns, kind=kind, request_crs=request_crs, file_crs=table.crs)
+    except PlacementError as exc:
+        raise UploadError([exc.fault], fmt=table.fmt) from exc
 
 
-def _read_items(content: bytes, *, filename: str | None, model: type[Model],
-                columns: Mapping[str, Converter | None], what: str) -> list[Model]:
-    """Items of ``model`` from a file whose columns are ``model``'s fields (after ``columns``' converters)."""
-    records, fmt = _records(content, filename=filename, point_columns=("lon", "lat"))
-    _check_columns(records, columns)
-    items = []
+def _request_crs(crs: str | None) -> str | None:
+    """The request's ``crs`` option, checked."""
+    try:
+        return parse_crs(crs)
+    except PlacementError as exc:
+        raise UploadError([exc.fault], fmt="csv") from exc
+
+
+def _streams(extra: str | None) -> dict[str, str]:
+    """Accepted stream names: the known ones and a council's own (``streams`` option, joined by ``,`` or ``|``)."""
+    names = [part for chunk in (extra or "").split(",") for part in chunk.split(LIST_SEPARATOR)]
+    return stream_names(names)
+
+
+def _stream(value: Any, names: Mapping[str, str], record: Record, column: str) -> str | None:
+    """The stream a cell names, or ``None`` with a fault listing the known streams."""
+    stream = canonical_stream(str(value), names)
+    if stream is None:
+        known = ", ".join(sorted(set(names.values())))
+        record.fault(column, f"unknown stream {value!r}; known streams: {known} (and their usual names, see "
+                             "docs/council_data.md); name a council's own with the streams option", "unknown_stream")
+    return stream
+
+
+def _converted(record: Record, columns: Mapping[str, Converter | None], streams: Mapping[str, str]) -> dict[str, Any]:
+    """The record's cells under ``columns`` after each column's converter, with ``streams`` named as known."""
+    values: dict[str, Any] = {}
+    for column, value in record.cells.items():
+        if column in columns:
+            convert = columns[column]
+            values[column] = convert(value, record, column) if convert is not None else value
+    if isinstance(values.get("streams"), list):
+        values["streams"] = [_stream(s, streams, record, "streams") for s in values["streams"]]
+    return values
+
+
+# --------------------------------------------------------------------------- bins
+
+
+@dataclass(frozen=True, slots=True)
+class BinsRead:
+    """Bins read from a file and how their positions were read."""
+
+    bins: list[BinIn]
+    crs: str
+    coordinate_columns: list[str]
+
+
+def _bin_size(value: Any, sizes: Mapping[int, BinSize], record: Record, column: str) -> tuple[int, BinSize] | None:
+    """The size a cell names and its row of the table, or ``None`` with a fault."""
+    size = parse_size(value)
+    if size is None or size not in sizes:
+        known = ", ".join(str(s) for s in sorted(sizes))
+        record.fault(column, f"unknown bin size {value!r}: known sizes (litres) are {known}; add one with the "
+                             "bin_sizes option", "unknown_bin_size")
+        return None
+    return size, sizes[size]
+
+
+def _bin_data(record: Record, read_as: Mapping[str, str], skip: set[str], sizes: Mapping[int, BinSize],
+              streams: Mapping[str, str]) -> dict[str, Any]:
+    """A ``BinIn`` body from a row: the fields it reads, the table's figures, the rest as attributes."""
+    data: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    header = record.headers.get
+    for key, value in record.cells.items():
+        if key in skip:
+            continue
+        name = read_as.get(key)
+        column = header(key, key)
+        if name is None:
+            attributes[column] = value
+        elif name in BIN_ATTRIBUTES:
+            attributes[name] = str(value) if name == "uprn" else value
+        elif name == "bin_size":
+            sized = _bin_size(value, sizes, record, column)
+            if sized is not None:
+                size, figures = sized
+                attributes["bin_size"] = size
+                for field in ("volume_l", "demand_kg", "service_s"):
+                    data.setdefault(field, getattr(figures, field))
+        elif name == "stream":
+            data["stream"] = _stream(value, streams, record, column)
+        elif name == "assisted":
+            flag = _flag(value, record, column)
+            if flag is not None:
+                attributes["assisted"] = flag
+        elif name == "id":
+            continue  # set below, from record.item_id
+        else:
+            convert = BIN_CONVERTERS.get(name)
+            data[name] = convert(value, record, column) if convert is not None else value
+    for field in ("volume_l", "demand_kg", "service_s"):  # a row's own figure wins over the table's
+        own = next((k for k, n in read_as.items() if n == field and k in record.cells), None)
+        if own is not None:
+            data[field] = record.cells[own]
+    data["id"] = record.item_id
+    data["lon"], data["lat"] = record.cells.get("lon", 0.0), record.cells.get("lat", 0.0)
+    if attributes:
+        data["attributes"] = attributes
+    return data
+
+
+def read_bins(content: bytes, *, filename: str | None = None, crs: str | None = None,
+              bin_sizes: str | None = None, streams: str | None = None) -> list[BinIn]:
+    """Bins from a council's file (see :func:`read_bins_file`)."""
+    return read_bins_file(content, filename=filename, crs=crs, bin_sizes=bin_sizes, streams=streams).bins
+
+
+def read_bins_file(content: bytes, *, filename: str | None = None, crs: str | None = None,
+                   bin_sizes: str | None = None, streams: str | None = None) -> BinsRead:
+    """Bins from a council's file; raises :class:`UploadError` listing every fault (capped in the answer).
+
+    ``crs`` names the CRS of the positions (else the columns' names, the file's own and
+    the values tell), ``bin_sizes`` is JSON laid over the size table, ``streams`` names a
+    council's own streams (joined by ``,``).
+    """
+    request_crs = _request_crs(crs)
+    try:
+        sizes = size_table(bin_sizes)
+    except ValueError as exc:
+        raise _options_fault("bin_sizes", str(exc)) from exc
+    names = _streams(streams)
+    table = read_table(content, filename=filename)
+    records = table.records
+    read_as = resolve(_keys(records), BIN_ALIASES)
+    id_key = next((k for k, n in read_as.items() if n == "id"), None)
+    uprn_key = next((k for k, n in read_as.items() if n == "uprn"), None)
+    for record in records:  # the id first, so that every fault names it
+        source = id_key if id_key in record.cells else uprn_key
+        record.cells["id"] = record.cells.get(source) if source is not None else None
+        if record.cells["id"] is None:
+            del record.cells["id"]
+        elif isinstance(record.cells["id"], float) and record.cells["id"].is_integer():
+            record.cells["id"] = int(record.cells["id"])  # a UPRN stored as a real number
+    if id_key is None and uprn_key is None:
+        raise UploadError([UploadFault(None, "id", None, "no id column: expected id or UPRN "
+                                       "(see docs/council_data.md for the names accepted)", "missing")],
+                          fmt=table.fmt)
+    placement = _placed(table, request_crs)
+    skip = set(placement.columns) | {"lon", "lat", "id"} | ({id_key} if id_key else set())
+    written = {key: name for record in records for key, name in record.headers.items()}  # GeoJSON: per feature
+    field_columns = {name: written.get(key, key) for key, name in read_as.items()}
+    x_column, y_column = (written.get(c, c) for c in placement.columns) if placement.columns else ("geometry",) * 2
+    field_columns.update({"lon": x_column, "lat": y_column,
+                          "id": field_columns.get("id", field_columns.get("uprn", "id"))})
+
+    def column_of(loc: tuple[str | int, ...]) -> str | None:
+        if not loc:
+            return None
+        if loc[0] == "attributes" and len(loc) > 1:
+            return field_columns.get(str(loc[1]), str(loc[1]))
+        return field_columns.get(str(loc[0]), str(loc[0]))
+
+    bins = []
     for record in records:
-        built = _validate(model, _converted(record, columns), record, lambda loc: str(loc[0]) if loc else None)
+        had_faults = bool(record.faults)
+        data = _bin_data(record, read_as, skip, sizes, names)
+        if "demand_kg" not in data and "bin_size" not in read_as.values():
+            record.fault(field_columns.get("demand_kg", "demand_kg"),
+                         "a value is required: a demand_kg (kg) or a bin_size column", "missing")
+            continue
+        if had_faults or record.faults:
+            continue  # the row's faults are told; building it would only repeat them
+        built = _validate(BinIn, data, record, column_of)
         if built is not None:
-            items.append(built)
-    _raise_faults(records, fmt, _duplicate_ids(records, what=what))
-    return items
+            bins.append(built)
+    what = "bin id" if id_key is not None else "UPRN"
+    _raise_faults(records, table.fmt, _duplicate_ids(records, what=what, column=field_columns["id"]))
+    return BinsRead(bins, placement.crs, [written.get(c, c) for c in placement.columns])
 
 
-def read_bins(content: bytes, *, filename: str | None = None) -> list[BinIn]:
-    """Bins from a CSV or GeoJSON file; raises :class:`UploadError` listing every wrong cell."""
-    return _read_items(content, filename=filename, model=BinIn, columns=BIN_COLUMNS, what="bin")
+# --------------------------------------------------------------------------- sites and vehicles
 
 
-def read_sites(content: bytes, *, filename: str | None = None) -> list[DisposalSiteIn]:
-    """Disposal sites (tips) from a CSV or GeoJSON file; raises :class:`UploadError` listing every wrong cell."""
-    return _read_items(content, filename=filename, model=DisposalSiteIn, columns=SITE_COLUMNS, what="site")
+@dataclass(frozen=True, slots=True)
+class SitesRead:
+    """Disposal sites read from a file and how their positions were read."""
+
+    sites: list[DisposalSiteIn]
+    crs: str
+
+
+def read_sites(content: bytes, *, filename: str | None = None, crs: str | None = None,
+               streams: str | None = None) -> list[DisposalSiteIn]:
+    """Disposal sites (tips) from a file (see :func:`read_sites_file`)."""
+    return read_sites_file(content, filename=filename, crs=crs, streams=streams).sites
+
+
+def read_sites_file(content: bytes, *, filename: str | None = None, crs: str | None = None,
+                    streams: str | None = None) -> SitesRead:
+    """Disposal sites (tips) from a file; raises :class:`UploadError` listing every wrong cell."""
+    request_crs = _request_crs(crs)
+    names = _streams(streams)
+    table = read_table(content, filename=filename)
+    records = table.records
+    read_as = resolve(_keys(records), SITE_ALIASES)
+    for record in records:
+        for key, name in read_as.items():
+            if key != name and key in record.cells:
+                record.cells.setdefault(name, record.cells.pop(key))
+                record.headers = {**record.headers, name: record.headers.get(key, key)}
+    placement = _placed(table, request_crs)
+    _check_columns(records, [*SITE_COLUMNS, *placement.columns, "lon", "lat"])
+    sites = []
+    for record in records:
+        values = _converted(record, SITE_COLUMNS, names)
+        values["lon"], values["lat"] = record.cells.get("lon", 0.0), record.cells.get("lat", 0.0)
+        if record.faults:
+            continue
+        built = _validate(DisposalSiteIn, values, record, lambda loc: str(loc[0]) if loc else None)
+        if built is not None:
+            sites.append(built)
+    _raise_faults(records, table.fmt, _duplicate_ids(records, what="site id"))
+    return SitesRead(sites, placement.crs)
 
 
 def _vehicle_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -409,7 +481,7 @@ def _vehicle_column(loc: tuple[str | int, ...]) -> str | None:
     return str(loc[0]) if loc else None
 
 
-def _depots(records: list[_Record], vehicles: list[VehicleIn]) -> tuple[list[DepotIn], list[UploadFault]]:
+def _depots(records: list[Record], vehicles: list[VehicleIn]) -> tuple[list[DepotIn], list[UploadFault]]:
     """Depots declared by ``depot_lon``/``depot_lat``; faults where one depot gets two places."""
     depots: dict[str, tuple[int, DepotIn]] = {}
     faults: list[UploadFault] = []
@@ -440,53 +512,183 @@ def _depots(records: list[_Record], vehicles: list[VehicleIn]) -> tuple[list[Dep
     return [depot for _, depot in depots.values()], faults
 
 
-def read_vehicles(content: bytes, *, filename: str | None = None) -> tuple[list[VehicleIn], list[DepotIn]]:
-    """Vehicles (and the depots they declare) from a CSV or GeoJSON file; raises :class:`UploadError`."""
-    records, fmt = _records(content, filename=filename, point_columns=("depot_lon", "depot_lat"))
+DEPOT_GRID_COLUMNS: tuple[tuple[tuple[str, str], Kind], ...] = (
+    (("depot_easting", "depot_northing"), "grid"), (("depot_x", "depot_y"), "either"))
+"""Columns of a depot's position in British National Grid metres (or the request's ``crs``) in a vehicles file."""
+
+
+def _place_grid_depots(records: list[Record], request_crs: str | None) -> None:
+    """``depot_lon``/``depot_lat`` of the rows that give their depot in eastings and northings."""
+    for (x_col, y_col), kind in DEPOT_GRID_COLUMNS:
+        declaring = [r for r in records if x_col in r.cells or y_col in r.cells]
+        if not declaring:
+            continue
+        place(declaring, columns=(x_col, y_col), kind=kind, request_crs=request_crs)
+        for record in declaring:
+            record.cells.pop(x_col, None)
+            record.cells.pop(y_col, None)
+            if "lon" in record.cells:
+                record.cells["depot_lon"], record.cells["depot_lat"] = record.cells.pop("lon"), record.cells.pop("lat")
+
+
+def read_vehicles(content: bytes, *, filename: str | None = None, crs: str | None = None,
+                  streams: str | None = None) -> tuple[list[VehicleIn], list[DepotIn]]:
+    """Vehicles (and the depots they declare) from a file; raises :class:`UploadError`.
+
+    A depot's position is ``depot_lon``/``depot_lat`` (degrees), ``depot_easting``/
+    ``depot_northing`` (British National Grid, or ``crs``) or ``depot_x``/``depot_y``; in
+    GeoJSON, GeoPackage and Shapefile the feature's Point (in the file's CRS, or ``crs``).
+    """
+    request_crs = _request_crs(crs)
+    names = _streams(streams)
+    table = read_table(content, filename=filename)
+    records = table.records
+    located = [record for record in records if record.point is not None]
+    if located:
+        try:
+            place(located, columns=None, kind="either", request_crs=request_crs, file_crs=table.crs)
+        except PlacementError as exc:
+            raise UploadError([exc.fault], fmt=table.fmt) from exc
+        for record in located:
+            if "lon" in record.cells:
+                record.cells.setdefault("depot_lon", record.cells.pop("lon"))
+                record.cells.setdefault("depot_lat", record.cells.pop("lat"))
+    _place_grid_depots(records, request_crs)
     _check_columns(records, VEHICLE_COLUMNS)
     vehicles = []
     for record in records:
-        data = _vehicle_data(_converted(record, VEHICLE_COLUMNS))
-        built = _validate(VehicleIn, data, record, _vehicle_column)
-        if built is not None:
+        built = _validate(VehicleIn, _vehicle_data(_converted(record, VEHICLE_COLUMNS, names)), record,
+                          _vehicle_column)
+        if built is not None and not record.faults:
             vehicles.append(built)
     depots, depot_faults = _depots(records, vehicles)
-    _raise_faults(records, fmt, _duplicate_ids(records, what="vehicle") + depot_faults)
+    _raise_faults(records, table.fmt, _duplicate_ids(records, what="vehicle id") + depot_faults)
     return vehicles, depots
 
 
-def read_rounds(content: bytes, *, filename: str | None = None) -> list[RouteIn]:
-    """Today's rounds from a CSV file (``round``, ``sequence``, ``bin_id``), each in driving order.
+# --------------------------------------------------------------------------- today's rounds
+
+
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+             "sat": "Saturday", "sun": "Sunday"}
+"""Days by their first three letters (``Mon``, ``MONDAY``, ``monday`` are one day)."""
+
+
+def day_name(value: Any) -> str:
+    """A collection day as written in a file or an option, as one spelling: ``"MON"`` -> ``"Monday"``."""
+    text = str(value).strip()
+    return DAY_NAMES.get(text[:3].lower(), text)
+
+
+def week_name(value: Any) -> str:
+    """A collection week as one spelling: ``"Week 1"``, ``"wk1"``, ``1``, ``1.0`` -> ``"1"``; ``"A"`` -> ``"A"``."""
+    text = str(value).strip()
+    lowered = text.lower()
+    for prefix in ("week", "wk"):
+        if lowered.startswith(prefix):
+            text = text[len(prefix):].strip(" _-")
+    try:
+        number = float(text)
+    except ValueError:
+        return text.upper()
+    return str(int(number)) if number.is_integer() else text
+
+
+def _known_ids(text: str | None, column: str) -> set[str] | None:
+    """A JSON list of ids (``bin_ids``, ``site_ids`` options), or ``None`` when the option is absent."""
+    if text is None or not text.strip():
+        return None
+    try:
+        ids = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _options_fault(column, f"{column} is not a JSON list of ids ({exc.msg})") from exc
+    if not isinstance(ids, list) or not all(isinstance(i, str | int) for i in ids):
+        raise _options_fault(column, f"{column} must be a JSON list of ids, as strings")
+    return {str(i) for i in ids}
+
+
+@dataclass(frozen=True, slots=True)
+class RoundsRead:
+    """Today's rounds read from a file, and the file's columns that are not read."""
+
+    routes: list[RouteIn]
+    ignored_columns: list[str]
+
+
+def read_rounds(content: bytes, *, filename: str | None = None, day: str | None = None, week: str | None = None,
+                bin_ids: str | None = None, site_ids: str | None = None) -> list[RouteIn]:
+    """Today's rounds from a CSV file (see :func:`read_rounds_file`), each in driving order."""
+    return read_rounds_file(content, filename=filename, day=day, week=week, bin_ids=bin_ids,
+                            site_ids=site_ids).routes
+
+
+def read_rounds_file(content: bytes, *, filename: str | None = None, day: str | None = None,
+                     week: str | None = None, bin_ids: str | None = None, site_ids: str | None = None) -> RoundsRead:
+    """Today's rounds from a CSV file as in-cab systems export them (round, day, week, sequence, UPRN).
 
     Rounds keep the order in which they first appear; stops are sorted by ``sequence``.
-    Raises :class:`UploadError` for missing cells, sequences that are no whole number
-    and a sequence number repeated within a round.
+    A file holding several days or weeks needs ``day`` and/or ``week`` to choose one;
+    rows of other days are not today's rounds and are left out. With ``bin_ids`` (the
+    bins uploaded, JSON) every stop must be one of them, a ``site_ids`` tip or ``break``.
+    Raises :class:`UploadError` for missing cells, sequences that are no whole number,
+    a sequence repeated within a round, and stops that are not in the gazetteer.
     """
     fmt = detect_format(filename, content)
     if fmt != "csv":
         raise UploadError([UploadFault(None, None, None, "today's rounds are read from CSV "
-                                       "(columns round, sequence, bin_id)", "format")], fmt=fmt)
-    records, _ = _records(content, filename=filename, point_columns=("lon", "lat"))
-    _check_columns(records, ROUND_COLUMNS)
+                                       "(columns round, sequence, and bin_id or uprn)", "format")], fmt=fmt)
+    bins, sites = _known_ids(bin_ids, "bin_ids"), _known_ids(site_ids, "site_ids")
+    records = read_table(content, filename=filename).records
+    read_as = resolve(_keys(records), ROUND_ALIASES)
+    ignored = [records[0].headers.get(key, key) for key in _keys(records) if key not in read_as]
+    column = {name: records[0].headers.get(key, key) for key, name in read_as.items()}
+    chosen = _chosen_day(records, read_as, day, week)
     rounds: dict[str, dict[int, tuple[int, str]]] = {}
-    for record in records:
-        parts = {ROUND_COLUMNS[c]: (c, v) for c, v in record.cells.items() if c in ROUND_COLUMNS}
-        for part, column in (("round", "round"), ("sequence", "sequence"), ("stop", "bin_id")):
+    for record in chosen:
+        parts = {read_as[k]: v for k, v in record.cells.items() if k in read_as}
+        for part in ("round", "sequence", "stop"):
             if part not in parts:
-                record.fault(column, "a value is required", "missing")
+                record.fault(column.get(part, {"stop": "bin_id"}.get(part, part)), "a value is required", "missing")
         if record.faults:
             continue
-        (_, name), (seq_column, seq_text), (_, stop) = parts["round"], parts["sequence"], parts["stop"]
+        name, seq_text, stop = str(parts["round"]), parts["sequence"], str(parts["stop"])
         try:
-            sequence = int(seq_text)
-        except ValueError:
-            record.fault(seq_column, f"expected a whole number, got {seq_text!r}", "int_parsing")
+            sequence = int(float(seq_text)) if float(seq_text).is_integer() else int(seq_text)
+        except (TypeError, ValueError):
+            record.fault(column["sequence"], f"expected a whole number, got {seq_text!r}", "int_parsing")
+            continue
+        if bins is not None and stop != BREAK_STOP and stop not in bins and stop not in (sites or set()):
+            record.fault(column["stop"], f"stop {stop!r} is not a bin of the gazetteer uploaded "
+                                         "(nor a tip, nor 'break')", "unknown_bin")
             continue
         stops = rounds.setdefault(name, {})
         if sequence in stops:
-            record.fault(seq_column, f"round {name!r} has sequence {sequence} already in row {stops[sequence][0]}",
-                         "duplicate_sequence")
+            record.fault(column["sequence"], f"round {name!r} has sequence {sequence} already in row "
+                                             f"{stops[sequence][0]}", "duplicate_sequence")
             continue
         stops[sequence] = (record.row, stop)
     _raise_faults(records, fmt)
-    return [RouteIn(vehicle_id=name, stops=[stops[s][1] for s in sorted(stops)]) for name, stops in rounds.items()]
+    return RoundsRead([RouteIn(vehicle_id=name, stops=[stops[s][1] for s in sorted(stops)])
+                       for name, stops in rounds.items()], ignored)
+
+
+def _chosen_day(records: list[Record], read_as: Mapping[str, str], day: str | None,
+                week: str | None) -> list[Record]:
+    """The rows of the day and week asked for; refuses a file of several days or weeks when none is asked."""
+    keys = {name: key for key, name in read_as.items()}
+    chosen = records
+    for part, asked, spell in (("day", day, day_name), ("week", week, week_name)):
+        key = keys.get(part)
+        if key is None:
+            continue
+        present = list(dict.fromkeys(spell(r.cells[key]) for r in chosen if key in r.cells))
+        if asked is None or not str(asked).strip():
+            if len(present) > 1:
+                raise _options_fault(part, f"the file holds the rounds of several {part}s ({', '.join(present)}): "
+                                           f"choose today's with the {part} option")
+            continue
+        wanted = spell(asked)
+        if wanted not in present:
+            raise _options_fault(part, f"no rounds on {part} {wanted!r}: the file has {', '.join(present) or 'none'}")
+        chosen = [r for r in chosen if key in r.cells and spell(r.cells[key]) == wanted]
+    return chosen

@@ -30,7 +30,10 @@ export class ApiError extends Error {
 /** The messages of an error answer: each 422 item's msg, or the detail text. */
 function messagesOf(status, body) {
   if (body && Array.isArray(body.detail)) {
-    return body.detail.map((item) => item.msg || JSON.stringify(item));
+    const messages = body.detail.map((item) => item.msg || JSON.stringify(item));
+    // An upload's answer lists at most 100 rows; say how many faults there are in all.
+    if (body.truncated) messages.push(`${body.fault_count} faults in all: the rows not listed are counted above.`);
+    return messages;
   }
   if (body && typeof body.detail === 'string') return [body.detail];
   return [`the service answered ${status}`];
@@ -71,9 +74,10 @@ export async function postJson(url, payload) {
 }
 
 /** POST a file as multipart form data under the field name "file". */
-export async function postFile(url, file) {
+export async function postFile(url, file, fields = {}) {
   const form = new FormData();
   form.append('file', file, file.name);
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
   return parse(await call(url, { method: 'POST', body: form, headers: withKey() }));
 }
 

@@ -10,6 +10,7 @@ import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './pl
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob } from './jobs.js';
+import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -80,25 +81,33 @@ function setProblem(problem, origin) {
 
 async function loadDemo() {
   setProblem(await getJson('/api/v1/demo'), 'Demo problem (Monaco)');
+  showErrors($('#upload-errors'), []);
+  $('#optimise').disabled = false;
+}
+
+/** The upload options the planner set: the CRS of the positions, and (for bins) the bin size table. */
+function uploadOptions(kind) {
+  const fields = {};
+  if ($('#upload-crs').value.trim()) fields.crs = $('#upload-crs').value.trim();
+  if (kind === 'bins' && $('#upload-bin-sizes').value.trim()) fields.bin_sizes = $('#upload-bin-sizes').value.trim();
+  return fields;
 }
 
 async function uploadInto(kind, file) {
   const errors = $('#upload-errors');
   showErrors(errors, []);
   try {
-    const answer = await postFile(`/api/v1/uploads/${kind}`, file);
-    const problem = { ...state.problem };
+    const answer = await postFile(`/api/v1/uploads/${kind}`, file, uploadOptions(kind));
+    let problem = { ...state.problem };
+    let missing = [];
     if (kind === 'bins') problem.bins = answer.bins;
     if (kind === 'sites') problem.disposal_sites = answer.disposal_sites;
-    if (kind === 'vehicles') {
-      problem.vehicles = answer.vehicles;
-      if (answer.depots.length) {
-        const depots = new Map(problem.depots.map((d) => [d.id, d]));
-        for (const depot of answer.depots) depots.set(depot.id, depot);
-        problem.depots = [...depots.values()];
-      }
-    }
-    setProblem(problem, `Uploaded ${file.name}`);
+    if (kind === 'vehicles') ({ problem, missing } = withUploadedVehicles(problem, answer));
+    const checked = checkPlaces(problem);
+    setProblem(checked.problem, `Uploaded ${file.name}`);
+    const blocking = [...missing, ...checked.blocking];
+    showErrors(errors, [...checked.notices, ...blocking]);
+    $('#optimise').disabled = blocking.length > 0;
   } catch (error) {
     showErrors(errors, [`${file.name} was not loaded:`, ...messagesOf(error)]);
   }
@@ -238,11 +247,22 @@ async function optimise() {
 
 // ------------------------------------------------------------------ today's rounds
 
+/** What the rounds upload checks today's stops against (the problem's bins and tips), and the day chosen. */
+function roundsUploadFields() {
+  const fields = {
+    bin_ids: JSON.stringify(state.problem.bins.map((b) => b.id)),
+    site_ids: JSON.stringify((state.problem.disposal_sites || []).map((s) => s.id)),
+  };
+  if ($('#rounds-day').value) fields.day = $('#rounds-day').value;
+  if ($('#rounds-week').value.trim()) fields.week = $('#rounds-week').value.trim();
+  return fields;
+}
+
 async function compareWithToday(file) {
   const errors = $('#compare-errors');
   showErrors(errors, []);
   try {
-    const { routes } = await postFile('/api/v1/uploads/rounds', file);
+    const { routes } = await postFile('/api/v1/uploads/rounds', file, roundsUploadFields());
     const { options, ...problem } = state.problem;
     state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
     if (drawnBaseline) undrawPlan(map, drawnBaseline);

@@ -83,7 +83,15 @@ function arrows(points, colour, pane, spacing) {
   return markers;
 }
 
-function stopPopup(visit) {
+/** A bin's attributes from the council's file (address first), as popup lines. */
+function attributeLines(bin) {
+  const attributes = bin?.attributes || {};
+  const names = Object.keys(attributes).sort((a, b) => (a === 'address' ? -1 : b === 'address' ? 1 : 0));
+  return names.map((name) => `<br><span class="attribute">${escapeHtml(name)}: `
+    + `${escapeHtml(String(attributes[name]))}</span>`).join('');
+}
+
+function stopPopup(visit, binsById = new Map()) {
   const p = visit.properties;
   const title = {
     bin: `Bin <b>${escapeHtml(p.bin_id)}</b>`,
@@ -92,10 +100,11 @@ function stopPopup(visit) {
     break: 'Crew break',
   }[p.type] || escapeHtml(p.type);
   return `${title}<br>Round ${escapeHtml(p.vehicle_id)}, stop ${p.sequence}`
-    + `<br>Arrival <b>${escapeHtml(p.arrival)}</b><br>Load after the stop ${kg(p.load_kg)} kg`;
+    + `<br>Arrival <b>${escapeHtml(p.arrival)}</b><br>Load after the stop ${kg(p.load_kg)} kg`
+    + (p.type === 'bin' ? attributeLines(binsById.get(p.bin_id)) : '');
 }
 
-function stopMarker(visit, colour, { baseline, pane }) {
+function stopMarker(visit, colour, { baseline, pane, binsById = new Map() }) {
   const p = visit.properties;
   const label = STOP_LABEL[p.type] || String(p.sequence);
   const classes = ['stop-marker', `stop-${p.type}`, baseline ? 'baseline' : 'optimised'].join(' ');
@@ -109,7 +118,7 @@ function stopMarker(visit, colour, { baseline, pane }) {
       iconSize: [20, 20],
       iconAnchor: [10, 10],
     }),
-  }).bindPopup(stopPopup(visit));
+  }).bindPopup(stopPopup(visit, binsById));
 }
 
 /**
@@ -150,13 +159,13 @@ export function drawPlan(map, plan, { vehicleIds, baseline = false, binsById = n
     const layer = L.layerGroup([line, arrowLayer]);
     const visits = visitsOf(plan, vehicleId);
     for (const visit of visits.filter((v) => v.properties.type !== 'bin')) {
-      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane }));
+      layer.addLayer(stopMarker(visit, colour, { baseline, pane: stopPane, binsById }));
     }
     const stops = roundStops(visits.filter((v) => v.properties.type === 'bin'), colour, {
       baseline,
       renderer,
-      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane }),
-      popupOf: stopPopup,
+      markerOf: (visit) => stopMarker(visit, colour, { baseline, pane: stopPane, binsById }),
+      popupOf: (visit) => stopPopup(visit, binsById),
     });
     layer.addTo(group);
     rounds.set(vehicleId, {
@@ -222,6 +231,15 @@ export function setRoundVisible(drawn, vehicleId, visible) {
 }
 
 /** The bins of the problem as small grey dots and its tips as squares (before any plan is drawn). */
+/** A bin's tooltip: its id, address when the council's file gave one, weight and size. */
+function binTooltip(bin) {
+  const attributes = bin.attributes || {};
+  const where = attributes.address ? `, ${escapeHtml(String(attributes.address))}` : '';
+  const size = attributes.bin_size ? `, ${escapeHtml(String(attributes.bin_size))} L` : '';
+  const assisted = attributes.assisted === true ? ', assisted' : '';
+  return `Bin ${escapeHtml(bin.id)}${where}, ${kg(bin.demand_kg)} kg${size}${assisted}`;
+}
+
 export function drawBins(map, bins, sites = []) {
   const group = L.layerGroup();
   for (const site of sites) {
@@ -233,7 +251,7 @@ export function drawBins(map, bins, sites = []) {
   for (const bin of bins) {
     L.circleMarker([bin.lat, bin.lon], {
       radius: 3, color: '#444', weight: 1, fillColor: '#bbb', fillOpacity: 0.9, className: 'bin-dot',
-    }).bindTooltip(`Bin ${escapeHtml(bin.id)}, ${kg(bin.demand_kg)} kg`).addTo(group);
+    }).bindTooltip(binTooltip(bin)).addTo(group);
   }
   return group.addTo(map);
 }

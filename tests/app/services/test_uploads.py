@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services.uploads import UploadError, read_bins, read_rounds, read_sites, read_vehicles
+from app.services.uploads import UploadError, read_bins, read_bins_file, read_rounds, read_sites, read_vehicles
 
 BINS_CSV = (b"id,lon,lat,demand_kg,service_s,time_windows\n"
             b"b1,7.4174,43.7361,16,45,07:00-10:00\n"
@@ -60,12 +60,14 @@ def test_duplicate_bin_id_names_both_rows() -> None:
     assert (item["row"], item["column"]) == (3, "id") and "row 2" in item["msg"]
 
 
-def test_unknown_column_is_refused_by_name() -> None:
-    """A column the bins file does not have (a typo) is named, not silently ignored."""
+def test_unknown_column_is_kept_and_a_missing_weight_is_named() -> None:
+    """A column the upload does not read (here a typo) is kept as an attribute, never refused;
+    the weight it was meant to give is then missing, and that is named."""
     with pytest.raises(UploadError) as caught:
         read_bins(b"id,lon,lat,demand_kgs\nb1,7.41,43.73,16\n", filename="bins.csv")
-    assert (2, "demand_kgs") in faults_of(caught.value)
-    assert (2, "demand_kg") in faults_of(caught.value)  # and the required column is missing
+    assert faults_of(caught.value) == [(2, "demand_kg")]
+    (bin_,) = read_bins(b"id,lon,lat,demand_kg,Colour\nb1,7.41,43.73,16,green\n", filename="bins.csv")
+    assert bin_.attributes == {"Colour": "green"}
 
 
 def test_bins_geojson_takes_position_from_the_point() -> None:
@@ -184,3 +186,28 @@ def test_vehicles_upload_keeps_the_break_alias(app_client: TestClient) -> None:
     response = post(app_client, "vehicles", "vehicles.csv", content)
     assert response.status_code == 200
     assert response.json()["vehicles"][0]["break"] == {"duration_s": 1800.0, "window": ["11:00", "13:00"]}
+
+
+def test_geojson_without_a_crs_holding_grid_metres_is_read_as_british_national_grid() -> None:
+    """A GeoJSON exported without its crs member but with eastings/northings lands in Great Britain."""
+    document = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [486101.2, 308945.7]},
+         "properties": {"UPRN": 100030001, "BIN_SIZE": "240L"}}]}
+    read = read_bins_file(json.dumps(document).encode(), filename="bins.geojson")
+    (bin_,) = read.bins
+    assert read.crs == "EPSG:27700" and bin_.id == "100030001" and -0.75 < bin_.lon < -0.70
+
+
+def test_an_attribute_too_long_is_named_by_its_column() -> None:
+    """A note longer than an attribute may be is refused at its row and column, not cut."""
+    content = f"id,lon,lat,demand_kg,Notes\nb1,7.41,43.73,16,{'x' * 2001}\n".encode()
+    with pytest.raises(UploadError) as caught:
+        read_bins(content, filename="bins.csv")
+    (item,) = caught.value.items()
+    assert (item["row"], item["column"]) == (2, "Notes") and "at most 2000 characters" in item["msg"]
+
+
+def test_rounds_sequences_written_as_reals_and_stops_as_uprns() -> None:
+    """'1.0' is sequence 1 (spreadsheets write whole numbers so); a UPRN column names the stops."""
+    routes = read_rounds(b"Round,Seq,UPRN\nA,2.0,u2\nA,1.0,u1\n", filename="today.csv")
+    assert [(r.vehicle_id, r.stops) for r in routes] == [("A", ["u1", "u2"])]
