@@ -34,6 +34,10 @@ from app.services import evaluation as evaluation_service
 from app.services import plans as service
 from app.store import PlanRecord
 
+MAX_OFFSET = 2**31 - 1
+"""Largest ``offset`` the plan list takes: past it the database's integer overflows (a 500)."""
+
+
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 NOT_FOUND = {"model": MessageErrorResponse, "description": "No plan of this id (for this tenant)."}
@@ -89,7 +93,7 @@ async def list_plans(db: StoreDep, tenant: TenantDep,
                      status: Literal["draft", "approved"] | None = None,
                      round_set: str | None = None,
                      limit: int = Query(default=100, ge=1, le=1000),
-                     offset: int = Query(default=0, ge=0)) -> PlanListResponse:
+                     offset: int = Query(default=0, ge=0, le=MAX_OFFSET)) -> PlanListResponse:
     """The tenant's plans, newest first, with their summary figures (optionally of one status or round set)."""
     plans = await db.run(lambda s: store.list_plans(s, tenant, status=status, round_set=round_set, limit=limit,
                                                     offset=offset))
