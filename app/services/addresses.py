@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.core.json_types import JSONObject, JSONValue
-from app.schemas import VisitFeature
+from app.schemas import DEFAULT_STREAM, VisitFeature
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -38,7 +38,8 @@ class BinDetails:
     """What a crew reads about one bin: its ``address`` (``None`` when not given), ``street``
     (from the bin, else ``None`` until a street is found from the network), ``house_number``
     (``"12A"``; ``None`` when the address has none), whether collection is ``assisted``, its
-    ``stream``, ``bin_size_l`` (litres; ``None`` when not given) and ``uprn``."""
+    ``stream`` (the request's default when the bin names none), ``bin_size_l`` (litres; ``None``
+    when not given) and ``uprn``."""
 
     address: str | None = None
     street: str | None = None
@@ -105,7 +106,8 @@ def bin_details(bin_body: Mapping[str, JSONValue]) -> BinDetails:
         address=address, street=street, house_number=number.upper() if number else None,
         assisted=assisted is True or (isinstance(assisted, str) and assisted.strip().casefold() in _TRUE)
         or (isinstance(assisted, int | float) and not isinstance(assisted, bool) and assisted != 0),
-        stream=_text(bin_body.get("stream")), bin_size_l=_litres(_lookup(bin_body, "bin_size_l", "bin_size", "size")),
+        stream=_text(bin_body.get("stream")) or DEFAULT_STREAM,
+        bin_size_l=_litres(_lookup(bin_body, "bin_size_l", "bin_size", "size")),
         uprn=_text(_lookup(bin_body, "uprn")))
 
 

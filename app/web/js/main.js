@@ -2,7 +2,7 @@
 // State lives in `state`; window.wasteroute exposes it read-only for the browser tests.
 
 import {
-  ApiError, downloadPost, getJson, isMissing, isUnauthorised, postFile, postJson, setApiKey,
+  ApiError, downloadPost, getJson, isMissing, isUnauthorised, openGet, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
 import { escapeHtml, when } from './format.js';
@@ -309,6 +309,19 @@ async function approve(event) {
   }
 }
 
+/** The stored plan's round books for crews, opened in a new tab (docs/round_book.md). */
+async function openRoundBooks(format) {
+  if (!state.planId) {
+    showErrors($('#optimise-errors'), ['Round books are made from a stored plan: open or store a plan first.']);
+    return;
+  }
+  try {
+    await openGet(`/api/v1/plans/${encodeURIComponent(state.planId)}/book?format=${format}`);
+  } catch (error) {
+    showErrors($('#optimise-errors'), messagesOf(error));
+  }
+}
+
 async function exportPlan(format) {
   if (!state.plan) return;
   try {
@@ -362,6 +375,9 @@ async function start() {
   $('#approve-form').addEventListener('submit', approve);
   $('#refresh-plans').addEventListener('click', refreshPlans);
   addAreasControl(map, toggleAreas);
+  for (const button of document.querySelectorAll('button.round-book')) {
+    button.addEventListener('click', () => openRoundBooks(button.dataset.format));
+  }
   for (const button of document.querySelectorAll('button.export')) {
     button.addEventListener('click', () => exportPlan(button.dataset.format));
   }
