@@ -30,6 +30,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAP_WIDTH, MAP_HEIGHT = 640.0, 400.0
 """Size of the map's drawing box (SVG user units; the PDF scales it to the page)."""
 MAP_MARGIN = 12.0
+LABEL_SPACING = 22.0
+"""Least distance (map units) between two street numbers drawn on the map."""
 
 _environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -59,24 +61,29 @@ def map_drawing(book: RoundBook) -> MapDrawing:
     points = book.line + [(lon, lat) for lon, lat, _ in book.stops]
     if not points:
         return MapDrawing([], [], [])
-    lons, lats = [p[0] for p in points], [p[1] for p in points]
-    scale_x = math.cos(math.radians((min(lats) + max(lats)) / 2.0))
-    width = max((max(lons) - min(lons)) * scale_x, 1e-9)
-    height = max(max(lats) - min(lats), 1e-9)
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    scale_x = math.cos(math.radians((south + north) / 2.0))
+    width = max((east - west) * scale_x, 1e-9)
+    height = max(north - south, 1e-9)
     scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / width, (MAP_HEIGHT - 2 * MAP_MARGIN) / height)
     off_x = (MAP_WIDTH - width * scale) / 2.0
     off_y = (MAP_HEIGHT - height * scale) / 2.0
 
     def at(lon: float, lat: float) -> tuple[float, float]:
-        return (round(off_x + (lon - min(lons)) * scale_x * scale, 2),
-                round(off_y + (max(lats) - lat) * scale, 2))
+        return (round(off_x + (lon - west) * scale_x * scale, 2), round(off_y + (north - lat) * scale, 2))
 
     by_sequence = {i: book.stops[i] for i in range(len(book.stops))}
-    labels = []
+    labels: list[tuple[float, float, int]] = []
     for index, number in street_numbers(book).items():
         stop = by_sequence.get(book.entries[index].first_sequence)
-        if stop is not None:
-            labels.append((*at(stop[0], stop[1]), number))
+        if stop is None:
+            continue
+        x, y = at(stop[0], stop[1])
+        # a number that would cover one already placed is left off: a map of a few hundred
+        # streets stays readable, and the table names every street anyway
+        if all(math.hypot(x - lx, y - ly) >= LABEL_SPACING for lx, ly, _ in labels):
+            labels.append((x, y, number))
     return MapDrawing(line=[at(lon, lat) for lon, lat in book.line],
                       stops=[(*at(lon, lat), kind) for lon, lat, kind in book.stops], labels=labels)
 
