@@ -14,7 +14,9 @@ from pypdf import PdfReader
 
 from app.schemas import OptimisationResponse
 from app.services.addresses import bin_details, parse_address, problem_bins
-from app.services.round_book import build_round_book, number_range, street_title
+from app.services.round_book import build_round_book, number_range, round_ids, street_title
+from app.services.round_book_render import to_pdf
+from solver.directions import UNNAMED
 
 from .conftest import CHURCH, MILL, PARK
 
@@ -122,3 +124,23 @@ def test_round_book_format_is_checked(square_client: TestClient, stored: dict[st
     assert answer.status_code == 422 and "format" in str(answer.json())
 
 
+
+
+def test_round_books_of_an_optimised_monaco_plan_cover_every_bin(client: TestClient, make_problem: Any) -> None:
+    """A real optimisation on the Monaco network: each round's street entries lift exactly its bins, in
+    time order, every street named from OSM, and the PDF of all rounds names them."""
+    answer = client.post("/api/v1/optimisations", json=make_problem())
+    assert answer.status_code == 200, answer.text
+    plan = OptimisationResponse.model_validate(answer.json())
+    network = client.app.state.network_registry.get()  # type: ignore[attr-defined]
+    books = [build_round_book(plan, r, network) for r in round_ids(plan)]
+    assert books
+    for book in books:
+        streets = [e for e in book.entries if e.kind == "street"]
+        assert sum(e.bins for e in streets) == book.bins
+        assert all(e.street and e.street != UNNAMED for e in streets)
+        assert [e.first_sequence for e in book.entries] == sorted(e.first_sequence for e in book.entries)
+        assert book.entries[0].kind == book.entries[-1].kind == "depot"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(books, title="Monaco"))).pages)
+    assert all(f"Round {b.round_id}" in text for b in books)
+    assert all(e.title.split(",")[0] in text for b in books for e in b.entries if e.kind == "street")
