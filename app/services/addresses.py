@@ -28,6 +28,13 @@ STREET_SNAP_LIMIT_M = 50.0
 """Farthest (metres) a stop may lie from a street and still be named after it; a stop of a plan
 lies on its street, so only a plan drawn on another network comes near this."""
 
+STREET_NAMES = ("street", "street_name", "road", "street_description", "street_descriptor", "thoroughfare")
+"""A bin's fields or attributes that name its street, first found first (AddressBase and LLPG exports
+call it ``STREET_DESCRIPTION``, ``STREET_DESCRIPTOR`` or ``THOROUGHFARE``)."""
+NUMBER_NAMES = ("house_number", "number", "building_number", "pao_start_number", "paon")
+"""A bin's fields or attributes that give its house number (AddressBase: ``BUILDING_NUMBER``,
+``PAO_START_NUMBER``; LLPG: ``PAON``)."""
+
 _TRUE = frozenset({"1", "true", "yes", "y", "t", "x", "assisted"})
 _NUMBER_STREET = re.compile(r"(?:^|,\s*|\s)(\d+[A-Za-z]?)(?:\s*-\s*\d+[A-Za-z]?)?,?\s+([^,\d][^,]*)")
 """A house number (``12``, ``12A``, ``12-14``: the first counts) followed by the street's name."""
@@ -99,8 +106,8 @@ def bin_details(bin_body: Mapping[str, JSONValue]) -> BinDetails:
     """The crew's facts of one bin as posted (a bin of a problem body; attributes read when present)."""
     address = _text(_lookup(bin_body, "address", "full_address", "address_line"))
     number, parsed_street = parse_address(address) if address else (None, None)
-    street = _text(_lookup(bin_body, "street", "street_name", "road")) or parsed_street
-    number = _text(_lookup(bin_body, "house_number", "number", "paon")) or number
+    street = _text(_lookup(bin_body, *STREET_NAMES)) or parsed_street
+    number = _text(_lookup(bin_body, *NUMBER_NAMES)) or number
     assisted = _lookup(bin_body, "assisted", "assisted_collection")
     return BinDetails(
         address=address, street=street, house_number=number.upper() if number else None,

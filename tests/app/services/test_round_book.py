@@ -33,13 +33,16 @@ def gazetteer_bins() -> dict[str, Any]:
 
 
 def test_addresses_give_house_numbers_and_streets() -> None:
-    """The number and street are read from an address line; a house name has neither."""
+    """The number and street are read from an address line (a house name has neither), or from a
+    gazetteer's own columns kept as attributes."""
     assert parse_address("12A Burley Road, Oakham") == ("12A", "Burley Road")
     assert parse_address("Flat 2, 14 Mill Lane") == ("14", "Mill Lane")
     assert parse_address("Rose Cottage, Burley Road") == (None, None)
     details = bin_details({"id": "b", "address": "3 Mill Lane", "attributes": {"Assisted": "yes", "BIN_SIZE": "240L"}})
     assert (details.house_number, details.street, details.assisted, details.bin_size_l) == ("3", "Mill Lane", True,
                                                                                             240.0)
+    gazetteer = bin_details({"id": "b", "attributes": {"PAO_START_NUMBER": 7, "STREET_DESCRIPTION": "Burley Road"}})
+    assert (gazetteer.house_number, gazetteer.street, gazetteer.address) == ("7", "Burley Road", None)
 
 
 def test_ranges_say_the_side_of_the_street() -> None:
