@@ -112,11 +112,12 @@ def _font_file(name: str = "DejaVuSans.ttf") -> Path:
 
 
 def _entry_text(entry: Entry, number: int | None) -> tuple[str, str, str]:
-    """The PDF table's cells of one entry: number, times, what and how to get there."""
+    """The PDF table's cells of one entry: number, times, and how to get there above what it is (as in the HTML)."""
     times = entry.arrival if entry.arrival == entry.departure else f"{entry.arrival}-{entry.departure}"
-    what = entry.title + (f"\nAssisted: {', '.join(entry.assisted)}" if entry.assisted else "")
     how = "; ".join(entry.directions)
-    return (str(number) if number is not None else "", times, what + (f"\n> {how}" if how else ""))
+    what = (f"> {how}\n" if how else "") + entry.title
+    return (str(number) if number is not None else "", times,
+            what + (f"\nAssisted: {', '.join(entry.assisted)}" if entry.assisted else ""))
 
 
 def to_pdf(books: Sequence[RoundBook], *, title: str) -> bytes:
