@@ -18,6 +18,7 @@ network's projected CRS.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,9 +158,10 @@ def _turn(network: RoadNetwork, before: int, after: int) -> str:
     return TURN_WORDS[TURN_KINDS[int(turn_kind(angle)[0])]]
 
 
-def _names(name: str) -> frozenset[str]:
-    """The names of an edge (a merged edge's " / "-joined names apart)."""
-    return frozenset(name.split(" / "))
+def _names(name: str) -> dict[str, str]:
+    """The names of an edge (a merged edge's " / "-joined names apart), keyed by their letters and
+    digits in lower case: "Lands End Way" and "Lands' End Way", one street mapped twice, are one."""
+    return {re.sub(r"[^0-9a-z]", "", part.casefold()) or part: part for part in name.split(" / ")}
 
 
 def steps(network: RoadNetwork, pieces: Pieces) -> list[Step]:
@@ -168,22 +170,24 @@ def steps(network: RoadNetwork, pieces: Pieces) -> list[Step]:
 
     An edge that simplification merged from ways of several names continues the step of any of
     them, and the step keeps the names common to its edges: driving from "Mill Lane" onto an edge
-    named "Mill Lane / Station Road" is no new street.
+    named "Mill Lane / Station Road" is no new street. Names that differ only in case, spaces or
+    punctuation are one street, named as first met.
     """
     names = edge_names(network)
     lengths = _edge_lengths(network)
     out: list[Step] = []
-    current: frozenset[str] = frozenset()
+    current: dict[str, str] = {}
     position = 0.0
     previous: int | None = None
     for edge, f0, f1 in pieces:
         length = abs(f1 - f0) * float(lengths[edge])
         here = _names(str(names[edge]))
         turned = previous is not None and int(network.edge_twin[previous]) == edge and previous != edge
-        if out and (current & here) and not turned:
-            current = current & here
+        common = {key: name for key, name in current.items() if key in here}
+        if out and common and not turned:
+            current = common
             last = out[-1]
-            out[-1] = Step(" / ".join(sorted(current)), last.turn, last.start_m, last.length_m + length)
+            out[-1] = Step(" / ".join(sorted(current.values())), last.turn, last.start_m, last.length_m + length)
         else:
             turn = "start" if previous is None else _turn(network, previous, edge)
             current = here

@@ -12,6 +12,7 @@ metres, volumes litres. Rendering (HTML, PDF, the map) is :mod:`app.services.rou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -66,6 +67,12 @@ class RoundBook:
     entries: list[Entry]
     line: list[tuple[float, float]]
     stops: list[tuple[float, float, str]] = field(default_factory=list)
+
+
+def _street_key(street: str) -> str:
+    """A street's name as compared: its letters and digits in lower case ("Lands' End Way" is
+    "Lands End Way", as :func:`solver.directions.steps` reads them)."""
+    return re.sub(r"[^0-9a-z]", "", street.casefold()) or street
 
 
 def _plural(n: int, word: str) -> str:
@@ -178,7 +185,7 @@ def build_round_book(plan: OptimisationResponse, round_id: str, network: RoadNet
             street = d.street or street_here or "unnamed road"
             # a new entry wherever the drive turns between two bins, even back onto the same street:
             # one side done, "turn round on Burley Road", then the other side
-            if group and (said or group[-1][2].casefold() != street.casefold()):
+            if group and (said or _street_key(group[-1][2]) != _street_key(street)):
                 close_group()
             if not group:
                 group_directions[:] = said

@@ -115,3 +115,15 @@ def test_positions_along_take_points_in_order(square: RoadNetwork) -> None:
     found = positions_along(xy, np.vstack([middle, top, middle]))
     leg = float(np.hypot(*(top - bottom)))
     assert found == pytest.approx([leg / 2, leg, 1.5 * leg], abs=0.5)
+
+
+def test_a_street_mapped_under_two_spellings_is_one_step(tmp_path: Path) -> None:
+    """"Lands End Way" running on as "Lands' End Way" (one street, two spellings in OSM) is one step,
+    named as first met; a real change of name straight on is "straight on along"."""
+    nodes = {1: (0.0, 9.000), 2: (0.0, 9.001), 3: (0.0, 9.002), 4: (0.0, 9.003)}
+    ways = [(21, [1, 2], {"highway": "residential", "name": "Lands End Way"}),
+            (22, [2, 3], {"highway": "residential", "name": "Lands' End Way"}),
+            (23, [3, 4], {"highway": "residential", "name": "Cold Overton Road"})]
+    network = build_network(write_osm_xml(tmp_path / "spellings.osm", nodes, ways), simplify=False)
+    said = [s.instruction() for s in steps(network, drive(network, 1, 2, 3, 4))]
+    assert said == ["start on Lands End Way", "straight on along Cold Overton Road"]
