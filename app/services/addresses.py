@@ -28,6 +28,8 @@ STREET_SNAP_LIMIT_M = 50.0
 """Farthest (metres) a stop may lie from a street and still be named after it; a stop of a plan
 lies on its street, so only a plan drawn on another network comes near this."""
 
+ATTRIBUTE_HOLDERS = ("attributes", "properties", "extra")
+"""Fields of a bin that may hold the columns of an upload kept as they came, read in this order."""
 STREET_NAMES = ("street", "street_name", "road", "street_description", "street_descriptor", "thoroughfare")
 """A bin's fields or attributes that name its street, first found first (AddressBase and LLPG exports
 call it ``STREET_DESCRIPTION``, ``STREET_DESCRIPTOR`` or ``THOROUGHFARE``)."""
@@ -78,8 +80,11 @@ def house_number_value(number: str | None) -> int | None:
 def _lookup(bin_body: Mapping[str, JSONValue], *names: str) -> JSONValue:
     """The first of ``names`` the bin carries, as a field or an attribute, matched case-insensitively."""
     fields = {str(k).casefold(): v for k, v in bin_body.items()}
-    attributes = bin_body.get("attributes")
-    extra = {str(k).casefold(): v for k, v in attributes.items()} if isinstance(attributes, dict) else {}
+    extra: dict[str, JSONValue] = {}
+    for holder in ATTRIBUTE_HOLDERS:
+        attributes = bin_body.get(holder)
+        if isinstance(attributes, dict):
+            extra.update({str(k).casefold(): v for k, v in attributes.items() if str(k).casefold() not in extra})
     for name in names:
         for source in (fields, extra):
             value = source.get(name)

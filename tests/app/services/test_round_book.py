@@ -43,6 +43,8 @@ def test_addresses_give_house_numbers_and_streets() -> None:
                                                                                             240.0)
     gazetteer = bin_details({"id": "b", "attributes": {"PAO_START_NUMBER": 7, "STREET_DESCRIPTION": "Burley Road"}})
     assert (gazetteer.house_number, gazetteer.street, gazetteer.address) == ("7", "Burley Road", None)
+    geojson = bin_details({"id": "b", "properties": {"Street": "Mill Lane", "Assisted": 1}})
+    assert (geojson.street, geojson.assisted) == ("Mill Lane", True)
 
 
 def test_ranges_say_the_side_of_the_street() -> None:
