@@ -98,12 +98,15 @@ export async function downloadPost(url, payload, fallbackName) {
 }
 
 /**
- * GET a file (with the API key, which a plain link could not send) and open it in a new tab:
- * a page to print, such as a round book.
+ * Fetch a file (with the API key, which a plain link could not send) and open it in a new tab:
+ * a page to print, such as a round book. ``payload``, when given, is POSTed as JSON.
  */
-export async function openGet(url) {
+export async function openFile(url, payload = undefined) {
   const tab = window.open('', '_blank');
-  const response = await call(url, { headers: withKey() });
+  const init = payload === undefined ? { headers: withKey() } : {
+    method: 'POST', headers: withKey({ 'Content-Type': 'application/json' }), body: JSON.stringify(payload),
+  };
+  const response = await call(url, init);
   if (!response.ok) {
     if (tab) tab.close();
     await parse(response);

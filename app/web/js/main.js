@@ -2,7 +2,7 @@
 // State lives in `state`; window.wasteroute exposes it read-only for the browser tests.
 
 import {
-  ApiError, downloadPost, getJson, isMissing, isUnauthorised, openGet, postFile, postJson, setApiKey,
+  ApiError, downloadPost, getJson, isMissing, isUnauthorised, openFile, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
 import { escapeHtml, when } from './format.js';
@@ -309,14 +309,13 @@ async function approve(event) {
   }
 }
 
-/** The stored plan's round books for crews, opened in a new tab (docs/round_book.md). */
+/** The round books for crews of the plan on show, opened in a new tab (docs/round_book.md): a stored
+ * plan's from the store (its bins' addresses too), else the plan itself posted. */
 async function openRoundBooks(format) {
-  if (!state.planId) {
-    showErrors($('#optimise-errors'), ['Round books are made from a stored plan: open or store a plan first.']);
-    return;
-  }
+  if (!state.plan) return;
   try {
-    await openGet(`/api/v1/plans/${encodeURIComponent(state.planId)}/book?format=${format}`);
+    if (state.planId) await openFile(`/api/v1/plans/${encodeURIComponent(state.planId)}/book?format=${format}`);
+    else await openFile(`/api/v1/round-books?format=${format}`, state.plan);
   } catch (error) {
     showErrors($('#optimise-errors'), messagesOf(error));
   }

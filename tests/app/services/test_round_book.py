@@ -149,3 +149,19 @@ def test_round_books_of_an_optimised_monaco_plan_cover_every_bin(client: TestCli
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(books, title="Monaco"))).pages)
     assert all(f"Round {b.round_id}" in text for b in books)
     assert all(e.title.split(",")[0] in text for b in books for e in b.entries if e.kind == "street")
+
+
+def test_round_book_of_a_posted_plan(square_client: TestClient, stored: dict[str, Any]) -> None:
+    """POST /api/v1/round-books makes the books of a plan not stored, its streets named from the map;
+    a round it lacks is 404, a body that is no plan 422."""
+    plan = {k: v for k, v in stored.items() if k in ("type", "features", "summary", "unassigned", "attribution")}
+    html = square_client.post("/api/v1/round-books", json=plan)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert html.text.index("Church Lane, 4 bins") < html.text.index("Park Road, 2 bins")
+    pdf = square_client.post("/api/v1/round-books", params={"format": "pdf", "round": "rcv-1"}, json=plan)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert 'filename="round-book-rcv-1.pdf"' in pdf.headers["content-disposition"]
+    assert "Mill Lane, 2 bins" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    missing = square_client.post("/api/v1/round-books", params={"round": "rcv-9"}, json=plan)
+    assert missing.status_code == 404 and "rcv-9" in missing.json()["detail"]
+    assert square_client.post("/api/v1/round-books", json={"type": "FeatureCollection"}).status_code == 422
