@@ -241,6 +241,32 @@ def test_exports_download_a_valid_geojson_and_gpx(page: Page, server: Any, tmp_p
     assert len(rows) == len(visits)
 
 
+def test_round_books_open_for_the_stored_plan_and_in_cab_csv_downloads(page: Page, server: Any,
+                                                                       tmp_path: Path) -> None:
+    """For the stored plan on show, "Print (HTML)" opens its round books in a new tab (fetched with
+    the API key): a page per round with its map, the attribution and streets named from the map;
+    "In-cab CSV" downloads one line per bin with its street."""
+    open_map(page, server)
+    plan = optimise(page)
+    routes, visits = kinds(plan, "route"), kinds(plan, "visit")
+    with page.expect_popup() as popup_info:
+        page.click("button.round-book[data-format='html']")
+    book = popup_info.value
+    book.wait_for_selector("section.round")
+    assert book.locator("section.round").count() == len(routes)
+    assert book.locator("section.round svg polyline.route").count() == len(routes)
+    assert OSM_CREDIT in book.content()
+    assert book.locator("tr.street").count() > 0
+    assert "Leave depot" in book.inner_text("body")
+    with page.expect_download() as info:
+        page.click("button.export[data-format='incab']")
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == sum(1 for v in visits if v["properties"]["type"] == "bin")
+    assert all(r["street"] for r in rows)
+
+
 def test_job_progress_bar_follows_the_job_to_its_result(page: Page, server: Any) -> None:
     """Optimising starts a job; the progress bar follows its polls (queued/running, never
     going back) and reaches 100% when the job succeeds with a stored plan."""

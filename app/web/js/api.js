@@ -101,6 +101,26 @@ export async function downloadPost(url, payload, fallbackName) {
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
+/**
+ * Fetch a file (with the API key, which a plain link could not send) and open it in a new tab:
+ * a page to print, such as a round book. ``payload``, when given, is POSTed as JSON.
+ */
+export async function openFile(url, payload = undefined) {
+  const tab = window.open('', '_blank');
+  const init = payload === undefined ? { headers: withKey() } : {
+    method: 'POST', headers: withKey({ 'Content-Type': 'application/json' }), body: JSON.stringify(payload),
+  };
+  const response = await call(url, init);
+  if (!response.ok) {
+    if (tab) tab.close();
+    await parse(response);
+  }
+  const blob = await response.blob();
+  const href = URL.createObjectURL(blob);
+  if (tab) tab.location.href = href; else window.location.assign(href);
+  setTimeout(() => URL.revokeObjectURL(href), 60000);
+}
+
 /** Whether the service refused the call for want of a (valid) API key. */
 export function isUnauthorised(error) {
   return error instanceof ApiError && error.status === 401;

@@ -2,7 +2,7 @@
 // State lives in `state`; window.wasteroute exposes it read-only for the browser tests.
 
 import {
-  ApiError, downloadPost, getJson, isMissing, isUnauthorised, postFile, postJson, setApiKey,
+  ApiError, downloadPost, getJson, isMissing, isUnauthorised, openFile, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
 import { escapeHtml, when } from './format.js';
@@ -329,6 +329,18 @@ async function approve(event) {
   }
 }
 
+/** The round books for crews of the plan on show, opened in a new tab (docs/round_book.md): a stored
+ * plan's from the store (its bins' addresses too), else the plan itself posted. */
+async function openRoundBooks(format) {
+  if (!state.plan) return;
+  try {
+    if (state.planId) await openFile(`/api/v1/plans/${encodeURIComponent(state.planId)}/book?format=${format}`);
+    else await openFile(`/api/v1/round-books?format=${format}`, state.plan);
+  } catch (error) {
+    showErrors($('#optimise-errors'), messagesOf(error));
+  }
+}
+
 async function exportPlan(format) {
   if (!state.plan) return;
   try {
@@ -382,6 +394,9 @@ async function start() {
   $('#approve-form').addEventListener('submit', approve);
   $('#refresh-plans').addEventListener('click', refreshPlans);
   addAreasControl(map, toggleAreas);
+  for (const button of document.querySelectorAll('button.round-book')) {
+    button.addEventListener('click', () => openRoundBooks(button.dataset.format));
+  }
   for (const button of document.querySelectorAll('button.export')) {
     button.addEventListener('click', () => exportPlan(button.dataset.format));
   }

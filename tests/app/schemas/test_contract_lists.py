@@ -12,7 +12,9 @@ from typing import get_args
 
 import pytest
 
+from app.api.round_books import BookFormat
 from app.schemas import JobStatus, OptionsIn, PlanStatus
+from app.services.exports import ExportFormat
 from app.store.models import JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
@@ -51,6 +53,8 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "`options.objective`": get_args(OptionsIn.model_fields["objective"].annotation),
     "`options.drives_on`": get_args(OptionsIn.model_fields["drives_on"].annotation),
     "summary `relaxed`": get_args(Relaxation),
+    "export `format`": get_args(ExportFormat),
+    "round book `format`": get_args(BookFormat),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 

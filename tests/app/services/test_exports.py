@@ -140,3 +140,73 @@ def test_export_of_an_unknown_plan_is_404(client: TestClient) -> None:
     response = client.get("/api/v1/plans/no-such-plan/export", params={"format": "csv"})
     assert response.status_code == 404
     assert "no-such-plan" in response.json()["detail"]
+
+
+# --------------------------------------------------------------------------- stops named by their streets
+
+
+def test_csv_run_sheet_names_streets_and_gives_each_bins_volume(square_client: TestClient,
+                                                               stored: dict[str, Any]) -> None:
+    """On the square: each stop's street from the map, each bin's own 240 L in ``volume_l`` while
+    ``load_l`` is the load on board (growing bin by bin, emptied at the tip)."""
+    response = square_client.post("/api/v1/exports/csv", json=stored)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert tuple(rows[0]) == exports.RUN_SHEET_COLUMNS
+    bins = [r for r in rows if r["type"] == "bin"]
+    assert [r["street"] for r in bins] == ["Church Lane"] * 4 + ["Park Road"] * 2 + ["Mill Lane"] * 3
+    assert [float(r["volume_l"]) for r in bins] == [240.0] * 9
+    assert [float(r["load_l"]) for r in bins] == [240.0 * n for n in range(1, 10)]
+    tip = next(r for r in rows if r["type"] == "disposal")
+    assert (tip["street"], float(tip["volume_l"]), float(tip["load_l"])) == ("High Street", 0.0, 0.0)
+    assert all(r["address"] == "" for r in rows)  # the request carried no addresses
+
+
+def test_in_cab_csv_lists_bins_in_collection_order(square_client: TestClient, stored: dict[str, Any]) -> None:
+    """format incab: one line per bin, numbered 1.. in the round, UPRN (here the bin id), street; a posted
+    plan does not say the bins' streams."""
+    response = square_client.post("/api/v1/exports/incab", params={"round": "rcv-1"}, json=stored)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="plan-incab-rcv-1.csv"' in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert tuple(rows[0]) == exports.IN_CAB_COLUMNS
+    assert [int(r["sequence"]) for r in rows] == list(range(1, 10))
+    assert [r["uprn"] for r in rows] == ["c0", "c1", "c2", "c3", "p0", "p1", "m0", "m1", "m2"]
+    assert {r["stream"] for r in rows} == {""} and rows[4]["street"] == "Park Road"
+
+
+def test_in_cab_csv_carries_addresses_uprns_and_bin_sizes(stored: dict[str, Any]) -> None:
+    """The bins' details (as a gazetteer upload stores them) fill UPRN, address, stream and bin size."""
+    from app.services.addresses import problem_bins
+
+    names = exports.StopNames(streets={}, bins=problem_bins({"bins": [
+        {"id": "c0", "stream": "recycling", "address": "2 Church Lane",
+         "attributes": {"UPRN": "100012345", "BIN_SIZE": "240"}}]}))
+    rows = list(csv.DictReader(io.StringIO(exports.to_in_cab(OptimisationResponse.model_validate(stored),
+                                                             names=names))))
+    assert rows[0] == {"round": "rcv-1", "sequence": "1", "uprn": "100012345", "address": "2 Church Lane",
+                       "street": "Church Lane", "stream": "recycling", "bin_size_l": "240"}
+
+
+def test_gpx_stops_carry_streets_and_planned_times(square_client: TestClient, stored: dict[str, Any]) -> None:
+    """GPX parses; each stop is named by its street and carries its planned arrival and departure."""
+    response = square_client.post("/api/v1/exports/gpx", json=stored)
+    assert response.status_code == 200
+    gpx = gpxpy.parse(response.text)
+    points = gpx.routes[0].points
+    visits = [v for v in visits_of(stored)]
+    assert [p.name for p in points[1:5]] == [f"rcv-1 #{n} Church Lane" for n in range(1, 5)]
+    for point, visit in zip(points, visits, strict=True):
+        assert f"arrival {visit['properties']['arrival']}" in point.comment
+        assert f"arrival {visit['properties']['arrival']}" in point.description
+
+
+def test_stored_plan_exports_in_cab_csv(square_client: TestClient, stored: dict[str, Any]) -> None:
+    """GET /api/v1/plans/{id}/export?format=incab names the bins' streets from the map, their stream from
+    the stored problem (the default stream, as the request named none)."""
+    response = square_client.get(f"/api/v1/plans/{stored['id']}/export", params={"format": "incab"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["street"] for r in rows] == ["Church Lane"] * 4 + ["Park Road"] * 2 + ["Mill Lane"] * 3
+    assert {r["stream"] for r in rows} == {"refuse"}
