@@ -9,15 +9,21 @@ so an optimised plan and a person's plan reach the report the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from app import store
+from app.core.config import Settings
 from app.core.json_types import JSONObject
+from app.reports import inputs, render
 from app.reports.inputs import answer_body
 from app.reports.render import ReportMeta
 from app.schemas import OptimisationResponse
 from app.services.answers import read_answer
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
 
 
 class PlanNotFoundError(LookupError):
@@ -48,6 +54,13 @@ class StoredPlan:
     answer: OptimisationResponse
     problem_body: JSONObject
     problem_hash: str
+    problem_id: str
+
+    @property
+    def n_bins(self) -> int:
+        """Bins of the plan's problem."""
+        bins = self.problem_body.get("bins")
+        return len(bins) if isinstance(bins, list) else 0
 
     @property
     def body(self) -> dict[str, object]:
@@ -73,7 +86,7 @@ def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id")
         approved_at=record.approved_at.strftime("%Y-%m-%d %H:%M UTC") if record.approved_at else None,
         inputs_hash=record.inputs_hash, parameters=dict(record.parameters or {}), engine=record.engine,
         seed=record.seed, library_versions=dict(record.library_versions or {}), answer=read_answer(record.result),
-        problem_body=dict(problem.body), problem_hash=problem.content_hash)
+        problem_body=dict(problem.body), problem_hash=problem.content_hash, problem_id=problem.id)
 
 
 def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> ReportMeta:
@@ -85,3 +98,16 @@ def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> Repo
                       approved_by=plan.approved_by, approved_at=plan.approved_at,
                       baseline_approved_by=baseline.approved_by, baseline_approved_at=baseline.approved_at,
                       extra=extra)
+
+
+def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *, settings: Settings) -> render.Report:
+    """Score both stored plans on ``network`` and build the report. Blocking.
+
+    Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a stored
+    body that can no longer be scored.
+    """
+    scored_plan = inputs.score(plan.label, plan.body, network, settings=settings)
+    scored_base = inputs.score(baseline.label, baseline.body, network, settings=settings)
+    meta = report_meta(plan, baseline, network=network.name)
+    return render.build(scored_plan, scored_base, network, inputs.factors_from(settings), meta=meta)
+

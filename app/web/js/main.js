@@ -9,7 +9,7 @@ import { escapeHtml, when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
-import { pollJob } from './jobs.js';
+import { pollJob, postFollowingJob } from './jobs.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -244,7 +244,8 @@ async function compareWithToday(file) {
   try {
     const { routes } = await postFile('/api/v1/uploads/rounds', file);
     const { options, ...problem } = state.problem;
-    state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
+    // over the service's synchronous limit (a council's whole day) the evaluation is a job to follow
+    state.baseline = await postFollowingJob('/api/v1/evaluations', { ...problem, routes });
     if (drawnBaseline) undrawPlan(map, drawnBaseline);
     drawnBaseline = drawPlan(map, state.baseline, {
       vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
