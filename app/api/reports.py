@@ -34,9 +34,10 @@ ReportFormat = Literal["html", "json", "csv"]
 
 
 def _build(plan: stored.StoredPlan, baseline: stored.StoredPlan, registry: NetworkRegistryDep,
-           settings: Settings) -> render.Report:
+           settings: Settings, collections_per_year: float | None) -> render.Report:
     """Score both stored plans on the service's network and build the report. Blocking."""
-    return stored.build_report(plan, baseline, registry.get(), settings=settings)
+    return stored.build_report(plan, baseline, registry.get(), settings=settings,
+                               collections_per_year=collections_per_year)
 
 
 def render_as(format: ReportFormat, report: dict[str, object], *, filename: str) -> Response:
@@ -69,6 +70,10 @@ async def plan_report(
     baseline: Annotated[str, Query(description="Id of the baseline plan (for example today's rounds, stored "
                                                "with POST /api/v1/plans).")],
     format: Annotated[ReportFormat, Query(description="html, json or csv.")] = "html",
+    collections_per_year: Annotated[float | None, Query(
+        gt=0, le=366, description="How often the rounds run a year (52 weekly, 26 fortnightly); by default "
+                                  "what the plans' round set names say (weekly, fortnightly), else the "
+                                  "service's setting, flagged as an assumption.")] = None,
 ) -> Response:
     """Distance, drive time, working hours, vehicles, tip trips, fuel, CO2e and cost of the plan
     against the baseline, per round and in total, per collection and per year; what got worse
@@ -83,10 +88,10 @@ async def plan_report(
     except stored.PlanNotFoundError as exc:
         raise HTTPException(status_code=404, detail=f"{exc.field}: plan {exc.plan_id!r} not found") from exc
     if is_over_sync_limit(max(plan.n_bins, base.n_bins), settings.max_sync_bins):
-        return await accept_as_job(runner, tenant, {}, kind="report", request=report_request(plan_id, baseline),
-                                   problem_id=plan.problem_id)
+        asked = report_request(plan_id, baseline, collections_per_year)
+        return await accept_as_job(runner, tenant, {}, kind="report", request=asked, problem_id=plan.problem_id)
     try:
-        report = await anyio.to_thread.run_sync(_build, plan, base, registry, settings)
+        report = await anyio.to_thread.run_sync(_build, plan, base, registry, settings, collections_per_year)
     except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
         return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
     rendered: dict[str, object] = {"json": render.to_json(report) if format == "json" else None,

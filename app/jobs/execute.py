@@ -158,7 +158,7 @@ def _optimise(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
         problem, options = optimisation.prepare(request, settings=settings, territories=fixed)
         planned = pipeline.optimise(problem, network, options, snap_limit_m=settings.snap_limit_m,
                                     on_progress=writer)
-        response = optimisation.to_response(problem, planned)
+        response = optimisation.to_response(problem, planned, started=started, time_limit_s=options.time_limit_s)
     except ProblemError as exc:
         return _fail(db, settings, tenant, job_id, _fault(exc))
     except Exception as exc:

@@ -24,9 +24,10 @@ REPORT_FORMATS = ("json", "html", "csv")
 """The renderings a report job keeps, by the name ``format=`` asks for."""
 
 
-def report_request(plan_id: str, baseline: str) -> JSONObject:
-    """What a ``report`` job is asked: the plan and its baseline, by id."""
-    return {"plan_id": plan_id, "baseline": baseline}
+def report_request(plan_id: str, baseline: str, collections_per_year: float | None = None) -> JSONObject:
+    """What a ``report`` job is asked: the plan and its baseline, by id, and how often the rounds run
+    when the request says."""
+    return {"plan_id": plan_id, "baseline": baseline, "collections_per_year": collections_per_year}
 
 
 def make_report(db: Store, settings: Settings, tenant: str, request: JSONObject, network: RoadNetwork) -> JSONObject:
@@ -37,6 +38,9 @@ def make_report(db: Store, settings: Settings, tenant: str, request: JSONObject,
     with db.transaction() as session:
         plan = stored.load_plan(session, tenant, plan_id, field="plan_id")
         baseline = stored.load_plan(session, tenant, baseline_id, field="baseline")
-    report = stored.build_report(plan, baseline, network, settings=settings)
+    collections = request.get("collections_per_year")
+    report = stored.build_report(plan, baseline, network, settings=settings,
+                                 collections_per_year=float(collections) if isinstance(collections, int | float)
+                                 else None)
     as_json = cast("JSONObject", render.to_json(report))  # plain dicts, lists, strings and numbers
     return {"json": as_json, "html": render.to_html(report), "csv": render.to_csv(report)}

@@ -40,6 +40,7 @@ class StoredPlan:
     """A plan record's facts (detached from the session) and its evaluation body."""
 
     id: str
+    name: str | None
     status: str
     source: str
     version: int
@@ -69,9 +70,10 @@ class StoredPlan:
 
     @property
     def label(self) -> str:
-        """How the report names it: id, round set and version."""
+        """How the report names it: its name when it has one, id, round set and version."""
         where = f"{self.round_set} v{self.version}" if self.round_set else f"v{self.version}"
-        return f"{self.id} ({where}, {self.source})"
+        named = f"{self.name}: " if self.name else ""
+        return f"{named}{self.id} ({where}, {self.source})"
 
 
 def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id") -> StoredPlan:
@@ -81,7 +83,7 @@ def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id")
     if record is None or problem is None:
         raise PlanNotFoundError(plan_id, field=field)
     return StoredPlan(
-        id=record.id, status=record.status, source=record.source, version=record.version,
+        id=record.id, name=record.name, status=record.status, source=record.source, version=record.version,
         round_set=record.round_set, approved_by=record.approved_by,
         approved_at=record.approved_at.strftime("%Y-%m-%d %H:%M UTC") if record.approved_at else None,
         inputs_hash=record.inputs_hash, parameters=dict(record.parameters or {}), engine=record.engine,
@@ -100,8 +102,11 @@ def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> Repo
                       extra=extra)
 
 
-def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *, settings: Settings) -> render.Report:
-    """Score both stored plans on ``network`` and build the report. Blocking.
+def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *, settings: Settings,
+                 collections_per_year: float | None = None) -> render.Report:
+    """Score both stored plans on ``network`` and build the report, at ``collections_per_year`` when
+    given, else as often as the plans' round sets run (:func:`app.reports.inputs.collections_per_year`).
+    Blocking.
 
     Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a stored
     body that can no longer be scored.
@@ -109,5 +114,7 @@ def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *
     scored_plan = inputs.score(plan.label, plan.body, network, settings=settings)
     scored_base = inputs.score(baseline.label, baseline.body, network, settings=settings)
     meta = report_meta(plan, baseline, network=network.name)
-    return render.build(scored_plan, scored_base, network, inputs.factors_from(settings), meta=meta)
+    collections = inputs.collections_per_year(collections_per_year, (plan.round_set, baseline.round_set),
+                                              settings=settings)
+    return render.build(scored_plan, scored_base, network, inputs.factors_from(settings, collections), meta=meta)
 

@@ -58,7 +58,7 @@ def evaluate(problem: Problem, routes: Sequence[RoutePlan], options: SolveOption
     """Score ``routes`` on ``network`` and translate the result. Blocking: call it off the event loop."""
     started = time.perf_counter()
     planned = pipeline.evaluate_plan(problem, network, routes, snap_limit_m=snap_limit_m, options=options)
-    response = to_response(problem, planned)
+    response = to_response(problem, planned, started=started)
     logger.info("evaluated a plan of %d routes over %d bins in %.2f s: %d served, %d unassigned, %d violations",
                 len(routes), len(problem.bins), time.perf_counter() - started, response.summary.bins_served,
                 response.summary.bins_unassigned, response.summary.violations)

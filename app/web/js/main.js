@@ -282,7 +282,7 @@ async function refreshPlans() {
     const item = document.createElement('li');
     const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
     item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
-      + `${escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
+      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
     item.querySelector('button').addEventListener('click', () => openPlan(p.id));
     return item;
   }));

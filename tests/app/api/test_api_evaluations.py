@@ -163,7 +163,7 @@ def test_answer_has_the_shape_of_an_optimisation(client: TestClient, problem: di
     assert answer["type"] == "FeatureCollection"
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
                                       "bins_unassigned", "cost", "violations", "balance", "compactness",
-                                      "manoeuvres"}
+                                      "manoeuvres", "timings"}
     routes = [f for f in answer["features"] if f["properties"]["kind"] == "route"]
     assert [r["geometry"]["type"] for r in routes] == ["LineString", "LineString"]
     assert answer["summary"]["distance_m"] == pytest.approx(sum(r["properties"]["distance_m"] for r in routes))

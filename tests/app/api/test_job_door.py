@@ -58,7 +58,10 @@ def test_evaluation_over_the_limit_is_a_job_with_the_same_answer(small_door: Tes
     assert (job["status"], job["kind"], job["plan_id"]) == ("succeeded", "evaluation", None), job
     direct = client.post("/api/v1/evaluations", json=body)
     assert direct.status_code == 200, direct.text
-    assert job["result"] == direct.json()
+    answers = [job["result"], direct.json()]
+    for answer in answers:  # the wall clock of each run is its own
+        assert answer["summary"].pop("timings")["wall_s"] > 0
+    assert answers[0] == answers[1]
     assert job["result"]["summary"]["bins_served"] == 9
 
 
