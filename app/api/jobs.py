@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import store
 from app.api.deps import JobRunnerDep, SettingsDep, StoreDep
 from app.api.paths import API_V1
-from app.api.reports import ReportFormat, render_as
+from app.api.reports import REPORT_ANSWER, ReportFormat, render_as
 from app.api.tenancy import TenantDep
 from app.jobs.runner import QueueFullError
 from app.schemas import (
@@ -150,10 +150,7 @@ async def cancel_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
     "/{job_id}/report",
     summary="The report a report job made, in any format",
     responses={
-        200: {"content": {"text/html": {"schema": {"type": "string"}},
-                          "application/json": {"schema": {"type": "object"}},
-                          "text/csv": {"schema": {"type": "string"}}},
-              "description": "The report: printable HTML (default), JSON (format=json) or CSV (format=csv)."},
+        200: REPORT_ANSWER,
         404: NOT_FOUND,
         409: {"model": MessageErrorResponse,
               "description": "The job is not a report job, or has not succeeded (yet)."},

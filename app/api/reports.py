@@ -50,14 +50,18 @@ def render_as(format: ReportFormat, report: dict[str, object], *, filename: str)
     return HTMLResponse(str(report["html"]))
 
 
+REPORT_ANSWER: dict[str, object] = {
+    "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}}},
+    "description": "The report: printable HTML (default), JSON (format=json) or CSV (format=csv)."}
+"""The 200 answer of a route that gives a report, for its ``responses``."""
+
+
 @router.get(
     "/{plan_id}/report",
     summary="Savings report of a plan against a baseline",
     responses={
-        200: {"content": {"text/html": {"schema": {"type": "string"}},
-                          "application/json": {"schema": {"type": "object"}},
-                          "text/csv": {"schema": {"type": "string"}}},
-              "description": "The report: printable HTML (default), JSON (format=json) or CSV (format=csv)."},
+        200: REPORT_ANSWER,
         **ACCEPTED_RESPONSES,
         404: {"model": MessageErrorResponse, "description": "No plan of this id, or no baseline of that id."},
         422: {"model": ValidationErrorResponse, "description": "A stored plan that can no longer be scored."},
