@@ -18,7 +18,11 @@ stop, following ``docs/rules.md`` exactly, and records what happens. Conventions
 - **Break** (``"break"``, the vehicle's breaks in order): taken where the vehicle
   is (``location_index`` of the previous stop, or of the depot), no travel; starts at
   the previous departure or when its window opens, whichever is later
-  (``late_break`` if after it closes); lasts ``duration_s``.
+  (``late_break`` if after it closes); lasts ``duration_s``. A route whose plan records
+  no breaks (:attr:`~solver.solution.RoutePlan.breaks_where_they_fit`, today's rounds
+  from an in-cab system) takes each break where it fits: after the first stop left
+  once its window has opened, or, when the drive back to the depot would end after the
+  window opens, at the last stop before it (waiting for the window if need be).
 - Back at the depot: ``arrival_s`` = last departure + travel; the route's
   ``duration_s`` runs from ``shift_start_s`` to that arrival.
 - ``load_kg``/``load_l`` of a visit are the load on board **after** the stop; on the
@@ -179,7 +183,8 @@ class _RouteWalk:
     """
 
     def __init__(self, problem: Problem, matrices: TravelMatrices, vehicle: Vehicle,
-                 seen: dict[str, str]) -> None:
+                 seen: dict[str, str], *, breaks_where_they_fit: bool = False) -> None:
+        self.breaks_where_they_fit = breaks_where_they_fit
         self.problem = problem
         self.duration = matrices.duration_s
         self.distance = matrices.distance_m
@@ -237,6 +242,7 @@ class _RouteWalk:
         if stop_id == BREAK_STOP:
             self._visit_break()
             return
+        self._break_if_due(next_leg_s=0.0)
         try:
             index = self.problem.location_index(stop_id)
         except KeyError:
@@ -334,6 +340,15 @@ class _RouteWalk:
         self._record("disposal", site.id, index, arrival_s=arrival_s, start_s=start_s, departure_s=departure_s,
                      leg_distance_m=leg_m, leg_duration_s=leg_s)
 
+    def _break_if_due(self, *, next_leg_s: float) -> None:
+        """For a plan that records no breaks: take the next break here when its window has opened by
+        the time the vehicle would leave, or opens before it arrives ``next_leg_s`` seconds later."""
+        breaks = self.vehicle.breaks
+        while self.breaks_where_they_fit and self.breaks_taken < len(breaks):
+            if self.clock_s + next_leg_s <= breaks[self.breaks_taken].window[0] + TIME_TOLERANCE_S:
+                return
+            self._visit_break()
+
     def _visit_break(self) -> None:
         breaks = self.vehicle.breaks
         if self.breaks_taken >= len(breaks):
@@ -356,6 +371,8 @@ class _RouteWalk:
         """Drive back to the depot and return the route's figures."""
         vehicle = self.vehicle
         depot = vehicle.depot_id
+        back_s = float(self.duration[self.at_index, self.depot_index])
+        self._break_if_due(next_leg_s=back_s if math.isfinite(back_s) else 0.0)
         leg_m, leg_s = self._drive(depot, self.depot_index)
         arrival_s = self.clock_s
         self._record("depot", depot, self.depot_index, arrival_s=arrival_s, start_s=arrival_s,
@@ -383,16 +400,17 @@ class _RouteWalk:
 
 
 def evaluate_route(problem: Problem, matrices: AnyMatrices, vehicle: Vehicle, stops: Iterable[str],
-                   *, seen: dict[str, str] | None = None) -> RouteEvaluation:
+                   *, seen: dict[str, str] | None = None, breaks_where_they_fit: bool = False) -> RouteEvaluation:
     """Figures and violations of ``vehicle`` driving ``stops`` (bin ids, site ids, ``"break"``).
 
     ``matrices`` are the fleet's (the vehicle's own are used) or one set for all.
     ``seen`` maps bin ids visited earlier in the plan to the vehicle that visited
     them (for ``duplicate_stop``); it is updated in place. Matrix shapes are not
-    checked here: :func:`evaluate` does that once.
+    checked here: :func:`evaluate` does that once. ``breaks_where_they_fit``: the stops
+    record no breaks; each is taken where it fits (module docstring).
     """
     own = matrices if isinstance(matrices, TravelMatrices) else matrices.for_vehicle(vehicle.id)
-    walk = _RouteWalk(problem, own, vehicle, {} if seen is None else seen)
+    walk = _RouteWalk(problem, own, vehicle, {} if seen is None else seen, breaks_where_they_fit=breaks_where_they_fit)
     for stop_id in stops:
         walk.visit(stop_id)
     return walk.finish(has_sites=bool(problem.disposal_sites))
@@ -468,7 +486,8 @@ def evaluate(problem: Problem, matrices: AnyMatrices, plan: Plan, *,
     check_matrices(problem, fleet)
     vehicles = route_vehicles(problem, plan.routes)
     seen: dict[str, str] = {}
-    evaluated = [evaluate_route(problem, fleet, vehicle, route.stops, seen=seen)
+    evaluated = [evaluate_route(problem, fleet, vehicle, route.stops, seen=seen,
+                                breaks_where_they_fit=route.breaks_where_they_fit)
                  for route, vehicle in zip(plan.routes, vehicles, strict=True) if route.stops]
     listed = {u.bin_id for u in plan.unassigned}
     missing = tuple(Unassigned(b.id, "not_in_plan", "the plan puts this bin on no route")

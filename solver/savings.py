@@ -19,6 +19,7 @@ is a saving for every figure except ``bins_served``, where more is better.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -51,7 +52,8 @@ class Factors:
     - ``cost_fixed_per_vehicle`` (GBP per vehicle per collection day: lease or
       depreciation, insurance, overheads), ``cost_per_km`` (GBP per km: fuel, tyres,
       maintenance), ``cost_per_hour`` (GBP per hour of round: the crew).
-    - ``collections_per_year``: how often the rounds run (52: weekly, 26: fortnightly).
+    - ``collections_per_year``: how often the rounds run (52: weekly, 26: fortnightly);
+      ``collections_source`` says where that figure comes from.
 
     The fuel and cost defaults are stated assumptions for a 26 t diesel RCV with a
     crew of three; a council should set its own (``docs/savings.md``).
@@ -68,6 +70,7 @@ class Factors:
     co2e_source: str = DESNZ_2025_SOURCE
     co2e_url: str = DESNZ_2025_URL
     cost_source: str = "assumption: illustrative rates for a 26 t RCV and a crew of three; set the council's own"
+    collections_source: str = "assumption: weekly rounds (52 collections a year); give the round set's own"
 
     def __post_init__(self) -> None:
         for name in ("fuel_l_per_km", "co2e_kg_per_l", "cost_fixed_per_vehicle", "cost_per_km", "cost_per_hour",
@@ -101,6 +104,7 @@ FIGURES: tuple[FigureInfo, ...] = (
     FigureInfo("drive_s", "Drive time", "s"),
     FigureInfo("duration_s", "Round time", "s"),
     FigureInfo("working_hours", "Working hours", "h"),
+    FigureInfo("paid_hours", "Crew hours paid", "h"),
     FigureInfo("vehicles_used", "Vehicles", "vehicles", yearly=False),
     FigureInfo("trips", "Tip trips", "trips"),
     FigureInfo("fuel_l", "Fuel", "l"),
@@ -121,17 +125,22 @@ class Figures:
     """One set of figures: a round, or a whole plan for one collection (or a year of them).
 
     ``working_hours`` = ``duration_s`` / 3600 (vehicle hours from leaving the depot to
-    coming back); ``drive_s`` the part of it spent driving (the evaluator's legs);
-    ``fuel_l`` = km x ``fuel_l_per_km``; ``co2e_kg`` = ``fuel_l`` x ``co2e_kg_per_l``;
-    ``cost_gbp`` = ``cost_fixed_per_vehicle`` x vehicles + ``cost_per_km`` x km +
-    ``cost_per_hour`` x hours; ``cost`` the evaluator's route cost at each vehicle's
-    own rates. ``bins_unassigned`` is ``None`` for a round (it belongs to no round).
+    coming back); ``paid_hours`` the crew's hours paid: per round the longer of its
+    working hours and the vehicle's paid shift (a crew back early is still paid its shift),
+    the working hours where no shift is known; ``drive_s`` the part of the round spent
+    driving (the evaluator's legs); ``fuel_l`` = km x ``fuel_l_per_km``; ``co2e_kg`` =
+    ``fuel_l`` x ``co2e_kg_per_l``; ``cost_gbp`` = ``cost_fixed_per_vehicle`` x vehicles +
+    ``cost_per_km`` x km + ``cost_per_hour`` x paid hours; ``cost`` the evaluator's route
+    cost at each vehicle's own rates. ``bins_served`` leaves out the bins a round cannot
+    reach (a ``no_path`` leg to them). ``bins_unassigned`` is ``None`` for a round (it
+    belongs to no round).
     """
 
     distance_m: float
     drive_s: float
     duration_s: float
     working_hours: float
+    paid_hours: float
     vehicles_used: int
     trips: int
     fuel_l: float
@@ -162,21 +171,22 @@ class Figures:
         return {f.name: getattr(self, f.name) * collections_per_year for f in FIGURES if f.yearly}
 
 
-def _money(factors: Factors, *, vehicles: int, distance_m: float, duration_s: float) -> float:
-    """Cost at the factors' rates, GBP."""
+def _money(factors: Factors, *, vehicles: int, distance_m: float, paid_s: float) -> float:
+    """Cost at the factors' rates, GBP (the crew priced on ``paid_s`` seconds paid)."""
     return (factors.cost_fixed_per_vehicle * vehicles + factors.cost_per_km * distance_m / METRES_PER_KM
-            + factors.cost_per_hour * duration_s / SECONDS_PER_HOUR)
+            + factors.cost_per_hour * paid_s / SECONDS_PER_HOUR)
 
 
-def _figures(factors: Factors, *, distance_m: float, drive_s: float, duration_s: float, vehicles_used: int,
-             trips: int, cost: float, bins_served: int, violations: int,
+def _figures(factors: Factors, *, distance_m: float, drive_s: float, duration_s: float, paid_s: float,
+             vehicles_used: int, trips: int, cost: float, bins_served: int, violations: int,
              bins_unassigned: int | None = None) -> Figures:
     """Figures from the evaluator's own, with fuel, CO2e and money at ``factors``."""
     fuel_l = distance_m / METRES_PER_KM * factors.fuel_l_per_km
     return Figures(
         distance_m=distance_m, drive_s=drive_s, duration_s=duration_s, working_hours=duration_s / SECONDS_PER_HOUR,
-        vehicles_used=vehicles_used, trips=trips, fuel_l=fuel_l, co2e_kg=fuel_l * factors.co2e_kg_per_l,
-        cost_gbp=_money(factors, vehicles=vehicles_used, distance_m=distance_m, duration_s=duration_s),
+        paid_hours=paid_s / SECONDS_PER_HOUR, vehicles_used=vehicles_used, trips=trips, fuel_l=fuel_l,
+        co2e_kg=fuel_l * factors.co2e_kg_per_l,
+        cost_gbp=_money(factors, vehicles=vehicles_used, distance_m=distance_m, paid_s=paid_s),
         cost=cost, bins_served=bins_served, violations=violations, bins_unassigned=bins_unassigned)
 
 
@@ -185,26 +195,43 @@ def drive_s(route: RouteEvaluation) -> float:
     return sum((v.leg_duration_s for v in route.visits), 0.0)
 
 
-def round_figures(route: RouteEvaluation, factors: Factors) -> Figures:
-    """The figures of one evaluated round."""
+def unreachable_bins(route: RouteEvaluation) -> set[str]:
+    """Bins of the round it has no path to (a ``no_path`` leg ending at them): visited on paper only."""
+    bins = {v.location_id for v in route.visits if v.type == "bin"}
+    return {v.stop for v in route.violations if v.type == "no_path" and v.stop in bins}
+
+
+def paid_s(route: RouteEvaluation, paid_shift_s: Mapping[str, float] | None) -> float:
+    """Seconds the round's crew is paid: the longer of the round and the vehicle's paid shift
+    (the round's own time where no shift is known)."""
+    shift = (paid_shift_s or {}).get(route.vehicle_id, 0.0)
+    return max(route.duration_s, shift)
+
+
+def round_figures(route: RouteEvaluation, factors: Factors, paid_shift_s: Mapping[str, float] | None = None
+                  ) -> Figures:
+    """The figures of one evaluated round (crew hours paid at ``paid_shift_s``, seconds by vehicle id)."""
     return _figures(factors, distance_m=route.distance_m, drive_s=drive_s(route), duration_s=route.duration_s,
-                    vehicles_used=1, trips=route.trips, cost=route.cost, bins_served=route.n_bins,
-                    violations=len(route.violations))
+                    paid_s=paid_s(route, paid_shift_s), vehicles_used=1, trips=route.trips, cost=route.cost,
+                    bins_served=route.n_bins - len(unreachable_bins(route)), violations=len(route.violations))
 
 
 def no_round(factors: Factors) -> Figures:
     """The figures of a vehicle that does not work: all zero."""
-    return _figures(factors, distance_m=0.0, drive_s=0.0, duration_s=0.0, vehicles_used=0, trips=0, cost=0.0,
-                    bins_served=0, violations=0)
+    return _figures(factors, distance_m=0.0, drive_s=0.0, duration_s=0.0, paid_s=0.0, vehicles_used=0, trips=0,
+                    cost=0.0, bins_served=0, violations=0)
 
 
-def plan_figures(evaluation: Evaluation, factors: Factors) -> Figures:
+def plan_figures(evaluation: Evaluation, factors: Factors, paid_shift_s: Mapping[str, float] | None = None
+                 ) -> Figures:
     """The figures of a whole plan for one collection: the evaluator's summary, plus drive time,
-    fuel, CO2e and money."""
+    crew hours paid, fuel, CO2e and money; bins the rounds cannot reach are not served."""
     s = evaluation.summary
+    unreachable = sum(len(unreachable_bins(r)) for r in evaluation.routes)
     return _figures(factors, distance_m=s.distance_m, drive_s=sum((drive_s(r) for r in evaluation.routes), 0.0),
-                    duration_s=s.duration_s, vehicles_used=s.vehicles_used, trips=s.trips, cost=s.cost,
-                    bins_served=s.bins_served, violations=s.violations, bins_unassigned=s.bins_unassigned)
+                    duration_s=s.duration_s, paid_s=sum((paid_s(r, paid_shift_s) for r in evaluation.routes), 0.0),
+                    vehicles_used=s.vehicles_used, trips=s.trips, cost=s.cost, bins_served=s.bins_served - unreachable,
+                    violations=s.violations, bins_unassigned=s.bins_unassigned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,24 +369,67 @@ def _notes(plan: Evaluation, baseline: Evaluation) -> list[str]:
             kinds = sorted({v.type for r in evaluation.routes for v in r.violations})
             notes.append(f"the {name} breaks {evaluation.summary.violations} rule(s) ({', '.join(kinds)}): "
                          "its figures describe rounds that cannot be driven as planned")
+        unreachable = sorted(b for r in evaluation.routes for b in unreachable_bins(r))
+        if unreachable:
+            shown = ", ".join(unreachable[:10]) + (", ..." if len(unreachable) > 10 else "")
+            notes.append(f"the {name} cannot reach {len(unreachable)} of its bin(s) ({shown}): they are not "
+                         "counted as served")
+    notes.extend(_baseline_warnings(plan, baseline))
     return notes
 
 
-def savings_report(plan: Evaluation, baseline: Evaluation, factors: Factors | None = None) -> SavingsReport:
+MANY_RULES_PER_ROUND = 1.0
+"""A baseline breaking more rules than this per round on average breaks many: a warning."""
+
+STRAW_MAN_RATIO = 1.5
+"""A baseline this many times longer (distance or round time) than the plan on the same bins: a warning."""
+
+
+def _baseline_warnings(plan: Evaluation, baseline: Evaluation) -> list[str]:
+    """Warnings that the baseline may not be a fair yardstick: many rules broken, or far longer than the
+    plan on the same bins (a straw man makes any plan look good)."""
+    warnings = []
+    rounds = max(1, len(baseline.routes))
+    broken = baseline.summary.violations
+    if broken > MANY_RULES_PER_ROUND * rounds:
+        warnings.append(f"warning: the baseline breaks {broken} rules on {len(baseline.routes)} round(s), more "
+                        f"than {MANY_RULES_PER_ROUND:g} a round: check it is the rounds crews drive today before "
+                        "quoting any saving")
+    served = {v.location_id for r in plan.routes for v in r.visits if v.type == "bin"}
+    was_served = {v.location_id for r in baseline.routes for v in r.visits if v.type == "bin"}
+    if not was_served or not was_served <= served:
+        return warnings
+    for label, base, mine, unit in (("distance", baseline.summary.distance_m, plan.summary.distance_m, "km"),
+                                    ("round time", baseline.summary.duration_s, plan.summary.duration_s, "h")):
+        if mine > 0 and base > STRAW_MAN_RATIO * mine:
+            scale = METRES_PER_KM if unit == "km" else SECONDS_PER_HOUR
+            warnings.append(f"warning: the baseline's {label} ({base / scale:,.1f} {unit}) is {base / mine:.1f} "
+                            f"times the plan's ({mine / scale:,.1f} {unit}) on the same bins: it may be a straw "
+                            "man rather than today's rounds; a saving this large needs checking")
+    return warnings
+
+
+def savings_report(plan: Evaluation, baseline: Evaluation, factors: Factors | None = None, *,
+                   paid_shift_s: Mapping[str, float] | None = None) -> SavingsReport:
     """The savings of ``plan`` against ``baseline`` (both evaluations of the same problem's bins).
 
     Every figure comes from the two evaluations and ``factors`` (defaults:
-    :class:`Factors`); ``delta = plan - baseline`` everywhere.
+    :class:`Factors`); ``delta = plan - baseline`` everywhere. ``paid_shift_s`` gives each
+    vehicle's paid shift in seconds, on which its crew's hours are priced (the round's own
+    time where none is given).
     """
     factors = factors if factors is not None else Factors()
     plan_rounds = {r.vehicle_id: r for r in plan.routes}
     base_rounds = {r.vehicle_id: r for r in baseline.routes}
     rounds = []
     for vehicle_id in _round_order(plan, baseline):
-        p = round_figures(plan_rounds[vehicle_id], factors) if vehicle_id in plan_rounds else no_round(factors)
-        b = round_figures(base_rounds[vehicle_id], factors) if vehicle_id in base_rounds else no_round(factors)
+        p = (round_figures(plan_rounds[vehicle_id], factors, paid_shift_s) if vehicle_id in plan_rounds
+             else no_round(factors))
+        b = (round_figures(base_rounds[vehicle_id], factors, paid_shift_s) if vehicle_id in base_rounds
+             else no_round(factors))
         rounds.append(RoundComparison(vehicle_id=vehicle_id, baseline=b, plan=p, delta=p.minus(b)))
-    plan_total, base_total = plan_figures(plan, factors), plan_figures(baseline, factors)
+    plan_total = plan_figures(plan, factors, paid_shift_s)
+    base_total = plan_figures(baseline, factors, paid_shift_s)
     n = factors.collections_per_year
     yearly_plan, yearly_base = plan_total.per_year(n), base_total.per_year(n)
     per_year = {"plan": yearly_plan, "baseline": yearly_base,

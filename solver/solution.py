@@ -67,10 +67,16 @@ class Unassigned:
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
     """One vehicle's stops in driving order: bin ids, disposal-site ids and ``"break"``;
-    depot start and end are implied."""
+    depot start and end are implied.
+
+    ``breaks_where_they_fit``: the stops name no break because the plan's source records
+    none (today's rounds from an in-cab system), so the evaluator takes each of the
+    vehicle's breaks where it fits instead of reporting it missing (see
+    :mod:`solver.evaluate`)."""
 
     vehicle_id: str
     stops: tuple[str, ...]
+    breaks_where_they_fit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,28 @@
-"""``/api/v1/jobs``: optimisations that run in the background (anything bigger than a few seconds).
+"""``/api/v1/jobs``: work that runs in the background (anything bigger than a few seconds).
 
-``POST`` answers 202 at once with the job's id; the search runs in a solver worker
-process; ``GET`` shows its status, progress (share of the time budget, best cost so
-far) and, once succeeded, the answer with the id of the plan stored from it; ``DELETE``
-cancels it. A full queue answers 429 with ``Retry-After``. Jobs live in the store, so
-they survive a restart of the service.
+``POST`` answers 202 at once with an optimisation job's id; the search runs in a solver
+worker process; ``GET`` shows its status, progress (share of the time budget, best cost
+so far) and, once succeeded, the answer with the id of the plan stored from it;
+``DELETE`` cancels it. A full queue answers 429 with ``Retry-After``. Jobs live in the
+store, so they survive a restart of the service.
+
+Evaluations, stored plans and reports over the synchronous limit come here too
+(:mod:`app.api.job_door`): their job's ``result`` is the answer the synchronous call
+gives, and a report job's HTML and CSV are at ``GET /api/v1/jobs/{id}/report``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app import store
 from app.api.deps import JobRunnerDep, SettingsDep, StoreDep
 from app.api.paths import API_V1
+from app.api.reports import REPORT_ANSWER, ReportFormat, render_as
 from app.api.tenancy import TenantDep
 from app.jobs.runner import QueueFullError
 from app.schemas import (
@@ -42,17 +49,27 @@ def _not_found(job_id: str) -> HTTPException:
     return HTTPException(status_code=404, detail=f"job {job_id!r} not found")
 
 
+def _result(job: JobRecord, plan: PlanRecord | None) -> object:
+    """A job's answer as its synchronous endpoint gives it: the stored plan's answer with ``plan_id``,
+    an evaluation's answer, or a report's JSON; ``None`` until it has succeeded."""
+    if plan is not None:
+        return job_result(plan).model_dump(mode="json", exclude_none=True)
+    if job.result is None or job.status != "succeeded":
+        return None
+    return job.result.get("json") if job.kind == "report" else job.result
+
+
 def _job_response(job: JobRecord, plan: PlanRecord | None) -> JSONResponse:
-    """The job as the API shows it (every field present), with the plan's answer once succeeded
-    (its absent ids left out, as in an optimisation answer)."""
+    """The job as the API shows it (every field present), with its answer once succeeded
+    (absent ids left out, as in an optimisation answer)."""
     shown = JobResponse.model_validate({
-        "id": job.id, "status": job.status, "progress": job.progress, "best_cost": job.best_cost,
-        "result": None if plan is None else job_result(plan), "error": job.error, "plan_id": job.plan_id,
+        "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress, "best_cost": job.best_cost,
+        "result": None, "error": job.error, "plan_id": job.plan_id,
         "attempts": job.attempts, "cancel_requested": job.cancel_requested, "created_at": job.created_at,
         "started_at": job.started_at, "finished_at": job.finished_at,
     })
     content = shown.model_dump(mode="json", exclude={"result"})
-    content["result"] = None if shown.result is None else shown.result.model_dump(mode="json", exclude_none=True)
+    content["result"] = _result(job, plan)
     return JSONResponse(content=content)
 
 
@@ -127,3 +144,31 @@ async def cancel_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
     if job.status in ("succeeded", "failed"):
         raise HTTPException(status_code=409, detail=f"job {job_id!r} has {job.status} already: nothing to cancel")
     return _job_response(job, None)
+
+
+@router.get(
+    "/{job_id}/report",
+    summary="The report a report job made, in any format",
+    responses={
+        200: REPORT_ANSWER,
+        404: NOT_FOUND,
+        409: {"model": MessageErrorResponse,
+              "description": "The job is not a report job, or has not succeeded (yet)."},
+    },
+)
+async def read_job_report(job_id: str, db: StoreDep, tenant: TenantDep,
+                          format: Annotated[ReportFormat, Query(description="html, json or csv.")] = "html"
+                          ) -> Response:
+    """The savings report of a succeeded ``report`` job (``GET /api/v1/plans/{id}/report`` of plans over
+    the synchronous limit), as that endpoint would have answered it."""
+    job = await db.run(lambda s: store.get_job(s, tenant, job_id))
+    if job is None:
+        raise _not_found(job_id)
+    if job.kind != "report":
+        raise HTTPException(status_code=409, detail=f"job {job_id!r} is a job of kind {job.kind!r}, not a report job")
+    if job.status != "succeeded" or job.result is None:
+        raise HTTPException(status_code=409, detail=f"job {job_id!r} is {job.status}: its report is not made yet"
+                            if job.status in ("queued", "running") else f"job {job_id!r} {job.status}: no report")
+    request = job.request or {}
+    return render_as(format, dict(job.result),
+                     filename=f"report-{request.get('plan_id')}-vs-{request.get('baseline')}.csv")

@@ -10,8 +10,10 @@ do instead. The solver time limit cap (``WASTEROUTE_MAX_TIME_LIMIT_S``) answers 
 - :class:`BodySizeLimitMiddleware` refuses a body larger than
   ``WASTEROUTE_MAX_BODY_BYTES``: at once when its ``Content-Length`` says so, else as
   soon as the bytes received pass the limit (a chunked body is never read in full).
-- :func:`check_sync_bins` refuses a synchronous optimisation or evaluation with more
-  than ``WASTEROUTE_MAX_SYNC_BINS`` bins; larger problems go to ``POST /api/v1/jobs``.
+- :func:`check_sync_bins` refuses a synchronous optimisation with more than
+  ``WASTEROUTE_MAX_SYNC_BINS`` bins; larger problems go to ``POST /api/v1/jobs``. An
+  evaluation, a stored plan or a report over that limit is not refused: it becomes a job
+  itself (:mod:`app.api.job_door`).
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app import store
-from app.api.deps import SettingsDep, SolverPoolDep, StoreDep
-from app.api.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep, StoreDep
+from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
+from app.api.limits import LIMIT_RESPONSES
 from app.api.tenancy import TenantDep
 from app.schemas import (
     ApprovalIn,
@@ -63,6 +64,7 @@ def _not_found(plan_id: str) -> HTTPException:
     response_model=PlanResponse,
     summary="Store a plan made by a person",
     responses={
+        **ACCEPTED_RESPONSES,
         **LIMIT_RESPONSES,
         422: {"model": ValidationErrorResponse,
               "description": "Malformed input: each fault names its field and the id at fault."},
@@ -70,21 +72,30 @@ def _not_found(plan_id: str) -> HTTPException:
     },
 )
 async def create_plan(body: EvaluationRequest, settings: SettingsDep, pool: SolverPoolDep, db: StoreDep,
-                      tenant: TenantDep,
+                      tenant: TenantDep, runner: JobRunnerDep,
                       round_set: Annotated[str | None, Query(
                           min_length=1, max_length=200,
                           description="Store the plan as the next version of this round set (for example "
                                       "`depot/refuse/monday`), which the nightly batch re-optimises once a "
-                                      "version of it is approved.")] = None) -> JSONResponse:
+                                      "version of it is approved.")] = None,
+                      name: Annotated[str | None, Query(
+                          min_length=1, max_length=200,
+                          description="A name people know the plan by (for example `Today's rounds, "
+                                      "Tuesday week 1`), shown in lists and reports.")] = None) -> JSONResponse:
     """Score the ``routes`` (as ``POST /api/v1/evaluations`` does) and store them as a ``draft`` plan.
 
     Answers 201 with the plan: the evaluation's FeatureCollection (violations included)
-    plus ``id``, ``status``, ``version`` and provenance.
+    plus ``id``, ``name``, ``status``, ``version`` and provenance. A plan of more bins than
+    ``WASTEROUTE_MAX_SYNC_BINS`` answers 202 with a ``plan`` job to poll: once it has
+    succeeded, its ``plan_id`` is the stored plan and its ``result`` the plan's answer.
     """
-    check_sync_bins(len(body.bins), settings.max_sync_bins, endpoint="evaluation")
     problem, options, routes = evaluation_service.prepare(body, settings=settings)
+    if is_over_sync_limit(len(body.bins), settings.max_sync_bins):
+        return await accept_as_job(runner, tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                                   kind="plan", request={"round_set": round_set, "name": name})
     answer = await pool.evaluate(problem, routes, options, snap_limit_m=settings.snap_limit_m)
-    plan = await db.run(lambda s: service.store_manual_plan(s, tenant, body, answer, round_set=round_set))
+    plan = await db.run(lambda s: service.store_manual_plan(s, tenant, body, answer, round_set=round_set,
+                                                            name=name))
     return _answer(plan, status_code=201)
 
 

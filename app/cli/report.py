@@ -102,7 +102,9 @@ def report(
                           settings)
     meta = (stored.report_meta(records[plan], records[baseline], network=road_network.name)
             if plan in records and baseline in records else None)
-    built = render.build(scored_plan, scored_base, road_network, inputs.factors_from(settings), meta=meta)
+    round_sets = [records[ref].round_set for ref in (plan, baseline) if ref in records]
+    collections = inputs.collections_per_year(collections_per_year, round_sets, settings=settings)
+    built = render.build(scored_plan, scored_base, road_network, inputs.factors_from(settings, collections), meta=meta)
     html = render.to_html(built)
     text = {"html": lambda: html, "json": lambda: json.dumps(render.to_json(built), indent=2),
             "csv": lambda: render.to_csv(built)}[fmt]()

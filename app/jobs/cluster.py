@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.compute.executors import NetworkPaths, worker_name, worker_network
 from app.core.config import Settings
 from app.core.json_types import JSONObject
-from app.jobs.execute import execute_job
+from app.jobs.execute import ResultMaker, execute_job
 from app.services import optimisation as service
 from app.store.engine import Store
 from solver.problem import Problem, ProblemError, SolveOptions
@@ -91,7 +92,7 @@ _stores: dict[str, Store] = {}
 """This process's connections to stores, by database URL (opened at its first job)."""
 
 
-def run_job(settings: Settings, tenant: str, job_id: str) -> str:
+def run_job(settings: Settings, tenant: str, job_id: str, makers: Mapping[str, ResultMaker] | None = None) -> str:
     """Run the stored, ``running`` job ``job_id`` of ``tenant`` on this worker; its final status.
 
     The same work as the service's own job workers (:func:`app.jobs.execute.execute_job`:
@@ -102,4 +103,4 @@ def run_job(settings: Settings, tenant: str, job_id: str) -> str:
     db = _stores.get(settings.database_url)
     if db is None:
         db = _stores[settings.database_url] = Store(settings.database_url)
-    return execute_job(db, settings, tenant, job_id, worker_network(NetworkPaths.of(settings)))
+    return execute_job(db, settings, tenant, job_id, worker_network(NetworkPaths.of(settings)), makers)

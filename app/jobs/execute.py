@@ -1,12 +1,21 @@
-"""Asynchronous optimisation jobs, the worker's side: one stored job run to its end.
+"""Asynchronous jobs, the worker's side: one stored job run to its end.
 
 In a worker (a solver worker process, :mod:`app.jobs.pool`, or a cluster's worker,
-:mod:`app.jobs.cluster`), :func:`execute_job` reads the job's problem from the store,
-runs the solver pipeline with a progress callback (:class:`ProgressWriter`) that writes
-the share of the time budget used and the best cost so far to the store at most every
-``job_progress_interval_s`` seconds and stops the search once a cancellation is asked
-for, then stores the optimised plan as a ``draft`` and marks the job succeeded in one
-transaction. The server's side is :mod:`app.jobs.runner`.
+:mod:`app.jobs.cluster`), :func:`execute_job` reads the job's problem from the store and
+does what its ``kind`` asks:
+
+- ``optimisation``: runs the solver pipeline with a progress callback
+  (:class:`ProgressWriter`) that writes the share of the time budget used and the best
+  cost so far to the store at most every ``job_progress_interval_s`` seconds and stops
+  the search once a cancellation is asked for, then stores the optimised plan as a
+  ``draft`` and marks the job succeeded in one transaction;
+- ``evaluation``: scores a person's plan with the one evaluator and keeps the answer as
+  the job's result; ``plan``: the same, then stores the plan as a ``draft`` (as
+  ``POST /api/v1/plans`` does);
+- any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
+  for it, since what makes it lies above the jobs (:mod:`app.reports`).
+
+The server's side is :mod:`app.jobs.runner`.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
@@ -22,8 +31,8 @@ from sqlalchemy.orm import Session
 from app import store
 from app.core.config import Settings
 from app.core.json_types import JSONObject
-from app.schemas import OptimisationRequest
-from app.services import optimisation, plans
+from app.schemas import EvaluationRequest, OptimisationRequest
+from app.services import evaluation, optimisation, plans
 from app.store import JobRecord, PlanRecord, Store
 from app.store.availability import first_line, is_unavailable, retry_sync
 from solver import pipeline
@@ -35,6 +44,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+ResultMaker = Callable[["Store", Settings, str, JSONObject, "RoadNetwork"], JSONObject]
+"""Makes the result of a job kind the jobs cannot make themselves: called with the store, the
+settings, the tenant, the job's ``request`` and the worker's network, it answers the result to
+keep (JSON), or raises an error whose message says why the job failed. Blocking. It must be a
+module-level function: it is pickled by name to reach a worker process."""
 
 
 class ProgressWriter:
@@ -94,29 +109,47 @@ def _fault(exc: ProblemError) -> str:
     return message if exc.field in message else f"{where}: {message}"
 
 
-def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network: RoadNetwork) -> str:
-    """Optimise the running job ``job_id`` of ``tenant`` on ``network``; its final status. Blocking.
+def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network: RoadNetwork,
+                makers: Mapping[str, ResultMaker] | None = None) -> str:
+    """Run the running job ``job_id`` of ``tenant`` on ``network`` as its kind asks; its final status.
+    Blocking.
 
-    The plan and the job's success are written in one transaction; a search stopped by
-    a cancellation stores no plan. A fault of the problem (a depot off the network, say)
-    or an error of the solver fails the job with the reason. While the database is
-    locked or unreachable, reads and writes of the job are tried again with back-off for
-    up to ``settings.database_retry_s`` seconds (progress writes are skipped), after
-    which the error is raised and the job runner retries or fails the job.
+    A plan or result and the job's success are written in one transaction; a search stopped
+    by a cancellation stores no plan. A fault of the problem (a depot off the network, say)
+    or an error of the solver fails the job with the reason. ``makers`` make the result of
+    the kinds this module cannot (a ``report``). While the database is locked or
+    unreachable, reads and writes of the job are tried again with back-off for up to
+    ``settings.database_retry_s`` seconds (progress writes are skipped), after which the
+    error is raised and the job runner retries or fails the job.
     """
     def read(session: Session) -> tuple[JobRecord | None, JSONObject | None]:
         job = store.get_job(session, tenant, job_id)
         record = None if job is None else store.get_problem(session, tenant, job.problem_id)
         return job, None if record is None else record.body
 
-    def territories(request: OptimisationRequest) -> Callable[[Session], tuple[tuple[str, str], ...]]:
-        return lambda session: plans.territories_of(session, tenant, request)
-
     job, body = _write(db, settings, read, what=f"reading job {job_id}")
     if job is None or job.status != "running":
         return "missing" if job is None else job.status
     if body is None:
         return _fail(db, settings, tenant, job_id, f"the job's problem {job.problem_id!r} is not in the store")
+    if job.kind == "optimisation":
+        return _optimise(db, settings, tenant, job, body, network)
+    if job.kind in ("evaluation", "plan"):
+        return _evaluate(db, settings, tenant, job, body, network)
+    maker = (makers or {}).get(job.kind)
+    if maker is None:
+        return _fail(db, settings, tenant, job_id, f"kind: this worker cannot run a job of kind {job.kind!r}")
+    return _make(db, settings, tenant, job, maker, network)
+
+
+def _optimise(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
+              network: RoadNetwork) -> str:
+    """Optimise the job's problem and store the plan as a draft; the job's final status. Blocking."""
+    job_id = job.id
+
+    def territories(request: OptimisationRequest) -> Callable[[Session], tuple[tuple[str, str], ...]]:
+        return lambda session: plans.territories_of(session, tenant, request)
+
     started = time.perf_counter()
     writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
     try:
@@ -125,7 +158,7 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
         problem, options = optimisation.prepare(request, settings=settings, territories=fixed)
         planned = pipeline.optimise(problem, network, options, snap_limit_m=settings.snap_limit_m,
                                     on_progress=writer)
-        response = optimisation.to_response(problem, planned)
+        response = optimisation.to_response(problem, planned, started=started, time_limit_s=options.time_limit_s)
     except ProblemError as exc:
         return _fail(db, settings, tenant, job_id, _fault(exc))
     except Exception as exc:
@@ -152,6 +185,70 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
                 time.perf_counter() - started, plan.id, response.summary.bins_served,
                 response.summary.bins_unassigned)
     return "succeeded"
+
+
+def _evaluate(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
+              network: RoadNetwork) -> str:
+    """Score a person's plan (the job's problem: an evaluation body) and keep the answer as the job's
+    result, or, for a ``plan`` job, store it as a draft plan (named and in the round set the job's
+    request gives); the job's final status. Blocking."""
+    job_id = job.id
+    asked = dict(job.request or {})
+    started = time.perf_counter()
+    try:
+        request = EvaluationRequest.model_validate(body)
+        problem, options, routes = evaluation.prepare(request, settings=settings)
+        response = evaluation.evaluate(problem, routes, options, network, snap_limit_m=settings.snap_limit_m)
+    except ProblemError as exc:
+        return _fail(db, settings, tenant, job_id, _fault(exc))
+    except Exception as exc:
+        logger.exception("job %s failed in the evaluator", job_id)
+        return _fail(db, settings, tenant, job_id, f"the evaluator failed: {type(exc).__name__}: {exc}")
+
+    def finish(session: Session) -> str:
+        if store.cancel_requested(session, tenant, job_id):
+            store.mark_job_cancelled(session, tenant, job_id)
+            return "cancelled"
+        if job.kind == "plan":
+            round_set, name = asked.get("round_set"), asked.get("name")
+            plan = plans.store_manual_plan(session, tenant, request, response,
+                                           round_set=round_set if isinstance(round_set, str) else None,
+                                           name=name if isinstance(name, str) else None)
+            store.succeed_job(session, tenant, job_id, plan=plan)
+        else:
+            store.succeed_job(session, tenant, job_id, result=response.model_dump(mode="json", exclude_none=True))
+        return "succeeded"
+
+    status = _write(db, settings, finish, what=f"storing the answer of job {job_id}")
+    logger.info("job %s (%s) %s in %.1f s: %d bins served, %d unassigned, %d violations", job_id, job.kind,
+                status, time.perf_counter() - started, response.summary.bins_served,
+                response.summary.bins_unassigned, response.summary.violations)
+    return status
+
+
+def _make(db: Store, settings: Settings, tenant: str, job: JobRecord, maker: ResultMaker,
+          network: RoadNetwork) -> str:
+    """Make the job's result with ``maker`` and keep it; the job's final status. Blocking."""
+    job_id = job.id
+    started = time.perf_counter()
+    try:
+        result = maker(db, settings, tenant, dict(job.request or {}), network)
+    except ProblemError as exc:
+        return _fail(db, settings, tenant, job_id, _fault(exc))
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job_id, job.kind)
+        return _fail(db, settings, tenant, job_id, f"the {job.kind} failed: {type(exc).__name__}: {exc}")
+
+    def finish(session: Session) -> str:
+        if store.cancel_requested(session, tenant, job_id):
+            store.mark_job_cancelled(session, tenant, job_id)
+            return "cancelled"
+        store.succeed_job(session, tenant, job_id, result=result)
+        return "succeeded"
+
+    status = _write(db, settings, finish, what=f"storing the result of job {job_id}")
+    logger.info("job %s (%s) %s in %.1f s", job_id, job.kind, status, time.perf_counter() - started)
+    return status
 
 
 def _write(db: Store, settings: Settings, work: Callable[[Session], T], *, what: str) -> T:

@@ -38,7 +38,7 @@ import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
 from app.compute.network_registry import load_road_network
 from app.core.config import Settings
 from app.core.logs import configure_logging
-from app.jobs.execute import execute_job
+from app.jobs.execute import ResultMaker, execute_job
 from app.schemas import OptimisationResponse
 from app.services import evaluation as evaluation_service
 from app.services import optimisation as service
@@ -170,7 +170,7 @@ _worker_stores: dict[str, Store] = {}
 """This worker's connections to the store, by database URL (opened at a worker's first job)."""
 
 
-def _job_in_worker(settings: Settings, tenant: str, job_id: str) -> str:
+def _job_in_worker(settings: Settings, tenant: str, job_id: str, makers: Mapping[str, ResultMaker]) -> str:
     """Run the stored job ``job_id`` of ``tenant`` on this worker's network; its final status.
 
     The worker reads the job's problem from the store, writes progress there while the
@@ -182,7 +182,7 @@ def _job_in_worker(settings: Settings, tenant: str, job_id: str) -> str:
     db = _worker_stores.get(settings.database_url)
     if db is None:
         db = _worker_stores[settings.database_url] = Store.from_settings(settings)
-    return execute_job(db, settings, tenant, job_id, _worker_network)
+    return execute_job(db, settings, tenant, job_id, _worker_network, makers)
 
 
 # --------------------------------------------------------------------------- in the server
@@ -363,15 +363,18 @@ class SolverPool:
         """Evaluate a plan made by a person in a worker and return the answer, as :meth:`solve` does."""
         return await self._run("evaluation", _evaluate_in_worker, problem, routes, options, snap_limit_m)
 
-    async def run_job(self, settings: Settings, tenant: str, job_id: str) -> str:
-        """Run the stored job ``job_id`` of ``tenant`` in a worker; its final status.
+    async def run_job(self, settings: Settings, tenant: str, job_id: str,
+                      makers: Mapping[str, ResultMaker] | None = None) -> str:
+        """Run the stored job ``job_id`` of ``tenant`` in a worker; its final status (``makers``:
+        see :func:`app.jobs.execute.execute_job`).
 
         The worker reports progress and the outcome through the store at
         ``settings.database_url``. Raises :class:`WorkersUnavailableError` before
         :meth:`start`, :class:`WorkerDiedError` when the worker dies and
         :class:`SolverFailureError` when the job could not be run (its store unreachable).
         """
-        status: str = await self._submit(f"job {job_id}", _job_in_worker, settings, tenant, job_id)
+        status: str = await self._submit(f"job {job_id}", _job_in_worker, settings, tenant, job_id,
+                                              dict(makers or {}))
         return status
 
     async def _run(self, task: str, function: Callable[[*_Args], _Outcome], *args: *_Args) -> OptimisationResponse:

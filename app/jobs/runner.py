@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -32,6 +32,7 @@ from app.compute.executors import solver_executor
 from app.core.config import Settings
 from app.core.json_types import JSONObject
 from app.jobs.cluster import run_job
+from app.jobs.execute import ResultMaker
 from app.jobs.pool import SolverPool, WorkerDiedError
 from app.store import JobRecord, Store
 from app.store.availability import first_line, is_unavailable, retry_async
@@ -68,10 +69,13 @@ class JobRunner:
     workers stop) puts the jobs it was running back in the queue for the next start.
     """
 
-    def __init__(self, db: Store, pool: SolverPool, settings: Settings) -> None:
+    def __init__(self, db: Store, pool: SolverPool, settings: Settings,
+                 makers: Mapping[str, ResultMaker] | None = None) -> None:
         self.db = db
         self.pool = pool
         self.settings = settings
+        self.makers: dict[str, ResultMaker] = dict(makers or {})
+        """What makes the result of the job kinds the jobs layer cannot (a ``report``), by kind."""
         self.cluster: Executor | None = None
         """The Dask cluster's executor while the runner hands jobs to it (``settings.dask_scheduler``)."""
         self._queue: asyncio.Queue[_Ticket] = asyncio.Queue()
@@ -155,8 +159,11 @@ class JobRunner:
 
     # ----------------------------------------------------------------- taking jobs
 
-    async def submit(self, tenant: str, body: JSONObject) -> JobRecord:
-        """Store ``body`` (an optimisation request as posted) and queue a job for it.
+    async def submit(self, tenant: str, body: JSONObject, *, kind: str = "optimisation",
+                     request: JSONObject | None = None, problem_id: str | None = None) -> JobRecord:
+        """Store ``body`` (an optimisation request as posted, or an evaluation body) and queue a job
+        of ``kind`` for it, asked ``request`` besides; with ``problem_id`` the job works on that stored
+        problem of the tenant instead (``body`` is then not stored).
 
         Raises :class:`QueueFullError` when ``job_queue_size`` jobs wait already (all tenants
         together) or the tenant has ``max_queued_jobs_per_tenant`` waiting.
@@ -173,8 +180,12 @@ class JobRunner:
                 return (f"tenant {tenant!r} has {own} jobs waiting, its limit of queued jobs "
                         f"(max_queued_jobs_per_tenant = {settings.max_queued_jobs_per_tenant}); "
                         f"try again when some have run")
-            problem = store.save_problem(session, tenant, body)
-            return store.create_job(session, tenant, problem, max_attempts=settings.job_max_attempts)
+            problem = (store.get_problem(session, tenant, problem_id) if problem_id is not None
+                       else store.save_problem(session, tenant, body))
+            if problem is None:
+                raise LookupError(f"problem {problem_id!r} of tenant {tenant!r} is not in the store")
+            return store.create_job(session, tenant, problem, max_attempts=settings.job_max_attempts, kind=kind,
+                                    request=request)
 
         created = await self.db.run(create)
         if isinstance(created, str):
@@ -228,9 +239,9 @@ class JobRunner:
         final status. Either way the work is :func:`execute_job`: progress, cancellation, plan and
         outcome go through the store, which a cluster's workers must therefore reach."""
         if self.cluster is None:
-            return await self.pool.run_job(self.settings, ticket.tenant, ticket.job_id)
+            return await self.pool.run_job(self.settings, ticket.tenant, ticket.job_id, self.makers)
         status: str = await asyncio.wrap_future(self.cluster.submit(run_job, self.settings, ticket.tenant,
-                                                                    ticket.job_id))
+                                                                    ticket.job_id, self.makers))
         return status
 
     async def _after_crash(self, ticket: _Ticket, reason: str) -> None:

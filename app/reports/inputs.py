@@ -10,7 +10,8 @@ the report never copies a figure from a stored answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,10 +41,41 @@ class ScoredPlan:
     planned: PlannedRounds
 
 
-def factors_from(settings: Settings) -> Factors:
+ROUND_SET_FREQUENCIES: dict[str, float] = {"weekly": 52.0, "fortnightly": 26.0, "fortnight": 26.0,
+                                           "biweekly": 26.0, "alternate-weekly": 26.0}
+"""Collections a year of a round set whose name carries one of these words (``refuse/tuesday/fortnightly``)."""
+
+
+def collections_per_year(requested: float | None, round_sets: Sequence[str | None], *,
+                         settings: Settings) -> tuple[float, str]:
+    """How often the rounds run, and where that figure comes from: the request's own, else a frequency
+    word in the first round set naming one (:data:`ROUND_SET_FREQUENCIES`), else the service's setting
+    (``WASTEROUTE_SAVINGS_COLLECTIONS_PER_YEAR``, said to be an assumption)."""
+    if requested is not None:
+        return requested, f"given with the report request ({requested:g} a year)"
+    for round_set in round_sets:
+        words = re.split(r"[/\s_,.;:]+", (round_set or "").lower())
+        for word in words:
+            if word in ROUND_SET_FREQUENCIES:
+                value = ROUND_SET_FREQUENCIES[word]
+                return value, f"round set {round_set!r} runs {word} ({value:g} collections a year)"
+    value = settings.savings_collections_per_year
+    return value, (f"assumption: the service's default of {value:g} collections a year "
+                   "(WASTEROUTE_SAVINGS_COLLECTIONS_PER_YEAR); neither the request (collections_per_year) "
+                   "nor the round set's name (weekly, fortnightly) says how often these rounds run")
+
+
+def paid_shifts_s(*problems: Problem) -> dict[str, float]:
+    """Each vehicle's paid shift in seconds (shift end minus start), by vehicle id, over ``problems``."""
+    return {v.id: float(v.shift_end_s - v.shift_start_s) for problem in problems for v in problem.vehicles}
+
+
+def factors_from(settings: Settings, collections: tuple[float, str] | None = None) -> Factors:
     """The report's factors as configured (``WASTEROUTE_SAVINGS_*``); a CO2e value changed
-    without its source is attributed to the setting, not to DESNZ."""
+    without its source is attributed to the setting, not to DESNZ. ``collections``: how often the
+    rounds run and why (:func:`collections_per_year`); the setting when omitted."""
     defaults = Factors()
+    collections = collections if collections is not None else collections_per_year(None, (), settings=settings)
     overridden = (settings.savings_co2e_kg_per_l != DESNZ_2025_DIESEL_CO2E_KG_PER_L
                   and settings.savings_co2e_source == DESNZ_2025_SOURCE)
     fuel_changed = settings.savings_fuel_l_per_km != defaults.fuel_l_per_km
@@ -53,7 +85,8 @@ def factors_from(settings: Settings) -> Factors:
     return Factors(
         fuel_l_per_km=settings.savings_fuel_l_per_km, co2e_kg_per_l=settings.savings_co2e_kg_per_l,
         cost_fixed_per_vehicle=settings.savings_cost_fixed_per_vehicle, cost_per_km=settings.savings_cost_per_km,
-        cost_per_hour=settings.savings_cost_per_hour, collections_per_year=settings.savings_collections_per_year,
+        cost_per_hour=settings.savings_cost_per_hour,
+        collections_per_year=collections[0], collections_source=collections[1],
         fuel_source="set by WASTEROUTE_SAVINGS_FUEL_L_PER_KM" if fuel_changed else defaults.fuel_source,
         co2e_source="set by WASTEROUTE_SAVINGS_CO2E_KG_PER_L" if overridden else settings.savings_co2e_source,
         co2e_url="" if overridden else defaults.co2e_url,

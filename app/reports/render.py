@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from app.core.version import service_version
 from app.reports.charts import plans_map_png, round_bars_svg
-from app.reports.inputs import ScoredPlan
+from app.reports.inputs import ScoredPlan, paid_shifts_s
 from solver.savings import FIGURE_INFO, FIGURES, Change, Factors, SavingsReport, savings_report
 from solver.units import METRES_PER_KM, MINUTES_PER_HOUR, SECONDS_PER_MINUTE
 
@@ -69,7 +69,8 @@ class Report:
 def build(plan: ScoredPlan, baseline: ScoredPlan, network: RoadNetwork, factors: Factors, *,
           meta: ReportMeta | None = None) -> Report:
     """The report of ``plan`` against ``baseline`` (both scored on ``network``)."""
-    savings = savings_report(plan.planned.evaluation, baseline.planned.evaluation, factors)
+    savings = savings_report(plan.planned.evaluation, baseline.planned.evaluation, factors,
+                             paid_shift_s=paid_shifts_s(baseline.problem, plan.problem))
     meta = meta if meta is not None else ReportMeta(plan_label=plan.label, baseline_label=baseline.label,
                                                     network=network.name)
     picture = plans_map_png(network, baseline.planned.route_lines, plan.planned.route_lines,

@@ -9,15 +9,21 @@ so an optimised plan and a person's plan reach the report the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from app import store
+from app.core.config import Settings
 from app.core.json_types import JSONObject
+from app.reports import inputs, render
 from app.reports.inputs import answer_body
 from app.reports.render import ReportMeta
 from app.schemas import OptimisationResponse
 from app.services.answers import read_answer
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
 
 
 class PlanNotFoundError(LookupError):
@@ -34,6 +40,7 @@ class StoredPlan:
     """A plan record's facts (detached from the session) and its evaluation body."""
 
     id: str
+    name: str | None
     status: str
     source: str
     version: int
@@ -48,6 +55,13 @@ class StoredPlan:
     answer: OptimisationResponse
     problem_body: JSONObject
     problem_hash: str
+    problem_id: str
+
+    @property
+    def n_bins(self) -> int:
+        """Bins of the plan's problem."""
+        bins = self.problem_body.get("bins")
+        return len(bins) if isinstance(bins, list) else 0
 
     @property
     def body(self) -> dict[str, object]:
@@ -56,9 +70,10 @@ class StoredPlan:
 
     @property
     def label(self) -> str:
-        """How the report names it: id, round set and version."""
+        """How the report names it: its name when it has one, id, round set and version."""
         where = f"{self.round_set} v{self.version}" if self.round_set else f"v{self.version}"
-        return f"{self.id} ({where}, {self.source})"
+        named = f"{self.name}: " if self.name else ""
+        return f"{named}{self.id} ({where}, {self.source})"
 
 
 def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id") -> StoredPlan:
@@ -68,12 +83,12 @@ def load_plan(session: Session, tenant: str, plan_id: str, *, field: str = "id")
     if record is None or problem is None:
         raise PlanNotFoundError(plan_id, field=field)
     return StoredPlan(
-        id=record.id, status=record.status, source=record.source, version=record.version,
+        id=record.id, name=record.name, status=record.status, source=record.source, version=record.version,
         round_set=record.round_set, approved_by=record.approved_by,
         approved_at=record.approved_at.strftime("%Y-%m-%d %H:%M UTC") if record.approved_at else None,
         inputs_hash=record.inputs_hash, parameters=dict(record.parameters or {}), engine=record.engine,
         seed=record.seed, library_versions=dict(record.library_versions or {}), answer=read_answer(record.result),
-        problem_body=dict(problem.body), problem_hash=problem.content_hash)
+        problem_body=dict(problem.body), problem_hash=problem.content_hash, problem_id=problem.id)
 
 
 def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> ReportMeta:
@@ -85,3 +100,21 @@ def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> Repo
                       approved_by=plan.approved_by, approved_at=plan.approved_at,
                       baseline_approved_by=baseline.approved_by, baseline_approved_at=baseline.approved_at,
                       extra=extra)
+
+
+def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *, settings: Settings,
+                 collections_per_year: float | None = None) -> render.Report:
+    """Score both stored plans on ``network`` and build the report, at ``collections_per_year`` when
+    given, else as often as the plans' round sets run (:func:`app.reports.inputs.collections_per_year`).
+    Blocking.
+
+    Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a stored
+    body that can no longer be scored.
+    """
+    scored_plan = inputs.score(plan.label, plan.body, network, settings=settings)
+    scored_base = inputs.score(baseline.label, baseline.body, network, settings=settings)
+    meta = report_meta(plan, baseline, network=network.name)
+    collections = inputs.collections_per_year(collections_per_year, (plan.round_set, baseline.round_set),
+                                              settings=settings)
+    return render.build(scored_plan, scored_base, network, inputs.factors_from(settings, collections), meta=meta)
+

@@ -12,6 +12,10 @@ from app.schemas.requests import InputModel
 from app.schemas.responses import OptimisationResponse, OutputModel, SummaryOut
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JobKind = Literal["optimisation", "evaluation", "plan", "report"]
+"""What a job does: ``optimisation`` (POST /api/v1/jobs, stores a draft plan), ``evaluation`` (POST
+/api/v1/evaluations over the synchronous limit), ``plan`` (POST /api/v1/plans over the limit: evaluates
+and stores a person's plan) or ``report`` (GET /api/v1/plans/{id}/report of plans over the limit)."""
 PlanStatus = Literal["draft", "approved"]
 
 
@@ -33,16 +37,20 @@ class JobResponse(OutputModel):
 
     ``progress`` is the share (0..1) of the search's time budget used so far; ``best_cost``
     the objective of the best plan found so far (the engine's units: seconds, metres or
-    money after the objective), ``null`` until a first one. ``result`` is the
-    optimisation answer once ``succeeded``; ``error`` says why a job ``failed`` (or why a
-    run was cut short before a retry).
+    money after the objective), ``null`` until a first one. ``result`` is the job's
+    answer once ``succeeded``, the same as the synchronous endpoint's: the optimisation
+    answer with ``plan_id`` (``optimisation`` and ``plan``), the evaluation answer
+    (``evaluation``) or the report's JSON (``report``; its HTML and CSV at
+    ``GET /api/v1/jobs/{id}/report``); ``error`` says why a job ``failed`` (or why a run
+    was cut short before a retry).
     """
 
     id: str
+    kind: JobKind = Field(default="optimisation", description="What the job does.")
     status: JobStatus
     progress: float = Field(ge=0.0, le=1.0)
     best_cost: float | None
-    result: JobResult | None
+    result: JobResult | OptimisationResponse | dict[str, Any] | None
     error: str | None
     plan_id: str | None
     attempts: int = Field(description="Runs started; a run cut short by a restart is retried once.")
@@ -56,6 +64,7 @@ class JobSummary(OutputModel):
     """A job in a listing (no result)."""
 
     id: str
+    kind: JobKind = Field(default="optimisation", description="What the job does.")
     status: JobStatus
     progress: float
     best_cost: float | None
@@ -75,6 +84,7 @@ class PlanMeta(OutputModel):
     """What the store knows about a plan besides its figures."""
 
     id: str
+    name: str | None = Field(default=None, description="A name people know the plan by (given when stored).")
     status: PlanStatus
     approved_by: str | None
     approved_at: datetime | None
@@ -92,6 +102,7 @@ class PlanResponse(OptimisationResponse):
     """A stored plan: the optimisation answer plus its id, status and approval, version and provenance."""
 
     id: str
+    name: str | None = Field(default=None, description="A name people know the plan by (given when stored).")
     status: PlanStatus
     approved_by: str | None
     approved_at: datetime | None

@@ -184,6 +184,17 @@ class PlanCompactnessOut(OutputModel):
     buffer_m: float = Field(description="Metres each round's area reaches beyond the hull of its streets.")
 
 
+class TimingsOut(OutputModel):
+    """Where the time of one answer went, in seconds of wall clock."""
+
+    wall_s: float = Field(description="From the start of the pipeline to the answer built: what the caller waited "
+                                      "for beyond queueing and transfer.")
+    time_limit_s: float | None = Field(default=None, exclude_if=lambda value: value is None,
+                                       description="The search's time limit asked for (absent for an evaluation).")
+    stages_s: dict[str, float] = Field(default_factory=dict, description="Seconds per stage of the pipeline, by name "
+                                       "(snapping, aggregate, matrix, solve, evaluate, ...: docs/performance.md).")
+
+
 class SummaryOut(OutputModel):
     """Totals over all rounds; ``violations`` counts the rules broken (0 for an optimised plan).
     ``balance``, ``compactness`` and ``manoeuvres`` are absent only from answers stored before they existed.
@@ -203,6 +214,9 @@ class SummaryOut(OutputModel):
     # absent, not null, when no shape was asked for: an evaluation's or an older answer's summary
     # reads the same in a plan, a listing and a job
     relaxed: list[Relaxation] | None = Field(default=None, exclude_if=lambda value: value is None)
+    # absent, not null, from an answer stored before it existed; not a figure of the plan (it varies
+    # from run to run), so plan comparisons leave it out
+    timings: TimingsOut | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class UnassignedOut(OutputModel):

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.schemas import EvaluationRequest, OptimisationResponse
 from app.services.optimisation import road_defaults, to_problem, to_response, to_solve_options
 from solver import pipeline
-from solver.problem import Problem, SolveOptions
+from solver.problem import BREAK_STOP, Problem, SolveOptions
 from solver.solution import RoutePlan
 
 if TYPE_CHECKING:
@@ -31,8 +31,15 @@ logger = logging.getLogger(__name__)
 
 
 def to_routes(request: EvaluationRequest) -> tuple[RoutePlan, ...]:
-    """The plan's routes, in the order given (stops as given: bin ids, site ids, ``"break"``)."""
-    return tuple(RoutePlan(vehicle_id=r.vehicle_id, stops=tuple(r.stops)) for r in request.routes)
+    """The plan's routes, in the order given (stops as given: bin ids, site ids, ``"break"``).
+
+    A plan that names no break on any route records none (today's rounds as an in-cab
+    system exports them): the evaluator then takes each vehicle's breaks where they fit
+    rather than reporting every round's break missing. A plan that names a break anywhere
+    is scored as given."""
+    records_breaks = any(stop == BREAK_STOP for r in request.routes for stop in r.stops)
+    return tuple(RoutePlan(vehicle_id=r.vehicle_id, stops=tuple(r.stops), breaks_where_they_fit=not records_breaks)
+                 for r in request.routes)
 
 
 def prepare(request: EvaluationRequest, *, settings: Settings) -> tuple[Problem, SolveOptions, tuple[RoutePlan, ...]]:
@@ -51,7 +58,7 @@ def evaluate(problem: Problem, routes: Sequence[RoutePlan], options: SolveOption
     """Score ``routes`` on ``network`` and translate the result. Blocking: call it off the event loop."""
     started = time.perf_counter()
     planned = pipeline.evaluate_plan(problem, network, routes, snap_limit_m=snap_limit_m, options=options)
-    response = to_response(problem, planned)
+    response = to_response(problem, planned, started=started)
     logger.info("evaluated a plan of %d routes over %d bins in %.2f s: %d served, %d unassigned, %d violations",
                 len(routes), len(problem.bins), time.perf_counter() - started, response.summary.bins_served,
                 response.summary.bins_unassigned, response.summary.violations)

@@ -34,6 +34,7 @@ from app.schemas import (
     RouteFeature,
     RouteProperties,
     SummaryOut,
+    TimingsOut,
     UnassignedOut,
     VehicleIn,
     ViolationOut,
@@ -267,9 +268,12 @@ def _manoeuvres(figures: Manoeuvres | None) -> ManoeuvresOut | None:
     return None if figures is None else ManoeuvresOut.model_validate(figures, from_attributes=True)
 
 
-def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationResponse:
+def to_response(problem: Problem, planned: PlannedRounds, *, started: float | None = None,
+                time_limit_s: float | None = None) -> OptimisationResponse:
     """The API's FeatureCollection for a planned result: each route's LineString, then its
-    visits; figures from the evaluation only."""
+    visits; figures from the evaluation only. With ``started`` (a :func:`time.perf_counter`
+    reading taken before the pipeline ran) the summary's ``timings`` give the wall clock up to
+    the answer built, ``time_limit_s`` and the pipeline's stages."""
     evaluation = planned.evaluation
     given: dict[str, Position] = {d.id: (d.lon, d.lat) for d in problem.depots}
     given.update({s.id: (s.lon, s.lat) for s in problem.disposal_sites})
@@ -296,7 +300,7 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
                 properties=_visit_properties(route.vehicle_id, visit),
             ))
     summary = evaluation.summary
-    return OptimisationResponse(
+    response = OptimisationResponse(
         features=features,
         summary=SummaryOut(
             distance_m=summary.distance_m, duration_s=summary.duration_s,
@@ -309,6 +313,11 @@ def to_response(problem: Problem, planned: PlannedRounds) -> OptimisationRespons
         unassigned=[UnassignedOut(bin_id=u.bin_id, reason=u.reason, detail=u.detail)
                     for u in evaluation.unassigned],
     )
+    if started is None:
+        return response
+    timings = TimingsOut(wall_s=time.perf_counter() - started, time_limit_s=time_limit_s,
+                         stages_s=dict(planned.timings_s))
+    return response.model_copy(update={"summary": response.summary.model_copy(update={"timings": timings})})
 
 
 def dump_response(response: OptimisationResponse, *, indent: int | None = None) -> str:
@@ -324,7 +333,7 @@ def solve(problem: Problem, options: SolveOptions, network: RoadNetwork, *,
     """Run the solver pipeline and translate its result. Blocking: call it off the event loop."""
     started = time.perf_counter()
     planned = pipeline.optimise(problem, network, options, snap_limit_m=snap_limit_m)
-    response = to_response(problem, planned)
+    response = to_response(problem, planned, started=started, time_limit_s=options.time_limit_s)
     stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in planned.timings_s.items())
     logger.info("optimised %d bins with %d vehicles in %.2f s (%s): %d served, %d unassigned",
                 len(problem.bins), len(problem.vehicles), time.perf_counter() - started,

@@ -32,7 +32,8 @@ SUMMARY_FIGURES = ("distance_m", "duration_s", "vehicles_used", "bins_served", "
 
 def _meta(plan: PlanRecord) -> dict[str, object]:
     """The store's fields of a plan, as the API names them."""
-    return {"id": plan.id, "status": plan.status, "approved_by": plan.approved_by, "approved_at": plan.approved_at,
+    return {"id": plan.id, "name": plan.name, "status": plan.status, "approved_by": plan.approved_by,
+            "approved_at": plan.approved_at,
             "version": plan.version, "round_set": plan.round_set, "source": plan.source,
             "created_at": plan.created_at, "problem_id": plan.problem_id, "inputs_hash": plan.inputs_hash,
             "engine": plan.engine, "seed": plan.seed}
@@ -64,14 +65,15 @@ def problem_body(request: EvaluationRequest) -> JSONObject:
 
 def store_manual_plan(session: Session, tenant: str, request: EvaluationRequest,
                       answer: OptimisationResponse, *, created_by: str | None = None,
-                      round_set: str | None = None) -> PlanRecord:
+                      round_set: str | None = None, name: str | None = None) -> PlanRecord:
     """Store a person's plan (evaluated as ``answer``) as a ``draft`` (a version of ``round_set`` when
-    given); its routes go in ``parameters``."""
+    given, called ``name`` when given); its routes go in ``parameters``."""
     problem = store.save_problem(session, tenant, problem_body(request))
     parameters: JSONObject = {"routes": [route.model_dump() for route in request.routes]}
     return store.create_plan(session, tenant, problem=problem,
                              result=answer.model_dump(mode="json", exclude_none=True), source="manual",
-                             parameters=parameters, created_by=created_by, round_set=round_set)
+                             parameters=parameters, created_by=created_by, round_set=round_set,
+                             name=name)
 
 
 def bin_rounds(plan: PlanRecord) -> dict[str, str | None]:

@@ -46,6 +46,7 @@ from __future__ import annotations
 from app.store.engine import Store, make_engine, migrate
 from app.store.models import (
     FINAL_JOB_STATUSES,
+    JOB_KINDS,
     JOB_STATUSES,
     PLAN_STATUSES,
     ApiKeyRecord,
@@ -94,7 +95,7 @@ from app.store.repository import (
 )
 
 __all__ = [
-    "FINAL_JOB_STATUSES", "JOB_STATUSES", "PLAN_STATUSES", "ApiKeyRecord", "AppendOnlyError", "AuditEntry",
+    "FINAL_JOB_STATUSES", "JOB_KINDS", "JOB_STATUSES", "PLAN_STATUSES", "ApiKeyRecord", "AppendOnlyError", "AuditEntry",
     "ConflictError", "JobRecord", "PlanRecord", "ProblemRecord", "Store", "Tenant", "append_audit", "approve_plan",
     "cancel_requested", "canonical_json", "content_hash", "create_api_key", "create_job", "create_plan",
     "ensure_tenant", "fail_job", "find_api_key", "find_plan_by_key", "get_job", "get_plan", "get_problem",

@@ -50,6 +50,10 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled")
 
+JOB_KINDS = ("optimisation", "evaluation", "plan", "report")
+"""What a job does: optimise its problem (storing a draft plan), evaluate a person's plan, evaluate
+and store a person's plan, or build a savings report of two stored plans."""
+
 PLAN_STATUSES = ("draft", "approved")
 """Every stored plan starts as a ``draft``; a named person approves it."""
 
@@ -144,6 +148,7 @@ class PlanRecord(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id"), index=True)
     round_set: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200), comment="A name people know the plan by.")
     version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(20), comment="optimised | manual | batch")
     status: Mapped[str] = mapped_column(String(20), default="draft", comment="draft | approved")
@@ -163,7 +168,11 @@ class PlanRecord(Base):
 
 
 class JobRecord(Base):
-    """An asynchronous optimisation: its problem, where it stands, and the plan it produced.
+    """Asynchronous work: its problem, where it stands, and the plan or answer it produced.
+
+    ``kind`` is one of :data:`JOB_KINDS`; ``request`` holds what the job was asked beyond
+    its problem (a round set and name for a stored plan, the plan ids of a report), and
+    ``result`` the answer of a job that stores no plan (an evaluation, a report).
 
     ``progress`` is the share (0..1) of the time budget used, ``best_cost`` the best
     objective found so far (the engine's units). ``cancel_requested`` is how a
@@ -178,6 +187,10 @@ class JobRecord(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")
+    kind: Mapped[str] = mapped_column(String(20), default="optimisation", server_default="optimisation",
+                                      comment="optimisation | evaluation | plan | report")
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="What the job was asked beyond its problem.")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="The answer of a job that stores no plan.")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     best_cost: Mapped[float | None] = mapped_column(Float)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.core.json_types import JSONObject
 from app.store.models import (
     FINAL_JOB_STATUSES,
+    JOB_KINDS,
     ApiKeyRecord,
     AuditEntry,
     JobRecord,
@@ -137,7 +138,8 @@ def _next_version(session: Session, tenant: str, round_set: str | None, problem_
 def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result: JSONObject, source: str,
                 parameters: JSONObject, engine: str | None = None, seed: int | None = None,
                 round_set: str | None = None, parent_id: str | None = None,
-                idempotency_key: str | None = None, created_by: str | None = None) -> PlanRecord:
+                idempotency_key: str | None = None, created_by: str | None = None,
+                name: str | None = None) -> PlanRecord:
     """Store a plan of ``problem`` as a new ``draft`` version and log its creation.
 
     ``result`` is the whole answer (the FeatureCollection with ``summary``); its
@@ -153,7 +155,7 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
             return existing
     summary = result.get("summary")
     plan = PlanRecord(
-        tenant_id=tenant, problem_id=problem.id, round_set=round_set,
+        tenant_id=tenant, problem_id=problem.id, round_set=round_set, name=name,
         version=_next_version(session, tenant, round_set, problem.id), source=source, status="draft",
         inputs_hash=problem.content_hash, parameters=parameters, engine=engine, seed=seed,
         library_versions=library_versions(), kpis=dict(summary) if isinstance(summary, dict) else {}, result=result,
@@ -163,7 +165,7 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
     session.flush()
     append_audit(session, tenant, actor=created_by or "system", action="plan.create", subject_type="plan",
                  subject_id=plan.id, details={"source": source, "version": plan.version, "round_set": round_set,
-                                              "kpis": plan.kpis})
+                                              "name": name, "kpis": plan.kpis})
     return plan
 
 
@@ -231,15 +233,19 @@ def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str) -> Pla
 
 
 def create_job(session: Session, tenant: str, problem: ProblemRecord, *, max_attempts: int = 2,
-               actor: str = "api") -> JobRecord:
-    """Queue a job to optimise ``problem`` for ``tenant`` (run at most ``max_attempts`` times)."""
+               actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None) -> JobRecord:
+    """Queue a job of ``kind`` (one of :data:`~app.store.models.JOB_KINDS`) on ``problem`` for ``tenant``
+    (run at most ``max_attempts`` times); ``request`` is what it is asked beyond its problem."""
     if problem.tenant_id != tenant:
         raise LookupError(f"problem {problem.id!r} does not belong to tenant {tenant!r}")
-    job = JobRecord(tenant_id=tenant, problem_id=problem.id, status="queued", max_attempts=max_attempts)
+    if kind not in JOB_KINDS:
+        raise ValueError(f"kind: {kind!r} is not a job kind ({', '.join(JOB_KINDS)})")
+    job = JobRecord(tenant_id=tenant, problem_id=problem.id, status="queued", max_attempts=max_attempts, kind=kind,
+                    request=request)
     session.add(job)
     session.flush()
     append_audit(session, tenant, actor=actor, action="job.create", subject_type="job", subject_id=job.id,
-                 details={"problem_id": problem.id, "inputs_hash": problem.content_hash})
+                 details={"problem_id": problem.id, "inputs_hash": problem.content_hash, "kind": kind})
     return job
 
 
@@ -335,10 +341,12 @@ def _finish(session: Session, tenant: str, job_id: str, status: str, **values: o
     return job
 
 
-def succeed_job(session: Session, tenant: str, job_id: str, *, plan: PlanRecord,
-                best_cost: float | None = None) -> JobRecord | None:
-    """Mark the tenant's job succeeded with the ``plan`` it produced (stored in the same transaction)."""
-    values: dict[str, object] = {"plan_id": plan.id, "progress": 1.0, "error": None}
+def succeed_job(session: Session, tenant: str, job_id: str, *, plan: PlanRecord | None = None,
+                best_cost: float | None = None, result: JSONObject | None = None) -> JobRecord | None:
+    """Mark the tenant's job succeeded with the ``plan`` it produced (stored in the same transaction)
+    and, for a job that stores no plan, its ``result``."""
+    values: dict[str, object] = {"plan_id": None if plan is None else plan.id, "progress": 1.0, "error": None,
+                                 "result": result}
     if best_cost is not None:
         values["best_cost"] = best_cost
     return _finish(session, tenant, job_id, "succeeded", **values)

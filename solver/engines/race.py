@@ -15,7 +15,8 @@ on average: local searches from different starts land in different local optima.
 - Lanes ``1..`` run in processes started with ``spawn``. Their input is pickled to a
   file in a private temporary folder (so starting them never waits on the pipe) and
   every lane stops at the same wall-clock deadline; a lane that fails, or answers
-  more than :data:`LANE_GRACE_S` after it, is left out (and logged).
+  more than :data:`LANE_GRACE_S` after it, is left out (and logged). A search shorter
+  than :data:`MIN_RACE_S` is not raced: a lane would spend it starting.
 
 Racing needs a process that may start children: in a daemonic process (a Dask worker,
 for instance) the engine runs alone. Requests with their own warm start are not raced
@@ -56,8 +57,14 @@ up to 1.7 on others, so beside lane 0 they are the better second lane (the best 
 lane 0 alone 3.65%); global cheapest arc as the first solution beat path cheapest arc on most instances
 but found none on two when every customer was required."""
 
-LANE_GRACE_S = 30.0
-"""Seconds past the deadline the calling process waits for a lane's answer before leaving it out."""
+LANE_GRACE_S = 2.0
+"""Seconds past the deadline the calling process waits for a lane's answer before leaving it out: a
+lane still starting by then is not worth the wait, lane 0's plan stands (a longer grace let a lane
+that spent seconds importing stretch a 20 s job's search to 44.5 s; docs/performance.md)."""
+
+MIN_RACE_S = 5.0
+"""Searches shorter than this (seconds) are not raced: a spawned lane takes seconds to start (measured
+2.8-10.2 s on a loaded 2-core machine), longer than the search it would join (docs/performance.md)."""
 
 MIN_LANE_S = 0.5
 """Least search time (s) a lane gets, however late it started."""
@@ -162,7 +169,8 @@ class RacingEngine:
               options: SolveOptions, progress: ProgressReporter | None = None) -> Plan:
         """Plan routes for ``bin_ids`` (see :class:`solver.engines.base.Engine`): the best plan of the lanes."""
         fleet = as_fleet(problem, matrices)
-        if len(self.lanes) == 1 or not can_start_processes():
+        # a phase of a longer solve (a shaped search's) may be shorter than a lane takes to start
+        if len(self.lanes) == 1 or options.time_limit_s < MIN_RACE_S or not can_start_processes():
             return self.engine.solve(problem, fleet, bin_ids=bin_ids, options=options, progress=progress)
         deadline = time.time() + options.time_limit_s
         plans: list[tuple[int, Plan]] = []
@@ -191,8 +199,8 @@ class RacingEngine:
 
 
 def racing(engine: Engine, options: SolveOptions) -> Engine:
-    """``engine`` raced in ``options.search_processes`` lanes, or ``engine`` itself for one process or
-    a request with its own warm start."""
-    if options.search_processes <= 1 or options.initial_routes:
+    """``engine`` raced in ``options.search_processes`` lanes, or ``engine`` itself for one process, a
+    request with its own warm start or a search shorter than :data:`MIN_RACE_S`."""
+    if options.search_processes <= 1 or options.initial_routes or options.time_limit_s < MIN_RACE_S:
         return engine
     return RacingEngine(engine, options.search_processes)

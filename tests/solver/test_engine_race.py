@@ -16,6 +16,7 @@ from solver.engines import choose_engine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.pyvrp import PyVrpEngine
 from solver.engines.race import (
+    MIN_RACE_S,
     ORTOOLS_LANES,
     RacingEngine,
     _answer,
@@ -109,3 +110,19 @@ def test_search_processes_must_be_a_positive_whole_number(bad: object) -> None:
     with pytest.raises(ProblemError) as raised:
         SolveOptions(search_processes=bad)  # type: ignore[arg-type]
     assert raised.value.field == "options.search_processes"
+
+
+def test_a_search_shorter_than_a_lane_takes_to_start_is_not_raced(caplog: pytest.LogCaptureFixture) -> None:
+    """Below ``MIN_RACE_S`` seconds the engine searches alone, however many processes are asked for, and
+    so does a raced engine given a shorter phase: a spawned lane would spend the whole search starting."""
+    problem, fleet = _grid(6)
+    short = SolveOptions(engine="ortools", search_processes=2, time_limit_s=MIN_RACE_S - 0.5)
+    assert not isinstance(choose_engine(problem, short, matrices=fleet), RacingEngine)
+    long = replace(short, time_limit_s=MIN_RACE_S)
+    raced = choose_engine(problem, long, matrices=fleet)
+    assert isinstance(raced, RacingEngine)
+    ids = [b.id for b in problem.bins]
+    with caplog.at_level(logging.INFO, logger="solver.engines.race"):
+        plan = raced.solve(problem, fleet, bin_ids=ids, options=replace(long, time_limit_s=1.0))  # a short phase
+    assert "race:" not in caplog.text  # no lane was started, none was waited for
+    assert sum(len(r.stops) for r in plan.routes) == len(ids)

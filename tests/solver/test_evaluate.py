@@ -400,6 +400,41 @@ def test_route_back_before_the_break_window_opens_needs_no_break() -> None:
     assert _route(problem, ("A", "B")).violations == ()
 
 
+def _fitted(problem: Problem, stops: tuple[str, ...]) -> RouteEvaluation:
+    """The evaluation of one route whose plan records no breaks (today's rounds from an in-cab system)."""
+    plan = Plan(routes=(RoutePlan("rcv-1", stops, breaks_where_they_fit=True),))
+    return evaluate(problem, _line(problem), plan).routes[0]
+
+
+def test_unrecorded_break_is_taken_after_the_first_stop_left_once_its_window_opened() -> None:
+    """Window opening at 21700 s, A left at 21730 s: the break is taken at A's place from 21730 s, and
+    the route breaks no rule (where ``missing_break`` would be reported for a plan that records breaks)."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21700, 25200)),)),))
+    route = _fitted(problem, ("A", "B"))
+    assert [v.type for v in route.visits] == ["depot", "bin", "break", "bin", "depot"]
+    brk = route.visits[2]
+    assert (brk.location_index, brk.start_s, brk.departure_s) == (problem.location_index("A"), 21730.0, 23530.0)
+    assert route.violations == ()
+
+
+def test_unrecorded_break_due_on_the_way_back_is_taken_at_the_last_stop() -> None:
+    """Window opening at 21900 s, before the drive back ends (22060 s without a break): the break is taken
+    at B's place, waiting for the window, before driving back; no rule broken."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (21900, 25200)),)),))
+    route = _fitted(problem, ("A", "B"))
+    assert [v.type for v in route.visits] == ["depot", "bin", "bin", "break", "depot"]
+    b, brk = route.visits[2], route.visits[3]
+    assert brk.location_index == problem.location_index("B") and brk.start_s == max(21900.0, b.departure_s)
+    assert route.violations == ()
+
+
+def test_unrecorded_break_not_due_before_the_round_ends_is_not_taken() -> None:
+    """Window opening at 23000 s, back at 22060 s: no break is taken and none is missing."""
+    problem = _waste((_vehicle(breaks=(Break(1800.0, (23000, 25200)),)),))
+    route = _fitted(problem, ("A", "B"))
+    assert [v.type for v in route.visits] == ["depot", "bin", "bin", "depot"] and route.violations == ()
+
+
 def test_break_on_a_vehicle_without_one_is_an_unknown_stop() -> None:
     """``"break"`` for a vehicle that has no break is flagged and skipped."""
     route = _route(_waste(), ("A", "break"))

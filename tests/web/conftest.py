@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,21 +69,21 @@ def create_api_key(env: dict[str, str], cwd: Path) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> Iterator[Server]:
-    """``uvicorn --factory app.main:create_app`` in a subprocess on a free loopback port.
+@contextmanager
+def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[Server]:
+    """``uvicorn --factory app.main:create_app`` in a subprocess on a free loopback port, its data in
+    ``data_dir``, with ``settings`` (``WASTEROUTE_*`` variables) over the web tests' own.
 
     Tiles are configured on a closed loopback port: unreachable, like a tile server
     behind a council firewall, and no request leaves the machine. API keys are required,
     as in production; the page and the tests use a key made by ``wasteroute keys create``.
     """
-    data_dir = tmp_path_factory.mktemp("web-var")
     port, dead_port = tools.free_port(), tools.free_port()
     tile_url = f"http://127.0.0.1:{dead_port}/tiles/{{z}}/{{x}}/{{y}}.png"
     env = {**os.environ, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(data_dir / "cache"),
            "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_MAX_CONCURRENT_SOLVES": "1",
            "WASTEROUTE_TILE_URL": tile_url, "WASTEROUTE_DEFAULT_TIME_LIMIT_S": "2",
-           "WASTEROUTE_AUTH_REQUIRED": "true"}
+           "WASTEROUTE_AUTH_REQUIRED": "true", **settings}
     env.pop("WASTEROUTE_NETWORK_FILE", None)
     env.pop("WASTEROUTE_DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
@@ -90,6 +91,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> 
     with tools.running_server(command, base=f"http://127.0.0.1:{port}", env=env, cwd=data_dir,
                               log_path=data_dir / "server.log", startup_s=STARTUP_S) as base:
         yield Server(base=base, tile_url=tile_url, key=create_api_key(env, data_dir))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> Iterator[Server]:
+    """The service as the web tests use it (see :func:`served`)."""
+    with served(tmp_path_factory.mktemp("web-var"), tools) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

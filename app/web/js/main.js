@@ -9,7 +9,7 @@ import { escapeHtml, when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
-import { pollJob } from './jobs.js';
+import { pollJob, postFollowingJob } from './jobs.js';
 import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -264,7 +264,8 @@ async function compareWithToday(file) {
   try {
     const { routes } = await postFile('/api/v1/uploads/rounds', file, roundsUploadFields());
     const { options, ...problem } = state.problem;
-    state.baseline = await postJson('/api/v1/evaluations', { ...problem, routes });
+    // over the service's synchronous limit (a council's whole day) the evaluation is a job to follow
+    state.baseline = await postFollowingJob('/api/v1/evaluations', { ...problem, routes });
     if (drawnBaseline) undrawPlan(map, drawnBaseline);
     drawnBaseline = drawPlan(map, state.baseline, {
       vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
@@ -301,7 +302,7 @@ async function refreshPlans() {
     const item = document.createElement('li');
     const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
     item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
-      + `${escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
+      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
     item.querySelector('button').addEventListener('click', () => openPlan(p.id));
     return item;
   }));

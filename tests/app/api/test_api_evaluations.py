@@ -97,10 +97,29 @@ def test_break_is_shown_where_the_vehicle_is(client: TestClient, problem: dict[s
 
 def test_route_out_when_the_break_is_due_without_one_is_missing_break(client: TestClient,
                                                                       problem: dict[str, Any]) -> None:
-    """The break window opens at 06:01 while the vehicle is still out: missing_break."""
-    problem["vehicles"][0]["break"] = {"duration_s": 1800, "window": ["06:01", "07:00"]}
-    answer = _evaluate(client, problem, ("rcv-1", SEVEN[:4]))
+    """In a plan that records breaks (rcv-2 takes one), the break window of rcv-1 opens at 06:01
+    while it is still out and it takes none: missing_break."""
+    for vehicle in problem["vehicles"]:
+        vehicle["break"] = {"duration_s": 1800, "window": ["06:01", "07:00"]}
+    answer = _evaluate(client, problem, ("rcv-1", SEVEN[:4]), ("rcv-2", ["b00008", "break"]))
     assert _kinds(answer) == [("missing_break", "depot")]
+
+
+def test_plan_recording_no_breaks_takes_each_break_where_it_fits(client: TestClient,
+                                                                 problem: dict[str, Any]) -> None:
+    """Today's rounds as an in-cab system exports them name no break: each vehicle's break is taken
+    after the first stop left once its window has opened (rcv-1, out at 06:01), or before the drive
+    back when that would end inside the window (rcv-2), never reported missing."""
+    problem["vehicles"][0]["break"] = {"duration_s": 1800, "window": ["06:01", "07:00"]}
+    problem["vehicles"][1]["break"] = {"duration_s": 900, "window": ["06:00", "08:00"]}
+    answer = _evaluate(client, problem, ("rcv-1", SEVEN[:4]), ("rcv-2", ["b00008"]))
+    assert _kinds(answer) == [] and _kinds(answer, "rcv-2") == []
+    visits = [v["properties"] for v in _visits(answer)]
+    [at] = [i for i, v in enumerate(visits) if v["type"] == "break"]
+    assert visits[at - 1]["departure_s"] >= 6 * 3600 + 60 > visits[at - 2]["departure_s"]
+    assert visits[at]["start_s"] == visits[at - 1]["departure_s"]
+    assert visits[at]["departure_s"] == visits[at]["start_s"] + 1800
+    assert [v["properties"]["type"] for v in _visits(answer, "rcv-2")] == ["depot", "bin", "break", "depot"]
 
 
 def test_bin_after_its_window_closed_is_late(client: TestClient, problem: dict[str, Any]) -> None:
@@ -144,7 +163,7 @@ def test_answer_has_the_shape_of_an_optimisation(client: TestClient, problem: di
     assert answer["type"] == "FeatureCollection"
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
                                       "bins_unassigned", "cost", "violations", "balance", "compactness",
-                                      "manoeuvres"}
+                                      "manoeuvres", "timings"}
     routes = [f for f in answer["features"] if f["properties"]["kind"] == "route"]
     assert [r["geometry"]["type"] for r in routes] == ["LineString", "LineString"]
     assert answer["summary"]["distance_m"] == pytest.approx(sum(r["properties"]["distance_m"] for r in routes))

@@ -216,7 +216,7 @@ def test_answer_is_a_feature_collection_with_summary_and_unassigned(answer: dict
     assert "OpenStreetMap" in answer["attribution"]
     assert set(answer["summary"]) == {"distance_m", "duration_s", "vehicles_used", "bins_served",
                                       "bins_unassigned", "cost", "violations", "balance", "compactness",
-                                      "manoeuvres", "relaxed"}
+                                      "manoeuvres", "relaxed", "timings"}
 
 
 def test_every_bin_is_served_once_or_unassigned(answer: dict[str, Any], off_network_bin: dict[str, Any]) -> None:
@@ -406,3 +406,12 @@ def test_each_rounds_area_is_a_polygon_around_its_stops(answer: dict[str, Any]) 
         stops = [shapely.Point(v["geometry"]["coordinates"]) for v in visits
                  if v["properties"]["vehicle_id"] == vehicle and v["properties"]["type"] == "bin"]
         assert stops and all(lonlat.covers(stop) for stop in stops), vehicle
+
+
+def test_summary_reports_the_wall_clock_and_where_it_went(answer: dict[str, Any]) -> None:
+    """``summary.timings`` gives the search's time limit asked (1 s), each stage's seconds and the wall
+    clock up to the answer, which is at least the stages' sum and covers the search."""
+    timings = answer["summary"]["timings"]
+    assert timings["time_limit_s"] == 1
+    assert {"snapping", "matrix", "solve", "evaluate"} <= set(timings["stages_s"])
+    assert timings["wall_s"] >= sum(timings["stages_s"].values()) >= timings["stages_s"]["solve"] > 0

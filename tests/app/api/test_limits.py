@@ -122,16 +122,6 @@ def test_bins_at_the_limit_are_solved(limited: TestClient, problem: dict[str, An
     assert response.json()["summary"]["bins_served"] == MAX_SYNC_BINS
 
 
-@pytest.mark.parametrize("path", [EVALUATIONS, "/api/v1/plans"])
-def test_evaluation_with_too_many_bins_answers_413(limited: TestClient, problem: dict[str, Any], path: str) -> None:
-    """An evaluation (or a person's plan to store, which is scored the same way) over the bin limit
-    answers 413 at ``bins`` too, advising smaller parts."""
-    body = _with_bins(problem, MAX_SYNC_BINS + 1)
-    body["routes"] = [{"vehicle_id": "rcv-1", "stops": ["b00001"]}]
-    fault = _one_fault(limited.post(path, json=body), 413)
-    assert fault["type"] == "too_many_bins" and "evaluate the plan in parts" in fault["msg"]
-
-
 def test_bin_limit_is_checked_after_validation(limited: TestClient, problem: dict[str, Any]) -> None:
     """A too-large problem that is also malformed gets the 422 of its faults first."""
     body = _with_bins(problem, MAX_SYNC_BINS + 1)

@@ -261,7 +261,8 @@ def test_the_cluster_gives_the_same_drafts_as_the_local_pool(nights: Nights, see
             remote_plan = repository.get_plan(b, TENANT, remote.draft_plan_id or "")
             assert local_plan is not None and remote_plan is not None
             assert bin_rounds(remote_plan) == bin_rounds(local_plan)
-            assert remote_plan.kpis == local_plan.kpis
+            figures = [{k: v for k, v in p.kpis.items() if k != "timings"} for p in (remote_plan, local_plan)]
+            assert figures[0] == figures[1]  # the wall clock of each run is its own
     local_store.dispose()
     cluster_store.dispose()
 

@@ -13,9 +13,9 @@ from typing import get_args
 import pytest
 
 from app.api.round_books import BookFormat
-from app.schemas import JobStatus, OptionsIn, PlanStatus
+from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
 from app.services.exports import ExportFormat
-from app.store.models import JOB_STATUSES, PLAN_STATUSES
+from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
 from solver.solution import Relaxation, UnassignedReason, ViolationType, VisitType
@@ -48,6 +48,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "violation `type`": get_args(ViolationType),
     "visit `type`": get_args(VisitType),
     "job `status`": get_args(JobStatus),
+    "job `kind`": get_args(JobKind),
     "plan `status`": get_args(PlanStatus),
     "`options.engine`": get_args(OptionsIn.model_fields["engine"].annotation),
     "`options.objective`": get_args(OptionsIn.model_fields["objective"].annotation),
@@ -73,6 +74,7 @@ def test_docs_list_every_value_the_code_has(name: str) -> None:
 def test_the_code_keeps_each_list_in_one_place() -> None:
     """Where a list is written twice in the code (store and schema, solver and schema), both agree."""
     assert set(JOB_STATUSES) == set(get_args(JobStatus))
+    assert set(JOB_KINDS) == set(get_args(JobKind))
     assert set(PLAN_STATUSES) == set(get_args(PlanStatus))
     assert set(engine_choices()) == set(CODE_LISTS["`options.engine`"])
     assert set(get_args(Objective)) == set(CODE_LISTS["`options.objective`"])
