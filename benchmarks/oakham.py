@@ -22,11 +22,11 @@ more than one round, mean overlap share, crossing pairs, reversals). A **reversa
 a vertex of a round's drawn line (WGS84, measured in the network's metric projection)
 where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
 when no dead-end, turning-place or side-way node of the network (where the lorry reverses
-into a driveway or track) lies within :data:`CLEAR_M` metres; ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
-round's stopping points (the lorry turned round at a bin). ``banned_turns`` counts the
-network's banned turns and banned edge sequences the drawn line drives (:func:`driven_turns`
-reads the turn at every node the line passes through). ``--json`` prints the same
-figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
+into a driveway or track) lies within :data:`CLEAR_M` metres; ``mid_street_at_stops`` counts
+those within :data:`AT_STOP_M` of one of the round's stopping points (the lorry turned round
+at a bin). ``banned_turns`` counts the network's banned turns and banned edge sequences the
+drawn line drives (:func:`driven_turns` reads the turn at every node the line passes through).
+``--json`` prints the same figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
 (for the map and ``scripts/screenshot_plan.py``); ``--write-problem`` writes the request
 body; ``--save-routes`` the rounds' stops alone, as an evaluation's ``routes``. ``--plan``
 measures the rounds of a saved answer or routes file instead of optimising: they are
