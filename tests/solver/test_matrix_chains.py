@@ -1,0 +1,103 @@
+"""Tests of solver.matrix_chains: the single-arc runs of a turn graph, and matrices asked of the
+junction nodes only that equal the direct ones, times and lengths, on Monaco (every pair of a
+stretch of street included) and on hand-made runs (a loop of single arcs among them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solver.matrix import LORRY_TURNS, node_matrices
+from solver.matrix_chains import chains, junction_query, single_arc_runs
+from solver.network import RoadNetwork, TurnGraph, routing_graph, turn_graph
+
+
+@pytest.fixture(scope="module")
+def graph(monaco: RoadNetwork) -> TurnGraph:
+    """Monaco's turn graph for a UK lorry."""
+    return turn_graph(monaco, routing_graph(monaco), LORRY_TURNS)
+
+
+def scipy_query(network: RoadNetwork, graph: TurnGraph):  # type: ignore[no-untyped-def]
+    """The exact query: scipy's Dijkstra on the whole turn graph."""
+    return lambda s, t: node_matrices(network, s, t, routing=graph, backend="scipy")
+
+
+def stretch_nodes(network: RoadNetwork, graph: TurnGraph) -> np.ndarray:
+    """Whole stretches of street as runs of single arcs, so that sources and targets share them both
+    ways: some forward runs; and junction nodes that lie inside a run of single ways *in* (one-way
+    streets and banned turns make them), with that run and every node whose run on ends there; plus
+    a few other junction nodes."""
+    forward, backward = chains(network, graph)
+    rng = np.random.default_rng(11)
+    long_run = np.flatnonzero(forward.steps >= 4)
+    ends = np.unique(forward.end[rng.choice(long_run, 25, replace=False)])
+    inside = np.flatnonzero((forward.steps == 0) & (backward.steps > 0))
+    inside = rng.choice(inside, min(30, len(inside)), replace=False)
+    nodes = np.flatnonzero(np.isin(forward.end, np.concatenate([ends, inside]))
+                           | np.isin(backward.end, backward.end[inside]))
+    junctions = rng.choice(np.flatnonzero(forward.steps == 0), 20, replace=False)
+    return np.unique(np.concatenate([nodes, junctions]))
+
+
+def test_many_turn_graph_nodes_have_one_way_on(monaco: RoadNetwork, graph: TurnGraph) -> None:
+    """Even on Monaco's simplified graph (chains of vertices merged) a third of the edge-nodes have a
+    single way on and single way in (on unsimplified Rutland 85%), which is what the reduction gains from."""
+    forward, backward = chains(monaco, graph)
+    assert (forward.steps > 0).mean() > 0.3
+    assert (backward.steps > 0).mean() > 0.3
+    assert len(np.unique(forward.end)) < 0.75 * graph.n_nodes
+
+
+def test_junction_query_equals_the_direct_query(monaco: RoadNetwork, graph: TurnGraph) -> None:
+    """Times and lengths through the junction nodes equal scipy's on the whole graph for every pair
+    of some whole stretches of street (either way round, :func:`stretch_nodes`); a node to itself is inf."""
+    nodes = stretch_nodes(monaco, graph)
+    direct_t, direct_l = node_matrices(monaco, nodes, nodes, routing=graph, backend="scipy")
+    times, lengths = junction_query(monaco, graph, nodes, nodes, scipy_query(monaco, graph))
+    assert np.isinf(np.diag(times)).all() and np.isinf(np.diag(lengths)).all()
+    off = ~np.eye(len(nodes), dtype=bool)
+    np.testing.assert_array_equal(np.isfinite(times[off]), np.isfinite(direct_t[off]))
+    finite = off & np.isfinite(direct_t)
+    np.testing.assert_allclose(times[finite], direct_t[finite], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(lengths[finite], direct_l[finite], rtol=1e-9, atol=1e-3)
+    forward, _ = chains(monaco, graph)
+    same_run = forward.end[nodes][:, None] == forward.end[nodes][None, :]
+    assert (same_run & finite).sum() > 100  # the exceptions were exercised
+
+
+def test_junction_query_on_the_ch_agrees_with_scipy(monaco: RoadNetwork, graph: TurnGraph) -> None:
+    """With the CCH answering the junction query, times stay within milliseconds of the exact ones."""
+    pytest.importorskip("pyroutingkit")
+    nodes = stretch_nodes(monaco, graph)
+    exact_t, _ = junction_query(monaco, graph, nodes, nodes, scipy_query(monaco, graph))
+    times, lengths = junction_query(monaco, graph, nodes, nodes,
+                                    lambda s, t: node_matrices(monaco, s, t, routing=graph, backend="ch"))
+    np.testing.assert_array_equal(np.isfinite(times), np.isfinite(exact_t))
+    finite = np.isfinite(exact_t)
+    assert np.abs(times[finite] - exact_t[finite]).max() < 0.05
+    assert np.isfinite(lengths[finite]).all()
+
+
+def test_runs_follow_single_arcs_to_their_end() -> None:
+    """A run 0 -> 1 -> 2 -> 3 stops at 3 (several ways on) with the times and lengths summed; a node
+    with several ways on is its own end."""
+    single = np.array([True, True, True, False])
+    nxt = np.array([1, 2, 3, 3])
+    runs = single_arc_runs(4, single, nxt, np.array([1.0, 2.0, 4.0, 0.0]), np.array([10.0, 20.0, 40.0, 0.0]))
+    np.testing.assert_array_equal(runs.end, [3, 3, 3, 3])
+    np.testing.assert_array_equal(runs.steps, [3, 2, 1, 0])
+    np.testing.assert_allclose(runs.time_s, [7.0, 6.0, 4.0, 0.0])
+    np.testing.assert_allclose(runs.length_m, [70.0, 60.0, 40.0, 0.0])
+    np.testing.assert_array_equal(runs.ahead(np.array([0, 0, 1]), np.array([2, 3, 1])), [2, 3, 2])
+    np.testing.assert_array_equal(runs.on_run(np.array([0, 1, 2]), np.array([2, 0, 3])), [True, False, True])
+
+
+def test_an_endless_run_is_cut() -> None:
+    """A loop of single arcs (4 -> 5 -> 6 -> 4) and the run into it (7 -> 4) never stop: their nodes
+    become ends, so no sum runs round the loop."""
+    single = np.array([False, False, False, False, True, True, True, True])
+    nxt = np.array([0, 1, 2, 3, 5, 6, 4, 4])
+    runs = single_arc_runs(8, single, nxt, np.ones(8), np.ones(8))
+    np.testing.assert_array_equal(runs.end[4:], [4, 5, 6, 7])
+    np.testing.assert_array_equal(runs.steps[4:], [0, 0, 0, 0])
