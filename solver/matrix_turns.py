@@ -48,9 +48,9 @@ def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, 
     itself are ``inf`` (no leg uses them).
     """
     into = graph.csr_into
-    node_time, node_length = junction_query(network, graph, src_edges, dst_edges, query)
-    node_time -= network.edge_time_s[dst_edges].astype(node_time.dtype)[None, :]
-    node_length -= network.edge_length_m[dst_edges].astype(node_length.dtype)[None, :]
+    node_time, node_length = junction_query(network, graph, src_edges, dst_edges, query,
+                                            target_offset_s=-network.edge_time_s[dst_edges],
+                                            target_offset_m=-network.edge_length_m[dst_edges])
     np.maximum(node_time, 0, out=node_time)
     np.maximum(node_length, 0, out=node_length)
     shared = np.intersect1d(np.intersect1d(shared, src_edges), dst_edges)

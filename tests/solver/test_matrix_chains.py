@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from solver.matrix import LORRY_TURNS, node_matrices
-from solver.matrix_chains import chains, junction_query, single_arc_runs
+from solver.matrix_chains import chains, junction_graph, junction_query, single_arc_runs
 from solver.network import RoadNetwork, TurnGraph, routing_graph, turn_graph
 
 
@@ -20,7 +20,7 @@ def graph(monaco: RoadNetwork) -> TurnGraph:
 
 def scipy_query(network: RoadNetwork, graph: TurnGraph):  # type: ignore[no-untyped-def]
     """The exact query: scipy's Dijkstra on the whole turn graph."""
-    return lambda s, t: node_matrices(network, s, t, routing=graph, backend="scipy")
+    return lambda junctions, s, t: node_matrices(network, s, t, routing=junctions, backend="scipy")
 
 
 def stretch_nodes(network: RoadNetwork, graph: TurnGraph) -> np.ndarray:
@@ -47,6 +47,7 @@ def test_many_turn_graph_nodes_have_one_way_on(monaco: RoadNetwork, graph: TurnG
     assert (forward.steps > 0).mean() > 0.3
     assert (backward.steps > 0).mean() > 0.3
     assert len(np.unique(forward.end)) < 0.75 * graph.n_nodes
+    assert junction_graph(monaco, graph).csr_time.shape[0] < 0.9 * graph.n_nodes  # 2,246 of 2,627
 
 
 def test_junction_query_equals_the_direct_query(monaco: RoadNetwork, graph: TurnGraph) -> None:
@@ -66,13 +67,27 @@ def test_junction_query_equals_the_direct_query(monaco: RoadNetwork, graph: Turn
     assert (same_run & finite).sum() > 100  # the exceptions were exercised
 
 
+def test_target_offsets_are_added_to_every_column(monaco: RoadNetwork, graph: TurnGraph) -> None:
+    """The per-target offsets land on every finite entry of their column, exceptions included."""
+    nodes = stretch_nodes(monaco, graph)
+    times, lengths = junction_query(monaco, graph, nodes, nodes, scipy_query(monaco, graph))
+    shift_s, shift_m = -0.5 * np.arange(len(nodes)), 2.0 * np.arange(len(nodes))
+    shifted_t, shifted_l = junction_query(monaco, graph, nodes, nodes, scipy_query(monaco, graph),
+                                          target_offset_s=shift_s, target_offset_m=shift_m)
+    finite = np.isfinite(times)
+    np.testing.assert_array_equal(np.isfinite(shifted_t), finite)
+    np.testing.assert_allclose(shifted_t[finite], (times + shift_s[None, :])[finite], atol=1e-6)
+    np.testing.assert_allclose(shifted_l[finite], (lengths + shift_m[None, :])[finite], atol=1e-6)
+
+
 def test_junction_query_on_the_ch_agrees_with_scipy(monaco: RoadNetwork, graph: TurnGraph) -> None:
     """With the CCH answering the junction query, times stay within milliseconds of the exact ones."""
     pytest.importorskip("pyroutingkit")
     nodes = stretch_nodes(monaco, graph)
     exact_t, _ = junction_query(monaco, graph, nodes, nodes, scipy_query(monaco, graph))
     times, lengths = junction_query(monaco, graph, nodes, nodes,
-                                    lambda s, t: node_matrices(monaco, s, t, routing=graph, backend="ch"))
+                                    lambda junctions, s, t: node_matrices(monaco, s, t, routing=junctions,
+                                                                          backend="ch"))
     np.testing.assert_array_equal(np.isfinite(times), np.isfinite(exact_t))
     finite = np.isfinite(exact_t)
     assert np.abs(times[finite] - exact_t[finite]).max() < 0.05
