@@ -229,53 +229,92 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+@dataclass(frozen=True)
+class JunctionTable:
+    """Quickest drives between the exits of some sources and the entries of some targets of a turn
+    graph (``times`` s, ``lengths`` m, rows ``exits``, columns ``entries``, both sorted nodes of the
+    turn graph), from which :meth:`drives` expands the drives between any of those sources and
+    targets: one query serves several tables (a matrix and its drives round the block)."""
+
+    forward: Chains
+    backward: Chains
+    exits: np.ndarray
+    entries: np.ndarray
+    times: np.ndarray
+    lengths: np.ndarray
+
+    def drives(self, sources: np.ndarray, targets: np.ndarray, *, target_offset_s: np.ndarray | None = None,
+               target_offset_m: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Times (s) and lengths (m) of the quickest drives from each of ``sources`` to each of
+        ``targets`` (among those the table was made for). ``target_offset_s`` and ``target_offset_m``
+        (per target) are added to each column as it is filled (cheaper than another pass over the
+        result). An entry of a node to itself is ``inf``; so is every pair without a drive."""
+        forward, backward = self.forward, self.backward
+        sources = np.asarray(sources, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        exit_node = forward.end[sources]
+        exit_of = np.searchsorted(self.exits, exit_node)
+        entry_of = np.searchsorted(self.entries, backward.end[targets])
+        if not (np.array_equal(self.exits[np.minimum(exit_of, len(self.exits) - 1)], exit_node)
+                and np.array_equal(self.entries[np.minimum(entry_of, len(self.entries) - 1)],
+                                   backward.end[targets])):
+            raise ValueError("drives asked of a source or target the junction table was not made for")
+        column_t = backward.time_s[targets] + (0.0 if target_offset_s is None else target_offset_s)
+        column_l = backward.length_m[targets] + (0.0 if target_offset_m is None else target_offset_m)
+        times = _expand(self.times, exit_of, entry_of, forward.time_s[sources], column_t)
+        lengths = _expand(self.lengths, exit_of, entry_of, forward.length_m[sources], column_l)
+        # the exit lies on the way into the target: from the exit along that way only
+        i, j = _pairs(backward.end[exit_node], backward.end[targets])
+        on = backward.on_run(targets[j], exit_node[i])
+        i, j = i[on], j[on]
+        times[i, j] = forward.time_s[sources[i]] + column_t[j] - backward.time_s[exit_node[i]]
+        lengths[i, j] = forward.length_m[sources[i]] + column_l[j] - backward.length_m[exit_node[i]]
+        # the target lies on the way from the source to its exit: along that way only
+        i, j = _pairs(exit_node, forward.end[targets])
+        on = forward.on_run(sources[i], targets[j])
+        i, j = i[on], j[on]
+        times[i, j] = (forward.time_s[sources[i]] - forward.time_s[targets[j]] + column_t[j]
+                       - backward.time_s[targets[j]])
+        lengths[i, j] = (forward.length_m[sources[i]] - forward.length_m[targets[j]] + column_l[j]
+                         - backward.length_m[targets[j]])
+        same = sources[i] == targets[j]
+        times[i[same], j[same]] = np.inf
+        lengths[i[same], j[same]] = np.inf
+        return times, lengths
+
+
+def junction_table(network: RoadNetwork, graph: TurnGraph, sources: np.ndarray, targets: np.ndarray,
+                   query: Query) -> JunctionTable:
+    """The :class:`JunctionTable` for ``sources`` and ``targets`` (nodes of ``graph``): ``query``
+    asked once, on the :class:`JunctionGraph`, between their exits and entries."""
+    forward, backward = chains(network, graph)
+    junctions = junction_graph(network, graph)
+    exits = np.unique(forward.end[np.asarray(sources, dtype=np.int64)])
+    entries = np.unique(backward.end[np.asarray(targets, dtype=np.int64)])
+    times, lengths = query(junctions, junctions.index[exits], junctions.index[entries])
+    return JunctionTable(forward=forward, backward=backward, exits=exits, entries=entries, times=times,
+                         lengths=lengths)
+
+
 def junction_query(network: RoadNetwork, graph: TurnGraph, sources: np.ndarray, targets: np.ndarray,
                    query: Query, *, target_offset_s: np.ndarray | None = None,
                    target_offset_m: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Times (s) and lengths (m) of the quickest drives from each of ``sources`` to each of
     ``targets`` (nodes of ``graph``), as ``query`` would answer them, with ``query`` asked only
-    between the exits of the sources and the entries of the targets (see the module's docstring),
-    on the :class:`JunctionGraph`. ``target_offset_s`` and ``target_offset_m`` (per target) are
-    added to each column as it is filled (cheaper than another pass over the tables). An entry of
-    a node to itself is ``inf``; so is every pair without a drive."""
-    forward, backward = chains(network, graph)
-    sources = np.asarray(sources, dtype=np.int64)
-    targets = np.asarray(targets, dtype=np.int64)
-    junctions = junction_graph(network, graph)
-    exits, exit_of = np.unique(forward.end[sources], return_inverse=True)
-    entries, entry_of = np.unique(backward.end[targets], return_inverse=True)
-    core_t, core_l = query(junctions, junctions.index[exits], junctions.index[entries])
-    column_t = backward.time_s[targets] + (0.0 if target_offset_s is None else target_offset_s)
-    column_l = backward.length_m[targets] + (0.0 if target_offset_m is None else target_offset_m)
-    times = _expand(core_t, exit_of, entry_of, forward.time_s[sources], column_t)
-    lengths = _expand(core_l, exit_of, entry_of, forward.length_m[sources], column_l)
-    # the exit lies on the way into the target: from the exit along that way only
-    exit_node = forward.end[sources]
-    i, j = _pairs(backward.end[exit_node], backward.end[targets])
-    on = backward.on_run(targets[j], exit_node[i])
-    i, j = i[on], j[on]
-    times[i, j] = forward.time_s[sources[i]] + column_t[j] - backward.time_s[exit_node[i]]
-    lengths[i, j] = forward.length_m[sources[i]] + column_l[j] - backward.length_m[exit_node[i]]
-    # the target lies on the way from the source to its exit: along that way only
-    i, j = _pairs(exit_node, forward.end[targets])
-    on = forward.on_run(sources[i], targets[j])
-    i, j = i[on], j[on]
-    times[i, j] = forward.time_s[sources[i]] - forward.time_s[targets[j]] + column_t[j] - backward.time_s[targets[j]]
-    lengths[i, j] = (forward.length_m[sources[i]] - forward.length_m[targets[j]] + column_l[j]
-                     - backward.length_m[targets[j]])
-    same = sources[i] == targets[j]
-    times[i[same], j[same]] = np.inf
-    lengths[i[same], j[same]] = np.inf
-    return times, lengths
+    between the exits of the sources and the entries of the targets (see the module's docstring):
+    :meth:`JunctionTable.drives` of :func:`junction_table`."""
+    return junction_table(network, graph, sources, targets, query).drives(
+        sources, targets, target_offset_s=target_offset_s, target_offset_m=target_offset_m)
 
 
 def _expand(core: np.ndarray, row_of: np.ndarray, column_of: np.ndarray, add_row: np.ndarray,
             add_column: np.ndarray) -> np.ndarray:
-    """``core[row_of[i], column_of[j]] + add_row[i] + add_column[j]``, in ``core``'s dtype: the row
-    sums on the small table, then one pass over the large one."""
-    rows = np.take(core, row_of, axis=0)
-    rows += add_row.astype(core.dtype)[:, None]
-    out = np.take(rows, column_of, axis=1)
-    del rows
-    out += add_column.astype(core.dtype)[None, :]
+    """``core[row_of[i], column_of[j]] + add_row[i] + add_column[j]``, in ``core``'s dtype: the
+    columns gathered on the small table (with their sums), then whole rows copied (quicker than
+    gathering columns from the large one)."""
+    columns = np.take(core, column_of, axis=1)
+    columns += add_column.astype(core.dtype)[None, :]
+    out = np.take(columns, row_of, axis=0)
+    del columns
+    out += add_row.astype(core.dtype)[:, None]
     return out

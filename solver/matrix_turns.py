@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.matrix_chains import Query, junction_query
+from solver.matrix_chains import Query, junction_table
 from solver.network import RoadNetwork, TurnGraph
 
 __all__ = ["Query", "end_to_start", "slot_reachable"]
@@ -40,34 +40,34 @@ def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, 
                  shared: np.ndarray, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Times (s) and lengths (m) from the end of each of ``src_edges`` to the start of each of
     ``dst_edges`` (both sorted), by ``query`` on ``graph``, asked between junction nodes only
-    (:func:`solver.matrix_chains.junction_query`).
+    (:mod:`solver.matrix_chains`).
 
     The cycle of each edge of ``shared`` (edges where two points meet, so that one may lie
-    behind the other) comes from a second, small query: from each such edge to the
-    predecessors of that edge, which the turns into it start at. Other entries of an edge to
-    itself are ``inf`` (no leg uses them).
+    behind the other) comes from the same query: the turns into such an edge start at its
+    predecessors, whose entries join the query's targets (a few hundred columns of a table
+    between junction nodes). Other entries of an edge to itself are ``inf`` (no leg uses them).
     """
     into = graph.csr_into
-    node_time, node_length = junction_query(network, graph, src_edges, dst_edges, query,
-                                            target_offset_s=-network.edge_time_s[dst_edges],
-                                            target_offset_m=-network.edge_length_m[dst_edges])
+    shared = np.intersect1d(np.intersect1d(shared, src_edges), dst_edges)
+    arc_count = into.indptr[shared + 1] - into.indptr[shared]
+    arc_pos = np.concatenate([np.arange(into.indptr[e], into.indptr[e + 1]) for e in shared.tolist()] or
+                             [np.zeros(0, dtype=np.int64)])
+    before, col = np.unique(into.indices[arc_pos], return_inverse=True)
+    table = junction_table(network, graph, src_edges, np.concatenate([dst_edges, before]), query)
+    node_time, node_length = table.drives(src_edges, dst_edges, target_offset_s=-network.edge_time_s[dst_edges],
+                                          target_offset_m=-network.edge_length_m[dst_edges])
     np.maximum(node_time, 0, out=node_time)
     np.maximum(node_length, 0, out=node_length)
-    shared = np.intersect1d(np.intersect1d(shared, src_edges), dst_edges)
-    if len(shared):
-        arc_count = into.indptr[shared + 1] - into.indptr[shared]
-        arc_pos = np.concatenate([np.arange(into.indptr[e], into.indptr[e + 1]) for e in shared.tolist()])
-        before, col = np.unique(into.indices[arc_pos], return_inverse=True)
+    if len(arc_pos):
+        times, lengths = table.drives(shared, before)
         edge = np.repeat(shared, arc_count)
         row = np.repeat(np.arange(len(shared)), arc_count)
-        if len(edge):
-            times, lengths = junction_query(network, graph, shared, before, query)
-            # an arc into the edge is the turn plus the edge itself; the cycle ends at the edge's start
-            total = times[row, col] + into.data[arc_pos] - network.edge_time_s[edge]
-            order = np.lexsort((total, edge))
-            first = np.concatenate(([True], edge[order][1:] != edge[order][:-1]))
-            best = order[first]
-            e_row, e_col = np.searchsorted(src_edges, edge[best]), np.searchsorted(dst_edges, edge[best])
-            node_time[e_row, e_col] = np.maximum(total[best], 0)
-            node_length[e_row, e_col] = lengths[row[best], col[best]]
+        # an arc into the edge is the turn plus the edge itself; the cycle ends at the edge's start
+        total = times[row, col] + into.data[arc_pos] - network.edge_time_s[edge]
+        order = np.lexsort((total, edge))
+        first = np.concatenate(([True], edge[order][1:] != edge[order][:-1]))
+        best = order[first]
+        e_row, e_col = np.searchsorted(src_edges, edge[best]), np.searchsorted(dst_edges, edge[best])
+        node_time[e_row, e_col] = np.maximum(total[best], 0)
+        node_length[e_row, e_col] = lengths[row[best], col[best]]
     return np.ascontiguousarray(node_time), np.ascontiguousarray(node_length)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from solver.matrix import LORRY_TURNS, node_matrices
-from solver.matrix_chains import chains, junction_graph, junction_query, single_arc_runs
+from solver.matrix_chains import chains, junction_graph, junction_query, junction_table, single_arc_runs
 from solver.network import RoadNetwork, TurnGraph, routing_graph, turn_graph
 
 
@@ -116,3 +116,17 @@ def test_an_endless_run_is_cut() -> None:
     runs = single_arc_runs(8, single, nxt, np.ones(8), np.ones(8))
     np.testing.assert_array_equal(runs.end[4:], [4, 5, 6, 7])
     np.testing.assert_array_equal(runs.steps[4:], [0, 0, 0, 0])
+
+
+def test_one_table_serves_any_of_its_sources_and_targets(monaco: RoadNetwork, graph: TurnGraph) -> None:
+    """A junction table expands the drives between any subsets of the nodes it was made for, the same
+    as a query of its own; a node it was not made for is refused with a clear error."""
+    nodes = stretch_nodes(monaco, graph)
+    query = scipy_query(monaco, graph)
+    table = junction_table(monaco, graph, nodes, nodes, query)
+    some = nodes[::3]
+    np.testing.assert_allclose(table.drives(some, nodes)[0], junction_query(monaco, graph, some, nodes, query)[0])
+    forward, _ = chains(monaco, graph)
+    outside = np.setdiff1d(np.flatnonzero(~np.isin(forward.end, forward.end[nodes])), nodes)[:1]
+    with pytest.raises(ValueError, match="not made for"):
+        table.drives(outside, nodes)
