@@ -31,7 +31,6 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -399,8 +398,6 @@ def _shared_edges(slot_edge: np.ndarray) -> np.ndarray:
 
 #: memory budget for one block of rows while :func:`travel_matrices` assembles (bytes).
 ASSEMBLY_BLOCK_BYTES = 4 * 1024 * 1024
-#: threads that assemble blocks of rows side by side.
-ASSEMBLY_THREADS = 2
 
 
 def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> TravelMatrices:
@@ -410,8 +407,7 @@ def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> T
     same choice as :meth:`Legs.choose`, in bulk and in two stages per block of source
     points (rows, at most ``block_bytes`` of working arrays): first, from each source
     point to every entry node, the quicker of its two exit nodes; then, to each target
-    point, the quicker of its two entry nodes (blocks on :data:`ASSEMBLY_THREADS` threads, so
-    a block's working arrays count once per thread). Each stage keeps
+    point, the quicker of its two entry nodes. Each stage keeps
     the length of the way it chose, so the distance is that of the chosen drive. The
     node figures keep their own precision (float64 from scipy, float32 from the CCH).
     Then the few pairs on one street in driving order get their direct drive when it
@@ -433,8 +429,7 @@ def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> T
     entries = legs.dst_index[ok]
     per_row = (2 * legs.node_time.shape[1] + 3 * len(ok)) * dtype.itemsize + legs.node_time.shape[1] + len(ok)
     height = max(1, block_bytes // max(1, per_row))
-
-    def fill(start: int) -> None:
+    for start in range(0, len(ok), height):
         rows = ok[start:start + height]
         # stage 1: from each source point to each entry node, by the quicker of its exit nodes
         point_to_node = _quicker_of_two(legs.node_time, legs.node_length, legs.src_index[rows], out_t[rows],
@@ -447,10 +442,6 @@ def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> T
         else:
             duration[np.ix_(rows, ok)] = t
             distance[np.ix_(rows, ok)] = d
-
-    # blocks write disjoint rows, and numpy lets go of the GIL while it gathers
-    with ThreadPoolExecutor(max_workers=ASSEMBLY_THREADS, thread_name_prefix="matrix-assembly") as pool:
-        list(pool.map(fill, range(0, len(ok), height)))
     _direct_drives(legs, duration, distance)
     np.fill_diagonal(duration, 0.0)
     np.fill_diagonal(distance, 0.0)

@@ -33,7 +33,6 @@ the quickest drive stays that of the same drive.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -262,11 +261,8 @@ class JunctionTable:
             raise ValueError("drives asked of a source or target the junction table was not made for")
         column_t = backward.time_s[targets] + (0.0 if target_offset_s is None else target_offset_s)
         column_l = backward.length_m[targets] + (0.0 if target_offset_m is None else target_offset_m)
-        # the two tables side by side (numpy lets go of the GIL while it copies)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="junction-lengths") as pool:
-            pending = pool.submit(_expand, self.lengths, exit_of, entry_of, forward.length_m[sources], column_l)
-            times = _expand(self.times, exit_of, entry_of, forward.time_s[sources], column_t)
-            lengths = pending.result()
+        times = _expand(self.times, exit_of, entry_of, forward.time_s[sources], column_t)
+        lengths = _expand(self.lengths, exit_of, entry_of, forward.length_m[sources], column_l)
         # the exit lies on the way into the target: from the exit along that way only
         i, j = _pairs(backward.end[exit_node], backward.end[targets])
         on = backward.on_run(targets[j], exit_node[i])
