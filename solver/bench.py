@@ -332,14 +332,16 @@ def _one_backend(network: Any, snapped: Any, backend: str, repeat: int = 1, turn
     """One backend's point-to-point matrix: its figures (``seconds``, ``legs_s`` and ``cpu_s``, the
     process's CPU seconds, each the median of ``repeat`` timed runs, whose wall times are ``runs_s``;
     ``peak_mb`` and ``rss_mb`` of two more runs) after a warm-up that builds what it keeps on the
-    network (``prep_s``: the turn-aware graph, the CCH)."""
+    network (``prep_s``: the turn-aware graph and its junction graph, the CCH)."""
     from solver.matrix import LORRY_TURNS, node_matrices
+    from solver.matrix_chains import junction_graph
     from solver.network import routing_graph, turn_graph
 
     started = time.perf_counter()
     graph = turn_graph(network, routing_graph(network), LORRY_TURNS) if turns else None
     one = np.zeros(1, dtype=np.int64)
-    node_matrices(network, one, one, routing=graph, backend=backend)  # a CCH
+    node_matrices(network, one, one, routing=junction_graph(network, graph) if graph else None,
+                  backend=backend)  # a CCH
     prep_s = time.perf_counter() - started
     runs: list[tuple[float, float, float]] = []
     for _ in range(max(1, repeat)):

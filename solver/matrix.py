@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from solver import matrix_ch
+from solver.matrix_chains import JunctionGraph
 from solver.matrix_turns import end_to_start, slot_reachable
 from solver.network import (
     UNRESTRICTED,
@@ -143,14 +144,16 @@ def choose_backend(backend: str, n_sources: int, n_nodes: int) -> str:
 
 
 def node_matrices(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray, *,
-                  routing: RoutingGraph | TurnGraph | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                  routing: RoutingGraph | TurnGraph | JunctionGraph | None = None,
+                  chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                   backend: str = "scipy") -> tuple[np.ndarray, np.ndarray]:
     """Quickest-path times (s) and their lengths (m) from each source to each target node.
 
     Returns two ``(len(sources), len(targets))`` arrays, ``inf`` where no path exists.
     ``routing`` is the graph driven: a road graph (nodes are the network's nodes; parallel
     edges count as their quickest one; default every street of the network) or a
-    turn-aware one (nodes are ends of edges, :class:`~solver.network.TurnGraph`).
+    turn-aware one (nodes are ends of edges, :class:`~solver.network.TurnGraph`), or the junction
+    nodes of one (:class:`~solver.matrix_chains.JunctionGraph`).
     ``backend``: ``scipy`` (the reference, exact), ``ch`` (:mod:`solver.matrix_ch`, times
     within milliseconds, lengths within metres) or ``auto`` (:func:`choose_backend`).
     """
@@ -163,7 +166,7 @@ def node_matrices(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray
     return _scipy_node_matrices(graph, sources, targets, chunk_bytes)
 
 
-def _scipy_node_matrices(graph: RoutingGraph | TurnGraph, sources: np.ndarray, targets: np.ndarray,
+def _scipy_node_matrices(graph: RoutingGraph | TurnGraph | JunctionGraph, sources: np.ndarray, targets: np.ndarray,
                          chunk_bytes: int) -> tuple[np.ndarray, np.ndarray]:
     """scipy's Dijkstra in two passes over chunks of sources: exact float times, then a
     lexicographic pass (:func:`_lexicographic_csr`, one packing for all chunks, so the
@@ -194,8 +197,8 @@ def _scipy_node_matrices(graph: RoutingGraph | TurnGraph, sources: np.ndarray, t
     return times, lengths
 
 
-def _lexicographic_csr(graph: RoutingGraph | TurnGraph, max_time_s: float, max_speed_mps: float, n_nodes: int
-                       ) -> tuple[sp.csr_array, int, float]:
+def _lexicographic_csr(graph: RoutingGraph | TurnGraph | JunctionGraph, max_time_s: float, max_speed_mps: float,
+                       n_nodes: int) -> tuple[sp.csr_array, int, float]:
     """The routing graph with each arc weighted ``round(t / 1 ms) * 2**bits + round(l / unit)``,
     exact integers in float64 for paths up to ``max_time_s``: its shortest path is the
     shortest of the quickest paths (at 1 ms per arc) and ``sum mod 2**bits`` times ``unit``
@@ -355,15 +358,15 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
         exit_nodes, entry_nodes = network.edge_v[slot_edge], network.edge_u[slot_edge]
     src_nodes, src_index, dst_nodes, dst_index = _indexed(exit_nodes, entry_nodes, valid)
     if len(src_nodes):
-        def query(sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return node_matrices(network, sources, targets, routing=graph or routing, chunk_bytes=chunk_bytes,
-                                 backend=backend)
+        def query(on: RoutingGraph | JunctionGraph, sources: np.ndarray, targets: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+            return node_matrices(network, sources, targets, routing=on, chunk_bytes=chunk_bytes, backend=backend)
 
         if graph is not None:
             node_time, node_length = end_to_start(network, graph, src_nodes, dst_nodes,
                                                   _shared_edges(slot_edge[valid]), query)
         else:
-            node_time, node_length = query(src_nodes, dst_nodes)
+            node_time, node_length = query(routing, src_nodes, dst_nodes)
     else:
         node_time = node_length = np.full((1, 1), np.inf)
     return Legs(network=network, routing=routing, profile_key=profile.key, valid=valid,

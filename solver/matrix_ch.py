@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from solver.matrix_chains import JunctionGraph
 from solver.network import RoadNetwork, RoutingGraph, TurnGraph
 
 try:  # optional: the scipy backend works without it
@@ -225,13 +226,14 @@ def time_bound_s(routing: ArcGraph, node_lonlat: np.ndarray) -> float:
     return float(np.max(out[np.isfinite(out)], initial=0.0) + np.max(back[np.isfinite(back)], initial=0.0))
 
 
-def hierarchy(network: RoadNetwork, routing: RoutingGraph | TurnGraph) -> ContractionHierarchy:
-    """The CCH of ``routing`` (a road graph of ``network``, or its turn-aware graph), built on first
-    use and cached on the network. A turn-aware graph's node is placed at the middle of its edge."""
+def hierarchy(network: RoadNetwork, routing: RoutingGraph | TurnGraph | JunctionGraph) -> ContractionHierarchy:
+    """The CCH of ``routing`` (a road graph of ``network``, its turn-aware graph, or that graph's
+    junction nodes), built on first use and cached on the network. A turn-aware graph's node is
+    placed at the middle of its edge."""
     key = ("cch", id(routing))
     cached = network._cached.get(key)
     if cached is None or cached[0] is not routing:
-        if isinstance(routing, TurnGraph):
+        if isinstance(routing, TurnGraph | JunctionGraph):
             edge = routing.node_edge
             lonlat = 0.5 * (network.node_lonlat[network.edge_u[edge]] + network.node_lonlat[network.edge_v[edge]])
         else:

@@ -15,11 +15,12 @@ back into ``e``: the least ``D(e, p) + turn(p, e)`` over the turns ``p -> e`` in
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
+from solver.matrix_chains import Query, junction_table
 from solver.network import RoadNetwork, TurnGraph
+
+__all__ = ["Query", "end_to_start", "slot_reachable"]
 
 
 def slot_reachable(graph: TurnGraph, slot_edge: np.ndarray, valid: np.ndarray,
@@ -35,48 +36,38 @@ def slot_reachable(graph: TurnGraph, slot_edge: np.ndarray, valid: np.ndarray,
     return usable & np.isin(component, reachable)
 
 
-class Query(Protocol):
-    """Times (s) and lengths (m) of the quickest drives between two lists of graph nodes."""
-
-    def __call__(self, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-
 def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, dst_edges: np.ndarray,
                  shared: np.ndarray, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Times (s) and lengths (m) from the end of each of ``src_edges`` to the start of each of
-    ``dst_edges``, by ``query`` on ``graph``.
+    ``dst_edges`` (both sorted), by ``query`` on ``graph``, asked between junction nodes only
+    (:mod:`solver.matrix_chains`).
 
     The cycle of each edge of ``shared`` (edges where two points meet, so that one may lie
     behind the other) comes from the same query: the turns into such an edge start at its
-    predecessors, which are added to the targets. Other entries of an edge to itself are
-    ``inf`` (no leg uses them).
+    predecessors, whose entries join the query's targets (a few hundred columns of a table
+    between junction nodes). Other entries of an edge to itself are ``inf`` (no leg uses them).
     """
     into = graph.csr_into
     shared = np.intersect1d(np.intersect1d(shared, src_edges), dst_edges)
     arc_count = into.indptr[shared + 1] - into.indptr[shared]
     arc_pos = np.concatenate([np.arange(into.indptr[e], into.indptr[e + 1]) for e in shared.tolist()] or
                              [np.zeros(0, dtype=np.int64)])
-    before = into.indices[arc_pos]
-    extra, extra_col = np.unique(before, return_inverse=True)
-    times, lengths = query(src_edges, np.concatenate([dst_edges, extra]))
-    node_time, node_length = times[:, :len(dst_edges)], lengths[:, :len(dst_edges)]
-    node_time -= network.edge_time_s[dst_edges].astype(node_time.dtype)[None, :]
-    node_length -= network.edge_length_m[dst_edges].astype(node_length.dtype)[None, :]
+    before, col = np.unique(into.indices[arc_pos], return_inverse=True)
+    table = junction_table(network, graph, src_edges, np.concatenate([dst_edges, before]), query)
+    node_time, node_length = table.drives(src_edges, dst_edges, target_offset_s=-network.edge_time_s[dst_edges],
+                                          target_offset_m=-network.edge_length_m[dst_edges])
     np.maximum(node_time, 0, out=node_time)
     np.maximum(node_length, 0, out=node_length)
-    _, src_at, dst_at = np.intersect1d(src_edges, dst_edges, return_indices=True)
-    node_time[src_at, dst_at] = np.inf
-    node_length[src_at, dst_at] = np.inf
-    if len(shared):
+    if len(arc_pos):
+        times, lengths = table.drives(shared, before)
         edge = np.repeat(shared, arc_count)
-        row = np.searchsorted(src_edges, edge)
-        col = len(dst_edges) + extra_col
+        row = np.repeat(np.arange(len(shared)), arc_count)
         # an arc into the edge is the turn plus the edge itself; the cycle ends at the edge's start
         total = times[row, col] + into.data[arc_pos] - network.edge_time_s[edge]
         order = np.lexsort((total, edge))
         first = np.concatenate(([True], edge[order][1:] != edge[order][:-1]))
         best = order[first]
-        e_row, e_col = row[best], np.searchsorted(dst_edges, edge[best])
+        e_row, e_col = np.searchsorted(src_edges, edge[best]), np.searchsorted(dst_edges, edge[best])
         node_time[e_row, e_col] = np.maximum(total[best], 0)
         node_length[e_row, e_col] = lengths[row[best], col[best]]
     return np.ascontiguousarray(node_time), np.ascontiguousarray(node_length)
