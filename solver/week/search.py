@@ -36,6 +36,9 @@ from solver.week.day import DayRouter, DayRoutes
 from solver.week.moves import DayStops, MoveSearch
 from solver.week.units import Unit
 
+POLISH_SLACK = 0.03
+"""A week whose moved routes cost at most this share more than the best is searched again by the engine."""
+
 ProgressCallback = Callable[[str, float], None]
 """Called with a stage name and the share of the time limit spent (0..1)."""
 
@@ -169,6 +172,39 @@ def _day_stops(plan: WeekPlan, router: DayRouter) -> dict[Slot, DayStops]:
     return days
 
 
+def _kick(search: MoveSearch, choosers: Sequence[Unit], choice: dict[str, int], rng: random.Random,
+          near: Mapping[str, Sequence[Unit]], *, size: int, attempts: int = 20) -> list[Unit]:
+    """Perturb the week by ``size`` changes the evaluator accepts, whatever they cost: a unit and a
+    neighbour on other days swap days (loads stay as they were, so this fits full days), else a unit
+    moves to another pattern; returns the units moved (at most ``attempts`` tries)."""
+    made = 0
+    moved: list[Unit] = []
+    for _ in range(attempts):
+        if made >= size:
+            break
+        unit = rng.choice(list(choosers))
+        mine = unit.patterns[choice[unit.id]]
+        others = [o for o in near.get(unit.id, ()) if o.patterns[choice[o.id]].slots != mine.slots]
+        if others:
+            other = rng.choice(others)
+            theirs = other.patterns[choice[other.id]]
+            to_theirs = next((k for k, p in enumerate(unit.patterns) if p.slots == theirs.slots), None)
+            to_mine = next((k for k, p in enumerate(other.patterns) if p.slots == mine.slots), None)
+            if to_theirs is not None and to_mine is not None and search.try_pair(
+                    (unit, mine, unit.patterns[to_theirs]), (other, theirs, other.patterns[to_mine]),
+                    budget=math.inf) is not None:
+                choice[unit.id], choice[other.id] = to_theirs, to_mine
+                made += 1
+                moved += [unit, other]
+                continue
+        k = rng.choice([k for k in range(len(unit.patterns)) if k != choice[unit.id]])
+        if search.try_move(unit, mine, unit.patterns[k], budget=math.inf) is not None:
+            choice[unit.id] = k
+            made += 1
+            moved.append(unit)
+    return moved
+
+
 def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *, deadline: float,
             travel: np.ndarray, move_time_s: float, seed: int = 0,
             progress: Callable[[], None] | None = None) -> WeekPlan:
@@ -181,33 +217,44 @@ def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router
     choosers = [u for u in units if len(u.patterns) > 1]
     best = plan
     rounds = 0
+    near = MoveSearch(router.problem, router.matrices, travel, {}).neighbours(choosers, 10) if choosers else {}
     while time.perf_counter() < deadline and choosers:
         search = MoveSearch(router.problem, router.matrices, travel, _day_stops(best, router),
                             max_routes=best.max_vehicles if best.vehicles_first else None)
         choice = dict(best.choice)
+        around: Sequence[Unit] = units
         if rounds:
-            for unit in rng.sample(choosers, min(len(choosers), rng.randint(1, 3))):
-                k = rng.choice([k for k in range(len(unit.patterns)) if k != choice[unit.id]])
-                if search.try_move(unit, unit.patterns[choice[unit.id]], unit.patterns[k], budget=math.inf) is not None:
-                    choice[unit.id] = k
-        search.descend(units, choice, deadline=deadline, seed=seed + rounds)
+            kicked = _kick(search, choosers, choice, rng, near, size=rng.randint(1, 3))
+            # after a kick only the kicked units and their neighbours are moved again: the rest of the
+            # week is at its local best already, and a whole pass would cost a second a round
+            around = list({u.id: u for k in kicked for u in (k, *near.get(k.id, ()))}.values())
+        search.descend(around, choice, deadline=deadline, seed=seed + rounds)
         rounds += 1
         if not search.changed:
             if rounds > 1 and rounds > 4 * len(choosers):
                 break
             continue
         bins = slot_bins(units, choice, slots)
+        change = sum(u.patterns[choice[u.id]].change_cost for u in units)
         days = dict(best.days)
         for slot in sorted(search.changed):
             stops = search.days[slot]
-            moved = router.adopt(slot, bins[slot], Plan(routes=tuple(RoutePlan(v, tuple(r))
-                                                                     for v, r in stops.routes.items())))
-            left = deadline - time.perf_counter()
-            days[slot] = (router.route(slot, bins[slot], time_limit_s=min(move_time_s, left), warm=moved, again=True)
-                          if left > 0.05 else router.known(slot, bins[slot]) or moved)
-        change = sum(u.patterns[choice[u.id]].change_cost for u in units)
+            days[slot] = router.adopt(slot, bins[slot], Plan(routes=tuple(RoutePlan(v, tuple(r))
+                                                                          for v, r in stops.routes.items())))
         trial = WeekPlan(choice=choice, days=days, change_cost=change, vehicles_first=best.vehicles_first,
                          moves_tried=best.moves_tried + 1, moves_kept=best.moves_kept)
+        # the moved routes are real but not yet searched by the engine: only a week already better, or
+        # within POLISH_SLACK of the best, is worth the engine's time on the days it changed
+        promising = trial.objective()[:-1] <= best.objective()[:-1] and \
+            trial.objective()[-1] <= best.objective()[-1] * (1.0 + POLISH_SLACK)
+        if promising:
+            for slot in sorted(search.changed):
+                left = deadline - time.perf_counter()
+                if left > 0.05:
+                    days[slot] = router.route(slot, bins[slot], time_limit_s=min(move_time_s, left), warm=days[slot],
+                                              again=True)
+            trial = WeekPlan(choice=choice, days=days, change_cost=change, vehicles_first=best.vehicles_first,
+                             moves_tried=best.moves_tried + 1, moves_kept=best.moves_kept)
         if progress is not None:
             progress()
         if trial.objective() < best.objective():
@@ -235,10 +282,11 @@ def intensify(plan: WeekPlan, router: DayRouter, *, deadline: float, day_time_s:
 
 def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choice: dict[str, int], *,
            travel: np.ndarray, day_time_s: float, deadline: float, descend_s: float, vehicles_first: bool,
-           seed: int) -> WeekPlan:
+           seed: int, whole: DayRouter | None = None) -> WeekPlan:
     """A week from a constructed ``choice``: each day routed, the bins the engine left out put back
     (:meth:`~solver.week.moves.MoveSearch.repair`), moves between days (until ``deadline``, or at least
-    ``descend_s`` seconds), the days moves touched routed again."""
+    ``descend_s`` seconds), the days moves touched routed again; a day still short of vehicles is
+    routed by ``whole`` (the whole fleet) when given."""
     days = route_days(units, choice, slots, router, time_limit_s=day_time_s)
     plan = WeekPlan(choice=choice, days=days, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units),
                     vehicles_first=vehicles_first)
@@ -249,14 +297,17 @@ def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choi
     if any(missing.values()):
         search.repair(units, choice, missing)
     search.descend(units, choice, deadline=max(deadline, time.perf_counter() + descend_s), seed=seed)
-    if not search.changed:
-        return plan
     bins = slot_bins(units, choice, slots)
     days = dict(plan.days)
     for slot in sorted(search.changed):
         moved = router.adopt(slot, bins[slot], Plan(routes=tuple(RoutePlan(v, tuple(r))
                                                                  for v, r in search.days[slot].routes.items())))
         days[slot] = router.route(slot, bins[slot], time_limit_s=day_time_s, warm=moved, again=True)
+    for slot, day in list(days.items()):
+        if day.unserved and whole is not None:
+            # the few vehicles this start tried cannot serve the day: the whole fleet works it, so
+            # that a week may mix days of one round with days of two
+            days[slot] = whole.route(slot, bins[slot], time_limit_s=day_time_s, warm=day, again=True)
     trial = WeekPlan(choice=choice, days=days, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units),
                      vehicles_first=vehicles_first)
     return trial if trial.objective() < plan.objective() else plan
@@ -271,9 +322,9 @@ def plan_week(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *
     Starts (the first third of the time): constructions (:func:`construct`, the sweep turned and the
     balance weighed differently each time) routed with at most 1, 2, ... vehicles a day in turn, so
     that weeks on fewer vehicles a day (one long round with several unloads is often cheaper than two)
-    are met; each start repaired and improved by moves, the best kept. Then moves between days
-    (:func:`improve`) with that start's fleet, then each day searched again by the whole fleet
-    (:func:`intensify`) with the time left.
+    are met; each start repaired and improved by moves, a day still short of vehicles routed by the
+    whole fleet, the best start kept. Then moves between days (:func:`improve`), then each day
+    searched again (:func:`intensify`) with the time left.
 
     ``travel`` is the cost matrix the moves are priced on and ``depot_row`` the depot's row in it;
     ``capacity``, ``fixed`` as for :func:`construct`.
@@ -286,7 +337,6 @@ def plan_week(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *
     day_time = max(0.05, min(1.0, 0.01 * time_limit_s))
     starts_until = started + time_limit_s / 3.0
     best: WeekPlan | None = None
-    best_router = router
     fleet = max(router.fleet, 1)
     start = 0
     while best is None or time.perf_counter() < starts_until:
@@ -298,15 +348,15 @@ def plan_week(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *
         capped = router.capped(cap)
         plan = _start(units, slots, capped, choice, travel=travel, day_time_s=day_time,
                       deadline=starts_until, descend_s=0.1 * time_limit_s, vehicles_first=vehicles_first,
-                      seed=seed + start)
+                      seed=seed + start, whole=router)
         if best is None or plan.objective() < best.objective():
-            best, best_router = plan, capped
+            best = plan
         start += 1
         if progress is not None:
             progress("starts", (time.perf_counter() - started) / time_limit_s)
     reserve = 0.2 * time_limit_s
-    best = improve(best, units, slots, best_router, deadline=deadline - reserve, travel=travel,
-                   move_time_s=day_time * 2, seed=seed,
+    best = improve(best, units, slots, router, deadline=deadline - reserve, travel=travel,
+                   move_time_s=day_time, seed=seed,
                    progress=None if progress is None else
                    (lambda: progress("improving", (time.perf_counter() - started) / time_limit_s)))
     left = deadline - time.perf_counter()
