@@ -96,11 +96,12 @@ class DayRouter:
         self.solves = 0
         self.solve_seconds = 0.0
 
-    def capped(self, n_vehicles: int) -> DayRouter:
-        """A router that works each day with at most ``n_vehicles`` of the day's vehicles (the first),
-        sharing this one's memory of routed days."""
+    def capped(self, n_vehicles: int | Mapping[Slot, int]) -> DayRouter:
+        """A router that works each day with at most ``n_vehicles`` of the day's vehicles (the first; one
+        number for every day or one per slot), sharing this one's memory of routed days."""
+        caps = n_vehicles if isinstance(n_vehicles, Mapping) else dict.fromkeys(self.vehicles_on, n_vehicles)
         router = DayRouter(self.problem, self.matrices, self.options,
-                           vehicles_on={s: ids[:n_vehicles] for s, ids in self.vehicles_on.items()},
+                           vehicles_on={s: ids[:caps.get(s, len(ids))] for s, ids in self.vehicles_on.items()},
                            sites_on=self.sites_on, measure=self.measure)
         router._best = self._best
         return router

@@ -21,7 +21,7 @@ import numpy as np
 
 from solver.evaluate import evaluate_route
 from solver.matrix import FleetMatrices
-from solver.problem import BREAK_STOP, Problem
+from solver.problem import ALWAYS_OPEN, BREAK_STOP, Problem
 from solver.week.calendar import Slot
 from solver.week.units import Pattern, Unit
 
@@ -62,6 +62,10 @@ class MoveSearch:
         self.row = {i: problem.location_index(i) for i in problem.location_ids()}
         self.bins = frozenset(b.id for b in problem.bins)
         self.tips = tuple(s.id for s in problem.disposal_sites)
+        # without windows, breaks or opening hours a route never waits, so its time only grows with a stop
+        self.timeless = (not any(b.time_windows for b in problem.bins)
+                         and not any(v.breaks for v in problem.vehicles)
+                         and all(s.opening == ALWAYS_OPEN for s in problem.disposal_sites))
         self.changed: set[Slot] = set()
 
     def _path(self, vehicle_id: str, stops: Sequence[str]) -> list[int]:
@@ -77,6 +81,30 @@ class MoveSearch:
         route = evaluate_route(self.problem, self.matrices, self.problem.vehicle(vehicle_id), stops)
         return not route.violations
 
+    def _room(self, vehicle_id: str, stops: Sequence[str], bin_id: str, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """For each leg ``a[i] -> c[i]`` of the route, whether the bin could go there as far as the
+        load of that leg's trip and (on a week without windows or breaks, where a stop never fills
+        waiting time) the shift allow: a necessary condition, so the evaluator is asked only then."""
+        vehicle = self.problem.vehicle(vehicle_id)
+        demand = self.problem.bin(bin_id).demand_kg
+        trips = [0.0]  # the load of each trip: the bins between two unloads
+        trip_of_leg = []  # leg i leaves the i-th stop of the path (the depot first)
+        for s in (s for s in stops if s != BREAK_STOP):
+            trip_of_leg.append(len(trips) - 1)
+            if s in self.bins:
+                trips[-1] += self.problem.bin(s).demand_kg
+            else:
+                trips.append(0.0)
+        trip_of_leg.append(len(trips) - 1)
+        fits = np.array([trips[t] + demand <= vehicle.capacity_kg + 1e-9 for t in trip_of_leg])
+        if not self.timeless:
+            return fits
+        duration = self.matrices.for_vehicle(vehicle_id).duration_s
+        route = evaluate_route(self.problem, self.matrices, vehicle, stops)
+        spare = (vehicle.shift_end_s - vehicle.shift_start_s) - route.duration_s
+        extra = duration[a, self.row[bin_id]] + duration[self.row[bin_id], c] - duration[a, c]
+        return fits & (extra + self.problem.bin(bin_id).service_s <= spare + 1e-9)
+
     def _insert(self, day: DayStops, bin_id: str) -> tuple[float, str, list[str]] | None:
         """The cheapest feasible insertion of ``bin_id`` into the day: (added travel, vehicle, new stops)."""
         best: tuple[float, str, list[str]] | None = None
@@ -86,9 +114,12 @@ class MoveSearch:
             a, c = path[:-1], path[1:]
             added = self.travel[a, row] + self.travel[row, c] - self.travel[a, c]
             order = sorted(range(len(added)), key=lambda i: added[i])[:MAX_POSITIONS]
+            room = self._room(vehicle_id, stops, bin_id, a, c)
             for i in order:
                 if best is not None and added[i] >= best[0]:
                     break
+                if not room[i]:
+                    continue
                 at = _stop_position(stops, i)
                 trial = [*stops[:at], bin_id, *stops[at:]]
                 if self._feasible(vehicle_id, trial):

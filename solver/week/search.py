@@ -100,14 +100,17 @@ def _sweep_order(units: Sequence[Unit], centre: tuple[float, float], turn: float
 
 def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarray, index: Mapping[str, int],
               depot_row: int, centre: tuple[float, float], capacity: Mapping[Slot, float] | None = None,
-              fixed: Mapping[str, int] | None = None, turn: float = 0.0, balance: float = 1.0) -> dict[str, int]:
+              fixed: Mapping[str, int] | None = None, turn: float = 0.0, balance: float = 1.0,
+              shares: Mapping[Slot, float] | None = None) -> dict[str, int]:
     """The first pattern of each unit (see the module docstring, step 1).
 
     ``travel`` is the cost matrix (rows and columns by ``index[bin id]``, the depot's ``depot_row``);
     ``capacity`` the load each slot's fleet can carry in a day (a slot over it is penalised steeply);
     ``fixed`` units' patterns that must not change (say, kept on their current days); ``turn`` (radians)
     where the sweep starts and ``balance`` how much the load over a day's fair share weighs (1: one mean
-    unit's load over costs a median drive), varied between the starts of :func:`plan_week`.
+    unit's load over costs a median drive), varied between the starts of :func:`plan_week`; ``shares``
+    weigh each slot's fair share of the load (default equal: a day of two lorries takes twice the share
+    of a day of one).
     """
     choice: dict[str, int] = {u.id: 0 for u in units if len(u.patterns) == 1}
     choice.update(fixed or {})
@@ -124,7 +127,8 @@ def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarra
         if unit.id in choice:
             place(unit, choice[unit.id])
     total = sum(u.demand * len(u.patterns[0].slots) for u in units)
-    fair = total / max(len(slots), 1)
+    weights = {s: (shares or {}).get(s, 1.0) for s in slots}
+    fair = {s: total * weights[s] / (sum(weights.values()) or 1.0) for s in slots}
     demands = [u.demand for u in units if u.demand > 0]
     spread = float(np.median(travel[np.isfinite(travel) & (travel > 0)])) if travel.size > 1 else 1.0
     # a load one mean unit over the fair share costs as much as a median drive: balance and closeness
@@ -142,7 +146,7 @@ def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarra
                 rows = np.asarray(near) if near else np.asarray([depot_row])
                 score += float(np.min((travel[here, rows] + travel[rows, here]) / 2.0))
                 after = load.get(slot, 0.0) + unit.demand
-                score += per_load * max(0.0, after - fair)
+                score += per_load * max(0.0, after - fair.get(slot, 0.0))
                 if capacity is not None and after > capacity.get(slot, math.inf):
                     score += 1000.0 * spread
             if best is None or score < best[0]:
@@ -280,12 +284,23 @@ def intensify(plan: WeekPlan, router: DayRouter, *, deadline: float, day_time_s:
     return plan
 
 
+def fleet_shapes(slots: Sequence[Slot], fleet: int) -> list[dict[Slot, int]]:
+    """The vehicles a day the starts try: every day 1, 2, ... ``fleet``, then alternate days of ``j``
+    and ``k`` vehicles (``j < k``, both ways round), since two-visit patterns pair alternate days."""
+    shapes = [dict.fromkeys(slots, k) for k in range(1, fleet + 1)]
+    for j in range(1, fleet + 1):
+        for k in range(j + 1, fleet + 1):
+            shapes.append({s: j if i % 2 == 0 else k for i, s in enumerate(slots)})
+            shapes.append({s: k if i % 2 == 0 else j for i, s in enumerate(slots)})
+    return shapes
+
+
 def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choice: dict[str, int], *,
            travel: np.ndarray, day_time_s: float, deadline: float, descend_s: float, vehicles_first: bool,
            seed: int, whole: DayRouter | None = None) -> WeekPlan:
     """A week from a constructed ``choice``: each day routed, the bins the engine left out put back
-    (:meth:`~solver.week.moves.MoveSearch.repair`), moves between days (until ``deadline``, or at least
-    ``descend_s`` seconds), the days moves touched routed again; a day still short of vehicles is
+    (:meth:`~solver.week.moves.MoveSearch.repair`), moves between days when ``descend_s`` > 0 (until
+    ``deadline``, or at least ``descend_s`` seconds), the days changed routed again; a day still short of vehicles is
     routed by ``whole`` (the whole fleet) when given."""
     days = route_days(units, choice, slots, router, time_limit_s=day_time_s)
     plan = WeekPlan(choice=choice, days=days, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units),
@@ -296,7 +311,8 @@ def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choi
     missing = {s: {u.bin_id for u in d.plan.unassigned} for s, d in days.items()}
     if any(missing.values()):
         search.repair(units, choice, missing)
-    search.descend(units, choice, deadline=max(deadline, time.perf_counter() + descend_s), seed=seed)
+    if descend_s > 0:
+        search.descend(units, choice, deadline=max(deadline, time.perf_counter() + descend_s), seed=seed)
     bins = slot_bins(units, choice, slots)
     days = dict(plan.days)
     for slot in sorted(search.changed):
@@ -320,10 +336,11 @@ def plan_week(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *
     """Plan the week within ``time_limit_s`` (wall seconds, the whole search).
 
     Starts (the first third of the time): constructions (:func:`construct`, the sweep turned and the
-    balance weighed differently each time) routed with at most 1, 2, ... vehicles a day in turn, so
-    that weeks on fewer vehicles a day (one long round with several unloads is often cheaper than two)
-    are met; each start repaired and improved by moves, a day still short of vehicles routed by the
-    whole fleet, the best start kept. Then moves between days (:func:`improve`), then each day
+    balance weighed differently each time) routed with at most 1, 2, ... vehicles a day, or alternate
+    days of fewer and more (:func:`fleet_shapes`), in turn, so that weeks on fewer vehicles a day (one
+    long round with several unloads is often cheaper than two) are met; each start repaired, a day
+    still short of vehicles routed by the whole fleet, the best start kept (moves are left to the
+    next step, so that every shape of fleet gets its start). Then moves between days (:func:`improve`), then each day
     searched again (:func:`intensify`) with the time left.
 
     ``travel`` is the cost matrix the moves are priced on and ``depot_row`` the depot's row in it;
@@ -339,15 +356,17 @@ def plan_week(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, *
     best: WeekPlan | None = None
     fleet = max(router.fleet, 1)
     start = 0
+    fleets = fleet_shapes(slots, fleet)
     while best is None or time.perf_counter() < starts_until:
-        cap = start % fleet + 1
-        turn, balance = ((0.0, 1.0) if start < fleet
+        caps = fleets[start % len(fleets)]
+        turn, balance = ((0.0, 1.0) if start < len(fleets)
                          else (rng.uniform(0.0, 2 * math.pi), rng.choice((0.25, 0.5, 1.0, 2.0, 4.0))))
         choice = construct(units, slots, travel=travel, index=index, depot_row=depot_row, centre=centre,
-                           capacity=capacity, fixed=fixed, turn=turn, balance=balance)
-        capped = router.capped(cap)
+                           capacity=capacity, fixed=fixed, turn=turn, balance=balance,
+                           shares={s: float(c) for s, c in caps.items()})
+        capped = router.capped(caps)
         plan = _start(units, slots, capped, choice, travel=travel, day_time_s=day_time,
-                      deadline=starts_until, descend_s=0.1 * time_limit_s, vehicles_first=vehicles_first,
+                      deadline=starts_until, descend_s=0.0, vehicles_first=vehicles_first,
                       seed=seed + start, whole=router)
         if best is None or plan.objective() < best.objective():
             best = plan
