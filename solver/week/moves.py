@@ -49,11 +49,12 @@ class MoveSearch:
 
     ``travel`` is the matrix moves are priced on (rows by ``problem.location_index``);
     ``max_routes`` caps the routes of any day (the busiest day's vehicles, when the week puts
-    fewer vehicles first), ``None`` for the fleet of the day.
+    fewer vehicles first), ``None`` for the fleet of the day; ``tips_on`` the tips open on each slot
+    (an extra unload goes only to those; ``None``: every tip, every day).
     """
 
     def __init__(self, problem: Problem, matrices: FleetMatrices, travel: np.ndarray, days: Mapping[Slot, DayStops],
-                 *, max_routes: int | None = None) -> None:
+                 *, max_routes: int | None = None, tips_on: Mapping[Slot, Sequence[str]] | None = None) -> None:
         self.problem = problem
         self.matrices = matrices
         self.travel = travel
@@ -62,6 +63,7 @@ class MoveSearch:
         self.row = {i: problem.location_index(i) for i in problem.location_ids()}
         self.bins = frozenset(b.id for b in problem.bins)
         self.tips = tuple(s.id for s in problem.disposal_sites)
+        self.tips_on = tips_on
         # without windows, breaks or opening hours a route never waits, so its time only grows with a stop
         self.timeless = (not any(b.time_windows for b in problem.bins)
                          and not any(v.breaks for v in problem.vehicles)
@@ -105,8 +107,10 @@ class MoveSearch:
         extra = duration[a, self.row[bin_id]] + duration[self.row[bin_id], c] - duration[a, c]
         return fits & (extra + self.problem.bin(bin_id).service_s <= spare + 1e-9)
 
-    def _insert(self, day: DayStops, bin_id: str) -> tuple[float, str, list[str]] | None:
-        """The cheapest feasible insertion of ``bin_id`` into the day: (added travel, vehicle, new stops)."""
+    def _insert(self, day: DayStops, bin_id: str, slot: Slot) -> tuple[float, str, list[str]] | None:
+        """The cheapest feasible insertion of ``bin_id`` into the day (``slot``, whose open tips may be
+        added): (added travel, vehicle, new stops)."""
+        tips = self.tips_on.get(slot, self.tips) if self.tips_on is not None else self.tips
         best: tuple[float, str, list[str]] | None = None
         row = self.row[bin_id]
         for vehicle_id, stops in day.routes.items():
@@ -129,7 +133,7 @@ class MoveSearch:
             for i in order[:MAX_TIPPED_POSITIONS]:
                 at = _stop_position(stops, i)
                 a_row, c_row = int(a[i]), int(c[i])
-                for tip in self.tips:
+                for tip in tips:
                     t_row = self.row[tip]
                     cost = float(self.travel[a_row, row] + self.travel[row, t_row] + self.travel[t_row, c_row]
                                  - self.travel[a_row, c_row])
@@ -141,7 +145,7 @@ class MoveSearch:
         open_routes = len(day.routes)
         if day.free and (self.max_routes is None or open_routes < self.max_routes):
             vehicle_id = day.free[0]
-            for tail in ([], *([t] for t in self.tips)):
+            for tail in ([], *([t] for t in tips)):
                 trial = [bin_id, *tail]
                 if self._feasible(vehicle_id, trial):
                     cost = self.travel_of(vehicle_id, trial)
@@ -174,7 +178,7 @@ class MoveSearch:
                         del work.routes[vehicle_id]
                         work.free.insert(0, vehicle_id)
             for bin_id in joining:
-                found = self._insert(work, bin_id)
+                found = self._insert(work, bin_id, slot)
                 if found is None:
                     return None
                 added, vehicle_id, stops = found
@@ -219,7 +223,7 @@ class MoveSearch:
             if not out:
                 continue
             for slot, bin_id in sorted(out):
-                found = self._insert(self.days[slot], bin_id)
+                found = self._insert(self.days[slot], bin_id, slot)
                 if found is not None:
                     _, vehicle_id, stops = found
                     day = self.days[slot]
@@ -263,7 +267,7 @@ class MoveSearch:
                     continue
                 saved = self._snapshot()
                 delta = self.try_move(other, current, pattern, budget=math.inf)
-                found = None if delta is None else self._insert(self.days[slot], bin_id)
+                found = None if delta is None else self._insert(self.days[slot], bin_id, slot)
                 self.days, self.changed = saved
                 if delta is not None and found is not None and (best is None or delta + found[0] < best[0]):
                     best = (delta + found[0], other, k)
@@ -272,7 +276,7 @@ class MoveSearch:
         _, other, k = best
         self.try_move(other, other.patterns[choice[other.id]], other.patterns[k], budget=math.inf)
         choice[other.id] = k
-        found = self._insert(self.days[slot], bin_id)
+        found = self._insert(self.days[slot], bin_id, slot)
         assert found is not None
         _, vehicle_id, stops = found
         day = self.days[slot]

@@ -224,7 +224,7 @@ def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router
     near = MoveSearch(router.problem, router.matrices, travel, {}).neighbours(choosers, 10) if choosers else {}
     while time.perf_counter() < deadline and choosers:
         search = MoveSearch(router.problem, router.matrices, travel, _day_stops(best, router),
-                            max_routes=best.max_vehicles if best.vehicles_first else None)
+                            max_routes=best.max_vehicles if best.vehicles_first else None, tips_on=router.sites_on)
         choice = dict(best.choice)
         around: Sequence[Unit] = units
         if rounds:
@@ -306,7 +306,7 @@ def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choi
     plan = WeekPlan(choice=choice, days=days, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units),
                     vehicles_first=vehicles_first)
     search = MoveSearch(router.problem, router.matrices, travel, _day_stops(plan, router),
-                        max_routes=router.fleet)
+                        max_routes=router.fleet, tips_on=router.sites_on)
     choice = dict(choice)
     missing = {s: {u.bin_id for u in d.plan.unassigned} for s, d in days.items()}
     if any(missing.values()):

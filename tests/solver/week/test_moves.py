@@ -44,3 +44,16 @@ def test_descend_moves_units_until_none_saves() -> None:
     saved = search.descend(units, choice, deadline=float("inf"))
     assert saved == -400.0
     assert len(set(choice.values())) == 1
+
+
+def test_a_full_route_takes_a_bin_with_an_extra_unload_at_a_tip_open_that_day() -> None:
+    """A 10 kg lorry already full with a (unloading at t2): b joins it only with one more unload, and on a
+    day when only t2 opens that unload is at t2, though t1 (50 m out) would be nearer."""
+    problem, matrices = line_problem([("a", 100.0, 10.0), ("b", 200.0, 10.0)], [("v1", 10.0)],
+                                     tips=[("t1", 50.0), ("t2", 1000.0)])
+    days = {0: DayStops({"v1": ["a", "t2"]}, []), 1: DayStops({"v1": ["b", "t2"]}, [])}
+    search = MoveSearch(problem, matrices, matrices.for_vehicle("v1").distance_m, days, tips_on={0: ["t2"], 1: ["t2"]})
+    b = Unit(id="b", patterns=(Pattern(((1, ("b",)),)), Pattern(((0, ("b",)),))), demand=10.0, location="b")
+    assert search.try_move(b, b.patterns[0], b.patterns[1], budget=1e9) is not None
+    route = search.days[0].routes["v1"]
+    assert sorted(route) == ["a", "b", "t2", "t2"] and "t1" not in route
