@@ -225,12 +225,7 @@ class MoveSearch:
             for slot, bin_id in sorted(out):
                 found = self._insert(self.days[slot], bin_id, slot)
                 if found is not None:
-                    _, vehicle_id, stops = found
-                    day = self.days[slot]
-                    if vehicle_id in day.free:
-                        day.free.remove(vehicle_id)
-                    day.routes[vehicle_id] = stops
-                    self.changed.add(slot)
+                    self._place(slot, found[1], found[2])
                     out.discard((slot, bin_id))
             if not out:
                 continue
@@ -278,13 +273,16 @@ class MoveSearch:
         choice[other.id] = k
         found = self._insert(self.days[slot], bin_id, slot)
         assert found is not None
-        _, vehicle_id, stops = found
+        self._place(slot, found[1], found[2])
+        return True
+
+    def _place(self, slot: Slot, vehicle_id: str, stops: list[str]) -> None:
+        """Make ``stops`` the route of ``vehicle_id`` on ``slot`` (taking the vehicle out of the free ones)."""
         day = self.days[slot]
         if vehicle_id in day.free:
             day.free.remove(vehicle_id)
         day.routes[vehicle_id] = stops
         self.changed.add(slot)
-        return True
 
     def neighbours(self, units: Sequence[Unit], k: int) -> dict[str, list[Unit]]:
         """The ``k`` units nearest each unit (mean of the two ways on the travel matrix)."""
