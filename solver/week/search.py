@@ -39,6 +39,9 @@ from solver.week.units import Unit
 POLISH_SLACK = 0.03
 """A week whose moved routes cost at most this share more than the best is searched again by the engine."""
 
+TRAVEL_SLACK = 0.01
+"""The moves between days go on from a week at most this share dearer than the best (record-to-record travel)."""
+
 ProgressCallback = Callable[[str, float], None]
 """Called with a stage name and the share of the time limit spent (0..1)."""
 
@@ -216,16 +219,19 @@ def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router
     each round moves units between days on the routes (:class:`~solver.week.moves.MoveSearch`, from
     the second round after a kick of a few random units to random patterns), has the engine search
     the days it changed again (warm-started, ``move_time_s`` each) and keeps the week when its
-    objective falls. Returns the best week found."""
+    objective falls below the best; the next round starts from the last week kept or from one
+    within ``TRAVEL_SLACK`` of the best (record-to-record travel, so that the search can cross
+    a ridge), and from the best again when it drifts. Returns the best week found."""
     rng = random.Random(seed)
     choosers = [u for u in units if len(u.patterns) > 1]
     best = plan
+    current = plan
     rounds = 0
     near = MoveSearch(router.problem, router.matrices, travel, {}).neighbours(choosers, 10) if choosers else {}
     while time.perf_counter() < deadline and choosers:
-        search = MoveSearch(router.problem, router.matrices, travel, _day_stops(best, router),
+        search = MoveSearch(router.problem, router.matrices, travel, _day_stops(current, router),
                             max_routes=best.max_vehicles if best.vehicles_first else None, tips_on=router.sites_on)
-        choice = dict(best.choice)
+        choice = dict(current.choice)
         around: Sequence[Unit] = units
         if rounds:
             kicked = _kick(search, choosers, choice, rng, near, size=rng.randint(1, 3))
@@ -240,7 +246,7 @@ def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router
             continue
         bins = slot_bins(units, choice, slots)
         change = sum(u.patterns[choice[u.id]].change_cost for u in units)
-        days = dict(best.days)
+        days = dict(current.days)
         for slot in sorted(search.changed):
             stops = search.days[slot]
             days[slot] = router.adopt(slot, bins[slot], Plan(routes=tuple(RoutePlan(v, tuple(r))
@@ -263,9 +269,12 @@ def improve(plan: WeekPlan, units: Sequence[Unit], slots: Sequence[Slot], router
             progress()
         if trial.objective() < best.objective():
             trial.moves_kept += 1
-            best = trial
+            best = current = trial
         else:
             best.moves_tried += 1
+            near_best = trial.objective()[:-1] == best.objective()[:-1] and \
+                trial.objective()[-1] <= best.objective()[-1] * (1.0 + TRAVEL_SLACK)
+            current = trial if promising and near_best else best
     return best
 
 
