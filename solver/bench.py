@@ -9,7 +9,10 @@ Pure harness logic (no printing, no command line; ``app.cli.bench`` wires it to
   means every customer served once, no violation and no more routes than the
   instance allows; the best known value comes from the ``.sol`` file beside it;
 - :func:`run_wcvrptw` does the same for a Kim et al. waste instance, reporting miles
-  and vehicles beside the best known result;
+  and vehicles beside the best known result; both rows carry each route's path in the
+  instance file's numbering (:func:`plan_paths`), so a plan can be re-checked from the file;
+- :func:`run_pvrpif` plans a periodic waste instance's week (:mod:`solver.week`) and re-checks
+  it from the instance file alone, reporting the travel cost beside the best reported;
 - :func:`run_matrix` times a travel-time matrix between random points of a road
   network and measures its peak memory;
 - :func:`machine_info` and :func:`package_versions` record where and with what a
@@ -41,7 +44,7 @@ from solver.evaluate import evaluate
 from solver.instances.cvrplib import read_cvrp, read_cvrp_solution
 from solver.instances.wcvrptw import miles, read_wcvrptw
 from solver.matrix import FleetMatrices, TravelMatrices
-from solver.problem import Problem, SolveOptions
+from solver.problem import BREAK_STOP, Problem, SolveOptions
 from solver.solution import Evaluation, Plan, RouteEvaluation
 
 log = logging.getLogger(__name__)
@@ -245,7 +248,52 @@ def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools
             "seconds": round(solved.seconds, 2), "engine_used": solved.engine,
             "trips": sum(r.trips for r in solved.evaluation.routes),
             "unassigned": len(solved.evaluation.unassigned), "violations": violation_counts(solved.evaluation),
-            **shape_figures(solved), "error": None}
+            **shape_figures(solved), "routes": plan_paths(instance.problem, solved.plan), "error": None}
+
+
+def plan_paths(problem: Problem, plan: Plan) -> list[Row]:
+    """Each route of ``plan`` as ``{"vehicle_id", "path"}``: the stop ids in the instance file's numbering,
+    depot first and last, tips where they are, breaks left out (they happen where the vehicle is)."""
+    paths = []
+    for route in plan.routes:
+        depot = problem.vehicle(route.vehicle_id).depot_id
+        paths.append({"vehicle_id": route.vehicle_id,
+                      "path": [depot, *(s for s in route.stops if s != BREAK_STOP), depot]})
+    return paths
+
+
+def run_pvrpif(path: str | Path, *, time_limit_s: float, engine: str = "pyvrp", seed: int = 0) -> Row:
+    """Plan one PVRP-IF instance's week (:func:`solver.week.pvrpif.solve_pvrpif`) and re-check it from
+    the instance file alone (:func:`solver.instances.pvrpif.check_plan`).
+
+    The row has ``instance, cost, bks, gap_pct, feasible, seconds, vehicles_per_day, routes`` (each
+    ``{"day", "path"}`` in the instance's node ids, depot first and last) and ``bks_source, engine,
+    time_limit_s, seed, n, horizon, num_vehicles, starts, moves_tried, moves_kept, faults, error``.
+    ``cost`` is the checker's (travel of every route of every day, from the instance's ``duration``
+    matrix), ``feasible`` the checker's verdict, ``bks`` the lowest cost among the solution reports.
+    """
+    from solver.instances.pvrpif import best_known, check_plan, read_pvrpif
+    from solver.week.pvrpif import solve_pvrpif
+
+    path = Path(path)
+    known = best_known(path)
+    instance = read_pvrpif(path)
+    common: Row = {"bks": known.cost if known else None, "bks_source": known.source if known else None,
+                   "engine": engine, "time_limit_s": time_limit_s, "seed": seed, "n": len(instance.customers),
+                   "horizon": instance.horizon, "num_vehicles": instance.num_vehicles}
+    try:
+        solution = solve_pvrpif(instance, time_limit_s=time_limit_s, engine=engine, seed=seed)
+    except Exception as exc:
+        return {**_failed_row(instance.name, exc, **common), "vehicles_per_day": None, "routes": None}
+    check = check_plan(instance, solution.routes)
+    cost = int(check.cost) if float(check.cost).is_integer() else check.cost
+    return {"instance": instance.name, "cost": cost, **common,
+            "gap_pct": _round(gap_pct(check.cost, known.cost if known else None), 3), "feasible": check.feasible,
+            "seconds": round(solution.seconds, 2), "vehicles_per_day": list(check.vehicles_per_day),
+            "vehicles": max(check.vehicles_per_day, default=0), "starts": solution.plan.starts,
+            "moves_tried": solution.plan.moves_tried, "moves_kept": solution.plan.moves_kept,
+            "faults": list(check.faults), "routes": [{"day": day, "path": list(p)} for day, p in solution.routes],
+            "error": None}
 
 
 def mean_gap(rows: Sequence[Row]) -> float | None:

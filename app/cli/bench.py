@@ -4,6 +4,7 @@
   [--compact] [--json]``
 - ``wasteroute bench wcvrptw FILE_stop.txt... --time-limit-s T [--engine E] [--seed S] [--processes P] [--balance]
   [--compact] [--json]``
+- ``wasteroute bench pvrpif FILE.geojson... --time-limit-s T [--engine E] [--seed S] [--json]``
 - ``wasteroute bench matrix [--network FILE] --n N [--n N2 ...] [--graph both] [--turns both] [--repeat R] [--json]``
 - ``wasteroute bench api [--network FILE] [--bins N] [--time-limit-s T] [--json]``
 
@@ -241,6 +242,38 @@ def bench_wcvrptw(files: StopFiles, time_limit_s: TimeLimitOption, engine: Engin
 
     _run_instances("wcvrptw", files, run_wcvrptw, WCVRPTW_COLUMNS, time_limit_s=time_limit_s, engine=engine,
                    seed=seed, processes=processes, as_json=as_json, balance=balance, compact=compact)
+
+
+GeojsonFiles = Annotated[list[Path], typer.Argument(metavar="FILE.geojson...", exists=True, dir_okay=False,
+                                                    readable=True, help="PVRP-IF instance files (their solution "
+                                                    "reports in ../solutions/ give the best reported cost).")]
+
+PVRPIF_COLUMNS = (Column("instance", "instance"), Column("n", "customers"), Column("cost", "cost", 0),
+                  Column("bks", "best reported", 0), Column("gap_pct", "gap %", 2),
+                  Column("vehicles_per_day", "vehicles per day"), Column("feasible", "feasible"),
+                  Column("seconds", "seconds", 1), Column("starts", "starts"), Column("moves_kept", "moves kept"),
+                  Column("error", "error"))
+
+
+@bench_cli.command("pvrpif")
+def bench_pvrpif(files: GeojsonFiles, time_limit_s: TimeLimitOption, engine: EngineOption = "pyvrp",
+                 seed: SeedOption = 0, as_json: JsonOption = False) -> None:
+    """Plan periodic waste instances (PVRP-IF, Univ. of Udine) week by week; travel cost against the best
+    reported, each plan re-checked from the instance file alone."""
+    from solver.bench import run_pvrpif
+    from solver.engines import engine_choices
+
+    if engine not in engine_choices():
+        raise typer.BadParameter(f"unknown engine {engine!r}; choose from {', '.join(engine_choices())}",
+                                 param_hint="--engine")
+    set_up()
+    report = Report(PVRPIF_COLUMNS, as_json=as_json)
+    report.start(meta_record("pvrpif", engine=engine, time_limit_s=time_limit_s, seed=seed))
+    for path in files:
+        report.row(run_pvrpif(path, time_limit_s=time_limit_s, engine=engine, seed=seed))
+    report.footer([*_gap_footer(report.rows),
+                   "cost: travel time of every route of every day (service excluded), from the instance's own "
+                   "duration matrix; feasible: re-checked by the README's rules from the instance file alone"])
 
 
 # --- matrices ---------------------------------------------------------------------------------

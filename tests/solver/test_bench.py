@@ -56,6 +56,18 @@ def test_auto_solves_a_waste_instance_and_names_the_engine_it_chose(tmp_path: Pa
     assert (row["engine_used"], row["feasible"], row["unassigned"], row["error"]) == ("ortools", True, 0, None)
 
 
+def test_waste_rows_carry_each_route_in_the_file_s_numbering(tmp_path: Path) -> None:
+    """The tiny instance's row has its one route, named by its vehicle, from depot 0 back to it, with
+    both stops and the tip (1) before going home: re-checkable from the file alone."""
+    path = tmp_path / "tiny_stop.txt"
+    path.write_text(TINY_STOPS, encoding="utf-8")
+    row = run_wcvrptw(path, time_limit_s=1.0, engine="ortools")
+    [route] = row["routes"]
+    assert route["vehicle_id"].startswith("v")
+    assert route["path"][0] == route["path"][-1] == "0"
+    assert sorted(route["path"][1:-2]) == ["3", "4"] and route["path"][-2] == "1"
+
+
 def test_gap_is_relative_to_the_best_known() -> None:
     """110 against a best known 100 is a 10% gap."""
     assert gap_pct(110.0, 100.0) == pytest.approx(10.0)

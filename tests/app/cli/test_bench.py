@@ -6,6 +6,7 @@ failed in CI); the matrix and API benchmarks run on the embedded Monaco network.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -107,6 +108,21 @@ def test_bench_wcvrptw_reports_miles_beside_the_best_known(tools: SimpleNamespac
     assert API_FIELDS.issubset(line)
     assert (line["instance"], line["bks"], line["bks_vehicles"]) == ("102", 174.5, 3)
     assert (line["cost"] is None) == (line["error"] is not None)
+
+
+@pytest.mark.shared
+def test_bench_pvrpif_prints_each_plan_s_routes_in_the_instance_s_numbering(tools: SimpleNamespace,
+                                                                         env: dict[str, str]) -> None:
+    """Milano_020_4_0 at 3 s: the contract's fields, the best reported 562, a feasible plan whose routes
+    run from depot 0 back to it, at most two a day, and whose cost is the travel along them."""
+    path = tools.require_shared(BENCHMARKS / "pvrpif" / "instances" / "Milano_020_4_0.geojson")
+    [_, line] = _json_lines(_invoke(["bench", "pvrpif", str(path), "--time-limit-s", "3", "--json"], env).stdout)
+    assert {"instance", "cost", "bks", "gap_pct", "feasible", "seconds", "vehicles_per_day", "routes"}.issubset(line)
+    assert (line["instance"], line["bks"], line["feasible"]) == ("Milano_020_4_0", 562, True)
+    assert all(r["path"][0] == r["path"][-1] == 0 for r in line["routes"])
+    assert len(line["vehicles_per_day"]) == 4 and max(line["vehicles_per_day"]) <= 2
+    matrix = json.loads(path.read_text())["duration"]
+    assert line["cost"] == sum(matrix[a][b] for r in line["routes"] for a, b in itertools.pairwise(r["path"]))
 
 
 @pytest.mark.slow
