@@ -203,19 +203,50 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
     return _RouteResult(replace(evaluation, visits=visits), line, manoeuvres, taken)
 
 
+#: seconds of evaluating and drawing the expanded rounds after the search, per bin and per edge of the
+#: road network (each round's legs and drawn paths are searched on the network from its bins):
+#: measured on the Oakham case, 6.0 s for 2,603 bins on Rutland's 9,082 edges (load average about 4;
+#: docs/performance.md, "Time limits")
+AFTER_SEARCH_S_PER_BIN_EDGE = 2.5e-7
+
+#: the least share of the time limit the search keeps, however long evaluating looks
+MIN_SEARCH_SHARE = 0.5
+
+
+def after_search_s(n_bins: int, n_edges: int) -> float:
+    """Expected seconds of evaluating and drawing ``n_bins`` bins' rounds on a network of ``n_edges`` edges."""
+    return AFTER_SEARCH_S_PER_BIN_EDGE * n_bins * n_edges
+
+
+def search_share(after_s: float, time_limit_s: float) -> float:
+    """The share of ``time_limit_s`` (s) the search gets so that the ``after_s`` seconds of evaluating and
+    drawing the rounds after it also fit in the limit (the limit is what the planner waits for, the
+    stop matrices aside): at least :data:`MIN_SEARCH_SHARE`, 1 when no limit is given."""
+    if time_limit_s <= 0:
+        return 1.0
+    return max(MIN_SEARCH_SHARE, min(1.0, 1.0 - after_s / time_limit_s))
+
+
 def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
                  parts: list[Part], options: SolveOptions, executor: Executor | None,
-                 watch: _Stopwatch, side: np.ndarray) -> tuple[Plan, set[str]]:
+                 watch: _Stopwatch, side: np.ndarray, *, time_limit_s: float) -> tuple[Plan, set[str]]:
     """Plan of stops: every part solved (through ``executor``), then every stop left out tried
     again on the vehicles no part used (the reserved ones among them, see :func:`reserved_vehicles`),
-    searching 5 s plus 0.2 s a stop (at most the parts' time). Also returns the stops the plan
-    drives the other way (:func:`stop_directions`)."""
+    searching 5 s plus 0.2 s a stop (at most the parts' time). Each part searches its share of the
+    request's ``time_limit_s`` less what evaluating the rounds afterwards is expected to take
+    (:func:`search_share`). Also returns the stops the plan drives the other way (:func:`stop_directions`)."""
     stops = aggregation.problem
     with watch.stage("matrix"):
         jobs = []
         for part in parts:
             sub = subproblem(stops, part)
             jobs.append((sub, stop_matrices(problem, network, snapped, aggregation, sub, options, side), options))
+    share = search_share(after_search_s(len(problem.bins), network.n_edges), time_limit_s)
+    if share < 1.0:
+        log.info("the search gets %.0f %% of the time limit: the rest is kept for evaluating and drawing the "
+                 "rounds after it", 100 * share)
+        options = replace(options, time_limit_s=options.time_limit_s * share)
+        jobs = [(sub, matrices, options) for sub, matrices, _ in jobs]
     with watch.stage("solve"):
         if options.fix_directions:
             plans = _directed_search(jobs, options, executor)
@@ -327,7 +358,10 @@ def optimise_large(problem: Problem, network: RoadNetwork, options: SolveOptions
     part_options = replace(options, time_limit_s=scale.part_time_s(options.time_limit_s, len(parts)),
                            territories=stop_territories(aggregation, options.territories))
     stop_plan, reversed_stops = _solve_stops(problem, network, snapped, aggregation, parts, part_options,
-                                             executor, watch, side)
+                                             executor, watch, side,
+                                             # a part time set in scale is kept as given
+                                             time_limit_s=0.0 if scale.part_time_limit_s is not None
+                                             else options.time_limit_s)
     plan = aggregation.expand_plan(stop_plan, reversed_stops)
     with watch.stage("evaluate"):
         seen: dict[str, str] = {}

@@ -20,7 +20,13 @@ from solver.evaluate import evaluate
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import AccessProfile, RoadNetwork, allowed_edges
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare, strip_violations
-from solver.pipeline.large import driven_ways, stop_matrices
+from solver.pipeline.large import (
+    AFTER_SEARCH_S_PER_BIN_EDGE,
+    after_search_s,
+    driven_ways,
+    search_share,
+    stop_matrices,
+)
 from solver.pipeline.stages import _snap
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, ProblemError, SolveOptions, Vehicle
 from solver.solution import Plan, RoutePlan, UnassignedReason
@@ -551,3 +557,15 @@ def test_stops_driven_either_way_get_both_directions_and_can_be_fixed(monaco: Ro
     kept, turned = driven_ways(stops, m, set()), driven_ways(stops, m, {stop_id})
     assert not kept.direction_rows and kept.profiles[key].duration_s[row, 0] == full[own, 0]
     assert turned.profiles[key].duration_s[row, 0] == full[other, 0]
+
+
+def test_the_search_leaves_room_for_evaluating_the_rounds_after_it() -> None:
+    """The search gets the time limit less the expected evaluation and drawing of the rounds (growing
+    with the bins and the network's edges), never less than half of it, and all of it when nothing is
+    expected or no limit is given."""
+    after = after_search_s(2603, 9082)
+    assert after == pytest.approx(2603 * 9082 * AFTER_SEARCH_S_PER_BIN_EDGE)
+    assert search_share(after, 20.0) == pytest.approx(1.0 - after / 20.0)
+    assert search_share(after, 5.0) == 0.5
+    assert search_share(0.0, 20.0) == 1.0
+    assert search_share(after, 0.0) == 1.0
