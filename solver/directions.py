@@ -240,8 +240,11 @@ def positions_along(xy: np.ndarray, points_xy: np.ndarray) -> np.ndarray:
         t = np.clip(t, np.concatenate(([since], np.zeros(t.size - 1))), 1.0)
         near = seg_start[first:] + t[:, None] * seg_vec[first:]
         d = np.hypot(near[:, 0] - p[0], near[:, 1] - p[1])
+        if not np.isfinite(d).any():  # a point or line with no finite position: left where the last one was
+            out[i] = cum[first] + since * seg_len[first]
+            continue
         # the first segment as near as the nearest (within 1 m): the round's first pass by the point
-        k = int(np.flatnonzero(d <= d.min() + 1.0)[0])
+        k = int(np.flatnonzero(d <= np.nanmin(d) + 1.0)[0])
         out[i] = cum[first + k] + t[k] * seg_len[first + k]
         first, since = first + k, float(t[k])
     return out

@@ -10,10 +10,12 @@ round or one (``round=ID``), each round on its own page.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -106,6 +108,22 @@ async def plan_round_book(plan_id: str, db: StoreDep, tenant: TenantDep, registr
 async def posted_round_book(plan: OptimisationResponse, registry: NetworkRegistryDep,
                             format: FormatQuery = "html", round_id: RoundQuery = None) -> Response:
     """The round books of the plan posted (an optimisation or evaluation answer), as for a stored
-    plan; its streets are named from the map (a posted plan carries no addresses)."""
+    plan; its streets are named from the map (a posted plan carries no addresses). A position that is
+    no lon/lat answers 422 naming its feature."""
+    _check_positions(plan)
     return await book_response(plan, registry, label="plan", stem=_stem(None, round_id), fmt=format,
                                round_id=round_id)
+
+
+def _check_positions(plan: OptimisationResponse) -> None:
+    """Raise a 422 (``RequestValidationError``) for the first feature with a position that is not a finite
+    lon/lat (a posted plan is matched to the road network by its lines and points)."""
+    for i, feature in enumerate(plan.features):
+        coords = feature.geometry.coordinates if feature.geometry is not None else ()
+        points = [coords] if coords and isinstance(coords[0], float | int) else list(coords)
+        for lon, lat in points:
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                raise RequestValidationError([{
+                    "type": "value_error", "loc": ("body", "features", i, "geometry", "coordinates"),
+                    "msg": f"feature {feature.id!r}: a position must be lon/lat (within 180 and 90 degrees), "
+                           f"got {[lon, lat]}", "input": [lon, lat]}])

@@ -5,6 +5,7 @@ assisted collections, the tip and the break, and directions; served as HTML and 
 
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
@@ -165,3 +166,20 @@ def test_round_book_of_a_posted_plan(square_client: TestClient, stored: dict[str
     missing = square_client.post("/api/v1/round-books", params={"round": "rcv-9"}, json=plan)
     assert missing.status_code == 404 and "rcv-9" in missing.json()["detail"]
     assert square_client.post("/api/v1/round-books", json={"type": "FeatureCollection"}).status_code == 422
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+def test_a_posted_plan_with_positions_off_the_globe_is_a_422_naming_the_feature(square_client: TestClient,
+                                                                              stored: dict[str, Any],
+                                                                              fmt: str) -> None:
+    """A posted plan whose route line holds a position that is no lon/lat (schemathesis posted 1e308)
+    answers 422 naming the feature, never a 500; the same plan with real positions gets its books."""
+    plan = {k: v for k, v in stored.items() if k in ("type", "features", "summary", "unassigned", "attribution")}
+    assert square_client.post("/api/v1/round-books", params={"format": fmt}, json=plan).status_code == 200
+    index = next(k for k, f in enumerate(plan["features"]) if f["properties"].get("kind") == "route")
+    broken = copy.deepcopy(plan)
+    broken["features"][index]["geometry"]["coordinates"][0] = [1e308, 1e16]
+    answer = square_client.post("/api/v1/round-books", params={"format": fmt}, json=broken)
+    assert answer.status_code == 422
+    (item,) = answer.json()["detail"]
+    assert item["loc"] == ["body", "features", index, "geometry", "coordinates"]
