@@ -123,7 +123,8 @@ def test_the_county_case_from_uploads_to_approved_plan_round_books_and_report(
         page: Page, server: Any, page_log: Any, artifacts: Path) -> None:
     """A planner's day on the service as it starts: the council's gazetteer (UTM metres, extra columns),
     fleet, tip and in-cab rounds uploaded through the map; today's (Tuesday's) rounds scored and stored;
-    the bins optimised into a stored plan, approved by name; the plan's round books (a page per round,
+    the bins optimised into a stored plan, approved by name and listed with its km, vehicles and bins;
+    the plan's round books (a page per round,
     streets and directions) and its savings report against today's rounds (named, approved) opened."""
     problem = httpx.get(f"{server.base}/api/v1/demo", headers=server.headers).json()
     files = county_files(problem)
@@ -169,8 +170,13 @@ def test_the_county_case_from_uploads_to_approved_plan_round_books_and_report(
     page.click("#approve")
     page.locator("#approval-status").get_by_text(f"approved by {APPROVER}").wait_for()
     plans_list = page.locator("#plans-list")
-    plans_list.get_by_text(f"approved by {APPROVER}").wait_for()
+    listed = plans_list.locator("li", has=page.locator(f"button[data-id='{plan_id}']"))
+    listed.get_by_text(f"approved by {APPROVER}").wait_for()  # the list is refreshed after the approval
     assert "Today's rounds, Tuesday, week 1" in plans_list.inner_text()
+    entry = listed.inner_text()
+    summary = plan["summary"]
+    assert " · optimised · made " in entry and f" · {summary['distance_m'] / 1000:.1f} km, " in entry
+    assert f"km, {summary['vehicles_used']} vehicle" in entry and f"{HOUSEHOLDS} bins · approved" in entry
     stored = httpx.get(f"{server.base}/api/v1/plans/{plan_id}", headers=server.headers).json()
     assert stored["status"] == "approved" and stored["approved_by"] == APPROVER
 

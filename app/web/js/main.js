@@ -5,7 +5,7 @@ import {
   ApiError, downloadPost, getJson, isMissing, isUnauthorised, openFile, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
-import { escapeHtml, when } from './format.js';
+import { escapeHtml, km, when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
@@ -302,6 +302,17 @@ function setView(view) {
 
 // ------------------------------------------------------------------ stored plans, approval, exports
 
+/** What tells one stored plan from another in the list: how it was made, its round set, when, and its figures. */
+function planFacts(p) {
+  const facts = [p.source, p.round_set && `round set ${p.round_set}`, p.created_at && `made ${when(p.created_at)}`];
+  const s = p.summary;
+  if (s) {
+    facts.push(`${km(s.distance_m)} km, ${s.vehicles_used} vehicle${s.vehicles_used === 1 ? '' : 's'}, `
+      + `${s.bins_served} bins`);
+  }
+  return facts.filter(Boolean).map((f) => ` · ${escapeHtml(f)}`).join('');
+}
+
 async function refreshPlans() {
   if (!state.plansAvailable) return;
   const answer = await getJson('/api/v1/plans');
@@ -311,7 +322,8 @@ async function refreshPlans() {
     const item = document.createElement('li');
     const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
     item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
-      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
+      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)}${planFacts(p)}`
+      + ` · ${escapeHtml(p.status || '')}${approved}`;
     item.querySelector('button').addEventListener('click', () => openPlan(p.id));
     return item;
   }));
