@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -117,6 +118,16 @@ def _projected(network: RoadNetwork, lines: Mapping[str, LineString]) -> dict[st
     return out
 
 
+PANEL_TITLE_CHARS = 48
+"""Characters on a line of a map panel's title: two panels' titles side by side stay apart."""
+
+
+def panel_title(title: str) -> str:
+    """``title`` wrapped to :data:`PANEL_TITLE_CHARS` a line: a named plan's label (name, id, round set and
+    version) is longer than half the figure's width and would run into the other panel's title."""
+    return textwrap.fill(title, PANEL_TITLE_CHARS, break_long_words=True)
+
+
 def plans_map_png(network: RoadNetwork, baseline: Mapping[str, LineString], plan: Mapping[str, LineString], *,
                   titles: tuple[str, str] = ("Baseline", "Plan"), dpi: int = 110) -> str:
     """Both plans' rounds on the streets around them, side by side, as base64 PNG.
@@ -139,7 +150,7 @@ def plans_map_png(network: RoadNetwork, baseline: Mapping[str, LineString], plan
             xy = np.asarray(line.coords)
             ax.plot(xy[:, 0], xy[:, 1], color=colour[vehicle_id], linewidth=1.6, alpha=0.85, label=vehicle_id,
                     zorder=2)
-        ax.set_title(title, fontsize=11)
+        ax.set_title(panel_title(title), fontsize=11)
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])

@@ -103,14 +103,24 @@ export async function downloadPost(url, payload, fallbackName) {
 
 /**
  * Fetch a file (with the API key, which a plain link could not send) and open it in a new tab:
- * a page to print, such as a round book. ``payload``, when given, is POSTed as JSON.
+ * a page to print, such as a round book. ``payload``, when given, is POSTed as JSON. When the service
+ * queues the work instead (202 with a job), ``followJob(jobId)`` resolves to the URL of the job's file.
  */
-export async function openFile(url, payload = undefined) {
+export async function openFile(url, payload = undefined, followJob = undefined) {
   const tab = window.open('', '_blank');
   const init = payload === undefined ? { headers: withKey() } : {
     method: 'POST', headers: withKey({ 'Content-Type': 'application/json' }), body: JSON.stringify(payload),
   };
-  const response = await call(url, init);
+  let response = await call(url, init);
+  // too large to answer at once (a report of a council's day): the job's file goes in the same tab
+  if (response.status === 202 && followJob) {
+    try {
+      response = await call(await followJob((await response.json()).id), { headers: withKey() });
+    } catch (error) {
+      if (tab) tab.close();
+      throw error;
+    }
+  }
   if (!response.ok) {
     if (tab) tab.close();
     await parse(response);

@@ -5,7 +5,7 @@ import {
   ApiError, downloadPost, getJson, isMissing, isUnauthorised, openFile, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
-import { escapeHtml, when } from './format.js';
+import { escapeHtml, km, when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
@@ -19,6 +19,8 @@ const state = {
   plan: null, // the optimised plan (an optimisation answer), or an opened stored plan
   planId: null,
   baseline: null, // today's rounds, evaluated
+  baselineBody: null, // today's rounds as an evaluation body (problem and routes), to store them
+  baselineId: null, // today's rounds once stored: the savings report's baseline
   view: 'optimised',
   jobsAvailable: false,
   plansAvailable: false,
@@ -141,6 +143,7 @@ function showPlan(plan, { id = null, meta = '' } = {}) {
   $('#plan-section').hidden = false;
   $('#plan-meta').textContent = meta;
   showApproval(plan);
+  showReportButton();
   const all = L.latLngBounds([]);
   for (const round of drawnPlan.rounds.values()) all.extend(round.bounds);
   const bins = binsById();
@@ -266,6 +269,12 @@ async function compareWithToday(file) {
     const { options, ...problem } = state.problem;
     // over the service's synchronous limit (a council's whole day) the evaluation is a job to follow
     state.baseline = await postFollowingJob('/api/v1/evaluations', { ...problem, routes });
+    state.baselineBody = { ...problem, routes };
+    state.baselineId = null;
+    $('#store-today-row').hidden = !state.plansAvailable;
+    $('#store-today').disabled = false;
+    $('#store-today-status').textContent = 'Not stored: store them to report the savings against them.';
+    showReportButton();
     if (drawnBaseline) undrawPlan(map, drawnBaseline);
     drawnBaseline = drawPlan(map, state.baseline, {
       vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
@@ -293,6 +302,17 @@ function setView(view) {
 
 // ------------------------------------------------------------------ stored plans, approval, exports
 
+/** What tells one stored plan from another in the list: how it was made, its round set, when, and its figures. */
+function planFacts(p) {
+  const facts = [p.source, p.round_set && `round set ${p.round_set}`, p.created_at && `made ${when(p.created_at)}`];
+  const s = p.summary;
+  if (s) {
+    facts.push(`${km(s.distance_m)} km, ${s.vehicles_used} vehicle${s.vehicles_used === 1 ? '' : 's'}, `
+      + `${s.bins_served} bins`);
+  }
+  return facts.filter(Boolean).map((f) => ` · ${escapeHtml(f)}`).join('');
+}
+
 async function refreshPlans() {
   if (!state.plansAvailable) return;
   const answer = await getJson('/api/v1/plans');
@@ -302,10 +322,52 @@ async function refreshPlans() {
     const item = document.createElement('li');
     const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
     item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
-      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)} · ${escapeHtml(p.status || '')}${approved}`;
+      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)}${planFacts(p)}`
+      + ` · ${escapeHtml(p.status || '')}${approved}`;
     item.querySelector('button').addEventListener('click', () => openPlan(p.id));
     return item;
   }));
+}
+
+/** Today's rounds stored as a person's plan (named after the day and week chosen), the savings report's baseline. */
+async function storeToday() {
+  const button = $('#store-today');
+  button.disabled = true;
+  const day = [$('#rounds-day').value, $('#rounds-week').value.trim() && `week ${$('#rounds-week').value.trim()}`]
+    .filter(Boolean).join(', ');
+  const name = `Today's rounds${day ? `, ${day}` : ''}`;
+  try {
+    const answer = await postFollowingJob(`/api/v1/plans?name=${encodeURIComponent(name)}`, state.baselineBody);
+    state.baselineId = answer.plan_id || answer.id;
+    $('#store-today-status').textContent = `Stored as plan ${state.baselineId} ("${name}").`;
+    showReportButton();
+    refreshPlans();
+  } catch (error) {
+    button.disabled = false;
+    showErrors($('#compare-errors'), messagesOf(error));
+  }
+}
+
+/** The savings report button: on for a stored plan once today's rounds are stored too. */
+function showReportButton() {
+  const button = $('#open-report');
+  button.disabled = !(state.planId && state.baselineId && state.planId !== state.baselineId);
+  button.title = button.disabled
+    ? 'Store today\'s rounds (section 4) to compare this stored plan with them'
+    : `Plan ${state.planId} against today's rounds (plan ${state.baselineId}), in a new tab`;
+}
+
+/** The savings report of the plan on show against today's rounds stored, in a new tab (docs/savings.md). */
+async function openReport() {
+  const path = `/api/v1/plans/${encodeURIComponent(state.planId)}/report?baseline=${encodeURIComponent(state.baselineId)}`;
+  try {
+    await openFile(path, undefined, async (jobId) => {
+      await pollJob(jobId, () => {});
+      return `/api/v1/jobs/${encodeURIComponent(jobId)}/report?format=html`;
+    });
+  } catch (error) {
+    showErrors($('#optimise-errors'), messagesOf(error));
+  }
 }
 
 async function openPlan(id) {
@@ -394,6 +456,8 @@ async function start() {
   $('#optimise').addEventListener('click', optimise);
   $('#approve-form').addEventListener('submit', approve);
   $('#refresh-plans').addEventListener('click', refreshPlans);
+  $('#store-today').addEventListener('click', storeToday);
+  $('#open-report').addEventListener('click', openReport);
   addAreasControl(map, toggleAreas);
   for (const button of document.querySelectorAll('button.round-book')) {
     button.addEventListener('click', () => openRoundBooks(button.dataset.format));
