@@ -122,6 +122,43 @@ def test_keep_current_days_keeps_everyone_on_their_day(client: TestClient, wait_
         "property,address,bin_ids,old_day,old_week,new_day,new_week"
 
 
+def test_a_fortnight_puts_a_households_two_streams_on_one_weekday_in_alternate_weeks(
+        client: TestClient, wait_for_job: JobWaiter) -> None:
+    """Weeks A and B: p1's fortnightly refuse and recycling come on the same weekday, one week each; a weekly
+    bin comes on the same weekday both weeks; each of the four days is a stored plan or empty."""
+    body = week_body()
+    body["calendar"]["weeks"] = ["A", "B"]
+    body["vehicles"][0].update(capacity_kg=1000, streams=["refuse", "recycling"])
+    for b in body["bins"]:
+        b.update(stream="refuse")
+        b.pop("current")
+    body["bins"][0].update(frequency="fortnightly")
+    body["bins"][1].update(frequency="fortnightly", stream="recycling")
+    body["options"]["time_limit_s"] = 1
+    answer = client.post("/api/v1/round-reviews", json=body)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    visits: dict[str, list[tuple[str, str]]] = {}
+    for a in result["assignments"]:
+        visits.setdefault(a["bin_id"], []).append((a["day"], a["week"]))
+    (refuse,), (recycling,) = visits["b00001"], visits["b00002"]
+    assert refuse[0] == recycling[0] and {refuse[1], recycling[1]} == {"A", "B"}
+    for b in BINS[2:]:
+        assert len(visits[b["id"]]) == 2 and len({day for day, _ in visits[b["id"]]}) == 1
+    assert [(d["day"], d["week"]) for d in result["days"]] == [("mon", "A"), ("tue", "A"), ("mon", "B"),
+                                                               ("tue", "B")]
+    for day in result["days"]:
+        collected = {a["bin_id"] for a in result["assignments"] if (a["day"], a["week"]) == (day["day"], day["week"])}
+        if collected:
+            plan = client.get(f"/api/v1/plans/{day['plan_id']}").json()
+            assert plan["summary"]["bins_served"] == len(collected)
+        else:
+            assert day["plan_id"] is None
+    assert result["day_changes"] == [], "no bin had a current day: nobody is told of a change"
+
+
 def test_another_tenant_cannot_see_a_review(reviewed: dict[str, Any], settings: Settings) -> None:
     """Another tenant's id: 404 for the review, its day changes and its days' plans."""
     other = TestClient(create_app(settings.model_copy(update={"default_tenant": "another-council"})))
