@@ -14,7 +14,8 @@ does what its ``kind`` asks:
   ``POST /api/v1/plans`` does);
 - ``review``: plans a council's week (:mod:`app.services.round_review`), stores each day's rounds
   as a ``draft`` plan and keeps the review, each day with its ``plan_id``, as the job's result,
-  all in one transaction; a cancellation asked for while it runs stores nothing;
+  all in one transaction; a cancellation asked for while it runs stops the week's search at its
+  next progress report (after a start, or a round of moves) and stores nothing;
 - any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
   for it, since what makes it lies above the jobs (:mod:`app.reports`).
 
@@ -231,6 +232,10 @@ def _evaluate(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
     return status
 
 
+class _CancelledError(Exception):
+    """Raised from a review's progress report once its cancellation was asked for, to stop the search."""
+
+
 def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
             network: RoadNetwork) -> str:
     """Review the job's week (its problem: a review body), store each day's rounds as a draft plan named
@@ -241,11 +246,17 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
     writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
 
     def report(share: float) -> None:
-        writer(share, None)  # the week's search cannot stop early: a cancellation is honoured at the end
+        if not writer(share, None):  # the week's search has no stop of its own: it is unwound from here
+            raise _CancelledError
 
     try:
         request = ReviewRequest.model_validate(body)
         outcome = round_review.review(request, network, settings=settings, progress=report)
+    except _CancelledError:
+        _write(db, settings, lambda session: store.mark_job_cancelled(session, tenant, job_id),
+               what=f"cancelling job {job_id}")
+        logger.info("job %s (review) cancelled after %.1f s", job_id, time.perf_counter() - started)
+        return "cancelled"
     except ProblemError as exc:
         return _fail(db, settings, tenant, job_id, _fault(exc))
     except Exception as exc:

@@ -159,6 +159,22 @@ def test_a_fortnight_puts_a_households_two_streams_on_one_weekday_in_alternate_w
     assert result["day_changes"] == [], "no bin had a current day: nobody is told of a change"
 
 
+def test_a_cancelled_review_stops_and_stores_nothing(client: TestClient, wait_for_job: JobWaiter) -> None:
+    """DELETE /api/v1/jobs/{id} of a running review: it stops long before its time limit, no day is stored,
+    and GET /round-reviews/{id} answers 409 naming its status."""
+    body = week_body()
+    body["options"]["time_limit_s"] = 30
+    review_id = client.post("/api/v1/round-reviews", json=body).json()["id"]
+    wait_for_job(client, review_id, until=lambda job: job["status"] == "running" and job["progress"] > 0)
+    assert client.delete(f"/api/v1/jobs/{review_id}").status_code == 200
+    job = wait_for_job(client, review_id, timeout_s=20)
+    assert job["status"] == "cancelled" and job["result"] is None and job["progress"] < 0.6
+    answer = client.get(f"/api/v1/round-reviews/{review_id}")
+    assert answer.status_code == 409 and "cancelled" in answer.json()["detail"]
+    names = [p["name"] for p in client.get("/api/v1/plans", params={"limit": 1000}).json()["plans"]]
+    assert not any(review_id in (name or "") for name in names)
+
+
 def test_another_tenant_cannot_see_a_review(reviewed: dict[str, Any], settings: Settings) -> None:
     """Another tenant's id: 404 for the review, its day changes and its days' plans."""
     other = TestClient(create_app(settings.model_copy(update={"default_tenant": "another-council"})))
