@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
 from app.core.json_types import Fault
 from app.schemas.fields import Id, Money
@@ -25,7 +24,7 @@ from app.schemas.requests import (
     OptimisationRequest,
     OptionsIn,
     VehicleIn,
-    _path,
+    raise_faults,
     reference_faults,
 )
 
@@ -131,11 +130,5 @@ class ReviewRequest(InputModel):
     @model_validator(mode="after")
     def _references_hold(self) -> Self:
         """Report every fault between fields at once (as an optimisation body does)."""
-        faults = self.faults()
-        if faults:
-            raise PydanticCustomError(
-                "invalid_references", "{summary}",
-                {"summary": "; ".join(f"{_path(f['loc'])}: {f['msg']}" for f in faults),
-                 "faults": tuple(faults)},
-            )
+        raise_faults(self.faults())
         return self
