@@ -107,10 +107,13 @@ def test_the_day_changes_are_a_csv_for_the_letters(reviewed: dict[str, Any], cli
         assert row["address"] == (ADDRESS if row["property"] == "p1" else "")
 
 
-def test_keep_current_days_keeps_everyone_on_their_day(client: TestClient, wait_for_job: JobWaiter) -> None:
-    """With ``keep_current_days`` and two lorries a day, every household stays on Monday: no day changes."""
+def test_keep_current_days_keeps_everyone_on_their_day(client: TestClient, wait_for_job: JobWaiter,
+                                                       off_network_bin: dict[str, Any]) -> None:
+    """With ``keep_current_days`` and two lorries a day, every household stays on Monday: no day changes;
+    a bin in the sea is unassigned with its reason, never dropped."""
     body = week_body()
     body["vehicles"].append({**body["vehicles"][0], "id": "rcv-2"})
+    body["bins"].append({**off_network_bin, "current": {"day": "mon"}})
     body["options"].update(keep_current_days=True, time_limit_s=1)
     answer = client.post("/api/v1/round-reviews", json=body)
     assert answer.status_code == 202, answer.text
@@ -118,6 +121,8 @@ def test_keep_current_days_keeps_everyone_on_their_day(client: TestClient, wait_
     assert job["status"] == "succeeded", job
     assert job["result"]["day_changes"] == [] and job["result"]["summary"]["properties_changing_day"] == 0
     assert {a["day"] for a in job["result"]["assignments"]} == {"mon"}
+    assert [(u["bin_id"], u["reason"]) for u in job["result"]["unassigned"]] == [(off_network_bin["id"], "off_network")]
+    assert off_network_bin["id"] not in {a["bin_id"] for a in job["result"]["assignments"]}
     assert client.get(f"/api/v1/round-reviews/{job['id']}/day-changes").text.strip() == \
         "property,address,bin_ids,old_day,old_week,new_day,new_week"
 
