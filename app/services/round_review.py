@@ -139,10 +139,15 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
                                 site_ids={s.id for s in problem.disposal_sites})
     week = to_week(request, placed)
     report = None if progress is None else (lambda _stage, share: progress(share))
+    searching = time.perf_counter()
     reviewed = plan_review(week, matrices, options=options, time_limit_s=options.time_limit_s, seed=options.seed,
                            progress=report)
+    scoring = time.perf_counter()
     body = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
     days, rows, rounds, unassigned = _days(body, week, reviewed, network, settings, options)
+    logger.info("round review: placed on the network in %.1f s, week searched in %.1f s (limit %.0f s), days "
+                "scored on the streets in %.1f s", searching - started, scoring - searching, options.time_limit_s,
+                time.perf_counter() - scoring)
     left_out: list[JSONValue] = [*(_unassigned(u) for u in prepared.unplaceable),
                                  *(_unassigned(Unassigned(b, "no_compatible_vehicle", u.reason))
                                    for u in reviewed.unplaceable for b in u.bin_ids), *unassigned]
