@@ -15,7 +15,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import evaluations, exports, health, jobs, optimisations, plans, reports, round_books, uploads, web
+from app.api import (
+    evaluations,
+    exports,
+    health,
+    jobs,
+    optimisations,
+    plans,
+    reports,
+    round_books,
+    round_reviews,
+    uploads,
+    web,
+)
 from app.api.paths import API_V1
 
 __all__ = ["API_V1", "api_router"]
@@ -30,6 +42,7 @@ api_router.include_router(jobs.router)
 api_router.include_router(plans.router)
 api_router.include_router(reports.router)
 api_router.include_router(round_books.router)
+api_router.include_router(round_reviews.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)

@@ -12,6 +12,10 @@ does what its ``kind`` asks:
 - ``evaluation``: scores a person's plan with the one evaluator and keeps the answer as
   the job's result; ``plan``: the same, then stores the plan as a ``draft`` (as
   ``POST /api/v1/plans`` does);
+- ``review``: plans a council's week (:mod:`app.services.round_review`), stores each day's rounds
+  as a ``draft`` plan and keeps the review, each day with its ``plan_id``, as the job's result,
+  all in one transaction; a cancellation asked for while it runs stops the week's search at its
+  next progress report (after a start, or a round of moves) and stores nothing;
 - any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
   for it, since what makes it lies above the jobs (:mod:`app.reports`).
 
@@ -31,8 +35,8 @@ from sqlalchemy.orm import Session
 from app import store
 from app.core.config import Settings
 from app.core.json_types import JSONObject
-from app.schemas import EvaluationRequest, OptimisationRequest
-from app.services import evaluation, optimisation, plans
+from app.schemas import EvaluationRequest, OptimisationRequest, ReviewRequest
+from app.services import evaluation, optimisation, plans, round_review
 from app.store import JobRecord, PlanRecord, Store
 from app.store.availability import first_line, is_unavailable, retry_sync
 from solver import pipeline
@@ -136,6 +140,8 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
         return _optimise(db, settings, tenant, job, body, network)
     if job.kind in ("evaluation", "plan"):
         return _evaluate(db, settings, tenant, job, body, network)
+    if job.kind == "review":
+        return _review(db, settings, tenant, job, body, network)
     maker = (makers or {}).get(job.kind)
     if maker is None:
         return _fail(db, settings, tenant, job_id, f"kind: this worker cannot run a job of kind {job.kind!r}")
@@ -223,6 +229,62 @@ def _evaluate(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
     logger.info("job %s (%s) %s in %.1f s: %d bins served, %d unassigned, %d violations", job_id, job.kind,
                 status, time.perf_counter() - started, response.summary.bins_served,
                 response.summary.bins_unassigned, response.summary.violations)
+    return status
+
+
+class _CancelledError(Exception):
+    """Raised from a review's progress report once its cancellation was asked for, to stop the search."""
+
+
+def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
+            network: RoadNetwork) -> str:
+    """Review the job's week (its problem: a review body), store each day's rounds as a draft plan named
+    ``review <job id> <day> <week>`` and keep the review (``review_id``: the job's id) as the job's
+    result; the job's final status. Blocking."""
+    job_id = job.id
+    started = time.perf_counter()
+    writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
+
+    def report(share: float) -> None:
+        if not writer(share, None):  # the week's search has no stop of its own: it is unwound from here
+            raise _CancelledError
+
+    try:
+        request = ReviewRequest.model_validate(body)
+        outcome = round_review.review(request, network, settings=settings, progress=report)
+    except _CancelledError:
+        _write(db, settings, lambda session: store.mark_job_cancelled(session, tenant, job_id),
+               what=f"cancelling job {job_id}")
+        logger.info("job %s (review) cancelled after %.1f s", job_id, time.perf_counter() - started)
+        return "cancelled"
+    except ProblemError as exc:
+        return _fail(db, settings, tenant, job_id, _fault(exc))
+    except Exception as exc:
+        logger.exception("job %s (review) failed", job_id)
+        return _fail(db, settings, tenant, job_id, f"the review failed: {type(exc).__name__}: {exc}")
+
+    def finish(session: Session) -> str:
+        if writer.cancelled or store.cancel_requested(session, tenant, job_id):
+            store.mark_job_cancelled(session, tenant, job_id)
+            return "cancelled"
+        result = dict(outcome.result)
+        rows = result["days"]
+        assert isinstance(rows, list)
+        for row, day in zip(rows, outcome.days, strict=True):
+            if day.body is None or day.answer is None:
+                continue
+            problem = store.save_problem(session, tenant, day.body)
+            plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source="review",
+                                     parameters={"review_id": job_id, "day": day.day, "week": day.week},
+                                     name=f"review {job_id} {day.day} {day.week}")
+            assert isinstance(row, dict)
+            row["plan_id"] = plan.id
+        result["review_id"] = job_id
+        store.succeed_job(session, tenant, job_id, result=result)
+        return "succeeded"
+
+    status = _write(db, settings, finish, what=f"storing the review of job {job_id}")
+    logger.info("job %s (review) %s in %.1f s", job_id, status, time.perf_counter() - started)
     return status
 
 

@@ -4,7 +4,8 @@
 - :mod:`~app.schemas.requests`: what planners send (``*In``, the optimisation and evaluation
   requests) and the checks between their fields;
 - :mod:`~app.schemas.responses`: what the service answers (a plan as GeoJSON, health, errors);
-- :mod:`~app.schemas.jobs`: asynchronous jobs and stored plans.
+- :mod:`~app.schemas.jobs`: asynchronous jobs and stored plans;
+- :mod:`~app.schemas.round_reviews`: the week's round review (``POST /api/v1/round-reviews``).
 
 Every public name is re-exported here, so ``from app.schemas import X`` works for all of them.
 """
@@ -82,6 +83,16 @@ from app.schemas.responses import (
     VisitFeature,
     VisitProperties,
 )
+from app.schemas.round_reviews import (
+    CalendarIn,
+    CurrentIn,
+    ReviewBinIn,
+    ReviewOptionsIn,
+    ReviewRequest,
+    ReviewSiteIn,
+    ReviewVehicleIn,
+    VisitsIn,
+)
 
 __all__ = [
     "CLOCK_PATTERN",
@@ -94,7 +105,9 @@ __all__ = [
     "BinIn",
     "BinMoveOut",
     "BreakIn",
+    "CalendarIn",
     "Clock",
+    "CurrentIn",
     "DepotIn",
     "DisposalSiteIn",
     "ErrorItem",
@@ -130,6 +143,11 @@ __all__ = [
     "PlanStatus",
     "PlanSummaryItem",
     "PointGeometry",
+    "ReviewBinIn",
+    "ReviewOptionsIn",
+    "ReviewRequest",
+    "ReviewSiteIn",
+    "ReviewVehicleIn",
     "RoundCompactnessOut",
     "RouteFeature",
     "RouteIn",
@@ -144,6 +162,7 @@ __all__ = [
     "ViolationOut",
     "VisitFeature",
     "VisitProperties",
+    "VisitsIn",
     "Window",
     "reference_faults",
     "route_faults",

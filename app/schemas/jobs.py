@@ -12,10 +12,11 @@ from app.schemas.requests import InputModel
 from app.schemas.responses import OptimisationResponse, OutputModel, SummaryOut
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKind = Literal["optimisation", "evaluation", "plan", "report"]
+JobKind = Literal["optimisation", "evaluation", "plan", "report", "review"]
 """What a job does: ``optimisation`` (POST /api/v1/jobs, stores a draft plan), ``evaluation`` (POST
 /api/v1/evaluations over the synchronous limit), ``plan`` (POST /api/v1/plans over the limit: evaluates
-and stores a person's plan) or ``report`` (GET /api/v1/plans/{id}/report of plans over the limit)."""
+and stores a person's plan), ``report`` (GET /api/v1/plans/{id}/report of plans over the limit) or
+``review`` (POST /api/v1/round-reviews: a week planned, each day stored as a plan)."""
 PlanStatus = Literal["draft", "approved"]
 
 

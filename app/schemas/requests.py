@@ -264,13 +264,7 @@ class OptimisationRequest(InputModel):
     @model_validator(mode="after")
     def _references_hold(self) -> Self:
         """Report every fault between fields at once."""
-        faults = self.faults()
-        if faults:
-            raise PydanticCustomError(
-                "invalid_references", "{summary}",
-                {"summary": "; ".join(f"{_path(f['loc'])}: {f['msg']}" for f in faults),
-                 "faults": tuple(faults)},
-            )
+        raise_faults(self.faults())
         return self
 
 
@@ -306,6 +300,16 @@ class EvaluationRequest(OptimisationRequest):
     def faults(self) -> list[Fault]:
         """The faults of the problem, then those of the routes (see :func:`route_faults`)."""
         return reference_faults(self) + route_faults(self)
+
+
+def raise_faults(faults: list[Fault]) -> None:
+    """Raise every fault between fields of a body at once, as one ``invalid_references`` error whose
+    context carries them (the 422 answer lists each with its field and id); nothing when none."""
+    if faults:
+        raise PydanticCustomError(
+            "invalid_references", "{summary}",
+            {"summary": "; ".join(f"{_path(f['loc'])}: {f['msg']}" for f in faults), "faults": tuple(faults)},
+        )
 
 
 def _path(loc: tuple[str | int, ...]) -> str:

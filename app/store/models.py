@@ -50,9 +50,10 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled")
 
-JOB_KINDS = ("optimisation", "evaluation", "plan", "report")
+JOB_KINDS = ("optimisation", "evaluation", "plan", "report", "review")
 """What a job does: optimise its problem (storing a draft plan), evaluate a person's plan, evaluate
-and store a person's plan, or build a savings report of two stored plans."""
+and store a person's plan, build a savings report of two stored plans, or review a council's week
+(storing each day's rounds as a draft plan and the review as the job's result)."""
 
 PLAN_STATUSES = ("draft", "approved")
 """Every stored plan starts as a ``draft``; a named person approves it."""

@@ -1,0 +1,270 @@
+"""The only translator between a round review's request and answer and :mod:`solver.week`.
+
+:func:`prepare` turns a :class:`~app.schemas.ReviewRequest` into the daily
+:class:`~solver.problem.Problem`, the :class:`~solver.problem.SolveOptions` and the
+:class:`~solver.week.WeekProblem` (raising :class:`~solver.week.WeekError`, a 422, for a week that
+cannot be planned as given); :func:`review` places the problem on the network, runs
+:func:`solver.week.plan_review` with the daily engine and scores each day's rounds with the one
+evaluator on the streets (:func:`solver.pipeline.evaluate_plan`), giving each day's optimisation
+answer (stored as a plan by the job) and the review's answer (the job's ``result``).
+
+Units: metres, seconds, kg; days by their calendar names, weeks by their labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.core.config import Settings
+from app.core.json_types import JSONObject, JSONValue
+from app.schemas import OptimisationRequest, ReviewRequest
+from app.schemas.round_reviews import WEEK_FIELDS
+from app.services import optimisation
+from solver import pipeline
+from solver.problem import Problem, SolveOptions
+from solver.solution import Unassigned
+from solver.week import (
+    Calendar,
+    CurrentDay,
+    WeekBin,
+    WeekOptions,
+    WeekProblem,
+    WeekReview,
+    parse_frequency,
+    plan_review,
+)
+from solver.week.day import restrict
+
+if TYPE_CHECKING:
+    from solver.network import RoadNetwork
+
+logger = logging.getLogger(__name__)
+
+DAY_CHANGE_COLUMNS = ("property", "address", "bin_ids", "old_day", "old_week", "new_day", "new_week")
+"""The columns of the day-changes CSV, one line per household whose day changes (bin ids joined by ``;``)."""
+
+ReviewProgress = Callable[[float], None]
+"""Hears the share (0..1) of the review's time limit spent."""
+
+
+def daily_body(body: JSONObject, *, bin_ids: Sequence[str] | None = None, vehicle_ids: Sequence[str] | None = None,
+               site_ids: Sequence[str] | None = None) -> JSONObject:
+    """The optimisation body inside a review ``body`` (the week's fields left out), keeping only the bins,
+    vehicles and tips named (``None``: all)."""
+    kept = {"bins": bin_ids, "vehicles": vehicle_ids, "disposal_sites": site_ids}
+    daily: JSONObject = {}
+    for part in ("depots", "disposal_sites", "vehicles", "bins"):
+        items = body.get(part, [])
+        assert isinstance(items, list)
+        wanted = kept.get(part)
+        chosen = set(wanted) if wanted is not None else None
+        daily[part] = [{k: v for k, v in item.items() if k not in WEEK_FIELDS.get(part, ())}
+                       for item in items if isinstance(item, dict) and (chosen is None or item.get("id") in chosen)]
+    options = body.get("options", {})
+    assert isinstance(options, dict)
+    daily["options"] = {k: v for k, v in options.items() if k not in WEEK_FIELDS["options"]}
+    return daily
+
+
+def to_week(request: ReviewRequest, problem: Problem) -> WeekProblem:
+    """The week of ``request`` around its daily ``problem`` (only the bins ``problem`` holds);
+    :class:`~solver.week.WeekError` naming the field and the id when it cannot be planned as given."""
+    calendar = Calendar(days=tuple(request.calendar.days), weeks=tuple(request.calendar.weeks))
+    held = {b.id for b in problem.bins}
+    bins = []
+    for i, b in enumerate(request.bins):
+        if b.id not in held:
+            continue
+        frequency = b.frequency if isinstance(b.frequency, str) else b.frequency.model_dump()
+        current = None if b.current is None else CurrentDay(day=b.current.day, week=b.current.week,
+                                                            round=b.current.round)
+        bins.append(WeekBin(id=b.id, frequency=parse_frequency(frequency, field=f"bins[{i}].frequency", item_id=b.id),
+                            property=b.property, current=current,
+                            allowed_days=None if b.allowed_days is None else tuple(b.allowed_days)))
+    return WeekProblem(
+        calendar=calendar, problem=problem, bins=tuple(bins),
+        vehicle_days={v.id: tuple(v.days) for v in request.vehicles if v.days is not None},
+        tip_days={s.id: tuple(s.days) for s in request.disposal_sites if s.days is not None},
+        options=WeekOptions(day_change_cost=request.options.day_change_cost,
+                            keep_current_days=request.options.keep_current_days))
+
+
+def prepare(request: ReviewRequest, *, settings: Settings) -> tuple[Problem, SolveOptions, WeekProblem]:
+    """The daily problem, the options (the review's time limit, capped by the service) and the week;
+    raises :class:`~solver.problem.ProblemError` (a 422) for what cannot be planned."""
+    body = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    daily = OptimisationRequest.model_validate(daily_body(body))
+    problem, options = optimisation.prepare(daily, settings=settings)
+    return problem, options, to_week(request, problem)
+
+
+@dataclass(frozen=True)
+class ReviewedDay:
+    """One day of the reviewed week: its ``day`` and ``week``, the optimisation body of that day
+    (``body``: its bins, working vehicles and open tips) and the answer of its rounds (``answer``),
+    ``None`` both for a day with nothing to collect."""
+
+    day: str
+    week: str
+    body: JSONObject | None
+    answer: JSONObject | None
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What :func:`review` answers: the review's ``result`` (``review_id`` and each day's ``plan_id`` still
+    to fill in, by whoever stores the days) and its ``days``, in calendar order (as ``result["days"]``)."""
+
+    result: JSONObject
+    days: tuple[ReviewedDay, ...]
+
+
+def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
+           progress: ReviewProgress | None = None) -> ReviewOutcome:
+    """Review the week of ``request`` on ``network`` (blocking, about ``options.time_limit_s`` seconds plus
+    each day scored on the streets)."""
+    started = time.perf_counter()
+    problem, options, _ = prepare(request, settings=settings)
+    prepared = pipeline.prepare(problem, network, snap_limit_m=settings.snap_limit_m, turns=options.turn_policy(),
+                                busy_highways=options.busy_highways)
+    off = {u.bin_id for u in prepared.unplaceable}
+    placed, matrices = restrict(problem, prepared.matrices, bin_ids={b.id for b in problem.bins} - off,
+                                vehicle_ids={v.id for v in problem.vehicles},
+                                site_ids={s.id for s in problem.disposal_sites})
+    week = to_week(request, placed)
+    report = None if progress is None else (lambda _stage, share: progress(share))
+    searching = time.perf_counter()
+    reviewed = plan_review(week, matrices, options=options, time_limit_s=options.time_limit_s, seed=options.seed,
+                           progress=report)
+    scoring = time.perf_counter()
+    body = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    days, rows, rounds, unassigned = _days(body, week, reviewed, network, settings, options)
+    logger.info("round review: placed on the network in %.1f s, week searched in %.1f s (limit %.0f s), days "
+                "scored on the streets in %.1f s", searching - started, scoring - searching, options.time_limit_s,
+                time.perf_counter() - scoring)
+    left_out: list[JSONValue] = [*(_unassigned(u) for u in prepared.unplaceable),
+                                 *(_unassigned(Unassigned(b, "no_compatible_vehicle", u.reason))
+                                   for u in reviewed.unplaceable for b in u.bin_ids), *unassigned]
+    calendar = reviewed.calendar
+    assignments: list[JSONValue] = [{"bin_id": b, "day": calendar.day_of(s), "week": calendar.week_of(s),
+                                     "round": rounds.get((s, b))}
+                                    for b, slots in reviewed.assignments.items() for s in slots]
+    addresses = {b.property or b.id: b.address for b in reversed(request.bins) if b.address is not None}
+    changes: list[JSONValue] = []
+    for change in reviewed.day_changes:
+        entry: JSONObject = {"property": change.property, "bin_ids": list(change.bin_ids),
+                             "from": {"day": change.from_day, "week": change.from_week},
+                             "to": {"day": change.to_day, "week": change.to_week}}
+        if change.property in addresses:
+            entry["address"] = addresses[change.property]
+        changes.append(entry)
+    used = [int(r["vehicles_used"]) for r in rows if isinstance(r["vehicles_used"], int)]
+    summary: JSONObject = {
+        "max_vehicles_per_day": max(used, default=0),
+        "vehicles_per_day": {f"{r['day']} {r['week']}": r["vehicles_used"] for r in rows},
+        "distance_m": sum(float(r["distance_m"]) for r in rows if isinstance(r["distance_m"], int | float)),
+        "duration_s": sum(float(r["duration_s"]) for r in rows if isinstance(r["duration_s"], int | float)),
+        "properties_changing_day": len(changes),
+        "balance": _week_balance(days),
+        "bins_unassigned": len(left_out),
+        "wall_s": time.perf_counter() - started,
+    }
+    result: JSONObject = {"review_id": None, "summary": summary, "days": [*rows], "assignments": assignments,
+                          "day_changes": changes, "unassigned": left_out}
+    logger.info("reviewed a week of %d bins in %.1f s: %d vehicles on the busiest day, %d households move",
+                len(problem.bins), time.perf_counter() - started, summary["max_vehicles_per_day"], len(changes))
+    return ReviewOutcome(result=result, days=tuple(days))
+
+
+def _unassigned(u: Unassigned) -> JSONObject:
+    """An unassigned bin as the answers give it."""
+    return {"bin_id": u.bin_id, "reason": u.reason, "detail": u.detail}
+
+
+def _days(body: JSONObject, week: WeekProblem, reviewed: WeekReview, network: RoadNetwork,
+          settings: Settings, options: SolveOptions
+          ) -> tuple[list[ReviewedDay], list[JSONObject], dict[tuple[int, str], str], list[JSONObject]]:
+    """Each day scored on the streets: the days, their rows of the answer, each (slot, bin)'s round
+    (vehicle id) and the bins a day's rounds leave out."""
+    calendar = reviewed.calendar
+    days, rows, unassigned = [], [], []
+    rounds: dict[tuple[int, str], str] = {}
+    for slot in range(calendar.horizon):
+        day, label = calendar.day_of(slot), calendar.week_of(slot)
+        routed = reviewed.plan.days.get(slot)
+        row: JSONObject = {"day": day, "week": label, "plan_id": None, "vehicles_used": 0, "distance_m": 0.0,
+                           "duration_s": 0.0}
+        if routed is None or not routed.bin_ids:
+            days.append(ReviewedDay(day=day, week=label, body=None, answer=None))
+            rows.append(row)
+            continue
+        for route in routed.plan.routes:
+            for stop in route.stops:
+                rounds[(slot, stop)] = route.vehicle_id
+        unassigned += [{**_unassigned(u), "day": day, "week": label} for u in routed.plan.unassigned]
+        vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
+        day_problem = _day_problem(week.problem, routed.bin_ids, vehicles, sites)
+        planned = pipeline.evaluate_plan(day_problem, network, routed.plan.routes, snap_limit_m=settings.snap_limit_m,
+                                         options=options)
+        answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
+        summary = planned.evaluation.summary
+        row.update(vehicles_used=summary.vehicles_used, distance_m=summary.distance_m, duration_s=summary.duration_s)
+        shape = answer.get("summary")
+        if isinstance(shape, dict):
+            for figure in ("balance", "compactness"):
+                if shape.get(figure) is not None:
+                    row[figure] = shape[figure]
+        day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
+                              site_ids=list(sites))
+        days.append(ReviewedDay(day=day, week=label, body=day_body, answer=answer))
+        rows.append(row)
+    return days, rows, rounds, unassigned
+
+
+def _day_problem(problem: Problem, bin_ids: frozenset[str], vehicle_ids: Sequence[str], site_ids: Sequence[str]
+                 ) -> Problem:
+    """The problem of one day: the bins collected, the vehicles working and the tips open (in the
+    problem's order)."""
+    return Problem(depots=problem.depots, vehicles=tuple(v for v in problem.vehicles if v.id in vehicle_ids),
+                   bins=tuple(b for b in problem.bins if b.id in bin_ids),
+                   disposal_sites=tuple(s for s in problem.disposal_sites if s.id in site_ids))
+
+
+def _week_balance(days: Sequence[ReviewedDay]) -> JSONObject:
+    """The least balanced day: the most any day's longest round runs over that day's mean, in duration
+    and in load (``max / mean - 1``, as a plan's ``summary.balance``), and which days they are."""
+    worst: JSONObject = {"duration_spread": 0.0, "duration_day": None, "load_spread": 0.0, "load_day": None}
+    for day in days:
+        summary = (day.answer or {}).get("summary")
+        balance = summary.get("balance") if isinstance(summary, dict) else None
+        if not isinstance(balance, dict):
+            continue
+        for figure in ("duration", "load"):
+            spread = balance.get(f"{figure}_spread")
+            known = worst[f"{figure}_spread"]
+            if isinstance(spread, int | float) and isinstance(known, int | float) and spread > known:
+                worst[f"{figure}_spread"] = float(spread)
+                worst[f"{figure}_day"] = f"{day.day} {day.week}"
+    return worst
+
+
+def day_changes_csv(changes: Sequence[Mapping[str, object]]) -> str:
+    """The day changes of a review's result as CSV (:data:`DAY_CHANGE_COLUMNS`), ready for a letter merge."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DAY_CHANGE_COLUMNS)
+    for change in changes:
+        old, new = change.get("from"), change.get("to")
+        old = old if isinstance(old, Mapping) else {}
+        new = new if isinstance(new, Mapping) else {}
+        bins = change.get("bin_ids")
+        writer.writerow([change.get("property"), change.get("address") or "",
+                         ";".join(str(b) for b in bins) if isinstance(bins, list) else "",
+                         old.get("day"), old.get("week") or "", new.get("day"), new.get("week") or ""])
+    return out.getvalue()
