@@ -213,14 +213,19 @@ class MoveSearch:
         days = {s: DayStops({v: list(r) for v, r in d.routes.items()}, list(d.free)) for s, d in self.days.items()}
         return days, set(self.changed)
 
-    def repair(self, units: Sequence[Unit], choice: dict[str, int], missing: Mapping[Slot, set[str]]) -> int:
+    def repair(self, units: Sequence[Unit], choice: dict[str, int], missing: Mapping[Slot, set[str]], *,
+               deadline: float = math.inf) -> int:
         """Put back the bins ``missing`` from their days' routes (left out by the engine): into the day's
         routes where the evaluator accepts them, else by the cheapest move of their unit to another
-        pattern that fits; returns how many bins stay out."""
+        pattern that fits; returns how many bins stay out. From ``deadline`` (``time.perf_counter()``)
+        on, the bins not yet put back stay out (the moves between days may place them later)."""
         left = 0
         for unit in units:
             out = {(s, b) for s, ids in unit.patterns[choice[unit.id]].visits for b in ids if b in missing.get(s, ())}
             if not out:
+                continue
+            if time.perf_counter() >= deadline:
+                left += len(out)
                 continue
             for slot, bin_id in sorted(out):
                 found = self._insert(self.days[slot], bin_id, slot)
@@ -244,16 +249,20 @@ class MoveSearch:
                 choice[unit.id] = k
                 continue
             for slot, bin_id in sorted(out):
-                if self._eject_for(units, choice, slot, bin_id):
+                if time.perf_counter() < deadline and self._eject_for(units, choice, slot, bin_id, deadline=deadline):
                     out.discard((slot, bin_id))
             left += len(out)
         return left
 
-    def _eject_for(self, units: Sequence[Unit], choice: dict[str, int], slot: Slot, bin_id: str) -> bool:
+    def _eject_for(self, units: Sequence[Unit], choice: dict[str, int], slot: Slot, bin_id: str, *,
+                   deadline: float = math.inf) -> bool:
         """Make room for ``bin_id`` on ``slot`` by moving another unit of that day to other days: the
-        cheapest such pair of changes that the evaluator accepts is made; whether one was found."""
+        cheapest such pair of changes that the evaluator accepts (among those tried by ``deadline``) is
+        made; whether one was found."""
         best: tuple[float, Unit, int] | None = None
         for other in units:
+            if time.perf_counter() >= deadline:
+                break
             current = other.patterns[choice[other.id]]
             if slot not in current.slots or bin_id in dict(current.visits)[slot]:
                 continue

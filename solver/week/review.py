@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from solver.matrix import FleetMatrices
 from solver.problem import SolveOptions
+from solver.solution import Evaluation
 from solver.week.calendar import Calendar, Slot
 from solver.week.day import DayRouter
 from solver.week.model import Unplaceable, WeekProblem, week_units
@@ -80,6 +81,11 @@ def _changes(week: WeekProblem, units: list[Unit], plan: WeekPlan) -> list[DayCh
     return changes
 
 
+def _money(evaluation: Evaluation) -> float:
+    """A day's money cost (the evaluator's ``cost``: vehicles' fixed costs, km and hours)."""
+    return evaluation.summary.cost
+
+
 def plan_review(week: WeekProblem, matrices: FleetMatrices, *, options: SolveOptions, time_limit_s: float,
                 seed: int = 0, progress: ProgressCallback | None = None) -> WeekReview:
     """Plan the week within ``time_limit_s`` wall seconds; ``matrices`` are the daily problem's and
@@ -87,8 +93,10 @@ def plan_review(week: WeekProblem, matrices: FleetMatrices, *, options: SolveOpt
     units, unplaceable = week_units(week)
     problem = week.problem
     slots = list(range(week.calendar.horizon))
+    # a day is priced in money (the evaluator's cost), whatever the engine's objective, because the
+    # day-change cost it is weighed against is money
     router = DayRouter(problem, matrices, options, vehicles_on={s: week.vehicles_on(s) for s in slots},
-                       sites_on={s: week.tips_on(s) for s in slots})
+                       sites_on={s: week.tips_on(s) for s in slots}, measure=_money)
     profile = next(iter(matrices.profiles.values()))
     travel = profile.distance_m if options.objective == "distance" else profile.duration_s
     depot = problem.depots[0]

@@ -319,7 +319,7 @@ def _start(units: Sequence[Unit], slots: Sequence[Slot], router: DayRouter, choi
     choice = dict(choice)
     missing = {s: {u.bin_id for u in d.plan.unassigned} for s, d in days.items()}
     if any(missing.values()):
-        search.repair(units, choice, missing)
+        search.repair(units, choice, missing, deadline=deadline)
     if descend_s > 0:
         search.descend(units, choice, deadline=max(deadline, time.perf_counter() + descend_s), seed=seed)
     bins = slot_bins(units, choice, slots)

@@ -88,3 +88,18 @@ def test_keep_current_days_keeps_a_week_that_needs_two_lorries() -> None:
     review = _review(week, matrices)
     assert review.day_changes == ()
     assert review.vehicles_per_day() == {"mon A": 2, "tue A": 0}
+
+
+@pytest.mark.parametrize(("day_change_cost", "changes"), [(3.0, 0), (1.5, 1)])
+def test_day_changes_are_weighed_in_money_whatever_the_engine_s_objective(day_change_cost: float,
+                                                                           changes: int) -> None:
+    """The same two households, the engine minimising duration: moving one saves 2 money units (2 km at
+    1 a km) but some hundreds of seconds, and the day change, in money, is weighed against the money:
+    at 3 it keeps both on their days, at 1.5 it moves one."""
+    problem, matrices = line_problem([("x", 1000.0, 10.0), ("y", 1000.0, 10.0)], [("v1", 100.0)])
+    week = WeekProblem(calendar=MON_TUE, problem=problem,
+                       bins=(WeekBin("x", current=CurrentDay("mon")), WeekBin("y", current=CurrentDay("tue"))),
+                       options=WeekOptions(day_change_cost=day_change_cost))
+    review = plan_review(week, matrices, options=SolveOptions(engine="ortools", objective="duration"),
+                         time_limit_s=1.0)
+    assert len(review.day_changes) == changes
