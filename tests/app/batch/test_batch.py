@@ -54,7 +54,9 @@ def _body(round_set: str, bins: list[dict[str, Any]]) -> dict[str, Any]:
             "vehicles": [{"id": f"{round_set}:rcv-{k}", "depot": DEPOT["id"], "capacity_kg": 120,
                           "streams": [stream]} for k in (1, 2)],
             "bins": [{**b, "stream": stream} for b in bins],
-            "options": {"time_limit_s": 1, "seed": 0, "engine": "ortools"}}
+            # the plain problem: balancing and compacting search in timed phases, whose outcome can hang
+            # on how busy the machine is (the cluster test compares executors)
+            "options": {"time_limit_s": 1, "seed": 0, "engine": "ortools", "balance": False, "compact": False}}
 
 
 def _bins(network: RoadNetwork, n: int, seed: int, prefix: str) -> list[dict[str, Any]]:
