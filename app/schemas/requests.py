@@ -87,6 +87,10 @@ class DisposalSiteIn(InputModel):
         default=None, description='When an unload may start, ["HH:MM", "HH:MM"]; absent: always open.')
     streams: list[Stream] | None = Field(
         default=None, min_length=1, description="Streams it accepts; absent: every stream.")
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES,
+        description="What the council's file says of the tip beyond what the plan reads (operator, permit, "
+                    "any other column), kept with it and shown; the engines never read it.")
 
 
 class BreakIn(InputModel):
@@ -123,6 +127,11 @@ class VehicleIn(InputModel):
     height_m: NonNegative | None = Field(default=None, description="Height, metres, for access rules.")
     length_m: NonNegative | None = Field(default=None, description="Length, metres, for access rules.")
     hgv: bool = Field(default=True, description="A heavy goods vehicle (kept off hgv=no streets).")
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES,
+        description="What the council's fleet list says of the vehicle beyond what the plan reads "
+                    "(registration, make, crew, any other column), kept with it and shown; the engines "
+                    "never read it.")
 
     @field_validator("shift")
     @classmethod

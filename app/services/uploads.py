@@ -16,7 +16,8 @@ is no ``id``); a ``bin_size`` gives the volume, weight and lift time from
 ``assisted``, ``notes``, ``bin_size`` and every column the upload does not read are kept
 in the bin's ``attributes``.
 
-Other files use the API's field names with these spreadsheet-friendly forms:
+Other files use the API's field names with these spreadsheet-friendly forms; columns they do
+not read are kept, by the names the file writes, in the tip's or vehicle's ``attributes``:
 
 - bins: ``time_windows`` as ``07:00-10:00`` or several joined by ``|``.
 - vehicles: ``shift_start``/``shift_end`` (``HH:MM``), ``streams`` joined by ``|``,
@@ -34,6 +35,7 @@ Empty cells take the API's defaults. Units as everywhere: kg, litres, seconds, m
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,6 +68,10 @@ TRUE_WORDS = frozenset({"y", "yes", "true", "1", "t"})
 FALSE_WORDS = frozenset({"n", "no", "false", "0", "f"})
 
 BREAK_STOP = "break"
+
+MISSPELT_CUTOFF = 0.8
+"""How like a field's name (difflib's ratio, 0..1) a column of a vehicles or tips file must be to be
+taken for a misspelling of it (``capacty_kg``, ``shift_strat``) rather than a column of the council's own."""
 
 
 # --------------------------------------------------------------------------- cells to fields
@@ -161,15 +167,26 @@ def _keys(records: Sequence[Record]) -> list[str]:
     return list(dict.fromkeys(key for record in records for key in (*record.headers, *record.cells)))
 
 
-def _check_columns(records: Iterable[Record], known: Iterable[str]) -> None:
-    """Note a fault for every cell under a column the kind of file does not have."""
+def _kept_columns(record: Record, known: Iterable[str]) -> dict[str, Any]:
+    """The record's cells under columns the kind of file does not read, by the names the file writes:
+    kept as the item's ``attributes`` (a fleet list carries registrations, makes, crews: never a fault).
+
+    A column named nearly as a field (``capacty_kg``) is a fault instead, naming the field meant:
+    kept quietly, the typo would leave the field at its default.
+    """
     allowed = set(known)
-    for record in records:
-        for column in record.cells:
-            if column not in allowed:
-                written = record.headers.get(column, column)
-                record.fault(written, f"unknown column {written!r}; known columns: {', '.join(sorted(allowed))}",
-                             "unknown_column")
+    kept: dict[str, Any] = {}
+    for column, value in record.cells.items():
+        if column in allowed or value is None:
+            continue
+        written = record.headers.get(column, column)
+        meant = difflib.get_close_matches(column, allowed, n=1, cutoff=MISSPELT_CUTOFF)
+        if meant:
+            record.fault(written, f"unknown column {written!r}: did you mean {meant[0]!r}? (columns named "
+                                  "unlike any field are kept as attributes)", "misspelt_column")
+        else:
+            kept[written] = value
+    return kept
 
 
 def _validate(model: type[Model], data: dict[str, Any], record: Record,
@@ -445,18 +462,27 @@ def read_sites_file(content: bytes, *, filename: str | None = None, crs: str | N
                 record.cells.setdefault(name, record.cells.pop(key))
                 record.headers = {**record.headers, name: record.headers.get(key, key)}
     placement = _placed(table, request_crs)
-    _check_columns(records, [*SITE_COLUMNS, *placement.columns, "lon", "lat"])
     sites = []
     for record in records:
         values = _converted(record, SITE_COLUMNS, names)
         values["lon"], values["lat"] = record.cells.get("lon", 0.0), record.cells.get("lat", 0.0)
+        kept = _kept_columns(record, [*SITE_COLUMNS, *placement.columns, "lon", "lat"])
+        if kept:
+            values["attributes"] = kept
         if record.faults:
             continue
-        built = _validate(DisposalSiteIn, values, record, lambda loc: str(loc[0]) if loc else None)
+        built = _validate(DisposalSiteIn, values, record, _site_column)
         if built is not None:
             sites.append(built)
     _raise_faults(records, table.fmt, _duplicate_ids(records, what="site id"))
     return SitesRead(sites, placement.crs)
+
+
+def _site_column(loc: tuple[str | int, ...]) -> str | None:
+    """The file's column an error location of ``DisposalSiteIn`` points at."""
+    if len(loc) > 1 and loc[0] == "attributes":
+        return str(loc[1])
+    return str(loc[0]) if loc else None
 
 
 def _vehicle_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -474,6 +500,8 @@ def _vehicle_data(values: dict[str, Any]) -> dict[str, Any]:
 
 def _vehicle_column(loc: tuple[str | int, ...]) -> str | None:
     """The file's column an error location of ``VehicleIn`` points at."""
+    if len(loc) > 1 and loc[0] == "attributes":
+        return str(loc[1])
     for size in range(len(loc), 0, -1):
         column = VEHICLE_FIELD_COLUMNS.get(loc[:size])
         if column is not None:
@@ -554,11 +582,13 @@ def read_vehicles(content: bytes, *, filename: str | None = None, crs: str | Non
                 record.cells.setdefault("depot_lon", record.cells.pop("lon"))
                 record.cells.setdefault("depot_lat", record.cells.pop("lat"))
     _place_grid_depots(records, request_crs)
-    _check_columns(records, VEHICLE_COLUMNS)
     vehicles = []
     for record in records:
-        built = _validate(VehicleIn, _vehicle_data(_converted(record, VEHICLE_COLUMNS, names)), record,
-                          _vehicle_column)
+        data = _vehicle_data(_converted(record, VEHICLE_COLUMNS, names))
+        kept = _kept_columns(record, VEHICLE_COLUMNS)
+        if kept:
+            data["attributes"] = kept
+        built = _validate(VehicleIn, data, record, _vehicle_column)
         if built is not None and not record.faults:
             vehicles.append(built)
     depots, depot_faults = _depots(records, vehicles)

@@ -114,6 +114,27 @@ def test_vehicle_shift_ending_before_it_starts_names_the_shift_column() -> None:
     assert (item["row"], item["column"], item["id"]) == (2, "shift_start", "rcv-1")
 
 
+def test_fleet_list_columns_the_plan_does_not_read_are_kept_as_attributes() -> None:
+    """A fleet list's own columns (registration, make) are kept with the vehicle, by the names the
+    file writes, and are no fault; an empty cell adds nothing."""
+    content = (b"id,depot,capacity_kg,Registration,Make\nrcv-1,d,100,RU21 ABC,Dennis Eagle\n"
+               b"rcv-2,d,100,RU21 ABD,\n")
+    vehicles, _ = read_vehicles(content, filename="vehicles.csv")
+    assert [v.attributes for v in vehicles] == [{"Registration": "RU21 ABC", "Make": "Dennis Eagle"},
+                                                {"Registration": "RU21 ABD"}]
+
+
+def test_a_column_named_nearly_as_a_field_is_taken_for_a_typo() -> None:
+    """``capacty_kg`` is refused naming the field meant, not kept: kept, the vehicle would silently
+    plan with no capacity figure of its own."""
+    content = b"id,depot,capacity_kg,shift_strat\nrcv-1,d,100,07:00\n"
+    with pytest.raises(UploadError) as caught:
+        read_vehicles(content, filename="vehicles.csv")
+    (item,) = caught.value.items()
+    assert (item["row"], item["column"], item["id"], item["type"]) == (2, "shift_strat", "rcv-1", "misspelt_column")
+    assert "did you mean 'shift_start'" in item["msg"]
+
+
 def test_one_depot_in_two_places_is_refused() -> None:
     """Two vehicles placing the same depot at different positions are refused at the second row."""
     content = (b"id,depot,capacity_kg,depot_lon,depot_lat\nrcv-1,d,100,7.41,43.73\n"
@@ -129,6 +150,12 @@ def test_sites_csv_gives_tips_with_opening_and_streams() -> None:
                          filename="tips.csv")
     assert (site.id, site.unload_s, site.opening, site.streams) == ("tip-0", 600, ("06:00", "18:00"),
                                                                     ["refuse", "glass"])
+
+
+def test_tips_file_columns_the_plan_does_not_read_are_kept_as_attributes() -> None:
+    """A tip's operator and permit number stay with the tip as attributes."""
+    (site,) = read_sites(b"id,lon,lat,Operator,Permit\ntip-0,7.4651,43.7673,Biffa,EPR/AB1234\n", filename="tips.csv")
+    assert site.attributes == {"Operator": "Biffa", "Permit": "EPR/AB1234"}
 
 
 def test_sites_csv_bad_opening_names_row_and_column() -> None:
