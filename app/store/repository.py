@@ -135,6 +135,21 @@ def _next_version(session: Session, tenant: str, round_set: str | None, problem_
     return int(session.scalar(query) or 0) + 1
 
 
+SOURCE_WORDS = {"optimised": "optimised", "manual": "stored rounds", "batch": "nightly re-optimisation",
+                "review": "round review"}
+"""How a plan's default name says where it came from (its ``source``)."""
+
+
+def default_plan_name(source: str, round_set: str | None, version: int, when: datetime) -> str:
+    """The name a plan stored without one gets, so that lists and reports name what a planner knows
+    (the round set, how it was made, the day) rather than a hex id: ``"tue-refuse v3, optimised
+    2026-12-06"`` or, outside a round set, ``"Optimised 2026-12-06 17:45 UTC"``."""
+    how = SOURCE_WORDS.get(source, source)
+    if round_set:
+        return f"{round_set} v{version}, {how} {when:%Y-%m-%d}"[:200]
+    return f"{how[0].upper()}{how[1:]} {when:%Y-%m-%d %H:%M} UTC"
+
+
 def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result: JSONObject, source: str,
                 parameters: JSONObject, engine: str | None = None, seed: int | None = None,
                 round_set: str | None = None, parent_id: str | None = None,
@@ -154,9 +169,11 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
         if existing is not None:
             return existing
     summary = result.get("summary")
+    version = _next_version(session, tenant, round_set, problem.id)
+    name = name or default_plan_name(source, round_set, version, utc_now())
     plan = PlanRecord(
         tenant_id=tenant, problem_id=problem.id, round_set=round_set, name=name,
-        version=_next_version(session, tenant, round_set, problem.id), source=source, status="draft",
+        version=version, source=source, status="draft",
         inputs_hash=problem.content_hash, parameters=parameters, engine=engine, seed=seed,
         library_versions=library_versions(), kpis=dict(summary) if isinstance(summary, dict) else {}, result=result,
         parent_id=parent_id, idempotency_key=idempotency_key, created_by=created_by,

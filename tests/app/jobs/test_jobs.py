@@ -61,6 +61,16 @@ def test_job_succeeds_with_the_answer_and_a_stored_draft_plan(client: TestClient
 
 
 @pytest.mark.slow
+def test_a_job_stores_its_plan_in_the_round_set_and_under_the_name_asked(
+        client: TestClient, problem: dict[str, Any], wait_for_job: JobWaiter) -> None:
+    """``round_set`` and ``name`` on the job go to the stored plan, as they do for a person's plan."""
+    answer = client.post("/api/v1/jobs?round_set=depot%2Frefuse%2Ftue&name=Tuesday%20proposed", json=problem)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"])
+    plan = client.get(f"/api/v1/plans/{job['plan_id']}").json()
+    assert (plan["round_set"], plan["name"], plan["version"]) == ("depot/refuse/tue", "Tuesday proposed", 1)
+
+
 def test_running_job_reports_progress_and_best_cost(client: TestClient, problem: dict[str, Any],
                                                     wait_for_job: JobWaiter) -> None:
     """While it runs, a job shows the share of its time budget used and the best cost so far."""

@@ -4,6 +4,7 @@ approval, the append-only audit log, transactions and API keys."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -92,6 +93,20 @@ def test_plans_of_a_round_set_count_versions(db: Store) -> None:
         assert store.get_plan(session, "north", other).version == 1  # type: ignore[union-attr]
     assert versions == [1, 2, 3]
     assert latest is not None and latest.id == ids[-1]
+
+
+def test_a_plan_stored_without_a_name_is_named_after_its_round_set_and_making(db: Store) -> None:
+    """Lists and reports name plans a planner knows: a plan stored without a name gets its round set,
+    version, how it was made and the day; outside a round set, how and when; a given name is kept."""
+    in_set = stored_plan(db, round_set="tue-refuse")
+    loose = stored_plan(db)
+    named = stored_plan(db, name="Tuesday, proposed")
+    with db.transaction() as session:
+        names = [store.get_plan(session, "north", i).name for i in (in_set, loose, named)]  # type: ignore[union-attr]
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert names[0] == f"tue-refuse v1, optimised {today}"
+    assert names[1] is not None and names[1].startswith(f"Optimised {today} ") and names[1].endswith(" UTC")
+    assert names[2] == "Tuesday, proposed"
 
 
 def test_plan_keeps_what_reproduces_it(db: Store) -> None:
