@@ -8,6 +8,7 @@ each route evaluated and drawn on matrices of its own bins.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -227,14 +228,28 @@ def search_share(after_s: float, time_limit_s: float) -> float:
     return max(MIN_SEARCH_SHARE, min(1.0, 1.0 - after_s / time_limit_s))
 
 
+#: the least search (s) the second round gets, when the parts took the whole search time: enough for a
+#: first solution of the few stops left out, so that they are tried rather than left unassigned unasked
+MIN_SECOND_ROUND_S = 1.0
+
+
+def second_round_s(n_stops: int, time_limit_s: float, left_s: float) -> float:
+    """Seconds of search for the second round of ``n_stops`` stops left out of their parts: 5 s plus
+    0.2 s a stop, but no more than the ``left_s`` seconds left of the search's ``time_limit_s`` (so that
+    the plan still comes within the planner's limit), and at least :data:`MIN_SECOND_ROUND_S`."""
+    wanted = min(time_limit_s, 5.0 + 0.2 * n_stops) if time_limit_s > 0 else 5.0 + 0.2 * n_stops
+    return max(MIN_SECOND_ROUND_S, min(wanted, left_s)) if time_limit_s > 0 else wanted
+
+
 def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
                  parts: list[Part], options: SolveOptions, executor: Executor | None,
                  watch: _Stopwatch, side: np.ndarray, *, time_limit_s: float) -> tuple[Plan, set[str]]:
     """Plan of stops: every part solved (through ``executor``), then every stop left out tried
     again on the vehicles no part used (the reserved ones among them, see :func:`reserved_vehicles`),
-    searching 5 s plus 0.2 s a stop (at most the parts' time). Each part searches its share of the
-    request's ``time_limit_s`` less what evaluating the rounds afterwards is expected to take
-    (:func:`search_share`). Also returns the stops the plan drives the other way (:func:`stop_directions`)."""
+    searching 5 s plus 0.2 s a stop within what is left of the search's time (:func:`second_round_s`).
+    Each part searches its share of the request's ``time_limit_s`` less what evaluating the rounds
+    afterwards is expected to take (:func:`search_share`). Also returns the stops the plan drives the
+    other way (:func:`stop_directions`)."""
     stops = aggregation.problem
     with watch.stage("matrix"):
         jobs = []
@@ -248,6 +263,7 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         options = replace(options, time_limit_s=options.time_limit_s * share)
         jobs = [(sub, matrices, options) for sub, matrices, _ in jobs]
     with watch.stage("solve"):
+        searched_from = time.perf_counter()
         if options.fix_directions:
             plans = _directed_search(jobs, options, executor)
         else:
@@ -263,7 +279,8 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         if retry and spare:
             log.info("second round: %d stop(s) left out of their parts on %d spare vehicle(s)", len(retry), len(spare))
             sub = subproblem(stops, Part(retry, spare))
-            quick = replace(options, time_limit_s=min(options.time_limit_s, 5.0 + 0.2 * len(retry)))
+            left_s = options.time_limit_s - (time.perf_counter() - searched_from)
+            quick = replace(options, time_limit_s=second_round_s(len(retry), options.time_limit_s, left_s))
             matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
             extra = solve_part(sub, matrices, quick)
             reversed_stops |= stop_directions(sub, matrices, extra)

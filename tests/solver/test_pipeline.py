@@ -22,9 +22,11 @@ from solver.network import AccessProfile, RoadNetwork, allowed_edges
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare, strip_violations
 from solver.pipeline.large import (
     AFTER_SEARCH_S_PER_BIN_EDGE,
+    MIN_SECOND_ROUND_S,
     after_search_s,
     driven_ways,
     search_share,
+    second_round_s,
     stop_matrices,
 )
 from solver.pipeline.stages import _snap
@@ -569,3 +571,14 @@ def test_the_search_leaves_room_for_evaluating_the_rounds_after_it() -> None:
     assert search_share(after, 5.0) == 0.5
     assert search_share(0.0, 20.0) == 1.0
     assert search_share(after, 0.0) == 1.0
+
+
+def test_the_second_round_searches_within_what_is_left_of_the_time() -> None:
+    """Stops left out of their parts are tried again for 5 s plus 0.2 s a stop, but only in what is left
+    of the search's time (the planner's limit holds), and for at least a second when nothing is left;
+    with no limit, for 5 s plus 0.2 s a stop."""
+    assert second_round_s(10, 60.0, 40.0) == pytest.approx(7.0)
+    assert second_round_s(10, 60.0, 3.0) == pytest.approx(3.0)
+    assert second_round_s(10, 60.0, -2.0) == MIN_SECOND_ROUND_S
+    assert second_round_s(10, 4.0, 4.0) == pytest.approx(4.0)
+    assert second_round_s(10, 0.0, -30.0) == pytest.approx(7.0)
