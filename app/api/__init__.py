@@ -16,6 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api import (
+    actuals,
     evaluations,
     exports,
     health,
@@ -43,6 +44,7 @@ api_router.include_router(plans.router)
 api_router.include_router(reports.router)
 api_router.include_router(round_books.router)
 api_router.include_router(round_reviews.router)
+api_router.include_router(actuals.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)

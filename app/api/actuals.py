@@ -1,0 +1,162 @@
+"""``/api/v1/actuals``: what the lorries actually drove.
+
+``GET /api/v1/actuals/report``: the realised savings of a round set, its actual days (stored
+plans of source ``actual``, one a day as driven) in a period before a change against a period
+after it, each day scored again by the one evaluator (:mod:`app.reports.realised_report`), beside
+the saving an approved plan promised against its baseline when both are named. JSON, CSV or
+printable HTML; what got worse first.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.api.deps import NetworkRegistryDep, SettingsDep, StoreDep
+from app.api.tenancy import TenantDep
+from app.core.faults import validation_error_items
+from app.reports import realised_report as realised
+from app.reports.stored import PlanNotFoundError, StoredPlan, load_plan
+from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from solver.realised import CONFIDENCE, RealisedFigure, RealisedReport
+
+router = APIRouter(prefix="/actuals", tags=["actual rounds"])
+
+Format = Literal["json", "csv", "html"]
+
+CSV_COLUMNS = ("figure", "label", "unit", "before", "after", "delta", "pct", "verdict", "delta_low", "delta_high",
+               "per_year", "per_year_low", "per_year_high", "per_tonne_before", "per_tonne_after",
+               "per_household_before", "per_household_after", "modelled", "gap")
+"""The columns of the CSV answer, one row a figure."""
+
+
+def _unprocessable(field: str, msg: str) -> HTTPException:
+    """A 422 naming the query field at fault."""
+    return HTTPException(status_code=422, detail=[{"loc": ["query", field], "field": field, "id": None,
+                                                   "msg": msg, "type": "value_error"}])
+
+
+def _csv(report: RealisedReport) -> str:
+    """One row a figure (:data:`CSV_COLUMNS`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for f in report.figures:
+        span = f.delta_interval
+        yearly = f.per_year_interval
+        writer.writerow([f.figure, f.label, f.unit, f.before, f.after, f.delta, f.pct, f.verdict,
+                         span.low if span else "", span.high if span else "", f.per_year if f.per_year is not None
+                         else "", yearly.low if yearly else "", yearly.high if yearly else "",
+                         *("" if v is None else v for v in (f.per_tonne_before, f.per_tonne_after,
+                                                            f.per_household_before, f.per_household_after,
+                                                            f.modelled, f.gap))])
+    return out.getvalue()
+
+
+def _row(f: RealisedFigure) -> str:
+    """A figure as a table row: before, after, change with its spread, a year, per tonne, modelled."""
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:,.1f}"
+    span = f"{num(f.delta_interval.low)} to {num(f.delta_interval.high)}" if f.delta_interval else "one day: none"
+    return (f"<tr class='{f.verdict}'><td>{html.escape(f.label)} ({html.escape(f.unit)})</td><td>{num(f.before)}</td>"
+            f"<td>{num(f.after)}</td><td>{num(f.delta)}</td><td>{span}</td><td>{num(f.per_year)}</td>"
+            f"<td>{num(f.per_tonne_before)} / {num(f.per_tonne_after)}</td><td>{num(f.modelled)}</td>"
+            f"<td>{html.escape(f.verdict)}</td></tr>")
+
+
+def _html(report: RealisedReport, round_set: str | None) -> str:
+    """A printable page: what got worse first, then the table, then the notes."""
+    head = ("<tr><th>Figure</th><th>Before, a day</th><th>After, a day</th><th>Change</th>"
+            f"<th>{round(100 * CONFIDENCE)} % interval</th><th>A year</th><th>Per tonne, before / after</th>"
+            "<th>Modelled change</th><th>Verdict</th></tr>")
+    worse = ", ".join(html.escape(f.label) for f in report.worse) or "nothing"
+    rows = "".join(_row(f) for f in (*report.worse, *(f for f in report.figures if f.verdict != "worse")))
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+    title = f"Realised savings{': ' + html.escape(round_set) if round_set else ''}"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title><style>"
+            "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;"
+            "padding:.3em .6em;text-align:right}td:first-child{text-align:left}tr.worse{background:#fde2e2}"
+            "tr.better{background:#e3f4e3}@media print{body{margin:0}}</style></head><body>"
+            f"<h1>{title}</h1><p>Actual days as driven, each scored again by the one evaluator: "
+            f"{report.before_days} day(s) from {report.before_period[0]} to {report.before_period[1]} before, "
+            f"{report.after_days} from {report.after_period[0]} to {report.after_period[1]} after; "
+            f"{report.collection_days_per_year:g} collection days a year.</p>"
+            f"<p class='worse'><strong>What got worse:</strong> {worse}.</p>"
+            f"<table>{head}{rows}</table><h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul></body></html>")
+
+
+@router.get(
+    "/report",
+    summary="Realised savings: actual days before a change against after it",
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}},
+                          "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}},
+              "description": "The report: JSON (default), CSV (format=csv) or printable HTML (format=html)."},
+        404: {"model": MessageErrorResponse, "description": "No plan of the id given as plan or baseline."},
+        422: {"model": ValidationErrorResponse,
+              "description": "A period that is no FIRST/LAST pair of dates, a period with no actual day, a plan "
+                             "without its baseline, or a stored day that can no longer be scored."},
+    },
+)
+async def realised_savings_report(
+    settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
+    before: Annotated[str, Query(description="The days before the change, FIRST/LAST (2026-10-05/2026-11-01).")],
+    after: Annotated[str, Query(description="The days after the change, FIRST/LAST.")],
+    round_set: Annotated[str | None, Query(min_length=1, max_length=200,
+                                           description="The round set whose actual days are compared "
+                                                       "(absent: every actual day of the tenant).")] = None,
+    plan: Annotated[str | None, Query(description="The approved plan whose modelled saving is set beside.")] = None,
+    baseline: Annotated[str | None, Query(description="The baseline the plan was compared with (with plan).")] = None,
+    collection_days_per_year: Annotated[float, Query(
+        gt=0, le=366, description="Days a year the compared rounds run: 52 for one weekly day's round set, "
+                                  "260 for a Monday-to-Friday week.")] = 52.0,
+    format: Annotated[Format, Query(description="json, csv or html.")] = "json",
+) -> Response:
+    """Each figure per collection day before and after, the change with its 95 % interval by
+    bootstrap over the days, a year, per tonne and per household, the modelled change and the gap;
+    what got worse named first (``solver/realised.py``, ``docs/savings.md``)."""
+    try:
+        periods = (realised.Period.parse(before, field="before"), realised.Period.parse(after, field="after"))
+    except ValueError as exc:
+        raise _unprocessable(str(exc).split(":", 1)[0], str(exc)) from exc
+    if (plan is None) != (baseline is None):
+        raise _unprocessable("baseline" if plan else "plan",
+                             "plan and baseline go together: the modelled saving is the plan against its baseline")
+
+    def read(session: Session) -> tuple[list[StoredPlan], list[StoredPlan], tuple[StoredPlan, StoredPlan] | None]:
+        days_before = realised.actual_days(session, tenant, round_set, periods[0], field="before")
+        days_after = realised.actual_days(session, tenant, round_set, periods[1], field="after")
+        promise = ((load_plan(session, tenant, plan, field="plan"), load_plan(session, tenant, baseline,
+                                                                              field="baseline"))
+                   if plan is not None and baseline is not None else None)
+        return days_before, days_after, promise
+
+    try:
+        days_before, days_after, promise = await db.run(read)
+    except realised.NoActualDaysError as exc:
+        raise _unprocessable(exc.field, str(exc)) from exc
+    except PlanNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=f"{exc.field}: plan {exc.plan_id!r} not found") from exc
+
+    def build() -> RealisedReport:
+        return realised.build_realised(days_before, days_after, registry.get(), settings=settings,
+                                       collection_days_per_year=collection_days_per_year, promise=promise)
+
+    try:
+        report = await anyio.to_thread.run_sync(build)
+    except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
+        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
+    if format == "csv":
+        return Response(_csv(report), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="realised-savings.csv"'})
+    if format == "html":
+        return HTMLResponse(_html(report, round_set))
+    return JSONResponse({"round_set": round_set, **report.as_dict()})
