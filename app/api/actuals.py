@@ -12,20 +12,25 @@ from __future__ import annotations
 import csv
 import html
 import io
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.api.deps import NetworkRegistryDep, SettingsDep, StoreDep
 from app.api.tenancy import TenantDep
+from app.compute.network_registry import NetworkRegistry
+from app.core.config import Settings
 from app.core.faults import validation_error_items
+from app.reports import case_study
 from app.reports import realised_report as realised
-from app.reports.stored import PlanNotFoundError, StoredPlan, load_plan
+from app.reports.stored import PlanNotFoundError
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from app.store import Store
 from solver.realised import CONFIDENCE, RealisedFigure, RealisedReport
 
 router = APIRouter(prefix="/actuals", tags=["actual rounds"])
@@ -93,6 +98,49 @@ def _html(report: RealisedReport, round_set: str | None) -> str:
             f"<table>{head}{rows}</table><h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul></body></html>")
 
 
+@dataclass(frozen=True)
+class _Gathered:
+    """A realised-savings report and what it was made from."""
+
+    report: RealisedReport
+    made_from: realised.ReportInputs
+
+
+async def _gather(settings: Settings, registry: NetworkRegistry, db: Store, tenant: str, *, before: str, after: str,
+                  round_set: str | None, plan: str | None, baseline: str | None,
+                  collection_days_per_year: float) -> _Gathered | JSONResponse:
+    """Find the actual days of both periods (and the plan and baseline), score them and compare them;
+    a 422/404 (raised, or answered for a stored body that can no longer be scored) otherwise."""
+    try:
+        periods = (realised.Period.parse(before, field="before"), realised.Period.parse(after, field="after"))
+    except ValueError as exc:
+        raise _unprocessable(str(exc).split(":", 1)[0], str(exc)) from exc
+    if (plan is None) != (baseline is None):
+        raise _unprocessable("baseline" if plan else "plan",
+                             "plan and baseline go together: the modelled saving is the plan against its baseline")
+
+    def read(session: Session) -> realised.ReportInputs:
+        return realised.read_inputs(session, tenant, round_set=round_set, before=periods[0], after=periods[1],
+                                    plan=plan, baseline=baseline)
+
+    try:
+        made_from = await db.run(read)
+    except realised.NoActualDaysError as exc:
+        raise _unprocessable(exc.field, str(exc)) from exc
+    except PlanNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=f"{exc.field}: plan {exc.plan_id!r} not found") from exc
+
+    def build() -> RealisedReport:
+        return realised.build_realised(made_from.before, made_from.after, registry.get(), settings=settings,
+                                       collection_days_per_year=collection_days_per_year, promise=made_from.promise)
+
+    try:
+        report = await anyio.to_thread.run_sync(build)
+    except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
+        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
+    return _Gathered(report, made_from)
+
+
 @router.get(
     "/report",
     summary="Realised savings: actual days before a change against after it",
@@ -123,40 +171,81 @@ async def realised_savings_report(
     """Each figure per collection day before and after, the change with its 95 % interval by
     bootstrap over the days, a year, per tonne and per household, the modelled change and the gap;
     what got worse named first (``solver/realised.py``, ``docs/savings.md``)."""
-    try:
-        periods = (realised.Period.parse(before, field="before"), realised.Period.parse(after, field="after"))
-    except ValueError as exc:
-        raise _unprocessable(str(exc).split(":", 1)[0], str(exc)) from exc
-    if (plan is None) != (baseline is None):
-        raise _unprocessable("baseline" if plan else "plan",
-                             "plan and baseline go together: the modelled saving is the plan against its baseline")
-
-    def read(session: Session) -> tuple[list[StoredPlan], list[StoredPlan], tuple[StoredPlan, StoredPlan] | None]:
-        days_before = realised.actual_days(session, tenant, round_set, periods[0], field="before")
-        days_after = realised.actual_days(session, tenant, round_set, periods[1], field="after")
-        promise = ((load_plan(session, tenant, plan, field="plan"), load_plan(session, tenant, baseline,
-                                                                              field="baseline"))
-                   if plan is not None and baseline is not None else None)
-        return days_before, days_after, promise
-
-    try:
-        days_before, days_after, promise = await db.run(read)
-    except realised.NoActualDaysError as exc:
-        raise _unprocessable(exc.field, str(exc)) from exc
-    except PlanNotFoundError as exc:
-        raise HTTPException(status_code=404, detail=f"{exc.field}: plan {exc.plan_id!r} not found") from exc
-
-    def build() -> RealisedReport:
-        return realised.build_realised(days_before, days_after, registry.get(), settings=settings,
-                                       collection_days_per_year=collection_days_per_year, promise=promise)
-
-    try:
-        report = await anyio.to_thread.run_sync(build)
-    except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
-        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
+    gathered = await _gather(settings, registry, db, tenant, before=before, after=after, round_set=round_set,
+                             plan=plan, baseline=baseline, collection_days_per_year=collection_days_per_year)
+    if isinstance(gathered, JSONResponse):
+        return gathered
+    report = gathered.report
     if format == "csv":
         return Response(_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="realised-savings.csv"'})
     if format == "html":
         return HTMLResponse(_html(report, round_set))
     return JSONResponse({"round_set": round_set, **report.as_dict()})
+
+
+@router.get(
+    "/case-study",
+    summary="A publishable case study of the realised savings (no personal data)",
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}},
+                          "text/html": {"schema": {"type": "string"}}},
+              "description": "The case study: JSON following docs/case_study.schema.json (default) or printable "
+                             "HTML (format=html)."},
+        404: {"model": MessageErrorResponse, "description": "No plan of the id given as plan or baseline."},
+        422: {"model": ValidationErrorResponse, "description": "As for GET /api/v1/actuals/report."},
+    },
+)
+async def export_case_study(
+    settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
+    before: Annotated[str, Query(description="The days before the change, FIRST/LAST (2026-10-05/2026-11-01).")],
+    after: Annotated[str, Query(description="The days after the change, FIRST/LAST.")],
+    council: Annotated[str, Query(min_length=1, max_length=300, description="Who publishes it.")],
+    title: Annotated[str, Query(min_length=1, max_length=300, description="What changed.")] = "New rounds",
+    round_set: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    plan: Annotated[str | None, Query(description="The approved plan whose modelled saving is set beside.")] = None,
+    baseline: Annotated[str | None, Query(description="The baseline the plan was compared with (with plan).")] = None,
+    collection_days_per_year: Annotated[float, Query(gt=0, le=366)] = 52.0,
+    format: Annotated[Literal["json", "html"], Query(description="json or html.")] = "json",
+) -> Response:
+    """The realised-savings report as a case study others can check: method, versions, factors, the
+    figures before and after (realised and modelled), what went wrong, the hash of every input;
+    aggregated figures only (``docs/case_study.md``)."""
+    gathered = await _gather(settings, registry, db, tenant, before=before, after=after, round_set=round_set,
+                             plan=plan, baseline=baseline, collection_days_per_year=collection_days_per_year)
+    if isinstance(gathered, JSONResponse):
+        return gathered
+    document = realised.case_study_of(gathered.report, gathered.made_from, settings=settings, title=title,
+                                      council=council, round_set=round_set)
+    if format == "html":
+        return HTMLResponse(case_study.to_html([document]))
+    return JSONResponse(document)
+
+
+@router.post(
+    "/case-studies/compare",
+    summary="Case studies side by side (one's own and another council's)",
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                     "description": "A printable page with the case studies side by side."},
+               422: {"model": ValidationErrorResponse,
+                     "description": "A document that is not a case study: each fault names the study and the path."}},
+    response_class=HTMLResponse,
+)
+async def compare_case_studies(body: Annotated[dict[str, Any], Body(
+        description='{"studies": [case study, ...]}: one to six documents of docs/case_study.schema.json, '
+                    "one's own first.")]) -> HTMLResponse:
+    """Check each document against the schema (a 422 naming the study and the path of each fault) and
+    print them side by side."""
+    studies = body.get("studies")
+    if not isinstance(studies, list) or not 1 <= len(studies) <= MAX_COMPARED:
+        raise _unprocessable("studies", f"studies: a list of 1 to {MAX_COMPARED} case study documents is needed")
+    faults = [{"loc": ["body", "studies", k, *path.split(": ", 1)[0].split("/")], "field": f"studies[{k}]",
+               "id": None, "msg": f"studies[{k}] {path}", "type": "case_study"}
+              for k, doc in enumerate(studies) for path in case_study.check(doc)]
+    if faults:
+        raise HTTPException(status_code=422, detail=faults[:100])
+    return HTMLResponse(case_study.to_html(studies))
+
+
+MAX_COMPARED = 6
+"""Most case studies one page sets side by side."""

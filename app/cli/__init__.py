@@ -25,6 +25,7 @@ import typer
 
 from app.cli.batch import batch
 from app.cli.bench import bench_cli
+from app.cli.case_study import case_study_cli
 from app.cli.keys import keys_cli
 from app.cli.report import report
 from app.cli.reproduce import reproduce
@@ -45,6 +46,7 @@ cli = typer.Typer(
 
 cli.add_typer(bench_cli, name="bench")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(case_study_cli, name="case-study")
 cli.command("report")(report)
 cli.command("reproduce")(reproduce)
 cli.command()(serve)

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import store
 from app.core.config import Settings
-from app.reports import inputs
+from app.reports import case_study, inputs
 from app.reports.stored import StoredPlan, load_plan
 from app.store import PlanRecord
 from solver.realised import ActualDay, RealisedReport, realised_savings
@@ -144,3 +145,47 @@ def build_realised(before: Sequence[StoredPlan], after: Sequence[StoredPlan], ne
                                   paid_shift_s=inputs.paid_shifts_s(plan.problem, baseline.problem)).delta
     return realised_savings(days_before, days_after, collection_days_per_year=collection_days_per_year,
                             modelled=modelled)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a realised-savings report is made from: the actual days of each period, and the approved
+    plan and the baseline it was compared with (``promise``) when named."""
+
+    before: list[StoredPlan]
+    after: list[StoredPlan]
+    promise: tuple[StoredPlan, StoredPlan] | None
+
+
+def read_inputs(session: Session, tenant: str, *, round_set: str | None, before: Period, after: Period,
+                plan: str | None, baseline: str | None) -> ReportInputs:
+    """The tenant's actual days of both periods and the plan and baseline named (both or neither);
+    :class:`NoActualDaysError` or :class:`~app.reports.stored.PlanNotFoundError` naming the field."""
+    days_before = actual_days(session, tenant, round_set, before, field="before")
+    days_after = actual_days(session, tenant, round_set, after, field="after")
+    promise = ((load_plan(session, tenant, plan, field="plan"), load_plan(session, tenant, baseline, field="baseline"))
+               if plan is not None and baseline is not None else None)
+    return ReportInputs(days_before, days_after, promise)
+
+
+def _day_hashes(plans: Sequence[StoredPlan], period: str) -> list[tuple[str, str, str, list[str]]]:
+    """Each actual day's date, period, problem hash and trace files' hashes (never the files' names)."""
+    out = []
+    for p in plans:
+        files = p.parameters.get("files")
+        hashes = [str(h) for h in files.values()] if isinstance(files, dict) else []
+        out.append((str(p.parameters.get("day")), period, p.problem_hash, hashes))
+    return out
+
+
+def case_study_of(report: RealisedReport, made_from: ReportInputs, *, settings: Settings, title: str, council: str,
+                  round_set: str | None) -> dict[str, Any]:
+    """The publishable case study of ``report`` (:mod:`app.reports.case_study`), with the hash of every
+    input it was made from."""
+    promise = made_from.promise
+    return case_study.case_study(
+        report, title=title, council=council, round_set=round_set, factors=inputs.factors_from(settings),
+        versions=store.library_versions(),
+        days=[*_day_hashes(made_from.before, "before"), *_day_hashes(made_from.after, "after")],
+        plan_hash=promise[0].inputs_hash if promise else None,
+        baseline_hash=promise[1].inputs_hash if promise else None)

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import store
+from app.reports.case_study import check
 from app.reports.realised_report import ACTUAL_SOURCE
 from tests.app.conftest import base_problem
 
@@ -53,11 +54,16 @@ def days(client: TestClient) -> dict[str, float]:
     return {"long": long_m, "short": short_m}
 
 
-def report(client: TestClient, **query: Any) -> Any:
-    """The report's answer for the two periods (four weeks each) and ``query``."""
+def report_path(client: TestClient, path: str, **query: Any) -> Any:
+    """The answer of ``path`` for the two periods (four weeks each) and ``query``."""
     params = {"round_set": ROUND_SET, "before": f"{BEFORE}/{BEFORE + timedelta(days=27)}",
               "after": f"{AFTER}/{AFTER + timedelta(days=27)}", **query}
-    return client.get("/api/v1/actuals/report", params=params)
+    return client.get(path, params=params)
+
+
+def report(client: TestClient, **query: Any) -> Any:
+    """The realised-savings report's answer for the two periods and ``query``."""
+    return report_path(client, "/api/v1/actuals/report", **query)
 
 
 def test_the_realised_saving_is_the_days_as_driven_scored_again(client: TestClient, days: dict[str, float]) -> None:
@@ -120,3 +126,31 @@ def test_an_unknown_plan_is_a_404(client: TestClient, days: dict[str, float]) ->
     """A plan id the tenant does not have: 404 naming which one."""
     answer = report(client, plan="nope", baseline="nope2")
     assert answer.status_code == 404 and "plan" in answer.json()["detail"]
+
+
+def test_the_case_study_holds_figures_and_hashes_but_no_personal_data(client: TestClient,
+                                                                      days: dict[str, float]) -> None:
+    """The exported case study follows its schema, carries the realised change and every input's hash,
+    and no bin id, position or file name of the inputs."""
+    answer = report_path(client, "/api/v1/actuals/case-study", council="Monaco Test Council")
+    assert answer.status_code == 200, answer.text
+    doc = answer.json()
+    assert check(doc) == []
+    km = next(f for f in doc["figures"] if f["figure"] == "distance_m")
+    assert km["delta"] == pytest.approx(-(days["long"] - days["short"]) * 3 / 4, rel=1e-6)
+    assert len(doc["inputs"]["actual_days"]) == 8 and doc["inputs"]["actual_days"][0]["files"] == ["0" * 64]
+    text = answer.text
+    assert "b00001" not in text and "7.41745" not in text and "trace.gpx" not in text
+
+
+def test_another_council_s_case_study_is_shown_beside_and_a_bad_one_named(client: TestClient,
+                                                                          days: dict[str, float]) -> None:
+    """Two documents print side by side; a document missing its figures is a 422 naming studies[1]."""
+    own = report_path(client, "/api/v1/actuals/case-study", council="Monaco Test Council").json()
+    other = {**own, "council": "Another District Council"}
+    page = client.post("/api/v1/actuals/case-studies/compare", json={"studies": [own, other]})
+    assert page.status_code == 200 and "Another District Council" in page.text and page.text.count("<section>") == 2
+    broken = {k: v for k, v in other.items() if k != "figures"}
+    refused = client.post("/api/v1/actuals/case-studies/compare", json={"studies": [own, broken]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["field"] == "studies[1]" and "figures" in refused.json()["detail"][0]["msg"]
