@@ -20,6 +20,11 @@ by the ``round_set`` key its plans are stored under (by convention
    keeps one);
 5. reports what changed (:mod:`app.batch.report`) as JSON and Markdown.
 
+The days of an approved week (round sets ``week/[<area>/]<day>/<week>``, see
+:mod:`app.batch.week_days`) are re-optimised only on their own night: the night's date is the
+collection day it prepares, and only the round set of that day and week (of the week approved last
+for its area) is solved, from its own bins, so every household stays on its day.
+
 Because each draft stores the problem it solved, the bins a register brought in become
 the round set's latest bins for the following nights too.
 """
@@ -47,6 +52,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from app.batch.report import BatchReport, RoundSetOutcome, compare, route_stops
+from app.batch.week_days import WeekDay, foreign_bins, live_week_days
 from app.compute.executors import NetworkPaths, describe_executor, solver_executor
 from app.core.config import Settings
 from app.core.json_types import JSONObject, JSONValue
@@ -100,7 +106,8 @@ class BatchOptions:
     ``tenants``: only these (``None``: every tenant in the store). ``register``: bins per
     ``(tenant, round set)`` replacing the stored ones. ``time_limit_s`` / ``seed``: override
     each round set's own options (``None``: keep them). ``move_penalty``: money per bin
-    moved off its approved round. ``report_dir``: where the report files go.
+    moved off its approved round. ``report_dir``: where the report files go. ``week_a_starts``: the
+    Monday that starts a week A for every approved week (``None``: each week's own, from its approval).
     """
 
     night: date
@@ -111,6 +118,7 @@ class BatchOptions:
     seed: int | None = None
     move_penalty: float = DEFAULT_MOVE_PENALTY
     show_progress: bool | None = None
+    week_a_starts: date | None = None
 
 
 def idempotency_key(night: date, round_set: str) -> str:
@@ -175,6 +183,7 @@ class _Unit:
     approved: PlanRecord | None = None
     approved_body: JSONObject | None = None
     options: SolveOptions | None = None
+    week: JSONObject | None = None
 
 
 def _tenants(session: Session, only: tuple[str, ...] | None) -> list[str]:
@@ -229,9 +238,11 @@ def _already_done(session: Session, tenant: str, round_set: str, draft: PlanReco
 
 
 def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Settings,
-                  config: BatchOptions) -> _Unit:
-    """What to do for one round set (a solve to run, or the outcome already known)."""
+                  config: BatchOptions, week_days: dict[str, WeekDay] | None = None) -> _Unit:
+    """What to do for one round set (a solve to run, or the outcome already known); ``week_days`` are the
+    tenant's live days of approved weeks (a register may not bring another weekday's bins into one)."""
     outcome = RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed")
+    week_day = (week_days or {}).get(round_set)
     existing = repository.find_plan_by_key(session, tenant, idempotency_key(config.night, round_set))
     if existing is not None:
         return _Unit(outcome=_already_done(session, tenant, round_set, existing))
@@ -244,6 +255,11 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
     body = _problem_body(session, tenant, latest)
     register_bins = config.register.get((tenant, round_set))
     if register_bins is not None:
+        foreign = None if week_day is None else foreign_bins(session, tenant, week_day, week_days or {},
+                                                               register_bins)
+        if foreign is not None:
+            outcome.error = foreign
+            return _Unit(outcome=outcome)
         body["bins"] = register_bins
     try:
         request = OptimisationRequest.model_validate(body)
@@ -261,28 +277,66 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
     task = SolveTask(key=f"{tenant}/{round_set}", problem=problem, options=options,
                      network=NetworkPaths.of(settings), snap_limit_m=settings.snap_limit_m)
     return _Unit(outcome=outcome, task=task, body=body, approved=approved, options=options,
-                 approved_body=_problem_body(session, tenant, approved) if approved else None)
+                 approved_body=_problem_body(session, tenant, approved) if approved else None,
+                 week=None if week_day is None else week_day.week)
 
 
 def _safely_prepared(session: Session, tenant: str, round_set: str, settings: Settings,
-                     config: BatchOptions) -> _Unit:
+                     config: BatchOptions, week_days: dict[str, WeekDay] | None = None) -> _Unit:
     """:func:`_prepare_unit`, with an unexpected error making only this round set fail."""
     try:
-        return _prepare_unit(session, tenant, round_set, settings, config)
+        return _prepare_unit(session, tenant, round_set, settings, config, week_days)
     except Exception as exc:  # one broken round set must not stop the others
         logger.exception("preparing round set %s/%s failed", tenant, round_set)
         return _Unit(outcome=RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed",
                                              error=f"its inputs could not be read: {type(exc).__name__}: {exc}"))
 
 
+def _collected_tonight(day: WeekDay, config: BatchOptions) -> bool | str:
+    """Whether the night is ``day``'s collection day, or why that cannot be told (a message)."""
+    try:
+        return day.collected_on(config.night, week_a_starts=config.week_a_starts)
+    except ValueError as exc:
+        return f"the night's day of the approved week cannot be told: {exc}"
+
+
+def _tonights(session: Session, tenant: str, round_sets: list[str], settings: Settings,
+              config: BatchOptions) -> list[_Unit]:
+    """The units of the tenant's round sets: every round set that is no day of a week, and of the days of
+    the approved weeks only tonight's (see :mod:`app.batch.week_days`)."""
+    week_days, skipped = live_week_days(session, tenant, round_sets)
+    units, waiting = [], 0
+    for round_set in round_sets:
+        day = week_days.get(round_set)
+        if round_set in skipped:
+            continue
+        if day is not None:
+            tonight = _collected_tonight(day, config)
+            if isinstance(tonight, str):
+                units.append(_Unit(outcome=RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed",
+                                                           error=tonight)))
+                continue
+            if not tonight:
+                waiting += 1
+                continue
+        units.append(_safely_prepared(session, tenant, round_set, settings, config, week_days))
+    if week_days or skipped:
+        logger.info("tenant %s, night %s (%s): %d day(s) of approved weeks due, %d waiting for their own night, "
+                    "%d of superseded weeks skipped", tenant, config.night.isoformat(), config.night.strftime("%a"),
+                    len(week_days) - waiting, waiting, len(skipped))
+    return units
+
+
 def prepare_units(store: Store, settings: Settings, config: BatchOptions) -> list[_Unit]:
-    """One unit per stored round set of every (chosen) tenant, and per register round set without plans."""
+    """One unit per stored round set of every (chosen) tenant (of the approved weeks' days, tonight's only),
+    and per register round set without plans."""
     units = []
+    stored: set[tuple[str, str]] = set()
     with store.transaction() as session:
         for tenant in _tenants(session, config.tenants):
-            for round_set in repository.list_round_sets(session, tenant):
-                units.append(_safely_prepared(session, tenant, round_set, settings, config))
-        stored = {(u.outcome.tenant, u.outcome.round_set) for u in units}
+            round_sets = repository.list_round_sets(session, tenant)
+            stored |= {(tenant, r) for r in round_sets}
+            units += _tonights(session, tenant, round_sets, settings, config)
         for tenant, round_set in sorted(config.register.keys() - stored):
             if config.tenants is None or tenant in config.tenants:
                 units.append(_safely_prepared(session, tenant, round_set, settings, config))
@@ -300,7 +354,8 @@ def _parameters(unit: _Unit, config: BatchOptions) -> JSONObject:
             "move_penalty": o.move_penalty, "search_processes": o.search_processes,
             "balance": o.balance, "balance_tolerance": o.balance_tolerance, "compact": o.compact,
             "warm_start_plan_id": unit.approved.id if unit.approved else None,
-            "initial_routes": len(o.initial_routes), "night": config.night.isoformat()}
+            "initial_routes": len(o.initial_routes), "night": config.night.isoformat(),
+            **({"week": unit.week} if unit.week is not None else {})}
 
 
 def store_draft(store: Store, unit: _Unit, solved: SolveOutcome, config: BatchOptions) -> RoundSetOutcome:

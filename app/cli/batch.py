@@ -42,6 +42,9 @@ def batch(
         min=0, help="Seed of every solve (default: each round set's own).")] = None,
     move_penalty: Annotated[float, typer.Option(
         min=0.0, help="Money per bin moved off its approved round (the stability penalty).")] = 5.0,
+    week_a_starts: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD", help="A Monday that starts a week A, for every approved week (default: the date "
+                                   "given when each week was approved).")] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar (default: only on a terminal; log lines always).")] = None,
 ) -> None:
@@ -60,12 +63,21 @@ def batch(
         raise fail_with([error_item(loc=("night",), item_id=None, type_="value_error",
                                     msg=f"--night must be a date YYYY-MM-DD, got {night!r}")]) from exc
     try:
+        anchor = date.fromisoformat(week_a_starts) if week_a_starts else None
+    except ValueError as exc:
+        raise fail_with([error_item(loc=("week_a_starts",), item_id=None, type_="value_error",
+                                    msg=f"--week-a-starts must be a date YYYY-MM-DD, got {week_a_starts!r}")]) from exc
+    if anchor is not None and anchor.weekday() != 0:
+        raise fail_with([error_item(loc=("week_a_starts",), item_id=None, type_="value_error",
+                                    msg=f"--week-a-starts must be a Monday, {anchor.isoformat()} is not")])
+    try:
         register = load_register(bins, default_tenant=register_tenant) if bins else {}
     except RegisterError as exc:
         raise fail_with([register_fault(exc)]) from exc
     options = BatchOptions(night=chosen_night, report_dir=report_dir or settings.data_dir / "batch",
                            tenants=tuple(tenant) if tenant else None, register=register, time_limit_s=time_limit_s,
-                           seed=seed, move_penalty=move_penalty, show_progress=progress)
+                           seed=seed, move_penalty=move_penalty, show_progress=progress,
+                           week_a_starts=anchor)
     report = run_batch(settings, options)
     if report.failed:
         typer.echo(f"{len(report.failed)} round set(s) failed: "
