@@ -51,9 +51,11 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from app.batch.report import BatchReport, RoundSetOutcome, compare, route_stops
+from app.batch.new_properties import NewProperties, place_new_properties
+from app.batch.report import BatchReport, PropertyPlacement, RoundSetOutcome, compare, route_stops
 from app.batch.week_days import WeekDay, foreign_bins, live_week_days
 from app.compute.executors import NetworkPaths, describe_executor, solver_executor
+from app.compute.network_registry import load_road_network
 from app.core.config import Settings
 from app.core.json_types import JSONObject, JSONValue
 from app.jobs.cluster import SolveOutcome, SolveTask, run_solve
@@ -108,6 +110,8 @@ class BatchOptions:
     each round set's own options (``None``: keep them). ``move_penalty``: money per bin
     moved off its approved round. ``report_dir``: where the report files go. ``week_a_starts``: the
     Monday that starts a week A for every approved week (``None``: each week's own, from its approval).
+    ``new_properties``: bins of properties new to an approved week, per (tenant, area), placed on their
+    days before the solves (:mod:`app.batch.new_properties`).
     """
 
     night: date
@@ -119,6 +123,7 @@ class BatchOptions:
     move_penalty: float = DEFAULT_MOVE_PENALTY
     show_progress: bool | None = None
     week_a_starts: date | None = None
+    new_properties: NewProperties = field(default_factory=dict)
 
 
 def idempotency_key(night: date, round_set: str) -> str:
@@ -455,6 +460,24 @@ def run_units(store: Store, units: Iterable[_Unit], executor: Executor, config: 
     return [done[i] for i in range(len(units))]
 
 
+def _place(store: Store, settings: Settings, config: BatchOptions) -> list[PropertyPlacement]:
+    """The new properties put on their days (before the night's solves, which then take them in)."""
+    started = time.perf_counter()
+    try:
+        network = load_road_network(settings.network_file, cache_dir=settings.cache_dir)
+    except (OSError, ProblemError) as exc:
+        logger.error("new properties not placed: the road network cannot be loaded: %s", exc)
+        return [PropertyPlacement(tenant=t, area=a, property=str(b.get("property") or b["id"]), bin_ids=[str(b["id"])],
+                                  status="unplaced", why=f"the road network cannot be loaded: {exc}")
+                for (t, a), bins in config.new_properties.items() for b in bins]
+    placed = place_new_properties(store, settings, network, config.new_properties, config.night, config.tenants)
+    logger.info("night %s: %d new propert%s placed, %d already on a day, %d unplaced, in %.1f s",
+                config.night.isoformat(), sum(p.status == "placed" for p in placed), "y" if len(placed) == 1 else "ies",
+                sum(p.status == "already_placed" for p in placed), sum(p.status == "unplaced" for p in placed),
+                time.perf_counter() - started)
+    return placed
+
+
 def run_batch(settings: Settings, config: BatchOptions, *, store: Store | None = None,
               executor: Executor | None = None) -> BatchReport:
     """Run one night's batch and write its report; the report (see ``failed`` for the exit status).
@@ -468,6 +491,8 @@ def run_batch(settings: Settings, config: BatchOptions, *, store: Store | None =
     try:
         if own_store:
             store.migrate()
+        if config.new_properties:
+            report.new_properties = _place(store, settings, config)
         units = prepare_units(store, settings, config)
         solves = sum(1 for u in units if u.task is not None)
         logger.info("night %s: %d round set(s), %d to solve", config.night.isoformat(), len(units), solves)

@@ -13,10 +13,11 @@ from app.core.faults import error_item, parse_field_path
 from app.core.json_types import ErrorItemDict
 
 if TYPE_CHECKING:
+    from app.batch.new_properties import NewPropertiesError
     from app.batch.nightly import RegisterError
 
 
-def register_fault(exc: RegisterError) -> ErrorItemDict:
+def register_fault(exc: RegisterError | NewPropertiesError) -> ErrorItemDict:
     """A bin register's fault as a 422 item: the register is this command's body, as PLAN.json is
     ``solve``'s, so its fields are located under ``body``."""
     path = parse_field_path(exc.field)
@@ -33,7 +34,12 @@ def batch(
     bins: Annotated[Path | None, typer.Option(
         metavar="REGISTER.json", exists=True, dir_okay=False, readable=True,
         help="Bin register: the latest bins of each round set (docs/batch.md).")] = None,
-    register_tenant: Annotated[str, typer.Option(help="Tenant of a register that names none.")] = "default",
+    new_properties: Annotated[Path | None, typer.Option(
+        metavar="NEW.json", exists=True, dir_okay=False, readable=True,
+        help="Properties new to an approved week, put on the day and round that suit them best "
+             "(docs/batch.md).")] = None,
+    register_tenant: Annotated[str, typer.Option(help="Tenant of a register (or new properties) that names none.")
+                               ] = "default",
     report_dir: Annotated[Path | None, typer.Option(
         metavar="DIR", help="Where the report files go (default: <data_dir>/batch).")] = None,
     time_limit_s: Annotated[float | None, typer.Option(
@@ -54,6 +60,7 @@ def batch(
     """
     from datetime import date
 
+    from app.batch.new_properties import NewPropertiesError, load_new_properties
     from app.batch.nightly import EXIT_PART_FAILED, BatchOptions, RegisterError, load_register, run_batch
 
     settings = set_up()
@@ -74,12 +81,20 @@ def batch(
         register = load_register(bins, default_tenant=register_tenant) if bins else {}
     except RegisterError as exc:
         raise fail_with([register_fault(exc)]) from exc
+    try:
+        placing = load_new_properties(new_properties, default_tenant=register_tenant) if new_properties else {}
+    except NewPropertiesError as exc:
+        raise fail_with([register_fault(exc)]) from exc
     options = BatchOptions(night=chosen_night, report_dir=report_dir or settings.data_dir / "batch",
                            tenants=tuple(tenant) if tenant else None, register=register, time_limit_s=time_limit_s,
                            seed=seed, move_penalty=move_penalty, show_progress=progress,
-                           week_a_starts=anchor)
+                           week_a_starts=anchor, new_properties=placing)
     report = run_batch(settings, options)
     if report.failed:
         typer.echo(f"{len(report.failed)} round set(s) failed: "
                    + ", ".join(f"{r.tenant}/{r.round_set}" for r in report.failed), err=True)
+        raise typer.Exit(code=EXIT_PART_FAILED)
+    if report.unplaced:
+        typer.echo(f"{len(report.unplaced)} new propert{'y' if len(report.unplaced) == 1 else 'ies'} not placed: "
+                   + ", ".join(f"{p.tenant}/{p.property}: {p.why}" for p in report.unplaced), err=True)
         raise typer.Exit(code=EXIT_PART_FAILED)
