@@ -28,7 +28,6 @@ Before the night's solves, for each tenant and area (:func:`place_new_properties
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -40,6 +39,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.batch.inputs import ACTOR, InputFileError, check_bin, problem_body, read_bins_file
 from app.batch.report import PlacedVisit, PropertyPlacement, route_stops
 from app.batch.week_days import WeekDay, live_week_days
 from app.core.config import Settings
@@ -62,19 +62,8 @@ from solver.week.placement import UnitPlacement, place_unit
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_PARTS = ("depots", "disposal_sites", "vehicles", "bins", "options")
-"""Keys of a stored body that make a day's problem."""
-
-ACTOR = "batch"
-
-
-class NewPropertiesError(ValueError):
+class NewPropertiesError(InputFileError):
     """A new-properties file that cannot be read; ``field`` and ``item_id`` name the fault."""
-
-    def __init__(self, message: str, *, field: str, item_id: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.item_id = item_id
 
 
 NewProperties = dict[tuple[str, str | None], list[JSONObject]]
@@ -85,28 +74,18 @@ def load_new_properties(path: Path, *, default_tenant: str) -> NewProperties:
     """Read ``{"tenant": T, "area": A, "bins": [...review bins...]}`` (``tenant`` defaults to
     ``default_tenant``, ``area`` to none); :class:`NewPropertiesError` naming the field and bin id of the
     first fault (a bin with a ``current`` day is one: a new property has none)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NewPropertiesError(f"new properties {path} cannot be read as JSON: {exc}", field="body") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("bins"), list):
-        raise NewPropertiesError(f"new properties {path} must be an object with a list 'bins'", field="bins")
-    tenant, area = data.get("tenant", default_tenant), data.get("area")
-    if not isinstance(tenant, str) or not tenant:
-        raise NewPropertiesError("tenant must be a non-empty string", field="tenant")
+    data, tenant = read_bins_file(path, what="new properties", error=NewPropertiesError,
+                                  default_tenant=default_tenant)
+    area = data.get("area")
     if area is not None and (not isinstance(area, str) or not area or "/" in area):
         raise NewPropertiesError("area must be the name of an approved week's area (no '/') or null", field="area")
     seen: set[str] = set()
     bins: list[JSONObject] = []
-    for i, item in enumerate(data["bins"]):
+    listed = data["bins"]
+    assert isinstance(listed, list)
+    for i, item in enumerate(listed):
         item_id = str(item.get("id")) if isinstance(item, dict) else None
-        try:
-            ReviewBinIn.model_validate(item)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise NewPropertiesError(f"bins[{i}].{where} of {item_id!r}: {first['msg']}", field=f"bins[{i}].{where}",
-                                     item_id=item_id) from exc
+        check_bin(ReviewBinIn, item, index=i, item_id=item_id, error=NewPropertiesError)
         assert isinstance(item, dict)
         if item.get("current") is not None:
             raise NewPropertiesError(f"bins[{i}].current of {item_id!r}: a new property has no collection day yet "
@@ -163,10 +142,9 @@ def _read_days(session: Session, tenant: str, area: str | None) -> tuple[Calenda
     found = []
     for day in mine:
         latest = repository.latest_plan(session, tenant, day.round_set)
-        problem = repository.get_problem(session, tenant, latest.problem_id) if latest is not None else None
-        if latest is None or problem is None:
+        if latest is None:
             continue
-        body = {k: problem.body[k] for k in PROBLEM_PARTS if k in problem.body}
+        body = problem_body(session, tenant, latest)
         found.append(_Day(week_day=day, slot=calendar.slot(day.key.day, day.key.week), body=body,
                           routes=route_stops(read_answer(latest.result)), latest_id=latest.id,
                           approved=repository.latest_plan(session, tenant, day.round_set, status="approved")))

@@ -32,7 +32,6 @@ the round set's latest bins for the following nights too.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 import time
@@ -51,6 +50,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from app.batch.inputs import ACTOR, InputFileError, check_bin, problem_body, read_bins_file
 from app.batch.new_properties import NewProperties, place_new_properties
 from app.batch.report import BatchReport, PropertyPlacement, RoundSetOutcome, compare, route_stops
 from app.batch.week_days import WeekDay, foreign_bins, live_week_days
@@ -85,20 +85,8 @@ approved plan; with 1-100 money per move 100% but 596 s longer. A round set of t
 on two tight vehicles (tests/app/batch/test_batch.py) keeps 70% at 0.5 and 100% at 5."""
 
 
-PROBLEM_KEYS = ("depots", "disposal_sites", "vehicles", "bins", "options")
-"""Keys of a stored body that make the problem (others, such as a manual plan's ``routes``, are dropped)."""
-
-ACTOR = "batch"
-"""Who the audit log names as the creator of the batch's drafts."""
-
-
-class RegisterError(ValueError):
+class RegisterError(InputFileError):
     """A bin register file that cannot be read; ``field`` and ``item_id`` name the fault."""
-
-    def __init__(self, message: str, *, field: str, item_id: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.item_id = item_id
 
 
 @dataclass(frozen=True)
@@ -143,35 +131,23 @@ def load_register(path: Path, *, default_tenant: str) -> dict[tuple[str, str], l
     a round set absent from the register keeps its stored bins. Raises
     :class:`RegisterError` naming the field and bin id of the first fault.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegisterError(f"bin register {path} cannot be read as JSON: {exc}", field="body") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("bins"), list):
-        raise RegisterError(f"bin register {path} must be an object with a list 'bins'", field="bins")
-    tenant = data.get("tenant", default_tenant)
-    if not isinstance(tenant, str) or not tenant:
-        raise RegisterError("tenant must be a non-empty string", field="tenant")
+    data, tenant = read_bins_file(path, what="bin register", error=RegisterError, default_tenant=default_tenant)
     register: dict[tuple[str, str], list[JSONValue]] = {}
     seen: set[str] = set()
-    for i, item in enumerate(data["bins"]):
+    bins = data["bins"]
+    assert isinstance(bins, list)
+    for i, item in enumerate(bins):
         item_id = str(item.get("id")) if isinstance(item, dict) else None
         if not isinstance(item, dict) or not isinstance(item.get("round_set"), str) or not item["round_set"]:
             raise RegisterError(f"bins[{i}].round_set must name the bin's round set", field=f"bins[{i}].round_set",
                                 item_id=item_id)
         fields = {k: v for k, v in item.items() if k != "round_set"}
-        try:
-            BinIn.model_validate(fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise RegisterError(f"bins[{i}].{where} of {item_id!r}: {first['msg']}", field=f"bins[{i}].{where}",
-                                item_id=item_id) from exc
+        check_bin(BinIn, fields, index=i, item_id=item_id, error=RegisterError)
         if item_id in seen:
             raise RegisterError(f"duplicate bin id {item_id!r} in the register", field=f"bins[{i}].id",
                                 item_id=item_id)
         seen.add(str(item_id))
-        register.setdefault((tenant, item["round_set"]), []).append(fields)
+        register.setdefault((tenant, str(item["round_set"])), []).append(fields)
     return register
 
 
@@ -195,14 +171,6 @@ def _tenants(session: Session, only: tuple[str, ...] | None) -> list[str]:
     """Every tenant of the store (housekeeping across tenants: names only), or ``only`` those."""
     names = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
     return names if only is None else [t for t in names if t in only]
-
-
-def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> JSONObject:
-    """The problem part of the body of ``plan``'s stored inputs."""
-    record = repository.get_problem(session, tenant, plan.problem_id)
-    if record is None:
-        raise LookupError(f"plan {plan.id!r} names problem {plan.problem_id!r}, which is not stored")
-    return {k: record.body[k] for k in PROBLEM_KEYS if k in record.body}
 
 
 def warm_start(problem: Problem, approved: OptimisationResponse) -> tuple[InitialRoute, ...]:
@@ -235,8 +203,8 @@ def _options(problem: Problem, options: SolveOptions, approved: PlanRecord | Non
 def _already_done(session: Session, tenant: str, round_set: str, draft: PlanRecord) -> RoundSetOutcome:
     """The outcome of a round set whose draft for the night is stored already."""
     parent = repository.get_plan(session, tenant, draft.parent_id) if draft.parent_id else None
-    changes = compare(approved=parent, approved_body=_problem_body(session, tenant, parent) if parent else None,
-                      draft=draft, draft_body=_problem_body(session, tenant, draft))
+    changes = compare(approved=parent, approved_body=problem_body(session, tenant, parent) if parent else None,
+                      draft=draft, draft_body=problem_body(session, tenant, draft))
     return RoundSetOutcome(tenant=tenant, round_set=round_set, status="already_done", draft_plan_id=draft.id,
                            draft_version=draft.version, approved_plan_id=parent.id if parent else None,
                            changes=changes)
@@ -257,7 +225,7 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
         outcome.error = (f"round set {round_set!r} has no stored plan, so no vehicles or depot: store a first "
                          "plan of it (POST /api/v1/plans or a job) before the batch can re-optimise it")
         return _Unit(outcome=outcome)
-    body = _problem_body(session, tenant, latest)
+    body = problem_body(session, tenant, latest)
     register_bins = config.register.get((tenant, round_set))
     if register_bins is not None:
         foreign = None if week_day is None else foreign_bins(session, tenant, week_day, week_days or {},
@@ -282,7 +250,7 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
     task = SolveTask(key=f"{tenant}/{round_set}", problem=problem, options=options,
                      network=NetworkPaths.of(settings), snap_limit_m=settings.snap_limit_m)
     return _Unit(outcome=outcome, task=task, body=body, approved=approved, options=options,
-                 approved_body=_problem_body(session, tenant, approved) if approved else None,
+                 approved_body=problem_body(session, tenant, approved) if approved else None,
                  week=None if week_day is None else week_day.week)
 
 
