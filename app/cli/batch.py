@@ -13,11 +13,10 @@ from app.core.faults import error_item, parse_field_path
 from app.core.json_types import ErrorItemDict
 
 if TYPE_CHECKING:
-    from app.batch.new_properties import NewPropertiesError
-    from app.batch.nightly import RegisterError
+    from app.batch.inputs import InputFileError
 
 
-def register_fault(exc: RegisterError | NewPropertiesError) -> ErrorItemDict:
+def register_fault(exc: InputFileError) -> ErrorItemDict:
     """A bin register's fault as a 422 item: the register is this command's body, as PLAN.json is
     ``solve``'s, so its fields are located under ``body``."""
     path = parse_field_path(exc.field)
