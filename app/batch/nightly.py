@@ -295,8 +295,8 @@ def _tonights(session: Session, tenant: str, round_sets: list[str], settings: Se
         units.append(_safely_prepared(session, tenant, round_set, settings, config, week_days))
     if week_days or skipped:
         logger.info("tenant %s, night %s (%s): %d day(s) of approved weeks due, %d waiting for their own night, "
-                    "%d of superseded weeks skipped", tenant, config.night.isoformat(), config.night.strftime("%a"),
-                    len(week_days) - waiting, waiting, len(skipped))
+                    "%d skipped (of superseded weeks, or without one)", tenant, config.night.isoformat(),
+                    config.night.strftime("%a"), len(week_days) - waiting, waiting, len(skipped))
     return units
 
 
