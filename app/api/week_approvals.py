@@ -5,11 +5,16 @@ Every day's plan of the review is approved in one transaction and filed as its d
 on that day; ``GET /api/v1/round-reviews/{id}`` then shows the ``approval``. 404: no review of this
 id (for this tenant); 409: a review not finished (queued, running, failed, cancelled) or approved
 already; 422: a fortnight without ``week_a_starts``, or one that is not a Monday.
+
+``GET /api/v1/round-reviews/{id}/new-properties`` answers which day and round each property new to the
+approved week was put on by the nightly batch, and why (CSV for the letters, or JSON).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -51,3 +56,34 @@ async def approve_week(review_id: str, body: WeekApprovalIn, db: StoreDep, tenan
     if answer is None:
         raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
     return JSONResponse(content=answer)
+
+
+@router.get(
+    "/{review_id}/new-properties",
+    summary="The new properties the nightly batch put on the approved week's days, for the letters",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                 "application/json": {"schema": {"type": "object"}}},
+                     "description": "One line per new property and day: property, address, bin_ids, day, week, "
+                                    "round, round_set, plan_id, night, added_s, why (CSV, default), or "
+                                    "{review_id, new_properties} (json)."},
+               404: {"model": MessageErrorResponse, "description": "No review of this id (for this tenant)."},
+               409: {"model": MessageErrorResponse, "description": "The review is not approved."}},
+)
+async def read_new_properties(review_id: str, db: StoreDep, tenant: TenantDep,
+                              format: Annotated[Literal["csv", "json"], Query(
+                                  description="csv (default) or json.")] = "csv") -> Response:
+    """Which day (and week) and round each property new to the approved week was put on, and why, as the
+    nightly batch placed it (``wasteroute batch --new-properties``)."""
+    def read(session: Session) -> list[JSONObject] | None:
+        return week_approval.week_new_properties(session, tenant, review_id)
+
+    try:
+        rows = await db.run(read)
+    except store.ConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    if rows is None:
+        raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
+    if format == "json":
+        return JSONResponse(content={"review_id": review_id, "new_properties": list(rows)})
+    return Response(content=week_approval.new_properties_csv(rows), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="new-properties-{review_id}.csv"'})

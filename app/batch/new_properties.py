@@ -267,9 +267,24 @@ def _known_days(days: Sequence[_Day], bin_ids: Sequence[str]) -> list[PlacedVisi
     return visits
 
 
+def _placed_here(day: _Day, outcomes: Mapping[str, PropertyPlacement]) -> list[JSONValue]:
+    """What the day's draft keeps of each property placed on it (``parameters.placements``): the property,
+    its bins and address, the day, week and round, the driving added, and why."""
+    kept: list[JSONValue] = []
+    for household in day.properties:
+        outcome = outcomes[household]
+        for visit in outcome.visits:
+            if visit.round_set == day.week_day.round_set:
+                kept.append({"property": household, "bin_ids": list(outcome.bin_ids), "address": outcome.address,
+                             "day": visit.day, "week": visit.week, "round": visit.round, "added_s": visit.added_s,
+                             "why": outcome.why})
+    return kept
+
+
 def _store_day(store: Store, settings: Settings, tenant: str, day: _Day, network: RoadNetwork, night: date,
-               stops: DayStops) -> str:
-    """Score the day with its new bins on the streets and store it as a draft of its round set; the plan id."""
+               stops: DayStops, outcomes: Mapping[str, PropertyPlacement]) -> str:
+    """Score the day with its new bins on the streets and store it as a draft of its round set (with what it
+    took in: :func:`_placed_here`); the plan id."""
     held = day.body.get("bins")
     body: JSONObject = {**day.body, "bins": [*(held if isinstance(held, list) else []), *day.added]}
     request = OptimisationRequest.model_validate(body)
@@ -279,7 +294,8 @@ def _store_day(store: Store, settings: Settings, tenant: str, day: _Day, network
     answer = optimisation.to_response(problem, planned).model_dump(mode="json", exclude_none=True)
     key = f"place:{night.isoformat()}:{day.week_day.round_set}:{repository.content_hash(sorted(day.properties))[:16]}"
     parameters: JSONObject = {"night": night.isoformat(), "new_properties": list(day.properties),
-                              "placed_by": "cheapest insertion", "week": day.week_day.week}
+                              "placed_by": "cheapest insertion", "week": day.week_day.week,
+                              "placements": _placed_here(day, outcomes)}
     try:
         with store.transaction() as session:
             record = repository.save_problem(session, tenant, body)
@@ -334,7 +350,7 @@ def place_area(store: Store, settings: Settings, network: RoadNetwork, tenant: s
         for household, bins in households.items():
             if household not in outcomes:
                 outcomes[household] = placer.place(household, bins)
-        plan_ids = {d.slot: _store_day(store, settings, tenant, d, network, night, placer.stops[d.slot])
+        plan_ids = {d.slot: _store_day(store, settings, tenant, d, network, night, placer.stops[d.slot], outcomes)
                     for d in days if d.added}
         by_round_set = {d.week_day.round_set: plan_ids[d.slot] for d in days if d.slot in plan_ids}
         for outcome in outcomes.values():

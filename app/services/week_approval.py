@@ -8,12 +8,16 @@ for the same area becomes the next version of the same round sets, superseding t
 ``parameters["week"]`` holds what the nightly needs (the review, the day and week, the calendar, the
 date that starts week A); the review's answer gains ``approval`` (who, when, the round sets); the
 audit log keeps one ``week.approve`` line with the week's figures besides each plan's ``plan.approve``.
+:func:`week_new_properties` lists the properties the nightly batch later put on the week's days.
 
 Dates are calendar dates of the council's own time zone (the night's date, as the batch is given it).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -149,3 +153,45 @@ def approve_week(session: Session, tenant: str, review_id: str, *, by: str, week
                        details={"summary": result.get("summary"), "round_sets": filed, "area": area,
                                 "week_a_starts": approval["week_a_starts"]})
     return job.result
+
+
+NEW_PROPERTY_COLUMNS = ("property", "address", "bin_ids", "day", "week", "round", "round_set", "plan_id", "night",
+                        "added_s", "why")
+"""The columns of an approved week's new properties as CSV: one line per property and day (bin ids joined by ``;``)."""
+
+
+def week_new_properties(session: Session, tenant: str, review_id: str) -> list[JSONObject] | None:
+    """The properties the nightly batch put on the days of the tenant's approved review ``review_id``, oldest
+    night first: one row per property and day (:data:`NEW_PROPERTY_COLUMNS`), from the drafts that took
+    them in (``parameters.placements``). ``None`` for no review of that id; :class:`~app.store.ConflictError`
+    for a review not approved (new properties join approved weeks only)."""
+    job = store.get_job(session, tenant, review_id)
+    if job is None or job.kind != "review":
+        return None
+    approval = (job.result or {}).get("approval")
+    if not isinstance(approval, dict):
+        raise ConflictError(f"round review {review_id!r} is not approved: new properties join an approved week only")
+    filed = approval.get("round_sets")
+    round_sets = sorted({str(r["round_set"]) for r in filed if isinstance(r, dict)} if isinstance(filed, list) else [])
+    rows: list[JSONObject] = []
+    for round_set in round_sets:
+        for plan in reversed(store.list_plans(session, tenant, round_set=round_set, limit=1000)):
+            week, placements = plan.parameters.get("week"), plan.parameters.get("placements")
+            if not isinstance(week, dict) or week.get("review_id") != review_id or not isinstance(placements, list):
+                continue
+            rows += [{**p, "round_set": round_set, "plan_id": plan.id, "night": plan.parameters.get("night")}
+                     for p in placements if isinstance(p, dict)]
+    return sorted(rows, key=lambda r: (str(r.get("night")), str(r.get("property")), str(r.get("week")),
+                                       str(r.get("day"))))
+
+
+def new_properties_csv(rows: Sequence[JSONObject]) -> str:
+    """:func:`week_new_properties`'s rows as CSV, ready for a letter merge."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(NEW_PROPERTY_COLUMNS)
+    for row in rows:
+        bins = row.get("bin_ids")
+        writer.writerow([";".join(str(b) for b in bins) if isinstance(bins, list) and column == "bin_ids"
+                         else ("" if row.get(column) is None else row.get(column)) for column in NEW_PROPERTY_COLUMNS])
+    return out.getvalue()

@@ -85,6 +85,7 @@ class Nights:
     """The approved week's store and the same Monday night run twice with the new properties."""
 
     settings: Settings
+    review_id: str
     first: BatchReport
     again: BatchReport
     folder: Path
@@ -128,7 +129,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory, settings: Settings, wait_fo
                                            time_limit_s=1, seed=0, show_progress=False, new_properties=placing),
                          executor=executor)
 
-    return Nights(settings=own, first=night(), again=night(), folder=folder)
+    return Nights(settings=own, review_id=job["id"], first=night(), again=night(), folder=folder)
 
 
 def test_a_twin_of_a_monday_bin_goes_on_monday_at_no_extra_driving(nights: Nights) -> None:
@@ -208,6 +209,25 @@ def test_the_report_tells_each_household_its_day(nights: Nights) -> None:
     data = json.loads((reports / f"batch-{MONDAY}.json").read_text())
     assert {p["property"] for p in data["new_properties"]} == set(by)
     assert "## New properties" in (reports / f"batch-{MONDAY}.md").read_text()
+
+
+def test_the_approved_week_answers_its_new_properties(nights: Nights) -> None:
+    """GET /round-reviews/{id}/new-properties: one CSV line per placed property and day (the two placed ones,
+    on Monday A, rcv-1, with the draft that took them in and why), the same as JSON; 404 for no review."""
+    client = TestClient(create_app(nights.settings))
+    answer = client.get(f"/api/v1/round-reviews/{nights.review_id}/new-properties")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    twin = nights.placement(nights.first, "twin")
+    assert [(r["property"], r["day"], r["week"], r["round"], r["round_set"]) for r in rows] == [
+        ("monday-only", "mon", "A", "rcv-1", "week/mon/A"), ("twin", "mon", "A", "rcv-1", "week/mon/A")]
+    by = {r["property"]: r for r in rows}
+    assert by["twin"]["plan_id"] == twin.visits[0].plan_id and by["twin"]["night"] == MONDAY
+    assert by["twin"]["why"] == twin.why and by["twin"]["bin_ids"] == "n-twin-refuse;n-twin-garden"
+    assert by["twin"]["address"] == "2 Rue Grimaldi, Monaco"
+    listed = client.get(f"/api/v1/round-reviews/{nights.review_id}/new-properties", params={"format": "json"}).json()
+    assert [p["property"] for p in listed["new_properties"]] == ["monday-only", "twin"]
+    assert client.get("/api/v1/round-reviews/no-such-review/new-properties").status_code == 404
 
 
 def test_a_malformed_new_properties_file_exits_with_its_field(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from app.services.week_approval import (
     approve_week,
     calendar_day,
     parse_week_round_set,
+    week_new_properties,
     week_round_set,
 )
 from app.store import Store
@@ -96,6 +97,7 @@ def test_every_day_is_approved_and_filed_in_one_transaction(db: Store) -> None:
         job = store.get_job(session, TENANT, review_id)
         assert job is not None and job.result is not None and job.result["approval"]["area"] == "north"
         assert len(store.list_audit(session, TENANT, subject_id=review_id, actions=["week.approve"])) == 1
+        assert week_new_properties(session, TENANT, review_id) == [], "no new property has come yet"
 
 
 def test_a_failed_approval_changes_nothing(db: Store) -> None:
@@ -108,6 +110,8 @@ def test_a_failed_approval_changes_nothing(db: Store) -> None:
     with db.transaction() as session:
         assert store.list_plans(session, TENANT, status="approved") == []
         assert store.list_round_sets(session, TENANT) == []
+    with pytest.raises(store.ConflictError, match="not approved"), db.transaction() as session:
+        week_new_properties(session, TENANT, review_id)
     queued = _review(db, status="queued")
     with pytest.raises(store.ConflictError, match="queued"), db.transaction() as session:
         approve_week(session, TENANT, queued, by="J. Smith")
