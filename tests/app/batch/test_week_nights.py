@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from app.batch.nightly import BatchOptions, run_batch
 from app.batch.report import BatchReport
+from app.cli import cli
 from app.compute.executors import solver_executor
 from app.core.config import Settings
 from app.main import create_app
@@ -180,3 +182,11 @@ def test_a_week_approved_later_supersedes_the_earlier(approved: ApprovedWeek, wa
     report = approved.night("2027-02-15")
     assert _statuses(report) == {"week/mon/A": "new_draft"}
     assert report.round_sets[0].approved_plan_id == filed["plan_id"]
+
+
+@pytest.mark.parametrize(("given", "said"), [("2027-01-05", "must be a Monday"), ("5 Jan", "YYYY-MM-DD")])
+def test_a_bad_start_of_week_a_stops_the_batch(given: str, said: str, tmp_path: Path) -> None:
+    """``--week-a-starts`` that is not a Monday, or no date: exit 2 naming the option, before anything runs."""
+    result = CliRunner().invoke(cli, ["batch", "--week-a-starts", given], env={"WASTEROUTE_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "week_a_starts" in result.output and said in result.output
