@@ -28,6 +28,7 @@ from app.api import (
     round_reviews,
     uploads,
     web,
+    week_approvals,
 )
 from app.api.paths import API_V1
 
@@ -45,6 +46,7 @@ api_router.include_router(reports.router)
 api_router.include_router(round_books.router)
 api_router.include_router(round_reviews.router)
 api_router.include_router(actuals.router)
+api_router.include_router(week_approvals.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)

@@ -20,6 +20,11 @@ by the ``round_set`` key its plans are stored under (by convention
    keeps one);
 5. reports what changed (:mod:`app.batch.report`) as JSON and Markdown.
 
+The days of an approved week (round sets ``week/[<area>/]<day>/<week>``, see
+:mod:`app.batch.week_days`) are re-optimised only on their own night: the night's date is the
+collection day it prepares, and only the round set of that day and week (of the week approved last
+for its area) is solved, from its own bins, so every household stays on its day.
+
 Because each draft stores the problem it solved, the bins a register brought in become
 the round set's latest bins for the following nights too.
 """
@@ -27,7 +32,6 @@ the round set's latest bins for the following nights too.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 import time
@@ -46,8 +50,12 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from app.batch.report import BatchReport, RoundSetOutcome, compare, route_stops
+from app.batch.inputs import ACTOR, InputFileError, check_bin, problem_body, read_bins_file
+from app.batch.new_properties import NewProperties, place_new_properties
+from app.batch.report import BatchReport, PropertyPlacement, RoundSetOutcome, compare, route_stops
+from app.batch.week_days import WeekDay, foreign_bins, live_week_days
 from app.compute.executors import NetworkPaths, describe_executor, solver_executor
+from app.compute.network_registry import load_road_network
 from app.core.config import Settings
 from app.core.json_types import JSONObject, JSONValue
 from app.jobs.cluster import SolveOutcome, SolveTask, run_solve
@@ -77,20 +85,8 @@ approved plan; with 1-100 money per move 100% but 596 s longer. A round set of t
 on two tight vehicles (tests/app/batch/test_batch.py) keeps 70% at 0.5 and 100% at 5."""
 
 
-PROBLEM_KEYS = ("depots", "disposal_sites", "vehicles", "bins", "options")
-"""Keys of a stored body that make the problem (others, such as a manual plan's ``routes``, are dropped)."""
-
-ACTOR = "batch"
-"""Who the audit log names as the creator of the batch's drafts."""
-
-
-class RegisterError(ValueError):
+class RegisterError(InputFileError):
     """A bin register file that cannot be read; ``field`` and ``item_id`` name the fault."""
-
-    def __init__(self, message: str, *, field: str, item_id: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.item_id = item_id
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,10 @@ class BatchOptions:
     ``tenants``: only these (``None``: every tenant in the store). ``register``: bins per
     ``(tenant, round set)`` replacing the stored ones. ``time_limit_s`` / ``seed``: override
     each round set's own options (``None``: keep them). ``move_penalty``: money per bin
-    moved off its approved round. ``report_dir``: where the report files go.
+    moved off its approved round. ``report_dir``: where the report files go. ``week_a_starts``: the
+    Monday that starts a week A for every approved week (``None``: each week's own, from its approval).
+    ``new_properties``: bins of properties new to an approved week, per (tenant, area), placed on their
+    days before the solves (:mod:`app.batch.new_properties`).
     """
 
     night: date
@@ -111,6 +110,8 @@ class BatchOptions:
     seed: int | None = None
     move_penalty: float = DEFAULT_MOVE_PENALTY
     show_progress: bool | None = None
+    week_a_starts: date | None = None
+    new_properties: NewProperties = field(default_factory=dict)
 
 
 def idempotency_key(night: date, round_set: str) -> str:
@@ -130,35 +131,23 @@ def load_register(path: Path, *, default_tenant: str) -> dict[tuple[str, str], l
     a round set absent from the register keeps its stored bins. Raises
     :class:`RegisterError` naming the field and bin id of the first fault.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegisterError(f"bin register {path} cannot be read as JSON: {exc}", field="body") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("bins"), list):
-        raise RegisterError(f"bin register {path} must be an object with a list 'bins'", field="bins")
-    tenant = data.get("tenant", default_tenant)
-    if not isinstance(tenant, str) or not tenant:
-        raise RegisterError("tenant must be a non-empty string", field="tenant")
+    data, tenant = read_bins_file(path, what="bin register", error=RegisterError, default_tenant=default_tenant)
     register: dict[tuple[str, str], list[JSONValue]] = {}
     seen: set[str] = set()
-    for i, item in enumerate(data["bins"]):
+    bins = data["bins"]
+    assert isinstance(bins, list)
+    for i, item in enumerate(bins):
         item_id = str(item.get("id")) if isinstance(item, dict) else None
         if not isinstance(item, dict) or not isinstance(item.get("round_set"), str) or not item["round_set"]:
             raise RegisterError(f"bins[{i}].round_set must name the bin's round set", field=f"bins[{i}].round_set",
                                 item_id=item_id)
         fields = {k: v for k, v in item.items() if k != "round_set"}
-        try:
-            BinIn.model_validate(fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise RegisterError(f"bins[{i}].{where} of {item_id!r}: {first['msg']}", field=f"bins[{i}].{where}",
-                                item_id=item_id) from exc
+        check_bin(BinIn, fields, index=i, item_id=item_id, error=RegisterError)
         if item_id in seen:
             raise RegisterError(f"duplicate bin id {item_id!r} in the register", field=f"bins[{i}].id",
                                 item_id=item_id)
         seen.add(str(item_id))
-        register.setdefault((tenant, item["round_set"]), []).append(fields)
+        register.setdefault((tenant, str(item["round_set"])), []).append(fields)
     return register
 
 
@@ -175,20 +164,13 @@ class _Unit:
     approved: PlanRecord | None = None
     approved_body: JSONObject | None = None
     options: SolveOptions | None = None
+    week: JSONObject | None = None
 
 
 def _tenants(session: Session, only: tuple[str, ...] | None) -> list[str]:
     """Every tenant of the store (housekeeping across tenants: names only), or ``only`` those."""
     names = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
     return names if only is None else [t for t in names if t in only]
-
-
-def _problem_body(session: Session, tenant: str, plan: PlanRecord) -> JSONObject:
-    """The problem part of the body of ``plan``'s stored inputs."""
-    record = repository.get_problem(session, tenant, plan.problem_id)
-    if record is None:
-        raise LookupError(f"plan {plan.id!r} names problem {plan.problem_id!r}, which is not stored")
-    return {k: record.body[k] for k in PROBLEM_KEYS if k in record.body}
 
 
 def warm_start(problem: Problem, approved: OptimisationResponse) -> tuple[InitialRoute, ...]:
@@ -221,17 +203,19 @@ def _options(problem: Problem, options: SolveOptions, approved: PlanRecord | Non
 def _already_done(session: Session, tenant: str, round_set: str, draft: PlanRecord) -> RoundSetOutcome:
     """The outcome of a round set whose draft for the night is stored already."""
     parent = repository.get_plan(session, tenant, draft.parent_id) if draft.parent_id else None
-    changes = compare(approved=parent, approved_body=_problem_body(session, tenant, parent) if parent else None,
-                      draft=draft, draft_body=_problem_body(session, tenant, draft))
+    changes = compare(approved=parent, approved_body=problem_body(session, tenant, parent) if parent else None,
+                      draft=draft, draft_body=problem_body(session, tenant, draft))
     return RoundSetOutcome(tenant=tenant, round_set=round_set, status="already_done", draft_plan_id=draft.id,
                            draft_version=draft.version, approved_plan_id=parent.id if parent else None,
                            changes=changes)
 
 
 def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Settings,
-                  config: BatchOptions) -> _Unit:
-    """What to do for one round set (a solve to run, or the outcome already known)."""
+                  config: BatchOptions, week_days: dict[str, WeekDay] | None = None) -> _Unit:
+    """What to do for one round set (a solve to run, or the outcome already known); ``week_days`` are the
+    tenant's live days of approved weeks (a register may not bring another weekday's bins into one)."""
     outcome = RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed")
+    week_day = (week_days or {}).get(round_set)
     existing = repository.find_plan_by_key(session, tenant, idempotency_key(config.night, round_set))
     if existing is not None:
         return _Unit(outcome=_already_done(session, tenant, round_set, existing))
@@ -241,9 +225,14 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
         outcome.error = (f"round set {round_set!r} has no stored plan, so no vehicles or depot: store a first "
                          "plan of it (POST /api/v1/plans or a job) before the batch can re-optimise it")
         return _Unit(outcome=outcome)
-    body = _problem_body(session, tenant, latest)
+    body = problem_body(session, tenant, latest)
     register_bins = config.register.get((tenant, round_set))
     if register_bins is not None:
+        foreign = None if week_day is None else foreign_bins(session, tenant, week_day, week_days or {},
+                                                               register_bins)
+        if foreign is not None:
+            outcome.error = foreign
+            return _Unit(outcome=outcome)
         body["bins"] = register_bins
     try:
         request = OptimisationRequest.model_validate(body)
@@ -261,28 +250,66 @@ def _prepare_unit(session: Session, tenant: str, round_set: str, settings: Setti
     task = SolveTask(key=f"{tenant}/{round_set}", problem=problem, options=options,
                      network=NetworkPaths.of(settings), snap_limit_m=settings.snap_limit_m)
     return _Unit(outcome=outcome, task=task, body=body, approved=approved, options=options,
-                 approved_body=_problem_body(session, tenant, approved) if approved else None)
+                 approved_body=problem_body(session, tenant, approved) if approved else None,
+                 week=None if week_day is None else week_day.week)
 
 
 def _safely_prepared(session: Session, tenant: str, round_set: str, settings: Settings,
-                     config: BatchOptions) -> _Unit:
+                     config: BatchOptions, week_days: dict[str, WeekDay] | None = None) -> _Unit:
     """:func:`_prepare_unit`, with an unexpected error making only this round set fail."""
     try:
-        return _prepare_unit(session, tenant, round_set, settings, config)
+        return _prepare_unit(session, tenant, round_set, settings, config, week_days)
     except Exception as exc:  # one broken round set must not stop the others
         logger.exception("preparing round set %s/%s failed", tenant, round_set)
         return _Unit(outcome=RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed",
                                              error=f"its inputs could not be read: {type(exc).__name__}: {exc}"))
 
 
+def _collected_tonight(day: WeekDay, config: BatchOptions) -> bool | str:
+    """Whether the night is ``day``'s collection day, or why that cannot be told (a message)."""
+    try:
+        return day.collected_on(config.night, week_a_starts=config.week_a_starts)
+    except ValueError as exc:
+        return f"the night's day of the approved week cannot be told: {exc}"
+
+
+def _tonights(session: Session, tenant: str, round_sets: list[str], settings: Settings,
+              config: BatchOptions) -> list[_Unit]:
+    """The units of the tenant's round sets: every round set that is no day of a week, and of the days of
+    the approved weeks only tonight's (see :mod:`app.batch.week_days`)."""
+    week_days, skipped = live_week_days(session, tenant, round_sets)
+    units, waiting = [], 0
+    for round_set in round_sets:
+        day = week_days.get(round_set)
+        if round_set in skipped:
+            continue
+        if day is not None:
+            tonight = _collected_tonight(day, config)
+            if isinstance(tonight, str):
+                units.append(_Unit(outcome=RoundSetOutcome(tenant=tenant, round_set=round_set, status="failed",
+                                                           error=tonight)))
+                continue
+            if not tonight:
+                waiting += 1
+                continue
+        units.append(_safely_prepared(session, tenant, round_set, settings, config, week_days))
+    if week_days or skipped:
+        logger.info("tenant %s, night %s (%s): %d day(s) of approved weeks due, %d waiting for their own night, "
+                    "%d skipped (of superseded weeks, or without one)", tenant, config.night.isoformat(),
+                    config.night.strftime("%a"), len(week_days) - waiting, waiting, len(skipped))
+    return units
+
+
 def prepare_units(store: Store, settings: Settings, config: BatchOptions) -> list[_Unit]:
-    """One unit per stored round set of every (chosen) tenant, and per register round set without plans."""
+    """One unit per stored round set of every (chosen) tenant (of the approved weeks' days, tonight's only),
+    and per register round set without plans."""
     units = []
+    stored: set[tuple[str, str]] = set()
     with store.transaction() as session:
         for tenant in _tenants(session, config.tenants):
-            for round_set in repository.list_round_sets(session, tenant):
-                units.append(_safely_prepared(session, tenant, round_set, settings, config))
-        stored = {(u.outcome.tenant, u.outcome.round_set) for u in units}
+            round_sets = repository.list_round_sets(session, tenant)
+            stored |= {(tenant, r) for r in round_sets}
+            units += _tonights(session, tenant, round_sets, settings, config)
         for tenant, round_set in sorted(config.register.keys() - stored):
             if config.tenants is None or tenant in config.tenants:
                 units.append(_safely_prepared(session, tenant, round_set, settings, config))
@@ -300,7 +327,8 @@ def _parameters(unit: _Unit, config: BatchOptions) -> JSONObject:
             "move_penalty": o.move_penalty, "search_processes": o.search_processes,
             "balance": o.balance, "balance_tolerance": o.balance_tolerance, "compact": o.compact,
             "warm_start_plan_id": unit.approved.id if unit.approved else None,
-            "initial_routes": len(o.initial_routes), "night": config.night.isoformat()}
+            "initial_routes": len(o.initial_routes), "night": config.night.isoformat(),
+            **({"week": unit.week} if unit.week is not None else {})}
 
 
 def store_draft(store: Store, unit: _Unit, solved: SolveOutcome, config: BatchOptions) -> RoundSetOutcome:
@@ -400,6 +428,24 @@ def run_units(store: Store, units: Iterable[_Unit], executor: Executor, config: 
     return [done[i] for i in range(len(units))]
 
 
+def _place(store: Store, settings: Settings, config: BatchOptions) -> list[PropertyPlacement]:
+    """The new properties put on their days (before the night's solves, which then take them in)."""
+    started = time.perf_counter()
+    try:
+        network = load_road_network(settings.network_file, cache_dir=settings.cache_dir)
+    except (OSError, ProblemError) as exc:
+        logger.error("new properties not placed: the road network cannot be loaded: %s", exc)
+        return [PropertyPlacement(tenant=t, area=a, property=str(b.get("property") or b["id"]), bin_ids=[str(b["id"])],
+                                  status="unplaced", why=f"the road network cannot be loaded: {exc}")
+                for (t, a), bins in config.new_properties.items() for b in bins]
+    placed = place_new_properties(store, settings, network, config.new_properties, config.night, config.tenants)
+    logger.info("night %s: %d new propert%s placed, %d already on a day, %d unplaced, in %.1f s",
+                config.night.isoformat(), sum(p.status == "placed" for p in placed), "y" if len(placed) == 1 else "ies",
+                sum(p.status == "already_placed" for p in placed), sum(p.status == "unplaced" for p in placed),
+                time.perf_counter() - started)
+    return placed
+
+
 def run_batch(settings: Settings, config: BatchOptions, *, store: Store | None = None,
               executor: Executor | None = None) -> BatchReport:
     """Run one night's batch and write its report; the report (see ``failed`` for the exit status).
@@ -413,6 +459,8 @@ def run_batch(settings: Settings, config: BatchOptions, *, store: Store | None =
     try:
         if own_store:
             store.migrate()
+        if config.new_properties:
+            report.new_properties = _place(store, settings, config)
         units = prepare_units(store, settings, config)
         solves = sum(1 for u in units if u.task is not None)
         logger.info("night %s: %d round set(s), %d to solve", config.night.isoformat(), len(units), solves)

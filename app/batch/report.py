@@ -11,6 +11,8 @@ in 0..1.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +29,10 @@ KPI_NAMES = ("distance_m", "duration_s", "cost", "vehicles_used", "bins_served",
 
 STATUSES = ("new_draft", "already_done", "failed")
 """A round set's outcome: a draft stored tonight, a draft stored by an earlier run tonight, or a failure."""
+
+PLACEMENT_STATUSES = ("placed", "already_placed", "unplaced")
+"""A new property's outcome: put on a day (and round) of its approved week tonight, found on one already
+(placed on an earlier night, or earlier tonight), or not placed (with the reason)."""
 
 
 def route_stops(answer: OptimisationResponse) -> dict[str, list[str]]:
@@ -130,6 +136,41 @@ class RoundSetOutcome:
 
 
 @dataclass
+class PlacedVisit:
+    """A day a new property is collected on: the day and week, the round (vehicle id) it was put on, the
+    round set and the plan that holds it, and the driving time its insertion adds to that day (s)."""
+
+    day: str
+    week: str
+    round: str | None
+    round_set: str
+    plan_id: str | None
+    added_s: float | None = None
+
+
+@dataclass
+class PropertyPlacement:
+    """A new property of an approved week: where it goes and why, for the planner and the household's letter.
+
+    ``alternatives`` are the other ways its frequency and allowed days permit (``label``, ``added_s`` or
+    ``None`` with ``why`` when none fits)."""
+
+    tenant: str
+    area: str | None
+    property: str
+    bin_ids: list[str]
+    status: str
+    address: str | None = None
+    visits: list[PlacedVisit] = field(default_factory=list)
+    why: str = ""
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+    def days(self) -> str:
+        """``"mon A; mon B"``: the days it is collected on."""
+        return "; ".join(f"{v.day} {v.week}" for v in self.visits)
+
+
+@dataclass
 class BatchReport:
     """The whole night's report: one :class:`RoundSetOutcome` per round set."""
 
@@ -138,6 +179,12 @@ class BatchReport:
     finished_at: datetime | None = None
     executor: str = ""
     round_sets: list[RoundSetOutcome] = field(default_factory=list)
+    new_properties: list[PropertyPlacement] = field(default_factory=list)
+
+    @property
+    def unplaced(self) -> list[PropertyPlacement]:
+        """The new properties that could not be placed."""
+        return [p for p in self.new_properties if p.status == "unplaced"]
 
     @property
     def failed(self) -> list[RoundSetOutcome]:
@@ -159,16 +206,37 @@ class BatchReport:
         return {"night": self.night.isoformat(), "started_at": self.started_at.isoformat(),
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,
                 "executor": self.executor, "counts": self.counts(), "kept_share": self.kept_share(),
-                "round_sets": [r.as_dict() for r in self.round_sets]}
+                "round_sets": [r.as_dict() for r in self.round_sets],
+                "new_properties": [asdict(p) for p in self.new_properties]}
 
     def write(self, folder: Path) -> tuple[Path, Path]:
-        """Write ``batch-<night>.json`` and ``batch-<night>.md`` into ``folder``; their paths."""
+        """Write ``batch-<night>.json`` and ``batch-<night>.md`` into ``folder`` (and, when new properties
+        came, ``new-properties-<night>.csv`` for the households' letters); the first two paths."""
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"batch-{self.night.isoformat()}"
         json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
         json_path.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
         md_path.write_text(render_markdown(self), encoding="utf-8")
+        if self.new_properties:
+            (folder / f"new-properties-{self.night.isoformat()}.csv").write_text(
+                new_properties_csv(self.new_properties), encoding="utf-8")
         return json_path, md_path
+
+
+NEW_PROPERTY_COLUMNS = ("property", "address", "bin_ids", "status", "days", "rounds", "round_sets", "plan_ids", "why")
+"""The columns of ``new-properties-<night>.csv``: one line per new property (lists joined by ``;``)."""
+
+
+def new_properties_csv(placements: Sequence[PropertyPlacement]) -> str:
+    """The new properties' days as CSV (:data:`NEW_PROPERTY_COLUMNS`), ready for a letter merge."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(NEW_PROPERTY_COLUMNS)
+    for p in placements:
+        writer.writerow([p.property, p.address or "", ";".join(p.bin_ids), p.status, p.days(),
+                         ";".join(v.round or "" for v in p.visits), ";".join(v.round_set for v in p.visits),
+                         ";".join(v.plan_id or "" for v in p.visits), p.why])
+    return out.getvalue()
 
 
 def _share(value: float | None) -> str:
@@ -235,4 +303,12 @@ def render_markdown(report: BatchReport) -> str:
               "draft minus approved).", "", "## Round sets", ""]
     for r in report.round_sets:
         lines += _details(r)
+    if report.new_properties:
+        lines += ["## New properties", "",
+                  "Each put on the day (and round) of its approved week that its insertion costs least, among the "
+                  "days its frequency and allowed days permit; tell each household its day.", "",
+                  "| tenant | property | address | status | days | rounds | why |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {p.tenant} | {p.property} | {p.address or ''} | {p.status} | {p.days()} "
+                  f"| {', '.join(v.round or '' for v in p.visits)} | {p.why} |" for p in report.new_properties]
+        lines.append("")
     return "\n".join(lines)

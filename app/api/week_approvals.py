@@ -1,0 +1,89 @@
+"""``POST /api/v1/round-reviews/{id}/approve``: a reviewed week approved as a whole.
+
+Every day's plan of the review is approved in one transaction and filed as its day's round set
+(``week/<day>/<week>``, see :mod:`app.services.week_approval`), which the nightly batch re-optimises
+on that day; ``GET /api/v1/round-reviews/{id}`` then shows the ``approval``. 404: no review of this
+id (for this tenant); 409: a review not finished (queued, running, failed, cancelled) or approved
+already; 422: a fortnight without ``week_a_starts``, or one that is not a Monday.
+
+``GET /api/v1/round-reviews/{id}/new-properties`` answers which day and round each property new to the
+approved week was put on by the nightly batch, and why (CSV for the letters, or JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from app import store
+from app.api.deps import StoreDep
+from app.api.tenancy import TenantDep
+from app.core.json_types import JSONObject
+from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from app.schemas.week_approval import WeekApprovalIn
+from app.services import week_approval
+
+router = APIRouter(prefix="/round-reviews", tags=["round reviews"])
+
+
+@router.post(
+    "/{review_id}/approve",
+    summary="Approve a reviewed week: every day's rounds at once",
+    responses={
+        404: {"model": MessageErrorResponse, "description": "No review of this id (for this tenant)."},
+        409: {"model": MessageErrorResponse,
+              "description": "The review has not succeeded (queued, running, failed or cancelled), or was "
+                             "approved already."},
+        422: {"model": ValidationErrorResponse,
+              "description": "Malformed input, or week_a_starts missing (a calendar of several weeks) or not a "
+                             "Monday: the fault names the field and the review."},
+    },
+)
+async def approve_week(review_id: str, body: WeekApprovalIn, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """Approve every day's plan of the review in the name of ``by``; the review's answer with its ``approval``
+    (``by``, ``at``, ``area``, ``week_a_starts`` and each day's ``round_set``)."""
+    def approve(session: Session) -> JSONObject | None:
+        return week_approval.approve_week(session, tenant, review_id, by=body.by, week_a_starts=body.week_a_starts,
+                                          area=body.area)
+
+    try:
+        answer = await db.run(approve)
+    except store.ConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    if answer is None:
+        raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
+    return JSONResponse(content=answer)
+
+
+@router.get(
+    "/{review_id}/new-properties",
+    summary="The new properties the nightly batch put on the approved week's days, for the letters",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                 "application/json": {"schema": {"type": "object"}}},
+                     "description": "One line per new property and day: property, address, bin_ids, day, week, "
+                                    "round, round_set, plan_id, night, added_s, why (CSV, default), or "
+                                    "{review_id, new_properties} (json)."},
+               404: {"model": MessageErrorResponse, "description": "No review of this id (for this tenant)."},
+               409: {"model": MessageErrorResponse, "description": "The review is not approved."}},
+)
+async def read_new_properties(review_id: str, db: StoreDep, tenant: TenantDep,
+                              format: Annotated[Literal["csv", "json"], Query(
+                                  description="csv (default) or json.")] = "csv") -> Response:
+    """Which day (and week) and round each property new to the approved week was put on, and why, as the
+    nightly batch placed it (``wasteroute batch --new-properties``)."""
+    def read(session: Session) -> list[JSONObject] | None:
+        return week_approval.week_new_properties(session, tenant, review_id)
+
+    try:
+        rows = await db.run(read)
+    except store.ConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    if rows is None:
+        raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
+    if format == "json":
+        return JSONResponse(content={"review_id": review_id, "new_properties": list(rows)})
+    return Response(content=week_approval.new_properties_csv(rows), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="new-properties-{review_id}.csv"'})
