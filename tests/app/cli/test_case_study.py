@@ -4,7 +4,7 @@ Monaco network), and ``wasteroute case-study show`` on documents good and bad.""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -35,8 +35,8 @@ def env(settings: Settings, tmp_path: Path, client: TestClient) -> dict[str, str
             answer = client.post("/api/v1/evaluations", json={**problem, "routes": routes})
             assert answer.status_code == 200, answer.text
             record = store.save_problem(session, settings.default_tenant, problem)
-            store.create_plan(session, settings.default_tenant, problem=record, result=answer.json(), source="actual",
-                              parameters={"day": (day + timedelta(days=0)).isoformat(), "files": {"t.gpx": f"{k}" * 64}},
+            store.create_plan(session, settings.default_tenant, problem=record, result=answer.json(),
+                              source="actual", parameters={"day": day.isoformat(), "files": {"t.gpx": f"{k}" * 64}},
                               round_set="tue")
     db.dispose()
     return {"WASTEROUTE_DATA_DIR": str(settings.data_dir), "WASTEROUTE_CACHE_DIR": str(settings.cache_dir),
