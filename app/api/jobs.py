@@ -86,17 +86,25 @@ def _job_response(job: JobRecord, plan: PlanRecord | None) -> JSONResponse:
     },
 )
 async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: TenantDep, runner: JobRunnerDep,
-                     db: StoreDep, response: Response) -> JobAcceptedResponse:
+                     db: StoreDep, response: Response,
+                     round_set: Annotated[str | None, Query(
+                         min_length=1, max_length=200,
+                         description="Store the plan as the next version of this round set (for example "
+                                     "`oakham/refuse/tuesday/weekly`), as `POST /api/v1/plans` does; the "
+                                     "savings report reads how often the rounds run from its name.")] = None,
+                     ) -> JobAcceptedResponse:
     """Queue an optimisation of the body (the same body as ``POST /api/v1/optimisations``).
 
     Answers 202 with ``{"id", "status": "queued"}`` at once and a ``Location`` header to
-    poll. The body is validated first (422 as for a synchronous optimisation).
+    poll. The body is validated first (422 as for a synchronous optimisation). With
+    ``round_set`` the plan stored from the job is a version of that round set.
     """
     if body.options.territories_plan_id is not None:  # a bad plan id is a 422 now, not a failed job later
         await db.run(lambda s: plan_service.territories_of(s, tenant, body))
     optimisation_service.prepare(body, settings=settings)
     try:
-        job = await runner.submit(tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        job = await runner.submit(tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                                  request={"round_set": round_set} if round_set is not None else None)
     except QueueFullError as exc:
         raise HTTPException(status_code=429, detail=str(exc),
                             headers={"Retry-After": str(exc.retry_after_s)}) from exc

@@ -150,7 +150,8 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
 
 def _optimise(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
               network: RoadNetwork) -> str:
-    """Optimise the job's problem and store the plan as a draft; the job's final status. Blocking."""
+    """Optimise the job's problem and store the plan as a draft (a version of the round set the job's
+    request names, if any); the job's final status. Blocking."""
     job_id = job.id
 
     def territories(request: OptimisationRequest) -> Callable[[Session], tuple[tuple[str, str], ...]]:
@@ -178,8 +179,10 @@ def _optimise(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
             return None
         problem_record = store.get_problem(session, tenant, job.problem_id)
         assert problem_record is not None
+        round_set = (job.request or {}).get("round_set")
         plan = store.create_plan(session, tenant, problem=problem_record, result=result, source="optimised",
-                                 parameters=_parameters(options), engine=options.engine, seed=options.seed)
+                                 parameters=_parameters(options), engine=options.engine, seed=options.seed,
+                                 round_set=round_set if isinstance(round_set, str) else None)
         store.succeed_job(session, tenant, job_id, plan=plan, best_cost=writer.best_cost)
         return plan
 
