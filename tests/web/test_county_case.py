@@ -12,6 +12,8 @@ artifacts, and also into ``WASTEROUTE_DOCS_IMAGES`` when set (``scripts/screensh
 Why not British National Grid: Monaco lies outside Great Britain's grid, which the upload refuses
 by design (``outside_great_britain``), so the files are in the grid of the place, UTM zone 32N
 (EPSG:32632), named in the map's upload options as a council names a CRS other than the grid's.
+The case in British National Grid, on Rutland, is ``test_county_case_rutland.py``; this one needs
+no ``../shared`` and covers a CRS named by the planner.
 """
 
 from __future__ import annotations
