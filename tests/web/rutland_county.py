@@ -22,8 +22,6 @@ in-cab systems log a tip visit).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,8 @@ import pyproj
 import shapely
 
 from solver.instances.oakham import DEPOT, SETTLEMENTS, TIP, Settlement, households
+
+from .test_county_case import write_csv
 
 BNG = "EPSG:27700"
 RADIUS_M = 700.0
@@ -123,15 +123,6 @@ def oakham_homes(osm_file: Path) -> list[Home]:
             for k, (h, street, number) in enumerate(homes)]
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    """A CSV file's bytes (CRLF lines, as spreadsheets export)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 def bin_size(k: int) -> int:
     """The ``k``-th home's bin, litres: mostly 240, some 180 and 140 (smaller households), a few 360
     (large families) and a 1100 for each block of flats."""
@@ -177,15 +168,15 @@ def county_files(osm_file: Path) -> tuple[list[Home], dict[str, bytes]]:
             rows += [[name, day, 1, s + 1, h.uprn, f"{h.number} {h.street}, Oakham"] for s, h in enumerate(ordered)]
             rows.append([name, day, 1, len(ordered) + 1, TIP_ID, TIP.name])  # the load tipped before the depot
     files = {
-        "gazetteer": _csv(["UPRN", "ADDRESS", "EASTING", "NORTHING", "BIN_SIZE", "STREAM", "FREQUENCY", "DAY",
+        "gazetteer": write_csv(["UPRN", "ADDRESS", "EASTING", "NORTHING", "BIN_SIZE", "STREAM", "FREQUENCY", "DAY",
                            "WEEK", "ROUND", "ASSISTED", "NOTES", "USRN", "POSTCODE", "WARD", "PARISH",
                            "LPI_STATUS"], gazetteer),
-        "fleet": _csv(["id", "depot", "capacity_kg", "shift_start", "shift_end", "break_duration_s", "break_start",
+        "fleet": write_csv(["id", "depot", "capacity_kg", "shift_start", "shift_end", "break_duration_s", "break_start",
                        "break_end", "depot_easting", "depot_northing"],
                       [[r, "pillings-road", 10_000, "06:00", "15:00", 1800, "11:00", "13:00", depot_e, depot_n]
                        for r in ROUNDS]),
-        "tips": _csv(["id", "easting", "northing", "unload_s"], [[TIP_ID, tip_e, tip_n, 900]]),
-        "rounds": _csv(["ROUND", "DAY", "WEEK", "SEQUENCE", "UPRN", "ADDRESS"], rows),
+        "tips": write_csv(["id", "easting", "northing", "unload_s"], [[TIP_ID, tip_e, tip_n, 900]]),
+        "rounds": write_csv(["ROUND", "DAY", "WEEK", "SEQUENCE", "UPRN", "ADDRESS"], rows),
     }
     return homes, files
 

@@ -29,7 +29,13 @@ from playwright.sync_api import Page
 from ..conftest import RUTLAND_PBF, require_shared
 from .conftest import REPO, Server, served
 from .rutland_county import HOUSEHOLDS, ROUNDS, county_files, metres_apart
-from .test_county_case import A4_HEIGHT_PX, A4_WIDTH_PX, save_picture
+from .test_county_case import (
+    A4_HEIGHT_PX,
+    A4_WIDTH_PX,
+    open_savings_report,
+    save_picture,
+    score_todays_rounds,
+)
 from .test_map import SOLVE_TIMEOUT_MS, kinds, open_map, unexpected_console_errors
 
 pytestmark = [pytest.mark.slow, pytest.mark.spawns, pytest.mark.shared]
@@ -95,13 +101,7 @@ def test_the_county_case_on_rutland_in_british_national_grid(page: Page, server:
         f"Collections a year: 52 (the bins' FREQUENCY: {HOUSEHOLDS} weekly).")
     uploaded_s = time.perf_counter() - started
 
-    page.select_option("#rounds-day", "Tuesday")
-    page.fill("#rounds-week", "1")
-    page.set_input_files("#rounds-file", files=[{"name": "incab.csv", "mimeType": "text/csv",
-                                                 "buffer": files["rounds"]}])
-    page.wait_for_selector("#today-table tbody tr, #compare-errors li")
-    assert page.locator("#compare-errors li").count() == 0, page.locator("#compare-errors").inner_text()
-    baseline = page.evaluate("window.wasteroute.state.baseline")
+    baseline = score_todays_rounds(page, files["rounds"])
     assert baseline["summary"]["bins_served"] == HOUSEHOLDS and baseline["summary"]["violations"] == 0
     page.click("#store-today")
     page.locator("#store-today-status").get_by_text("Stored as plan").wait_for()
@@ -144,11 +144,7 @@ def test_the_county_case_on_rutland_in_british_national_grid(page: Page, server:
     book.emulate_media(media="print")
     save_picture(book.screenshot(full_page=False), "county-round-book.png", artifacts)
 
-    with page.expect_popup() as popup_info:
-        page.click("#open-report")
-    report = popup_info.value
-    report.wait_for_selector("h1")
-    text = report.inner_text("body")
+    report, text = open_savings_report(page)
     assert "Savings report" in text and "Today's rounds, Tuesday, week 1" in text
     assert f"Plan approved by {APPROVER}" in text
     assert f"the bins' FREQUENCY: {HOUSEHOLDS} weekly (52 collections a year)" in text
