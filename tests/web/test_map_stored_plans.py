@@ -42,16 +42,23 @@ def _post(server: Server, path: str, body: dict[str, Any], **params: str) -> dic
     return dict(answer.json())
 
 
-def _stored_pair(server: Server) -> tuple[dict[str, Any], str, str]:
-    """Today's rounds (a person's plan) and an optimised plan of one problem, both in :data:`ROUND_SET`, the
-    optimised one approved; the problem and both plan ids."""
+def _stored_pair(server: Server, round_set: str | None = ROUND_SET,
+                 between: int = 0) -> tuple[dict[str, Any], str, str]:
+    """Today's rounds (a person's plan) and an optimised plan of one problem, both in ``round_set`` (none:
+    in no round set), the optimised one approved; ``between`` person's plans of another problem (fewer
+    bins, no round set) stored after today's rounds and before the optimisation. The problem and the ids
+    of today's rounds and of the optimised plan."""
     problem = _problem(server)
+    in_set = {"round_set": round_set} if round_set else {}
     vehicles = [v["id"] for v in problem["vehicles"]]
     served = [b["id"] for b in problem["bins"] if b["id"] != SEA_BIN["id"]]
     routes = [{"vehicle_id": v, "stops": served[i::2]} for i, v in enumerate(vehicles)]
-    today = _post(server, "/api/v1/plans", {**problem, "routes": routes}, round_set=ROUND_SET,
-                  name="Today's rounds, Tuesday")
-    job = _post(server, "/api/v1/jobs", problem, round_set=ROUND_SET)
+    today = _post(server, "/api/v1/plans", {**problem, "routes": routes}, name="Today's rounds, Tuesday", **in_set)
+    for n in range(between):
+        fewer = served[: 10 + n]
+        _post(server, "/api/v1/plans", {**problem, "bins": [b for b in problem["bins"] if b["id"] in fewer],
+                                        "routes": [{"vehicle_id": vehicles[0], "stops": fewer}]})
+    job = _post(server, "/api/v1/jobs", problem, **in_set)
     for _ in range(600):
         status = httpx.get(f"{server.base}/api/v1/jobs/{job['id']}", headers=server.headers).json()
         if status["status"] in ("succeeded", "failed", "cancelled"):
@@ -146,3 +153,16 @@ def test_the_round_set_field_says_how_often_and_optimised_plans_join_the_round_s
     plan_id = page.evaluate("window.wasteroute.state.planId")
     stored = httpx.get(f"{server.base}/api/v1/plans/{plan_id}", headers=server.headers).json()
     assert stored["round_set"] == "monaco/garden/friday/weekly"
+
+
+def test_a_plan_of_no_round_set_reopens_with_todays_rounds_on_its_bins(page: Page, server: Server) -> None:
+    """Stored with no round set, the optimised plan finds today's rounds as the person's plan on the same
+    bins (two of other bins, stored since, are passed over), drawn beside it; the round set field empties."""
+    _, today_id, plan_id = _stored_pair(server, round_set=None, between=2)
+    open_map(page, server)
+    page.fill("#round-set", "left/over/from/before")
+    page.click(f"button.open-plan[data-id='{plan_id}']")
+    page.wait_for_function(f"window.wasteroute.state.planId === {plan_id!r}"
+                           " && window.wasteroute.state.problem.bins.length === 25")
+    assert page.evaluate("window.wasteroute.state.baselineId") == today_id
+    assert page.locator("path.baseline-route").count() > 0 and page.input_value("#round-set") == ""

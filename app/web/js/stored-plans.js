@@ -30,28 +30,49 @@ export function planLine(p) {
     + facts.filter(Boolean).map((f) => ` · ${escapeHtml(f)}`).join('');
 }
 
+/** Person's plans (source manual) other than `plan`, newest first, those stored before it first. */
+function candidates(plans, plan) {
+  const manual = plans.filter((p) => p.source === 'manual' && p.id !== plan.id);
+  return [...manual.filter((p) => p.created_at <= plan.created_at), ...manual.filter((p) => p.created_at > plan.created_at)];
+}
+
+/** Whether two problems have the same bins (by id). */
+function sameBins(a, b) {
+  const ids = (problem) => (problem.bins || []).map((bin) => bin.id).sort().join('\n');
+  return ids(a) === ids(b);
+}
+
+/** How many person's plans of no round set are looked into for the same bins (each costs a request). */
+const UNNAMED_LOOKS = 5;
+
 /**
- * The id of today's rounds for `plan`: the person's plans (source manual) of its round set other
- * than itself, the newest one stored before it if any, else the newest; null without a round set
- * or when the round set has none.
+ * The id of today's rounds for `plan` (of `problem`): the person's plans of its round set other than
+ * itself, the newest one stored before it if any, else the newest. A plan of no round set takes the
+ * newest person's plan (of the last few) on the same bins. Null for a person's plan, or when none is found.
  */
-async function todaysRoundsId(plan) {
-  if (!plan.round_set || plan.source === 'manual') return null;
-  const answer = await getJson(`/api/v1/plans?round_set=${encodeURIComponent(plan.round_set)}&limit=1000`);
-  const manual = answer.plans.filter((p) => p.source === 'manual' && p.id !== plan.id); // newest first
-  const before = manual.find((p) => p.created_at <= plan.created_at);
-  return (before || manual[0] || {}).id || null;
+async function todaysRoundsId(plan, problem) {
+  if (plan.source === 'manual') return null;
+  if (plan.round_set) {
+    const answer = await getJson(`/api/v1/plans?round_set=${encodeURIComponent(plan.round_set)}&limit=1000`);
+    return (candidates(answer.plans, plan)[0] || {}).id || null;
+  }
+  const answer = await getJson('/api/v1/plans?limit=100');
+  for (const other of candidates(answer.plans, plan).filter((p) => !p.round_set).slice(0, UNNAMED_LOOKS)) {
+    if (sameBins(problem, await getJson(`/api/v1/plans/${encodeURIComponent(other.id)}/problem`))) return other.id;
+  }
+  return null;
 }
 
 /**
  * Stored plan `id` with what the map shows it with: `{plan, problem, today, todayId}`: the plan
  * (GeoJSON answer and store fields), its own problem (GET /api/v1/plans/{id}/problem), and today's
- * rounds of its round set as stored (an evaluation answer) with their plan id, or nulls.
+ * rounds of its round set (or, without one, on its bins) as stored (an evaluation answer) with their
+ * plan id, or nulls.
  */
 export async function loadStoredPlan(id) {
   const path = `/api/v1/plans/${encodeURIComponent(id)}`;
   const [plan, problem] = await Promise.all([getJson(path), getJson(`${path}/problem`)]);
-  const todayId = await todaysRoundsId(plan);
+  const todayId = await todaysRoundsId(plan, problem);
   const today = todayId ? await getJson(`/api/v1/plans/${encodeURIComponent(todayId)}`) : null;
   return { plan, problem, today, todayId };
 }
