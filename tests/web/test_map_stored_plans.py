@@ -42,18 +42,20 @@ def _post(server: Server, path: str, body: dict[str, Any], **params: str) -> dic
     return dict(answer.json())
 
 
-def _stored_pair(server: Server, round_set: str | None = ROUND_SET,
-                 between: int = 0) -> tuple[dict[str, Any], str, str]:
-    """Today's rounds (a person's plan) and an optimised plan of one problem, both in ``round_set`` (none:
-    in no round set), the optimised one approved; ``between`` person's plans of another problem (fewer
-    bins, no round set) stored after today's rounds and before the optimisation. The problem and the ids
-    of today's rounds and of the optimised plan."""
+def _stored_pair(server: Server, round_set: str | None = ROUND_SET, between: int = 0,
+                 today_round_set: str | None = ROUND_SET) -> tuple[dict[str, Any], str, str]:
+    """Today's rounds (a person's plan, in ``today_round_set``) and an optimised plan (in ``round_set``) of
+    one problem (none: in no round set), the optimised one approved; ``between`` person's plans of another
+    problem (fewer bins, no round set) stored after today's rounds and before the optimisation. The
+    problem and the ids of today's rounds and of the optimised plan."""
     problem = _problem(server)
     in_set = {"round_set": round_set} if round_set else {}
+    today_in_set = {"round_set": today_round_set} if today_round_set else {}
     vehicles = [v["id"] for v in problem["vehicles"]]
     served = [b["id"] for b in problem["bins"] if b["id"] != SEA_BIN["id"]]
     routes = [{"vehicle_id": v, "stops": served[i::2]} for i, v in enumerate(vehicles)]
-    today = _post(server, "/api/v1/plans", {**problem, "routes": routes}, name="Today's rounds, Tuesday", **in_set)
+    today = _post(server, "/api/v1/plans", {**problem, "routes": routes}, name="Today's rounds, Tuesday",
+                  **today_in_set)
     for n in range(between):
         fewer = served[: 10 + n]
         _post(server, "/api/v1/plans", {**problem, "bins": [b for b in problem["bins"] if b["id"] in fewer],
@@ -157,8 +159,10 @@ def test_the_round_set_field_says_how_often_and_optimised_plans_join_the_round_s
 
 def test_a_plan_of_no_round_set_reopens_with_todays_rounds_on_its_bins(page: Page, server: Server) -> None:
     """Stored with no round set, the optimised plan finds today's rounds as the person's plan on the same
-    bins (two of other bins, stored since, are passed over), drawn beside it; the round set field empties."""
-    _, today_id, plan_id = _stored_pair(server, round_set=None, between=2)
+    bins (two of other bins, stored since, are passed over), drawn beside it; the round set field empties.
+    A plan of a round set that has no person's plan (today's rounds stored before the round set was typed)
+    finds them the same way."""
+    _, today_id, plan_id = _stored_pair(server, round_set=None, between=2, today_round_set=None)
     open_map(page, server)
     page.fill("#round-set", "left/over/from/before")
     page.click(f"button.open-plan[data-id='{plan_id}']")
@@ -166,3 +170,10 @@ def test_a_plan_of_no_round_set_reopens_with_todays_rounds_on_its_bins(page: Pag
                            " && window.wasteroute.state.problem.bins.length === 25")
     assert page.evaluate("window.wasteroute.state.baselineId") == today_id
     assert page.locator("path.baseline-route").count() > 0 and page.input_value("#round-set") == ""
+    # today's rounds stored before the planner typed the round set the plan was optimised in: found on the bins
+    _, today_id, plan_id = _stored_pair(server, round_set="monaco/refuse/wednesday", today_round_set=None)
+    page.click("#refresh-plans")
+    page.click(f"button.open-plan[data-id='{plan_id}']")
+    page.wait_for_function(f"window.wasteroute.state.planId === {plan_id!r}"
+                           f" && window.wasteroute.state.baselineId === {today_id!r}")
+    assert page.input_value("#round-set") == "monaco/refuse/wednesday"

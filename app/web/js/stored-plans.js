@@ -47,14 +47,17 @@ const UNNAMED_LOOKS = 5;
 
 /**
  * The id of today's rounds for `plan` (of `problem`): the person's plans of its round set other than
- * itself, the newest one stored before it if any, else the newest. A plan of no round set takes the
- * newest person's plan (of the last few) on the same bins. Null for a person's plan, or when none is found.
+ * itself, the newest one stored before it if any, else the newest. A plan of no round set (or whose
+ * round set has no person's plan: today's rounds stored before the round set was typed) takes the
+ * newest person's plan of no round set (of the last few) on the same bins. Null for a person's plan,
+ * or when none is found.
  */
 async function todaysRoundsId(plan, problem) {
   if (plan.source === 'manual') return null;
   if (plan.round_set) {
     const answer = await getJson(`/api/v1/plans?round_set=${encodeURIComponent(plan.round_set)}&limit=1000`);
-    return (candidates(answer.plans, plan)[0] || {}).id || null;
+    const found = (candidates(answer.plans, plan)[0] || {}).id;
+    if (found) return found;
   }
   const answer = await getJson('/api/v1/plans?limit=100');
   for (const other of candidates(answer.plans, plan).filter((p) => !p.round_set).slice(0, UNNAMED_LOOKS)) {
