@@ -90,7 +90,8 @@ async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: T
                      round_set: Annotated[str | None, Query(
                          min_length=1, max_length=200,
                          description="Store the plan as the next version of this round set (for example "
-                                     "`depot/refuse/monday`).")] = None,
+                                     "`oakham/refuse/tuesday/weekly`), as `POST /api/v1/plans` does; the "
+                                     "savings report reads how often the rounds run from its name.")] = None,
                      name: Annotated[str | None, Query(
                          min_length=1, max_length=200,
                          description="A name people know the plan by; absent: the round set, how and when "

@@ -21,6 +21,7 @@ from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
 from app.api.limits import LIMIT_RESPONSES
 from app.api.tenancy import TenantDep
+from app.core.json_types import JSONObject
 from app.schemas import (
     ApprovalIn,
     EvaluationRequest,
@@ -119,6 +120,25 @@ async def read_plan(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
     if plan is None:
         raise _not_found(plan_id)
     return _answer(plan)
+
+
+@router.get("/{plan_id}/problem", summary="The problem a stored plan answers",
+            responses={200: {"description": "The problem as it was posted (an optimisation body: depots, "
+                                            "disposal_sites, vehicles, bins with their attributes, options)."},
+                       404: NOT_FOUND})
+async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+    """The plan's own problem, as posted when it was made (without a person's ``routes``, which are in
+    the plan's ``parameters``): the map reopens a plan on its own bins, depots, tips and vehicles, not
+    on whatever problem is loaded."""
+    def read(session: Session) -> JSONObject | None:
+        record = store.get_plan(session, tenant, plan_id)
+        problem = store.get_problem(session, tenant, record.problem_id) if record is not None else None
+        return None if problem is None else {k: v for k, v in dict(problem.body).items() if k != "routes"}
+
+    body = await db.run(read)
+    if body is None:
+        raise _not_found(plan_id)
+    return JSONResponse(content=body)
 
 
 @router.post("/{plan_id}/approve", response_model=PlanResponse,

@@ -103,7 +103,8 @@ def report(
     meta = (stored.report_meta(records[plan], records[baseline], network=road_network.name)
             if plan in records and baseline in records else None)
     round_sets = [records[ref].round_set for ref in (plan, baseline) if ref in records]
-    collections = inputs.collections_per_year(collections_per_year, round_sets, settings=settings)
+    collections = inputs.collections_per_year(collections_per_year, round_sets, settings=settings,
+                                              problems=[bodies[plan], bodies[baseline]])
     built = render.build(scored_plan, scored_base, road_network, inputs.factors_from(settings, collections), meta=meta)
     html = render.to_html(built)
     text = {"html": lambda: html, "json": lambda: json.dumps(render.to_json(built), indent=2),

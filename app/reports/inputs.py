@@ -46,23 +46,70 @@ ROUND_SET_FREQUENCIES: dict[str, float] = {"weekly": 52.0, "fortnightly": 26.0, 
 """Collections a year of a round set whose name carries one of these words (``refuse/tuesday/fortnightly``)."""
 
 
+def _frequency_word(text: str) -> str | None:
+    """The frequency word of :data:`ROUND_SET_FREQUENCIES` that ``text`` (a round set's name or a bin's
+    ``FREQUENCY`` cell, any case) carries, if any: ``Alternate weekly`` and ``alternate-weekly`` alike."""
+    lowered = text.lower().strip()
+    if lowered.replace(" ", "-") in ROUND_SET_FREQUENCIES:
+        return lowered.replace(" ", "-")
+    words = re.split(r"[/\s_,.;:]+", lowered)
+    return next((word for word in words if word in ROUND_SET_FREQUENCIES), None)
+
+
+def bins_frequency(problems: Sequence[Mapping[str, object]]) -> tuple[float | None, str]:
+    """Collections a year the bins' own ``frequency`` attribute (a gazetteer's FREQUENCY column, kept by
+    the upload) gives, over the bins of ``problems`` (optimisation bodies; a bin counted once by id):
+    the figure when every bin carries the same frequency word, else ``None``; and what was found, in
+    words (for the report's source line, or why the bins could not say; empty when no bin names a
+    frequency the table knows)."""
+    seen: dict[str, str | None] = {}
+    for problem in problems:
+        bins = problem.get("bins")
+        for item in bins if isinstance(bins, list) else []:
+            if not isinstance(item, Mapping) or str(item.get("id")) in seen:
+                continue
+            attributes = item.get("attributes")
+            cell = next((value for key, value in attributes.items() if str(key).lower() == "frequency"), None) \
+                if isinstance(attributes, Mapping) else None
+            seen[str(item.get("id"))] = _frequency_word(str(cell)) if cell not in (None, "") else None
+    if not seen:
+        return None, "the plans have no bins"
+    counts: dict[str, int] = {}
+    for word in seen.values():
+        key = word if word is not None else "none"
+        counts[key] = counts.get(key, 0) + 1
+    found = ", ".join(f"{n} {word}" for word, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    figures = {ROUND_SET_FREQUENCIES[word] for word in seen.values() if word is not None}
+    if not figures:
+        return None, ""  # the bins say nothing of how often: nothing to add to the assumption
+    if counts.get("none") or len(figures) != 1:
+        return None, f"the bins' frequencies do not agree on one figure ({found})"
+    value = figures.pop()
+    return value, f"the bins' FREQUENCY: {found} ({value:g} collections a year)"
+
+
 def collections_per_year(requested: float | None, round_sets: Sequence[str | None], *,
-                         settings: Settings) -> tuple[float, str]:
+                         settings: Settings, problems: Sequence[Mapping[str, object]] = ()) -> tuple[float, str]:
     """How often the rounds run, and where that figure comes from: the request's own, else a frequency
-    word in the first round set naming one (:data:`ROUND_SET_FREQUENCIES`), else the service's setting
+    word in the first round set naming one (:data:`ROUND_SET_FREQUENCIES`), else the bins' own frequency
+    in ``problems`` when they all agree (:func:`bins_frequency`), else the service's setting
     (``WASTEROUTE_SAVINGS_COLLECTIONS_PER_YEAR``, said to be an assumption)."""
     if requested is not None:
         return requested, f"given with the report request ({requested:g} a year)"
     for round_set in round_sets:
-        words = re.split(r"[/\s_,.;:]+", (round_set or "").lower())
-        for word in words:
-            if word in ROUND_SET_FREQUENCIES:
-                value = ROUND_SET_FREQUENCIES[word]
-                return value, f"round set {round_set!r} runs {word} ({value:g} collections a year)"
+        word = _frequency_word(round_set or "")
+        if word is not None:
+            value = ROUND_SET_FREQUENCIES[word]
+            return value, f"round set {round_set!r} runs {word} ({value:g} collections a year)"
+    from_bins, found = bins_frequency(problems) if problems else (None, "")
+    if from_bins is not None:
+        return from_bins, found
     value = settings.savings_collections_per_year
+    why = f"; {found}" if found else ""
     return value, (f"assumption: the service's default of {value:g} collections a year "
-                   "(WASTEROUTE_SAVINGS_COLLECTIONS_PER_YEAR); neither the request (collections_per_year) "
-                   "nor the round set's name (weekly, fortnightly) says how often these rounds run")
+                   "(WASTEROUTE_SAVINGS_COLLECTIONS_PER_YEAR); neither the request (collections_per_year), "
+                   f"the round set's name (weekly, fortnightly) nor the bins' frequency says how often these "
+                   f"rounds run{why}")
 
 
 def paid_shifts_s(*problems: Problem) -> dict[str, float]:

@@ -105,7 +105,8 @@ def report_meta(plan: StoredPlan, baseline: StoredPlan, *, network: str) -> Repo
 def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *, settings: Settings,
                  collections_per_year: float | None = None) -> render.Report:
     """Score both stored plans on ``network`` and build the report, at ``collections_per_year`` when
-    given, else as often as the plans' round sets run (:func:`app.reports.inputs.collections_per_year`).
+    given, else as often as the plans' round sets run, else as often as their bins' own frequency says
+    (:func:`app.reports.inputs.collections_per_year`).
     Blocking.
 
     Raises pydantic's ``ValidationError`` or :class:`~solver.problem.ProblemError` for a stored
@@ -115,6 +116,6 @@ def build_report(plan: StoredPlan, baseline: StoredPlan, network: RoadNetwork, *
     scored_base = inputs.score(baseline.label, baseline.body, network, settings=settings)
     meta = report_meta(plan, baseline, network=network.name)
     collections = inputs.collections_per_year(collections_per_year, (plan.round_set, baseline.round_set),
-                                              settings=settings)
+                                              settings=settings, problems=(plan.problem_body, baseline.problem_body))
     return render.build(scored_plan, scored_base, network, inputs.factors_from(settings, collections), meta=meta)
 

@@ -80,12 +80,13 @@ def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[
     """
     port, dead_port = tools.free_port(), tools.free_port()
     tile_url = f"http://127.0.0.1:{dead_port}/tiles/{{z}}/{{x}}/{{y}}.png"
-    env = {**os.environ, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(data_dir / "cache"),
+    # the caller's own network or database never leaks in from the shell; a test names its own in settings
+    inherited = {k: v for k, v in os.environ.items()
+                 if k not in ("WASTEROUTE_NETWORK_FILE", "WASTEROUTE_DATABASE_URL")}
+    env = {**inherited, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(data_dir / "cache"),
            "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_MAX_CONCURRENT_SOLVES": "1",
            "WASTEROUTE_TILE_URL": tile_url, "WASTEROUTE_DEFAULT_TIME_LIMIT_S": "2",
            "WASTEROUTE_AUTH_REQUIRED": "true", **settings}
-    env.pop("WASTEROUTE_NETWORK_FILE", None)
-    env.pop("WASTEROUTE_DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
                "--port", str(port)]
     with tools.running_server(command, base=f"http://127.0.0.1:{port}", env=env, cwd=data_dir,

@@ -5,12 +5,14 @@ import {
   ApiError, downloadPost, getJson, isMissing, isUnauthorised, openFile, postFile, postJson, setApiKey,
 } from './api.js';
 import { addBaseLayer } from './basemap.js';
-import { escapeHtml, km, when } from './format.js';
+import { when } from './format.js';
 import { addLegend, drawBins, drawPlan, setRoundVisible, undrawPlan } from './plan-layer.js';
 import { addAreasControl, hasAreas, setAreasShown } from './round-areas.js';
 import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob, postFollowingJob } from './jobs.js';
 import { checkPlaces, withUploadedVehicles } from './problem-places.js';
+import { loadStoredPlan, planLine } from './stored-plans.js';
+import { collectionsNote, roundSetQuery } from './round-set.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -78,7 +80,13 @@ function setProblem(problem, origin) {
   $('#problem-status').textContent = `${origin}: ${problem.bins.length} bins, ${problem.vehicles.length} vehicles, `
     + `${problem.depots.length} depot(s), ${(problem.disposal_sites || []).length} tip(s).`;
   $('#problem-status').dataset.bins = String(problem.bins.length);
+  showCollections();
   if (problem.bins.length) map.fitBounds(L.latLngBounds(problem.bins.map((b) => [b.lat, b.lon])), { padding: [20, 20] });
+}
+
+/** The round set's note: how often its rounds run a year, and where that figure comes from. */
+function showCollections() {
+  $('#collections-note').textContent = collectionsNote($('#round-set').value.trim(), state.problem?.bins);
 }
 
 async function loadDemo() {
@@ -218,7 +226,7 @@ async function optimise() {
     let answer = null;
     if (state.jobsAvailable) {
       try {
-        const job = await postJson('/api/v1/jobs', body);
+        const job = await postJson(`/api/v1/jobs${roundSetQuery($('#round-set').value.trim(), '?')}`, body);
         state.jobHistory = [];
         answer = await pollJob(job.id, (update) => {
           state.jobHistory.push({ status: update.status, progress: update.progress });
@@ -268,29 +276,46 @@ async function compareWithToday(file) {
     const { routes } = await postFile('/api/v1/uploads/rounds', file, roundsUploadFields());
     const { options, ...problem } = state.problem;
     // over the service's synchronous limit (a council's whole day) the evaluation is a job to follow
-    state.baseline = await postFollowingJob('/api/v1/evaluations', { ...problem, routes });
+    const evaluated = await postFollowingJob('/api/v1/evaluations', { ...problem, routes });
     state.baselineBody = { ...problem, routes };
-    state.baselineId = null;
-    $('#store-today-row').hidden = !state.plansAvailable;
-    $('#store-today').disabled = false;
-    $('#store-today-status').textContent = 'Not stored: store them to report the savings against them.';
-    showReportButton();
-    if (drawnBaseline) undrawPlan(map, drawnBaseline);
-    drawnBaseline = drawPlan(map, state.baseline, {
-      vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
-    });
-    showRounds($('#today-table'), state.baseline, drawnBaseline, {
-      onToggle: (vehicleId, visible) => setRoundVisible(drawnBaseline, vehicleId, visible),
-      onZoom: (vehicleId) => map.fitBounds(drawnBaseline.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
-    });
-    $('#today-table').hidden = false;
-    showAreasButton();
-    $('#view-choice').hidden = false;
-    if (state.plan) showDeltas($('#deltas'), state.plan, state.baseline);
-    setView('today');
+    showToday(evaluated, null);
   } catch (error) {
     showErrors(errors, [`${file.name} was not evaluated:`, ...messagesOf(error)]);
   }
+}
+
+/** Today's rounds on the map and in their table: `evaluated` (an evaluation answer), stored as plan
+ * `id` (null: not stored yet, which the store button offers). */
+function showToday(evaluated, id) {
+  state.baseline = evaluated;
+  state.baselineId = id;
+  $('#store-today-row').hidden = !state.plansAvailable;
+  $('#store-today').disabled = Boolean(id);
+  $('#store-today-status').textContent = id ? `Stored as plan ${id}.`
+    : 'Not stored: store them to report the savings against them.';
+  showReportButton();
+  if (drawnBaseline) undrawPlan(map, drawnBaseline);
+  drawnBaseline = drawPlan(map, state.baseline, {
+    vehicleIds: vehicleIds(state.baseline), baseline: true, binsById: binsById(), areas: state.areasShown,
+  });
+  showRounds($('#today-table'), state.baseline, drawnBaseline, {
+    onToggle: (vehicleId, visible) => setRoundVisible(drawnBaseline, vehicleId, visible),
+    onZoom: (vehicleId) => map.fitBounds(drawnBaseline.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
+  });
+  $('#today-table').hidden = false;
+  showAreasButton();
+  $('#view-choice').hidden = false;
+  if (state.plan) showDeltas($('#deltas'), state.plan, state.baseline);
+  setView('today');
+}
+
+/** No today's rounds (a reopened plan whose round set has none): off the map, out of the panel. */
+function clearToday() {
+  if (drawnBaseline) undrawPlan(map, drawnBaseline);
+  drawnBaseline = null;
+  Object.assign(state, { baseline: null, baselineBody: null, baselineId: null });
+  for (const id of ['#today-table', '#view-choice', '#deltas', '#store-today-row']) $(id).hidden = true;
+  setView('optimised');
 }
 
 function setView(view) {
@@ -302,17 +327,6 @@ function setView(view) {
 
 // ------------------------------------------------------------------ stored plans, approval, exports
 
-/** What tells one stored plan from another in the list: how it was made, its round set, when, and its figures. */
-function planFacts(p) {
-  const facts = [p.source, p.round_set && `round set ${p.round_set}`, p.created_at && `made ${when(p.created_at)}`];
-  const s = p.summary;
-  if (s) {
-    facts.push(`${km(s.distance_m)} km, ${s.vehicles_used} vehicle${s.vehicles_used === 1 ? '' : 's'}, `
-      + `${s.bins_served} bins`);
-  }
-  return facts.filter(Boolean).map((f) => ` · ${escapeHtml(f)}`).join('');
-}
-
 async function refreshPlans() {
   if (!state.plansAvailable) return;
   const answer = await getJson('/api/v1/plans');
@@ -320,11 +334,10 @@ async function refreshPlans() {
   const list = $('#plans-list');
   list.replaceChildren(...plans.map((p) => {
     const item = document.createElement('li');
-    const approved = p.approved_by ? ` · approved by ${escapeHtml(p.approved_by)} on ${escapeHtml(when(p.approved_at))}` : '';
-    item.innerHTML = `<button type="button" class="open-plan" data-id="${escapeHtml(p.id)}">Open</button> `
-      + `${p.name ? `${escapeHtml(p.name)} (${escapeHtml(p.id)})` : escapeHtml(p.id)}${planFacts(p)}`
-      + ` · ${escapeHtml(p.status || '')}${approved}`;
-    item.querySelector('button').addEventListener('click', () => openPlan(p.id));
+    item.innerHTML = planLine(p);
+    item.querySelector('button').addEventListener('click', () => openPlan(p.id).catch((error) => {
+      showErrors($('#optimise-errors'), [`Plan ${p.id} could not be opened:`, ...messagesOf(error)]);
+    }));
     return item;
   }));
 }
@@ -337,7 +350,8 @@ async function storeToday() {
     .filter(Boolean).join(', ');
   const name = `Today's rounds${day ? `, ${day}` : ''}`;
   try {
-    const answer = await postFollowingJob(`/api/v1/plans?name=${encodeURIComponent(name)}`, state.baselineBody);
+    const answer = await postFollowingJob(`/api/v1/plans?name=${encodeURIComponent(name)}`
+      + `${roundSetQuery($('#round-set').value.trim(), '&')}`, state.baselineBody);
     state.baselineId = answer.plan_id || answer.id;
     $('#store-today-status').textContent = `Stored as plan ${state.baselineId} ("${name}").`;
     showReportButton();
@@ -370,9 +384,17 @@ async function openReport() {
   }
 }
 
+/** A stored plan reopened as it was made: its own problem, today's rounds of its round set, its colours. */
 async function openPlan(id) {
-  const plan = await getJson(`/api/v1/plans/${encodeURIComponent(id)}`);
-  showPlan(plan, { id, meta: `Stored plan ${id}.` });
+  const { plan, problem, today, todayId } = await loadStoredPlan(id);
+  $('#round-set').value = plan.round_set || '';
+  state.plan = null; // its deltas wait for the plan itself, not the one on show
+  setProblem(problem, `Stored plan ${plan.name || id}`);
+  showErrors($('#upload-errors'), []);
+  $('#optimise').disabled = false;
+  if (today) showToday(today, todayId); else clearToday();
+  showPlan(plan, { id, meta: `Stored plan ${id}${today ? `, with today's rounds (plan ${todayId})` : ''}.` });
+  if (today) setView('both');
 }
 
 async function approve(event) {
@@ -458,6 +480,7 @@ async function start() {
   $('#refresh-plans').addEventListener('click', refreshPlans);
   $('#store-today').addEventListener('click', storeToday);
   $('#open-report').addEventListener('click', openReport);
+  $('#round-set').addEventListener('input', showCollections);
   addAreasControl(map, toggleAreas);
   for (const button of document.querySelectorAll('button.round-book')) {
     button.addEventListener('click', () => openRoundBooks(button.dataset.format));
