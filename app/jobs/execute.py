@@ -13,7 +13,9 @@ does what its ``kind`` asks:
   the job's result; ``plan``: the same, then stores the plan as a ``draft`` (as
   ``POST /api/v1/plans`` does);
 - ``review``: plans a council's week (:mod:`app.services.round_review`), stores each day's rounds
-  as a ``draft`` plan and keeps the review, each day with its ``plan_id``, as the job's result,
+  as a ``draft`` plan (source ``review``), and each day of today's week, when the bins say where they
+  are collected today, as a ``draft`` plan of source ``today`` (the savings report's baseline), and
+  keeps the review, each day with its ``plan_id``, as the job's result,
   all in one transaction; a cancellation asked for while it runs stops the week's search at its
   next progress report (after a start, or a round of moves) and stores nothing;
 - any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
@@ -239,8 +241,8 @@ class _CancelledError(Exception):
 def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
             network: RoadNetwork) -> str:
     """Review the job's week (its problem: a review body), store each day's rounds as a draft plan named
-    ``review <job id> <day> <week>`` and keep the review (``review_id``: the job's id) as the job's
-    result; the job's final status. Blocking."""
+    ``review <job id> <day> <week>`` (and today's as ``today <job id> <day> <week>``, source ``today``) and
+    keep the review (``review_id``: the job's id) as the job's result; the job's final status. Blocking."""
     job_id = job.id
     started = time.perf_counter()
     writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
@@ -279,6 +281,19 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
                                      name=f"review {job_id} {day.day} {day.week}")
             assert isinstance(row, dict)
             row["plan_id"] = plan.id
+        today = result.get("today")
+        if isinstance(today, dict):
+            today_rows = today["days"]
+            assert isinstance(today_rows, list)
+            for row, day in zip(today_rows, outcome.today, strict=True):
+                if day.body is None or day.answer is None:
+                    continue
+                problem = store.save_problem(session, tenant, day.body)
+                plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source="today",
+                                         parameters={"review_id": job_id, "day": day.day, "week": day.week},
+                                         name=f"today {job_id} {day.day} {day.week}")
+                assert isinstance(row, dict)
+                row["plan_id"] = plan.id
         result["review_id"] = job_id
         store.succeed_job(session, tenant, job_id, result=result)
         return "succeeded"
