@@ -1,0 +1,66 @@
+"""The week's savings on hand-made days whose figures are worked out by hand (the real evaluator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from solver.evaluate import evaluate
+from solver.savings import Factors
+from solver.solution import Plan, RoutePlan
+from solver.week.savings import WeekDayInput, week_savings
+from tests.solver.week.conftest import line_problem
+
+FACTORS = Factors(fuel_l_per_km=1.0, co2e_kg_per_l=2.0, cost_fixed_per_vehicle=100.0, cost_per_km=1.0,
+                  cost_per_hour=0.0)
+
+
+def _days() -> list[WeekDayInput]:
+    """Two days, bins 1 km out. Today: Monday two lorries drive 2 km each (a and b apart), Tuesday nothing.
+    Proposed: Monday one lorry takes a and b (2 km), Tuesday one lorry takes c (2 km)."""
+    problem, matrices = line_problem([("a", 1000.0, 10.0), ("b", 1000.0, 10.0), ("c", 1000.0, 10.0)],
+                                     [("v1", 100.0), ("v2", 100.0)])
+    today_mon = evaluate(problem, matrices, Plan(routes=(RoutePlan("v1", ("a",)), RoutePlan("v2", ("b", "c")))))
+    proposed_mon = evaluate(problem, matrices, Plan(routes=(RoutePlan("v1", ("a", "b")),)))
+    proposed_tue = evaluate(problem, matrices, Plan(routes=(RoutePlan("v1", ("c",)),)))
+    return [WeekDayInput("mon", "A", today=today_mon, proposed=proposed_mon,
+                         today_shape={"duration_spread": 0.0}, proposed_shape={"duration_spread": 0.0}),
+            WeekDayInput("tue", "A", today=None, proposed=proposed_tue, proposed_shape={"duration_spread": 0.0})]
+
+
+def test_the_week_adds_its_days_and_counts_the_busiest_day() -> None:
+    """Today 4 km and 2 lorries on Monday; proposed 2 km + 2 km and 1 lorry a day: the same 4 km a week,
+    busiest day 2 -> 1, vehicle-days 2 -> 2, cost 2 x 100 + 4 both ways; the bins served alike."""
+    days = _days()
+    days[0] = WeekDayInput("mon", "A", today=days[0].today, proposed=days[0].proposed)
+    week = week_savings(days, FACTORS, households_moved=1, n_weeks=1)
+    assert week.today.distance_m == pytest.approx(4000.0) and week.proposed.distance_m == pytest.approx(4000.0)
+    assert week.busiest_day_vehicles == (2, 1)
+    assert week.today.vehicles_used == week.proposed.vehicles_used == 2
+    assert week.today.cost_gbp == pytest.approx(204.0) and week.proposed.cost_gbp == pytest.approx(204.0)
+    assert week.today.bins_served == week.proposed.bins_served == 3
+    assert week.per_year["proposed"]["fuel_l"] == pytest.approx(52 * 4.0)
+    assert week.better() == ["vehicles on the busiest day: 1 against 2 today"]
+
+
+def test_what_got_worse_names_the_day_and_the_households() -> None:
+    """Tuesday, empty today, drives 2 km proposed: named worse with its day; one household moved is named."""
+    week = week_savings(_days(), FACTORS, households_moved=1, n_weeks=1)
+    worse = week.worse()
+    assert "households moved: 1 must be told their collection day changes" in worse
+    assert any(line.startswith("tue A: Distance +2,000 m") for line in worse)
+    assert not any(line.startswith("week: Distance") for line in worse)
+
+
+def test_a_fortnight_is_26_cycles_a_year() -> None:
+    """Two weeks to a cycle: a year is 26 of them."""
+    week = week_savings(_days(), FACTORS, households_moved=0, n_weeks=2)
+    assert week.cycles_per_year == 26
+    assert week.per_year["today"]["distance_m"] == pytest.approx(26 * 4000.0)
+
+
+def test_bins_collected_unequally_are_flagged() -> None:
+    """A bin twice today and once proposed, and one absent from today's week: both named in the notes."""
+    week = week_savings(_days(), FACTORS, households_moved=0, n_weeks=1, visits_today={"a": 2},
+                        visits_proposed={"a": 1, "z": 1})
+    assert any("a (2 today, 1 proposed)" in n for n in week.notes)
+    assert any("no current day" in n and "z" in n for n in week.notes)
