@@ -94,7 +94,7 @@ def to_week(request: ReviewRequest, problem: Problem) -> WeekProblem:
             continue
         frequency = b.frequency if isinstance(b.frequency, str) else b.frequency.model_dump()
         current = None if b.current is None else CurrentDay(day=b.current.day, week=b.current.week,
-                                                            round=b.current.round)
+                                                            round=b.current.round, sequence=b.current.sequence)
         bins.append(WeekBin(id=b.id, frequency=parse_frequency(frequency, field=f"bins[{i}].frequency", item_id=b.id),
                             property=b.property, current=current,
                             allowed_days=None if b.allowed_days is None else tuple(b.allowed_days)))

@@ -10,10 +10,15 @@ so that a review's proposed week can be compared with it by the one evaluator.
   two of today's rounds in a day), since the week's vehicles are all the council has. Bins with no
   round are routed by the engine over the day's vehicles that drive no named round; when every
   vehicle drives one, each such bin joins the round of the bin nearest to it (by drive time).
-- **Which order**: today's visiting order is not known, so each vehicle's bins are ordered by the
-  daily engine on those bins alone (that vehicle, the tips open that day), within ``round_time_s``.
-  This is a *generous* baseline: the engine's order is usually better than the order crews drive,
-  so savings measured against it understate the real ones.
+- **Which order**: when every bin a vehicle drives that day has a ``current.sequence`` (as an
+  in-cab export gives it), the vehicle drives its rounds in name order, each bin by its sequence,
+  and goes to the nearest open tip that takes the next bin's stream before a bin its kg would
+  overflow, and at the end when it must tip before returning (:func:`in_given_order`); what such
+  a round breaks (a shift overrun, say) the evaluator names. Otherwise the visiting order is not
+  known, and that vehicle's bins are ordered by the daily engine on those bins alone (that
+  vehicle, the tips open that day), within ``round_time_s``. This is a *generous* baseline: the
+  engine's order is usually better than the order crews drive, so savings measured against it
+  understate the real ones.
 
 The engine's unassigned bins (a round that cannot be driven as given: over its capacity on a day no
 tip opens, longer than the shift) are kept with the engine's reasons. Units: seconds.
@@ -22,7 +27,7 @@ tip opens, longer than the shift) are kept with the engine's reasons. Units: sec
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +124,11 @@ def today_day(week: WeekProblem, matrices: FleetMatrices, slot: Slot, *, options
     sites = week.tips_on(slot)
     routes: list[RoutePlan] = []
     unassigned: list[Unassigned] = []
+    sequence = {b.id: b.current.sequence for b in bins if b.current is not None and b.current.sequence is not None}
     for group, members in groups.items():
+        if len(group) == 1 and all(b in sequence for b in members):
+            routes.append(in_given_order(week, matrices, group[0], members, sequence, sites))
+            continue
         plan = _order(week, matrices, members, group, sites, options=options, round_time_s=round_time_s)
         routes += [r for r in plan.routes if r.stops]
         unassigned += plan.unassigned
@@ -127,6 +136,44 @@ def today_day(week: WeekProblem, matrices: FleetMatrices, slot: Slot, *, options
     cut, cut_matrices = restrict(week.problem, matrices, bin_ids=ids, vehicle_ids=vehicles, site_ids=sites)
     return TodayDay(slot=slot, bin_ids=ids, plan=plan, rounds={v: tuple(names) for v, names in rounds.items()},
                     vehicles_needed=vehicles_needed(cut, cut_matrices, plan, tips_open=bool(sites)))
+
+
+def in_given_order(week: WeekProblem, matrices: FleetMatrices, vehicle_id: str, bin_ids: Sequence[str],
+                   sequence: Mapping[str, int], site_ids: Sequence[str]) -> RoutePlan:
+    """``vehicle_id``'s route through ``bin_ids`` in today's order: by round name, then ``sequence``, with
+    a tip (the nearest of ``site_ids`` open to the bin's stream, by drive time) before a bin whose kg would
+    overflow the vehicle, and at the end when it must tip before returning; breaks where they fit."""
+    problem = week.problem
+    vehicle = problem.vehicle(vehicle_id)
+    duration = next(iter(matrices.profiles.values())).duration_s
+    index = problem.location_index
+    rounds = {b.id: b.current.round or "" for b in week.bins if b.current is not None}
+    ordered = sorted(bin_ids, key=lambda b: (rounds.get(b, ""), sequence[b], b))
+    stops: list[str] = []
+    load = 0.0
+    here = index(problem.depots[0].id)
+
+    def tip(stream: str) -> None:
+        nonlocal load, here
+        open_to = [s for s in site_ids if stream in (problem.site(s).streams or (stream,))]
+        if not open_to:
+            return
+        nearest = min(open_to, key=lambda s: float(duration[here, index(s)]))
+        stops.append(nearest)
+        load, here = 0.0, index(nearest)
+
+    last_stream = ""
+    for b in ordered:
+        demand = problem.bin(b).demand_kg
+        if site_ids and stops and load + demand > vehicle.capacity_kg:
+            tip(problem.bin(b).stream)
+        stops.append(b)
+        load += demand
+        here = index(b)
+        last_stream = problem.bin(b).stream
+    if site_ids and load > 0 and vehicle.tip_before_return:
+        tip(last_stream)
+    return RoutePlan(vehicle_id, tuple(stops), breaks_where_they_fit=True)
 
 
 def _join_nearest(week: WeekProblem, matrices: FleetMatrices, loose: Sequence[str],

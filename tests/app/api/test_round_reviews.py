@@ -233,6 +233,8 @@ BAD_WEEKS = [
                  id="a negative day change cost (schema)"),
     pytest.param(lambda b: b["options"].update(territories_plan_id="plan-1"), "options.territories_plan_id",
                  "plan-1", id="territories of one day"),
+    pytest.param(lambda b: b["bins"][4]["current"].update(sequence=0), "bins[4].current.sequence", "b00005",
+                 id="a place in today's round below 1 (schema)"),
 ]
 
 
@@ -295,3 +297,22 @@ def test_a_review_that_cannot_fit_the_fleet_says_how_many_vehicles_each_day_need
     assert result["unassigned"] and {u["reason"] for u in result["unassigned"]} <= {"capacity",
                                                                                      "no_feasible_insertion"}
     assert all(u["day"] == "mon" for u in result["unassigned"])
+
+
+def test_today_s_rounds_given_in_order_are_driven_in_that_order(client: TestClient, wait_for_job: JobWaiter) -> None:
+    """Every bin carries its place in today's round R1, the eight in reverse order of their ids, and the lorry
+    carries them all: today's Monday visits them in exactly that order (no engine)."""
+    body = week_body()
+    body["vehicles"][0]["capacity_kg"] = 1000
+    for place, b in enumerate(reversed(body["bins"]), start=1):
+        b["current"]["sequence"] = place
+    body["options"]["time_limit_s"] = 1
+    answer = client.post("/api/v1/round-reviews", json=body)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    monday = job["result"]["today"]["days"][0]
+    plan = client.get(f"/api/v1/plans/{monday['plan_id']}").json()
+    visits = sorted((f["properties"]["sequence"], f["properties"]["bin_id"]) for f in plan["features"]
+                    if f["properties"].get("type") == "bin")
+    assert [b for _, b in visits] == [b["id"] for b in reversed(BINS)]

@@ -83,3 +83,19 @@ def test_a_week_without_current_days_has_no_today() -> None:
     """No bin says where it is collected today: there is no today's week."""
     problem, _ = line_problem([("a", 100.0, 10.0)], [("v1", 100.0)])
     assert not has_today(WeekProblem(calendar=MON_TUE, problem=problem, bins=(WeekBin("a"),)))
+
+
+def test_a_round_given_in_order_is_driven_in_that_order_with_tips_when_full() -> None:
+    """Round R1 on Monday gives c, a, b (sequence 1, 2, 3), 60 kg each, on a 100 kg lorry, a tip open at
+    50 m: c, tip, a, tip, b, tip (it must tip before returning), no engine. Round R2 without sequences on
+    Tuesday is ordered by the engine and served all the same."""
+    problem, matrices = line_problem([("a", 100.0, 60.0), ("b", 200.0, 60.0), ("c", 300.0, 60.0),
+                                      ("d", 400.0, 10.0)], [("v1", 100.0)], tips=[("tip", 50.0)])
+    week = WeekProblem(calendar=MON_TUE, problem=problem, bins=(
+        WeekBin("a", current=CurrentDay("mon", None, "R1", 2)), WeekBin("b", current=CurrentDay("mon", None, "R1", 3)),
+        WeekBin("c", current=CurrentDay("mon", None, "R1", 1)), WeekBin("d", current=CurrentDay("tue", None, "R2"))))
+    days = today_week(week, matrices, options=OPTIONS, round_time_s=0.2)
+    (monday,) = days[0].plan.routes
+    assert monday.stops == ("c", "tip", "a", "tip", "b", "tip") and monday.breaks_where_they_fit
+    (tuesday,) = days[1].plan.routes
+    assert "d" in tuesday.stops and not days[1].plan.unassigned
