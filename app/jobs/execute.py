@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
@@ -270,30 +270,10 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
             store.mark_job_cancelled(session, tenant, job_id)
             return "cancelled"
         result = dict(outcome.result)
-        rows = result["days"]
-        assert isinstance(rows, list)
-        for row, day in zip(rows, outcome.days, strict=True):
-            if day.body is None or day.answer is None:
-                continue
-            problem = store.save_problem(session, tenant, day.body)
-            plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source="review",
-                                     parameters={"review_id": job_id, "day": day.day, "week": day.week},
-                                     name=f"review {job_id} {day.day} {day.week}")
-            assert isinstance(row, dict)
-            row["plan_id"] = plan.id
+        _store_days(session, tenant, job_id, result["days"], outcome.days, source="review")
         today = result.get("today")
         if isinstance(today, dict):
-            today_rows = today["days"]
-            assert isinstance(today_rows, list)
-            for row, day in zip(today_rows, outcome.today, strict=True):
-                if day.body is None or day.answer is None:
-                    continue
-                problem = store.save_problem(session, tenant, day.body)
-                plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source="today",
-                                         parameters={"review_id": job_id, "day": day.day, "week": day.week},
-                                         name=f"today {job_id} {day.day} {day.week}")
-                assert isinstance(row, dict)
-                row["plan_id"] = plan.id
+            _store_days(session, tenant, job_id, today["days"], outcome.today, source="today")
         result["review_id"] = job_id
         store.succeed_job(session, tenant, job_id, result=result)
         return "succeeded"
@@ -301,6 +281,22 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
     status = _write(db, settings, finish, what=f"storing the review of job {job_id}")
     logger.info("job %s (review) %s in %.1f s", job_id, status, time.perf_counter() - started)
     return status
+
+
+def _store_days(session: Session, tenant: str, job_id: str, rows: object, days: Sequence[round_review.ReviewedDay],
+                *, source: str) -> None:
+    """Store each day with rounds of a review as a draft plan of ``source`` named ``<source> <job id> <day>
+    <week>``, writing its ``plan_id`` into the matching row of the answer (``rows``, in the days' order)."""
+    assert isinstance(rows, list)
+    for row, day in zip(rows, days, strict=True):
+        if day.body is None or day.answer is None:
+            continue
+        problem = store.save_problem(session, tenant, day.body)
+        plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source=source,
+                                 parameters={"review_id": job_id, "day": day.day, "week": day.week},
+                                 name=f"{source} {job_id} {day.day} {day.week}")
+        assert isinstance(row, dict)
+        row["plan_id"] = plan.id
 
 
 def _make(db: Store, settings: Settings, tenant: str, job: JobRecord, maker: ResultMaker,

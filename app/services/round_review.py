@@ -32,7 +32,7 @@ from app.services import optimisation
 from solver import pipeline
 from solver.matrix import FleetMatrices
 from solver.problem import Problem, SolveOptions
-from solver.solution import Unassigned
+from solver.solution import RoutePlan, Unassigned
 from solver.week import (
     Calendar,
     CurrentDay,
@@ -227,9 +227,8 @@ def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices
     unassigned: list[JSONValue] = []
     for slot in range(calendar.horizon):
         day, label = calendar.day_of(slot), calendar.week_of(slot)
-        vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
         row: JSONObject = {"day": day, "week": label, "plan_id": None, "vehicles_used": 0,
-                           "vehicles_available": len(vehicles), "vehicles_needed": 0, "distance_m": 0.0,
+                           "vehicles_available": len(week.vehicles_on(slot)), "vehicles_needed": 0, "distance_m": 0.0,
                            "duration_s": 0.0, "rounds": {}}
         today: TodayDay | None = ordered.get(slot)
         if today is None:
@@ -237,22 +236,8 @@ def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices
             rows.append(row)
             continue
         unassigned += [{**_unassigned(u), "day": day, "week": label} for u in today.plan.unassigned]
-        day_problem = _day_problem(week.problem, today.bin_ids, vehicles, sites)
-        planned = pipeline.evaluate_plan(day_problem, network, today.plan.routes, snap_limit_m=settings.snap_limit_m,
-                                         options=options)
-        answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
-        figures = planned.evaluation.summary
-        row.update(vehicles_used=figures.vehicles_used, vehicles_needed=today.vehicles_needed,
-                   distance_m=figures.distance_m, duration_s=figures.duration_s,
-                   rounds={v: list(names) for v, names in today.rounds.items()})
-        shape = answer.get("summary")
-        if isinstance(shape, dict):
-            for figure in ("balance", "compactness"):
-                if shape.get(figure) is not None:
-                    row[figure] = shape[figure]
-        day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
-                              site_ids=list(sites))
-        days.append(ReviewedDay(day=day, week=label, body=day_body, answer=answer))
+        days.append(_scored_day(body, week, slot, today.bin_ids, today.plan.routes, row, network, settings, options))
+        row.update(vehicles_needed=today.vehicles_needed, rounds={v: list(names) for v, names in today.rounds.items()})
         rows.append(row)
     used = [r["vehicles_used"] for r in rows if isinstance(r, dict) and isinstance(r["vehicles_used"], int)]
     without = [b.id for b in request.bins if b.current is None]
@@ -295,23 +280,34 @@ def _days(body: JSONObject, week: WeekProblem, reviewed: WeekReview, network: Ro
             for stop in route.stops:
                 rounds[(slot, stop)] = route.vehicle_id
         unassigned += [{**_unassigned(u), "day": day, "week": label} for u in routed.plan.unassigned]
-        vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
-        day_problem = _day_problem(week.problem, routed.bin_ids, vehicles, sites)
-        planned = pipeline.evaluate_plan(day_problem, network, routed.plan.routes, snap_limit_m=settings.snap_limit_m,
-                                         options=options)
-        answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
-        summary = planned.evaluation.summary
-        row.update(vehicles_used=summary.vehicles_used, distance_m=summary.distance_m, duration_s=summary.duration_s)
-        shape = answer.get("summary")
-        if isinstance(shape, dict):
-            for figure in ("balance", "compactness"):
-                if shape.get(figure) is not None:
-                    row[figure] = shape[figure]
-        day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
-                              site_ids=list(sites))
-        days.append(ReviewedDay(day=day, week=label, body=day_body, answer=answer))
+        days.append(_scored_day(body, week, slot, routed.bin_ids, routed.plan.routes, row, network, settings,
+                                options))
         rows.append(row)
     return days, rows, rounds, unassigned
+
+
+def _scored_day(body: JSONObject, week: WeekProblem, slot: int, bin_ids: frozenset[str],
+                routes: Sequence[RoutePlan], row: JSONObject, network: RoadNetwork, settings: Settings,
+                options: SolveOptions) -> ReviewedDay:
+    """One day's ``routes`` through ``bin_ids`` (its vehicles and open tips) scored on the streets by the one
+    evaluator: the day, with its figures (vehicles, distance, duration, balance, compactness) written into
+    its ``row`` of the answer."""
+    calendar = week.calendar
+    vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
+    day_problem = _day_problem(week.problem, bin_ids, vehicles, sites)
+    planned = pipeline.evaluate_plan(day_problem, network, routes, snap_limit_m=settings.snap_limit_m,
+                                     options=options)
+    answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
+    summary = planned.evaluation.summary
+    row.update(vehicles_used=summary.vehicles_used, distance_m=summary.distance_m, duration_s=summary.duration_s)
+    shape = answer.get("summary")
+    if isinstance(shape, dict):
+        for figure in ("balance", "compactness"):
+            if shape.get(figure) is not None:
+                row[figure] = shape[figure]
+    day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
+                          site_ids=list(sites))
+    return ReviewedDay(day=calendar.day_of(slot), week=calendar.week_of(slot), body=day_body, answer=answer)
 
 
 def _day_problem(problem: Problem, bin_ids: frozenset[str], vehicle_ids: Sequence[str], site_ids: Sequence[str]
