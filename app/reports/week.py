@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from solver.solution import Evaluation
 
 CSV_COLUMNS = ("scope", "day", "figure", "unit", "today", "proposed", "delta", "verdict")
-"""Columns of the CSV: ``scope`` is ``week`` (one cycle of the calendar), ``year``, ``day`` or ``day shape``
-(a day's balance and compactness)."""
+"""Columns of the CSV: ``scope`` is ``week`` (one cycle of the calendar), ``year``, ``week shape`` (the worst
+day's balance and compactness, ``day`` naming today's and the proposed worst day), ``day`` or ``day shape``."""
 
 
 class WeekReportError(LookupError):
@@ -195,17 +195,26 @@ def to_csv(report: WeekReport) -> str:
     for name, value in savings.per_year["delta"].items():
         writer.writerow(("year", "", name, FIGURE_INFO[name].unit, repr(savings.per_year["today"][name]),
                          repr(savings.per_year["proposed"][name]), repr(value), ""))
+    for shape in savings.shape():
+        writer.writerow(("week shape", shape.day, shape.figure, _shape_unit(shape.figure),
+                         "" if shape.today is None else repr(shape.today),
+                         "" if shape.proposed is None else repr(shape.proposed),
+                         "" if shape.delta is None else repr(shape.delta), shape.verdict))
     for day in savings.days:
         for change in day.changes():
             writer.writerow(("day", day.label, change.figure, change.unit, repr(change.baseline), repr(change.plan),
                              repr(change.delta), change.verdict))
         for shape in day.shape:
-            writer.writerow(("day shape", day.label, shape.figure, "share" if "share" in shape.figure else
-                             "pairs" if shape.figure == "crossing_pairs" else "ratio",
+            writer.writerow(("day shape", day.label, shape.figure, _shape_unit(shape.figure),
                              "" if shape.today is None else repr(shape.today),
                              "" if shape.proposed is None else repr(shape.proposed),
                              "" if shape.delta is None else repr(shape.delta), shape.verdict))
     return buffer.getvalue()
+
+
+def _shape_unit(figure: str) -> str:
+    """The unit of a balance or compactness figure in the CSV."""
+    return "share" if "share" in figure else "pairs" if figure == "crossing_pairs" else "ratio"
 
 
 def to_html(report: WeekReport) -> str:

@@ -11,7 +11,8 @@ summed is *vehicle-days*), beside the figures a week adds:
 - each day's balance (``duration_spread``, ``load_spread``: longest or heaviest round over the day's
   mean, minus 1) and compactness (``shared_street_share``: mean share of a round's street length
   another round also serves; ``overlap_share``: mean share inside other rounds' areas;
-  ``crossing_pairs``: pairs of rounds whose areas cross), all lower is better, and the week's worst day.
+  ``crossing_pairs``: pairs of rounds whose areas cross), all lower is better, and for the week each
+  figure's worst day on either side (:meth:`WeekSavings.shape`).
 
 A year is ``weeks_per_year / len(calendar weeks)`` cycles of the calendar (52 weeks: a one-week
 calendar runs 52 times, a fortnight A/B 26 times), so a fortnight's totals, which hold two weeks,
@@ -132,6 +133,24 @@ class WeekSavings:
         """How each total of the week moved."""
         return changes(self.today, self.proposed, self.delta)
 
+    def shape(self) -> list[ShapeChange]:
+        """The week's balance and compactness: each figure of its worst day, today against proposed (the
+        ``day`` field names the worst days, ``"today's day / proposed day"``)."""
+        out = []
+        for name, label in SHAPE_FIGURES:
+            sides = []
+            for side in ("today", "proposed"):
+                known = [(s.today if side == "today" else s.proposed, d.label) for d in self.days for s in d.shape
+                         if s.figure == name and (s.today if side == "today" else s.proposed) is not None]
+                sides.append(max(known, key=lambda k: (k[0] or 0.0)) if known else (None, "-"))
+            (before, before_day), (after, after_day) = sides
+            if before is None and after is None:
+                continue
+            delta = None if before is None or after is None else after - before
+            out.append(ShapeChange(day=f"{before_day} / {after_day}", figure=name, label=f"{label} (worst day)",
+                                   today=before, proposed=after, delta=delta, verdict=_judged(delta, before, after)))
+        return out
+
     def worse(self) -> list[str]:
         """Everything worse than today, named: the busiest day, households moved, each total, each day's
         figures, each day's balance and compactness."""
@@ -142,6 +161,8 @@ class WeekSavings:
         if self.households_moved:
             named.append(f"households moved: {self.households_moved} must be told their collection day changes")
         named += [f"week: {c.label} {_signed(c.delta)} {c.unit}" for c in self.changes() if c.verdict == "worse"]
+        named += [f"week: {s.label} {_shown(s.today)} -> {_shown(s.proposed)}" for s in self.shape()
+                  if s.verdict == "worse"]
         for day in self.days:
             named += [f"{day.label}: {c.label} {_signed(c.delta)} {c.unit}" for c in day.changes()
                       if c.verdict == "worse"]
@@ -168,7 +189,7 @@ class WeekSavings:
             "households_moved": self.households_moved,
             "cycles_per_year": self.cycles_per_year, "per_year": self.per_year,
             "days": [d.as_dict() for d in self.days],
-            "changes": [c.as_dict() for c in self.changes()],
+            "changes": [c.as_dict() for c in self.changes()], "shape": [s.as_dict() for s in self.shape()],
             "worse": self.worse(), "better": self.better(), "notes": list(self.notes),
             "factors": self.factors.as_dict(),
             "figures": [dataclasses.asdict(f) for f in FIGURES],
@@ -213,10 +234,16 @@ def _shape(day: WeekDayInput) -> tuple[ShapeChange, ...]:
         if before is None and after is None:
             continue
         delta = None if before is None or after is None else after - before
-        judged = "same" if delta is None else verdict("distance_m", delta, scale=max(abs(before or 0), abs(after or 0)))
         out.append(ShapeChange(day=day.label, figure=name, label=label, today=before, proposed=after, delta=delta,
-                               verdict=judged))
+                               verdict=_judged(delta, before, after)))
     return tuple(out)
+
+
+def _judged(delta: float | None, before: float | None, after: float | None) -> str:
+    """``better``/``worse``/``same`` for a figure where lower is better (``same`` when a side is unknown)."""
+    if delta is None:
+        return "same"
+    return verdict("distance_m", delta, scale=max(abs(before or 0.0), abs(after or 0.0)))
 
 
 def week_savings(days: Sequence[WeekDayInput], factors: Factors, *, households_moved: int, n_weeks: int,

@@ -64,3 +64,16 @@ def test_bins_collected_unequally_are_flagged() -> None:
                         visits_proposed={"a": 1, "z": 1})
     assert any("a (2 today, 1 proposed)" in n for n in week.notes)
     assert any("no current day" in n and "z" in n for n in week.notes)
+
+
+def test_the_week_s_balance_is_its_worst_day_and_a_worse_one_is_named() -> None:
+    """Today Monday's longest round is 10 % over the mean; proposed, Monday 30 % and Tuesday 0 %: the week's
+    worst day goes from 0.1 (mon A) to 0.3 (mon A), named worse, as is Monday itself."""
+    days = _days()
+    days[0] = WeekDayInput("mon", "A", today=days[0].today, proposed=days[0].proposed,
+                           today_shape={"duration_spread": 0.1}, proposed_shape={"duration_spread": 0.3})
+    week = week_savings(days, FACTORS, households_moved=0, n_weeks=1)
+    (spread,) = week.shape()
+    assert (spread.today, spread.proposed, spread.day, spread.verdict) == (0.1, 0.3, "mon A / mon A", "worse")
+    assert "week: Balance: longest round over the mean (worst day) 0.1 -> 0.3" in week.worse()
+    assert "mon A: Balance: longest round over the mean 0.1 -> 0.3" in week.worse()
