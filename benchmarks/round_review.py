@@ -13,7 +13,8 @@ size (properties, bins, limit, the job's wall seconds and the review's own, the 
 km, hours, households moving, bins left out). With ``--report`` each recycling bin also carries its
 current day and week (A for every other household with recycling, B for the rest), and the row adds
 today's week (its busiest day's vehicles, km, hours, bins it leaves out) and the seconds the week's
-savings report (``GET /api/v1/round-reviews/{id}/report?format=json``) takes. Nothing is asserted.
+savings report (``GET /api/v1/round-reviews/{id}/report?format=json``) takes (``--html FILE`` keeps its
+printable HTML). Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def _finished(client: TestClient, job_id: str) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def run(client: TestClient, body: dict[str, Any], *, report: bool = False) -> dict[str, Any]:
-    """Post the review, poll its job to the end (and time its report when ``report``); the row of figures."""
+def run(client: TestClient, body: dict[str, Any], *, report: bool = False,
+        html: pathlib.Path | None = None) -> dict[str, Any]:
+    """Post the review, poll its job to the end (and time its report when ``report``, saving its HTML to
+    ``html`` when given); the row of figures."""
     started = time.perf_counter()
     posted = client.post("/api/v1/round-reviews", json=body)
     if posted.status_code != 202:
@@ -91,6 +94,11 @@ def run(client: TestClient, body: dict[str, Any], *, report: bool = False) -> di
         if answer.status_code != 200:
             raise SystemExit(f"the report answered {answer.status_code}: {answer.text[:500]}")
         figures = answer.json()
+        if html is not None:
+            page = client.get(f"/api/v1/round-reviews/{job_id}/report")
+            if page.status_code == 202:
+                page = client.get(f"/api/v1/jobs/{_finished(client, page.json()['id'])['id']}/report")
+            html.write_text(page.text, encoding="utf-8")
         extra = {"today_busiest_day_vehicles": today["max_vehicles_per_day"],
                  "today_km": round(today["distance_m"] / 1000, 1), "today_hours": round(today["duration_s"] / 3600, 1),
                  "today_bins_left_out": today["bins_unassigned"], "report_s": round(time.perf_counter() - asked, 1),
@@ -110,6 +118,7 @@ def main() -> None:
     parser.add_argument("--time-limit-s", type=float, default=20.0)
     parser.add_argument("--objective", default="duration")
     parser.add_argument("--report", action="store_true", help="also today's week and the week's report")
+    parser.add_argument("--html", type=pathlib.Path, help="with --report: save the last week's report HTML here")
     args = parser.parse_args()
     folder = pathlib.Path(tempfile.mkdtemp(prefix="wasteroute-review-"))
     settings = Settings(network_file=default_network_file(), data_dir=folder, cache_dir=folder / "cache",
@@ -119,7 +128,8 @@ def main() -> None:
     with TestClient(create_app(settings)) as client:
         for n in args.properties:
             rows.append(run(client, review_body(network, n, args.time_limit_s, args.objective,
-                                                recycling_today=args.report), report=args.report))
+                                                recycling_today=args.report), report=args.report,
+                                html=args.html))
             print(rows[-1], file=sys.stderr)
     head = list(rows[0])
     print("| " + " | ".join(head) + " |")

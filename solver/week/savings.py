@@ -30,6 +30,7 @@ from typing import Any
 from solver.savings import (
     FIGURE_INFO,
     FIGURES,
+    STRAW_MAN_RATIO,
     Change,
     Factors,
     Figures,
@@ -40,9 +41,14 @@ from solver.savings import (
     verdict,
 )
 from solver.solution import Evaluation
+from solver.units import METRES_PER_KM, SECONDS_PER_HOUR
 
 WEEKS_PER_YEAR = 52.0
 """Weeks a year the calendar's cycles are counted over (bank holidays and their catch-up days ignored)."""
+
+DAY_MOVE_NOTES = ("the plan does not serve", "the plan serves")
+"""The one-day report's notes on bins served by one side only, left out of a day of the week (see
+:func:`week_savings`)."""
 
 SHAPE_FIGURES: tuple[tuple[str, str], ...] = (
     ("duration_spread", "Balance: longest round over the mean"),
@@ -259,7 +265,10 @@ def week_savings(days: Sequence[WeekDayInput], factors: Factors, *, households_m
         paid = day.paid_shift_s
         if day.today is not None and day.proposed is not None:
             report = savings_report(day.proposed, day.today, factors, paid_shift_s=paid)
-            before, after, day_notes = report.baseline, report.plan, [_reworded(n) for n in report.notes]
+            # bins served on one day and not the other are what a review does (households move days):
+            # the week's own note checks that every bin is collected as often in both weeks instead
+            before, after = report.baseline, report.plan
+            day_notes = [_reworded(n) for n in report.notes if not n.startswith(DAY_MOVE_NOTES)]
         else:
             before = plan_figures(day.today, factors, paid) if day.today is not None else _nothing(factors)
             after = plan_figures(day.proposed, factors, paid) if day.proposed is not None else _nothing(factors)
@@ -276,9 +285,27 @@ def week_savings(days: Sequence[WeekDayInput], factors: Factors, *, households_m
     fleet = (max((d.today.vehicles_used for d in compared), default=0),
              max((d.proposed.vehicles_used for d in compared), default=0))
     notes += _work_notes(visits_today or {}, visits_proposed or {})
+    notes += _straw_man(today, proposed)
     return WeekSavings(days=tuple(compared), today=today, proposed=proposed, delta=proposed.minus(today),
                        busiest_day_vehicles=fleet, households_moved=households_moved, cycles_per_year=cycles,
                        per_year=per_year, factors=factors, notes=tuple(notes))
+
+
+def _straw_man(today: Figures, proposed: Figures) -> list[str]:
+    """A warning when today's week is far longer than the proposed one (:data:`~solver.savings.STRAW_MAN_RATIO`
+    times the distance or round time) while serving no more bins: today's rounds as given may not be the
+    rounds crews drive, and a saving that large needs checking."""
+    if today.bins_served > proposed.bins_served:
+        return []
+    warnings = []
+    for label, before, after, scale, unit in (("distance", today.distance_m, proposed.distance_m, METRES_PER_KM, "km"),
+                                              ("round time", today.duration_s, proposed.duration_s, SECONDS_PER_HOUR,
+                                               "h")):
+        if after > 0 and before > STRAW_MAN_RATIO * after:
+            warnings.append(f"warning: today's week's {label} ({before / scale:,.1f} {unit}) is {before / after:.1f} "
+                            f"times the proposed week's ({after / scale:,.1f} {unit}) serving no more bins: check that "
+                            "the bins' current days and rounds are the rounds crews drive before quoting any saving")
+    return warnings
 
 
 def _work_notes(today: Mapping[str, int], proposed: Mapping[str, int]) -> list[str]:

@@ -77,3 +77,24 @@ def test_the_week_s_balance_is_its_worst_day_and_a_worse_one_is_named() -> None:
     assert (spread.today, spread.proposed, spread.day, spread.verdict) == (0.1, 0.3, "mon A / mon A", "worse")
     assert "week: Balance: longest round over the mean (worst day) 0.1 -> 0.3" in week.worse()
     assert "mon A: Balance: longest round over the mean 0.1 -> 0.3" in week.worse()
+
+
+def test_bins_moving_between_days_are_no_day_note_but_broken_rules_are() -> None:
+    """c leaves Monday for Tuesday: the one-day note "does not serve" is what a review does and is left out
+    of the week's notes; nothing else is noted for these rounds."""
+    week = week_savings(_days(), FACTORS, households_moved=0, n_weeks=1)
+    assert not any("does not serve" in n or "serves" in n for n in week.notes), week.notes
+
+
+def test_a_today_s_week_far_longer_than_the_proposed_one_is_questioned() -> None:
+    """Today drives 4 km, proposed 2 km for the same bins served: a ratio of 2 over the 1.5 that marks a
+    straw man, so a warning; the other way round (proposed longer), none."""
+    problem, matrices = line_problem([("a", 1000.0, 10.0), ("b", 1000.0, 10.0)], [("v1", 100.0), ("v2", 100.0)])
+    apart = evaluate(problem, matrices, Plan(routes=(RoutePlan("v1", ("a",)), RoutePlan("v2", ("b",)))))
+    together = evaluate(problem, matrices, Plan(routes=(RoutePlan("v1", ("a", "b")),)))
+    week = week_savings([WeekDayInput("mon", "A", today=apart, proposed=together)], FACTORS, households_moved=0,
+                        n_weeks=1)
+    assert any(n.startswith("warning: today's week's distance (4.0 km) is 2.0 times") for n in week.notes)
+    week = week_savings([WeekDayInput("mon", "A", today=together, proposed=apart)], FACTORS, households_moved=0,
+                        n_weeks=1)
+    assert not any(n.startswith("warning") for n in week.notes)
