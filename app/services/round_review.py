@@ -44,7 +44,7 @@ from solver.week import (
     plan_review,
 )
 from solver.week.day import restrict
-from solver.week.today import TodayDay, has_today, today_week
+from solver.week.today import TodayDay, has_today, today_round_count, today_week
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -54,11 +54,12 @@ logger = logging.getLogger(__name__)
 DAY_CHANGE_COLUMNS = ("property", "address", "bin_ids", "old_day", "old_week", "new_day", "new_week")
 """The columns of the day-changes CSV, one line per household whose day changes (bin ids joined by ``;``)."""
 
-TODAY_ROUND_SHARE = 0.01
-"""Share of the review's time limit the engine has to order each vehicle's bins of today's week ..."""
+TODAY_SHARE = 0.1
+"""Share of the review's time limit the engine has, over all rounds, to order today's week ..."""
 
 TODAY_ROUND_S = (0.2, 5.0)
-"""... within these seconds (least, most): today's order is a baseline, not the review's search."""
+"""... each round within these seconds (least, most; more for a big round, :func:`solver.week.today.round_seconds`):
+today's order is a baseline, not the review's search."""
 
 ReviewProgress = Callable[[float], None]
 """Hears the share (0..1) of the review's time limit spent."""
@@ -207,10 +208,11 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
     return ReviewOutcome(result=result, days=tuple(days), today=tuple(today_days))
 
 
-def today_round_s(time_limit_s: float) -> float:
-    """Seconds the engine has to order each vehicle's bins of today's week (:data:`TODAY_ROUND_SHARE`)."""
+def today_round_s(time_limit_s: float, rounds: int) -> float:
+    """Seconds the engine has to order each of the ``rounds`` of today's week (:data:`TODAY_SHARE` of the
+    review's time limit shared among them, within :data:`TODAY_ROUND_S`)."""
     least, most = TODAY_ROUND_S
-    return min(most, max(least, TODAY_ROUND_SHARE * time_limit_s))
+    return min(most, max(least, TODAY_SHARE * time_limit_s / max(rounds, 1)))
 
 
 def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices: FleetMatrices,
@@ -220,7 +222,8 @@ def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices
     its days and the answer's ``today`` (``None`` when no bin has a ``current`` day)."""
     if not has_today(week):
         return [], None
-    ordered = today_week(week, matrices, options=options, round_time_s=today_round_s(options.time_limit_s))
+    ordered = today_week(week, matrices, options=options,
+                         round_time_s=today_round_s(options.time_limit_s, today_round_count(week)))
     calendar = week.calendar
     days: list[ReviewedDay] = []
     rows: list[JSONValue] = []

@@ -3,10 +3,12 @@ hand-made days whose rounds are worked out by hand."""
 
 from __future__ import annotations
 
+import pytest
+
 from solver.problem import SolveOptions
 from solver.week.calendar import Calendar, Frequency
 from solver.week.model import CurrentDay, WeekBin, WeekProblem
-from solver.week.today import has_today, today_week, visits_today
+from solver.week.today import has_today, round_seconds, today_round_count, today_week, visits_today
 from tests.solver.week.conftest import line_problem
 
 OPTIONS = SolveOptions(engine="ortools", objective="cost")
@@ -99,3 +101,17 @@ def test_a_round_given_in_order_is_driven_in_that_order_with_tips_when_full() ->
     assert monday.stops == ("c", "tip", "a", "tip", "b", "tip") and monday.breaks_where_they_fit
     (tuesday,) = days[1].plan.routes
     assert "d" in tuesday.stops and not days[1].plan.unassigned
+
+
+def test_a_big_round_gets_time_for_a_first_solution_and_rounds_are_counted() -> None:
+    """400 bins keep a 0.5 s base; 800 get 1.5 s, 1600 four times that (6 s). Monday's rounds R1 and v2 and
+    Tuesday's R1 are three rounds; a bin with no round on Tuesday makes four."""
+    assert round_seconds(400, 0.5) == 0.5
+    assert round_seconds(800, 0.2) == pytest.approx(1.5) and round_seconds(1600, 0.2) == pytest.approx(6.0)
+    problem, _ = line_problem([("a", 100.0, 10.0), ("b", 200.0, 10.0), ("c", 300.0, 10.0), ("d", 400.0, 10.0),
+                               ("e", 500.0, 10.0)], [("v1", 100.0), ("v2", 100.0)])
+    bins = (WeekBin("a", current=CurrentDay("mon", "A", "R1")), WeekBin("b", current=CurrentDay("mon", None, "R1")),
+            WeekBin("c", current=CurrentDay("mon", "A", "v2")), WeekBin("d", current=CurrentDay("tue", "A", "R1")))
+    assert today_round_count(WeekProblem(calendar=MON_TUE, problem=problem, bins=bins)) == 3
+    more = (*bins, WeekBin("e", current=CurrentDay("tue")))
+    assert today_round_count(WeekProblem(calendar=MON_TUE, problem=problem, bins=more)) == 4
