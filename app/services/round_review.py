@@ -164,7 +164,9 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
         row["vehicles_available"] = len(week.vehicles_on(slot))
         row["vehicles_needed"] = reviewed.vehicles_needed.get(slot, row["vehicles_used"])
     ordering = time.perf_counter()
-    today_days, today = _today(body, request, week, matrices, network, settings, options)
+    # a cancellation asked for while today's week is ordered stops it after the day in hand
+    today_days, today = _today(body, request, week, matrices, network, settings, options,
+                               after_day=None if progress is None else (lambda: progress(1.0)))
     logger.info("round review: placed on the network in %.1f s, week searched in %.1f s (limit %.0f s), days "
                 "scored on the streets in %.1f s, today's week ordered and scored in %.1f s", searching - started,
                 scoring - searching, options.time_limit_s, ordering - scoring, time.perf_counter() - ordering)
@@ -216,14 +218,15 @@ def today_round_s(time_limit_s: float, rounds: int) -> float:
 
 
 def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices: FleetMatrices,
-           network: RoadNetwork, settings: Settings, options: SolveOptions
-           ) -> tuple[list[ReviewedDay], JSONObject | None]:
+           network: RoadNetwork, settings: Settings, options: SolveOptions, *,
+           after_day: Callable[[], None] | None = None) -> tuple[list[ReviewedDay], JSONObject | None]:
     """Today's week (:mod:`solver.week.today`) scored on the streets, each day as the review's days are:
     its days and the answer's ``today`` (``None`` when no bin has a ``current`` day)."""
     if not has_today(week):
         return [], None
     ordered = today_week(week, matrices, options=options,
-                         round_time_s=today_round_s(options.time_limit_s, today_round_count(week)))
+                         round_time_s=today_round_s(options.time_limit_s, today_round_count(week)),
+                         after_day=after_day)
     calendar = week.calendar
     days: list[ReviewedDay] = []
     rows: list[JSONValue] = []

@@ -29,7 +29,7 @@ tip opens, longer than the shift) are kept with the engine's reasons. Units: sec
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,13 +240,15 @@ def _order(week: WeekProblem, matrices: FleetMatrices, bin_ids: Sequence[str], v
     raise AssertionError("unreachable")
 
 
-def today_week(week: WeekProblem, matrices: FleetMatrices, *, options: SolveOptions,
-               round_time_s: float) -> dict[Slot, TodayDay]:
+def today_week(week: WeekProblem, matrices: FleetMatrices, *, options: SolveOptions, round_time_s: float,
+               after_day: Callable[[], None] | None = None) -> dict[Slot, TodayDay]:
     """Today's rounds of every slot with bins today (see the module docstring); ``matrices`` are the
-    week's problem's."""
+    week's problem's; ``after_day`` is called after each slot (a caller stops the work by raising there)."""
     days = {}
     for slot in range(week.calendar.horizon):
         day = today_day(week, matrices, slot, options=options, round_time_s=round_time_s)
         if day is not None:
             days[slot] = day
+        if after_day is not None:
+            after_day()
     return days

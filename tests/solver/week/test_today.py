@@ -115,3 +115,20 @@ def test_a_big_round_gets_time_for_a_first_solution_and_rounds_are_counted() -> 
     assert today_round_count(WeekProblem(calendar=MON_TUE, problem=problem, bins=bins)) == 3
     more = (*bins, WeekBin("e", current=CurrentDay("tue")))
     assert today_round_count(WeekProblem(calendar=MON_TUE, problem=problem, bins=more)) == 4
+
+
+def test_today_s_week_hears_after_each_day_and_stops_when_told() -> None:
+    """after_day is called once a slot (two on Monday-Tuesday); raising there stops before Tuesday."""
+    problem, matrices = line_problem([("a", 100.0, 10.0), ("d", 400.0, 10.0)], [("v1", 100.0)])
+    week = WeekProblem(calendar=MON_TUE, problem=problem, bins=(WeekBin("a", current=CurrentDay("mon")),
+                                                                WeekBin("d", current=CurrentDay("tue"))))
+    heard: list[int] = []
+    assert set(today_week(week, matrices, options=OPTIONS, round_time_s=0.2,
+                          after_day=lambda: heard.append(1))) == {0, 1}
+    assert len(heard) == 2
+
+    def stop() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        today_week(week, matrices, options=OPTIONS, round_time_s=0.2, after_day=stop)
