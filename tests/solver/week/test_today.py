@@ -132,3 +132,15 @@ def test_today_s_week_hears_after_each_day_and_stops_when_told() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         today_week(week, matrices, options=OPTIONS, round_time_s=0.2, after_day=stop)
+
+
+def test_a_bin_whose_day_today_has_no_vehicle_is_unassigned_with_the_reason() -> None:
+    """v1 works Tuesdays only; a is collected on Monday today: today's Monday leaves it out, reason
+    no_compatible_vehicle, naming the day, and no route is made."""
+    problem, matrices = line_problem([("a", 100.0, 10.0)], [("v1", 100.0)])
+    week = WeekProblem(calendar=MON_TUE, problem=problem, bins=(WeekBin("a", current=CurrentDay("mon")),),
+                       vehicle_days={"v1": ("tue",)})
+    day = today_week(week, matrices, options=OPTIONS, round_time_s=0.2)[0]
+    (left,) = day.plan.unassigned
+    assert (left.bin_id, left.reason) == ("a", "no_compatible_vehicle") and "mon A" in left.detail
+    assert day.plan.routes == ()
