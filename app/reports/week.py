@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.orm import Session
@@ -50,12 +50,24 @@ class WeekReportError(LookupError):
 
 @dataclass(frozen=True)
 class StoredDay:
-    """One day of the calendar: today's and the proposed stored plan (``None``: nothing that day)."""
+    """One day of the calendar: today's and the proposed stored plan (``None``: nothing that day), and the
+    vehicles each side would need beside those working the day (``(needed, available)``, from the review)."""
 
     day: str
     week: str
     today: StoredPlan | None
     proposed: StoredPlan | None
+    today_fleet: tuple[int, int] | None = None
+    proposed_fleet: tuple[int, int] | None = None
+
+    def fleet_notes(self) -> list[str]:
+        """Warnings for a side whose rounds need more vehicles than work the day."""
+        notes = []
+        for side, fleet in (("today's rounds", self.today_fleet), ("the proposed rounds", self.proposed_fleet)):
+            if fleet is not None and fleet[0] > fleet[1]:
+                notes.append(f"{self.day} {self.week}: {side} would need {fleet[0]} vehicles to serve every bin, "
+                             f"{fleet[1]} work that day")
+        return notes
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,14 @@ def _plan_id(row: object, key: str = "plan_id") -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _fleet(row: object) -> tuple[int, int] | None:
+    """``(vehicles_needed, vehicles_available)`` of a day's row of the review, when it has both."""
+    if not isinstance(row, dict):
+        return None
+    needed, available = row.get("vehicles_needed"), row.get("vehicles_available")
+    return (needed, available) if isinstance(needed, int) and isinstance(available, int) else None
+
+
 def load_week(session: Session, tenant: str, review_id: str) -> StoredWeek:
     """The tenant's review ``review_id`` with its stored days; :class:`WeekReportError` 404 when there is
     no such review, 409 when it has not succeeded or has no today's week."""
@@ -121,7 +141,8 @@ def load_week(session: Session, tenant: str, review_id: str) -> StoredWeek:
         mine, theirs = _plan_id(row), _plan_id(by_day.get(key))
         days.append(StoredDay(day=key[0], week=key[1],
                               today=None if theirs is None else load_plan(session, tenant, theirs, field="today"),
-                              proposed=None if mine is None else load_plan(session, tenant, mine, field="days")))
+                              proposed=None if mine is None else load_plan(session, tenant, mine, field="days"),
+                              today_fleet=_fleet(by_day.get(key)), proposed_fleet=_fleet(row)))
     summary = result.get("summary")
     moved = summary.get("properties_changing_day") if isinstance(summary, dict) else 0
     return StoredWeek(review_id=review_id, days=tuple(days), households_moved=moved if isinstance(moved, int) else 0,
@@ -165,6 +186,9 @@ def build(week: StoredWeek, network: RoadNetwork, *, settings: Settings) -> Week
                                  proposed_shape=proposed_shape))
     savings = week_savings(days, factors, households_moved=week.households_moved, n_weeks=week.n_weeks,
                            visits_today=visits["today"], visits_proposed=visits["proposed"])
+    short = [note for day in week.days for note in day.fleet_notes()]
+    if short:
+        savings = replace(savings, notes=(*savings.notes, *short))
     meta = ReportMeta(plan_label=f"proposed week of round review {week.review_id}",
                       baseline_label=f"today's week of round review {week.review_id}", network=network.name,
                       extra={"Calendar": f"{len(week.days) // week.n_weeks} day(s) over {week.n_weeks} week(s)",

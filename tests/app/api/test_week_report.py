@@ -70,6 +70,8 @@ def test_the_report_says_what_the_review_changed_and_what_got_worse(report: dict
     assert report["households_moved"] == moved >= 1
     assert any(line.startswith("households moved: ") for line in report["worse"])
     assert any(line.startswith("tue A: Distance +") for line in report["worse"])
+    assert "mon A: today's rounds would need 2 vehicles to serve every bin, 1 work that day" in report["notes"]
+    assert not any("the proposed rounds would need" in note for note in report["notes"])
     tuesday = report["days"][1]
     assert tuesday["today"]["vehicles_used"] == 0 and tuesday["proposed"]["vehicles_used"] == 1
     assert any(c["figure"] == "bins_served" and c["verdict"] == "better" for c in report["changes"])
