@@ -181,5 +181,6 @@ async def read_job_report(job_id: str, db: StoreDep, tenant: TenantDep,
         raise HTTPException(status_code=409, detail=f"job {job_id!r} is {job.status}: its report is not made yet"
                             if job.status in ("queued", "running") else f"job {job_id!r} {job.status}: no report")
     request = job.request or {}
-    return render_as(format, dict(job.result),
-                     filename=f"report-{request.get('plan_id')}-vs-{request.get('baseline')}.csv")
+    filename = (f"week-report-{request['review_id']}.csv" if request.get("review_id") else
+                f"report-{request.get('plan_id')}-vs-{request.get('baseline')}.csv")
+    return render_as(format, dict(job.result), filename=filename)

@@ -5,7 +5,9 @@
 opens) and answers 202 with a job of kind ``review`` (poll ``GET /api/v1/jobs/{id}``: progress,
 cancel, result). The review's id is its job's id. ``GET /api/v1/round-reviews/{id}`` answers the
 review once done; ``GET .../day-changes?format=csv`` the households whose day changes, for the letters.
-Each day's rounds are a stored plan (``GET /api/v1/plans/{plan_id}``).
+Each day's rounds are a stored plan (``GET /api/v1/plans/{plan_id}``). ``GET .../report`` answers the
+week's savings report (:mod:`app.reports.week`): the proposed week against today's week, a job of kind
+``report`` when the week has more bins than ``WASTEROUTE_MAX_SYNC_BINS``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from app import store
-from app.api.deps import JobRunnerDep, SettingsDep, StoreDep
-from app.api.job_door import accept_as_job
+from app.api.deps import JobRunnerDep, NetworkRegistryDep, SettingsDep, StoreDep
+from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
+from app.api.reports import REPORT_ANSWER, ReportFormat, render_as
 from app.api.tenancy import TenantDep
+from app.core.faults import validation_error_items
 from app.core.json_types import JSONObject
+from app.reports import week
+from app.reports.report_job import week_report_request
+from app.reports.stored import PlanNotFoundError
 from app.schemas import JobAcceptedResponse, MessageErrorResponse, ReviewRequest, ValidationErrorResponse
 from app.services import round_review
 from app.store import JobRecord
@@ -96,3 +104,47 @@ async def read_day_changes(review_id: str, db: StoreDep, tenant: TenantDep,
         return JSONResponse(content={"review_id": review_id, "day_changes": listed})
     return Response(content=round_review.day_changes_csv(listed), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="day-changes-{review_id}.csv"'})
+
+
+@router.get(
+    "/{review_id}/report",
+    summary="The week's savings report: the proposed week against today's week",
+    responses={
+        200: REPORT_ANSWER,
+        **ACCEPTED_RESPONSES,
+        404: NOT_FOUND,
+        409: {"model": MessageErrorResponse,
+              "description": "The review has not succeeded (yet), or has no today's week to compare with (no bin "
+                             "carries current)."},
+        422: {"model": ValidationErrorResponse, "description": "A stored day that can no longer be scored."},
+        503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
+    },
+)
+async def read_week_report(review_id: str, db: StoreDep, tenant: TenantDep, settings: SettingsDep,
+                           registry: NetworkRegistryDep, runner: JobRunnerDep,
+                           format: Annotated[ReportFormat, Query(description="html, json or csv.")] = "html"
+                           ) -> Response:
+    """Vehicles on the busiest day, km, hours, fuel, CO2e and cost per week (one cycle of the calendar) and
+    per year, households moved, balance and compactness, per day and in total, and what got worse: the
+    review's proposed week against today's week, every day of both scored again by the one evaluator.
+    A week of more bins than ``WASTEROUTE_MAX_SYNC_BINS`` answers 202 with a ``report`` job to poll
+    (``GET /api/v1/jobs/{id}/report?format=``)."""
+    try:
+        stored_week = await db.run(lambda session: week.load_week(session, tenant, review_id))
+    except week.WeekReportError as exc:
+        raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+    except PlanNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=f"round review {review_id!r}: {exc.field} plan "
+                                                    f"{exc.plan_id!r} is gone from the store") from exc
+    if is_over_sync_limit(stored_week.n_bins, settings.max_sync_bins):
+        return await accept_as_job(runner, tenant, {}, kind="report", request=week_report_request(review_id),
+                                   problem_id=stored_week.problem_id)
+    try:
+        report = await anyio.to_thread.run_sync(
+            lambda: week.build(stored_week, registry.get(), settings=settings))
+    except ValidationError as exc:  # a stored body today's schema refuses: name the fields, never a 500
+        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), None)})
+    rendered: dict[str, object] = {"json": week.to_json(report) if format == "json" else None,
+                                   "html": week.to_html(report) if format == "html" else None,
+                                   "csv": week.to_csv(report) if format == "csv" else None}
+    return render_as(format, rendered, filename=f"week-report-{review_id}.csv")

@@ -13,7 +13,9 @@ does what its ``kind`` asks:
   the job's result; ``plan``: the same, then stores the plan as a ``draft`` (as
   ``POST /api/v1/plans`` does);
 - ``review``: plans a council's week (:mod:`app.services.round_review`), stores each day's rounds
-  as a ``draft`` plan and keeps the review, each day with its ``plan_id``, as the job's result,
+  as a ``draft`` plan (source ``review``), and each day of today's week, when the bins say where they
+  are collected today, as a ``draft`` plan of source ``today`` (the savings report's baseline), and
+  keeps the review, each day with its ``plan_id``, as the job's result,
   all in one transaction; a cancellation asked for while it runs stops the week's search at its
   next progress report (after a start, or a round of moves) and stores nothing;
 - any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
@@ -27,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
@@ -244,8 +246,8 @@ class _CancelledError(Exception):
 def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject,
             network: RoadNetwork) -> str:
     """Review the job's week (its problem: a review body), store each day's rounds as a draft plan named
-    ``review <job id> <day> <week>`` and keep the review (``review_id``: the job's id) as the job's
-    result; the job's final status. Blocking."""
+    ``review <job id> <day> <week>`` (and today's as ``today <job id> <day> <week>``, source ``today``) and
+    keep the review (``review_id``: the job's id) as the job's result; the job's final status. Blocking."""
     job_id = job.id
     started = time.perf_counter()
     writer = ProgressWriter(db, tenant, job_id, interval_s=settings.job_progress_interval_s)
@@ -273,17 +275,10 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
             store.mark_job_cancelled(session, tenant, job_id)
             return "cancelled"
         result = dict(outcome.result)
-        rows = result["days"]
-        assert isinstance(rows, list)
-        for row, day in zip(rows, outcome.days, strict=True):
-            if day.body is None or day.answer is None:
-                continue
-            problem = store.save_problem(session, tenant, day.body)
-            plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source="review",
-                                     parameters={"review_id": job_id, "day": day.day, "week": day.week},
-                                     name=f"review {job_id} {day.day} {day.week}")
-            assert isinstance(row, dict)
-            row["plan_id"] = plan.id
+        _store_days(session, tenant, job_id, result["days"], outcome.days, source="review")
+        today = result.get("today")
+        if isinstance(today, dict):
+            _store_days(session, tenant, job_id, today["days"], outcome.today, source="today")
         result["review_id"] = job_id
         store.succeed_job(session, tenant, job_id, result=result)
         return "succeeded"
@@ -291,6 +286,22 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
     status = _write(db, settings, finish, what=f"storing the review of job {job_id}")
     logger.info("job %s (review) %s in %.1f s", job_id, status, time.perf_counter() - started)
     return status
+
+
+def _store_days(session: Session, tenant: str, job_id: str, rows: object, days: Sequence[round_review.ReviewedDay],
+                *, source: str) -> None:
+    """Store each day with rounds of a review as a draft plan of ``source`` named ``<source> <job id> <day>
+    <week>``, writing its ``plan_id`` into the matching row of the answer (``rows``, in the days' order)."""
+    assert isinstance(rows, list)
+    for row, day in zip(rows, days, strict=True):
+        if day.body is None or day.answer is None:
+            continue
+        problem = store.save_problem(session, tenant, day.body)
+        plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source=source,
+                                 parameters={"review_id": job_id, "day": day.day, "week": day.week},
+                                 name=f"{source} {job_id} {day.day} {day.week}")
+        assert isinstance(row, dict)
+        row["plan_id"] = plan.id
 
 
 def _make(db: Store, settings: Settings, tenant: str, job: JobRecord, maker: ResultMaker,

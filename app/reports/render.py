@@ -137,7 +137,8 @@ def show_pct(pct: float | None) -> str:
     return "–" if pct is None else f"{pct:+.1f} %"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The reports' Jinja2 environment: their templates, autoescaped, with :func:`show` and ``show_pct``."""
     env = Environment(loader=PackageLoader("app.reports", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["show_pct"] = show_pct
@@ -152,7 +153,7 @@ def to_html(report: Report) -> str:
     by_round: dict[str, list[Change]] = {r.vehicle_id: [] for r in savings.rounds}
     for change in round_changes:
         by_round[change.vehicle_id or ""].append(change)
-    return _environment().get_template("report.html.j2").render(
+    return environment().get_template("report.html.j2").render(
         report=report, savings=savings, meta=report.meta, factors=savings.factors, figures=FIGURES,
         info=FIGURE_INFO, better=savings.better(), worse=savings.worse(),
         by_round=by_round, round_worse=[c for c in round_changes if c.verdict == "worse"],

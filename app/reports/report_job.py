@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 from app.core.config import Settings
 from app.core.json_types import JSONObject
-from app.reports import render, stored
+from app.reports import render, stored, week
 from app.store import Store
 
 if TYPE_CHECKING:
@@ -30,10 +30,20 @@ def report_request(plan_id: str, baseline: str, collections_per_year: float | No
     return {"plan_id": plan_id, "baseline": baseline, "collections_per_year": collections_per_year}
 
 
+def week_report_request(review_id: str) -> JSONObject:
+    """What a ``report`` job of a round review's week is asked: the review, by id."""
+    return {"review_id": review_id}
+
+
 def make_report(db: Store, settings: Settings, tenant: str, request: JSONObject, network: RoadNetwork) -> JSONObject:
-    """The report of the job's ``request`` (:func:`report_request`) on ``network``: ``{"json", "html",
-    "csv"}``. Blocking; raises :class:`~app.reports.stored.PlanNotFoundError` for a plan gone from the
-    store and pydantic's ``ValidationError`` for a stored body that can no longer be scored."""
+    """The report of the job's ``request`` (:func:`report_request`, or :func:`week_report_request` for the
+    week's report, :mod:`app.reports.week`) on ``network``: ``{"json", "html", "csv"}``. Blocking; raises
+    :class:`~app.reports.stored.PlanNotFoundError` for a plan gone from the store and pydantic's
+    ``ValidationError`` for a stored body that can no longer be scored."""
+    if isinstance(request.get("review_id"), str):
+        with db.transaction() as session:
+            stored_week = week.load_week(session, tenant, str(request["review_id"]))
+        return week.rendered(week.build(stored_week, network, settings=settings))
     plan_id, baseline_id = str(request["plan_id"]), str(request["baseline"])
     with db.transaction() as session:
         plan = stored.load_plan(session, tenant, plan_id, field="plan_id")

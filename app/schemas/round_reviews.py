@@ -64,6 +64,10 @@ class CurrentIn(InputModel):
     day: str = Field(min_length=1, max_length=20, description="Today's collection day (a day of the calendar).")
     week: str | None = Field(default=None, max_length=200, description="Today's week (absent: every week).")
     round: str | None = Field(default=None, max_length=200, description="Today's round, if known.")
+    sequence: int | None = Field(default=None, ge=1, le=1_000_000,
+                                 description="Its place in today's round (1, 2, ...), as an in-cab export gives "
+                                             "it; when every bin of a vehicle's rounds that day has one, today's "
+                                             "week drives them in that order, else the engine orders them.")
 
 
 class ReviewBinIn(BinIn):

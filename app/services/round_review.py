@@ -6,7 +6,10 @@
 cannot be planned as given); :func:`review` places the problem on the network, runs
 :func:`solver.week.plan_review` with the daily engine and scores each day's rounds with the one
 evaluator on the streets (:func:`solver.pipeline.evaluate_plan`), giving each day's optimisation
-answer (stored as a plan by the job) and the review's answer (the job's ``result``).
+answer (stored as a plan by the job) and the review's answer (the job's ``result``). When the bins
+say where they are collected today, today's week (:mod:`solver.week.today`) is ordered and scored the
+same way, in the review job, so that it is stored with the review (plans of source ``today``) and the
+week's savings report (:mod:`app.reports.week`) compares two stored weeks scored alike.
 
 Units: metres, seconds, kg; days by their calendar names, weeks by their labels.
 """
@@ -27,8 +30,9 @@ from app.schemas import OptimisationRequest, ReviewRequest
 from app.schemas.round_reviews import WEEK_FIELDS
 from app.services import optimisation
 from solver import pipeline
+from solver.matrix import FleetMatrices
 from solver.problem import Problem, SolveOptions
-from solver.solution import Unassigned
+from solver.solution import RoutePlan, Unassigned
 from solver.week import (
     Calendar,
     CurrentDay,
@@ -40,6 +44,7 @@ from solver.week import (
     plan_review,
 )
 from solver.week.day import restrict
+from solver.week.today import TodayDay, has_today, today_round_count, today_week
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
@@ -48,6 +53,13 @@ logger = logging.getLogger(__name__)
 
 DAY_CHANGE_COLUMNS = ("property", "address", "bin_ids", "old_day", "old_week", "new_day", "new_week")
 """The columns of the day-changes CSV, one line per household whose day changes (bin ids joined by ``;``)."""
+
+TODAY_SHARE = 0.1
+"""Share of the review's time limit the engine has, over all rounds, to order today's week ..."""
+
+TODAY_ROUND_S = (0.2, 5.0)
+"""... each round within these seconds (least, most; more for a big round, :func:`solver.week.today.round_seconds`):
+today's order is a baseline, not the review's search."""
 
 ReviewProgress = Callable[[float], None]
 """Hears the share (0..1) of the review's time limit spent."""
@@ -83,7 +95,7 @@ def to_week(request: ReviewRequest, problem: Problem) -> WeekProblem:
             continue
         frequency = b.frequency if isinstance(b.frequency, str) else b.frequency.model_dump()
         current = None if b.current is None else CurrentDay(day=b.current.day, week=b.current.week,
-                                                            round=b.current.round)
+                                                            round=b.current.round, sequence=b.current.sequence)
         bins.append(WeekBin(id=b.id, frequency=parse_frequency(frequency, field=f"bins[{i}].frequency", item_id=b.id),
                             property=b.property, current=current,
                             allowed_days=None if b.allowed_days is None else tuple(b.allowed_days)))
@@ -119,10 +131,12 @@ class ReviewedDay:
 @dataclass(frozen=True)
 class ReviewOutcome:
     """What :func:`review` answers: the review's ``result`` (``review_id`` and each day's ``plan_id`` still
-    to fill in, by whoever stores the days) and its ``days``, in calendar order (as ``result["days"]``)."""
+    to fill in, by whoever stores the days), its ``days``, in calendar order (as ``result["days"]``), and
+    the days of today's week (as ``result["today"]["days"]``; none when no bin has a ``current`` day)."""
 
     result: JSONObject
     days: tuple[ReviewedDay, ...]
+    today: tuple[ReviewedDay, ...] = ()
 
 
 def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
@@ -145,9 +159,17 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
     scoring = time.perf_counter()
     body = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
     days, rows, rounds, unassigned = _days(body, week, reviewed, network, settings, options)
+    for row, day in zip(rows, days, strict=True):
+        slot = reviewed.calendar.slot(day.day, day.week)
+        row["vehicles_available"] = len(week.vehicles_on(slot))
+        row["vehicles_needed"] = reviewed.vehicles_needed.get(slot, row["vehicles_used"])
+    ordering = time.perf_counter()
+    # a cancellation asked for while today's week is ordered stops it after the day in hand
+    today_days, today = _today(body, request, week, matrices, network, settings, options,
+                               after_day=None if progress is None else (lambda: progress(1.0)))
     logger.info("round review: placed on the network in %.1f s, week searched in %.1f s (limit %.0f s), days "
-                "scored on the streets in %.1f s", searching - started, scoring - searching, options.time_limit_s,
-                time.perf_counter() - scoring)
+                "scored on the streets in %.1f s, today's week ordered and scored in %.1f s", searching - started,
+                scoring - searching, options.time_limit_s, ordering - scoring, time.perf_counter() - ordering)
     left_out: list[JSONValue] = [*(_unassigned(u) for u in prepared.unplaceable),
                                  *(_unassigned(Unassigned(b, "no_compatible_vehicle", u.reason))
                                    for u in reviewed.unplaceable for b in u.bin_ids), *unassigned]
@@ -165,8 +187,14 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
             entry["address"] = addresses[change.property]
         changes.append(entry)
     used = [int(r["vehicles_used"]) for r in rows if isinstance(r["vehicles_used"], int)]
+    needed = {f"{r['day']} {r['week']}": r["vehicles_needed"] for r in rows}
     summary: JSONObject = {
         "max_vehicles_per_day": max(used, default=0),
+        "vehicles_needed_per_day": needed,
+        "max_vehicles_needed_per_day": max((n for n in needed.values() if isinstance(n, int)), default=0),
+        "days_short_of_vehicles": [f"{r['day']} {r['week']}" for r in rows
+                                   if isinstance(r["vehicles_needed"], int) and isinstance(r["vehicles_available"], int)
+                                   and r["vehicles_needed"] > r["vehicles_available"]],
         "vehicles_per_day": {f"{r['day']} {r['week']}": r["vehicles_used"] for r in rows},
         "distance_m": sum(float(r["distance_m"]) for r in rows if isinstance(r["distance_m"], int | float)),
         "duration_s": sum(float(r["duration_s"]) for r in rows if isinstance(r["duration_s"], int | float)),
@@ -176,10 +204,60 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
         "wall_s": time.perf_counter() - started,
     }
     result: JSONObject = {"review_id": None, "summary": summary, "days": [*rows], "assignments": assignments,
-                          "day_changes": changes, "unassigned": left_out}
+                          "day_changes": changes, "unassigned": left_out, "today": today}
     logger.info("reviewed a week of %d bins in %.1f s: %d vehicles on the busiest day, %d households move",
                 len(problem.bins), time.perf_counter() - started, summary["max_vehicles_per_day"], len(changes))
-    return ReviewOutcome(result=result, days=tuple(days))
+    return ReviewOutcome(result=result, days=tuple(days), today=tuple(today_days))
+
+
+def today_round_s(time_limit_s: float, rounds: int) -> float:
+    """Seconds the engine has to order each of the ``rounds`` of today's week (:data:`TODAY_SHARE` of the
+    review's time limit shared among them, within :data:`TODAY_ROUND_S`)."""
+    least, most = TODAY_ROUND_S
+    return min(most, max(least, TODAY_SHARE * time_limit_s / max(rounds, 1)))
+
+
+def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices: FleetMatrices,
+           network: RoadNetwork, settings: Settings, options: SolveOptions, *,
+           after_day: Callable[[], None] | None = None) -> tuple[list[ReviewedDay], JSONObject | None]:
+    """Today's week (:mod:`solver.week.today`) scored on the streets, each day as the review's days are:
+    its days and the answer's ``today`` (``None`` when no bin has a ``current`` day)."""
+    if not has_today(week):
+        return [], None
+    ordered = today_week(week, matrices, options=options,
+                         round_time_s=today_round_s(options.time_limit_s, today_round_count(week)),
+                         after_day=after_day)
+    calendar = week.calendar
+    days: list[ReviewedDay] = []
+    rows: list[JSONValue] = []
+    unassigned: list[JSONValue] = []
+    for slot in range(calendar.horizon):
+        day, label = calendar.day_of(slot), calendar.week_of(slot)
+        row: JSONObject = {"day": day, "week": label, "plan_id": None, "vehicles_used": 0,
+                           "vehicles_available": len(week.vehicles_on(slot)), "vehicles_needed": 0, "distance_m": 0.0,
+                           "duration_s": 0.0, "rounds": {}}
+        today: TodayDay | None = ordered.get(slot)
+        if today is None:
+            days.append(ReviewedDay(day=day, week=label, body=None, answer=None))
+            rows.append(row)
+            continue
+        unassigned += [{**_unassigned(u), "day": day, "week": label} for u in today.plan.unassigned]
+        days.append(_scored_day(body, week, slot, today.bin_ids, today.plan.routes, row, network, settings, options))
+        row.update(vehicles_needed=today.vehicles_needed, rounds={v: list(names) for v, names in today.rounds.items()})
+        rows.append(row)
+    used = [r["vehicles_used"] for r in rows if isinstance(r, dict) and isinstance(r["vehicles_used"], int)]
+    without = [b.id for b in request.bins if b.current is None]
+    summary: JSONObject = {
+        "max_vehicles_per_day": max(used, default=0),
+        "distance_m": sum(float(r["distance_m"]) for r in rows
+                          if isinstance(r, dict) and isinstance(r["distance_m"], int | float)),
+        "duration_s": sum(float(r["duration_s"]) for r in rows
+                          if isinstance(r, dict) and isinstance(r["duration_s"], int | float)),
+        "bins_unassigned": len(unassigned),
+        "bins_without_current": len(without),
+        "ordered_by": "engine",
+    }
+    return days, {"summary": summary, "days": rows, "unassigned": unassigned}
 
 
 def _unassigned(u: Unassigned) -> JSONObject:
@@ -208,23 +286,34 @@ def _days(body: JSONObject, week: WeekProblem, reviewed: WeekReview, network: Ro
             for stop in route.stops:
                 rounds[(slot, stop)] = route.vehicle_id
         unassigned += [{**_unassigned(u), "day": day, "week": label} for u in routed.plan.unassigned]
-        vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
-        day_problem = _day_problem(week.problem, routed.bin_ids, vehicles, sites)
-        planned = pipeline.evaluate_plan(day_problem, network, routed.plan.routes, snap_limit_m=settings.snap_limit_m,
-                                         options=options)
-        answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
-        summary = planned.evaluation.summary
-        row.update(vehicles_used=summary.vehicles_used, distance_m=summary.distance_m, duration_s=summary.duration_s)
-        shape = answer.get("summary")
-        if isinstance(shape, dict):
-            for figure in ("balance", "compactness"):
-                if shape.get(figure) is not None:
-                    row[figure] = shape[figure]
-        day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
-                              site_ids=list(sites))
-        days.append(ReviewedDay(day=day, week=label, body=day_body, answer=answer))
+        days.append(_scored_day(body, week, slot, routed.bin_ids, routed.plan.routes, row, network, settings,
+                                options))
         rows.append(row)
     return days, rows, rounds, unassigned
+
+
+def _scored_day(body: JSONObject, week: WeekProblem, slot: int, bin_ids: frozenset[str],
+                routes: Sequence[RoutePlan], row: JSONObject, network: RoadNetwork, settings: Settings,
+                options: SolveOptions) -> ReviewedDay:
+    """One day's ``routes`` through ``bin_ids`` (its vehicles and open tips) scored on the streets by the one
+    evaluator: the day, with its figures (vehicles, distance, duration, balance, compactness) written into
+    its ``row`` of the answer."""
+    calendar = week.calendar
+    vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
+    day_problem = _day_problem(week.problem, bin_ids, vehicles, sites)
+    planned = pipeline.evaluate_plan(day_problem, network, routes, snap_limit_m=settings.snap_limit_m,
+                                     options=options)
+    answer = optimisation.to_response(day_problem, planned).model_dump(mode="json", exclude_none=True)
+    summary = planned.evaluation.summary
+    row.update(vehicles_used=summary.vehicles_used, distance_m=summary.distance_m, duration_s=summary.duration_s)
+    shape = answer.get("summary")
+    if isinstance(shape, dict):
+        for figure in ("balance", "compactness"):
+            if shape.get(figure) is not None:
+                row[figure] = shape[figure]
+    day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
+                          site_ids=list(sites))
+    return ReviewedDay(day=calendar.day_of(slot), week=calendar.week_of(slot), body=day_body, answer=answer)
 
 
 def _day_problem(problem: Problem, bin_ids: frozenset[str], vehicle_ids: Sequence[str], site_ids: Sequence[str]

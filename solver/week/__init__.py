@@ -12,6 +12,8 @@ the daily engine; it is pure (no web, no store) like the rest of :mod:`solver`.
 - :mod:`solver.week.moves`: moves of units between days on the routes, checked by the evaluator;
 - :mod:`solver.week.search`: construction, starts on 1, 2, ... vehicles a day, moves, the objective;
 - :mod:`solver.week.review`: a round review (the search with the contract's objectives, day changes);
+- :mod:`solver.week.fleet_need`: the vehicles a day would need when its bins do not fit its fleet;
+- :mod:`solver.week.today`: today's week, read from the bins' current days and rounds, for the report;
 - :mod:`solver.week.pvrpif`: the periodic waste benchmark's instances planned as a week.
 """
 

@@ -36,11 +36,13 @@ from solver.week.units import Pattern, Unit
 @dataclass(frozen=True)
 class CurrentDay:
     """Where a bin is collected today: ``day`` (weekday name), ``week`` (label, ``None``: every week of
-    the calendar or not known) and ``round`` (the crew's round name, if known)."""
+    the calendar or not known), ``round`` (the crew's round name, if known) and ``sequence`` (its place
+    in that round's visiting order, 1, 2, ..., as an in-cab export gives it, if known)."""
 
     day: str
     week: str | None = None
     round: str | None = None
+    sequence: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ every bin served, then the fewest vehicles on the busiest day, then the routes' 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from solver.matrix import FleetMatrices
 from solver.problem import SolveOptions
 from solver.solution import Evaluation
 from solver.week.calendar import Calendar, Slot
-from solver.week.day import DayRouter
+from solver.week.day import DayRouter, restrict
+from solver.week.fleet_need import vehicles_needed
 from solver.week.model import Unplaceable, WeekProblem, week_units
 from solver.week.search import ProgressCallback, WeekPlan, plan_week
 from solver.week.units import Unit
@@ -38,13 +39,16 @@ class DayChange:
 @dataclass(frozen=True)
 class WeekReview:
     """The week planned: each slot's routes (``plan.days``), the slots of each bin (``assignments``),
-    the households moved (``day_changes``) and the properties no day can serve (``unplaceable``)."""
+    the households moved (``day_changes``), the properties no day can serve (``unplaceable``) and the
+    vehicles each routed slot would need to serve all its bins (``vehicles_needed``,
+    :func:`solver.week.fleet_need.vehicles_needed`: the vehicles used when everything fits)."""
 
     calendar: Calendar
     plan: WeekPlan
     assignments: dict[str, tuple[Slot, ...]]
     day_changes: tuple[DayChange, ...]
     unplaceable: tuple[Unplaceable, ...]
+    vehicles_needed: dict[Slot, int] = field(default_factory=dict)
 
     @property
     def max_vehicles_per_day(self) -> int:
@@ -113,4 +117,19 @@ def plan_review(week: WeekProblem, matrices: FleetMatrices, *, options: SolveOpt
                 assignments.setdefault(b, []).append(slot)
     return WeekReview(calendar=week.calendar, plan=plan,
                       assignments={b: tuple(sorted(s)) for b, s in assignments.items()},
-                      day_changes=tuple(_changes(week, units, plan)), unplaceable=tuple(unplaceable))
+                      day_changes=tuple(_changes(week, units, plan)), unplaceable=tuple(unplaceable),
+                      vehicles_needed=_needed(week, matrices, plan))
+
+
+def _needed(week: WeekProblem, matrices: FleetMatrices, plan: WeekPlan) -> dict[Slot, int]:
+    """The vehicles each routed slot would need (:func:`~solver.week.fleet_need.vehicles_needed`)."""
+    needed = {}
+    for slot, day in sorted(plan.days.items()):
+        vehicles, sites = week.vehicles_on(slot), week.tips_on(slot)
+        if not day.bin_ids:
+            needed[slot] = 0
+            continue
+        cut, cut_matrices = restrict(week.problem, matrices, bin_ids=day.bin_ids, vehicle_ids=vehicles,
+                                     site_ids=sites)
+        needed[slot] = vehicles_needed(cut, cut_matrices, day.plan, tips_open=bool(sites))
+    return needed

@@ -233,6 +233,8 @@ BAD_WEEKS = [
                  id="a negative day change cost (schema)"),
     pytest.param(lambda b: b["options"].update(territories_plan_id="plan-1"), "options.territories_plan_id",
                  "plan-1", id="territories of one day"),
+    pytest.param(lambda b: b["bins"][4]["current"].update(sequence=0), "bins[4].current.sequence", "b00005",
+                 id="a place in today's round below 1 (schema)"),
 ]
 
 
@@ -244,3 +246,73 @@ def test_a_week_that_cannot_be_planned_is_a_422_naming_the_field_and_the_id(
     assert answer.status_code == 422, answer.text
     faults = answer.json()["detail"]
     assert any(f["field"].startswith(field) and (item_id is None or f["id"] == item_id) for f in faults), faults
+
+
+def test_today_s_week_is_scored_and_stored_beside_the_review(reviewed: dict[str, Any], client: TestClient) -> None:
+    """Every bin is on round R1 on Monday today: today's Monday is one 100 kg lorry's round of 146 kg, so
+    the engine serves what fits and leaves the rest out with its reason, and the day would need 2 lorries;
+    Tuesday has nothing today. Today's Monday is a stored plan of source ``today``."""
+    today = reviewed["result"]["today"]
+    assert [(d["day"], d["week"]) for d in today["days"]] == [("mon", "A"), ("tue", "A")]
+    monday, tuesday = today["days"]
+    assert monday["rounds"] == {"rcv-1": ["R1"]} and monday["vehicles_used"] == 1
+    assert monday["vehicles_available"] == 1 and monday["vehicles_needed"] == 2
+    assert tuesday["plan_id"] is None and tuesday["vehicles_used"] == 0
+    demand = {b["id"]: b["demand_kg"] for b in BINS}
+    left = [u["bin_id"] for u in today["unassigned"]]
+    assert left and sum(demand.values()) - sum(demand[b] for b in left) <= CAPACITY_KG
+    assert {u["reason"] for u in today["unassigned"]} <= {"capacity", "no_feasible_insertion"}
+    assert today["summary"]["bins_unassigned"] == len(left) and today["summary"]["bins_without_current"] == 0
+    plan = client.get(f"/api/v1/plans/{monday['plan_id']}").json()
+    assert plan["source"] == "today" and plan["name"] == f"today {reviewed['id']} mon A"
+    assert plan["summary"]["bins_served"] == len(BINS) - len(left)
+    assert plan["summary"]["distance_m"] == pytest.approx(monday["distance_m"])
+
+
+def test_the_proposed_week_fits_its_fleet(reviewed: dict[str, Any]) -> None:
+    """The review fits one lorry a day: each day needs the one it has, and no day is short."""
+    result = reviewed["result"]
+    assert all(d["vehicles_needed"] == d["vehicles_available"] == 1 for d in result["days"])
+    assert result["summary"]["days_short_of_vehicles"] == []
+    assert result["summary"]["vehicles_needed_per_day"] == {"mon A": 1, "tue A": 1}
+
+
+def test_a_review_that_cannot_fit_the_fleet_says_how_many_vehicles_each_day_needs(
+        client: TestClient, wait_for_job: JobWaiter) -> None:
+    """Monday only, one 100 kg lorry, no tip, 146 kg of bins: the review serves what fits, keeps the rest
+    unassigned with the engine's reason, and says Monday needs ceil(146 / 100) = 2 lorries."""
+    body = week_body()
+    body["calendar"]["days"] = ["mon"]
+    body["vehicles"][0]["days"] = ["mon"]
+    body["options"]["time_limit_s"] = 1
+    answer = client.post("/api/v1/round-reviews", json=body)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    (monday,) = result["days"]
+    assert monday["vehicles_available"] == 1 and monday["vehicles_needed"] == 2
+    assert result["summary"]["days_short_of_vehicles"] == ["mon A"]
+    assert result["summary"]["max_vehicles_needed_per_day"] == 2
+    assert result["unassigned"] and {u["reason"] for u in result["unassigned"]} <= {"capacity",
+                                                                                     "no_feasible_insertion"}
+    assert all(u["day"] == "mon" for u in result["unassigned"])
+
+
+def test_today_s_rounds_given_in_order_are_driven_in_that_order(client: TestClient, wait_for_job: JobWaiter) -> None:
+    """Every bin carries its place in today's round R1, the eight in reverse order of their ids, and the lorry
+    carries them all: today's Monday visits them in exactly that order (no engine)."""
+    body = week_body()
+    body["vehicles"][0]["capacity_kg"] = 1000
+    for place, b in enumerate(reversed(body["bins"]), start=1):
+        b["current"]["sequence"] = place
+    body["options"]["time_limit_s"] = 1
+    answer = client.post("/api/v1/round-reviews", json=body)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    monday = job["result"]["today"]["days"][0]
+    plan = client.get(f"/api/v1/plans/{monday['plan_id']}").json()
+    visits = sorted((f["properties"]["sequence"], f["properties"]["bin_id"]) for f in plan["features"]
+                    if f["properties"].get("type") == "bin")
+    assert [b for _, b in visits] == [b["id"] for b in reversed(BINS)]

@@ -64,3 +64,10 @@ def test_the_day_changes_csv_has_one_line_per_household() -> None:
     assert rows == [list(round_review.DAY_CHANGE_COLUMNS),
                     ["p1", ADDRESS, "b1;b2", "mon", "A", "tue", "B"],
                     ["p2", "", "b3", "wed", "", "thu", ""]]
+
+
+@pytest.mark.parametrize(("time_limit_s", "rounds", "seconds"), [(20.0, 20, 0.2), (1800.0, 100, 1.8), (600.0, 2, 5.0)])
+def test_today_s_rounds_share_a_tenth_of_the_review_s_time(time_limit_s: float, rounds: int, seconds: float) -> None:
+    """A tenth of the time limit over the rounds, each between 0.2 s and 5 s: 2 s over 20 rounds is 0.1 s,
+    raised to 0.2 s; 180 s over 100 rounds 1.8 s; 60 s over 2 rounds 30 s, cut to 5 s."""
+    assert round_review.today_round_s(time_limit_s, rounds) == pytest.approx(seconds)
