@@ -49,7 +49,7 @@ CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True, slots=True)
-class ActualDay:
+class ScoredDay:
     """One day's rounds as driven: ``figures`` by the one evaluator, ``collected_kg`` the waste it
     took to the tip (weighbridge or lift weights), ``households`` the households it served."""
 
@@ -136,7 +136,7 @@ class RealisedReport:
                 "notes": list(self.notes)}
 
 
-def _values(days: Sequence[ActualDay], figure: str) -> np.ndarray:
+def _values(days: Sequence[ScoredDay], figure: str) -> np.ndarray:
     """A figure of each day."""
     return np.array([float(getattr(d.figures, figure)) for d in days])
 
@@ -168,7 +168,7 @@ def _per(total: float, amount: float) -> float | None:
     return total / amount if amount > 0 else None
 
 
-def _notes(before: Sequence[ActualDay], after: Sequence[ActualDay], figures: Sequence[RealisedFigure]) -> list[str]:
+def _notes(before: Sequence[ScoredDay], after: Sequence[ScoredDay], figures: Sequence[RealisedFigure]) -> list[str]:
     """What the figures themselves say about the difference from the modelled saving and about the periods."""
     notes = []
     kg_before = sum(d.collected_kg for d in before) / len(before)
@@ -197,7 +197,7 @@ def _notes(before: Sequence[ActualDay], after: Sequence[ActualDay], figures: Seq
     return notes
 
 
-def realised_savings(before: Sequence[ActualDay], after: Sequence[ActualDay], *, collection_days_per_year: float,
+def realised_savings(before: Sequence[ScoredDay], after: Sequence[ScoredDay], *, collection_days_per_year: float,
                      modelled: Figures | None = None, confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
                      seed: int = 0) -> RealisedReport:
     """Actual days ``before`` a change against ``after`` it (see the module docstring).

@@ -26,7 +26,7 @@ from app.core.config import Settings
 from app.reports import case_study, inputs
 from app.reports.stored import StoredPlan, load_plan
 from app.store import PlanRecord
-from solver.realised import ActualDay, RealisedReport, realised_savings
+from solver.realised import RealisedReport, ScoredDay, realised_savings
 from solver.savings import plan_figures, savings_report
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _households(served: Sequence[dict[str, Any]]) -> int:
     return len(homes)
 
 
-def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> ActualDay:
+def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> ScoredDay:
     """An actual day scored again by the one evaluator: its figures, the kg of the bins it collected and
     the households they belong to. Blocking."""
     day = _day_of_plan(plan)
@@ -120,7 +120,7 @@ def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> 
     for b in bins:
         demand = b.get("demand_kg")
         kg += float(demand) if isinstance(demand, int | float) else 0.0
-    return ActualDay(day=day, figures=figures, collected_kg=kg, households=_households(bins))
+    return ScoredDay(day=day, figures=figures, collected_kg=kg, households=_households(bins))
 
 
 def _day_of_plan(plan: StoredPlan) -> date:

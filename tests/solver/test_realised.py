@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from solver.realised import ActualDay, realised_savings
+from solver.realised import ScoredDay, realised_savings
 from solver.savings import Figures
 
 
@@ -19,9 +19,9 @@ def figures(km: float, hours: float = 6.0, *, vehicles: int = 2, violations: int
 
 
 def days(kms: list[float], *, start: date, kg: float = 10_000.0, households: int = 1000,
-         **kwargs: float) -> list[ActualDay]:
+         **kwargs: float) -> list[ScoredDay]:
     """Actual days from ``start``, one a kilometre figure."""
-    return [ActualDay(start + timedelta(days=k), figures(km, **kwargs), kg, households)  # type: ignore[arg-type]
+    return [ScoredDay(start + timedelta(days=k), figures(km, **kwargs), kg, households)  # type: ignore[arg-type]
             for k, km in enumerate(kms)]
 
 

@@ -9,18 +9,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from app.reports.case_study import SCHEMA_ID, case_study, check, schema_text, to_html
-from solver.realised import ActualDay, realised_savings
+from solver.realised import ScoredDay, realised_savings
 from solver.savings import Factors, Figures
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
-def _day(day: date, km: float) -> ActualDay:
+def _day(day: date, km: float) -> ScoredDay:
     """A day of ``km`` driven in 6 h by two lorries, 10 t from 1,000 households."""
     figures = Figures(distance_m=km * 1000, drive_s=10_800, duration_s=21_600, working_hours=6, paid_hours=6,
                       vehicles_used=2, trips=2, fuel_l=0.6 * km, co2e_kg=1.5 * km, cost_gbp=km, cost=km,
                       bins_served=1000, violations=0, bins_unassigned=0)
-    return ActualDay(day, figures, 10_000.0, 1000)
+    return ScoredDay(day, figures, 10_000.0, 1000)
 
 
 def document() -> dict[str, object]:
