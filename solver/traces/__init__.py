@@ -1,0 +1,4 @@
+"""Actual rounds from GPS traces (issue 18): what the lorries drove, matched onto the road network
+and read as the round it was. :mod:`~solver.traces.fixes` the input, :mod:`~solver.traces.clean`
+its checks, :mod:`~solver.traces.matching` the map matching, :mod:`~solver.traces.simulate` traces
+with known truth."""
