@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from solver.directions import _all_edges_tree  # the one tree of every edge, cached on the network
 from solver.network import RoadNetwork
 from solver.traces.fixes import Fix, TraceIssue
 
@@ -72,15 +73,6 @@ class CleanTrace:
     def n_kept(self) -> int:
         """Fixes kept for matching."""
         return sum(len(p) for p in self.pieces)
-
-
-def _all_edges_tree(network: RoadNetwork) -> shapely.STRtree:
-    """An STRtree over every directed edge's geometry (twins included), cached on the network."""
-    tree = network._cached.get("traces-edge-tree")
-    if tree is None:
-        tree = shapely.STRtree(network.edge_xy)
-        network._cached["traces-edge-tree"] = tree
-    return tree
 
 
 def street_distance_m(network: RoadNetwork, xy: np.ndarray) -> np.ndarray:
