@@ -1,0 +1,79 @@
+"""A day of actual rounds from traces: the one call an endpoint, a CLI or a notebook makes.
+
+:func:`actual_day` takes the network, the problem (bins, depots, tips, vehicles), every fix of
+the day and the lift events, and gives each vehicle's round as driven
+(:mod:`solver.traces.driven`), the day as a :class:`~solver.solution.Plan` the evaluator scores
+(:func:`solver.pipeline.evaluate_plan`), and every issue met: what was dropped and why. Nothing
+is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.network import RoadNetwork
+from solver.problem import Bin, Depot, DisposalSite, Problem
+from solver.snapping import snap_points
+from solver.solution import Plan
+from solver.traces.clean import CleanOptions, clean_trace
+from solver.traces.driven import DrivenOptions, RoundAsDriven, round_as_driven
+from solver.traces.fixes import Fix, Lift, TraceIssue
+from solver.traces.matching import MatchOptions, match_trace
+
+
+@dataclass(frozen=True)
+class ActualDay:
+    """Each traced vehicle's ``rounds`` as driven (in order of vehicle id), the ``plan`` of the
+    rounds of the problem's vehicles (a trace of a vehicle the problem does not hold is matched
+    but left out of it, and said), and every ``issue``."""
+
+    rounds: tuple[RoundAsDriven, ...]
+    plan: Plan
+    issues: tuple[TraceIssue, ...]
+
+    def round(self, vehicle_id: str) -> RoundAsDriven:
+        """The round of ``vehicle_id``; ``KeyError`` when no trace shows it."""
+        for r in self.rounds:
+            if r.vehicle_id == vehicle_id:
+                return r
+        raise KeyError(vehicle_id)
+
+
+def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lifts: Sequence[Lift] = (), *,
+               clean: CleanOptions | None = None, match: MatchOptions | None = None,
+               driven: DrivenOptions | None = None, snap_limit_m: float = 200.0) -> ActualDay:
+    """The day the ``fixes`` (any vehicles, any order) and ``lifts`` show, read on ``network`` against
+    ``problem``'s places (snapped up to ``snap_limit_m`` metres from a street)."""
+    places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
+    snapped = snap_points(network, np.array([[p.lon, p.lat] for p in places], dtype=float).reshape(-1, 2),
+                          limit_m=snap_limit_m)
+    by_vehicle: dict[str, list[Fix]] = {}
+    for fix in fixes:
+        by_vehicle.setdefault(fix.vehicle_id, []).append(fix)
+    lifts_of: dict[str, list[Lift]] = {}
+    for lift in lifts:
+        lifts_of.setdefault(lift.vehicle_id, []).append(lift)
+    known = {v.id for v in problem.vehicles}
+    issues: list[TraceIssue] = []
+    for vehicle_id in sorted(set(lifts_of) - set(by_vehicle)):
+        issues.append(TraceIssue("unknown_vehicle", vehicle_id, len(lifts_of[vehicle_id]),
+                                 f"lift events of vehicle {vehicle_id!r}, which no trace shows: left out"))
+    rounds: list[RoundAsDriven] = []
+    for vehicle_id in sorted(by_vehicle):
+        trace = clean_trace(network, vehicle_id, by_vehicle[vehicle_id], clean)
+        matched = match_trace(network, trace, match)
+        if not matched.pieces:
+            issues.extend(matched.issues)
+            continue
+        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven)
+        rounds.append(done)
+        issues.extend(done.issues)
+        if vehicle_id not in known:
+            issues.append(TraceIssue("unknown_vehicle", vehicle_id, len(by_vehicle[vehicle_id]),
+                                     f"a trace of vehicle {vehicle_id!r}, which the problem does not hold: "
+                                     "matched, but left out of the plan"))
+    plan = Plan(routes=tuple(r.route_plan() for r in rounds if r.vehicle_id in known))
+    return ActualDay(rounds=tuple(rounds), plan=plan, issues=tuple(issues))

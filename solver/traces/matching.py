@@ -1,0 +1,530 @@
+"""Map matching: a cleaned trace (:mod:`solver.traces.clean`) laid onto the streets of the
+project's own road network with a hidden Markov model, as Newson and Krumm (2009) describe it.
+
+* **States**: for each fix, the positions on the streets within ``radius_m`` of it (a candidate
+  is a directed edge and the metres along it where the fix projects; both directions of a
+  two-way street are candidates), the ``max_candidates`` nearest, from an STRtree over the
+  edges' geometries.
+* **Emission**: a fix ``d`` metres from a candidate is taken to have been made there with the
+  log-likelihood of a Gaussian GPS error, ``-0.5 (d / sigma_m)^2``.
+* **Transition**: from a candidate of one fix to one of the next, the metres a lorry drives
+  between them (``route``) against the straight distance between the two fixes
+  (``straight``); ``-|route - straight| / beta_m`` (an exponential, as the paper found in its
+  data). The drive is measured on the turn-aware graph (:mod:`solver.network.turn_graph`):
+  banned turns are never taken, turning round is allowed where the :class:`TurnPolicy` says
+  (by default anywhere, since a real crew does turn round). The drive is the *quickest* one (as
+  the planner prices it, so a sparse trace is filled in the way the plan would drive), its length
+  read off the same Dijkstra, which is bounded by 1.5 times the seconds between the fixes plus a
+  minute. Two special moves: a candidate a little *behind* the one before on the same edge
+  (up to ``backtrack_m``) is the lorry standing or crawling while the GPS
+  wanders, its route the metres between; and turning back mid-street onto the other direction
+  of the same street (a crew leaving a bin the way it came) is the metres between, less likely
+  by ``reverse_cost`` (a log-likelihood: e^4, some 55 times, by default), so that noise alone
+  does not make the lorry turn round: to a lorry standing, the GPS's wander looks as far as a
+  turn.
+* **Viterbi** picks the likeliest sequence. Where no candidate of the next fix can be reached
+  from any of the last, the match breaks (``no_match``) and starts again.
+
+The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
+backwards is standing still), between edges it is the shortest drive the transition measured.
+Pieces of the trace that do not follow each other (a gap, a jump, a break in the match) are
+joined by the shortest drive between them, counted apart as ``bridged`` metres.
+
+Each matched fix gets a position along the drive (metres from its start): the candidate's, then
+made non-decreasing over time by isotonic regression (least squares), so that GPS wander while
+the lorry stands does not read as driving to and fro. Lengths are the network's metres
+(``edge_length_m``), times seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from scipy.optimize import isotonic_regression
+from scipy.sparse.csgraph import dijkstra
+
+from solver.geometry import Pieces
+from solver.network import AccessProfile, RoadNetwork, TurnGraph, TurnPolicy, routing_graph, turn_graph
+from solver.traces.clean import CleanTrace, TracePiece
+from solver.traces.fixes import TraceIssue
+
+_NO_PRED = -9999
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """The model's parameters, metres: ``sigma_m`` the GPS error's standard deviation, ``radius_m``
+    how far from a fix candidates are looked for, ``max_candidates`` per fix, ``beta_m`` the scale
+    of the transition's difference between driven and straight metres, ``backtrack_m`` how far
+    back along an edge a fix may fall and still be the lorry standing, ``reverse_cost`` what
+    turning back mid-street costs (log-likelihood); ``smooth_s`` (seconds) the half-width of the moving mean a dense
+    trace is smoothed with before matching (a fix is replaced by the mean of the fixes within
+    ``smooth_s`` of its time: at 1 s sampling seven fixes, so the wander of a lorry standing at a
+    bin shrinks to a third; fixes farther apart than ``smooth_s`` are left as they are); ``policy``
+    the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
+
+    sigma_m: float = 10.0
+    radius_m: float = 50.0
+    max_candidates: int = 8
+    beta_m: float = 25.0
+    backtrack_m: float = 80.0
+    reverse_cost: float = 4.0
+    smooth_s: float = 3.0
+    policy: TurnPolicy = field(default_factory=TurnPolicy)
+    profile: AccessProfile | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
+        if self.max_candidates < 1:
+            raise ValueError(f"max_candidates must be at least 1, got {self.max_candidates}")
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """A stretch of the drive no fix shows, filled in with the shortest drive: from ``start_m`` to
+    ``end_m`` along the drive (metres), between the fixes at ``start_s`` and ``end_s``, and why
+    (``gap``, ``jump`` or ``no_match``)."""
+
+    start_m: float
+    end_m: float
+    start_s: float
+    end_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class MatchedTrace:
+    """A vehicle's day on the streets: the ``pieces`` it drove, ``(edge, start, end)`` fractions
+    in driving order (:data:`solver.geometry.Pieces`), and for each matched fix its ``time_s``,
+    its position ``along_m`` the drive (metres, non-decreasing) and its index in the fixes as
+    given (``source``); the ``bridges`` filled in where no fix shows the way, and ``issues``."""
+
+    vehicle_id: str
+    pieces: Pieces
+    time_s: np.ndarray
+    along_m: np.ndarray
+    source: np.ndarray
+    bridges: tuple[Bridge, ...]
+    issues: tuple[TraceIssue, ...]
+    piece_start_m: np.ndarray
+
+    @property
+    def distance_m(self) -> float:
+        """Metres driven, bridges included."""
+        return float(self.piece_start_m[-1]) if self.piece_start_m.size else 0.0
+
+    @property
+    def bridged_m(self) -> float:
+        """Metres of the drive filled in where no fix shows the way."""
+        return float(sum(b.end_m - b.start_m for b in self.bridges))
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Per fix ``offsets[i]:offsets[i + 1]`` rows: ``edge``, ``along`` (metres from its start) and
+    ``dist`` (metres from the fix)."""
+
+    offsets: np.ndarray
+    edge: np.ndarray
+    along: np.ndarray
+    dist: np.ndarray
+
+    def of(self, i: int) -> slice:
+        return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Every straight segment of every edge's geometry: ends ``a`` and ``b`` (projected metres), the
+    ``edge`` it belongs to and where it starts along it (``start``, a fraction of the edge's drawn length)
+    and how much of it it covers (``share``); ``tree`` an STRtree over them."""
+
+    a: np.ndarray
+    b: np.ndarray
+    edge: np.ndarray
+    start: np.ndarray
+    share: np.ndarray
+    tree: shapely.STRtree
+
+
+def _segments(network: RoadNetwork) -> _Segments:
+    """The network's segments (cached on it)."""
+    cached = network._cached.get("traces-segments")
+    if cached is None:
+        coords, which = shapely.get_coordinates(network.edge_xy, return_index=True)
+        same = which[1:] == which[:-1]
+        a, b, edge = coords[:-1][same], coords[1:][same], which[:-1][same]
+        seg_len = np.hypot(*(b - a).T)
+        total = np.bincount(edge, weights=seg_len, minlength=network.n_edges)
+        before = np.cumsum(seg_len) - seg_len
+        first = np.searchsorted(edge, np.arange(network.n_edges))
+        before -= before[first[edge]]
+        span = np.where(total[edge] > 0, total[edge], 1.0)
+        cached = _Segments(a=a, b=b, edge=edge, start=before / span, share=seg_len / span,
+                           tree=shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1))))
+        network._cached["traces-segments"] = cached
+    return cached
+
+
+def _candidates(network: RoadNetwork, xy: np.ndarray, allowed: np.ndarray, opts: MatchOptions) -> _Candidates:
+    """Each fix's candidates: the nearest point of each stretch of an edge within ``radius_m``. An edge
+    that passes a fix twice (a hairpin, a spiral ramp) gives a candidate on each pass."""
+    seg = _segments(network)
+    fix, k = seg.tree.query(shapely.points(xy), predicate="dwithin", distance=opts.radius_m)
+    keep = allowed[seg.edge[k]]
+    fix, k = fix[keep], k[keep]
+    d = seg.b[k] - seg.a[k]
+    norm = np.maximum(np.einsum("ij,ij->i", d, d), 1e-12)
+    t = np.clip(np.einsum("ij,ij->i", xy[fix] - seg.a[k], d) / norm, 0.0, 1.0)
+    dist = np.hypot(*(seg.a[k] + t[:, None] * d - xy[fix]).T)
+    edge = seg.edge[k]
+    along = (seg.start[k] + t * seg.share[k]) * network.edge_length_m[edge]
+    # per fix and edge, the nearest point, and others only where the edge comes back more than
+    # 2 radius_m further along it (a fix's segments of one pass lie within 2 radius_m of each other)
+    order = np.lexsort((dist, edge, fix))
+    fix, edge, along, dist = fix[order], edge[order], along[order], dist[order]
+    chosen: list[int] = []
+    start = 0
+    n = fix.size
+    while start < n:
+        stop = start
+        while stop < n and fix[stop] == fix[start] and edge[stop] == edge[start]:
+            stop += 1
+        kept: list[float] = []
+        for j in range(start, stop):
+            if all(abs(along[j] - x) > 2.0 * opts.radius_m for x in kept):
+                kept.append(float(along[j]))
+                chosen.append(j)
+        start = stop
+    pick = np.asarray(chosen, dtype=np.int64)
+    fix, edge, along, dist = fix[pick], edge[pick], along[pick], dist[pick]
+    order = np.lexsort((dist, fix))
+    fix, edge, along, dist = fix[order], edge[order], along[order], dist[order]
+    first = np.searchsorted(fix, np.arange(xy.shape[0]))
+    keep = (np.arange(fix.size) - first[fix]) < opts.max_candidates
+    fix, edge, along, dist = fix[keep], edge[keep], along[keep], dist[keep]
+    return _Candidates(offsets=np.searchsorted(fix, np.arange(xy.shape[0] + 1)), edge=edge, along=along, dist=dist)
+
+
+#: lengths ride below the times in one Dijkstra weight: decimetres in the low bits, milliseconds above
+#: (exact integers in float64 for drives of up to 104 km and 8,000 hours), so the quickest drive is
+#: found and its length read off it.
+_LENGTH_BITS = 2.0 ** 20
+
+
+class _Distances:
+    """Bounded Dijkstra on the turn-aware graph from edges, rows cached per source edge:
+    ``rows([a], limit_s)[a][b]`` is the length (metres) of the quickest drive from the end of edge
+    ``a`` to the end of edge ``b``, ``inf`` past ``limit_s`` seconds of driving."""
+
+    def __init__(self, network: RoadNetwork, graph: TurnGraph) -> None:
+        self.graph = graph
+        self.n_edges = network.n_edges
+        self.copies = np.arange(network.n_edges, graph.n_nodes)
+        weight = graph.csr_time.copy()
+        weight.data = (np.round(graph.csr_time.data * 1000.0) * _LENGTH_BITS
+                       + np.minimum(np.round(graph.csr_length.data * 10.0), _LENGTH_BITS - 1))
+        self.weight = weight
+        self.cache: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
+
+    def _run(self, sources: list[int], limit_s: float) -> None:
+        dist, pred = dijkstra(self.weight, directed=True, indices=sources, limit=(limit_s * 1000.0 + 1) * _LENGTH_BITS,
+                              return_predecessors=True)
+        if len(self.cache) > 2048:
+            self.cache.clear()
+        for k, a in enumerate(sources):
+            self.cache[a] = (limit_s, dist[k], pred[k])
+
+    def _best(self, a: int, limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge: the quickest drive's weight from ``a`` (folded over the copies made for banned
+        sequences) and the graph node it ends at."""
+        if a not in self.cache or self.cache[a][0] < limit_s:
+            self._run([a], limit_s)
+        full = self.cache[a][1]
+        weight = full[:self.n_edges].copy()
+        node = np.arange(self.n_edges)
+        if self.copies.size:
+            for c in self.copies[np.isfinite(full[self.copies])]:
+                e = int(self.graph.node_edge[c])
+                if full[c] < weight[e]:
+                    weight[e], node[e] = full[c], c
+        return weight, node
+
+    def rows(self, sources: Sequence[int], limit_s: float) -> dict[int, np.ndarray]:
+        """Metres of the quickest drive from each source edge to every edge (``inf``: none within ``limit_s``)."""
+        todo = [a for a in sources if a not in self.cache or self.cache[a][0] < limit_s]
+        if todo:
+            self._run(todo, limit_s)
+        out = {}
+        for a in sources:
+            weight, _ = self._best(a, limit_s)
+            finite = np.isfinite(weight)
+            out[a] = np.where(finite, np.mod(np.where(finite, weight, 0.0), _LENGTH_BITS) / 10.0, np.inf)
+        return out
+
+    def path(self, a: int, b: int, limit_s: float) -> list[int]:
+        """The edges driven after ``a`` up to and including ``b`` on the quickest drive."""
+        weight, node = self._best(a, limit_s)
+        if not np.isfinite(weight[b]):
+            raise ValueError(f"no drive from edge {a} to edge {b}")
+        pred = self.cache[a][2]
+        nodes = [int(node[b])]
+        while nodes[-1] != a:
+            nodes.append(int(pred[nodes[-1]]))
+        return [int(e) for e in self.graph.node_edge[np.array(nodes[::-1][1:], dtype=np.int64)]]
+
+
+def _limit(dt_s: float) -> float:
+    """How many seconds of driving Dijkstra looks through between two fixes ``dt_s`` apart: a lorry
+    may drive faster than the network's speeds say, and skip the turns' seconds."""
+    return 1.5 * dt_s + 60.0
+
+
+def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndarray, eb: np.ndarray,
+            ob: np.ndarray, limit_s: float, opts: MatchOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``,
+    shape (len(ea), len(eb)), and whether each is a turn back mid-street."""
+    length = network.edge_length_m
+    limit_s += float(network.edge_time_s[eb].max())  # Dijkstra reaches an edge's end, the drive its start
+    rows = dists.rows(sorted(set(ea.tolist())), limit_s)
+    d = np.array([rows[int(a)][eb] for a in ea]).reshape(len(ea), len(eb))
+    same = ea[:, None] == eb[None, :]
+    general = (length[ea] - oa)[:, None] + d - length[eb][None, :] + ob[None, :]
+    general = np.where(same, np.inf, general)
+    step = ob[None, :] - oa[:, None]
+    on_edge = np.where(step >= 0, step, np.where(-step <= opts.backtrack_m, -step, np.inf))
+    general = np.where(same, on_edge, general)
+    twin = network.edge_twin[ea][:, None] == eb[None, :]
+    back = np.where(twin, np.abs((length[ea] - oa)[:, None] - ob[None, :]), np.inf)
+    reverse = back < general
+    return np.minimum(general, back), reverse
+
+
+def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
+             opts: MatchOptions, sigma_m: np.ndarray) -> list[list[tuple[int, int]]]:
+    """Runs of ``(fix index, candidate row)``, each a likeliest sequence; a new run starts where no
+    candidate of a fix can be reached from the run before. ``sigma_m`` is each fix's GPS error
+    (metres: a mean of several fixes is nearer the truth than one)."""
+    runs: list[list[tuple[int, int]]] = []
+    back: list[np.ndarray] = []
+    idx: list[int] = []
+    score = np.zeros(0)
+
+    def close() -> None:
+        if not idx:
+            return
+        k = int(np.argmax(score))
+        chosen = [k]
+        for ptr in reversed(back):
+            chosen.append(int(ptr[chosen[-1]]))
+        chosen.reverse()
+        runs.append([(i, cands.of(i).start + c) for i, c in zip(idx, chosen, strict=True)])
+
+    for i in range(len(piece)):
+        rows = cands.of(i)
+        if rows.stop == rows.start:
+            continue
+        emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
+        if not idx:
+            idx, back, score = [i], [], emit
+            continue
+        prev = cands.of(idx[-1])
+        straight = float(np.hypot(*(piece.xy[i] - piece.xy[idx[-1]])))
+        route, reverse = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
+                                 cands.along[rows], _limit(float(piece.time_s[i] - piece.time_s[idx[-1]])), opts)
+        total = score[:, None] - np.abs(route - straight) / opts.beta_m - reverse * opts.reverse_cost + emit[None, :]
+        best = np.argmax(total, axis=0)
+        new = total[best, np.arange(total.shape[1])]
+        if not np.isfinite(new).any():
+            close()
+            idx, back, score = [i], [], emit
+            continue
+        idx.append(i)
+        back.append(best)
+        score = new
+    close()
+    return runs
+
+
+class _Builder:
+    """Lays chosen candidates end to end as pieces of edges, keeping each fix's position along the drive."""
+
+    def __init__(self, network: RoadNetwork, dists: _Distances, opts: MatchOptions) -> None:
+        self.network, self.dists, self.opts = network, dists, opts
+        self.pieces: list[list[float]] = []  # [edge, start_m, end_m]
+        self.done_m = 0.0  # metres of the pieces before the open one
+        self.along: list[float] = []
+        self.time: list[float] = []
+        self.source: list[int] = []
+        self.bridges: list[Bridge] = []
+        self.last: tuple[int, float, float] | None = None  # edge, along, time of the last placed fix
+
+    def _open(self, edge: int, at: float) -> None:
+        if self.pieces:
+            self.done_m += self.pieces[-1][2] - self.pieces[-1][1]
+        self.pieces.append([float(edge), at, at])
+
+    def _near(self, ea: int, oa: float, eb: int, ob: float) -> bool:
+        """Whether the points ``oa`` metres along ``ea`` and ``ob`` along ``eb`` lie within ``backtrack_m``."""
+        length = self.network.edge_length_m
+        a, b = shapely.line_interpolate_point(self.network.edge_xy[[ea, eb]], [oa / length[ea], ob / length[eb]],
+                                              normalized=True)
+        return bool(shapely.distance(a, b) <= self.opts.backtrack_m)
+
+    def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float) -> bool | None:
+        """Extend the open piece (on ``ea``) to ``(eb, ob)``; False when no drive joins them, None when
+        the lorry is taken to stand where it was."""
+        length = self.network.edge_length_m
+        current = self.pieces[-1]
+        if ea == eb:  # forward, or standing while the GPS wanders back (a lorry does not back up that far)
+            current[2] = max(current[2], ob)
+            return True
+        limit_s = _limit(dt_s)
+        route, reverse = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
+                                 np.array([ob]), limit_s, self.opts)
+        if not np.isfinite(route[0, 0]) and self._near(ea, oa, eb, ob):
+            return None  # the GPS wandered back over a junction: the lorry stands where it was
+        if not np.isfinite(route[0, 0]):  # a break in the match: the quickest drive however long
+            limit_s = 4.0 * limit_s + 3600.0
+            route, reverse = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
+                                     np.array([ob]), limit_s, self.opts)
+            if not np.isfinite(route[0, 0]):
+                return False
+        if reverse[0, 0]:
+            turn = max(current[2], float(length[ea]) - ob)
+            current[2] = turn
+            self._open(eb, float(length[eb]) - turn)
+            self.pieces[-1][2] = max(self.pieces[-1][1], ob)
+            return True
+        current[2] = float(length[ea])
+        for e in self.dists.path(ea, eb, limit_s + float(self.network.edge_time_s[eb]))[:-1]:
+            self._open(e, 0.0)
+            self.pieces[-1][2] = float(length[e])
+        self._open(eb, 0.0)
+        self.pieces[-1][2] = ob
+        return True
+
+    def place(self, edge: int, at: float, time_s: float, source: int, reason: str) -> None:
+        """The next chosen candidate: ``edge`` at ``at`` metres, for the fix at ``time_s``; ``reason``
+        is why the drive to it is a bridge (``""``: it follows the fix before)."""
+        if self.last is None:
+            self._open(edge, at)
+        else:
+            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2])
+            if joined is None:
+                self.hold(time_s, source)
+                return
+            if not joined:
+                self._open(edge, at)
+                reason = f"{reason or 'no_match'} (no drive joins them)"
+        current = self.pieces[-1]
+        along = self.done_m + (at - current[1])
+        if reason and self.along:
+            self.bridges.append(Bridge(self.along[-1], max(self.along[-1], along), self.time[-1], time_s, reason))
+        self.along.append(along)
+        self.time.append(time_s)
+        self.source.append(source)
+        self.last = (edge, at, time_s)
+
+    def hold(self, time_s: float, source: int) -> None:
+        """A fix the model did not see (near the last one): the lorry where the last one put it."""
+        self.along.append(self.along[-1])
+        self.time.append(time_s)
+        self.source.append(source)
+
+
+def _smoothed(piece: TracePiece, half_s: float) -> TracePiece:
+    """``piece`` with each fix replaced by the mean of the fixes within ``half_s`` seconds of it (nearer
+    the ends of the piece, within as many seconds as there are to the end)."""
+    if half_s <= 0 or len(piece) < 2:
+        return piece
+    t = piece.time_s
+    half = np.minimum(half_s, np.minimum(t - t[0], t[-1] - t))  # symmetric: the ends are not pulled inwards
+    lo = np.searchsorted(t, t - half, side="left")
+    hi = np.searchsorted(t, t + half, side="right")
+    sums = np.vstack([np.zeros((1, 2)), np.cumsum(piece.xy, axis=0)])
+    xy = (sums[hi] - sums[lo]) / (hi - lo)[:, None]
+    return TracePiece(time_s=piece.time_s, xy=xy, source=piece.source, after=piece.after)
+
+
+def _mean_of(piece: TracePiece, half_s: float) -> float:
+    """How many fixes the smoothing averages, typically (the median over ``piece``)."""
+    if half_s <= 0 or len(piece) < 2:
+        return 1.0
+    lo = np.searchsorted(piece.time_s, piece.time_s - half_s, side="left")
+    hi = np.searchsorted(piece.time_s, piece.time_s + half_s, side="right")
+    return float(np.median(hi - lo))
+
+
+def _thinned(piece: TracePiece, within_m: float) -> np.ndarray:
+    """Which fixes of ``piece`` the model sees: each one farther than ``within_m`` from the last one
+    seen, and the last (Newson and Krumm's thinning: fixes of a lorry standing or crawling add
+    nothing but the GPS's wander)."""
+    keep = np.zeros(len(piece), dtype=bool)
+    last = None
+    for i in range(len(piece)):
+        if last is None or np.hypot(*(piece.xy[i] - piece.xy[last])) > within_m:
+            keep[i], last = True, i
+    keep[-1] = True
+    return keep
+
+
+def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions | None = None) -> MatchedTrace:
+    """Match ``trace`` (one vehicle, cleaned) onto ``network``'s streets (see the module's docstring).
+
+    A fix within ``2 sigma_m`` of the last fix the model saw is not matched on its own: it is
+    placed where that fix was (the lorry standing), keeping its time for the stops, and the fix
+    seen is matched at the mean of itself and the fixes it stands for."""
+    opts = options or MatchOptions()
+    routing = routing_graph(network, opts.profile)
+    dists = _Distances(network, turn_graph(network, routing, opts.policy))
+    builder = _Builder(network, dists, opts)
+    issues: list[TraceIssue] = []
+    unmatched = 0
+    for given in trace.pieces:
+        piece = _smoothed(given, opts.smooth_s)
+        sigma = opts.sigma_m / np.sqrt(_mean_of(given, opts.smooth_s))
+        seen = np.flatnonzero(_thinned(piece, 2.0 * sigma))
+        group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
+        size = np.bincount(group).astype(float)
+        # a fix the model sees stands for those it hides after it: their mean
+        xy = np.column_stack([np.bincount(group, weights=piece.xy[:, k]) for k in (0, 1)]) / size[:, None]
+        sub = TracePiece(time_s=piece.time_s[seen], xy=xy, source=piece.source[seen], after=piece.after)
+        cands = _candidates(network, sub.xy, routing.allowed, opts)
+        runs = _viterbi(network, dists, sub, cands, opts, sigma / np.sqrt(size))
+        placed = {seen[i]: (r, k, row) for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
+        unmatched += len(seen) - len(placed)
+        held = False
+        for i in range(len(piece)):
+            if i in placed:
+                r, k, row = placed[i]
+                reason = (piece.after if r == 0 else "no_match") if k == 0 and builder.last is not None else ""
+                builder.place(int(cands.edge[row]), float(cands.along[row]), float(piece.time_s[i]),
+                              int(piece.source[i]), "" if reason == "start" else reason)
+                held = True
+            elif held and not np.isin(i, seen):
+                builder.hold(float(piece.time_s[i]), int(piece.source[i]))
+        if len(runs) > 1:
+            issues.append(TraceIssue("no_match", trace.vehicle_id, len(runs) - 1,
+                                     f"{len(runs) - 1} times no drive on the network fits between two fixes: "
+                                     "the match breaks there and the quickest drive is filled in"))
+    if unmatched:
+        issues.append(TraceIssue("off_network", trace.vehicle_id, unmatched,
+                                 f"{unmatched} fixes without a street within {opts.radius_m:g} m that the "
+                                 "vehicle may drive: dropped"))
+    lengths = network.edge_length_m
+    pieces: Pieces = [(int(e), s / float(lengths[int(e)]), t / float(lengths[int(e)])) for e, s, t in builder.pieces]
+    piece_m = np.array([t - s for _, s, t in builder.pieces], dtype=float)
+    starts = np.concatenate(([0.0], np.cumsum(piece_m)))
+    along = np.asarray(builder.along, dtype=float)
+    if along.size:
+        along = np.clip(isotonic_regression(along).x, 0.0, starts[-1])
+    return MatchedTrace(vehicle_id=trace.vehicle_id, pieces=pieces, time_s=np.asarray(builder.time, dtype=float),
+                        along_m=along, source=np.asarray(builder.source, dtype=np.int64),
+                        bridges=tuple(builder.bridges), issues=(*trace.issues, *issues), piece_start_m=starts)

@@ -1,0 +1,63 @@
+"""Rounds to trace: kerbside bins on the hand-made street grid (tests/conftest.py ``street_grid``),
+driven in a snake from a depot at its south-west corner, and a small round of the demo problem's
+bins on the embedded Monaco network, planned by OR-Tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from solver.network import RoadNetwork
+from solver.pipeline import optimise
+from solver.pipeline.stages import prepare
+from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
+
+REPO = Path(__file__).resolve().parents[3]
+#: 0.001 degree on the equator is ~111.2 m; a bin stands ~5 m north of its street's centre line.
+KERB_DEG = 0.000045
+
+
+def grid_bins() -> list[Bin]:
+    """Two bins on each ~111 m stretch of rows 1-3 of the grid (at 30 % and 70 % of it), in snake order:
+    row 1 west to east, row 2 east to west, row 3 west to east."""
+    bins = []
+    for row in (1, 2, 3):
+        spots = [col + f for col in range(6) for f in (0.3, 0.7)]
+        if row == 2:
+            spots = spots[::-1]
+        bins += [Bin(id=f"r{row}-{x:.1f}", lon=9.0 + x * 0.001, lat=row * 0.001 + KERB_DEG, demand_kg=10.0,
+                     service_s=30.0) for x in spots]
+    return bins
+
+
+@pytest.fixture
+def grid_case(street_grid: RoadNetwork) -> SimpleNamespace:
+    """The grid, its problem (one lorry, 36 bins), the problem placed on it (``prepared``) and the
+    snake's ``stops``."""
+    bins = grid_bins()
+    problem = Problem(depots=(Depot("depot", 9.0, 0.0),), bins=tuple(bins),
+                      vehicles=(Vehicle("rcv-1", "depot", capacity_kg=10_000.0),))
+    prepared = prepare(problem, street_grid)
+    return SimpleNamespace(network=street_grid, problem=problem, prepared=prepared,
+                           stops=[b.id for b in bins])
+
+
+@pytest.fixture(scope="module")
+def monaco_case(monaco: RoadNetwork) -> SimpleNamespace:
+    """60 bins of the demo problem nearest its depot, one lorry, planned by OR-Tools for 2 s; its
+    ``stops`` as planned and the evaluated ``route``."""
+    body = json.loads((REPO / "data" / "demo_problem.json").read_text())
+    depot = body["depots"][0]
+    near = sorted(body["bins"], key=lambda b: (b["lon"] - depot["lon"]) ** 2 + (b["lat"] - depot["lat"]) ** 2)[:60]
+    problem = Problem(depots=(Depot(depot["id"], depot["lon"], depot["lat"]),),
+                      bins=tuple(Bin(id=b["id"], lon=b["lon"], lat=b["lat"], demand_kg=b["demand_kg"],
+                                     service_s=b["service_s"]) for b in near),
+                      vehicles=(Vehicle("rcv-1", depot["id"], capacity_kg=5_000.0),))
+    options = SolveOptions(time_limit_s=2, engine="ortools", seed=0)
+    planned = optimise(problem, monaco, options)
+    route = planned.evaluation.routes[0]
+    return SimpleNamespace(network=monaco, problem=problem, prepared=prepare(problem, monaco), route=route,
+                           stops=[v.location_id for v in route.visits if v.type != "depot"])
