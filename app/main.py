@@ -22,6 +22,7 @@ from app.core.version import service_version
 from app.jobs.pool import SolverPool
 from app.jobs.runner import JobRunner
 from app.reports.report_job import make_report
+from app.services.actuals import make_actual
 from app.store import Store
 
 DESCRIPTION = """\
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pool = SolverPool(network_file=settings.network_file, cache_dir=settings.cache_dir,
                       workers=settings.max_concurrent_solves, log_level=settings.log_level)
     db = Store.from_settings(settings)
-    runner = JobRunner(db, pool, settings, makers={"report": make_report})
+    runner = JobRunner(db, pool, settings, makers={"report": make_report, "actual": make_actual})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

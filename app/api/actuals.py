@@ -1,5 +1,9 @@
 """``/api/v1/actuals``: what the lorries actually drove.
 
+``POST /api/v1/actuals``: GPS traces (and in-cab lifts) of a day, read (:mod:`app.services.trace_files`),
+then matched to the streets and read as rounds in a job of kind ``actual``
+(:mod:`app.services.actuals`), which stores the day as driven as a plan of source ``actual``.
+
 ``GET /api/v1/actuals/report``: the realised savings of a round set, its actual days (stored
 plans of source ``actual``, one a day as driven) in a period before a change against a period
 after it, each day scored again by the one evaluator (:mod:`app.reports.realised_report`), beside
@@ -12,24 +16,31 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.api.deps import NetworkRegistryDep, SettingsDep, StoreDep
+from app import store
+from app.api.deps import JobRunnerDep, NetworkRegistryDep, SettingsDep, StoreDep
+from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job
 from app.api.tenancy import TenantDep
 from app.compute.network_registry import NetworkRegistry
 from app.core.config import Settings
 from app.core.faults import validation_error_items
 from app.reports import case_study
 from app.reports import realised_report as realised
-from app.reports.stored import PlanNotFoundError
-from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from app.reports.stored import PlanNotFoundError, load_plan
+from app.schemas import JobAcceptedResponse, MessageErrorResponse, OptimisationRequest, ValidationErrorResponse
+from app.services import actuals as actual_service
+from app.services import trace_files
+from app.services.upload_faults import UploadError
 from app.store import Store
 from solver.realised import CONFIDENCE, RealisedFigure, RealisedReport
 
@@ -249,3 +260,92 @@ async def compare_case_studies(body: Annotated[dict[str, Any], Body(
 
 MAX_COMPARED = 6
 """Most case studies one page sets side by side."""
+
+
+def _vehicles_text() -> str:
+    return "how a trace names its vehicle: its id, or an attribute such as the registration"
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAcceptedResponse,
+    summary="A day as the lorries drove it, from their traces (a job)",
+    responses={**ACCEPTED_RESPONSES,
+               404: {"model": MessageErrorResponse, "description": "No plan of the id given as plan."},
+               422: {"model": ValidationErrorResponse,
+                     "description": "A file that cannot be read at all (named), a problem that is not one (fields "
+                                    "named), no trace of a vehicle of the problem, an unknown time zone."}},
+)
+async def post_actuals(
+    settings: SettingsDep, db: StoreDep, tenant: TenantDep, runner: JobRunnerDep,
+    traces: Annotated[list[UploadFile], File(description="GPS traces: GPX, or CSV with vehicle, time, lon, lat "
+                                                         "(docs/council_data.md, 'Traces and lifts').")],
+    problem: Annotated[UploadFile | None, File(description="The bins, depots, tips and vehicles the traces are "
+                                                           "matched against (an optimisation body, JSON); "
+                                                           "absent: the problem of the plan named.")] = None,
+    lifts: Annotated[UploadFile | None, File(description="In-cab lift records: CSV with time, bin_id or uprn, "
+                                                         "vehicle.")] = None,
+    day: Annotated[date | None, Form(description="The day the traces cover (absent: the date of the first "
+                                                 "fix).")] = None,
+    time_zone: Annotated[str | None, Form(description="The zone of times written without one (IANA, for example "
+                                                      "Europe/London); absent: UTC.")] = None,
+    round_set: Annotated[str | None, Form(min_length=1, max_length=200,
+                                          description="The round set the day belongs to.")] = None,
+    plan: Annotated[str | None, Form(description="The plan the crews were meant to follow (its streets are "
+                                                 "compared with those driven).")] = None,
+) -> JSONResponse:
+    """Read the traces (and lifts), then match them to the streets and read each vehicle's round as
+    driven in a job of kind ``actual``; once it has succeeded, its ``result`` is ``{"plan_id", "day",
+    "rounds": [{"vehicle_id", "distance_m", "duration_s", "bins_collected", "streets_not_in_plan", ...}],
+    "notes"}`` and the plan (source ``actual``) is the day as driven, scored by the evaluator."""
+    try:
+        zone = trace_files.time_zone(time_zone)
+    except ValueError as exc:
+        raise _unprocessable("time_zone", str(exc)) from exc
+    body: dict[str, Any] | None = None
+    if problem is not None:
+        try:
+            body = json.loads((await problem.read()).decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _unprocessable("problem", f"problem: not a JSON file ({exc})") from exc
+    elif plan is not None:
+        def stored(session: Session) -> dict[str, Any]:
+            return dict(load_plan(session, tenant, plan, field="plan").problem_body)
+        try:
+            body = await db.run(stored)
+        except PlanNotFoundError as exc:
+            raise HTTPException(status_code=404, detail=f"plan: plan {plan!r} not found") from exc
+    if body is None:
+        raise _unprocessable("problem", "problem: give the problem (JSON) the traces are matched against, or a plan")
+    try:
+        request = OptimisationRequest.model_validate(body)
+    except ValidationError as exc:
+        return JSONResponse(status_code=422, content={"detail": validation_error_items(exc.errors(), body,
+                                                                                      loc_prefix=("problem",))})
+    files = [(t.filename or f"trace-{k + 1}", await t.read()) for k, t in enumerate(traces)]
+    try:
+        read = trace_files.read_traces(files, zone=time_zone)
+        lifted = (trace_files.read_lifts(lifts.filename or "lifts.csv", await lifts.read(),
+                                         bin_ids=[b.id for b in request.bins], uprns=_uprns(request), zone=time_zone)
+                  if lifts is not None else None)
+    except UploadError as exc:
+        return JSONResponse(status_code=422, content=exc.body())
+    when = day or actual_service.day_of(read.fixes, zone)
+    hashes = dict(read.hashes)
+    if lifted is not None:
+        hashes[lifts.filename or "lifts.csv"] = lifted.hash  # type: ignore[union-attr]
+    asked = actual_service.job_request(request, read.fixes, lifted.lifts if lifted else [], day=when, zone=zone,
+                                       round_set=round_set, hashes=hashes,
+                                       notes=[*read.notes, *(lifted.notes if lifted else [])])
+    if not asked["fixes"]:
+        raise _unprocessable("traces", f"traces: no trace names a vehicle of the problem ({_vehicles_text()}); "
+                                       f"the traces name {', '.join(sorted(read.fixes)) or 'none'}")
+    saved = await db.run(lambda session: store.save_problem(session, tenant, body).id)
+    asked.update(problem_id=saved, plan_id=plan)
+    return await accept_as_job(runner, tenant, {}, kind=actual_service.ACTUAL_KIND, request=asked, problem_id=saved)
+
+
+def _uprns(request: OptimisationRequest) -> dict[str, str]:
+    """UPRN -> bin id, from the bins' ``uprn`` attributes."""
+    return {str(b.attributes["uprn"]): b.id for b in request.bins if b.attributes.get("uprn") not in (None, "")}

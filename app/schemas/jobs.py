@@ -12,11 +12,12 @@ from app.schemas.requests import InputModel
 from app.schemas.responses import OptimisationResponse, OutputModel, SummaryOut
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKind = Literal["optimisation", "evaluation", "plan", "report", "review"]
+JobKind = Literal["optimisation", "evaluation", "plan", "report", "review", "actual"]
 """What a job does: ``optimisation`` (POST /api/v1/jobs, stores a draft plan), ``evaluation`` (POST
 /api/v1/evaluations over the synchronous limit), ``plan`` (POST /api/v1/plans over the limit: evaluates
 and stores a person's plan), ``report`` (GET /api/v1/plans/{id}/report of plans over the limit) or
-``review`` (POST /api/v1/round-reviews: a week planned, each day stored as a plan)."""
+``review`` (POST /api/v1/round-reviews: a week planned, each day stored as a plan) or ``actual`` (POST
+/api/v1/actuals: a day read from the lorries' traces, stored as a plan of source ``actual``)."""
 PlanStatus = Literal["draft", "approved"]
 
 

@@ -63,9 +63,9 @@ SPEED_FACTORS = {"speed_kmh": 1 / 3.6, "speed_kph": 1 / 3.6, "speed_km_h": 1 / 3
 """Metres a second per unit of a speed column named with its unit (others: metres a second)."""
 
 NoteKind = Literal["bad_time", "bad_position", "out_of_order", "duplicate_fix", "duplicate_file", "no_time",
-                   "unknown_bin", "no_bin"]
+                   "unknown_bin", "no_bin", "unknown_vehicle"]
 NOTE_KINDS: tuple[NoteKind, ...] = ("bad_time", "bad_position", "out_of_order", "duplicate_fix", "duplicate_file",
-                                    "no_time", "unknown_bin", "no_bin")
+                                    "no_time", "unknown_bin", "no_bin", "unknown_vehicle")
 """What a note may say was wrong with part of a file (the rest being kept)."""
 
 ROWS_NAMED = 5

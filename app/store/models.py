@@ -50,10 +50,11 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled")
 
-JOB_KINDS = ("optimisation", "evaluation", "plan", "report", "review")
+JOB_KINDS = ("optimisation", "evaluation", "plan", "report", "review", "actual")
 """What a job does: optimise its problem (storing a draft plan), evaluate a person's plan, evaluate
-and store a person's plan, build a savings report of two stored plans, or review a council's week
-(storing each day's rounds as a draft plan and the review as the job's result)."""
+and store a person's plan, build a savings report of two stored plans, review a council's week
+(storing each day's rounds as a draft plan and the review as the job's result), or read a day as
+the lorries drove it from their traces (storing it as a plan of source ``actual``)."""
 
 PLAN_STATUSES = ("draft", "approved")
 """Every stored plan starts as a ``draft``; a named person approves it."""
