@@ -15,7 +15,8 @@ With ``--server`` the map is opened in Debian's headless Chromium at ``SERVER/?r
 ``WASTEROUTE_API_KEY``) in the tab's storage as a planner types it; the page draws that day's rounds
 with their areas, and the side panel is scrolled to the week's selector and summary. Requests to any
 other host than the service are refused, so tiles a sandbox cannot reach do not stall the picture
-(the map then draws the road network from the service). Without ``--server`` it runs
+(the map then draws the road network from the service). It prints the seconds from opening the
+page to the day drawn (the review, its letters' CSV and the day's plan fetched and drawn). Without ``--server`` it runs
 ``tests/web/test_map_week.py``'s review with ``WASTEROUTE_DOCS_IMAGES`` set. Exits non-zero on failure.
 """
 
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -64,18 +66,20 @@ def from_server(base: str, review: str, day: str | None, key: str, out: Path, si
             context.add_init_script(f"sessionStorage.setItem('wasteroute.apiKey', {json.dumps(key)})")
         page = context.new_page()
         page.route("**/*", same_service)
+        started = time.perf_counter()
         page.goto(f"{base.rstrip('/')}/?{urlencode(query)}")
         page.wait_for_selector("body[data-ready='true']", timeout=DAY_SHOWN_TIMEOUT_MS)
         errors = page.locator("#review-errors li")
         if errors.count():
             raise SystemExit(f"the map could not open review {review}: {page.locator('#review-errors').inner_text()}")
         page.wait_for_selector("body[data-week]", timeout=DAY_SHOWN_TIMEOUT_MS)
+        seconds = time.perf_counter() - started
         page.evaluate(SCROLL_TO_WEEK_JS)
         out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(out))
         shown = page.evaluate("document.body.dataset.week")
         browser.close()
-    print(f"wrote {out} ({shown} of review {review})")
+    print(f"wrote {out} ({shown} of review {review}; page opened to the day drawn in {seconds:.1f} s)")
 
 
 def main() -> None:

@@ -219,7 +219,7 @@ def test_a_fortnight_reviewed_on_the_map_shows_each_days_rounds_areas_summary_an
                            "--width", "1000", "--height", "700"],
                           cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert made.returncode == 0, made.stderr
-    assert f"({other} of review {review_id})" in made.stdout
+    assert f"({other} of review {review_id}; page opened to the day drawn in " in made.stdout
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(picture.read_bytes()[16:20], "big") == 1000  # the PNG header's width
 
