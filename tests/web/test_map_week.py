@@ -268,3 +268,45 @@ def test_a_week_the_calendar_cannot_hold_is_refused_naming_the_field_and_the_bin
     assert "frequency" in errors and "100070000001-C" in errors, errors
     assert page.locator("#review-status").inner_text() == "failed"
     assert page.evaluate("window.wasteroute.week.jobId") is None
+
+
+READ_GAZETTEER_JS = """async () => {
+    const m = await import('/static/web/js/week-request.js');
+    const weeks = ['A', 'B'];
+    return {
+        frequencies: ['Weekly', 'FORTNIGHTLY', 'Alternate Weekly', 'alternate-weekly', 'AWC', 'every other week',
+                      'Twice weekly', 'monthly', ''].map((f) => m.frequencyOf(f) ?? null),
+        days: ['Monday', 'TUE', 'wednesday', 'Thurs', 'fri', 'Sat', 'Sun', 'Funday'].map(m.weekdayOf),
+        weeks: ['A', 'b', '1', '2', 'Week 2', 'week B', '3', '', null].map((w) => m.weekOf(w, weeks)),
+        body: m.reviewBody({
+            depots: [{id: 'd', lon: 7.4, lat: 43.7}],
+            vehicles: [{id: 'v', depot: 'd', capacity_kg: 1000}],
+            bins: [{id: 'x', lon: 7.41, lat: 43.73, demand_kg: 10,
+                    attributes: {uprn: 42, frequency: 'Alternate weekly', day: 'Thursday', week: '2', round: 'R7',
+                                 address: '1 Rue X'}},
+                   {id: 'y', lon: 7.41, lat: 43.73, demand_kg: 10, frequency: {visits: 3}, property: 'p',
+                    current: {day: 'mon', week: 'A'}, attributes: {day: 'Friday'}}],
+            options: {time_limit_s: 5, initial_routes: [], territories_plan_id: 'old'},
+        }, {days: ['mon', 'thu', 'fri'], weeks}, {time_limit_s: 9, day_change_cost: 2, keep_current_days: true}),
+    };
+}"""
+
+
+def test_the_gazetteers_words_are_read_into_the_reviews(page: Page, server: Any) -> None:
+    """The map's reading of a gazetteer's frequency, day and week (js/week-request.js, in the page):
+    councils' spellings become the review's words, a week number the calendar's label, anything else is
+    passed on as written (for the service's 422 to name); a bin's own review fields win over its
+    attributes, and one day's options (initial routes, territories) are left out of a week."""
+    open_map(page, server)
+    read = page.evaluate(READ_GAZETTEER_JS)
+    assert read["frequencies"] == ["weekly", "fortnightly", "fortnightly", "fortnightly", "fortnightly",
+                                   "fortnightly", "twice_weekly", "monthly", None]
+    assert read["days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "Funday"]
+    assert read["weeks"] == ["A", "B", "A", "B", "B", "B", "3", None, None]
+    body = read["body"]
+    assert body["calendar"] == {"days": ["mon", "thu", "fri"], "weeks": ["A", "B"]}
+    assert body["options"] == {"time_limit_s": 9, "day_change_cost": 2, "keep_current_days": True}
+    x, y = body["bins"]
+    assert (x["frequency"], x["property"], x["address"]) == ("fortnightly", "42", "1 Rue X")
+    assert x["current"] == {"day": "thu", "week": "B", "round": "R7"}
+    assert (y["frequency"], y["property"], y["current"]) == ({"visits": 3}, "p", {"day": "mon", "week": "A"})
