@@ -113,7 +113,7 @@ async function follow(id) {
   } finally {
     $('#cancel-review').hidden = true;
     week.jobId = null;
-    listReviews();
+    listReviews().catch((error) => showErrors(messagesOf(error)));
   }
 }
 
