@@ -258,17 +258,33 @@ def test_a_review_opens_by_its_id_and_a_running_one_can_be_cancelled(page: Page,
 
 
 def test_a_week_the_calendar_cannot_hold_is_refused_naming_the_field_and_the_bin(page: Page, server: Any) -> None:
-    """Alternate-weekly recycling reviewed over one week is refused before any search: the map lists the
-    service's 422, naming the frequency field and the bin, and starts no job."""
+    """A lorry left with no working day, then alternate-weekly recycling reviewed over one week, are
+    refused before any search: the map lists the service's 422, naming the vehicle's days and the
+    vehicle, then the frequency field and the bin, and starts no job. The vehicles' working days go as
+    ticked: a lorry working some days carries them, one working every day none."""
     load_week(page, server)
-    page.select_option("#week-weeks", "A")
-    page.click("#start-review")
+    page.select_option("#week-weeks", "A,B")
+    page.click("#week-vehicles summary")
+    for day in DAYS:
+        page.uncheck(f"#week-vehicle-days tr[data-vehicle='ref-2'] input[value='{day}']")
+    for day in ("mon", "wed", "fri"):
+        page.uncheck(f"#week-vehicle-days tr[data-vehicle='rec-1'] input[value='{day}']")
+    with page.expect_request("**/api/v1/round-reviews") as posted:
+        page.click("#start-review")
+    vehicles = posted.value.post_data_json["vehicles"]
+    assert [v.get("days") for v in vehicles] == [None, [], ["tue", "thu"]]
     page.wait_for_selector("#review-errors li")
     errors = page.locator("#review-errors").inner_text()
-    assert "frequency" in errors and "100070000001-C" in errors, errors
+    assert "vehicles[1].days" in errors and "ref-2" in errors, errors
+
+    page.check("#week-vehicle-days tr[data-vehicle='ref-2'] input[value='mon']")
+    page.select_option("#week-weeks", "A")
+    page.click("#start-review")
+    page.locator("#review-errors").get_by_text("frequency").wait_for()
+    errors = page.locator("#review-errors").inner_text()
+    assert "bins[1].frequency" in errors and "100070000001-C" in errors, errors
     assert page.locator("#review-status").inner_text() == "failed"
     assert page.evaluate("window.wasteroute.week.jobId") is None
-
 
 READ_GAZETTEER_JS = """async () => {
     const m = await import('/static/web/js/week-request.js');

@@ -65,16 +65,18 @@ function reviewBin(bin, weeks) {
 /**
  * The review body of `problem` over `calendar` ({days, weeks}) with the planner's `options`
  * ({time_limit_s, day_change_cost, keep_current_days}) over the problem's own: the problem's
- * depots, tips and vehicles as they are, its bins read by :func:`reviewBin`.
+ * depots and tips as they are, its vehicles with the days `vehicleDays` (Map: vehicle id -> days)
+ * gives them (absent: every day of the calendar; an empty list is sent for the service to refuse,
+ * naming the vehicle), its bins read by :func:`reviewBin`.
  */
-export function reviewBody(problem, calendar, options) {
+export function reviewBody(problem, calendar, options, vehicleDays = new Map()) {
   // one day's rounds to start from, or to keep to, mean nothing for a week (the service refuses them)
   const { initial_routes: _routes, territories_plan_id: _territories, ...kept } = problem.options || {};
   return {
     calendar,
     depots: problem.depots,
     disposal_sites: problem.disposal_sites || [],
-    vehicles: problem.vehicles,
+    vehicles: problem.vehicles.map((v) => (vehicleDays.has(v.id) ? { ...v, days: vehicleDays.get(v.id) } : v)),
     bins: problem.bins.map((bin) => reviewBin(bin, calendar.weeks)),
     options: { ...kept, ...options },
   };

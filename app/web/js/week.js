@@ -55,6 +55,35 @@ const percent = (share) => (typeof share === 'number' ? `${(100 * share).toFixed
 
 // ------------------------------------------------------------------ starting and following a review
 
+/**
+ * The table of the vehicles' working days: a row per vehicle of the loaded problem, a box per
+ * weekday, all ticked at first (a vehicle works every day of the calendar). Built again when the
+ * fleet has changed; the boxes of a fleet already shown keep the planner's choice.
+ */
+function showVehicleDays() {
+  const vehicles = (hooks.problem()?.vehicles || []).map((v) => v.id);
+  const table = $('#week-vehicle-days');
+  const shown = [...table.tBodies[0].rows].map((row) => row.dataset.vehicle);
+  if (shown.length === vehicles.length && shown.every((id, i) => id === vehicles[i])) return;
+  const days = WEEKDAYS.slice(0, 6); // the days the calendar's boxes offer
+  table.tHead.innerHTML = `<tr><th>Vehicle</th>${days.map((d) => `<th>${DAY_NAMES[d].slice(0, 3)}</th>`).join('')}</tr>`;
+  table.tBodies[0].innerHTML = vehicles.map((id) => `<tr data-vehicle="${escapeHtml(id)}"><td>${escapeHtml(id)}</td>`
+    + days.map((d) => `<td><input type="checkbox" value="${d}" checked `
+      + `aria-label="${escapeHtml(id)} works on ${DAY_NAMES[d]}"></td>`).join('')
+    + '</tr>').join('');
+}
+
+/** Each vehicle's working days among the calendar's `days`, where the planner left out some. */
+function vehicleDays(days) {
+  showVehicleDays();
+  const chosen = new Map();
+  for (const row of $('#week-vehicle-days').tBodies[0].rows) {
+    const ticked = [...row.querySelectorAll('input:checked')].map((box) => box.value).filter((d) => days.includes(d));
+    if (ticked.length < days.length) chosen.set(row.dataset.vehicle, ticked);
+  }
+  return chosen;
+}
+
 /** The calendar and options the planner chose in the section's form. */
 function chosenCalendar() {
   const days = WEEKDAYS.filter((d) => document.querySelector(`input[name="week-day"][value="${d}"]`)?.checked);
@@ -81,7 +110,8 @@ async function startReview() {
   $('#start-review').disabled = true;
   setProgress(0, 'Starting…');
   try {
-    const job = await postJson('/api/v1/round-reviews', reviewBody(problem, calendar, options));
+    const body = reviewBody(problem, calendar, options, vehicleDays(calendar.days));
+    const job = await postJson('/api/v1/round-reviews', body);
     $('#review-id').value = job.id;
     await followAndOpen(job.id);
   } catch (error) {
@@ -355,6 +385,7 @@ export async function initWeek(context) {
   hooks = context;
   if (window.wasteroute) window.wasteroute.week = week;
   $('#start-review').addEventListener('click', startReview);
+  $('#week-vehicles').addEventListener('toggle', showVehicleDays);
   $('#cancel-review').addEventListener('click', cancelReview);
   $('#open-review-form').addEventListener('submit', (event) => {
     event.preventDefault();
