@@ -187,6 +187,12 @@ def test_a_fortnight_reviewed_on_the_map_shows_each_days_rounds_areas_summary_an
     weekly_moves = sum(1 for c in review["day_changes"] if c["to"]["week"] is None)
     assert moved == len(review["day_changes"]) + weekly_moves  # a move onto a day of every week counts in each
 
+    empty = [f"{d['day']} {d['week']}" for d in review["days"] if not d["plan_id"]]
+    assert page.locator("#week-summary button.show-day").count() == len(days_with_rounds)
+    page.locator(f"#week-summary tr[data-day='{days_with_rounds[1]}'] button.show-day").click()
+    page.wait_for_selector(f"body[data-week='{days_with_rounds[1]}']")  # a summary row draws its day too
+    assert all(page.locator(f"#week-summary tr[data-day='{d}'] button").count() == 0 for d in empty)
+
     # the letters: the link downloads the service's CSV
     with page.expect_download() as download_info:
         page.click("#week-letters")

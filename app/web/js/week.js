@@ -330,11 +330,17 @@ function showSummary(review) {
   table.tBodies[0].innerHTML = review.days.map((d) => {
     const spread = d.balance?.duration_spread;
     const overlap = d.compactness?.mean_overlap_share;
-    return `<tr data-day="${escapeHtml(key(d.day, d.week))}"><td>${escapeHtml(key(d.day, d.week))}</td>`
+    const name = escapeHtml(key(d.day, d.week));
+    const day = d.plan_id ? `<button type="button" class="show-day" title="Draw its rounds">${name}</button>` : name;
+    return `<tr data-day="${name}"><td>${day}</td>`
       + `<td>${d.vehicles_used}</td><td>${km(d.distance_m)}</td><td>${hoursMinutes(d.duration_s)}</td>`
       + `<td>${d.plan_id ? percent(spread) : '–'}</td><td>${d.plan_id ? percent(overlap) : '–'}</td>`
       + `<td>${moved.get(key(d.day, d.week))}</td></tr>`;
   }).join('');
+  for (const button of table.tBodies[0].querySelectorAll('button.show-day')) {
+    const [day, label] = button.closest('tr').dataset.day.split(' ');
+    button.addEventListener('click', () => showDay(day, label).catch((e) => showErrors(messagesOf(e))));
+  }
   const s = review.summary;
   const worst = s.balance?.duration_spread;
   const worstDay = s.balance?.duration_day ? ` (${escapeHtml(s.balance.duration_day)})` : '';
