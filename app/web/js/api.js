@@ -73,6 +73,18 @@ export async function postJson(url, payload) {
   }));
 }
 
+/** DELETE `url` (a job: cancel it) and resolve to the answer's JSON. */
+export async function deleteJson(url) {
+  return parse(await call(url, { method: 'DELETE', headers: withKey({ Accept: 'application/json' }) }));
+}
+
+/** GET `url` as text (a CSV), with the API key that a plain link could not send. */
+export async function getText(url) {
+  const response = await call(url, { headers: withKey() });
+  if (!response.ok) await parse(response);
+  return response.text();
+}
+
 /** POST a file as multipart form data under the field name "file". */
 export async function postFile(url, file, fields = {}) {
   const form = new FormData();

@@ -13,6 +13,7 @@ import { pollJob, postFollowingJob } from './jobs.js';
 import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 import { loadStoredPlan, planLine } from './stored-plans.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
+import { initWeek } from './week.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -136,12 +137,15 @@ function applyView() {
   }
 }
 
-function showPlan(plan, { id = null, meta = '' } = {}) {
+/** Draw `plan` as the plan; `colourOrder` (vehicle ids) colours its rounds as other plans' (a week's days). */
+function showPlan(plan, { id = null, meta = '', colourOrder = null } = {}) {
   state.plan = plan;
   state.planId = id;
   if (drawnPlan) undrawPlan(map, drawnPlan);
   if (binsLayer) binsLayer.remove();
-  drawnPlan = drawPlan(map, plan, { vehicleIds: vehicleIds(plan), binsById: binsById(), areas: state.areasShown });
+  drawnPlan = drawPlan(map, plan, {
+    vehicleIds: colourOrder || vehicleIds(plan), binsById: binsById(), areas: state.areasShown,
+  });
   showRounds($('#rounds-table'), plan, drawnPlan, {
     onToggle: (vehicleId, visible) => setRoundVisible(drawnPlan, vehicleId, visible),
     onZoom: (vehicleId) => map.fitBounds(drawnPlan.rounds.get(vehicleId).bounds, { padding: [30, 30] }),
@@ -498,6 +502,11 @@ async function start() {
     $('#plans-section').hidden = false;
     await refreshPlans();
   }
+  await initWeek({
+    problem: () => state.problem,
+    showPlan,
+    showAreas: () => { if (!state.areasShown) toggleAreas(); },
+  });
   document.body.dataset.ready = 'true';
 }
 

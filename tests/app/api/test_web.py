@@ -41,7 +41,8 @@ def test_static_files_cannot_escape_their_folder(app_client: TestClient) -> None
 
 def test_every_script_of_the_page_is_served(app_client: TestClient) -> None:
     """Each module the page imports exists (a missing one would break the page)."""
-    for name in ("main.js", "api.js", "basemap.js", "plan-layer.js", "panel.js", "format.js", "jobs.js"):
+    for name in ("main.js", "api.js", "basemap.js", "plan-layer.js", "panel.js", "format.js", "jobs.js", "week.js",
+                 "week-request.js"):
         response = app_client.get(f"/static/web/js/{name}")
         assert response.status_code == 200, name
         assert "javascript" in response.headers["content-type"]
