@@ -16,9 +16,10 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   the planner prices it, so a sparse trace is filled in the way the plan would drive), its length
   read off the same Dijkstra, which is bounded by 1.5 times the seconds between the fixes plus a
   minute. Two special moves: a candidate a little *behind* the one before on the same edge
-  (up to ``backtrack_m``) is the lorry standing or crawling while the GPS
-  wanders, its route the metres between; and turning back mid-street onto the other direction
-  of the same street (a crew leaving a bin the way it came) is the metres between, less likely
+  (up to ``backtrack_m``) is the lorry standing while the GPS wanders, its route 0 m (were it the
+  metres between, a lorry driving along a two-way street would match as well to the other
+  direction, "standing" backwards, as to its own: it did, on Monaco); and turning back mid-street
+  onto the other direction of the same street (a crew leaving a bin the way it came) is the metres between, less likely
   by ``reverse_cost`` (a log-likelihood: e^4, some 55 times, by default), so that noise alone
   does not make the lorry turn round: to a lorry standing, the GPS's wander looks as far as a
   turn.
@@ -298,7 +299,7 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     general = (length[ea] - oa)[:, None] + d - length[eb][None, :] + ob[None, :]
     general = np.where(same, np.inf, general)
     step = ob[None, :] - oa[:, None]
-    on_edge = np.where(step >= 0, step, np.where(-step <= opts.backtrack_m, -step, np.inf))
+    on_edge = np.where(step >= 0, step, np.where(-step <= opts.backtrack_m, 0.0, np.inf))  # standing drives 0 m
     general = np.where(same, on_edge, general)
     twin = network.edge_twin[ea][:, None] == eb[None, :]
     back = np.where(twin, np.abs((length[ea] - oa)[:, None] - ob[None, :]), np.inf)

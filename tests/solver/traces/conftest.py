@@ -1,6 +1,6 @@
 """Rounds to trace: kerbside bins on the hand-made street grid (tests/conftest.py ``street_grid``),
 driven in a snake from a depot at its south-west corner, and a small round of the demo problem's
-bins on the embedded Monaco network, planned by OR-Tools."""
+bins on the embedded Monaco network, in the order of a plain nearest-bin round."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from solver.network import RoadNetwork
-from solver.pipeline import optimise
 from solver.pipeline.stages import prepare
-from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
+from solver.plain_rounds import nearest_bin_rounds
+from solver.problem import Bin, Depot, Problem, Vehicle
 
 REPO = Path(__file__).resolve().parents[3]
 #: 0.001 degree on the equator is ~111.2 m; a bin stands ~5 m north of its street's centre line.
@@ -47,8 +47,8 @@ def grid_case(street_grid: RoadNetwork) -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def monaco_case(monaco: RoadNetwork) -> SimpleNamespace:
-    """60 bins of the demo problem nearest its depot, one lorry, planned by OR-Tools for 2 s; its
-    ``stops`` as planned and the evaluated ``route``."""
+    """60 bins of the demo problem nearest its depot, one lorry, and its ``stops`` in the order of
+    :func:`solver.plain_rounds.nearest_bin_rounds`."""
     body = json.loads((REPO / "data" / "demo_problem.json").read_text())
     depot = body["depots"][0]
     near = sorted(body["bins"], key=lambda b: (b["lon"] - depot["lon"]) ** 2 + (b["lat"] - depot["lat"]) ** 2)[:60]
@@ -56,8 +56,6 @@ def monaco_case(monaco: RoadNetwork) -> SimpleNamespace:
                       bins=tuple(Bin(id=b["id"], lon=b["lon"], lat=b["lat"], demand_kg=b["demand_kg"],
                                      service_s=b["service_s"]) for b in near),
                       vehicles=(Vehicle("rcv-1", depot["id"], capacity_kg=5_000.0),))
-    options = SolveOptions(time_limit_s=2, engine="ortools", seed=0)
-    planned = optimise(problem, monaco, options)
-    route = planned.evaluation.routes[0]
-    return SimpleNamespace(network=monaco, problem=problem, prepared=prepare(problem, monaco), route=route,
-                           stops=[v.location_id for v in route.visits if v.type != "depot"])
+    (route,) = nearest_bin_rounds(problem)  # deterministic, unlike a search against the clock
+    return SimpleNamespace(network=monaco, problem=problem, prepared=prepare(problem, monaco),
+                           stops=list(route.stops))

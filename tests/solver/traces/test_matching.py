@@ -43,7 +43,7 @@ def test_grid_drive_recovered_under_noise(grid_case: SimpleNamespace, interval_s
 @pytest.mark.slow
 @pytest.mark.parametrize("interval_s", [2.0, 5.0])
 def test_monaco_round_recovered(monaco_case: SimpleNamespace, interval_s: float) -> None:
-    """A round OR-Tools planned on Monaco, driven with 10 m of noise, dropouts and a 2-minute tunnel, is
+    """A round of Monaco (its bins in nearest-bin order), driven with 10 m of noise, dropouts and a 2-minute tunnel, is
     matched within 2 % of its true metres."""
     sim = simulate_round(monaco_case.prepared, "rcv-1", monaco_case.stops,
                          TraceOptions(seed=3, interval_s=interval_s, noise_m=10.0))
