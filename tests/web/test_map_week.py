@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page
 
 from .conftest import REPO
-from .test_county_case import _write_csv, save_picture, upload
+from .test_county_case import save_picture, upload, write_csv
 from .test_map import kinds, open_map, unexpected_console_errors
 
 pytestmark = [pytest.mark.slow, pytest.mark.spawns]
@@ -55,9 +55,9 @@ def week_files(problem: dict[str, Any]) -> dict[str, bytes]:
             rows.append([f"{uprn}-C", uprn, house["lon"], house["lat"], 9, 30, "Dry recycling", "Alternate weekly",
                          day, 1 + (i // 2) % 2, f"{day[:3].upper()}-REC", address])
     return {
-        "bins": _write_csv(["id", "uprn", "lon", "lat", "demand_kg", "service_s", "stream", "frequency", "day",
+        "bins": write_csv(["id", "uprn", "lon", "lat", "demand_kg", "service_s", "stream", "frequency", "day",
                             "week", "round", "address"], rows),
-        "fleet": _write_csv(["id", "depot", "capacity_kg", "shift_start", "shift_end", "streams", "depot_lon",
+        "fleet": write_csv(["id", "depot", "capacity_kg", "shift_start", "shift_end", "streams", "depot_lon",
                              "depot_lat"],
                             [[v, "depot", 1200, "06:00", "14:00", stream, depot["lon"], depot["lat"]]
                              for v, stream in FLEET]),
