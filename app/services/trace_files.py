@@ -222,6 +222,22 @@ def _gpx_fixes(name: str, content: bytes) -> tuple[list[Fix], _Tally]:
     return fixes, tally
 
 
+def _row_time(cells: Mapping[str, Any], column: Mapping[str, str], zone: tzinfo) -> datetime | None:
+    """A row's time (``None`` when it has none that reads, see :func:`parse_time`)."""
+    try:
+        return parse_time(cells[column["time"]], zone)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _row_vehicle(cells: Mapping[str, Any], column: Mapping[str, str]) -> str | None:
+    """A row's vehicle name, ``None`` when it names none."""
+    return str(cells.get(column.get("vehicle", ""), "") or "").strip() or None
+
+
+BAD_TIME = "no time, or a time that is neither ISO 8601 nor seconds since 1970"
+
+
 def _csv_fixes(name: str, content: bytes, zone: tzinfo) -> tuple[list[Fix], _Tally]:
     """The fixes of a trace CSV (see the module docstring)."""
     tally = _Tally(name)
@@ -241,12 +257,10 @@ def _csv_fixes(name: str, content: bytes, zone: tzinfo) -> tuple[list[Fix], _Tal
     fixes: list[Fix] = []
     for record in table.records:
         cells = record.cells
-        vehicle = str(cells.get(column.get("vehicle", ""), "") or "").strip() or stem
-        try:
-            moment = parse_time(cells[column["time"]], zone)
-        except (KeyError, ValueError, OverflowError, OSError):
-            tally.add("bad_time", record.row, "no time, or a time that is neither ISO 8601 nor seconds since 1970",
-                      vehicle)
+        vehicle = _row_vehicle(cells, column) or stem
+        moment = _row_time(cells, column, zone)
+        if moment is None:
+            tally.add("bad_time", record.row, BAD_TIME, vehicle)
             continue
         try:
             lon, lat = _position(cells.get(column["lon"]), cells.get(column["lat"]))
@@ -346,11 +360,10 @@ def read_lifts(name: str, content: bytes, *, bin_ids: Iterable[str], uprns: Mapp
     lifts: list[Lift] = []
     for record in table.records:
         cells = record.cells
-        vehicle = str(cells.get(column.get("vehicle", ""), "") or "").strip() or None
-        try:
-            moment = parse_time(cells[column["time"]], tz)
-        except (KeyError, ValueError, OverflowError, OSError):
-            tally.add("bad_time", record.row, "no time, or one that is neither ISO 8601 nor seconds since 1970")
+        vehicle = _row_vehicle(cells, column)
+        moment = _row_time(cells, column, tz)
+        if moment is None:
+            tally.add("bad_time", record.row, BAD_TIME)
             continue
         bin_id = _lift_bin(cells, column, by_uprn)
         if bin_id is None:
