@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,6 +58,10 @@ OVERHEAD_PER_BIN_S = 0.01
 """Wall seconds a (day, stream)'s plan takes per bin besides the engine's search (snapping, the stops'
 matrices, expanding and drawing the rounds, starting a worker), until jobs of the review have ended
 and say what it is (measured: docs/performance.md, "The week at district scale")."""
+
+JOB_OVERHEAD_S = 1.0
+"""Wall seconds every (day, stream)'s plan takes whatever its size (handing it to a worker, the engine's
+model built), besides :data:`OVERHEAD_PER_BIN_S` a bin."""
 
 TAIL_SHARE = 0.05
 """Share of the time limit the (day, stream) plans are dispatched to end before it."""
@@ -188,14 +193,29 @@ class DistrictReview:
         return max(self.vehicles_per_slot().values(), default=0)
 
 
-def _route_day(problem: Problem, network: RoadNetwork, options: SolveOptions, snap_limit_m: float
-               ) -> tuple[PlannedRounds, float]:
-    """One (day, stream)'s rounds on the network and the wall seconds they took (run in a worker)."""
+DaySolver = Callable[[Problem, SolveOptions], "PlannedRounds"]
+"""Plans one (day, stream) problem on the network (a picklable callable when it goes to an executor)."""
+
+
+def route_on_network(network: RoadNetwork, problem: Problem, options: SolveOptions, *,
+                     snap_limit_m: float = 200.0) -> PlannedRounds:
+    """:func:`solver.pipeline.optimise` of ``problem`` on ``network`` (the network travels with each job)."""
     from solver.pipeline import optimise  # the engines load only where a day is routed
 
-    started = time.perf_counter()
-    planned = optimise(problem, network, options, snap_limit_m=snap_limit_m)
-    return planned, time.perf_counter() - started
+    return optimise(problem, network, options, snap_limit_m=snap_limit_m)
+
+
+def route_on_file(network_file: str, cache_dir: str | None, problem: Problem, options: SolveOptions, *,
+                  snap_limit_m: float = 200.0, simplify: bool = True) -> PlannedRounds:
+    """:func:`solver.pipeline.optimise` of ``problem`` on the network of ``network_file``, loaded once per
+    process (:func:`solver.network.load_network` keeps it), so that a worker keeps the network's own
+    indexes (streets for snapping, routing graphs) from one job to the next instead of rebuilding them
+    for every network shipped to it."""
+    from solver.network import load_network
+    from solver.pipeline import optimise
+
+    network = load_network(network_file, cache_dir=cache_dir, simplify=simplify)
+    return optimise(problem, network, options, snap_limit_m=snap_limit_m)
 
 
 def _day_problem(week: WeekProblem, slot: Slot, stream: str, bin_ids: set[str]) -> tuple[Problem, int]:
@@ -214,35 +234,37 @@ Job = tuple[Slot, str, Problem, int]
 """A (day, stream) to route: its slot, stream, problem and the fleet of that stream working."""
 
 
-def _route_days(jobs: Sequence[Job], network: RoadNetwork, options: SolveOptions, *, deadline: float,
-                executor: Executor | None, lanes: int, snap_limit_m: float) -> list[DistrictDay]:
-    """Route ``jobs`` in their order, ``lanes`` at once through ``executor`` (here without one).
+def _route_days(jobs: Sequence[Job], solver: DaySolver, *, deadline: float, executor: Executor | None, lanes: int,
+                options: SolveOptions) -> list[DistrictDay]:
+    """Route ``jobs`` in their order with ``solver``, ``lanes`` at once through ``executor`` (here without one).
 
-    A job's wall time is its search plus work in proportion to its bins (snapping, the stops'
-    matrices, expanding, evaluating and drawing the rounds: :data:`OVERHEAD_PER_BIN_S` a bin until
-    jobs have ended, then what they took); each job is dispatched with the lanes' seconds left (less
+    A job's wall time is its search, :data:`JOB_OVERHEAD_S`, and work in proportion to its bins
+    (snapping, the stops' matrices, expanding, evaluating and drawing the rounds: :data:`OVERHEAD_PER_BIN_S`
+    a bin until jobs have ended, then what they took); each job is dispatched with the lanes' seconds left (less
     what the jobs under way still need and the other jobs' overhead), shared by bins among the jobs not
     yet started, so that the review keeps to its time limit whatever a day's overhead costs."""
     waiting = list(jobs)
-    running: dict[Future[tuple[PlannedRounds, float]], tuple[Job, float, float]] = {}
+    running: dict[Future[PlannedRounds], tuple[Job, float, float]] = {}
     days: list[DistrictDay] = []
     overhead = bins_done = 0.0
 
-    def per_bin() -> float:
-        return overhead / bins_done if bins_done else OVERHEAD_PER_BIN_S
+    def besides(n_bins: int) -> float:
+        """Seconds a job of ``n_bins`` takes besides its search."""
+        per_bin = overhead / bins_done if bins_done else OVERHEAD_PER_BIN_S
+        return JOB_OVERHEAD_S + per_bin * n_bins
 
     def search_time(job: Job) -> float:
-        left_bins = sum(len(j[2].bins) for j in waiting) + len(job[2].bins)
+        later = [len(j[2].bins) for j in waiting] + [len(job[2].bins)]
         now = time.perf_counter()
         # the lanes' seconds still to come, less what the jobs under way are expected to take yet
-        busy = sum(max(0.0, began + search_s + per_bin() * len(j[2].bins) - now)
+        busy = sum(max(0.0, began + search_s + besides(len(j[2].bins)) - now)
                    for j, search_s, began in running.values())
-        lane_s = max(0.0, (deadline - now) * lanes - busy - per_bin() * left_bins)
-        return max(MIN_SEARCH_S, lane_s * len(job[2].bins) / max(left_bins, 1))
+        lane_s = max(0.0, (deadline - now) * lanes - busy - sum(besides(n) for n in later))
+        return max(MIN_SEARCH_S, lane_s * len(job[2].bins) / max(sum(later), 1))
 
     def done(job: Job, search_s: float, rounds: PlannedRounds, wall: float) -> None:
         nonlocal overhead, bins_done
-        overhead += max(0.0, wall - search_s)
+        overhead += max(0.0, wall - search_s - JOB_OVERHEAD_S)
         bins_done += len(job[2].bins)
         slot, stream, day, fleet = job
         days.append(DistrictDay(slot, stream, len(day.bins), len(day.vehicles), fleet, search_s, wall, rounds))
@@ -252,25 +274,27 @@ def _route_days(jobs: Sequence[Job], network: RoadNetwork, options: SolveOptions
             job = waiting.pop(0)
             search_s = search_time(job)
             day_options = replace(options, time_limit_s=search_s)
+            began = time.perf_counter()
             if executor is None:
-                done(job, search_s, *_route_day(job[2], network, day_options, snap_limit_m))
+                done(job, search_s, solver(job[2], day_options), time.perf_counter() - began)
             else:
-                running[executor.submit(_route_day, job[2], network, day_options, snap_limit_m)] = (
-                    job, search_s, time.perf_counter())
+                running[executor.submit(solver, job[2], day_options)] = (job, search_s, began)
         if running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                job, search_s, _ = running.pop(future)
-                done(job, search_s, *future.result())
+                job, search_s, began = running.pop(future)
+                done(job, search_s, future.result(), time.perf_counter() - began)
     return days
 
 
 def plan_district_review(week: WeekProblem, network: RoadNetwork, options: SolveOptions, *, time_limit_s: float,
                          executor: Executor | None = None, workers: int = 1, snap_limit_m: float = 200.0,
-                         cluster_size: int = CLUSTER_SIZE) -> DistrictReview:
+                         cluster_size: int = CLUSTER_SIZE, day_solver: DaySolver | None = None) -> DistrictReview:
     """Review the district's week within ``time_limit_s`` wall seconds (see the module docstring);
-    ``executor`` runs the (day, stream) plans (``workers`` of them at once; ``None``: here, in turn),
-    ``options`` name the daily engine (their time limit is replaced by each day's share)."""
+    ``executor`` runs the (day, stream) plans (``workers`` of them at once; ``None``: here, in turn) with
+    ``day_solver`` (default: :func:`route_on_network` on ``network``; :func:`route_on_file`, or the
+    service's worker that keeps its network, for a pool), ``options`` name the daily engine (their time
+    limit is replaced by each day's share)."""
     started = time.perf_counter()
     deadline = started + time_limit_s
     timings: dict[str, float] = {}
@@ -329,8 +353,9 @@ def plan_district_review(week: WeekProblem, network: RoadNetwork, options: Solve
     jobs.sort(key=lambda j: -len(j[2].bins))
     # the plans aim a little inside the limit: the last of them ends when it ends, not when asked
     aim = deadline - TAIL_SHARE * time_limit_s
-    days = _route_days(jobs, network, options, deadline=aim, executor=executor,
-                       lanes=max(1, workers) if executor is not None else 1, snap_limit_m=snap_limit_m)
+    solver = day_solver or partial(route_on_network, network, snap_limit_m=snap_limit_m)
+    days = _route_days(jobs, solver, deadline=aim, executor=executor,
+                       lanes=max(1, workers) if executor is not None else 1, options=options)
     timings["routing"] = time.perf_counter() - started - timings["clusters"] - timings["territories"]
     days.sort(key=lambda d: (d.slot, d.stream))
     plan = WeekPlan(choice=choice, days={}, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units))

@@ -4,6 +4,7 @@ whole reviews on a hand-made street grid routed by the real pipeline."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ import pytest
 from solver.network import RoadNetwork, build_network
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, SolveOptions, Vehicle
 from solver.week.calendar import Calendar, Frequency
-from solver.week.district import cluster_unit, lorries_needed, plan_district_review, street_clusters
+from solver.week.district import cluster_unit, lorries_needed, plan_district_review, route_on_file, street_clusters
 from solver.week.model import CurrentDay, WeekBin, WeekOptions, WeekProblem, week_units
 from solver.week.search import construct
 from solver.week.units import Pattern, Unit
@@ -37,13 +38,19 @@ def _lonlat(east_m: float, north_m: float) -> tuple[float, float]:
 
 
 @pytest.fixture
-def grid(tmp_path: Path, tools: SimpleNamespace) -> RoadNetwork:
+def grid_file(tmp_path: Path, tools: SimpleNamespace) -> Path:
     """Two parallel residential streets 400 m long, 200 m apart (south: y = 0, north: y = 200), joined
     at both ends."""
     nodes = {1: _at(0, 0), 2: _at(400, 0), 3: _at(0, 200), 4: _at(400, 200)}
     ways = [(10, [1, 2], {"highway": "residential"}), (11, [3, 4], {"highway": "residential"}),
             (12, [1, 3], {"highway": "residential"}), (13, [2, 4], {"highway": "residential"})]
-    return build_network(tools.write_osm_xml(tmp_path / "grid.osm", nodes, ways), simplify=False)
+    return tools.write_osm_xml(tmp_path / "grid.osm", nodes, ways)
+
+
+@pytest.fixture
+def grid(grid_file: Path) -> RoadNetwork:
+    """The grid's network."""
+    return build_network(grid_file, simplify=False)
 
 
 def _week(*, current: str | None, day_change_cost: float, per_street: int = 6) -> WeekProblem:
@@ -157,13 +164,14 @@ def test_a_review_keeps_every_household_on_its_day_when_moving_costs_more(grid: 
 
 
 @pytest.mark.slow
-def test_a_review_spreads_the_week_when_moves_are_free(grid: RoadNetwork) -> None:
+def test_a_review_spreads_the_week_when_moves_are_free(grid: RoadNetwork, grid_file: Path) -> None:
     """With moves free, the two streets' refuse is split over the four slots (the load balanced), each
-    street kept whole on one slot (its properties one cluster), through a pool of two lanes; the day
-    changes name the households moved off Monday A."""
+    street kept whole on one slot (its properties one cluster), through a pool of two lanes whose jobs load
+    the network from its file; the day changes name the households moved off Monday A."""
     week = _week(current="mon", day_change_cost=0.0)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        review = plan_district_review(week, grid, SolveOptions(seed=1), time_limit_s=8.0, executor=pool, workers=2)
+        review = plan_district_review(week, grid, SolveOptions(seed=1), time_limit_s=8.0, executor=pool, workers=2,
+                                      day_solver=partial(route_on_file, str(grid_file), None, simplify=False))
     refuse_slots = {b: s[0] for b, s in review.assignments.items() if b.endswith("-r")}
     south = {refuse_slots[f"s{k}-r"] for k in range(6)}
     north = {refuse_slots[f"n{k}-r"] for k in range(6)}
