@@ -9,7 +9,9 @@ alternate sides, set back :data:`~solver.instances.oakham.SETBACK_M` metres from
 (as :mod:`solver.instances.oakham` places its unmapped homes). The spacing is chosen so that the
 whole county holds :data:`DISTRICT_PROPERTIES` properties (about twice Rutland's real households:
 the issue asks for a district of 40,000); a week of fewer properties takes the ``n`` nearest the
-depot, so that every size has the same density and the area grows with ``n``.
+depot, so that every size has the same density and the area grows with ``n``. Some stand on streets
+a lorry cannot reach from the depot (ways the network cuts off): every plan leaves them out with
+that reason, as it would real properties there.
 
 **Streams and frequencies.** The issue's figures do not add up literally: 40,000 properties with
 weekly refuse alone are 80,000 visits a fortnight, which 8-12 lorries cannot lift. The binding
@@ -76,8 +78,8 @@ FLEET_AT_DISTRICT = {"refuse": 7, "recycling": 3, "garden": 2}
 :data:`LIFT_S` are 22 crew-hours before driving and tipping, some 5 lorries' shifts, with spares)."""
 
 LIFT_S = 20.0
-"""Seconds a bin takes at the kerb: a driver and two loaders on streets of terraces, where the Oakham case's
-(and the API's default) 30 s left a fleet of 12 short by 6 % of the refuse lifts (docs/performance.md)."""
+"""Seconds a bin takes at the kerb: a driver and two loaders on streets of terraces (the Oakham case, and
+the API's default, take 30 s; docs/performance.md gives the district at both)."""
 
 DAY_CHANGE_COST = 1.0
 """Money per household moved off its current day (a letter, a calendar, the calls): a km's worth."""
