@@ -26,6 +26,10 @@ from solver.problem import BREAK_STOP, InitialRoute, Problem, SolveOptions
 from solver.solution import Evaluation, Plan, Unassigned
 from solver.week.calendar import Slot
 
+SHAPED_FROM_S = 5.0
+"""A day searched for less than this many seconds is searched plain (``balance`` and ``compact`` off):
+the shaped solve's phases need time (docs/performance.md, "The week at district scale")."""
+
 DayMeasure = Callable[[Evaluation], float]
 """A day's cost from its evaluation (the objective's units: metres, seconds or money)."""
 
@@ -170,6 +174,11 @@ class DayRouter:
         initial = () if warm is None else _warm_routes(warm.plan, bins, day)
         options = dataclasses.replace(self.options, time_limit_s=max(time_limit_s, 0.05), initial_routes=initial,
                                       search_processes=1 if initial else self.options.search_processes)
+        if time_limit_s < SHAPED_FROM_S and (options.balance or options.compact):
+            # the shaped solve's phases share the limit, and a phase of a few hundredths of a second drops
+            # most bins, each then explained by a search of its own: 1,000 properties at a 30 s limit
+            # (0.3 s a day) took 527 s, 96 % of it explaining dropped bins
+            options = dataclasses.replace(options, balance=False, compact=False)
         engine = choose_engine(day, options, matrices=day_matrices)
         started = time.perf_counter()
         plan = engine.solve(day, day_matrices, bin_ids=[b.id for b in day.bins], options=options)

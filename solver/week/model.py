@@ -138,7 +138,12 @@ class WeekProblem:
         return self._by_id().get(bin_id, WeekBin(id=bin_id))
 
     def _by_id(self) -> dict[str, WeekBin]:
-        return {b.id: b for b in self.bins}
+        # built once: week_bin is asked for every bin, and a dict per call made a district's week quadratic
+        known = self.__dict__.get("_week_bins")
+        if known is None:
+            known = {b.id: b for b in self.bins}
+            object.__setattr__(self, "_week_bins", known)
+        return known
 
     def vehicles_on(self, slot: Slot) -> tuple[str, ...]:
         """Ids of the vehicles working on ``slot``."""

@@ -34,7 +34,7 @@ from solver.solution import Plan, RoutePlan
 from solver.week.calendar import Slot
 from solver.week.day import DayRouter, DayRoutes
 from solver.week.moves import DayStops, MoveSearch
-from solver.week.units import Unit
+from solver.week.units import Pattern, Unit
 
 POLISH_SLACK = 0.03
 """A week whose moved routes cost at most this share more than the best is searched again by the engine."""
@@ -104,7 +104,8 @@ def _sweep_order(units: Sequence[Unit], centre: tuple[float, float], turn: float
 def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarray, index: Mapping[str, int],
               depot_row: int, centre: tuple[float, float], capacity: Mapping[Slot, float] | None = None,
               fixed: Mapping[str, int] | None = None, turn: float = 0.0, balance: float = 1.0,
-              shares: Mapping[Slot, float] | None = None) -> dict[str, int]:
+              shares: Mapping[Slot, float] | None = None, demand_of: Mapping[str, float] | None = None
+              ) -> dict[str, int]:
     """The first pattern of each unit (see the module docstring, step 1).
 
     ``travel`` is the cost matrix (rows and columns by ``index[bin id]``, the depot's ``depot_row``);
@@ -113,26 +114,33 @@ def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarra
     where the sweep starts and ``balance`` how much the load over a day's fair share weighs (1: one mean
     unit's load over costs a median drive), varied between the starts of :func:`plan_week`; ``shares``
     weigh each slot's fair share of the load (default equal: a day of two lorries takes twice the share
-    of a day of one).
+    of a day of one); ``demand_of`` (kg by bin id) loads each slot with the bins the pattern collects
+    on it (default: the unit's ``demand`` on each of its slots, which cannot tell apart patterns on the
+    same slots that collect different bins on each, as alternate-weekly refuse and recycling do).
     """
     choice: dict[str, int] = {u.id: 0 for u in units if len(u.patterns) == 1}
     choice.update(fixed or {})
     load = {s: 0.0 for s in slots}
     members: dict[Slot, list[int]] = {s: [] for s in slots}
 
+    def loads(pattern: Pattern, unit: Unit) -> list[tuple[Slot, float]]:
+        if demand_of is None:
+            return [(slot, unit.demand) for slot in pattern.slots]
+        return [(slot, sum(demand_of[b] for b in ids)) for slot, ids in pattern.visits]
+
     def place(unit: Unit, k: int) -> None:
         choice[unit.id] = k
-        for slot in unit.patterns[k].slots:
-            load[slot] = load.get(slot, 0.0) + unit.demand
+        for slot, kg in loads(unit.patterns[k], unit):
+            load[slot] = load.get(slot, 0.0) + kg
             members.setdefault(slot, []).append(index[unit.location])
 
     for unit in units:
         if unit.id in choice:
             place(unit, choice[unit.id])
-    total = sum(u.demand * len(u.patterns[0].slots) for u in units)
+    total = sum(kg for u in units for _, kg in loads(u.patterns[0], u))
     weights = {s: (shares or {}).get(s, 1.0) for s in slots}
     fair = {s: total * weights[s] / (sum(weights.values()) or 1.0) for s in slots}
-    demands = [u.demand for u in units if u.demand > 0]
+    demands = [kg for u in units for _, kg in loads(u.patterns[0], u) if kg > 0]
     spread = float(np.median(travel[np.isfinite(travel) & (travel > 0)])) if travel.size > 1 else 1.0
     # a load one mean unit over the fair share costs as much as a median drive: balance and closeness
     # weigh the same at that point, and the steep term keeps a slot within its fleet's capacity
@@ -142,13 +150,13 @@ def construct(units: Sequence[Unit], slots: Sequence[Slot], *, travel: np.ndarra
         best: tuple[float, int] | None = None
         for k, pattern in enumerate(unit.patterns):
             score = pattern.change_cost
-            for slot in pattern.slots:
+            for slot, kg in loads(pattern, unit):
                 near = members.get(slot, [])
                 # a slot with no unit near yet starts a patch from the depot: an empty day must not
                 # attract every unit, or the days interleave instead of growing as patches
                 rows = np.asarray(near) if near else np.asarray([depot_row])
                 score += float(np.min((travel[here, rows] + travel[rows, here]) / 2.0))
-                after = load.get(slot, 0.0) + unit.demand
+                after = load.get(slot, 0.0) + kg
                 score += per_load * max(0.0, after - fair.get(slot, 0.0))
                 if capacity is not None and after > capacity.get(slot, math.inf):
                     score += 1000.0 * spread
