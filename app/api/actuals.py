@@ -240,7 +240,6 @@ async def export_case_study(
                      "description": "A printable page with the case studies side by side."},
                422: {"model": ValidationErrorResponse,
                      "description": "A document that is not a case study: each fault names the study and the path."}},
-    response_class=HTMLResponse,
 )
 async def compare_case_studies(body: Annotated[dict[str, Any], Body(
         description='{"studies": [case study, ...]}: one to six documents of docs/case_study.schema.json, '

@@ -27,8 +27,13 @@ from solver.solution import Evaluation, Plan, Unassigned
 from solver.week.calendar import Slot
 
 SHAPED_FROM_S = 5.0
-"""A day searched for less than this many seconds is searched plain (``balance`` and ``compact`` off):
-the shaped solve's phases need time (docs/performance.md, "The week at district scale")."""
+"""A day searched for at least this many seconds is searched shaped (``balance`` and ``compact`` as asked)."""
+
+SHAPED_S_PER_BIN = 0.01
+"""Below :data:`SHAPED_FROM_S`, a day searched for less than this many seconds per bin is searched plain
+(``balance`` and ``compact`` off): the shaped solve's phases share the limit, and a phase of a few hundredths
+of a second on a day of hundreds of bins drops most of them (docs/performance.md, "The week at district
+scale"); a small day is shaped even in a short search, so that its rounds keep the balance asked for."""
 
 DayMeasure = Callable[[Evaluation], float]
 """A day's cost from its evaluation (the objective's units: metres, seconds or money)."""
@@ -174,7 +179,7 @@ class DayRouter:
         initial = () if warm is None else _warm_routes(warm.plan, bins, day)
         options = dataclasses.replace(self.options, time_limit_s=max(time_limit_s, 0.05), initial_routes=initial,
                                       search_processes=1 if initial else self.options.search_processes)
-        if time_limit_s < SHAPED_FROM_S and (options.balance or options.compact):
+        if time_limit_s < min(SHAPED_FROM_S, SHAPED_S_PER_BIN * len(bins)) and (options.balance or options.compact):
             # the shaped solve's phases share the limit, and a phase of a few hundredths of a second drops
             # most bins, each then explained by a search of its own: 1,000 properties at a 30 s limit
             # (0.3 s a day) took 527 s, 96 % of it explaining dropped bins

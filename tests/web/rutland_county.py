@@ -23,6 +23,7 @@ in-cab systems log a tip visit).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,19 @@ from solver.instances.oakham import DEPOT, SETTLEMENTS, TIP, Settlement, househo
 from .test_county_case import write_csv
 
 BNG = "EPSG:27700"
-RADIUS_M = 700.0
+HOUSEHOLDS = int(os.environ.get("WASTEROUTE_COUNTY_HOUSEHOLDS", "300"))
+"""Households of the case: 300 in CI (about a minute); the issue's whole county day is 2,603
+(``WASTEROUTE_COUNTY_HOUSEHOLDS=2603``: four lorries today, docs/web.md)."""
+RADIUS_M = 700.0 if HOUSEHOLDS <= 300 else 2_500.0
 """Homes within this many metres of Oakham's centre (its OSM ``place=town`` node) are the candidates."""
 STREET_M = 40.0
 """A home farther than this from every named street is left out (it could not be given an address)."""
-HOUSEHOLDS = 300
+HOMES_A_ROUND = 700
+"""Homes one lorry collects today at most (a 9-hour shift of lifts and driving)."""
 TIP_ID = "cottesmore-hwrc"
-ROUNDS = ("OAK-REF-1", "OAK-REF-2")
-"""The lorries' ids in the fleet file, which the in-cab system names its rounds by (today's round is
-the first's: the second is the spare)."""
+ROUNDS = tuple(f"OAK-REF-{k}" for k in range(1, math.ceil(HOUSEHOLDS / HOMES_A_ROUND) + 2))
+"""The lorries' ids in the fleet file, which the in-cab system names its rounds by (today's rounds are
+all but the last's: the last is the spare)."""
 STREETS = frozenset({"residential", "living_street", "unclassified", "tertiary", "secondary", "primary",
                      "service"})
 """``highway`` values whose ``name`` can be a household's street."""
@@ -130,10 +135,11 @@ def bin_size(k: int) -> int:
 
 
 def todays_rounds(homes: list[Home], depot: tuple[float, float]) -> dict[str, list[Home]]:
-    """Today's round (one lorry does the town's few hundred homes; the other is the spare) in driving
-    order, as a crew that knows the town drives it: from the ``depot`` (BNG metres) each time to the
-    nearest home not yet collected, as the crow flies (blind to one-way streets and turns, which is
-    where an optimised round gains)."""
+    """Today's rounds (one lorry for each :data:`HOMES_A_ROUND` homes or fewer: one for the CI case's few
+    hundred; the last of :data:`ROUNDS` is the spare) in driving order, as crews that know the town drive
+    them: from the ``depot`` (BNG metres) each time to the nearest home not yet collected, as the crow
+    flies (blind to one-way streets and turns, which is where an optimised round gains), the order cut
+    into equal rounds."""
     left = {h.uprn: h for h in homes}
     at = depot
     ordered: list[Home] = []
@@ -141,7 +147,9 @@ def todays_rounds(homes: list[Home], depot: tuple[float, float]) -> dict[str, li
         home = min(left.values(), key=lambda h: (math.hypot(h.easting - at[0], h.northing - at[1]), h.uprn))
         ordered.append(left.pop(home.uprn))
         at = (home.easting, home.northing)
-    return {ROUNDS[0]: ordered}
+    working = ROUNDS[:-1]
+    share = math.ceil(len(ordered) / len(working))
+    return {name: ordered[k * share:(k + 1) * share] for k, name in enumerate(working)}
 
 
 def county_files(osm_file: Path) -> tuple[list[Home], dict[str, bytes]]:

@@ -40,7 +40,8 @@ def test_todays_rounds_stored_and_the_report_over_the_limit_go_through_jobs(page
     report = popup_info.value
     report.wait_for_selector("h1", timeout=SOLVE_TIMEOUT_MS)
     text = report.inner_text("body")
-    assert f"Plan {plan_id} (v1, optimised) against baseline Today's rounds: {baseline_id} (v1, manual)" in text
+    assert f": {plan_id} (v1, optimised) against baseline Today's rounds: {baseline_id} (v1, manual)" in text
+    assert "Plan Optimised " in text  # a plan stored without a name is named after how and when it was made
     jobs = httpx.get(f"{server.base}/api/v1/jobs", headers=server.headers).json()["jobs"]
     assert {(j["kind"], j["status"]) for j in jobs} >= {("plan", "succeeded"), ("report", "succeeded")}
     assert page.locator("#optimise-errors li").count() == 0
