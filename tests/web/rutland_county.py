@@ -41,10 +41,12 @@ BNG = "EPSG:27700"
 HOUSEHOLDS = int(os.environ.get("WASTEROUTE_COUNTY_HOUSEHOLDS", "300"))
 """Households of the case: 300 in CI (about a minute); the issue's whole county day is 2,603
 (``WASTEROUTE_COUNTY_HOUSEHOLDS=2603``: four lorries today, docs/web.md)."""
-RADIUS_M = 700.0 if HOUSEHOLDS <= 300 else 2_500.0
-"""Homes within this many metres of Oakham's centre (its OSM ``place=town`` node) are the candidates."""
-STREET_M = 40.0
-"""A home farther than this from every named street is left out (it could not be given an address)."""
+RADIUS_M = 700.0
+"""Homes within this many metres of Oakham's centre (its OSM ``place=town`` node) are the candidates of the
+CI case; the whole county day takes the Oakham case's (``solver.instances.oakham``: the town and its villages)."""
+STREET_M = 40.0 if HOUSEHOLDS <= 300 else 250.0
+"""A home farther than this from every named street is left out (it could not be given an address); the
+whole county day's farms and lanes are addressed on the nearest named road within 250 m."""
 HOMES_A_ROUND = 700
 """Homes one lorry collects today at most (a 9-hour shift of lifts and driving)."""
 TIP_ID = "cottesmore-hwrc"
@@ -88,7 +90,9 @@ def _to_bng() -> pyproj.Transformer:
 def oakham_homes(osm_file: Path) -> list[Home]:
     """The case's :data:`HOUSEHOLDS` homes, nearest Oakham's centre first, each on its named street."""
     oakham = SETTLEMENTS[0]
-    found = households(osm_file, settlements=(Settlement(oakham.name, oakham.lon, oakham.lat, RADIUS_M),))
+    # the CI case is the town's centre; the whole county day is the Oakham case's homes, villages included
+    found = (households(osm_file, settlements=(Settlement(oakham.name, oakham.lon, oakham.lat, RADIUS_M),))
+             if HOUSEHOLDS <= 300 else households(osm_file))
     reader = _NamedStreets()
     reader.apply_file(str(osm_file), locations=True)
     to_bng = _to_bng()
