@@ -48,8 +48,8 @@ CI case; the whole county day takes the Oakham case's (``solver.instances.oakham
 STREET_M = 40.0 if HOUSEHOLDS <= 300 else 250.0
 """A home farther than this from every named street is left out (it could not be given an address); the
 whole county day's farms and lanes are addressed on the nearest named road within 250 m."""
-HOMES_A_ROUND = 700
-"""Homes one lorry collects today at most (a 9-hour shift of lifts and driving)."""
+HOMES_A_ROUND = 500
+"""Homes one lorry collects today at most (lifts and driving within a 9-hour shift, villages included)."""
 TIP_ID = "cottesmore-hwrc"
 ROUNDS = tuple(f"OAK-REF-{k}" for k in range(1, math.ceil(HOUSEHOLDS / HOMES_A_ROUND) + 2))
 """The lorries' ids in the fleet file, which the in-cab system names its rounds by (today's rounds are
