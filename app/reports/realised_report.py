@@ -13,7 +13,7 @@ Units as in :mod:`solver.realised`; dates are the days the rounds ran.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -68,9 +68,9 @@ class Period:
         return isinstance(day, date) and self.first <= day <= self.last
 
 
-def _day_of(record: PlanRecord) -> date | None:
+def _day_of(parameters: Mapping[str, object] | None) -> date | None:
     """The date an actual day's plan ran, from its parameters (``None`` when it has none)."""
-    value = (record.parameters or {}).get("day")
+    value = (parameters or {}).get("day")
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -86,7 +86,7 @@ def actual_days(session: Session, tenant: str, round_set: str | None, period: Pe
         query = query.where(PlanRecord.round_set == round_set)
     latest: dict[tuple[str | None, date], PlanRecord] = {}
     for record in session.scalars(query.order_by(PlanRecord.created_at)):
-        day = _day_of(record)
+        day = _day_of(record.parameters)
         if day is not None and day in period:
             latest[(record.round_set, day)] = record  # a day read again replaces the earlier reading
     if not latest:
@@ -109,7 +109,8 @@ def _households(served: Sequence[dict[str, Any]]) -> int:
 def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> ScoredDay:
     """An actual day scored again by the one evaluator: its figures, the kg of the bins it collected and
     the households they belong to. Blocking."""
-    day = _day_of_plan(plan)
+    day = _day_of(plan.parameters)
+    assert day is not None  # checked when the day was found
     scored = inputs.score(plan.label, plan.body, network, settings=settings)
     evaluation = scored.planned.evaluation
     figures = plan_figures(evaluation, inputs.factors_from(settings), inputs.paid_shifts_s(scored.problem))
@@ -121,13 +122,6 @@ def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> 
         demand = b.get("demand_kg")
         kg += float(demand) if isinstance(demand, int | float) else 0.0
     return ScoredDay(day=day, figures=figures, collected_kg=kg, households=_households(bins))
-
-
-def _day_of_plan(plan: StoredPlan) -> date:
-    """The date of a stored actual day (checked when it was found)."""
-    value = plan.parameters.get("day")
-    assert isinstance(value, str)
-    return date.fromisoformat(value)
 
 
 def build_realised(before: Sequence[StoredPlan], after: Sequence[StoredPlan], network: RoadNetwork, *,

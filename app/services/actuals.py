@@ -55,12 +55,15 @@ def _key(text: object) -> str:
 
 
 def vehicle_names(vehicles: Iterable[VehicleIn]) -> dict[str, str]:
-    """How traces may name each vehicle (its id, any of its text attributes) -> the vehicle's id."""
-    names: dict[str, str] = {}
+    """How traces may name each vehicle (its id, any of its text attributes) -> the vehicle's id. An
+    attribute several vehicles share (a make, a depot's name) names none of them; an id always wins."""
+    owners: dict[str, set[str]] = {}
     for v in vehicles:
-        for value in (v.id, *v.attributes.values()):
+        for value in v.attributes.values():
             if isinstance(value, str) and value.strip():
-                names.setdefault(_key(value), v.id)
+                owners.setdefault(_key(value), set()).add(v.id)
+    names = {name: next(iter(ids)) for name, ids in owners.items() if len(ids) == 1}
+    names.update({_key(v.id): v.id for v in vehicles})
     return names
 
 
@@ -175,20 +178,19 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
         notes.append({"kind": issue.kind, "vehicle": issue.vehicle_id, "count": issue.count, "msg": issue.detail})
     when, round_set = str(request["day"]), request.get("round_set")
     route_bodies: list[JSONValue] = [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in routes]
+    plan_of = request.get("plan_id")
     with db.transaction() as session:
-        saved = store.save_problem(session, tenant, body)
+        saved = store.get_problem(session, tenant, str(problem_id))  # stored by the endpoint: not saved again
+        assert saved is not None
         plan = store.create_plan(
             session, tenant, problem=saved, result=answer.model_dump(mode="json", exclude_none=True),
             source=ACTUAL_KIND, round_set=round_set if isinstance(round_set, str) else None,
             parameters={"day": when, "files": request.get("files") or {}, "notes": notes, "routes": route_bodies},
             name=f"As driven {when}" + (f", {round_set}" if isinstance(round_set, str) else ""))
         plan_id = plan.id
-    planned: dict[str, set[str]] = {}
-    plan_of = request.get("plan_id")
-    if isinstance(plan_of, str):
-        with db.transaction() as session:
-            meant = store.get_plan(session, tenant, plan_of)
-            planned = planned_streets(network, meant.result) if meant is not None else {}
+        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
+        meant_answer = dict(meant.result) if meant is not None else None
+    planned = planned_streets(network, meant_answer) if meant_answer is not None else {}  # off the transaction
     every = set().union(*planned.values()) if planned else set()
     rounds: list[JSONValue] = [
         {"vehicle_id": r.vehicle_id, "distance_m": round(r.distance_m, 1), "bridged_m": round(r.bridged_m, 1),
