@@ -3,9 +3,10 @@
 A request presents its key in a header, ``Authorization: Bearer <key>`` or
 ``X-API-Key: <key>`` (never in the URL: URLs are logged). :class:`ApiKeyMiddleware`
 looks the key up in the store (:func:`app.store.find_api_key`, by its SHA-256) and puts
-its tenant on the request (``request.state.tenant``), which
-:data:`app.api.tenancy.TenantDep` hands to the handlers. It guards **every** path but the
-open ones (:func:`open_paths`: the health check, the map page and its static files,
+its tenant and who it acts as on the request (``request.state.tenant``,
+``request.state.principal``, a :class:`app.api.principal.Principal`), which
+:data:`app.api.tenancy.TenantDep` and :data:`app.api.principal.PrincipalDep` hand to the handlers.
+It guards **every** path but the open ones (:func:`open_paths`: the health check, the map page and its static files,
 the OpenAPI document and its pages), so a route added later is closed by default.
 
 A request without a key, or with an unknown or revoked one, answers **401** before its
@@ -35,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import store
+from app.api.principal import ROLES, Principal, open_principal
 from app.core.config import Settings
 from app.core.faults import error_item
 
@@ -101,11 +103,18 @@ def unauthorized(refusal: KeyRefusedError) -> JSONResponse:
                         headers={"WWW-Authenticate": challenge})
 
 
-def _tenant_of(key: str) -> Callable[[Session], str | None]:
-    """Work for :meth:`app.store.Store.run`: the tenant of the unrevoked ``key``, or ``None``."""
-    def lookup(session: Session) -> str | None:
+def _principal_of(key: str) -> Callable[[Session], Principal | None]:
+    """Work for :meth:`app.store.Store.run`: who the unrevoked ``key`` acts as, or ``None``.
+
+    A tenant key (one that belongs to no user) acts as itself, named by its prefix, with
+    every role.
+    """
+    def lookup(session: Session) -> Principal | None:
         record = store.find_api_key(session, key)
-        return None if record is None else record.tenant_id
+        if record is None:
+            return None
+        return Principal(tenant=record.tenant_id, user_id=None, name=f"key {record.prefix}",
+                         roles=frozenset(ROLES), via="api_key")
     return lookup
 
 
@@ -144,13 +153,14 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         if not self.auth_required:
-            scope.setdefault("state", {})["tenant"] = self.default_tenant
+            state = scope.setdefault("state", {})
+            state["tenant"], state["principal"] = self.default_tenant, open_principal(self.default_tenant)
             await self.app(scope, receive, send)
             return
         try:
             key = presented_key(Headers(scope=scope))
-            tenant = await self.db.run(_tenant_of(key))
-            if tenant is None:
+            principal = await self.db.run(_principal_of(key))
+            if principal is None:
                 raise KeyRefusedError("invalid_api_key", "the API key is not valid (unknown or revoked)")
         except KeyRefusedError as refusal:
             await unauthorized(refusal)(scope, receive, send)
@@ -161,7 +171,8 @@ class ApiKeyMiddleware:
                                   content={"detail": "the store is unavailable; try again shortly"})
             await answer(scope, receive, send)
             return
-        scope.setdefault("state", {})["tenant"] = tenant
+        state = scope.setdefault("state", {})
+        state["tenant"], state["principal"] = principal.tenant, principal
         await self.app(scope, receive, send)
 
 
