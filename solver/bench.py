@@ -262,27 +262,40 @@ def plan_paths(problem: Problem, plan: Plan) -> list[Row]:
     return paths
 
 
-def run_pvrpif(path: str | Path, *, time_limit_s: float, engine: str = "pyvrp", seed: int = 0) -> Row:
+def run_pvrpif(path: str | Path, *, time_limit_s: float, engine: str = "pyvrp", seed: int = 0,
+               days_from_best: bool = False) -> Row:
     """Plan one PVRP-IF instance's week (:func:`solver.week.pvrpif.solve_pvrpif`) and re-check it from
     the instance file alone (:func:`solver.instances.pvrpif.check_plan`).
 
+    With ``days_from_best`` the days are not searched: the best report's customers are kept on their
+    reported days and each day is routed by the engine
+    (:func:`solver.week.pvrpif.route_reported_days`), which tells the daily engine's share of the
+    gap from the choice of days' share.
+
     The row has ``instance, cost, bks, gap_pct, feasible, seconds, vehicles_per_day, routes`` (each
     ``{"day", "path"}`` in the instance's node ids, depot first and last) and ``bks_source, engine,
-    time_limit_s, seed, n, horizon, num_vehicles, starts, moves_tried, moves_kept, faults, error``.
+    time_limit_s, seed, n, horizon, num_vehicles, days_from, starts, moves_tried, moves_kept, faults, error``.
     ``cost`` is the checker's (travel of every route of every day, from the instance's ``duration``
     matrix), ``feasible`` the checker's verdict, ``bks`` the lowest cost among the solution reports.
     """
-    from solver.instances.pvrpif import best_known, check_plan, read_pvrpif
-    from solver.week.pvrpif import solve_pvrpif
+    from solver.instances.pvrpif import best_known, check_plan, read_pvrpif, read_report_routes
+    from solver.week.pvrpif import route_reported_days, solve_pvrpif
 
     path = Path(path)
     known = best_known(path)
     instance = read_pvrpif(path)
     common: Row = {"bks": known.cost if known else None, "bks_source": known.source if known else None,
                    "engine": engine, "time_limit_s": time_limit_s, "seed": seed, "n": len(instance.customers),
-                   "horizon": instance.horizon, "num_vehicles": instance.num_vehicles}
+                   "horizon": instance.horizon, "num_vehicles": instance.num_vehicles,
+                   "days_from": "best reported" if days_from_best else "searched"}
     try:
-        solution = solve_pvrpif(instance, time_limit_s=time_limit_s, engine=engine, seed=seed)
+        if days_from_best:
+            if known is None:
+                raise ValueError(f"{path.name}: no solution report to take the days from")
+            reported = read_report_routes(path.parent.parent / "solutions" / known.source)
+            solution = route_reported_days(instance, reported, time_limit_s=time_limit_s, engine=engine, seed=seed)
+        else:
+            solution = solve_pvrpif(instance, time_limit_s=time_limit_s, engine=engine, seed=seed)
     except Exception as exc:
         return {**_failed_row(instance.name, exc, **common), "vehicles_per_day": None, "routes": None}
     check = check_plan(instance, solution.routes)

@@ -125,6 +125,18 @@ def test_bench_pvrpif_prints_each_plan_s_routes_in_the_instance_s_numbering(tool
     assert line["cost"] == sum(matrix[a][b] for r in line["routes"] for a, b in itertools.pairwise(r["path"]))
 
 
+@pytest.mark.shared
+def test_bench_pvrpif_days_from_best_routes_the_reported_days(tools: SimpleNamespace, env: dict[str, str]) -> None:
+    """``--days-from-best`` on Milano_020_4_0 at 2 s: the row says where its days come from, the plan is
+    feasible, and routing the best report's days again comes within 2 % of its 562."""
+    path = tools.require_shared(BENCHMARKS / "pvrpif" / "instances" / "Milano_020_4_0.geojson")
+    meta, line = _json_lines(_invoke(["bench", "pvrpif", str(path), "--time-limit-s", "2", "--days-from-best",
+                                      "--json"], env).stdout)
+    assert meta["meta"]["days_from"] == line["days_from"] == "best reported"
+    assert line["feasible"] is True and line["error"] is None
+    assert line["cost"] <= 562 * 1.02
+
+
 @pytest.mark.slow
 def test_bench_matrix_measures_both_graphs(env: dict[str, str]) -> None:
     """On Monaco, one line per graph and per turn mode (turn-aware first) with the API fields; the

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from solver.instances.pvrpif import check_plan, read_pvrpif
-from solver.week.pvrpif import pvrpif_units, solve_pvrpif
+from solver.instances.pvrpif import best_known, check_plan, read_pvrpif, read_report_routes
+from solver.week.pvrpif import pvrpif_units, route_reported_days, solve_pvrpif
 
 PVRPIF = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks" / "pvrpif"
 
@@ -36,3 +36,32 @@ def test_a_short_solve_is_a_feasible_week_near_the_best_reported(tools: SimpleNa
     assert max(check.vehicles_per_day) <= 2
     assert check.cost <= 562 * 1.15
     assert solution.seconds < 5.0 + 2.0
+
+
+@pytest.mark.slow
+def test_the_reported_days_routed_again_keep_each_customer_on_its_days(tools: SimpleNamespace) -> None:
+    """Milano_020_4_3's best report, its days routed again in 2 s: every customer on its reported days,
+    no fault, and the cost within 2 % of the report's 657 (so the days, not the routing, make a gap)."""
+    path = tools.require_shared(PVRPIF / "instances" / "Milano_020_4_3.geojson")
+    instance = read_pvrpif(path)
+    known = best_known(path)
+    assert known is not None and known.cost == 657
+    reported = read_report_routes(PVRPIF / "solutions" / known.source)
+    solution = route_reported_days(instance, reported, time_limit_s=2.0)
+    check = check_plan(instance, solution.routes)
+    assert check.faults == ()
+    def days(routes: list[tuple[int, tuple[int, ...]]]) -> dict[int, set[int]]:
+        seen: dict[int, set[int]] = {}
+        for day, route in routes:
+            for node in route[1:-1]:
+                seen.setdefault(node, set()).add(day)
+        return {n: d for n, d in seen.items() if n in {c.id for c in instance.customers}}
+    assert days(solution.routes) == days(reported)
+    assert check.cost <= 657 * 1.02
+
+
+def test_reported_days_that_are_no_scheme_are_refused(tools: SimpleNamespace) -> None:
+    """A report that visits customer 1 (two visits, days {0, 2} or {1, 3}) on days 0 and 1 is refused by name."""
+    instance = read_pvrpif(tools.require_shared(PVRPIF / "instances" / "Milano_020_4_0.geojson"))
+    with pytest.raises(ValueError, match="customer 1: reported on days \\[0, 1\\]"):
+        route_reported_days(instance, [(0, (0, 1, 0)), (1, (0, 1, 0))], time_limit_s=0.5)
