@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 """The test council's directory id (Entra ID's ``tid``)."""
@@ -50,10 +50,21 @@ def new_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def algorithm_of(key: SigningKey) -> str:
+    """The JWS algorithm a key signs with: RS256 for RSA, ES256 for P-256."""
+    return "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+
+
+def public_jwk(key: SigningKey, kid: str) -> dict[str, Any]:
     """The public JWK of ``key`` as the provider publishes it (``kid``, ``use``, ``alg``)."""
-    jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    return {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
+    if isinstance(key, rsa.RSAPrivateKey):
+        jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    else:
+        jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {**jwk, "kid": kid, "use": "sig", "alg": algorithm_of(key)}
 
 
 def s256(verifier: str) -> str:
@@ -89,7 +100,7 @@ class LocalIdentityProvider:
 
     people: list[Person] = field(default_factory=list)
     redirect_uris: set[str] = field(default_factory=set)
-    keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
+    keys: dict[str, SigningKey] = field(default_factory=dict)
     current_kid: str = ""
     key_fetches: int = 0
     codes: dict[str, IssuedCode] = field(default_factory=dict)
@@ -106,14 +117,14 @@ class LocalIdentityProvider:
         """The issuer URL (``iss``), this server's base."""
         return self.base
 
-    def rotate(self, *, keep_old: bool = True) -> str:
-        """A new signing key, published and used from now on (the old ones still published when
-        ``keep_old``); its ``kid``."""
+    def rotate(self, *, keep_old: bool = True, elliptic: bool = False) -> str:
+        """A new signing key (RSA, or P-256 when ``elliptic``), published and used from now on (the old
+        ones still published when ``keep_old``); its ``kid``."""
         kid = f"key-{len(self.keys) + 1}-{secrets.token_hex(4)}"
         with self._lock:
             if not keep_old:
                 self.keys.clear()
-            self.keys[kid] = new_rsa_key()
+            self.keys[kid] = ec.generate_private_key(ec.SECP256R1()) if elliptic else new_rsa_key()
             self.current_kid = kid
         return kid
 
@@ -122,12 +133,11 @@ class LocalIdentityProvider:
         with self._lock:
             return {"keys": [public_jwk(key, kid) for kid, key in self.keys.items()]}
 
-    def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str | None = None, algorithm: str = "RS256",
-             headers: dict[str, Any] | None = None) -> str:
+    def sign(self, claims: dict[str, Any], *, key: SigningKey | None = None, kid: str | None = None) -> str:
         """``claims`` signed as a JWT: by default with the current key and its ``kid``."""
         kid = kid if kid is not None else self.current_kid
         signing_key = key if key is not None else self.keys[kid]
-        return jwt.encode(claims, signing_key, algorithm=algorithm, headers={"kid": kid, **(headers or {})})
+        return jwt.encode(claims, signing_key, algorithm=algorithm_of(signing_key), headers={"kid": kid})
 
     def claims(self, person: Person | None = None, **overrides: Any) -> dict[str, Any]:
         """An access token's claims for ``person`` (a planner of the test council by default), as

@@ -227,6 +227,21 @@ def test_key_rotation_is_picked_up(oidc_client: TestClient, identity_provider: L
     assert oidc_client.get(WHO_PATH, headers=bearer(old_token)).status_code == 200
 
 
+def test_es256_keys_are_accepted_and_must_match_the_tokens_algorithm(
+        oidc_client: TestClient, identity_provider: LocalIdentityProvider) -> None:
+    """A token signed with a published P-256 key (ES256) is accepted; a token whose header claims
+    ES256 while naming an RSA key is refused as invalid_token_signature."""
+    rsa_kid = identity_provider.current_kid
+    identity_provider.rotate(elliptic=True)
+    token = identity_provider.token()
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+    assert oidc_client.get(WHO_PATH, headers=bearer(token)).status_code == 200
+    elliptic_key = identity_provider.keys[identity_provider.current_kid]
+    confused = identity_provider.sign(identity_provider.claims(), key=elliptic_key, kid=rsa_kid)
+    assert refusal(oidc_client.get("/api/v1/plans", headers=bearer(confused))) == (401, "invalid_token_signature")
+    identity_provider.rotate()
+
+
 def test_a_councils_token_never_reaches_another_councils_plan(oidc_client: TestClient,
                                                               identity_provider: LocalIdentityProvider,
                                                               make_problem: Any) -> None:
