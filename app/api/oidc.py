@@ -34,7 +34,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import jwt
 from fastapi.responses import JSONResponse
@@ -54,13 +54,16 @@ USER_PREFIX: Final = "oidc:"
 FALLBACK_NAME_CLAIM: Final = "preferred_username"
 UNAUTHORIZED: Final = 401
 FORBIDDEN: Final = 403
+TokenRefusal = Literal["invalid_token", "invalid_token_signature", "expired_token", "wrong_audience",
+                       "wrong_issuer", "unknown_tenant", "no_role"]
+"""The ``type`` of a refused token's answer (a closed list: docs/api.md and the contract test)."""
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 class TokenRefusedError(Exception):
     """A bearer JWT is refused: ``kind`` is the answer's ``type``, ``status`` 401 or 403."""
 
-    def __init__(self, kind: str, msg: str, status: int = UNAUTHORIZED) -> None:
+    def __init__(self, kind: TokenRefusal, msg: str, status: int = UNAUTHORIZED) -> None:
         super().__init__(msg)
         self.kind = kind
         self.msg = msg

@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = Field(
         default=None,
         description="Issuer URL of the council's OpenID Connect identity provider (Entra ID: "
-                    "https://login.microsoftonline.com/<directory id>/v2.0); set, a bearer JWT it signed is "
+                    "https://login.microsoftonline.com/DIRECTORY-ID/v2.0); set, a bearer JWT it signed is "
                     "accepted besides API keys (docs/security.md). Unset: API keys only.",
     )
     oidc_audience: Annotated[list[str], NoDecode] = Field(
@@ -164,7 +164,7 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(
         default=None,
         description="URL of the identity provider's signing keys (JWKS); unset: the jwks_uri of "
-                    "<issuer>/.well-known/openid-configuration.",
+                    "the issuer's /.well-known/openid-configuration.",
     )
     oidc_roles_claim: str = Field(
         default="roles", min_length=1,
@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     )
     oidc_tenant_map: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
-        description="Value of the tenant claim -> wasteroute tenant (council), as `<directory id>=rutland` or "
+        description="Value of the tenant claim -> wasteroute tenant (council), as `DIRECTORY-ID=rutland` or "
                     "a JSON object; a token of any other organisation is refused (unknown_tenant).",
     )
     oidc_name_claim: str = Field(
@@ -198,7 +198,7 @@ class Settings(BaseSettings):
     oidc_scopes: str = Field(
         default="openid profile",
         description="Scopes the map asks for, space-separated; include the API's own scope (Entra ID: "
-                    "api://<API client id>/<scope>) so that the access token is issued for this API.",
+                    "`api://API-CLIENT-ID/SCOPE`) so that the access token is issued for this API.",
     )
     oidc_leeway_s: float = Field(
         default=60.0, ge=0, le=600, allow_inf_nan=False,

@@ -303,3 +303,26 @@ def test_auth_config_tells_the_map_how_to_sign_in(oidc_client: TestClient,
 def test_auth_config_without_a_provider(client: TestClient) -> None:
     """Without an identity provider the map is told to use API keys only."""
     assert client.get("/api/v1/auth/config").json() == {"oidc": False, "scopes": []}
+
+
+def test_a_role_map_naming_an_unknown_role_stops_the_service(oidc_settings: Settings) -> None:
+    """WASTEROUTE_OIDC_ROLE_MAP naming a role wasteroute does not have fails the app's assembly, naming it."""
+    wrong = oidc_settings.model_copy(update={"oidc_role_map": {"Waste.Boss": "superuser"}})
+    with pytest.raises(ValueError, match="superuser"):
+        create_app(wrong)
+
+
+def test_an_unreachable_provider_answers_503(oidc_settings: Settings, identity_provider: LocalIdentityProvider,
+                                             tools: Any) -> None:
+    """With the provider away, a token answers 503 with Retry-After (never 401 nor 500), and so does
+    the map's sign-in config; API keys are not affected."""
+    away = oidc_settings.model_copy(update={"oidc_issuer": f"http://127.0.0.1:{tools.free_port()}"})
+    with TestClient(create_app(away)) as started:
+        token = identity_provider.token()
+        answer = started.get("/api/v1/plans", headers=bearer(token))
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+        assert token not in answer.text
+        assert started.get("/api/v1/auth/config").status_code == 503
+        with started.app.state.store.transaction() as session:  # type: ignore[attr-defined]
+            _, key = store.create_api_key(session, "council-a", name="test")
+        assert started.get("/api/v1/plans", headers=bearer(key)).status_code == 200
