@@ -35,6 +35,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import jwt
 from fastapi.responses import JSONResponse
@@ -54,6 +55,7 @@ USER_PREFIX: Final = "oidc:"
 FALLBACK_NAME_CLAIM: Final = "preferred_username"
 UNAUTHORIZED: Final = 401
 FORBIDDEN: Final = 403
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 TokenRefusal = Literal["invalid_token", "invalid_token_signature", "expired_token", "wrong_audience",
                        "wrong_issuer", "unknown_tenant", "no_role"]
 """The ``type`` of a refused token's answer (a closed list: docs/api.md and the contract test)."""
@@ -193,6 +195,14 @@ class TokenVerifier:
     async def principal(self, token: str) -> Principal:
         """Who ``token`` names, or :class:`TokenRefusedError`; an unreachable provider raises
         :class:`app.api.oidc_keys.IdentityProviderUnavailableError`."""
+        try:
+            return await self._principal(token)
+        except TokenRefusedError as refusal:
+            # why a token was turned away helps an administrator; the token and whom it named do not go in logs
+            logger.info("bearer token refused: %s", refusal.kind)
+            raise
+
+    async def _principal(self, token: str) -> Principal:
         algorithm, kid = signing_header(token)
         key = await self.keys.key(kid)
         if key is None:
@@ -201,19 +211,28 @@ class TokenVerifier:
         if key.algorithm_name != algorithm:
             raise TokenRefusedError("invalid_token_signature", f"the token's algorithm {algorithm} is not its "
                                                                f"key's ({key.algorithm_name})")
-        claims = verified_claims(token, key, self.rules)
-        try:
-            return principal_of_claims(claims, self.rules)
-        except TokenRefusedError as refusal:
-            # why a genuine token was turned away helps an administrator; who it named is personal data
-            logger.info("a signed-in person was refused: %s", refusal.kind)
-            raise
+        return principal_of_claims(verified_claims(token, key, self.rules), self.rules)
+
+
+def require_https(name: str, url: str) -> None:
+    """Refuse (``ValueError``) a provider URL that is not HTTPS, unless it is on this machine: keys
+    fetched over plain HTTP could be swapped on the way, and with them anyone could sign tokens."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise ValueError(f"{name} must be an https:// URL (http:// only on loopback), not {url!r}")
 
 
 def token_verifier(settings: Settings) -> TokenVerifier | None:
-    """The verifier of ``settings``' identity provider; ``None`` when ``oidc_issuer`` is unset."""
+    """The verifier of ``settings``' identity provider; ``None`` when ``oidc_issuer`` is unset.
+    Raises ``ValueError`` for a provider URL that is not HTTPS or a role map naming unknown roles."""
     if not settings.oidc_issuer:
         return None
+    require_https("WASTEROUTE_OIDC_ISSUER", settings.oidc_issuer)
+    if settings.oidc_jwks_url:
+        require_https("WASTEROUTE_OIDC_JWKS_URL", settings.oidc_jwks_url)
     keys = ProviderKeys(settings.oidc_issuer, jwks_url=settings.oidc_jwks_url,
                         refresh_s=settings.oidc_jwks_refresh_s, max_age_s=settings.oidc_jwks_max_age_s)
     return TokenVerifier(TokenRules.of(settings), keys)

@@ -326,3 +326,13 @@ def test_an_unreachable_provider_answers_503(oidc_settings: Settings, identity_p
         with started.app.state.store.transaction() as session:  # type: ignore[attr-defined]
             _, key = store.create_api_key(session, "council-a", name="test")
         assert started.get("/api/v1/plans", headers=bearer(key)).status_code == 200
+
+
+@pytest.mark.parametrize("setting,url", [("oidc_issuer", "http://login.example.gov.uk/v2.0"),
+                                         ("oidc_jwks_url", "http://login.example.gov.uk/keys"),
+                                         ("oidc_issuer", "ftp://login.example.gov.uk")])
+def test_a_provider_over_plain_http_stops_the_service(oidc_settings: Settings, setting: str, url: str) -> None:
+    """An issuer or key URL that is not HTTPS (off loopback) fails the app's assembly, naming the setting:
+    keys fetched over plain HTTP could be swapped on the way."""
+    with pytest.raises(ValueError, match=f"WASTEROUTE_{setting.upper()}"):
+        create_app(oidc_settings.model_copy(update={setting: url}))
