@@ -5,13 +5,22 @@ provider (tests/identity_provider.py): fetched once, refetched for an unknown ke
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from app.api.oidc_keys import IdentityProviderUnavailableError, ProviderKeys, read_key_set, read_metadata
 
 from ...identity_provider import LocalIdentityProvider
+
+
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    """Run ``scenario`` on a fresh event loop in a thread of its own: in a session with the browser tests,
+    Playwright keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario).result()
 
 
 class Clock:
@@ -55,7 +64,7 @@ def test_keys_are_fetched_once_and_refreshed_at_most_every_refresh_s(
         assert await keys.key(new_kid) is not None
         assert identity_provider.key_fetches == 3
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_an_unreachable_provider_is_unavailable(identity_provider: LocalIdentityProvider) -> None:
@@ -73,7 +82,7 @@ def test_an_unreachable_provider_is_unavailable(identity_provider: LocalIdentity
         with pytest.raises(IdentityProviderUnavailableError):
             await keys.key("any")
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_discovery_document_of_another_issuer_is_refused(identity_provider: LocalIdentityProvider) -> None:
