@@ -131,6 +131,7 @@ SPAWNING_FIXTURES = frozenset({
     "postgres_server_url", "postgres",  # throwaway PostgreSQL servers
     "local_cluster", "cluster",  # Dask LocalCluster; the compose file's scheduler and worker
     "served",  # the Dockerfile's CMD
+    "identity_provider",  # the local OpenID Connect provider (tests/identity_provider.py), a thread's HTTP server
 })
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 
 from app.api import (
     actuals,
+    auth_config,
     evaluations,
     exports,
     health,
@@ -50,3 +51,4 @@ api_router.include_router(week_approvals.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)
+api_router.include_router(auth_config.router)

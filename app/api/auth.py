@@ -6,8 +6,13 @@ looks the key up in the store (:func:`app.store.find_api_key`, by its SHA-256) a
 its tenant and who it acts as on the request (``request.state.tenant``,
 ``request.state.principal``, a :class:`app.api.principal.Principal`), which
 :data:`app.api.tenancy.TenantDep` and :data:`app.api.principal.PrincipalDep` hand to the handlers.
-It guards **every** path but the open ones (:func:`open_paths`: the health check, the map page and its static files,
-the OpenAPI document and its pages), so a route added later is closed by default.
+It guards **every** path but the open ones (:func:`open_paths`: the health check, how the map signs in, the
+map page and its static files, the OpenAPI document and its pages), so a route added later is closed by default.
+
+With ``WASTEROUTE_OIDC_ISSUER`` set, a bearer credential shaped like a JWT is no key: it is
+checked against the council's identity provider by :mod:`app.api.oidc` (its refusals have
+their own ``type``: ``expired_token``, ``invalid_token_signature``, ``wrong_audience``, ...;
+a provider that cannot be reached answers 503), and acts as the person it names.
 
 A request without a key, or with an unknown or revoked one, answers **401** before its
 body is read, in the error shape of :mod:`app.core.faults`
@@ -36,6 +41,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import store
+from app.api.oidc import TokenRefusedError, TokenVerifier, looks_like_jwt, refusal_response, token_verifier
+from app.api.oidc_keys import IdentityProviderUnavailableError
 from app.api.principal import ROLES, Principal, open_principal
 from app.core.config import Settings
 from app.core.faults import error_item
@@ -47,13 +54,17 @@ UNAVAILABLE = 503
 API_KEY_HEADER = "X-API-Key"
 """The header that may carry the key instead of ``Authorization: Bearer``."""
 MAX_KEY_CHARS = 256
-"""Longer header values are refused unread (keys are 46 characters)."""
+"""Longer header values are refused unread (keys are 46 characters)..."""
+MAX_TOKEN_CHARS = 16_384
+"""... unless they are JWTs (Entra ID's run to 2-3 kB), refused beyond this."""
 REALM = "wasteroute"
 BEARER_SCHEME = "bearerAuth"
 API_KEY_SCHEME = "apiKeyHeader"
 STATIC_PREFIX = "/static/"
 """The map page's scripts, styles and Leaflet: open."""
 HEALTH_PATH = "/api/v1/health"
+AUTH_CONFIG_PATH = "/api/v1/auth/config"
+"""How the map signs in (app/api/auth_config.py): asked before there is a key or token."""
 STORE_RETRY_AFTER_S = 5
 """Seconds a client is told to wait when the store cannot be reached."""
 
@@ -88,7 +99,7 @@ def presented_key(headers: Headers) -> str:
     if not key:
         raise KeyRefusedError("missing_api_key", f"an API key is required: send 'Authorization: Bearer <key>' or "
                                                  f"'{API_KEY_HEADER}: <key>' (keys: `wasteroute keys create`)")
-    if len(key) > MAX_KEY_CHARS:
+    if len(key) > (MAX_TOKEN_CHARS if looks_like_jwt(key) else MAX_KEY_CHARS):
         raise KeyRefusedError("invalid_api_key", "the API key is not valid (unknown or revoked)")
     return key
 
@@ -119,8 +130,10 @@ def _principal_of(key: str) -> Callable[[Session], Principal | None]:
 
 
 def open_paths(app: FastAPI) -> frozenset[str]:
-    """Exact paths answered without a key: health, the map page, the OpenAPI document and its pages."""
-    paths = {"/", HEALTH_PATH, app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    """Exact paths answered without a key: health, how to sign in, the map page, the OpenAPI document and its
+    pages."""
+    paths = {"/", HEALTH_PATH, AUTH_CONFIG_PATH, app.openapi_url, app.docs_url, app.redoc_url,
+             app.swagger_ui_oauth2_redirect_url}
     return frozenset(path for path in paths if path)
 
 
@@ -140,8 +153,10 @@ class ApiKeyMiddleware:
     ``auth_required`` false every request gets ``default_tenant``.
     """
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, db: store.Store, opened: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, db: store.Store, opened: frozenset[str],
+                 tokens: TokenVerifier | None = None) -> None:
         self.app = app
+        self.tokens = tokens
         self.auth_required = settings.auth_required
         self.default_tenant = settings.default_tenant
         self.db = db
@@ -159,11 +174,24 @@ class ApiKeyMiddleware:
             return
         try:
             key = presented_key(Headers(scope=scope))
-            principal = await self.db.run(_principal_of(key))
+            principal: Principal | None
+            if self.tokens is not None and looks_like_jwt(key):  # the identity provider's (app/api/oidc.py)
+                principal = await self.tokens.principal(key)
+            else:
+                principal = await self.db.run(_principal_of(key))
             if principal is None:
                 raise KeyRefusedError("invalid_api_key", "the API key is not valid (unknown or revoked)")
         except KeyRefusedError as refusal:
             await unauthorized(refusal)(scope, receive, send)
+            return
+        except TokenRefusedError as refusal:
+            await refusal_response(refusal)(scope, receive, send)
+            return
+        except IdentityProviderUnavailableError as fault:
+            logger.warning("token check failed: the identity provider is unavailable (%s)", fault)
+            answer = JSONResponse(status_code=UNAVAILABLE, headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+                                  content={"detail": "the identity provider is unavailable; try again shortly"})
+            await answer(scope, receive, send)
             return
         except OperationalError:
             logger.warning("API key lookup failed: the store is unavailable", exc_info=True)
@@ -195,7 +223,8 @@ def declare_security(schema: dict[str, Any], opened: frozenset[str]) -> None:
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update({
         BEARER_SCHEME: {"type": "http", "scheme": "bearer",
-                        "description": "Authorization: Bearer <API key> (`wasteroute keys create --tenant NAME`)."},
+                        "description": "Authorization: Bearer <API key> (`wasteroute keys create --tenant NAME`), "
+                                       "or a JWT of the council's identity provider when one is configured."},
         API_KEY_SCHEME: {"type": "apiKey", "in": "header", "name": API_KEY_HEADER,
                          "description": "The same API key in its own header."},
     })
@@ -219,7 +248,8 @@ def install_auth(app: FastAPI, settings: Settings, db: store.Store) -> None:
     headers apply to 401 answers too), then the key check, then the rest.
     """
     opened = open_paths(app)
-    app.add_middleware(ApiKeyMiddleware, settings=settings, db=db, opened=opened)
+    app.state.token_verifier = token_verifier(settings)
+    app.add_middleware(ApiKeyMiddleware, settings=settings, db=db, opened=opened, tokens=app.state.token_verifier)
     if settings.auth_required:
         generate = app.openapi
 

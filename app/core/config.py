@@ -150,6 +150,69 @@ class Settings(BaseSettings):
         description="Origins (https://host[:port]) whose web pages may call the API from a browser, "
                     "comma-separated or a JSON list; empty: cross-origin calls are refused (no CORS headers).",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the council's OpenID Connect identity provider (Entra ID: "
+                    "https://login.microsoftonline.com/DIRECTORY-ID/v2.0); set, a bearer JWT it signed is "
+                    "accepted besides API keys (docs/security.md). Unset: API keys only.",
+    )
+    oidc_audience: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The `aud` a token must carry, one of these (comma-separated): the API's application "
+                    "(client) id or its Application ID URI. Required with oidc_issuer.",
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="URL of the identity provider's signing keys (JWKS); unset: the jwks_uri of "
+                    "the issuer's /.well-known/openid-configuration.",
+    )
+    oidc_roles_claim: str = Field(
+        default="roles", min_length=1,
+        description="Claim listing the person's roles or groups (Entra ID app roles: `roles`; a dotted "
+                    "path reaches inside an object, as Keycloak's `realm_access.roles`).",
+    )
+    oidc_role_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Identity provider role or group -> wasteroute role (viewer, planner, approver, admin), "
+                    "as `Waste.Planner=planner,Waste.Approver=approver` or a JSON object.",
+    )
+    oidc_tenant_claim: str = Field(
+        default="tid", min_length=1,
+        description="Claim naming the person's organisation (Entra ID: `tid`, the directory id; `iss` for an "
+                    "identity provider that serves one council).",
+    )
+    oidc_tenant_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Value of the tenant claim -> wasteroute tenant (council), as `DIRECTORY-ID=rutland` or "
+                    "a JSON object; a token of any other organisation is refused (unknown_tenant).",
+    )
+    oidc_name_claim: str = Field(
+        default="name", min_length=1,
+        description="Claim holding the person's display name (else `preferred_username`, else `sub`).",
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Client id of the web map in the identity provider (a single-page application with "
+                    "PKCE, no secret); set with oidc_issuer, the map offers 'Sign in with your council account'.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile",
+        description="Scopes the map asks for, space-separated; include the API's own scope (Entra ID: "
+                    "`api://API-CLIENT-ID/SCOPE`) so that the access token is issued for this API.",
+    )
+    oidc_leeway_s: float = Field(
+        default=60.0, ge=0, le=600, allow_inf_nan=False,
+        description="Seconds of clock difference allowed when checking a token's exp and nbf.",
+    )
+    oidc_jwks_refresh_s: float = Field(
+        default=60.0, ge=0, allow_inf_nan=False,
+        description="Least seconds between two fetches of the signing keys caused by a token naming an unknown "
+                    "key id (a key rotation); tokens naming unknown keys in between are refused unfetched.",
+    )
+    oidc_jwks_max_age_s: float = Field(
+        default=3600.0, gt=0, allow_inf_nan=False,
+        description="Seconds the signing keys (and the discovery document) are kept before being fetched again.",
+    )
     job_queue_size: PositiveInt = Field(
         default=100, description="Jobs that may wait in the queue; beyond it POST /api/v1/jobs answers 429.",
     )
@@ -207,7 +270,7 @@ class Settings(BaseSettings):
         """Accept ``INFO`` as well as ``info``."""
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "busy_highways", mode="before")
+    @field_validator("cors_origins", "busy_highways", "oidc_audience", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         """Accept ``a,b`` and ``["a", "b"]`` (JSON) as well as a list; blanks are dropped."""
@@ -216,6 +279,25 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("oidc_role_map", "oidc_tenant_map", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        """Accept ``a=b,c=d`` and ``{"a": "b"}`` (JSON) as well as a mapping."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                return json.loads(text)
+            pairs: dict[str, str] = {}
+            for part in (piece.strip() for piece in text.split(",")):
+                name, equals, mapped = part.partition("=")
+                if not part:
+                    continue
+                if not equals or not name.strip() or not mapped.strip():
+                    raise ValueError(f"{part!r} is not of the form name=value")
+                pairs[name.strip()] = mapped.strip()
+            return pairs
         return value
 
     @property
@@ -233,6 +315,13 @@ class Settings(BaseSettings):
                 f"default_time_limit_s ({self.default_time_limit_s}) must not exceed "
                 f"max_time_limit_s ({self.max_time_limit_s})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Self:
+        """An identity provider needs the audience its tokens are issued for."""
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("oidc_audience (WASTEROUTE_OIDC_AUDIENCE) is required when oidc_issuer is set")
         return self
 
 

@@ -13,10 +13,24 @@ export function setApiKey(key) {
   else sessionStorage.removeItem(KEY_STORE);
 }
 
-/** Headers of every call: `extra` plus the API key, when there is one. */
+const TOKEN_STORE = 'wasteroute.bearerToken';
+
+/** The access token of a sign-in with the council's account (signin-oidc.js), in this tab only. */
+export function bearerToken() {
+  return sessionStorage.getItem(TOKEN_STORE) || '';
+}
+
+export function setBearerToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_STORE, token);
+  else sessionStorage.removeItem(TOKEN_STORE);
+}
+
+/** Headers of every call: `extra` plus the API key, when there is one, else the signed-in person's token. */
 function withKey(extra = {}) {
   const key = apiKey();
-  return key ? { ...extra, 'X-API-Key': key } : extra;
+  if (key) return { ...extra, 'X-API-Key': key };
+  const token = bearerToken();
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
 }
 
 export class ApiError extends Error {

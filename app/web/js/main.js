@@ -14,6 +14,7 @@ import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 import { loadStoredPlan, planLine } from './stored-plans.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
+import { initSignIn } from './signin-oidc.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -517,4 +518,4 @@ function begin() {
 }
 
 $('#key-form').addEventListener('submit', useKey);
-begin();
+initSignIn($('#key-form')).then(begin);

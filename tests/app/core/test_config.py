@@ -23,3 +23,24 @@ def test_road_rules_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WASTEROUTE_DRIVES_ON", "middle")
     with pytest.raises(ValidationError, match="drives_on"):
         Settings()
+
+
+def test_identity_provider_settings_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WASTEROUTE_OIDC_*: audiences comma-separated, role and tenant maps as name=value pairs or JSON,
+    Entra ID's claims by default; an issuer without an audience, or a pair without '=', is refused."""
+    monkeypatch.setenv("WASTEROUTE_OIDC_ISSUER", "https://login.microsoftonline.com/tid-1/v2.0")
+    monkeypatch.setenv("WASTEROUTE_OIDC_AUDIENCE", "api://wasteroute, 0b1e-client")
+    monkeypatch.setenv("WASTEROUTE_OIDC_ROLE_MAP", "Waste.Planner=planner, Waste.Approver = approver")
+    monkeypatch.setenv("WASTEROUTE_OIDC_TENANT_MAP", '{"tid-1": "rutland"}')
+    settings = Settings()
+    assert settings.oidc_audience == ["api://wasteroute", "0b1e-client"]
+    assert settings.oidc_role_map == {"Waste.Planner": "planner", "Waste.Approver": "approver"}
+    assert settings.oidc_tenant_map == {"tid-1": "rutland"}
+    assert (settings.oidc_roles_claim, settings.oidc_tenant_claim, settings.oidc_name_claim) == ("roles", "tid", "name")
+    monkeypatch.setenv("WASTEROUTE_OIDC_ROLE_MAP", "Waste.Planner")
+    with pytest.raises(ValidationError, match="name=value"):
+        Settings()
+    monkeypatch.delenv("WASTEROUTE_OIDC_ROLE_MAP")
+    monkeypatch.delenv("WASTEROUTE_OIDC_AUDIENCE")
+    with pytest.raises(ValidationError, match="oidc_audience"):
+        Settings()
