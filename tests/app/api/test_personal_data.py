@@ -1,9 +1,10 @@
 """Assisted-collection details through the API: a plan's problem as a viewer reads it (the flag, not the
 reason), as a planner reads it (everything), and the round book and in-cab export that crews read, which
-say "assisted" and never the reason."""
+say "assisted" and never the reason; and no address, UPRN or reason in any log."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,3 +71,43 @@ def test_what_crews_read_says_assisted_and_never_why(client: TestClient, assiste
     assert not any(text in answer.text for text in ("wheelchair", "07700", "Mrs Example"))
     if path.endswith("/book"):
         assert "Assisted" in answer.text
+
+
+GAZETTEER_ADDRESSES = ("17 Quai Sentinelle-Albert", "4 Impasse Sentinelle-Grimaldi")
+GAZETTEER_UPRNS = ("999000111222", "999000111333")
+"""Addresses and UPRNs no log record may carry (made up, so that a hit can only come from this test)."""
+
+
+def gazetteer_csv(*, broken: bool = False) -> bytes:
+    """Two households as an LLPG extract: UPRN, address, position, size, assisted and notes (a second row
+    with a demand that is no number when ``broken``)."""
+    second = "not-a-number" if broken else "240"
+    return (f"UPRN,ADDRESS,lon,lat,bin_size,assisted,notes\n"
+            f"{GAZETTEER_UPRNS[0]},{GAZETTEER_ADDRESSES[0]},7.41745,43.73619,240,yes,\"{REASON}\"\n"
+            f"{GAZETTEER_UPRNS[1]},{GAZETTEER_ADDRESSES[1]},7.41595,43.73639,{second},no,\n").encode()
+
+
+def test_no_address_uprn_or_reason_reaches_the_logs(client: TestClient, make_problem: Any,
+                                                    wait_for_job: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """With every logger at DEBUG and SQL statements logged (as an operator chasing a fault might set it): an
+    upload of the gazetteer, a refused upload, an optimisation, a stored plan and a job of those households
+    leave no address, UPRN or assisted reason in any log record."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    uploaded = client.post("/api/v1/uploads/bins", files={"file": ("llpg.csv", gazetteer_csv(), "text/csv")})
+    assert uploaded.status_code == 200, uploaded.text
+    refused = client.post("/api/v1/uploads/bins", files={"file": ("llpg.csv", gazetteer_csv(broken=True), "text/csv")})
+    assert refused.status_code == 422
+    problem = make_problem()
+    problem["bins"] = [*uploaded.json()["bins"], *problem["bins"][2:]]
+    assert client.post("/api/v1/optimisations", json=problem).status_code == 200
+    stored = client.post("/api/v1/plans", json={**problem, "routes": [
+        {"vehicle_id": "rcv-1", "stops": [b["id"] for b in problem["bins"][:4]]},
+        {"vehicle_id": "rcv-2", "stops": [b["id"] for b in problem["bins"][4:]]}]})
+    assert stored.status_code == 201, stored.text
+    job = wait_for_job(client, client.post("/api/v1/jobs", json=problem).json()["id"])
+    assert job["status"] == "succeeded", job
+    assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records), "SQL was not logged: no test"
+    logged = caplog.text + "".join(str(record.args) for record in caplog.records)
+    leaks = [text for text in (*GAZETTEER_ADDRESSES, *GAZETTEER_UPRNS, "wheelchair") if text in logged]
+    assert not leaks, f"personal data in the logs: {leaks}"
