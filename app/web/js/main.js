@@ -14,6 +14,7 @@ import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 import { loadStoredPlan, planLine } from './stored-plans.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
+import { initAudit } from './audit.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -507,6 +508,7 @@ async function start() {
     showPlan,
     showAreas: () => { if (!state.areasShown) toggleAreas(); },
   });
+  await initAudit();
   document.body.dataset.ready = 'true';
 }
 
