@@ -30,6 +30,9 @@ from app.store.models import utc_now
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
+AuditFormat = Literal["json", "csv"]
+"""How the trail is answered: JSON pages or a CSV download (a closed list: docs/api.md)."""
+
 DEFAULT_PAGE = 100
 """Lines in a JSON page when no ``limit`` is given."""
 MAX_PAGE = 1000
@@ -98,7 +101,7 @@ async def read_audit(
                                         description="The `next_cursor` of the previous page: lines older "
                                                     "than it.")] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Lines to skip first.")] = 0,
-    format: Annotated[Literal["json", "csv"], Query(description="json (pages) or csv (a download).")] = "json",
+    format: Annotated[AuditFormat, Query(description="json (pages) or csv (a download).")] = "json",
 ) -> Response:
     """The tenant's lines the filters ask for, newest first."""
     if user is not None and actor is not None and user != actor:

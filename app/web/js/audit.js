@@ -99,7 +99,7 @@ async function downloadCsv() {
   }
 }
 
-/** Wire the audit section and show the newest lines; the section stays hidden on a service without the trail. */
+/** Wire the audit section and show the newest lines; it stays hidden where the trail cannot be read. */
 export async function initAudit() {
   if (window.wasteroute) window.wasteroute.audit = audit;
   $('#audit-form').addEventListener('submit', (event) => {
@@ -111,7 +111,8 @@ export async function initAudit() {
   try {
     await getJson('/api/v1/audit?limit=1');
   } catch (error) {
-    if (isMissing(error)) return;
+    // a service without the trail, or a person whose roles may not read it: no section
+    if (isMissing(error) || (error instanceof ApiError && error.status === 403)) return;
   }
   $('#audit-section').hidden = false;
   await show();

@@ -12,6 +12,7 @@ from typing import get_args
 
 import pytest
 
+from app.api.audit import AuditFormat
 from app.api.round_books import BookFormat
 from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
 from app.services.exports import ExportFormat
@@ -56,6 +57,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "summary `relaxed`": get_args(Relaxation),
     "export `format`": get_args(ExportFormat),
     "round book `format`": get_args(BookFormat),
+    "audit `format`": get_args(AuditFormat),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
