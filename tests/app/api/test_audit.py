@@ -145,7 +145,7 @@ def test_filters_by_action_prefix_user_subject_and_period(town: Caller, done: di
 @pytest.mark.parametrize(("query", "field"), [
     ("from=yesterday", "from"), ("to=2026-13-01", "to"), ("from=2026-12-06&to=2026-12-01", "to"),
     ("limit=0", "limit"), ("limit=5000", "limit"), ("cursor=0", "cursor"), ("offset=-1", "offset"),
-    ("format=xlsx", "format"), ("user=a&actor=b", "actor"), ("action=", "action"),
+    ("format=xlsx", "format"), ("user=a&actor=b", "actor"), ("action=", "action"), ("subject_id=a%00b", "subject_id"),
 ])
 def test_a_bad_filter_answers_422_naming_it(town: Caller, query: str, field: str) -> None:
     """Each unreadable filter: 422 whose error item names the query field."""
