@@ -4,7 +4,6 @@ another tenant's lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,18 +14,16 @@ from app.store.audit_trail import AuditFilter, count_audit, find_audit
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
+def db(empty_store: Store) -> Store:
     """A migrated store holding five lines of ``north`` and one of ``south``."""
-    opened = Store(database_url)
-    opened.migrate()
+    opened = empty_store
     with opened.transaction() as session:
         for actor, action, kind, ident in [("Ann", "plan.create", "plan", "p1"), ("Bob", "plan.approve", "plan", "p1"),
                                            ("Ann", "job.create", "job", "j1"), ("Ann", "export.csv", "plan", "p1"),
                                            ("Bob", "plan_x.odd", "plan", "p2")]:
             store.append_audit(session, "north", actor=actor, action=action, subject_type=kind, subject_id=ident)
         store.append_audit(session, "south", actor="Ann", action="plan.create", subject_type="plan", subject_id="p1")
-    yield opened
-    opened.dispose()
+    return opened
 
 
 def actions(db: Store, wanted: AuditFilter, **page: int) -> list[str]:

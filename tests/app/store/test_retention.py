@@ -4,7 +4,6 @@ answers, nor anything new or still used, nor another tenant's records, nor an au
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,12 +17,9 @@ from .retention_world import NOW, build
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
+def db(empty_store: Store) -> Store:
     """A migrated store on an empty database."""
-    opened = Store(database_url)
-    opened.migrate()
-    yield opened
-    opened.dispose()
+    return empty_store
 
 
 def present(db: Store, ids: dict[str, str]) -> set[str]:
