@@ -5,8 +5,9 @@ What is purged (docs/privacy.md, "Retention"), for one tenant and a cut-off time
 - **traces**: jobs of kind ``actual`` (their request holds the GPS fixes and lifts) finished before the
   cut-off, and the plans of source ``actual`` (a day as driven) made before it, unless approved;
 - **problems** (bins with addresses, UPRNs, assisted-collection flags) made before the cut-off that no
-  approved plan answers and that no plan or job made since, nor an unfinished job, still uses; with
-  them go their draft plans and their jobs.
+  approved plan (nor approved week: a round review whose answer carries ``approval``) answers and
+  that no plan or job made since, nor an unfinished job, still uses; with them go their draft plans
+  and their jobs.
 
 Approved plans and what they answer stay: they are the council's decisions. The audit log is
 append-only and is never purged here; a purge writes a ``data.purge`` line with its counts.
@@ -25,6 +26,8 @@ from app.store.repository import append_audit
 
 ACTUAL_KIND = "actual"
 """The job kind and plan source of a day read from traces (``app.services.actuals``)."""
+REVIEW_KIND = "review"
+"""The job kind of a round review, whose answer gains ``approval`` when its week is approved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,12 @@ def _kept_problems(session: Session, tenant: str, before: datetime) -> set[str]:
         PlanRecord.status == "approved", PlanRecord.created_at >= before))
     running = select(JobRecord.problem_id).where(JobRecord.tenant_id == tenant, or_(
         JobRecord.created_at >= before, JobRecord.status.not_in(FINAL_JOB_STATUSES)))
-    return set(session.scalars(in_use)) | set(session.scalars(running))
+    # an approved week is a decision as an approved plan is: its review (and the letters it answers) stays
+    reviews = session.execute(select(JobRecord.problem_id, JobRecord.result).where(
+        JobRecord.tenant_id == tenant, JobRecord.kind == REVIEW_KIND, JobRecord.status == "succeeded"))
+    approved_weeks = {problem_id for problem_id, result in reviews
+                      if isinstance(result, dict) and result.get("approval")}
+    return set(session.scalars(in_use)) | set(session.scalars(running)) | approved_weeks
 
 
 CHUNK = 500

@@ -113,7 +113,7 @@ def test_delete_removes_all_but_the_audit_log_and_leaves_other_tenants(
     code, out, err = run(env, "tenant", "delete", "--tenant", "north", "--confirm", "north")
     assert code == 0, err
     removed = json.loads(out)["removed"]
-    assert removed["problems"] == 4 and removed["api_keys"] == 1 and "audit_log" not in removed
+    assert removed["problems"] == 5 and removed["api_keys"] == 1 and "audit_log" not in removed
     with db.transaction() as session:
         assert store.list_plans(session, "north") == [] and store.list_jobs(session, "north") == []
         assert store.list_api_keys(session, "north") == []

@@ -27,8 +27,8 @@ def body(label: str) -> dict[str, Any]:
 def build(db: Store, tenant: str = "north") -> dict[str, str]:
     """Records of ``tenant``: ``old_draft`` (an old problem, its draft plan and optimisation job), ``approved``
     (an old problem with an approved plan), an old ``actual`` job and plan (traces) on the approved plan's
-    problem, ``recent`` (a new problem and draft), ``reused`` (an old problem a new job works on), and
-    ``south``'s old problem. Ids by name."""
+    problem, ``recent`` (a new problem and draft), ``reused`` (an old problem a new job works on), an old
+    ``approved_week`` (a round review whose week was approved), and ``south``'s old problem. Ids by name."""
     ids: dict[str, str] = {}
     with db.transaction() as session:
         def problem(label: str, owner: str = tenant, *, when: datetime = OLD) -> store.ProblemRecord:
@@ -64,6 +64,11 @@ def build(db: Store, tenant: str = "north") -> dict[str, str]:
         plan("recent", recent, when=NOW)
         reused = problem("reused")
         job("reused", reused, when=NOW)
+        week = problem("approved_week")
+        review = store.create_job(session, tenant, week, kind="review")
+        store.succeed_job(session, tenant, review.id, result={"days": [], "approval": {"by": "Ann Approver"}})
+        review.created_at = OLD
+        ids["approved_week_job"] = review.id
         south = problem("south", "south")
         plan("south", south)
     return ids
