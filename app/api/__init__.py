@@ -13,10 +13,11 @@ mapping of errors to HTTP answers (:mod:`~app.api.errors`).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api import (
     actuals,
+    audit,
     auth_config,
     evaluations,
     exports,
@@ -31,13 +32,15 @@ from app.api import (
     web,
     week_approvals,
 )
+from app.api.acting import bind_actor
 from app.api.paths import API_V1
 
 __all__ = ["API_V1", "api_router"]
 
 WEB_MAP_TAG = "web map"
 
-api_router = APIRouter(prefix=API_V1)
+# every route's audit lines name the person the request acts as (app/api/acting.py)
+api_router = APIRouter(prefix=API_V1, dependencies=[Depends(bind_actor)])
 api_router.include_router(health.router)
 api_router.include_router(optimisations.router)
 api_router.include_router(evaluations.router)
@@ -48,6 +51,7 @@ api_router.include_router(round_books.router)
 api_router.include_router(round_reviews.router)
 api_router.include_router(actuals.router)
 api_router.include_router(week_approvals.router)
+api_router.include_router(audit.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)

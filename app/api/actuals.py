@@ -39,7 +39,7 @@ from app.reports import realised_report as realised
 from app.reports.stored import PlanNotFoundError, load_plan
 from app.schemas import JobAcceptedResponse, MessageErrorResponse, OptimisationRequest, ValidationErrorResponse
 from app.services import actuals as actual_service
-from app.services import trace_files
+from app.services import audit_trail, trace_files
 from app.services.upload_faults import UploadError
 from app.store import Store
 from solver.realised import CONFIDENCE, RealisedFigure, RealisedReport
@@ -187,6 +187,8 @@ async def realised_savings_report(
     if isinstance(gathered, JSONResponse):
         return gathered
     report = gathered.report
+    await audit_trail.record(db, tenant, "export.realised_report", "round_set", round_set or "*",
+                             {"format": format, "before": before, "after": after, "plan": plan})
     if format == "csv":
         return Response(_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="realised-savings.csv"'})
@@ -228,6 +230,8 @@ async def export_case_study(
         return gathered
     document = realised.case_study_of(gathered.report, gathered.made_from, settings=settings, title=title,
                                       council=council, round_set=round_set)
+    await audit_trail.record(db, tenant, "export.case_study", "round_set", round_set or "*",
+                             {"format": format, "before": before, "after": after, "plan": plan})
     if format == "html":
         return HTMLResponse(case_study.to_html([document]))
     return JSONResponse(document)

@@ -21,6 +21,7 @@ from app.api.deps import NetworkRegistryDep, StoreDep
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, OptimisationResponse, ValidationErrorResponse
+from app.services import audit_trail
 from app.services import exports as service
 from app.services.addresses import problem_bins
 from app.services.plans import plan_response
@@ -67,13 +68,15 @@ async def export_response(plan: OptimisationResponse, fmt: service.ExportFormat,
     },
 )
 async def create_export(fmt: service.ExportFormat, plan: OptimisationResponse, registry: NetworkRegistryDep,
-                        round_id: RoundQuery = None) -> Response:
+                        db: StoreDep, tenant: TenantDep, round_id: RoundQuery = None) -> Response:
     """The plan posted (an optimisation or evaluation answer) as ``geojson`` (the
     FeatureCollection), ``csv`` (run sheets: one line per stop with a ``round`` column, its
     street and each bin's volume; ``?round=ID`` for one round), ``gpx`` (per round a street
     track and a route of its stops, named by street, with planned times) or ``incab`` (one line
     per bin: round, sequence, UPRN, address, street, stream, bin size)."""
-    return await export_response(plan, fmt, registry, round_id=round_id)
+    answer = await export_response(plan, fmt, registry, round_id=round_id)
+    await audit_trail.record(db, tenant, f"export.{fmt}", "plan", audit_trail.POSTED, {"round": round_id})
+    return answer
 
 
 @router.get(
@@ -102,4 +105,6 @@ async def export_plan(plan_id: str, db: StoreDep, tenant: TenantDep, registry: N
     if found is None:
         raise HTTPException(status_code=404, detail=f"plan {plan_id!r} not found")
     plan, problem = found
-    return await export_response(plan, fmt, registry, stem=f"plan-{plan_id}", round_id=round_id, problem=problem)
+    answer = await export_response(plan, fmt, registry, stem=f"plan-{plan_id}", round_id=round_id, problem=problem)
+    await audit_trail.record(db, tenant, f"export.{fmt}", "plan", plan_id, {"round": round_id})
+    return answer

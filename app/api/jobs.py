@@ -34,6 +34,7 @@ from app.schemas import (
     OptimisationRequest,
     ValidationErrorResponse,
 )
+from app.services import audit_trail
 from app.services import optimisation as optimisation_service
 from app.services import plans as plan_service
 from app.services.plans import job_result
@@ -183,4 +184,5 @@ async def read_job_report(job_id: str, db: StoreDep, tenant: TenantDep,
     request = job.request or {}
     filename = (f"week-report-{request['review_id']}.csv" if request.get("review_id") else
                 f"report-{request.get('plan_id')}-vs-{request.get('baseline')}.csv")
+    await audit_trail.record(db, tenant, "export.report", "job", job_id, {"format": format})
     return render_as(format, dict(job.result), filename=filename)

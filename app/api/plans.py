@@ -20,6 +20,7 @@ from app import store
 from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
 from app.api.limits import LIMIT_RESPONSES
+from app.api.principal import PrincipalDep
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import (
@@ -33,6 +34,7 @@ from app.schemas import (
     ValidationErrorResponse,
 )
 from app.services import evaluation as evaluation_service
+from app.services import personal_data
 from app.services import plans as service
 from app.store import PlanRecord
 
@@ -126,10 +128,11 @@ async def read_plan(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
             responses={200: {"description": "The problem as it was posted (an optimisation body: depots, "
                                             "disposal_sites, vehicles, bins with their attributes, options)."},
                        404: NOT_FOUND})
-async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep, principal: PrincipalDep) -> JSONResponse:
     """The plan's own problem, as posted when it was made (without a person's ``routes``, which are in
     the plan's ``parameters``): the map reopens a plan on its own bins, depots, tips and vehicles, not
-    on whatever problem is loaded."""
+    on whatever problem is loaded. A reader without the planner, approver or admin role gets each bin's
+    assisted flag without its details (:func:`app.services.personal_data.redact_for`)."""
     def read(session: Session) -> JSONObject | None:
         record = store.get_plan(session, tenant, plan_id)
         problem = store.get_problem(session, tenant, record.problem_id) if record is not None else None
@@ -138,7 +141,7 @@ async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep) -> JS
     body = await db.run(read)
     if body is None:
         raise _not_found(plan_id)
-    return JSONResponse(content=body)
+    return JSONResponse(content=personal_data.redact_for(principal, body))
 
 
 @router.post("/{plan_id}/approve", response_model=PlanResponse,

@@ -27,6 +27,7 @@ from app.core.faults import validation_error_items
 from app.reports import render, stored
 from app.reports.report_job import report_request
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
+from app.services import audit_trail
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -101,4 +102,5 @@ async def plan_report(
     rendered: dict[str, object] = {"json": render.to_json(report) if format == "json" else None,
                                    "html": render.to_html(report) if format == "html" else None,
                                    "csv": render.to_csv(report) if format == "csv" else None}
+    await audit_trail.record(db, tenant, "export.report", "plan", plan_id, {"format": format, "baseline": baseline})
     return render_as(format, rendered, filename=f"report-{plan_id}-vs-{baseline}.csv")

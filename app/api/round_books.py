@@ -24,7 +24,7 @@ from app.api.deps import NetworkRegistryDep, StoreDep
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, OptimisationResponse, ValidationErrorResponse
-from app.services import round_book, round_book_render
+from app.services import audit_trail, round_book, round_book_render
 from app.services.addresses import problem_bins
 from app.services.plans import plan_response
 
@@ -96,8 +96,10 @@ async def plan_round_book(plan_id: str, db: StoreDep, tenant: TenantDep, registr
     if found is None:
         raise HTTPException(status_code=404, detail=f"plan {plan_id!r} not found")
     plan, label, problem = found
-    return await book_response(plan, registry, label=label, stem=_stem(plan_id, round_id), fmt=format,
-                               round_id=round_id, problem=problem)
+    answer = await book_response(plan, registry, label=label, stem=_stem(plan_id, round_id), fmt=format,
+                                 round_id=round_id, problem=problem)
+    await audit_trail.record(db, tenant, "export.round_book", "plan", plan_id, {"format": format, "round": round_id})
+    return answer
 
 
 @router.post(
@@ -105,14 +107,17 @@ async def plan_round_book(plan_id: str, db: StoreDep, tenant: TenantDep, registr
     summary="Round books of a plan posted: printable HTML or PDF",
     responses={**BOOK_ANSWERS, 404: {"model": MessageErrorResponse, "description": "No such round in the plan."}},
 )
-async def posted_round_book(plan: OptimisationResponse, registry: NetworkRegistryDep,
+async def posted_round_book(plan: OptimisationResponse, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
                             format: FormatQuery = "html", round_id: RoundQuery = None) -> Response:
     """The round books of the plan posted (an optimisation or evaluation answer), as for a stored
     plan; its streets are named from the map (a posted plan carries no addresses). A position that is
     no lon/lat answers 422 naming its feature."""
     _check_positions(plan)
-    return await book_response(plan, registry, label="plan", stem=_stem(None, round_id), fmt=format,
-                               round_id=round_id)
+    answer = await book_response(plan, registry, label="plan", stem=_stem(None, round_id), fmt=format,
+                                 round_id=round_id)
+    await audit_trail.record(db, tenant, "export.round_book", "plan", audit_trail.POSTED,
+                             {"format": format, "round": round_id})
+    return answer
 
 
 def _check_positions(plan: OptimisationResponse) -> None:

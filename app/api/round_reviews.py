@@ -30,7 +30,7 @@ from app.reports import week
 from app.reports.report_job import week_report_request
 from app.reports.stored import PlanNotFoundError
 from app.schemas import JobAcceptedResponse, MessageErrorResponse, ReviewRequest, ValidationErrorResponse
-from app.services import round_review
+from app.services import audit_trail, round_review
 from app.store import JobRecord
 
 router = APIRouter(prefix="/round-reviews", tags=["round reviews"])
@@ -100,6 +100,8 @@ async def read_day_changes(review_id: str, db: StoreDep, tenant: TenantDep,
     new_week``), ready for a letter merge."""
     changes = (await _review(db, tenant, review_id)).get("day_changes")
     listed = [c for c in changes if isinstance(c, dict)] if isinstance(changes, list) else []
+    await audit_trail.record(db, tenant, "export.day_changes", "review", review_id,
+                             {"format": format, "households": len(listed)})
     if format == "json":
         return JSONResponse(content={"review_id": review_id, "day_changes": listed})
     return Response(content=round_review.day_changes_csv(listed), media_type="text/csv",
@@ -147,4 +149,5 @@ async def read_week_report(review_id: str, db: StoreDep, tenant: TenantDep, sett
     rendered: dict[str, object] = {"json": week.to_json(report) if format == "json" else None,
                                    "html": week.to_html(report) if format == "html" else None,
                                    "csv": week.to_csv(report) if format == "csv" else None}
+    await audit_trail.record(db, tenant, "export.report", "review", review_id, {"format": format})
     return render_as(format, rendered, filename=f"week-report-{review_id}.csv")

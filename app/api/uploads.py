@@ -8,14 +8,19 @@ cell, each naming its ``row`` and ``column`` (see :mod:`app.services.uploads`).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.deps import StoreDep
+from app.api.tenancy import TenantDep
+from app.core.json_types import JSONObject
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
 from app.schemas.responses import ErrorItem, OutputModel
+from app.services import audit_trail
 from app.services import uploads as service
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -105,6 +110,13 @@ async def _read(file: UploadFile) -> bytes:
     return content
 
 
+async def _audited(db: StoreDep, tenant: str, kind: str, content: bytes, details: JSONObject) -> None:
+    """One ``upload.<kind>`` line: the file's SHA-256 and what was read from it (counts, never rows or a
+    file name, which may name people)."""
+    await audit_trail.record(db, tenant, f"upload.{kind}", "upload", hashlib.sha256(content).hexdigest(),
+                             {"bytes": len(content), **details})
+
+
 def _refused(exc: service.UploadError) -> JSONResponse:
     """422 listing the faults: whole-file ones, a summary per column, then rows (capped), with the count."""
     return JSONResponse(status_code=UNPROCESSABLE, content=exc.body())
@@ -117,6 +129,7 @@ async def upload_bins(
     bin_sizes: Annotated[str | None, Form(description='The bin size table laid over the defaults, JSON: '
                                                       '{"240": {"volume_l": 240, "demand_kg": 20, '
                                                       '"service_s": 30}}.')] = None,
+    *, db: StoreDep, tenant: TenantDep,
 ) -> BinsUpload | JSONResponse:
     """Columns (any case, with the aliases of docs/council_data.md): ``id`` or ``UPRN``; a position
     (``lon``/``lat``, ``easting``/``northing``, ``x_coordinate``/``y_coordinate``, ``x``/``y``, or the
@@ -126,28 +139,33 @@ async def upload_bins(
     ``address``, ``street``, ``uprn``, ``postcode``, ``frequency``, ``day``, ``week``, ``round``,
     ``assisted``, ``notes``, ``bin_size`` and every other column are kept in the bin's ``attributes``."""
     try:
-        read = service.read_bins_file(await _read(file), filename=file.filename, crs=crs, bin_sizes=bin_sizes,
-                                 streams=streams)
+        content = await _read(file)
+        read = service.read_bins_file(content, filename=file.filename, crs=crs, bin_sizes=bin_sizes,
+                                      streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
+    await _audited(db, tenant, "bins", content, {"bins": len(read.bins)})
     return BinsUpload(bins=read.bins, crs=read.crs, coordinate_columns=read.coordinate_columns)
 
 
 @router.post("/sites", response_model=SitesUpload, response_model_exclude_none=True, responses=RESPONSES,
              summary="Read disposal sites (tips) from a file")
-async def upload_sites(file: FileDep, crs: CrsDep = None, streams: StreamsDep = None) -> SitesUpload | JSONResponse:
+async def upload_sites(file: FileDep, db: StoreDep, tenant: TenantDep, crs: CrsDep = None,
+                       streams: StreamsDep = None) -> SitesUpload | JSONResponse:
     """Columns: ``id``, a position (as for bins), and optionally ``unload_s``, ``opening``
     (``06:00-18:00``) and ``streams`` (``refuse|recycling``)."""
     try:
-        read = service.read_sites_file(await _read(file), filename=file.filename, crs=crs, streams=streams)
+        content = await _read(file)
+        read = service.read_sites_file(content, filename=file.filename, crs=crs, streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
+    await _audited(db, tenant, "sites", content, {"disposal_sites": len(read.sites)})
     return SitesUpload(disposal_sites=read.sites)
 
 
 @router.post("/vehicles", response_model=VehiclesUpload, response_model_exclude_none=True,
              response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file")
-async def upload_vehicles(file: FileDep, crs: CrsDep = None,
+async def upload_vehicles(file: FileDep, db: StoreDep, tenant: TenantDep, crs: CrsDep = None,
                           streams: StreamsDep = None) -> VehiclesUpload | JSONResponse:
     """Columns: ``id``, ``depot``, ``capacity_kg`` (required), and optionally ``capacity_l``,
     ``shift_start``, ``shift_end``, ``streams`` (``refuse|recycling``), ``break_duration_s``,
@@ -155,10 +173,11 @@ async def upload_vehicles(file: FileDep, crs: CrsDep = None,
     ``depot_lon``/``depot_lat`` or ``depot_easting``/``depot_northing`` to declare the depot (in other
     formats: the Point)."""
     try:
-        vehicles, depots = service.read_vehicles(await _read(file), filename=file.filename, crs=crs,
-                                                 streams=streams)
+        content = await _read(file)
+        vehicles, depots = service.read_vehicles(content, filename=file.filename, crs=crs, streams=streams)
     except service.UploadError as exc:
         return _refused(exc)
+    await _audited(db, tenant, "vehicles", content, {"vehicles": len(vehicles), "depots": len(depots)})
     return VehiclesUpload(vehicles=vehicles, depots=depots)
 
 
@@ -173,13 +192,16 @@ async def upload_rounds(
     bin_ids: Annotated[str | None, Form(description="The ids of the bins uploaded (JSON list): every stop must "
                                                     "be one of them, a site_ids tip or break.")] = None,
     site_ids: Annotated[str | None, Form(description="The ids of the tips (JSON list).")] = None,
+    *, db: StoreDep, tenant: TenantDep,
 ) -> RoundsUpload | JSONResponse:
     """Columns ``round`` (the vehicle id), ``sequence`` (driving order) and the stop (``bin_id``,
     ``uprn`` or ``stop``: a bin, a disposal site or ``break``), optionally ``day`` and ``week``:
     the ``routes`` of an evaluation body."""
     try:
-        read = service.read_rounds_file(await _read(file), filename=file.filename, day=day, week=week,
+        content = await _read(file)
+        read = service.read_rounds_file(content, filename=file.filename, day=day, week=week,
                                         bin_ids=bin_ids, site_ids=site_ids)
     except service.UploadError as exc:
         return _refused(exc)
+    await _audited(db, tenant, "rounds", content, {"routes": len(read.routes)})
     return RoundsUpload(routes=read.routes, ignored_columns=read.ignored_columns)

@@ -24,7 +24,7 @@ from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
 from app.schemas.week_approval import WeekApprovalIn
-from app.services import week_approval
+from app.services import audit_trail, week_approval
 
 router = APIRouter(prefix="/round-reviews", tags=["round reviews"])
 
@@ -83,6 +83,8 @@ async def read_new_properties(review_id: str, db: StoreDep, tenant: TenantDep,
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     if rows is None:
         raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
+    await audit_trail.record(db, tenant, "export.new_properties", "review", review_id,
+                             {"format": format, "properties": len(rows)})
     if format == "json":
         return JSONResponse(content={"review_id": review_id, "new_properties": list(rows)})
     return Response(content=week_approval.new_properties_csv(rows), media_type="text/csv",

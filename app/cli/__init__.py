@@ -11,6 +11,8 @@
 - ``wasteroute keys create --tenant NAME | list | revoke ID | demo``: API keys (:mod:`~app.cli.keys`).
 - ``wasteroute report PLAN --baseline BASELINE`` and ``wasteroute reproduce PLAN_ID``: savings
   reports and reproducing stored plans (:mod:`~app.cli.report`, :mod:`~app.cli.reproduce`).
+- ``wasteroute purge --tenant T [--before DATE] [--dry-run]``, ``wasteroute tenant export|delete``:
+  a council's personal data past retention, handed over or removed (:mod:`~app.cli.tenant_data`).
 
 Every command starts the same way (:mod:`~app.cli.setup`): configuration from the same
 ``WASTEROUTE_*`` environment variables as the service, options given here taking
@@ -33,6 +35,7 @@ from app.cli.round_set import round_set
 from app.cli.serve import serve
 from app.cli.setup import EXIT_INVALID_INPUT
 from app.cli.solve import solve
+from app.cli.tenant_data import purge, tenant_cli
 
 __all__ = ["EXIT_INVALID_INPUT", "cli", "main"]
 
@@ -47,12 +50,14 @@ cli = typer.Typer(
 cli.add_typer(bench_cli, name="bench")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(case_study_cli, name="case-study")
+cli.add_typer(tenant_cli, name="tenant")
 cli.command("report")(report)
 cli.command("reproduce")(reproduce)
 cli.command()(serve)
 cli.command()(solve)
 cli.command()(batch)
 cli.command(name="round-set")(round_set)
+cli.command()(purge)
 
 
 def main() -> None:

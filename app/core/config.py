@@ -263,6 +263,12 @@ class Settings(BaseSettings):
         default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         description="Attribution (HTML) of the tile layer, shown on the web map.",
     )
+    retention_days: PositiveInt = Field(
+        default=400,
+        description="Days a council's traces (actual days) and problems that no approved plan answers are kept "
+                    "before `wasteroute purge` removes them (docs/privacy.md); 400 keeps a year and its "
+                    "comparison month.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

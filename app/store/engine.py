@@ -63,11 +63,16 @@ def make_engine(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
     writer waits out the busy timeout at that point, then fails with "database is
     locked".) PostgreSQL gets a connect timeout and a ``lock_timeout`` of ``timeout_s``
     and a check of pooled connections before use, so a restarted server is reconnected to.
+
+    Statement parameters are hidden from SQL logs and error messages alike: they carry addresses,
+    UPRNs and traces, and an error's message ends up in logs, a failed job's ``error`` and the audit
+    log (docs/privacy.md).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout_s})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout_s},
+                               hide_parameters=True)
         if database and database != ":memory:" and not database.startswith("file:"):
             folder = Path(database).parent
             event.listen(engine, "do_connect", lambda *_: folder.mkdir(parents=True, exist_ok=True))
@@ -77,7 +82,8 @@ def make_engine(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args = {"connect_timeout": max(1, math.ceil(timeout_s)),
                         "options": f"-c lock_timeout={max(1, round(timeout_s * 1000))}"}
-    return create_engine(url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args,
+                         hide_parameters=True)
 
 
 def alembic_config(engine: Engine) -> Config:

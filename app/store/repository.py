@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.json_types import JSONObject
+from app.store.acting import resolve as resolve_actor
 from app.store.models import (
     FINAL_JOB_STATUSES,
     JOB_KINDS,
@@ -180,7 +181,7 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
     )
     session.add(plan)
     session.flush()
-    append_audit(session, tenant, actor=created_by or "system", action="plan.create", subject_type="plan",
+    append_audit(session, tenant, actor=created_by, action="plan.create", subject_type="plan",
                  subject_id=plan.id, details={"source": source, "version": plan.version, "round_set": round_set,
                                               "name": name, "kpis": plan.kpis})
     return plan
@@ -419,12 +420,21 @@ def requeue_job(session: Session, tenant: str, job_id: str, *, reason: str) -> J
 # --------------------------------------------------------------------------- audit log
 
 
-def append_audit(session: Session, tenant: str, *, actor: str, action: str, subject_type: str, subject_id: str,
-                 details: JSONObject | None = None) -> AuditEntry:
-    """Add a line to the tenant's append-only audit log."""
+def append_audit(session: Session, tenant: str, *, actor: str | None, action: str, subject_type: str,
+                 subject_id: str, details: JSONObject | None = None) -> AuditEntry:
+    """Add a line to the tenant's append-only audit log.
+
+    ``actor`` ``None`` (or ``"api"``) names the person the current request acts as
+    (:mod:`app.store.acting`), ``system`` when there is none; a line naming a user carries their
+    ``user_id`` in its details.
+    """
     ensure_tenant(session, tenant)
-    entry = AuditEntry(tenant_id=tenant, actor=actor, action=action, subject_type=subject_type,
-                       subject_id=subject_id, details=details or {})
+    name, user_id = resolve_actor(actor)
+    recorded = dict(details or {})
+    if user_id is not None:
+        recorded.setdefault("user_id", user_id)
+    entry = AuditEntry(tenant_id=tenant, actor=name, action=action, subject_type=subject_type,
+                       subject_id=subject_id, details=recorded)
     session.add(entry)
     session.flush()
     return entry

@@ -15,6 +15,7 @@ import { loadStoredPlan, planLine } from './stored-plans.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
 import { initSignIn } from './signin-oidc.js';
+import { initAudit } from './audit.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -508,6 +509,7 @@ async function start() {
     showPlan,
     showAreas: () => { if (!state.areasShown) toggleAreas(); },
   });
+  await initAudit();
   document.body.dataset.ready = 'true';
 }
 

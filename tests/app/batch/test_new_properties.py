@@ -39,7 +39,7 @@ from app.compute.executors import solver_executor
 from app.core.config import Settings
 from app.main import create_app
 from app.services.plans import bin_rounds
-from app.store import Store, latest_plan
+from app.store import Store, latest_plan, list_audit
 from app.store.models import PlanRecord
 from tests.app.conftest import BINS, DEPOT, JobWaiter
 
@@ -213,7 +213,8 @@ def test_the_report_tells_each_household_its_day(nights: Nights) -> None:
 
 def test_the_approved_week_answers_its_new_properties(nights: Nights) -> None:
     """GET /round-reviews/{id}/new-properties: one CSV line per placed property and day (the two placed ones,
-    on Monday A, rcv-1, with the draft that took them in and why), the same as JSON; 404 for no review."""
+    on Monday A, rcv-1, with the draft that took them in and why), the same as JSON; 404 for no review; each
+    download an ``export.new_properties`` audit line."""
     client = TestClient(create_app(nights.settings))
     answer = client.get(f"/api/v1/round-reviews/{nights.review_id}/new-properties")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
@@ -228,6 +229,12 @@ def test_the_approved_week_answers_its_new_properties(nights: Nights) -> None:
     listed = client.get(f"/api/v1/round-reviews/{nights.review_id}/new-properties", params={"format": "json"}).json()
     assert [p["property"] for p in listed["new_properties"]] == ["monday-only", "twin"]
     assert client.get("/api/v1/round-reviews/no-such-review/new-properties").status_code == 404
+    db = Store(nights.settings.database_url)
+    with db.transaction() as session:  # each download is an audit line (the letters name households)
+        lines = list_audit(session, nights.settings.default_tenant, actions=["export.new_properties"])
+    db.dispose()
+    assert [(line.subject_id, line.details["format"]) for line in lines] == [(nights.review_id, "csv"),
+                                                                             (nights.review_id, "json")]
 
 
 def test_a_malformed_new_properties_file_exits_with_its_field(tmp_path: Path) -> None:

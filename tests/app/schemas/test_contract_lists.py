@@ -12,6 +12,7 @@ from typing import get_args
 
 import pytest
 
+from app.api.audit import AuditFormat
 from app.api.oidc import TokenRefusal
 from app.api.round_books import BookFormat
 from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
@@ -58,6 +59,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "export `format`": get_args(ExportFormat),
     "round book `format`": get_args(BookFormat),
     "token refusal `type`": get_args(TokenRefusal),
+    "audit `format`": get_args(AuditFormat),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
