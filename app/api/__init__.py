@@ -23,6 +23,7 @@ from app.api import (
     jobs,
     optimisations,
     plans,
+    readiness,
     reports,
     round_books,
     round_reviews,
@@ -38,6 +39,7 @@ WEB_MAP_TAG = "web map"
 
 api_router = APIRouter(prefix=API_V1)
 api_router.include_router(health.router)
+api_router.include_router(readiness.router)
 api_router.include_router(optimisations.router)
 api_router.include_router(evaluations.router)
 api_router.include_router(jobs.router)

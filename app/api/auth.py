@@ -6,8 +6,8 @@ looks the key up in the store (:func:`app.store.find_api_key`, by its SHA-256) a
 its tenant and who it acts as on the request (``request.state.tenant``,
 ``request.state.principal``, a :class:`app.api.principal.Principal`), which
 :data:`app.api.tenancy.TenantDep` and :data:`app.api.principal.PrincipalDep` hand to the handlers.
-It guards **every** path but the open ones (:func:`open_paths`: the health check, the map page and its static files,
-the OpenAPI document and its pages), so a route added later is closed by default.
+It guards **every** path but the open ones (:func:`open_paths`: the health and readiness checks, the
+map page and its static files, the OpenAPI document and its pages), so a route added later is closed by default.
 
 A request without a key, or with an unknown or revoked one, answers **401** before its
 body is read, in the error shape of :mod:`app.core.faults`
@@ -54,6 +54,7 @@ API_KEY_SCHEME = "apiKeyHeader"
 STATIC_PREFIX = "/static/"
 """The map page's scripts, styles and Leaflet: open."""
 HEALTH_PATH = "/api/v1/health"
+READY_PATH = "/api/v1/ready"
 STORE_RETRY_AFTER_S = 5
 """Seconds a client is told to wait when the store cannot be reached."""
 
@@ -119,8 +120,9 @@ def _principal_of(key: str) -> Callable[[Session], Principal | None]:
 
 
 def open_paths(app: FastAPI) -> frozenset[str]:
-    """Exact paths answered without a key: health, the map page, the OpenAPI document and its pages."""
-    paths = {"/", HEALTH_PATH, app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    """Exact paths answered without a key: health and readiness, the map page, the OpenAPI document and its pages."""
+    paths = {"/", HEALTH_PATH, READY_PATH, app.openapi_url, app.docs_url, app.redoc_url,
+             app.swagger_ui_oauth2_redirect_url}
     return frozenset(path for path in paths if path)
 
 
