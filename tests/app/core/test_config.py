@@ -23,3 +23,14 @@ def test_road_rules_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WASTEROUTE_DRIVES_ON", "middle")
     with pytest.raises(ValidationError, match="drives_on"):
         Settings()
+
+
+@pytest.mark.parametrize(("given", "token"), [("", None), ("   ", None), ("s3cret", "s3cret")])
+def test_an_empty_metrics_token_leaves_metrics_off(monkeypatch: pytest.MonkeyPatch, given: str,
+                                                   token: str | None) -> None:
+    """compose.yaml's ``${WASTEROUTE_METRICS_TOKEN:-}`` sets an empty value when unset: that is no token,
+    not a token anyone can present; a real one is kept secret (not shown in the settings' repr)."""
+    monkeypatch.setenv("WASTEROUTE_METRICS_TOKEN", given)
+    settings = Settings()
+    assert (settings.metrics_token and settings.metrics_token.get_secret_value()) == (token or None)
+    assert "s3cret" not in repr(settings)

@@ -13,7 +13,7 @@ from typing import get_args
 import pytest
 
 from app.api.round_books import BookFormat
-from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
+from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus, ReadinessCheckName
 from app.services.exports import ExportFormat
 from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
@@ -56,6 +56,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "summary `relaxed`": get_args(Relaxation),
     "export `format`": get_args(ExportFormat),
     "round book `format`": get_args(BookFormat),
+    "readiness check `name`": get_args(ReadinessCheckName),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
