@@ -5,7 +5,6 @@ real PostgreSQL server, real solver workers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,11 @@ from app.store.engine import alembic_config
 from app.store.schema_state import script_heads
 
 from ..conftest import JobWaiter
+from . import test_database_faults
 from .test_database_faults import PostgresServer
+
+postgres = test_database_faults.postgres
+"""A running PostgreSQL server of the test's own (test_database_faults' fixture)."""
 
 CHECKS = ["store", "migrations", "job_queue", "solver_workers", "network"]
 
@@ -103,15 +106,6 @@ def test_a_full_queue_is_not_ready(own_settings: Settings, problem: dict[str, An
     body = assert_not_ready(full, "job_queue")
     assert body["reasons"] == ["job_queue: full: 1 job(s) waiting of the 1 the queue holds (job_queue_size)"]
     assert emptied.status_code == 200, emptied.text
-
-
-@pytest.fixture
-def postgres() -> Iterator[PostgresServer]:
-    """A running PostgreSQL server of this test's own, removed afterwards."""
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.remove()
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ counts by tenant and state, and each started job's wait, run time and plan's eng
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,16 +11,11 @@ from app import store
 from app.store import JobRecord, Store
 from app.store.job_figures import NO_ENGINE, job_counts, job_times
 
+from . import test_store
 from .test_store import RESULT, body
 
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
-    """A migrated store on an empty database."""
-    opened = Store(database_url)
-    opened.migrate()
-    yield opened
-    opened.dispose()
+db = test_store.db
+"""A migrated store on an empty database (test_store's fixture)."""
 
 
 def queue(db: Store, tenant: str, n_bins: int) -> str:
