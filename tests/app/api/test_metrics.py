@@ -54,7 +54,7 @@ def metered(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 
 @pytest.fixture(scope="module")
-def served(metered: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def metered_app(metered: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """A started app and an API key of each of the tenants ``north`` and ``south``."""
     with TestClient(create_app(metered)) as client:
         db = client.app.state.store  # type: ignore[attr-defined]
@@ -72,10 +72,10 @@ def test_metrics_are_off_without_a_token(app_client: TestClient) -> None:
 
 
 @pytest.mark.slow
-def test_a_wrong_or_missing_token_is_refused_and_counted(served: tuple[TestClient, dict[str, str]]) -> None:
+def test_a_wrong_or_missing_token_is_refused_and_counted(metered_app: tuple[TestClient, dict[str, str]]) -> None:
     """No token, another token or a tenant's API key answer 401 with a Bearer challenge; each counts
     as a refusal of reason ``metrics_token``."""
-    client, keys = served
+    client, keys = metered_app
     before = value(scrape(client), "wasteroute_auth_refused_total", reason="metrics_token")
     answers = [client.get("/metrics"), client.get("/metrics", headers={"Authorization": "Bearer nope"}),
                client.get("/metrics", headers={"Authorization": f"Bearer {keys['north']}"})]
@@ -87,13 +87,13 @@ def test_a_wrong_or_missing_token_is_refused_and_counted(served: tuple[TestClien
 
 @pytest.mark.slow
 def test_jobs_by_tenant_and_state_with_their_wait_and_solve_seconds(
-        served: tuple[TestClient, dict[str, str]], metered: Settings, problem: dict[str, Any],
+        metered_app: tuple[TestClient, dict[str, str]], metered: Settings, problem: dict[str, Any],
         wait_for_job: JobWaiter) -> None:
     """Two jobs of north and one of south, run to the end: the gauge counts them by tenant and state
     (zeros included), the queue wait histogram has one observation per started job of each tenant,
     the solve seconds histogram three optimisations under the engine of their plans; another app on the
     same store (another replica, not even started) reports the same job figures."""
-    client, keys = served
+    client, keys = metered_app
     posted = [(tenant, client.post("/api/v1/jobs", json=problem, headers={"X-API-Key": keys[tenant]}))
               for tenant in ("north", "north", "south")]
     for tenant, answer in posted:
@@ -118,10 +118,10 @@ def test_jobs_by_tenant_and_state_with_their_wait_and_solve_seconds(
 
 
 @pytest.mark.slow
-def test_requests_are_counted_by_route_template_and_status(served: tuple[TestClient, dict[str, str]]) -> None:
+def test_requests_are_counted_by_route_template_and_status(metered_app: tuple[TestClient, dict[str, str]]) -> None:
     """A job that does not exist is counted under ``/api/v1/jobs/{job_id}`` with 404; requests without a key
     and with a wrong one under their route with 401, as a missing and an invalid credential."""
-    client, keys = served
+    client, keys = metered_app
     before = scrape(client)
     missing = client.get("/api/v1/jobs/no-such-job", headers={"X-API-Key": keys["south"]})
     no_key = client.get("/api/v1/jobs")
