@@ -29,7 +29,8 @@ requests per kind (answers by class, per second, latency p50/p95), jobs per tena
 ended by status, lost: not ended; retried: started more than once, from the store's attempts;
 run twice: more than one run reached its end, counted from the solver workers' log lines in
 every replica's log; queue wait p50/p95 from ``started_at - created_at``), job throughput, and
-the jobs the killed replica had taken.
+the jobs the killed replica had taken; and, per tenant, the jobs by state as the surviving
+replica's ``GET /metrics`` reports them.
 
 Exit status 1 when a job is lost or run twice, or an answer was a 5xx (a retry is no fault).
 
@@ -61,6 +62,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from app.store import JobRecord, Store
@@ -76,6 +78,8 @@ READY_PERIOD_S = 0.5
 POLL_S = 0.25
 JOB_PATIENCE_S = 20.0
 """Seconds a client polls one job before it moves on (the end of the run still counts it)."""
+METRICS_TOKEN = "load-test-scrape-token"
+"""The replicas' WASTEROUTE_METRICS_TOKEN: the script reads replica-1's /metrics at the end."""
 QUICK = {"duration_s": 24.0, "kill_at_s": 10.0, "big_bins": 60, "big_time_limit_s": 15.0, "grace_s": 30.0}
 COMPLETED_RUN = re.compile(r"app\.jobs\.execute: job ([0-9a-f]{32})\b.*?\b(succeeded|failed|cancelled)\b")
 """A solver worker's log line at the end of a job's run (one per run that reaches its end)."""
@@ -150,7 +154,7 @@ def replica_env(database_url: str, folder: Path, workers: int, max_sync_bins: in
     return {**os.environ, "WASTEROUTE_NETWORK_FILE": str(MONACO), "WASTEROUTE_DATA_DIR": str(folder),
             "WASTEROUTE_CACHE_DIR": str(folder.parent / "cache"), "WASTEROUTE_DATABASE_URL": database_url,
             "WASTEROUTE_MAX_CONCURRENT_SOLVES": str(workers), "WASTEROUTE_MAX_SYNC_BINS": str(max_sync_bins),
-            "WASTEROUTE_LOG_LEVEL": "info"}
+            "WASTEROUTE_LOG_LEVEL": "info", "WASTEROUTE_METRICS_TOKEN": METRICS_TOKEN}
 
 
 def start_replica(name: str, env: dict[str, str], folder: Path) -> Replica:
@@ -384,6 +388,20 @@ def percentiles(values: list[float]) -> tuple[float | None, float | None]:
     return round(float(p50), 2), round(float(p95), 2)
 
 
+def scrape_jobs(replica: Replica) -> dict[str, dict[str, float]]:
+    """Per tenant, the jobs by state and the started jobs' count, as ``replica``'s /metrics reports them."""
+    answer = httpx.get(f"{replica.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    answer.raise_for_status()
+    figures: dict[str, dict[str, float]] = defaultdict(dict)
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name == "wasteroute_jobs":
+                figures[sample.labels["tenant"]][sample.labels["state"]] = sample.value
+            elif sample.name == "wasteroute_job_queue_wait_seconds_count":
+                figures[sample.labels["tenant"]]["started"] = sample.value
+    return dict(figures)
+
+
 def completed_runs(logs: list[Path]) -> Counter[str]:
     """Runs that reached their end, per job id, from the replicas' logs (their solver workers log there)."""
     runs: Counter[str] = Counter()
@@ -465,6 +483,9 @@ def print_tables(result: dict[str, Any]) -> None:
           f"{kill['replica']} killed (SIGKILL) at {kill['at_s']} s: it had taken {kill['jobs_taken_before']} "
           f"job(s), of which {kill['of_them_lost']} lost, {kill['of_them_retried']} retried and "
           f"{kill['of_them_run_twice']} run twice; the big job is {kill['big_job']}")
+    print()
+    for tenant, figures in result["metrics"].items():
+        print(f"{tenant} in replica-1's /metrics: " + ", ".join(f"{k} {v:g}" for k, v in sorted(figures.items())))
     for error, count in result["errors"].items():
         print(f"x{count}: {error}")
 
@@ -533,10 +554,11 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - tally.started
         jobs = wait_for_ends(database_url, list(tally.jobs), args.grace_s)
         killed = replicas[-1] if args.kill_at_s > 0 and len(replicas) > 1 else None
+        metrics = scrape_jobs(replicas[0])
         for replica in replicas:  # their logs are complete once they have stopped
             replica.stop()
         runs = completed_runs([folder / r.name / "server.log" for r in replicas])
-        result = report(tally, jobs, runs, elapsed, killed, args)
+        result = report(tally, jobs, runs, elapsed, killed, args) | {"metrics": metrics}
     if args.json:
         print(json.dumps(result))
     else:

@@ -24,8 +24,9 @@ ENDED = ("succeeded", "failed", "cancelled")
 def test_quick_run_with_one_tenant_accounts_for_every_job(tmp_path: Path) -> None:
     """The JSON report of a quick run: two replicas, one tenant, the second replica killed at 10 s having
     taken jobs; every submitted job is either ended or listed lost; the ended ones add up per status;
-    queue waits are measured; the killed replica's process group is gone (its log ends without a
-    shutdown); the exit status says whether a job was lost or run twice or an answer was a 5xx."""
+    queue waits are measured; the surviving replica's /metrics counts the same jobs by state; the killed
+    replica's process group is gone (its log ends without a shutdown); the exit status says whether a job
+    was lost or run twice or an answer was a 5xx."""
     if _postgres_bin_dir() is None:
         pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; run `make system`)")
     run = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--tenants", "1", "--json",
@@ -47,6 +48,8 @@ def test_quick_run_with_one_tenant_accounts_for_every_job(tmp_path: Path) -> Non
     assert result["requests"]["POST /evaluations"]["2xx"] >= 1
     server_errors = sum(row["5xx"] for row in result["requests"].values())
     assert run.returncode == (1 if result["lost"] or result["run_twice"] or server_errors else 0)
+    metrics = result["metrics"]["council-a"]
+    assert metrics["succeeded"] == jobs["succeeded"] and metrics["queued"] + metrics["running"] == jobs["lost"]
     killed_log = (tmp_path / "replica-2" / "server.log").read_text()
     assert "Started server process" in killed_log and "Shutting down" not in killed_log
     assert "Shutting down" in (tmp_path / "replica-1" / "server.log").read_text()
