@@ -16,6 +16,7 @@ from app.api import api_router, web
 from app.api.auth import install_auth
 from app.api.errors import install_error_handlers
 from app.api.limits import BodySizeLimitMiddleware
+from app.api.metrics import install_metrics
 from app.compute.network_registry import NetworkRegistry
 from app.core.config import Settings
 from app.core.version import service_version
@@ -51,10 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Migrate the store, load the network, start the solver workers and the job runner
-        (which resumes the jobs a previous run left); stop them at shutdown."""
+        """Migrate the store, load the network, label the routes for the metrics, start the solver
+        workers and the job runner (which resumes the jobs a previous run left); stop them at shutdown."""
         await anyio.to_thread.run_sync(db.migrate)
         await anyio.to_thread.run_sync(registry.load)
+        await anyio.to_thread.run_sync(route_templates.prepare)  # the OpenAPI document, built once
         await pool.start()
         await runner.start()
         try:
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     install_auth(app, settings, db)  # API keys and CORS (app/api/auth.py): after the other middleware
+    # outermost, so that it counts the key check's 401s too (app/api/metrics.py)
+    route_templates = install_metrics(app, settings, db, pool)
     app.include_router(api_router)
     app.include_router(web.router)
     return app

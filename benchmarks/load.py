@@ -1,27 +1,41 @@
-"""Load test on loopback: many async clients post small optimisations (and, where the
-service has them, jobs they then poll) to a real uvicorn server for a fixed time.
+"""Load test of the scaled-out service: two real replicas (uvicorn processes) on one real
+PostgreSQL, several councils (tenants) posting jobs, one replica killed with SIGKILL mid-test.
 
 Usage::
 
-    .venv/bin/python benchmarks/load.py [--clients 16] [--duration-s 30] [--bins 5]
-        [--time-limit-s 0.2] [--job-share 0.25] [--workers 2] [--url URL]
-        [--header NAME:VALUE ...] [--json]
+    .venv/bin/python benchmarks/load.py [--replicas 2] [--tenants 3] [--clients-per-tenant 2]
+        [--duration-s 90] [--kill-at-s 30] [--bins 5] [--time-limit-s 0.5] [--evaluation-share 0.3]
+        [--big-bins 400] [--big-time-limit-s 60] [--workers 2] [--grace-s 90]
+        [--database-url URL] [--data-dir DIR] [--quick] [--json]
 
-Without ``--url`` it starts ``uvicorn --factory app.main:create_app`` on a free
-loopback port (the embedded Monaco network, ``--workers`` solver processes, a
-temporary data folder) and stops it at the end. Each client loops: build a small
-problem (``--bins`` kerbside bins of Monaco from :mod:`solver.synthetic`, two
-vehicles, ``--time-limit-s`` of search), then either ``POST /api/v1/optimisations``
-or, for a ``--job-share`` of its turns when ``/api/v1/jobs`` exists, ``POST
-/api/v1/jobs`` and poll ``GET /api/v1/jobs/{id}`` until the job is finished. One more
-client asks ``GET /api/v1/health`` every 0.2 s throughout.
+It starts a throwaway PostgreSQL server (Debian's ``initdb``/``pg_ctl``, as the tests do)
+unless ``--database-url`` names one, then ``--replicas`` uvicorn processes of the service on
+loopback ports, each with ``--workers`` solver processes (the embedded Monaco network, one
+graph cache), and makes an API key per tenant (``wasteroute keys create``). The first tenant
+posts one big optimisation (``--big-bins`` kerbside bins, ``--big-time-limit-s``) at the start, to
+the replica that will be killed.
+Then each tenant's clients loop until ``--duration-s``: post a small optimisation job
+(``--bins`` bins, two vehicles) or, for ``--evaluation-share`` of their turns, a planner's
+plan of ``--bins + 1`` bins to ``POST /api/v1/evaluations``, which answers with a job because
+the replicas run with ``WASTEROUTE_MAX_SYNC_BINS`` below that size; then poll the job (on any
+live replica) until it ends or 20 s pass. Requests go to the live replicas in turn, as a proxy
+would; a replica that fails to answer is taken out, as the proxy's probe would. One more task
+per replica asks ``GET /api/v1/ready`` every 0.5 s.
 
-Prints one row per kind of request: count, answers by class (2xx, 4xx, 5xx) and
-transport errors, requests per second, latency p50/p95/p99 in milliseconds; then the
-jobs submitted, finished by status, and lost (submitted and never finished within
-``--grace-s`` after the end). The started server asks for API keys as it does by
-default: the script makes one with ``wasteroute keys create`` and sends it; against
-``--url``, give one with ``--header "X-API-Key: KEY"``.
+At ``--kill-at-s`` the last replica's process group (uvicorn and its solver workers) is killed
+with SIGKILL, as a container or machine dies. After the clients stop, the script waits up to
+``--grace-s`` for every submitted job to end, then reads the jobs from the store and prints:
+requests per kind (answers by class, per second, latency p50/p95), jobs per tenant (submitted,
+ended by status, lost: not ended; retried: started more than once, from the store's attempts;
+run twice: more than one run reached its end, counted from the solver workers' log lines in
+every replica's log; queue wait p50/p95 from ``started_at - created_at``), job throughput, and
+the jobs the killed replica had taken; and, per tenant, the jobs by state as the surviving
+replica's ``GET /metrics`` reports them.
+
+Exit status 1 when a job is lost or run twice, or an answer was a 5xx (a retry is no fault).
+
+``--quick`` is a short run for the tests: 24 s, the kill at 10 s, a big job of 60 bins and 15 s,
+30 s of grace.
 """
 
 from __future__ import annotations
@@ -32,6 +46,9 @@ import contextlib
 import json
 import os
 import random
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,41 +62,33 @@ from typing import Any
 
 import httpx
 import numpy as np
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
+from app.store import JobRecord, Store
 from solver.network import load_network
 from solver.synthetic import kerbside_bins
 
 ROOT = Path(__file__).resolve().parent.parent
 MONACO = ROOT / "data" / "monaco.osm.pbf"
 DEPOT = {"id": "depot", "lon": 7.4149, "lat": 43.7302}
-FINAL_JOB_STATES = frozenset({"succeeded", "failed", "cancelled"})
-HEALTH_PERIOD_S = 0.2
-JOB_POLL_S = 0.25
+ENDED = frozenset({"succeeded", "failed", "cancelled"})
 STARTUP_TIMEOUT_S = 180.0
-API_KEY_HEADER = "X-API-Key"
+READY_PERIOD_S = 0.5
+POLL_S = 0.25
+JOB_PATIENCE_S = 20.0
+"""Seconds a client polls one job before it moves on (the end of the run still counts it)."""
+METRICS_TOKEN = "load-test-scrape-token"
+"""The replicas' WASTEROUTE_METRICS_TOKEN: the script reads replica-1's /metrics at the end."""
+QUICK = {"duration_s": 24.0, "kill_at_s": 10.0, "big_bins": 60, "big_time_limit_s": 15.0, "grace_s": 30.0}
+COMPLETED_RUN = re.compile(r"app\.jobs\.execute: job ([0-9a-f]{32})\b.*?\b(succeeded|failed|cancelled)\b")
+"""A solver worker's log line at the end of a job's run (one per run that reaches its end)."""
 
 
-@dataclass
-class Tally:
-    """What the clients saw: latencies (s) and status classes per kind of request, jobs."""
-
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    answers: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    jobs_submitted: set[str] = field(default_factory=set)
-    jobs_finished: dict[str, str] = field(default_factory=dict)
-    transport_errors: Counter[str] = field(default_factory=Counter)
-
-    def record(self, kind: str, started: float, response: httpx.Response | httpx.TransportError) -> None:
-        """Count one request of ``kind`` begun at ``started``: its answer or its transport error."""
-        self.latencies[kind].append(time.perf_counter() - started)
-        if isinstance(response, httpx.TransportError):
-            self.answers[kind]["transport"] += 1
-            self.transport_errors[f"{kind}: {type(response).__name__}: {response}"] += 1
-        else:
-            self.answers[kind][f"{response.status_code // 100}xx"] += 1
+# --------------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A TCP port free on loopback right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -87,214 +96,475 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(workers: int, log_path: Path) -> Iterator[tuple[str, str]]:
-    """A uvicorn server of the service on loopback for the duration of the block: its URL
-    and an API key of the tenant ``load-test``, made with ``wasteroute keys create``."""
-    port = _free_port()
-    env = {**os.environ, "WASTEROUTE_NETWORK_FILE": str(MONACO), "WASTEROUTE_DATA_DIR": str(log_path.parent),
-           "WASTEROUTE_MAX_CONCURRENT_SOLVES": str(workers), "WASTEROUTE_LOG_LEVEL": "warning"}
-    with log_path.open("wb") as log:
+def throwaway_postgres(folder: Path) -> Iterator[str]:
+    """A PostgreSQL server in ``folder`` for the block (run as ``postgres`` when this is root); its URL."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        raise SystemExit("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): give --database-url")
+    bin_dir, port = bins[-1].parent, free_port()
+    runas: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, user="postgres", group="postgres")
+        runas = ["runuser", "-u", "postgres", "--"]
+    data = folder / "pgdata"
+
+    def pg(*command: str) -> None:
+        subprocess.run([*runas, str(bin_dir / command[0]), *command[1:]], check=True, capture_output=True)
+
+    pg("initdb", "-D", str(data), "-U", "wasteroute", "--auth=trust", "-E", "UTF8", "--no-locale")
+    pg("pg_ctl", "-D", str(data), "-l", str(folder / "postgres.log"), "-w", "start", "-o",
+       f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200")
+    try:
+        yield f"postgresql+psycopg://wasteroute@127.0.0.1:{port}/postgres"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+
+
+@dataclass
+class Replica:
+    """One uvicorn process of the service, in a process group of its own (with its solver workers)."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    killed_at: float | None = None
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: the server and its solver workers die at once, as with a container."""
+        self.killed_at = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM the group, SIGKILL it after 30 s."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def replica_env(database_url: str, folder: Path, workers: int, max_sync_bins: int) -> dict[str, str]:
+    """The environment of a replica: the shared store and graph cache, its own data folder."""
+    return {**os.environ, "WASTEROUTE_NETWORK_FILE": str(MONACO), "WASTEROUTE_DATA_DIR": str(folder),
+            "WASTEROUTE_CACHE_DIR": str(folder.parent / "cache"), "WASTEROUTE_DATABASE_URL": database_url,
+            "WASTEROUTE_MAX_CONCURRENT_SOLVES": str(workers), "WASTEROUTE_MAX_SYNC_BINS": str(max_sync_bins),
+            "WASTEROUTE_LOG_LEVEL": "info", "WASTEROUTE_METRICS_TOKEN": METRICS_TOKEN}
+
+
+def start_replica(name: str, env: dict[str, str], folder: Path) -> Replica:
+    """Start a replica and wait until its health check answers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    with (folder / "server.log").open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(url, process)
-            yield url, _create_key(env)
-        finally:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server gracefully (SIGTERM); kill it if it has not ended after 30 s."""
-    process.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=30)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-
-
-def _create_key(env: dict[str, str]) -> str:
-    """A new API key for the tenant ``load-test`` of the server's store (the last line printed)."""
-    made = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--tenant", "load-test"],
-                          env=env, capture_output=True, text=True, check=True)
-    return made.stdout.strip().splitlines()[-1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    """Block until the health check answers 200; raise if the server dies or takes too long."""
+             "--port", str(port), "--no-access-log"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    replica = Replica(name, f"http://127.0.0.1:{port}", process)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode} while starting")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
+            raise RuntimeError(f"{name} exited with {process.returncode}; see {folder / 'server.log'}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{replica.url}/api/v1/health", timeout=2).status_code == 200:
+                return replica
         time.sleep(0.3)
-    raise RuntimeError(f"the server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+    replica.kill()
+    raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT_S:.0f} s")
 
 
-def bin_pool(n: int, seed: int) -> list[dict[str, Any]]:
+def create_key(env: dict[str, str], tenant: str) -> str:
+    """A new API key of ``tenant`` in the replicas' store (the last word ``wasteroute keys create`` prints)."""
+    made = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--tenant", tenant],
+                          env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return made.stdout.split()[-1]
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass
+class Submitted:
+    """A job a client submitted: whose, what, to which replica, when (s since the start)."""
+
+    tenant: str
+    kind: str
+    replica: str
+    at_s: float
+
+
+@dataclass
+class Tally:
+    """What the clients saw: latencies (s) and answer classes per kind of request, and the jobs."""
+
+    started: float = field(default_factory=time.monotonic)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    answers: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    jobs: dict[str, Submitted] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)
+    """Transport errors and 4xx answers (but 429) by kind and message."""
+
+    def record(self, kind: str, began: float, answer: httpx.Response | Exception) -> None:
+        """Count one request of ``kind`` begun at ``began``."""
+        self.latencies[kind].append(time.perf_counter() - began)
+        if isinstance(answer, Exception):
+            self.answers[kind]["transport"] += 1
+            self.errors[f"{kind}: {type(answer).__name__}"] += 1
+        else:
+            self.answers[kind][f"{answer.status_code // 100}xx"] += 1
+
+
+class Cluster:
+    """The live replicas, taken in turn (as a proxy would); one that fails to answer is taken out."""
+
+    def __init__(self, replicas: list[Replica]) -> None:
+        self.replicas = replicas
+        self.down: set[str] = set()
+        self._turn = 0
+
+    def next(self) -> Replica:
+        """The next live replica."""
+        live = [r for r in self.replicas if r.name not in self.down]
+        self._turn += 1
+        return live[self._turn % len(live)]
+
+    async def send(self, client: httpx.AsyncClient, tally: Tally, kind: str, method: str, path: str,
+                   to: Replica | None = None, **kwargs: Any) -> tuple[Replica, httpx.Response | None]:
+        """One request to ``to`` or the next live replica, counted; a transport error takes that replica
+        out (unless it is the last) and the answer is ``None``."""
+        replica = to or self.next()
+        began = time.perf_counter()
+        try:
+            answer = await client.request(method, replica.url + path, **kwargs)
+        except httpx.TransportError as exc:
+            tally.record(kind, began, exc)
+            if len(self.down) < len(self.replicas) - 1:
+                self.down.add(replica.name)
+            return replica, None
+        tally.record(kind, began, answer)
+        if 400 <= answer.status_code < 500 and answer.status_code != 429:  # 429: a full queue, expected
+            tally.errors[f"{kind}: {answer.status_code} {answer.text[:300]}"] += 1
+        return replica, answer
+
+
+def bin_pool(n: int, seed: int, cache_dir: Path) -> list[dict[str, Any]]:
     """``n`` kerbside bins on Monaco's streets as request items."""
-    network = load_network(MONACO)
+    network = load_network(MONACO, cache_dir=cache_dir)
     return [{"id": b.id, "lon": round(b.lon, 7), "lat": round(b.lat, 7), "demand_kg": round(b.demand_kg, 1)}
             for b in kerbside_bins(network, n, seed=seed)]
 
 
-def problem(pool: list[dict[str, Any]], rng: random.Random, n_bins: int, time_limit_s: float) -> dict[str, Any]:
-    """A small optimisation body: ``n_bins`` bins drawn from ``pool``, two vehicles, the depot."""
+def optimisation(bins: list[dict[str, Any]], time_limit_s: float, seed: int) -> dict[str, Any]:
+    """An optimisation body: ``bins``, two lorries at the depot."""
     return {"depots": [DEPOT],
-            "vehicles": [{"id": "rcv-1", "depot": "depot", "capacity_kg": 2000},
-                         {"id": "rcv-2", "depot": "depot", "capacity_kg": 2000}],
-            "bins": rng.sample(pool, n_bins),
-            "options": {"time_limit_s": time_limit_s, "seed": rng.randrange(1000)}}
+            "vehicles": [{"id": "rcv-1", "depot": "depot", "capacity_kg": 20000},
+                         {"id": "rcv-2", "depot": "depot", "capacity_kg": 20000}],
+            "bins": bins, "options": {"time_limit_s": time_limit_s, "seed": seed}}
 
 
-async def _send(client: httpx.AsyncClient, tally: Tally, kind: str, method: str, path: str,
-                body: dict[str, Any] | None = None) -> httpx.Response | None:
-    """One request, counted under ``kind``; ``None`` on a transport error."""
-    started = time.perf_counter()
-    try:
-        response = await client.request(method, path, json=body)
-    except httpx.TransportError as exc:
-        tally.record(kind, started, exc)
-        return None
-    tally.record(kind, started, response)
-    return response
+def evaluation(bins: list[dict[str, Any]]) -> dict[str, Any]:
+    """A planner's plan of ``bins``: all on the first lorry, in the order given."""
+    body = optimisation(bins, 1.0, 0)
+    body["routes"] = [{"vehicle_id": "rcv-1", "stops": [b["id"] for b in bins]}]
+    return body
 
 
-async def _run_job(client: httpx.AsyncClient, tally: Tally, body: dict[str, Any], stop_polling_at: float) -> None:
-    """Submit a job and poll it until it finishes (or polling time is up)."""
-    response = await _send(client, tally, "POST /jobs", "POST", "/api/v1/jobs", body)
-    if response is None or response.status_code != 202:
-        return
-    job_id = str(response.json()["id"])
-    tally.jobs_submitted.add(job_id)
-    while time.monotonic() < stop_polling_at:
-        await asyncio.sleep(JOB_POLL_S)
-        polled = await _send(client, tally, "GET /jobs/{id}", "GET", f"/api/v1/jobs/{job_id}")
-        if polled is not None and polled.status_code == 200 and polled.json()["status"] in FINAL_JOB_STATES:
-            tally.jobs_finished[job_id] = polled.json()["status"]
+async def follow(client: httpx.AsyncClient, cluster: Cluster, tally: Tally, job_id: str, until: float) -> None:
+    """Poll a job on the live replicas until it ends, :data:`JOB_PATIENCE_S` pass or ``until``."""
+    give_up = min(until, time.monotonic() + JOB_PATIENCE_S)
+    while time.monotonic() < give_up:
+        await asyncio.sleep(POLL_S)
+        _, answer = await cluster.send(client, tally, "GET /jobs/{id}", "GET", f"/api/v1/jobs/{job_id}")
+        if answer is not None and answer.status_code == 200 and answer.json()["status"] in ENDED:
             return
 
 
-async def _client(index: int, client: httpx.AsyncClient, tally: Tally, pool: list[dict[str, Any]],
-                  args: argparse.Namespace, with_jobs: bool, stop_at: float) -> None:
-    """One simulated planner: small optimisations (and jobs) until ``stop_at``."""
+async def submit(client: httpx.AsyncClient, cluster: Cluster, tally: Tally, tenant: str, kind: str,
+                 body: dict[str, Any], to: Replica | None = None) -> str | None:
+    """Post a job of ``kind`` (an optimisation to /jobs, an evaluation to /evaluations) to ``to`` or the
+    next live replica; its id if accepted."""
+    path = "/api/v1/evaluations" if kind == "evaluation" else "/api/v1/jobs"
+    replica, answer = await cluster.send(client, tally, f"POST {path.removeprefix('/api/v1')}", "POST", path,
+                                         to=to, json=body)
+    if answer is None or answer.status_code != 202:
+        if answer is not None and answer.status_code == 429:
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+        return None
+    job_id = str(answer.json()["id"])
+    tally.jobs[job_id] = Submitted(tenant, kind, replica.name, time.monotonic() - tally.started)
+    return job_id
+
+
+async def planner(client: httpx.AsyncClient, cluster: Cluster, tally: Tally, tenant: str, index: int,
+                  pool: list[dict[str, Any]], args: argparse.Namespace, stop_at: float) -> None:
+    """One council's planner: small optimisations and evaluations as jobs, each followed, until ``stop_at``."""
     rng = random.Random(args.seed * 1000 + index)
     while time.monotonic() < stop_at:
-        body = problem(pool, rng, args.bins, args.time_limit_s)
-        if with_jobs and rng.random() < args.job_share:
-            await _run_job(client, tally, body, stop_at + args.grace_s)
+        if rng.random() < args.evaluation_share:
+            kind, body = "evaluation", evaluation(rng.sample(pool, args.bins + 1))
         else:
-            await _send(client, tally, "POST /optimisations", "POST", "/api/v1/optimisations", body)
+            kind, body = "optimisation", optimisation(rng.sample(pool, args.bins), args.time_limit_s,
+                                                      rng.randrange(1000))
+        job_id = await submit(client, cluster, tally, tenant, kind, body)
+        if job_id is not None:
+            await follow(client, cluster, tally, job_id, stop_at)
 
 
-async def _health(client: httpx.AsyncClient, tally: Tally, stop_at: float) -> None:
-    """Ask the health check every :data:`HEALTH_PERIOD_S` until ``stop_at``."""
-    while time.monotonic() < stop_at:
-        await _send(client, tally, "GET /health", "GET", "/api/v1/health")
-        await asyncio.sleep(HEALTH_PERIOD_S)
+async def watch_ready(client: httpx.AsyncClient, replica: Replica, tally: Tally, stop_at: float) -> None:
+    """Ask one replica ``GET /api/v1/ready`` every :data:`READY_PERIOD_S` while it lives."""
+    while time.monotonic() < stop_at and replica.killed_at is None:
+        began = time.perf_counter()
+        try:
+            tally.record("GET /ready", began, await client.get(f"{replica.url}/api/v1/ready"))
+        except httpx.TransportError as exc:
+            if replica.killed_at is None:
+                tally.record("GET /ready", began, exc)
+        await asyncio.sleep(READY_PERIOD_S)
 
 
-async def load(url: str, args: argparse.Namespace, headers: dict[str, str]) -> tuple[Tally, float, bool]:
-    """Run the clients against ``url``; the tally, the seconds they ran, and whether jobs were used."""
-    pool = bin_pool(max(200, args.bins * 4), args.seed)
-    limits = httpx.Limits(max_connections=args.clients + 2)
-    timeout = httpx.Timeout(args.duration_s + args.grace_s + 60)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout) as client:
-        paths = (await client.get("/openapi.json")).json().get("paths", {})
-        with_jobs = args.job_share > 0 and "/api/v1/jobs" in paths
-        tally = Tally()
-        started = time.monotonic()
-        stop_at = started + args.duration_s
-        await asyncio.gather(_health(client, tally, stop_at),
-                             *(_client(i, client, tally, pool, args, with_jobs, stop_at)
-                               for i in range(args.clients)))
-        return tally, time.monotonic() - started, with_jobs
+async def killer(replica: Replica, at: float) -> None:
+    """SIGKILL ``replica`` at ``at`` (monotonic)."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    await asyncio.to_thread(replica.kill)
 
 
-def report(tally: Tally, elapsed_s: float, with_jobs: bool) -> dict[str, Any]:
-    """Figures per kind of request, and the jobs' fate."""
-    rows = {}
+async def run_load(cluster: Cluster, keys: dict[str, str], pool: list[dict[str, Any]], big: dict[str, Any],
+                   args: argparse.Namespace) -> Tally:
+    """The big job, the planners, the readiness watchers and the kill, for ``--duration-s``."""
+    tally = Tally()
+    stop_at = tally.started + args.duration_s
+    timeout = httpx.Timeout(30.0)
+    clients = {tenant: httpx.AsyncClient(timeout=timeout, headers={"X-API-Key": key}) for tenant, key in keys.items()}
+    try:
+        first = next(iter(keys))
+        # to the replica that will be killed: a job caught mid-run by the kill is what the test is about
+        await submit(clients[first], cluster, tally, first, "big optimisation", big, to=cluster.replicas[-1])
+        tasks = [watch_ready(clients[first], r, tally, stop_at) for r in cluster.replicas]
+        if args.kill_at_s > 0:
+            tasks.append(killer(cluster.replicas[-1], tally.started + args.kill_at_s))
+        tasks += [planner(clients[tenant], cluster, tally, tenant, t * 100 + i, pool, args, stop_at)
+                  for t, tenant in enumerate(keys) for i in range(args.clients_per_tenant)]
+        await asyncio.gather(*tasks)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return tally
+
+
+# --------------------------------------------------------------------------- the jobs' fate
+
+
+def read_jobs(database_url: str, ids: list[str]) -> dict[str, JobRecord]:
+    """The stored records of the jobs ``ids`` (read straight from the store, as every replica would)."""
+    db = Store(database_url)
+    try:
+        with db.transaction() as session:
+            return {job.id: job for job in session.scalars(select(JobRecord).where(JobRecord.id.in_(ids)))}
+    finally:
+        db.dispose()
+
+
+def wait_for_ends(database_url: str, ids: list[str], grace_s: float) -> dict[str, JobRecord]:
+    """Poll the store until every job of ``ids`` has ended or ``grace_s`` pass; the last records read."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        jobs = read_jobs(database_url, ids)
+        if all(job.status in ENDED for job in jobs.values()) or time.monotonic() > deadline:
+            return jobs
+        time.sleep(1.0)
+
+
+def percentiles(values: list[float]) -> tuple[float | None, float | None]:
+    """p50 and p95 of ``values`` (``None`` when there are none)."""
+    if not values:
+        return None, None
+    p50, p95 = np.percentile(np.asarray(values), [50, 95])
+    return round(float(p50), 2), round(float(p95), 2)
+
+
+def scrape_jobs(replica: Replica) -> dict[str, dict[str, float]]:
+    """Per tenant, the jobs by state and the started jobs' count, as ``replica``'s /metrics reports them."""
+    answer = httpx.get(f"{replica.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    answer.raise_for_status()
+    figures: dict[str, dict[str, float]] = defaultdict(dict)
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name == "wasteroute_jobs":
+                figures[sample.labels["tenant"]][sample.labels["state"]] = sample.value
+            elif sample.name == "wasteroute_job_queue_wait_seconds_count":
+                figures[sample.labels["tenant"]]["started"] = sample.value
+    return dict(figures)
+
+
+def completed_runs(logs: list[Path]) -> Counter[str]:
+    """Runs that reached their end, per job id, from the replicas' logs (their solver workers log there)."""
+    runs: Counter[str] = Counter()
+    for log in logs:
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = COMPLETED_RUN.search(line)
+            if match is not None:
+                runs[match.group(1)] += 1
+    return runs
+
+
+def report(tally: Tally, jobs: dict[str, JobRecord], runs: Counter[str], elapsed_s: float,
+           killed: Replica | None, args: argparse.Namespace) -> dict[str, Any]:
+    """Requests per kind; jobs per tenant (ended, lost, run twice, queue wait); throughput; the kill."""
+    requests: dict[str, dict[str, Any]] = {}
     for kind, latencies in sorted(tally.latencies.items()):
-        ms = np.asarray(latencies) * 1000
-        answers = tally.answers[kind]
-        rows[kind] = {"requests": len(latencies), "2xx": answers["2xx"], "4xx": answers["4xx"],
-                      "5xx": answers["5xx"], "transport_errors": answers["transport"],
-                      "per_s": round(len(latencies) / elapsed_s, 2),
-                      "p50_ms": round(float(np.percentile(ms, 50)), 1),
-                      "p95_ms": round(float(np.percentile(ms, 95)), 1),
-                      "p99_ms": round(float(np.percentile(ms, 99)), 1)}
-    jobs = None
-    if with_jobs:
-        finished = Counter(tally.jobs_finished.values())
-        jobs = {"submitted": len(tally.jobs_submitted), **{s: finished[s] for s in sorted(FINAL_JOB_STATES)},
-                "lost": len(tally.jobs_submitted - set(tally.jobs_finished))}
-    return {"seconds": round(elapsed_s, 1), "requests": rows, "jobs": jobs,
-            "transport_errors": dict(tally.transport_errors)}
+        answers, p50, p95 = tally.answers[kind], *percentiles([s * 1000 for s in latencies])
+        requests[kind] = {"count": len(latencies), "2xx": answers["2xx"], "4xx": answers["4xx"],
+                          "5xx": answers["5xx"], "transport": answers["transport"],
+                          "per_s": round(len(latencies) / elapsed_s, 2), "p50_ms": p50, "p95_ms": p95}
+    tenants: dict[str, dict[str, Any]] = {}
+    lost, twice, retried = [], [], []
+    for tenant in sorted({s.tenant for s in tally.jobs.values()}):
+        own = [(job_id, jobs[job_id]) for job_id, s in tally.jobs.items() if s.tenant == tenant and job_id in jobs]
+        statuses = Counter(job.status for _, job in own)
+        waits = [(job.started_at - job.created_at).total_seconds() for _, job in own if job.started_at is not None]
+        p50, p95 = percentiles(waits)
+        tenant_lost = [job_id for job_id, job in own if job.status not in ENDED]
+        tenant_twice = [job_id for job_id, _ in own if runs[job_id] > 1]
+        tenant_retried = [job_id for job_id, job in own if job.attempts > 1]
+        lost += tenant_lost
+        twice += tenant_twice
+        retried += tenant_retried
+        tenants[tenant] = {"submitted": len(own), **{s: statuses[s] for s in sorted(ENDED)},
+                           "lost": len(tenant_lost), "retried": len(tenant_retried), "run_twice": len(tenant_twice),
+                           "still_queued": statuses["queued"], "still_running": statuses["running"],
+                           "wait_p50_s": p50, "wait_p95_s": p95}
+    ended = [job for job in jobs.values() if job.status in ENDED and job.finished_at is not None]
+    kill = None
+    if killed is not None and killed.killed_at is not None:
+        kill_s = killed.killed_at - tally.started
+        taken = [job_id for job_id, s in tally.jobs.items() if s.replica == killed.name and s.at_s < kill_s]
+        kill = {"replica": killed.name, "at_s": round(kill_s, 1), "jobs_taken_before": len(taken),
+                "of_them_lost": len(set(taken) & set(lost)), "of_them_retried": len(set(taken) & set(retried)),
+                "of_them_run_twice": len(set(taken) & set(twice)),
+                "big_job": next((jobs[j].status for j, sub in tally.jobs.items()
+                                 if sub.kind == "big optimisation" and j in jobs), None)}
+    total_requests = sum(row["count"] for row in requests.values())
+    return {"replicas": args.replicas, "tenants": args.tenants, "clients_per_tenant": args.clients_per_tenant,
+            "workers_per_replica": args.workers, "seconds": round(elapsed_s, 1), "requests": requests,
+            "requests_per_s": round(total_requests / elapsed_s, 2), "jobs": tenants,
+            "jobs_ended": len(ended), "jobs_per_min": round(60 * len(ended) / elapsed_s, 1),
+            "lost": sorted(lost), "retried": sorted(retried), "run_twice": sorted(twice), "kill": kill,
+            "errors": dict(tally.errors)}
 
 
-def print_table(result: dict[str, Any], args: argparse.Namespace) -> None:
-    """The report as a Markdown table."""
-    print(f"{args.clients} clients, {result['seconds']} s, {args.bins} bins per problem, "
-          f"{args.time_limit_s} s solver limit, {args.workers} solver workers")
+def print_tables(result: dict[str, Any]) -> None:
+    """The report as Markdown tables."""
+    print(f"{result['replicas']} replicas x {result['workers_per_replica']} solver workers, {result['tenants']} "
+          f"tenants x {result['clients_per_tenant']} clients, {result['seconds']} s: "
+          f"{result['requests_per_s']} requests/s, {result['jobs_ended']} jobs ended ({result['jobs_per_min']}/min)")
     print()
-    print("| request | count | 2xx | 4xx | 5xx | transport errors | per s | p50 ms | p95 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| request | count | 2xx | 4xx | 5xx | transport | per s | p50 ms | p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind, row in result["requests"].items():
-        print(f"| {kind} | {row['requests']} | {row['2xx']} | {row['4xx']} | {row['5xx']} | "
-              f"{row['transport_errors']} | {row['per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} |")
-    jobs = result["jobs"]
+        print(f"| {kind} | {row['count']} | {row['2xx']} | {row['4xx']} | {row['5xx']} | {row['transport']} | "
+              f"{row['per_s']} | {row['p50_ms']} | {row['p95_ms']} |")
     print()
-    print("jobs: not offered by this service" if jobs is None else
-          "jobs: " + ", ".join(f"{k} {v}" for k, v in jobs.items()))
-    for error, count in result["transport_errors"].items():
-        print(f"transport error x{count}: {error}")
+    print("| tenant | submitted | succeeded | failed | cancelled | lost (queued/running) | retried | run twice | "
+          "wait p50 s | wait p95 s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for tenant, row in result["jobs"].items():
+        print(f"| {tenant} | {row['submitted']} | {row['succeeded']} | {row['failed']} | {row['cancelled']} | "
+              f"{row['lost']} ({row['still_queued']}/{row['still_running']}) | {row['retried']} | {row['run_twice']} | "
+              f"{row['wait_p50_s']} | {row['wait_p95_s']} |")
+    kill = result["kill"]
+    print()
+    print("no replica killed" if kill is None else
+          f"{kill['replica']} killed (SIGKILL) at {kill['at_s']} s: it had taken {kill['jobs_taken_before']} "
+          f"job(s), of which {kill['of_them_lost']} lost, {kill['of_them_retried']} retried and "
+          f"{kill['of_them_run_twice']} run twice; the big job is {kill['big_job']}")
+    print()
+    for tenant, figures in result["metrics"].items():
+        print(f"{tenant} in replica-1's /metrics: " + ", ".join(f"{k} {v:g}" for k, v in sorted(figures.items())))
+    for error, count in result["errors"].items():
+        print(f"x{count}: {error}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, ``--quick`` applied."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", type=int, default=2, help="uvicorn processes of the service")
+    parser.add_argument("--tenants", type=int, default=3, help="councils, each with its own API key")
+    parser.add_argument("--clients-per-tenant", type=int, default=2, help="planners of each council at once")
+    parser.add_argument("--duration-s", type=float, default=90.0, help="seconds the planners keep posting")
+    parser.add_argument("--kill-at-s", type=float, default=30.0, help="when the last replica is killed; 0: never")
+    parser.add_argument("--bins", type=int, default=5, help="bins of a small optimisation (an evaluation: one more)")
+    parser.add_argument("--time-limit-s", type=float, default=0.5, help="search time of a small optimisation")
+    parser.add_argument("--evaluation-share", type=float, default=0.3, help="share of jobs that are evaluations")
+    parser.add_argument("--big-bins", type=int, default=400, help="bins of the first tenant's big optimisation")
+    parser.add_argument("--big-time-limit-s", type=float, default=60.0, help="search time of the big one")
+    parser.add_argument("--workers", type=int, default=2, help="solver worker processes per replica")
+    parser.add_argument("--grace-s", type=float, default=90.0, help="seconds after the end for jobs to end")
+    parser.add_argument("--database-url", help="a PostgreSQL database to use (default: a throwaway server)")
+    parser.add_argument("--data-dir", help="keep the replicas' logs and the graph cache here (default: removed)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a short run: " + ", ".join(
+        f"{k.replace('_', '-')} {v}" for k, v in QUICK.items()))
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
+    if args.replicas < 1 or args.tenants < 1 or args.clients_per_tenant < 1:
+        parser.error("--replicas, --tenants and --clients-per-tenant must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, start a server unless ``--url`` is given, run the load, report."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16, help="concurrent clients posting problems")
-    parser.add_argument("--duration-s", type=float, default=30.0, help="seconds the clients keep posting")
-    parser.add_argument("--bins", type=int, default=5, help="bins per problem")
-    parser.add_argument("--time-limit-s", type=float, default=0.2, help="solver time limit per problem")
-    parser.add_argument("--job-share", type=float, default=0.25,
-                        help="share of turns that submit a job and poll it (when the service has jobs)")
-    parser.add_argument("--grace-s", type=float, default=60.0,
-                        help="seconds after the end that submitted jobs may still finish before they count lost")
-    parser.add_argument("--workers", type=int, default=2, help="solver workers of the started server")
-    parser.add_argument("--url", help="load this running server instead of starting one")
-    parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
-                        help="a header for every request (repeatable)")
-    parser.add_argument("--data-dir", help="data folder of the started server, kept with its server.log "
-                                           "(default: a temporary folder, removed)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    args = parser.parse_args(argv)
-    headers = dict(h.split(":", 1) for h in args.header)
-    headers = {k.strip(): v.strip() for k, v in headers.items()}
-    if args.url:
-        tally, elapsed, with_jobs = asyncio.run(load(args.url, args, headers))
-    else:
-        with tempfile.TemporaryDirectory(prefix="wasteroute-load-") as tmp:
-            data_dir = Path(args.data_dir or tmp)
-            data_dir.mkdir(parents=True, exist_ok=True)
-            with served(args.workers, data_dir / "server.log") as (url, key):
-                tally, elapsed, with_jobs = asyncio.run(load(url, args, {API_KEY_HEADER: key, **headers}))
-    result = report(tally, elapsed, with_jobs)
+    """Start PostgreSQL and the replicas, run the load, wait for the jobs, report; stop everything."""
+    args = parse(argv)
+    with contextlib.ExitStack() as stack:
+        folder = Path(args.data_dir) if args.data_dir else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="wasteroute-load-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        database_url = args.database_url
+        if database_url is None:  # a folder of its own: the postgres user may not enter --data-dir's parents
+            pg_folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wasteroute-load-pg-")))
+            database_url = stack.enter_context(throwaway_postgres(pg_folder))
+        env = replica_env(database_url, folder / "replica-1", args.workers, max_sync_bins=args.bins)
+        replicas: list[Replica] = []
+
+        def stop_replicas() -> None:
+            for replica in replicas:
+                replica.stop()
+
+        stack.callback(stop_replicas)
+        for n in range(1, args.replicas + 1):  # one after the other: the first builds the graph cache
+            name = f"replica-{n}"
+            replicas.append(start_replica(name, replica_env(database_url, folder / name, args.workers,
+                                                            max_sync_bins=args.bins), folder / name))
+        keys = {f"council-{chr(ord('a') + t)}": create_key(env, f"council-{chr(ord('a') + t)}")
+                for t in range(args.tenants)}
+        pool = bin_pool(max(200, args.big_bins, 4 * args.bins), args.seed, folder / "cache")
+        big = optimisation(pool[:args.big_bins], args.big_time_limit_s, args.seed)
+        tally = asyncio.run(run_load(Cluster(replicas), keys, pool, big, args))
+        elapsed = time.monotonic() - tally.started
+        jobs = wait_for_ends(database_url, list(tally.jobs), args.grace_s)
+        killed = replicas[-1] if args.kill_at_s > 0 and len(replicas) > 1 else None
+        metrics = scrape_jobs(replicas[0])
+        for replica in replicas:  # their logs are complete once they have stopped
+            replica.stop()
+        runs = completed_runs([folder / r.name / "server.log" for r in replicas])
+        result = report(tally, jobs, runs, elapsed, killed, args) | {"metrics": metrics}
     if args.json:
         print(json.dumps(result))
     else:
-        print_table(result, args)
-    failures = sum(r["5xx"] + r["transport_errors"] for r in result["requests"].values())
-    lost = result["jobs"]["lost"] if result["jobs"] else 0
-    return 1 if failures or lost else 0
+        print_tables(result)
+    server_errors = sum(row["5xx"] for row in result["requests"].values())
+    return 1 if result["lost"] or result["run_twice"] or server_errors else 0
 
 
 if __name__ == "__main__":

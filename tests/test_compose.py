@@ -1,6 +1,8 @@
-"""compose.yaml, checked without a Docker engine (none runs on these machines).
+"""compose.yaml and the proxy's deploy/Caddyfile, checked without a Docker engine (none runs on these
+machines).
 
-The file parses; every service has an image or a build, a health check, and
+The file parses; two replicas of the service stand behind a reverse proxy that balances them on
+their readiness and keeps /metrics to itself; every service has an image or a build, a health check, and
 dependencies on services that exist and report health; every ``WASTEROUTE_*``
 variable is a real setting and its value one :class:`app.core.config.Settings` accepts;
 the database URL reaches the PostgreSQL service with its own credentials; the Dask
@@ -27,9 +29,15 @@ import yaml
 from distributed import Client
 from sqlalchemy.engine import make_url
 
+from app.api.auth import READY_PATH, open_paths
 from app.core.config import Settings
+from app.main import create_app
 
 REPO = Path(__file__).resolve().parents[1]
+CADDYFILE = REPO / "deploy" / "Caddyfile"
+REPLICAS = ("wasteroute-1", "wasteroute-2")
+POOL_CONNECTIONS = 15
+"""Connections one SQLAlchemy engine may hold (its default pool of 5 plus 10 overflow)."""
 BIN = Path(sys.executable).parent
 PASSWORD = "s3cret-for-tests"
 
@@ -85,10 +93,11 @@ def test_the_password_is_required() -> None:
         _interpolate((REPO / "compose.yaml").read_text(encoding="utf-8"), {})
 
 
-def test_the_scaled_setup_has_its_four_services(compose: dict[str, Any]) -> None:
-    """The service, PostgreSQL, a Dask scheduler and Dask workers (more than one)."""
+def test_the_scaled_setup_has_its_six_services(compose: dict[str, Any]) -> None:
+    """Two replicas of the service, a reverse proxy, PostgreSQL, a Dask scheduler and Dask workers (more
+    than one)."""
     services = _services(compose)
-    assert set(services) == {"wasteroute", "db", "scheduler", "worker"}
+    assert set(services) == {*REPLICAS, "proxy", "db", "scheduler", "worker"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["worker"]["deploy"]["replicas"] >= 2
 
@@ -124,7 +133,7 @@ def test_database_url_reaches_the_postgres_service(compose: dict[str, Any]) -> N
     """The URL names the db service, its database, user and password, with the installed psycopg driver."""
     services = _services(compose)
     db = _env(services["db"])
-    for name in ("wasteroute", "scheduler", "worker"):
+    for name in (*REPLICAS, "scheduler", "worker"):
         url = make_url(_env(services[name])["WASTEROUTE_DATABASE_URL"])
         assert url.host in services and url.host == "db", name
         assert (url.database, url.username, url.password) == (db["POSTGRES_DB"], db["POSTGRES_USER"], PASSWORD)
@@ -135,7 +144,7 @@ def test_dask_address_reaches_the_scheduler_service(compose: dict[str, Any]) -> 
     """WASTEROUTE_DASK_SCHEDULER and the workers' command name the scheduler service at its port."""
     services = _services(compose)
     port = int(_option(services["scheduler"]["command"], "--port"))
-    addresses = {_env(services[name])["WASTEROUTE_DASK_SCHEDULER"] for name in ("wasteroute", "worker")}
+    addresses = {_env(services[name])["WASTEROUTE_DASK_SCHEDULER"] for name in (*REPLICAS, "worker")}
     addresses.add(services["worker"]["command"][2])
     for address in addresses:
         parts = urlsplit(address)
@@ -162,7 +171,7 @@ def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
 def test_published_ports_reach_what_each_service_listens_on(compose: dict[str, Any]) -> None:
     """host_ip:host:container entries, on loopback, whose container port the service listens on and probes."""
     services = _services(compose)
-    listening = {"wasteroute": int(_env(services["wasteroute"])["WASTEROUTE_PORT"]),
+    listening = {"proxy": _caddy_site_port(_caddyfile()),
                  "scheduler": int(_option(services["scheduler"]["command"], "--dashboard-address").lstrip(":"))}
     for name, service in services.items():
         for entry in service.get("ports", []):
@@ -170,6 +179,75 @@ def test_published_ports_reach_what_each_service_listens_on(compose: dict[str, A
             assert host_ip == "127.0.0.1" and 0 < int(host_port) < 65536, entry
             assert int(container_port) == listening[name], name
             assert f"127.0.0.1:{container_port}/" in " ".join(service["healthcheck"]["test"]), name
+
+
+def _caddyfile() -> list[list[str]]:
+    """deploy/Caddyfile as lines of tokens, comments and blank lines left out."""
+    lines = []
+    for line in CADDYFILE.read_text(encoding="utf-8").splitlines():
+        tokens = line.split("#", 1)[0].split() if not line.lstrip().startswith("#") else []
+        if tokens:
+            lines.append(tokens)
+    return lines
+
+
+def _caddy_site_port(lines: list[list[str]]) -> int:
+    """The port of the Caddyfile's one site block (``:80 {``)."""
+    sites = [tokens[0] for tokens in lines if tokens[-1] == "{" and tokens[0].startswith(":")]
+    assert len(sites) == 1, sites
+    return int(sites[0].lstrip(":"))
+
+
+def _directive(lines: list[list[str]], name: str) -> list[str]:
+    """The arguments of the one directive ``name`` (without a block's opening brace)."""
+    found = [tokens[1:] for tokens in lines if tokens[0] == name]
+    assert len(found) == 1, f"{name}: {found}"
+    return [token for token in found[0] if token != "{"]
+
+
+def test_the_replicas_are_one_definition_behind_the_proxy(compose: dict[str, Any]) -> None:
+    """Both replicas are the same service (one YAML anchor: image, command, settings, volumes, checks),
+    reachable on the compose network only: no host port, the port they listen on exposed."""
+    services = _services(compose)
+    first, second = (services[name] for name in REPLICAS)
+    assert first == second
+    assert "ports" not in first
+    assert first["expose"] == [_env(first)["WASTEROUTE_PORT"]]
+
+
+def test_the_proxy_balances_the_replicas_on_their_readiness(compose: dict[str, Any]) -> None:
+    """Caddy's upstreams are exactly the replicas at the port they listen on; its active probe is the
+    readiness path, which the app serves without a key; it waits for both replicas' health and reads
+    the Caddyfile of the repository."""
+    services = _services(compose)
+    proxy, lines = services["proxy"], _caddyfile()
+    assert proxy["image"].startswith("caddy:")
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    ports = {_env(services[name])["WASTEROUTE_PORT"] for name in REPLICAS}
+    assert sorted(_directive(lines, "reverse_proxy")) == sorted(f"{name}:{port}" for name in REPLICAS for port in ports)
+    assert _directive(lines, "health_uri") == [READY_PATH]
+    assert READY_PATH in open_paths(create_app(Settings()))
+    assert set(proxy["depends_on"]) == set(REPLICAS)
+
+
+def test_the_proxy_keeps_metrics_to_the_private_network() -> None:
+    """``/metrics`` is answered 404 by the proxy itself, before the proxying directive (Prometheus
+    scrapes each replica directly), and the replicas' token comes from the environment, empty if unset."""
+    lines = _caddyfile()
+    respond = lines.index(["respond", "/metrics", "404"])
+    proxying = next(i for i, tokens in enumerate(lines) if tokens[0] == "reverse_proxy")
+    assert respond < proxying
+    assert "WASTEROUTE_METRICS_TOKEN: ${WASTEROUTE_METRICS_TOKEN:-}" in (REPO / "compose.yaml").read_text()
+
+
+def test_postgres_takes_the_connections_of_every_pool(compose: dict[str, Any]) -> None:
+    """``max_connections`` covers each replica's server process and solver workers, each with a full
+    pool, with room left for the batch and an operator."""
+    services = _services(compose)
+    processes = sum(1 + int(_env(services[name])["WASTEROUTE_MAX_CONCURRENT_SOLVES"]) for name in REPLICAS)
+    command = services["db"]["command"]
+    settings = dict(command[i + 1].split("=", 1) for i, token in enumerate(command) if token == "-c")
+    assert int(settings["max_connections"]) >= processes * POOL_CONNECTIONS + 2 * POOL_CONNECTIONS
 
 
 def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:

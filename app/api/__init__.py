@@ -25,6 +25,7 @@ from app.api import (
     jobs,
     optimisations,
     plans,
+    readiness,
     reports,
     round_books,
     round_reviews,
@@ -42,6 +43,7 @@ WEB_MAP_TAG = "web map"
 # every route's audit lines name the person the request acts as (app/api/acting.py)
 api_router = APIRouter(prefix=API_V1, dependencies=[Depends(bind_actor)])
 api_router.include_router(health.router)
+api_router.include_router(readiness.router)
 api_router.include_router(optimisations.router)
 api_router.include_router(evaluations.router)
 api_router.include_router(jobs.router)

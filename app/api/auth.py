@@ -6,8 +6,9 @@ looks the key up in the store (:func:`app.store.find_api_key`, by its SHA-256) a
 its tenant and who it acts as on the request (``request.state.tenant``,
 ``request.state.principal``, a :class:`app.api.principal.Principal`), which
 :data:`app.api.tenancy.TenantDep` and :data:`app.api.principal.PrincipalDep` hand to the handlers.
-It guards **every** path but the open ones (:func:`open_paths`: the health check, how the map signs in, the
-map page and its static files, the OpenAPI document and its pages), so a route added later is closed by default.
+It guards **every** path but the open ones (:func:`open_paths`: the health and readiness checks, how the map
+signs in, the map page and its static files, the OpenAPI document and its pages), so a route added later is
+closed by default.
 
 With ``WASTEROUTE_OIDC_ISSUER`` set, a bearer credential shaped like a JWT is no key: it is
 checked against the council's identity provider by :mod:`app.api.oidc` (its refusals have
@@ -65,6 +66,7 @@ STATIC_PREFIX = "/static/"
 HEALTH_PATH = "/api/v1/health"
 AUTH_CONFIG_PATH = "/api/v1/auth/config"
 """How the map signs in (app/api/auth_config.py): asked before there is a key or token."""
+READY_PATH = "/api/v1/ready"
 STORE_RETRY_AFTER_S = 5
 """Seconds a client is told to wait when the store cannot be reached."""
 
@@ -130,9 +132,9 @@ def _principal_of(key: str) -> Callable[[Session], Principal | None]:
 
 
 def open_paths(app: FastAPI) -> frozenset[str]:
-    """Exact paths answered without a key: health, how to sign in, the map page, the OpenAPI document and its
-    pages."""
-    paths = {"/", HEALTH_PATH, AUTH_CONFIG_PATH, app.openapi_url, app.docs_url, app.redoc_url,
+    """Exact paths answered without a key: health and readiness, how to sign in, the map page, the OpenAPI
+    document and its pages."""
+    paths = {"/", HEALTH_PATH, READY_PATH, AUTH_CONFIG_PATH, app.openapi_url, app.docs_url, app.redoc_url,
              app.swagger_ui_oauth2_redirect_url}
     return frozenset(path for path in paths if path)
 

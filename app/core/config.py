@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.requests import Request
 
@@ -238,6 +238,11 @@ class Settings(BaseSettings):
         default=0.5, gt=0, allow_inf_nan=False,
         description="Seconds between a running job's progress writes to the store.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper presents to GET /metrics (Authorization: Bearer <token>); "
+                    "unset or empty: /metrics answers 404 (docs/operations.md, \"Metrics\").",
+    )
     host: str = Field(default="127.0.0.1", description="Interface `wasteroute serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `wasteroute serve` listens on.")
     log_level: LogLevel = Field(default="info", description="Logging level of the service.")
@@ -275,6 +280,12 @@ class Settings(BaseSettings):
     def _lower_case_level(cls, value: object) -> object:
         """Accept ``INFO`` as well as ``info``."""
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        """An empty or blank token (compose's ``${WASTEROUTE_METRICS_TOKEN:-}``) leaves metrics off."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cors_origins", "busy_highways", "oidc_audience", mode="before")
     @classmethod

@@ -269,6 +269,26 @@ class HealthResponse(OutputModel):
     solves: SolvesOut
 
 
+ReadinessCheckName = Literal["store", "migrations", "solver_workers", "job_queue", "network"]
+"""What ``GET /api/v1/ready`` checks before it says the service can take work."""
+
+
+class ReadinessCheck(OutputModel):
+    """One condition of taking work, whether it holds, and what was found."""
+
+    name: ReadinessCheckName
+    ok: bool
+    detail: str = Field(description="What was found, e.g. 'schema at 0002 (head 0002)'.")
+
+
+class ReadinessResponse(OutputModel):
+    """Whether this replica can take work now; 503 with the same body when it cannot."""
+
+    status: Literal["ready", "not_ready"]
+    checks: list[ReadinessCheck]
+    reasons: list[str] = Field(description="The details of the checks that failed; empty when ready.")
+
+
 class ErrorItem(OutputModel):
     """One fault in a request: where (``loc``/``field``), whose (``id``) and what (``msg``)."""
 

@@ -251,11 +251,11 @@ def test_open_paths_answer_without_a_key(keyed_client: TestClient, path: str) ->
 
 
 def _closed_requests(client: TestClient) -> list[tuple[str, str]]:
-    """(method, concrete path) of every documented operation but health, path parameters filled with
-    a made-up value (``geojson``, which is also an export format)."""
+    """(method, concrete path) of every documented operation but health and readiness (open, like
+    health), path parameters filled with a made-up value (``geojson``, which is also an export format)."""
     document = client.get("/openapi.json").json()
     return [(method.upper(), re.sub(r"\{\w+\}", "geojson", path))
-            for path, operations in document["paths"].items() if path != "/api/v1/health"
+            for path, operations in document["paths"].items() if path not in ("/api/v1/health", "/api/v1/ready")
             for method in operations]
 
 

@@ -44,3 +44,12 @@ def test_identity_provider_settings_read_from_the_environment(monkeypatch: pytes
     monkeypatch.delenv("WASTEROUTE_OIDC_AUDIENCE")
     with pytest.raises(ValidationError, match="oidc_audience"):
         Settings()
+@pytest.mark.parametrize(("given", "token"), [("", None), ("   ", None), ("s3cret", "s3cret")])
+def test_an_empty_metrics_token_leaves_metrics_off(monkeypatch: pytest.MonkeyPatch, given: str,
+                                                   token: str | None) -> None:
+    """compose.yaml's ``${WASTEROUTE_METRICS_TOKEN:-}`` sets an empty value when unset: that is no token,
+    not a token anyone can present; a real one is kept secret (not shown in the settings' repr)."""
+    monkeypatch.setenv("WASTEROUTE_METRICS_TOKEN", given)
+    settings = Settings()
+    assert (settings.metrics_token and settings.metrics_token.get_secret_value()) == (token or None)
+    assert "s3cret" not in repr(settings)

@@ -15,7 +15,7 @@ import pytest
 from app.api.audit import AuditFormat
 from app.api.oidc import TokenRefusal
 from app.api.round_books import BookFormat
-from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
+from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus, ReadinessCheckName
 from app.services.exports import ExportFormat
 from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
@@ -60,6 +60,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "round book `format`": get_args(BookFormat),
     "token refusal `type`": get_args(TokenRefusal),
     "audit `format`": get_args(AuditFormat),
+    "readiness check `name`": get_args(ReadinessCheckName),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
