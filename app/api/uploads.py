@@ -14,6 +14,8 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.principal import PLANNER
+from app.api.roles import needs
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
 from app.schemas.responses import ErrorItem, OutputModel
 from app.services import uploads as service
@@ -111,7 +113,8 @@ def _refused(exc: service.UploadError) -> JSONResponse:
 
 
 @router.post("/bins", response_model=BinsUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read bins from a council's file (CSV, GeoJSON, GeoPackage, zipped Shapefile)")
+             summary="Read bins from a council's file (CSV, GeoJSON, GeoPackage, zipped Shapefile)",
+             **needs(PLANNER))
 async def upload_bins(
     file: FileDep, crs: CrsDep = None, streams: StreamsDep = None,
     bin_sizes: Annotated[str | None, Form(description='The bin size table laid over the defaults, JSON: '
@@ -134,7 +137,7 @@ async def upload_bins(
 
 
 @router.post("/sites", response_model=SitesUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read disposal sites (tips) from a file")
+             summary="Read disposal sites (tips) from a file", **needs(PLANNER))
 async def upload_sites(file: FileDep, crs: CrsDep = None, streams: StreamsDep = None) -> SitesUpload | JSONResponse:
     """Columns: ``id``, a position (as for bins), and optionally ``unload_s``, ``opening``
     (``06:00-18:00``) and ``streams`` (``refuse|recycling``)."""
@@ -146,7 +149,8 @@ async def upload_sites(file: FileDep, crs: CrsDep = None, streams: StreamsDep = 
 
 
 @router.post("/vehicles", response_model=VehiclesUpload, response_model_exclude_none=True,
-             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file")
+             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file",
+             **needs(PLANNER))
 async def upload_vehicles(file: FileDep, crs: CrsDep = None,
                           streams: StreamsDep = None) -> VehiclesUpload | JSONResponse:
     """Columns: ``id``, ``depot``, ``capacity_kg`` (required), and optionally ``capacity_l``,
@@ -163,7 +167,7 @@ async def upload_vehicles(file: FileDep, crs: CrsDep = None,
 
 
 @router.post("/rounds", response_model=RoundsUpload, responses=RESPONSES,
-             summary="Read today's rounds from an in-cab system's CSV export")
+             summary="Read today's rounds from an in-cab system's CSV export", **needs(PLANNER))
 async def upload_rounds(
     file: FileDep,
     day: Annotated[str | None, Form(description="Today's collection day (Monday, MON...), when the file "

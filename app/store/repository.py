@@ -37,6 +37,7 @@ from app.store.models import (
     PlanRecord,
     ProblemRecord,
     Tenant,
+    UserRecord,
     utc_now,
 )
 
@@ -174,6 +175,9 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
         existing = find_plan_by_key(session, tenant, idempotency_key)
         if existing is not None:
             return existing
+    if created_by is None and created_by_user_id is not None:  # a job's plan: named after who asked for the job
+        creator = session.get(UserRecord, created_by_user_id)
+        created_by = creator.name if creator is not None and creator.tenant_id == tenant else None
     summary = result.get("summary")
     version = _next_version(session, tenant, round_set, problem.id)
     name = name or default_plan_name(source, round_set, version, utc_now())

@@ -4,7 +4,6 @@ plan whose content changes going back to draft, logged."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,9 @@ BODY = {"depots": [{"id": "depot", "lon": 7.41, "lat": 43.73}],
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
-    """A migrated store on an empty database."""
-    opened = Store(database_url)
-    opened.migrate()
-    yield opened
-    opened.dispose()
+def db(migrated: Store) -> Store:
+    """The store of the test (see conftest.py)."""
+    return migrated
 
 
 def _plan(db: Store, *, created_by_user_id: str | None = None) -> str:

@@ -3,8 +3,6 @@ keys, and tenants kept apart; each change in the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from app import store
@@ -12,12 +10,9 @@ from app.store import Store
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
-    """A migrated store on an empty database."""
-    opened = Store(database_url)
-    opened.migrate()
-    yield opened
-    opened.dispose()
+def db(migrated: Store) -> Store:
+    """The store of the test (see conftest.py)."""
+    return migrated
 
 
 def test_user_with_roles_and_a_key_that_names_them(db: Store) -> None:
