@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import store
 from app.api.deps import SettingsDep, StoreDep
 from app.api.principal import APPROVER, VIEWER, PrincipalDep
-from app.api.refusals import record_refusal
+from app.api.refusals import record_if_foreign, record_refusal
 from app.api.roles import FORBIDDEN, forbidden, needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
@@ -67,6 +67,8 @@ async def approve_week(review_id: str, request: Request, db: StoreDep, principal
                              reason=str(exc))
         raise forbidden(principal, str(exc), type_="four_eyes") from exc
     if answer is None:
+        await record_if_foreign(db, principal, store.JobRecord, review_id, method=request.method,
+                                path=request.url.path)
         raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
     return JSONResponse(content=answer)
 

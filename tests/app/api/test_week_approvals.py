@@ -92,12 +92,20 @@ def test_a_second_approval_is_a_409(approved: tuple[dict[str, Any], Any], client
 
 def test_an_unknown_or_another_tenants_review_is_a_404(approved: tuple[dict[str, Any], Any], client: TestClient,
                                                         settings: Settings) -> None:
-    """No review of that id, or one of another tenant: 404 naming the id."""
+    """No review of that id, or one of another tenant: 404 naming the id; the other tenant's try is recorded in
+    its own audit log as a refused access (an unknown id is not)."""
     answer = client.post("/api/v1/round-reviews/no-such-review/approve", json={})
     assert answer.status_code == 404 and "no-such-review" in answer.json()["detail"]
     other = TestClient(create_app(settings.model_copy(update={"default_tenant": "another-council"})))
     job, _ = approved
     assert other.post(f"/api/v1/round-reviews/{job['id']}/approve", json={}).status_code == 404
+    db = Store(settings.database_url)
+    with db.transaction() as session:
+        refused = [e.details for e in list_audit(session, "another-council", actions=["access.refused"])]
+        mine = list_audit(session, settings.default_tenant, actions=["access.refused"])
+    db.dispose()
+    assert [(d["status"], d["path"]) for d in refused] == [(404, f"/api/v1/round-reviews/{job['id']}/approve")]
+    assert not any(e.details["path"].endswith("no-such-review/approve") for e in mine)
 
 
 def test_a_cancelled_review_cannot_be_approved(client: TestClient, wait_for_job: JobWaiter) -> None:
