@@ -159,7 +159,8 @@ class PlanRecord(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", comment="draft | approved")
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column()
-    approved_by_user_id: Mapped[str | None] = mapped_column(String(32), comment="The user who approved it.")
+    approved_by_user_id: Mapped[str | None] = mapped_column(
+        String(200), comment="The user who approved it (a user id, or a token's subject).")
     approved_hash: Mapped[str | None] = mapped_column(
         String(64), comment="SHA-256 of what was approved (result, kpis, inputs_hash): a change undoes the approval.")
     inputs_hash: Mapped[str] = mapped_column(String(64))
@@ -173,7 +174,7 @@ class PlanRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_by_user_id: Mapped[str | None] = mapped_column(
-        String(32), comment="The user who stored it, or asked for the job that did (the four-eyes rule).")
+        String(200), comment="The user who stored it, or asked for the job that did (the four-eyes rule).")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
@@ -209,7 +210,7 @@ class JobRecord(Base):
     error: Mapped[str | None] = mapped_column(Text)
     plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
     created_by_user_id: Mapped[str | None] = mapped_column(
-        String(32), comment="The user who asked for the job (the plans it stores are theirs).")
+        String(200), comment="The user who asked for the job (the plans it stores are theirs).")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -3,7 +3,9 @@
 ``api_keys.user_id`` ties a key to its person (keys of no user stay tenant keys);
 ``plans.created_by_user_id`` and ``jobs.created_by_user_id`` carry who stored a plan (or asked
 for the job that did) for the four-eyes rule; ``plans.approved_by_user_id`` and
-``plans.approved_hash`` record who approved it and what exactly they approved.
+``plans.approved_hash`` record who approved it and what exactly they approved. The person columns are
+200 characters wide: a person signed in with a token is named by its subject, which may be longer than
+this service's own 32-digit ids.
 
 Revision ID: 0003
 Revises: 0002
@@ -43,16 +45,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_api_keys_user_id'), ['user_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_api_keys_user_id_users'), 'users', ['user_id'], ['id'])
     with op.batch_alter_table('plans', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('approved_by_user_id', sa.String(length=32), nullable=True,
-                                      comment='The user who approved it.'))
+        batch_op.add_column(sa.Column('approved_by_user_id', sa.String(length=200), nullable=True,
+                                      comment="The user who approved it (a user id, or a token's subject)."))
         batch_op.add_column(sa.Column('approved_hash', sa.String(length=64), nullable=True,
                                       comment='SHA-256 of what was approved (result, kpis, inputs_hash): a change '
                                               'undoes the approval.'))
-        batch_op.add_column(sa.Column('created_by_user_id', sa.String(length=32), nullable=True,
+        batch_op.add_column(sa.Column('created_by_user_id', sa.String(length=200), nullable=True,
                                       comment='The user who stored it, or asked for the job that did (the four-eyes '
                                               'rule).'))
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('created_by_user_id', sa.String(length=32), nullable=True,
+        batch_op.add_column(sa.Column('created_by_user_id', sa.String(length=200), nullable=True,
                                       comment='The user who asked for the job (the plans it stores are theirs).'))
 
 
