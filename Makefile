@@ -1,7 +1,8 @@
 # wasteroute developer tasks. CI runs `make test` (see .ci/run).
 #
 #   make install   create .venv (if absent) and install the project with its dev tools
-#   make run       install, print the demo tenant's API key (docs/security.md), then serve
+#   make run       install, print the demo tenant's API key and its planner's and approver's keys
+#                  (docs/security.md), then serve
 #                  the API on WASTEROUTE_HOST:WASTEROUTE_PORT
 #   make lint      install, then ruff, mypy and lint-imports (the import contracts in pyproject.toml)
 #   make system    install the Debian packages the tests drive (Chromium, PostgreSQL)
@@ -40,6 +41,7 @@ system:
 
 run: install
 	$(BIN)/wasteroute keys demo
+	$(BIN)/wasteroute users demo
 	$(BIN)/wasteroute serve
 
 lint: install

@@ -30,6 +30,7 @@ from app.api import (
     round_books,
     round_reviews,
     uploads,
+    users,
     web,
     week_approvals,
 )
@@ -54,6 +55,7 @@ api_router.include_router(round_reviews.router)
 api_router.include_router(actuals.router)
 api_router.include_router(week_approvals.router)
 api_router.include_router(audit.router)
+api_router.include_router(users.router)
 api_router.include_router(uploads.router, tags=[WEB_MAP_TAG])
 api_router.include_router(exports.router, tags=[WEB_MAP_TAG])
 api_router.include_router(web.api_router)

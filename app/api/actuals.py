@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from app import store
 from app.api.deps import JobRunnerDep, NetworkRegistryDep, SettingsDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job
+from app.api.principal import PLANNER, VIEWER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.compute.network_registry import NetworkRegistry
 from app.core.config import Settings
@@ -164,6 +166,7 @@ async def _gather(settings: Settings, registry: NetworkRegistry, db: Store, tena
               "description": "A period that is no FIRST/LAST pair of dates, a period with no actual day, a plan "
                              "without its baseline, or a stored day that can no longer be scored."},
     },
+    **needs(VIEWER),
 )
 async def realised_savings_report(
     settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
@@ -208,6 +211,7 @@ async def realised_savings_report(
         404: {"model": MessageErrorResponse, "description": "No plan of the id given as plan or baseline."},
         422: {"model": ValidationErrorResponse, "description": "As for GET /api/v1/actuals/report."},
     },
+    **needs(VIEWER),
 )
 async def export_case_study(
     settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
@@ -244,6 +248,7 @@ async def export_case_study(
                      "description": "A printable page with the case studies side by side."},
                422: {"model": ValidationErrorResponse,
                      "description": "A document that is not a case study: each fault names the study and the path."}},
+    **needs(PLANNER),
 )
 async def compare_case_studies(body: Annotated[dict[str, Any], Body(
         description='{"studies": [case study, ...]}: one to six documents of docs/case_study.schema.json, '
@@ -279,6 +284,7 @@ def _vehicles_text() -> str:
                422: {"model": ValidationErrorResponse,
                      "description": "A file that cannot be read at all (named), a problem that is not one (fields "
                                     "named), no trace of a vehicle of the problem, an unknown time zone."}},
+    **needs(PLANNER),
 )
 async def post_actuals(
     settings: SettingsDep, db: StoreDep, tenant: TenantDep, runner: JobRunnerDep,

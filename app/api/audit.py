@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import StoreDep
+from app.api.principal import ADMIN, APPROVER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.faults import error_item
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
@@ -72,6 +74,8 @@ def _period(since: str | None, until: str | None) -> tuple[datetime | None, date
                                     "columns time, user, action, object, details, as an attachment."},
                422: {"model": ValidationErrorResponse, "description": "A filter that cannot be read (named)."},
                503: {"model": MessageErrorResponse, "description": "The store is unavailable."}},
+    # who did what is for those who answer for it: approvers and administrators, not every reader
+    **needs(APPROVER, ADMIN),
 )
 async def read_audit(
     db: StoreDep, tenant: TenantDep,

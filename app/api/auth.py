@@ -44,7 +44,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import store
 from app.api.oidc import TokenRefusedError, TokenVerifier, looks_like_jwt, refusal_response, token_verifier
 from app.api.oidc_keys import IdentityProviderUnavailableError
-from app.api.principal import ROLES, Principal, open_principal
+from app.api.principal import TENANT_KEY_ROLES, Principal, open_principal
+from app.api.refusals import count_unauthorised
 from app.core.config import Settings
 from app.core.faults import error_item
 
@@ -116,18 +117,26 @@ def unauthorized(refusal: KeyRefusedError) -> JSONResponse:
                         headers={"WWW-Authenticate": challenge})
 
 
-def _principal_of(key: str) -> Callable[[Session], Principal | None]:
-    """Work for :meth:`app.store.Store.run`: who the unrevoked ``key`` acts as, or ``None``.
+def _principal_of(key: str) -> Callable[[Session], Principal]:
+    """Work for :meth:`app.store.Store.run`: who the unrevoked ``key`` acts as.
 
-    A tenant key (one that belongs to no user) acts as itself, named by its prefix, with
-    every role.
+    A user's key acts as the user, with the user's name and roles; a tenant key (one that
+    belongs to no user: ``wasteroute keys create``) acts as itself, named by its prefix, with
+    :data:`~app.api.principal.TENANT_KEY_ROLES` (it is no person, so it cannot approve).
+    Raises :class:`KeyRefusedError` for an unknown or revoked key and for a disabled user's key.
     """
-    def lookup(session: Session) -> Principal | None:
+    def lookup(session: Session) -> Principal:
         record = store.find_api_key(session, key)
         if record is None:
-            return None
-        return Principal(tenant=record.tenant_id, user_id=None, name=f"key {record.prefix}",
-                         roles=frozenset(ROLES), via="api_key")
+            raise KeyRefusedError("invalid_api_key", "the API key is not valid (unknown or revoked)")
+        if record.user_id is None:
+            return Principal(tenant=record.tenant_id, user_id=None, name=f"key {record.prefix}",
+                             roles=TENANT_KEY_ROLES, via="api_key")
+        user = store.key_user(session, record)
+        if user is None or user.disabled_at is not None:
+            raise KeyRefusedError("invalid_api_key", "the API key is not valid: its user is disabled")
+        return Principal(tenant=record.tenant_id, user_id=user.id, name=user.name, roles=frozenset(user.roles),
+                         via="api_key")
     return lookup
 
 
@@ -176,14 +185,13 @@ class ApiKeyMiddleware:
             return
         try:
             key = presented_key(Headers(scope=scope))
-            principal: Principal | None
+            principal: Principal
             if self.tokens is not None and looks_like_jwt(key):  # the identity provider's (app/api/oidc.py)
                 principal = await self.tokens.principal(key)
             else:
                 principal = await self.db.run(_principal_of(key))
-            if principal is None:
-                raise KeyRefusedError("invalid_api_key", "the API key is not valid (unknown or revoked)")
         except KeyRefusedError as refusal:
+            count_unauthorised(refusal.kind, method=scope.get("method", "?"), path=scope["path"])
             await unauthorized(refusal)(scope, receive, send)
             return
         except TokenRefusedError as refusal:

@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse
 from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
 from app.api.limits import LIMIT_RESPONSES
+from app.api.principal import PLANNER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.schemas import (
     EvaluationRequest,
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/evaluations", tags=["evaluations"])
         **LIMIT_RESPONSES,
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(PLANNER),
 )
 async def create_evaluation(body: EvaluationRequest, settings: SettingsDep, pool: SolverPoolDep,
                             runner: JobRunnerDep, tenant: TenantDep) -> OptimisationResponse | JSONResponse:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from app import store
 from app.api.deps import NetworkRegistryDep, StoreDep
+from app.api.principal import VIEWER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, OptimisationResponse, ValidationErrorResponse
@@ -66,6 +68,7 @@ async def export_response(plan: OptimisationResponse, fmt: service.ExportFormat,
         422: {"model": ValidationErrorResponse, "description": "Not an optimisation answer, or an unknown format."},
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(VIEWER),
 )
 async def create_export(fmt: service.ExportFormat, plan: OptimisationResponse, registry: NetworkRegistryDep,
                         db: StoreDep, tenant: TenantDep, round_id: RoundQuery = None) -> Response:
@@ -88,6 +91,7 @@ async def create_export(fmt: service.ExportFormat, plan: OptimisationResponse, r
         422: {"model": ValidationErrorResponse, "description": "An unknown format."},
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(VIEWER),
 )
 async def export_plan(plan_id: str, db: StoreDep, tenant: TenantDep, registry: NetworkRegistryDep,
                       fmt: Annotated[service.ExportFormat, Query(alias="format")] = "geojson",

@@ -35,11 +35,14 @@ def is_over_sync_limit(n_bins: int, max_sync_bins: int) -> bool:
 
 
 async def accept_as_job(runner: JobRunner, tenant: str, body: JSONObject, *, kind: str,
-                        request: JSONObject | None = None, problem_id: str | None = None) -> JSONResponse:
-    """Queue a job of ``kind`` (see :meth:`~app.jobs.runner.JobRunner.submit`) and answer 202 with its id,
-    status and ``Location``; 429 with ``Retry-After`` when the queue is full."""
+                        request: JSONObject | None = None, problem_id: str | None = None,
+                        created_by_user_id: str | None = None) -> JSONResponse:
+    """Queue a job of ``kind`` (see :meth:`~app.jobs.runner.JobRunner.submit`) for the user
+    ``created_by_user_id`` and answer 202 with its id, status and ``Location``; 429 with ``Retry-After``
+    when the queue is full."""
     try:
-        job = await runner.submit(tenant, body, kind=kind, request=request, problem_id=problem_id)
+        job = await runner.submit(tenant, body, kind=kind, request=request, problem_id=problem_id,
+                                  created_by_user_id=created_by_user_id)
     except QueueFullError as exc:
         raise HTTPException(status_code=429, detail=str(exc),
                             headers={"Retry-After": str(exc.retry_after_s)}) from exc

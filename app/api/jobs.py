@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 from app import store
 from app.api.deps import JobRunnerDep, SettingsDep, StoreDep
 from app.api.paths import API_V1
+from app.api.principal import PLANNER, VIEWER, PrincipalDep
 from app.api.reports import REPORT_ANSWER, ReportFormat, render_as
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.jobs.runner import QueueFullError
 from app.schemas import (
@@ -85,9 +87,10 @@ def _job_response(job: JobRecord, plan: PlanRecord | None) -> JSONResponse:
         429: {"model": MessageErrorResponse,
               "description": "The job queue is full; try again after Retry-After seconds."},
     },
+    **needs(PLANNER),
 )
 async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: TenantDep, runner: JobRunnerDep,
-                     db: StoreDep, response: Response,
+                     db: StoreDep, response: Response, principal: PrincipalDep,
                      round_set: Annotated[str | None, Query(
                          min_length=1, max_length=200,
                          description="Store the plan as the next version of this round set (for example "
@@ -108,7 +111,8 @@ async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: T
     optimisation_service.prepare(body, settings=settings)
     try:
         job = await runner.submit(tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                                  request={"round_set": round_set, "name": name})
+                                  request={"round_set": round_set, "name": name},
+                                  created_by_user_id=principal.user_id)
     except QueueFullError as exc:
         raise HTTPException(status_code=429, detail=str(exc),
                             headers={"Retry-After": str(exc.retry_after_s)}) from exc
@@ -116,7 +120,7 @@ async def create_job(body: OptimisationRequest, settings: SettingsDep, tenant: T
     return JobAcceptedResponse(id=job.id, status="queued")
 
 
-@router.get("", response_model=JobListResponse, summary="List jobs")
+@router.get("", response_model=JobListResponse, summary="List jobs", **needs(VIEWER))
 async def list_jobs(db: StoreDep, tenant: TenantDep, limit: int = 100) -> JobListResponse:
     """The tenant's jobs, newest first (at most ``limit``), without their results."""
     jobs = await db.run(lambda s: store.list_jobs(s, tenant, limit=max(1, min(limit, 1000))))
@@ -124,7 +128,7 @@ async def list_jobs(db: StoreDep, tenant: TenantDep, limit: int = 100) -> JobLis
 
 
 @router.get("/{job_id}", response_model=JobResponse, summary="Status, progress and result of a job",
-            responses={404: NOT_FOUND})
+            responses={404: NOT_FOUND}, **needs(VIEWER))
 async def read_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
     """``{"id", "status", "progress", "best_cost", "result", "error", "plan_id", ...}``.
 
@@ -146,7 +150,8 @@ async def read_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse
 
 @router.delete("/{job_id}", response_model=JobResponse, summary="Cancel a job",
                responses={404: NOT_FOUND, 409: {"model": MessageErrorResponse,
-                                                "description": "The job has succeeded or failed already."}})
+                                                "description": "The job has succeeded or failed already."}},
+                                                **needs(PLANNER))
 async def cancel_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
     """Cancel a queued job at once, or a running one: its search stops at its next progress report
     (within about a second) and no plan is stored; ``status`` turns ``cancelled`` then."""
@@ -167,6 +172,7 @@ async def cancel_job(job_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
         409: {"model": MessageErrorResponse,
               "description": "The job is not a report job, or has not succeeded (yet)."},
     },
+    **needs(VIEWER),
 )
 async def read_job_report(job_id: str, db: StoreDep, tenant: TenantDep,
                           format: Annotated[ReportFormat, Query(description="html, json or csv.")] = "html"

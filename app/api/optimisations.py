@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from app.api.deps import SettingsDep, SolverPoolDep, StoreDep
 from app.api.limits import LIMIT_RESPONSES, check_sync_bins
+from app.api.principal import PLANNER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.schemas import (
     MessageErrorResponse,
@@ -30,6 +32,7 @@ router = APIRouter(prefix="/optimisations", tags=["optimisations"])
         **LIMIT_RESPONSES,
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready to solve yet."},
     },
+    **needs(PLANNER),
 )
 async def create_optimisation(body: OptimisationRequest, settings: SettingsDep, pool: SolverPoolDep,
                               db: StoreDep, tenant: TenantDep) -> OptimisationResponse:

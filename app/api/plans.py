@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,9 @@ from app import store
 from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
 from app.api.limits import LIMIT_RESPONSES
-from app.api.principal import PrincipalDep
+from app.api.principal import APPROVER, PLANNER, VIEWER, PrincipalDep
+from app.api.refusals import record_if_foreign, record_refusal
+from app.api.roles import FORBIDDEN, forbidden, needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import (
@@ -73,9 +75,10 @@ def _not_found(plan_id: str) -> HTTPException:
               "description": "Malformed input: each fault names its field and the id at fault."},
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(PLANNER),
 )
 async def create_plan(body: EvaluationRequest, settings: SettingsDep, pool: SolverPoolDep, db: StoreDep,
-                      tenant: TenantDep, runner: JobRunnerDep,
+                      tenant: TenantDep, runner: JobRunnerDep, principal: PrincipalDep,
                       round_set: Annotated[str | None, Query(
                           min_length=1, max_length=200,
                           description="Store the plan as the next version of this round set (for example "
@@ -95,14 +98,16 @@ async def create_plan(body: EvaluationRequest, settings: SettingsDep, pool: Solv
     problem, options, routes = evaluation_service.prepare(body, settings=settings)
     if is_over_sync_limit(len(body.bins), settings.max_sync_bins):
         return await accept_as_job(runner, tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                                   kind="plan", request={"round_set": round_set, "name": name})
+                                   kind="plan", request={"round_set": round_set, "name": name},
+                                   created_by_user_id=principal.user_id)
     answer = await pool.evaluate(problem, routes, options, snap_limit_m=settings.snap_limit_m)
     plan = await db.run(lambda s: service.store_manual_plan(s, tenant, body, answer, round_set=round_set,
-                                                            name=name))
+                                                            name=name, created_by=principal.name,
+                                                            created_by_user_id=principal.user_id))
     return _answer(plan, status_code=201)
 
 
-@router.get("", response_model=PlanListResponse, summary="List stored plans")
+@router.get("", response_model=PlanListResponse, summary="List stored plans", **needs(VIEWER))
 async def list_plans(db: StoreDep, tenant: TenantDep,
                      status: Literal["draft", "approved"] | None = None,
                      round_set: str | None = None,
@@ -115,11 +120,13 @@ async def list_plans(db: StoreDep, tenant: TenantDep,
 
 
 @router.get("/{plan_id}", response_model=PlanResponse,
-            summary="A stored plan (GeoJSON)", responses={404: NOT_FOUND})
-async def read_plan(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
+            summary="A stored plan (GeoJSON)", responses={404: NOT_FOUND}, **needs(VIEWER))
+async def read_plan(plan_id: str, request: Request, db: StoreDep, principal: PrincipalDep) -> JSONResponse:
     """The plan as the optimisation answer plus ``id``, ``status``, ``approved_by``, ``approved_at``, ..."""
-    plan = await db.run(lambda s: store.get_plan(s, tenant, plan_id))
+    plan = await db.run(lambda s: store.get_plan(s, principal.tenant, plan_id))
     if plan is None:
+        await record_if_foreign(db, principal, store.PlanRecord, plan_id, method=request.method,
+                                path=request.url.path)
         raise _not_found(plan_id)
     return _answer(plan)
 
@@ -127,7 +134,7 @@ async def read_plan(plan_id: str, db: StoreDep, tenant: TenantDep) -> JSONRespon
 @router.get("/{plan_id}/problem", summary="The problem a stored plan answers",
             responses={200: {"description": "The problem as it was posted (an optimisation body: depots, "
                                             "disposal_sites, vehicles, bins with their attributes, options)."},
-                       404: NOT_FOUND})
+                       404: NOT_FOUND}, **needs(VIEWER))
 async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep, principal: PrincipalDep) -> JSONResponse:
     """The plan's own problem, as posted when it was made (without a person's ``routes``, which are in
     the plan's ``parameters``): the map reopens a plan on its own bins, depots, tips and vehicles, not
@@ -147,20 +154,32 @@ async def read_plan_problem(plan_id: str, db: StoreDep, tenant: TenantDep, princ
 @router.post("/{plan_id}/approve", response_model=PlanResponse,
              summary="Approve a plan",
              responses={404: NOT_FOUND, 409: {"model": MessageErrorResponse,
-                                              "description": "The plan was approved already."}})
-async def approve_plan(plan_id: str, body: ApprovalIn, db: StoreDep, tenant: TenantDep) -> JSONResponse:
-    """Approve the plan in the name of ``by``; the audit log keeps who, when and the plan's figures."""
+                                              "description": "The plan was approved already."}},
+                                              **needs(APPROVER))
+async def approve_plan(plan_id: str, request: Request, db: StoreDep, principal: PrincipalDep, settings: SettingsDep,
+                       body: ApprovalIn | None = None) -> JSONResponse:
+    """Approve the plan as the person signed in (an approver): ``approved_by`` is their name, and the audit log
+    keeps who, when, the plan's figures and the hash of what was approved. With the four-eyes rule
+    (``WASTEROUTE_FOUR_EYES``, on by default) the person who stored the plan gets 403; any ``by`` in the body
+    is refused (422 naming it)."""
     try:
-        plan = await db.run(lambda s: store.approve_plan(s, tenant, plan_id, by=body.by))
+        plan = await db.run(lambda s: store.approve_plan(s, principal.tenant, plan_id, by=principal.name,
+                                                         by_user_id=principal.user_id, four_eyes=settings.four_eyes))
     except store.ConflictError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except store.FourEyesError as exc:
+        await record_refusal(db, principal, method=request.method, path=request.url.path, status=FORBIDDEN,
+                             reason=str(exc))
+        raise forbidden(principal, str(exc), type_="four_eyes") from exc
     if plan is None:
+        await record_if_foreign(db, principal, store.PlanRecord, plan_id, method=request.method,
+                                path=request.url.path)
         raise _not_found(plan_id)
     return _answer(plan)
 
 
 @router.get("/{plan_id}/compare", response_model=PlanComparisonResponse, summary="Compare two plans",
-            responses={404: NOT_FOUND})
+            responses={404: NOT_FOUND}, **needs(VIEWER))
 async def compare_plans(plan_id: str, db: StoreDep, tenant: TenantDep,
                         other: str = Query(description="Id of the plan to compare with (the baseline).")
                         ) -> PlanComparisonResponse:

@@ -30,6 +30,9 @@ APPROVER: Final = "approver"
 ADMIN: Final = "admin"
 ROLES: Final = (VIEWER, PLANNER, APPROVER, ADMIN)
 """Every role, least to most trusted (a closed list: docs/api.md and the contract test)."""
+TENANT_KEY_ROLES: Final = frozenset((VIEWER, PLANNER))
+"""What a tenant key (a key of no user, ``wasteroute keys create``) may do: read and plan, never approve or
+manage users, since it names no person."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import JobRunnerDep, NetworkRegistryDep, SettingsDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
+from app.api.principal import VIEWER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.config import Settings
 from app.core.faults import validation_error_items
@@ -68,6 +70,7 @@ REPORT_ANSWER: dict[str, object] = {
         422: {"model": ValidationErrorResponse, "description": "A stored plan that can no longer be scored."},
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(VIEWER),
 )
 async def plan_report(
     plan_id: str, settings: SettingsDep, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,

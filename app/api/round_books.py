@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from app import store
 from app.api.deps import NetworkRegistryDep, StoreDep
+from app.api.principal import VIEWER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, OptimisationResponse, ValidationErrorResponse
@@ -78,6 +80,7 @@ def _stem(plan_id: str | None, round_id: str | None) -> str:
     summary="Round books of a plan: printable HTML or PDF",
     responses={**BOOK_ANSWERS,
                404: {"model": MessageErrorResponse, "description": "No plan of this id, or no such round in it."}},
+    **needs(VIEWER),
 )
 async def plan_round_book(plan_id: str, db: StoreDep, tenant: TenantDep, registry: NetworkRegistryDep,
                           format: FormatQuery = "html", round_id: RoundQuery = None) -> Response:
@@ -106,6 +109,7 @@ async def plan_round_book(plan_id: str, db: StoreDep, tenant: TenantDep, registr
     "/round-books",
     summary="Round books of a plan posted: printable HTML or PDF",
     responses={**BOOK_ANSWERS, 404: {"model": MessageErrorResponse, "description": "No such round in the plan."}},
+    **needs(VIEWER),
 )
 async def posted_round_book(plan: OptimisationResponse, registry: NetworkRegistryDep, db: StoreDep, tenant: TenantDep,
                             format: FormatQuery = "html", round_id: RoundQuery = None) -> Response:

@@ -22,7 +22,9 @@ from pydantic import ValidationError
 from app import store
 from app.api.deps import JobRunnerDep, NetworkRegistryDep, SettingsDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
+from app.api.principal import PLANNER, VIEWER, PrincipalDep
 from app.api.reports import REPORT_ANSWER, ReportFormat, render_as
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.faults import validation_error_items
 from app.core.json_types import JSONObject
@@ -54,14 +56,15 @@ DayChangesFormat = Literal["csv", "json"]
         429: {"model": MessageErrorResponse,
               "description": "The job queue is full; try again after Retry-After seconds."},
     },
+    **needs(PLANNER),
 )
 async def create_review(body: ReviewRequest, settings: SettingsDep, tenant: TenantDep,
-                        runner: JobRunnerDep) -> JSONResponse:
+                        runner: JobRunnerDep, principal: PrincipalDep) -> JSONResponse:
     """Queue a review of the week: 202 with ``{"id", "status": "queued"}`` and a ``Location`` to poll
     (``GET /api/v1/jobs/{id}``); the job's ``result`` is the review."""
     await anyio.to_thread.run_sync(lambda: round_review.prepare(body, settings=settings))  # a bad week: 422 now
     return await accept_as_job(runner, tenant, body.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                               kind="review")
+                               kind="review", created_by_user_id=principal.user_id)
 
 
 async def _review(db: StoreDep, tenant: str, review_id: str) -> JSONObject:
@@ -77,7 +80,8 @@ async def _review(db: StoreDep, tenant: str, review_id: str) -> JSONObject:
     return dict(job.result)
 
 
-@router.get("/{review_id}", summary="A round review's answer", responses={404: NOT_FOUND, 409: NOT_DONE})
+@router.get("/{review_id}", summary="A round review's answer", responses={404: NOT_FOUND, 409: NOT_DONE},
+            **needs(VIEWER))
 async def read_review(review_id: str, db: StoreDep, tenant: TenantDep) -> JSONResponse:
     """``{"review_id", "summary", "days", "assignments", "day_changes", "unassigned"}`` (the review job's
     ``result``), each day with the ``plan_id`` of its stored rounds."""
@@ -92,6 +96,7 @@ async def read_review(review_id: str, db: StoreDep, tenant: TenantDep) -> JSONRe
                      "description": "One line per household: property, address, bin_ids, old and new day and "
                                     "week (CSV, default), or the review's day_changes (json)."},
                404: NOT_FOUND, 409: NOT_DONE},
+    **needs(VIEWER),
 )
 async def read_day_changes(review_id: str, db: StoreDep, tenant: TenantDep,
                            format: Annotated[DayChangesFormat, Query(description="csv (default) or json.")] = "csv"
@@ -121,6 +126,7 @@ async def read_day_changes(review_id: str, db: StoreDep, tenant: TenantDep,
         422: {"model": ValidationErrorResponse, "description": "A stored day that can no longer be scored."},
         503: {"model": MessageErrorResponse, "description": "The service is starting: not ready yet."},
     },
+    **needs(VIEWER),
 )
 async def read_week_report(review_id: str, db: StoreDep, tenant: TenantDep, settings: SettingsDep,
                            registry: NetworkRegistryDep, runner: JobRunnerDep,

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import StoreDep
+from app.api.principal import PLANNER
+from app.api.roles import needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import BinIn, DepotIn, DisposalSiteIn, RouteIn, VehicleIn
@@ -123,7 +125,8 @@ def _refused(exc: service.UploadError) -> JSONResponse:
 
 
 @router.post("/bins", response_model=BinsUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read bins from a council's file (CSV, GeoJSON, GeoPackage, zipped Shapefile)")
+             summary="Read bins from a council's file (CSV, GeoJSON, GeoPackage, zipped Shapefile)",
+             **needs(PLANNER))
 async def upload_bins(
     file: FileDep, crs: CrsDep = None, streams: StreamsDep = None,
     bin_sizes: Annotated[str | None, Form(description='The bin size table laid over the defaults, JSON: '
@@ -149,7 +152,7 @@ async def upload_bins(
 
 
 @router.post("/sites", response_model=SitesUpload, response_model_exclude_none=True, responses=RESPONSES,
-             summary="Read disposal sites (tips) from a file")
+             summary="Read disposal sites (tips) from a file", **needs(PLANNER))
 async def upload_sites(file: FileDep, db: StoreDep, tenant: TenantDep, crs: CrsDep = None,
                        streams: StreamsDep = None) -> SitesUpload | JSONResponse:
     """Columns: ``id``, a position (as for bins), and optionally ``unload_s``, ``opening``
@@ -164,7 +167,8 @@ async def upload_sites(file: FileDep, db: StoreDep, tenant: TenantDep, crs: CrsD
 
 
 @router.post("/vehicles", response_model=VehiclesUpload, response_model_exclude_none=True,
-             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file")
+             response_model_by_alias=True, responses=RESPONSES, summary="Read vehicles from a file",
+             **needs(PLANNER))
 async def upload_vehicles(file: FileDep, db: StoreDep, tenant: TenantDep, crs: CrsDep = None,
                           streams: StreamsDep = None) -> VehiclesUpload | JSONResponse:
     """Columns: ``id``, ``depot``, ``capacity_kg`` (required), and optionally ``capacity_l``,
@@ -182,7 +186,7 @@ async def upload_vehicles(file: FileDep, db: StoreDep, tenant: TenantDep, crs: C
 
 
 @router.post("/rounds", response_model=RoundsUpload, responses=RESPONSES,
-             summary="Read today's rounds from an in-cab system's CSV export")
+             summary="Read today's rounds from an in-cab system's CSV export", **needs(PLANNER))
 async def upload_rounds(
     file: FileDep,
     day: Annotated[str | None, Form(description="Today's collection day (Monday, MON...), when the file "

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.routing import NoMatchFound
 
 from app.api.deps import NetworkRegistryDep, SettingsDep
+from app.api.principal import VIEWER
+from app.api.roles import needs
 from app.schemas import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
@@ -95,7 +97,8 @@ async def leaflet_file(path: str) -> FileResponse:
     return _file_in(LEAFLET_DIR, path)
 
 
-@api_router.get("/web/config", response_model=WebConfig, summary="The web map's configuration")
+@api_router.get("/web/config", response_model=WebConfig, summary="The web map's configuration",
+                **needs(VIEWER))
 async def read_web_config(settings: SettingsDep, request: Request) -> WebConfig:
     """Tile URL template and attribution of the base layer (``WASTEROUTE_TILE_URL``,
     ``WASTEROUTE_TILE_ATTRIBUTION``), the OpenStreetMap credit always shown, and whether
@@ -154,7 +157,7 @@ def _cached_network_json(network: RoadNetwork) -> bytes:
 
 
 @api_router.get("/network", summary="The road network as GeoJSON lines",
-            responses={200: {"content": {"application/geo+json": {}}}})
+            responses={200: {"content": {"application/geo+json": {}}}}, **needs(VIEWER))
 async def read_network(registry: NetworkRegistryDep) -> Response:
     """The loaded road network as a GeoJSON FeatureCollection of one MultiLineString, each
     street once, simplified to a couple of metres; the web map's base layer when no tile
@@ -164,7 +167,7 @@ async def read_network(registry: NetworkRegistryDep) -> Response:
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
-@api_router.get("/demo", summary="The demo problem")
+@api_router.get("/demo", summary="The demo problem", **needs(VIEWER))
 async def read_demo() -> Response:
     """The embedded demo problem: an optimisation body for the Monaco network (4 vehicles, 320 bins)."""
     if not DEMO_PROBLEM.is_file():

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app import store
-from app.api.deps import StoreDep
+from app.api.deps import SettingsDep, StoreDep
+from app.api.principal import APPROVER, VIEWER, PrincipalDep
+from app.api.refusals import record_if_foreign, record_refusal
+from app.api.roles import FORBIDDEN, forbidden, needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
@@ -41,19 +44,31 @@ router = APIRouter(prefix="/round-reviews", tags=["round reviews"])
               "description": "Malformed input, or week_a_starts missing (a calendar of several weeks) or not a "
                              "Monday: the fault names the field and the review."},
     },
+    **needs(APPROVER),
 )
-async def approve_week(review_id: str, body: WeekApprovalIn, db: StoreDep, tenant: TenantDep) -> JSONResponse:
-    """Approve every day's plan of the review in the name of ``by``; the review's answer with its ``approval``
-    (``by``, ``at``, ``area``, ``week_a_starts`` and each day's ``round_set``)."""
+async def approve_week(review_id: str, request: Request, db: StoreDep, principal: PrincipalDep,
+                       settings: SettingsDep, body: WeekApprovalIn | None = None) -> JSONResponse:
+    """Approve every day's plan of the review as the person signed in (an approver); the review's answer with its
+    ``approval`` (``by``: their name, ``user_id``, ``at``, ``area``, ``week_a_starts`` and each day's
+    ``round_set``). With the four-eyes rule the person who asked for the review gets 403."""
+    asked = body or WeekApprovalIn()
+
     def approve(session: Session) -> JSONObject | None:
-        return week_approval.approve_week(session, tenant, review_id, by=body.by, week_a_starts=body.week_a_starts,
-                                          area=body.area)
+        return week_approval.approve_week(session, principal.tenant, review_id, by=principal.name,
+                                          by_user_id=principal.user_id, four_eyes=settings.four_eyes,
+                                          week_a_starts=asked.week_a_starts, area=asked.area)
 
     try:
         answer = await db.run(approve)
     except store.ConflictError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except store.FourEyesError as exc:
+        await record_refusal(db, principal, method=request.method, path=request.url.path, status=FORBIDDEN,
+                             reason=str(exc))
+        raise forbidden(principal, str(exc), type_="four_eyes") from exc
     if answer is None:
+        await record_if_foreign(db, principal, store.JobRecord, review_id, method=request.method,
+                                path=request.url.path)
         raise HTTPException(status_code=404, detail=f"round review {review_id!r} not found")
     return JSONResponse(content=answer)
 
@@ -68,6 +83,7 @@ async def approve_week(review_id: str, body: WeekApprovalIn, db: StoreDep, tenan
                                     "{review_id, new_properties} (json)."},
                404: {"model": MessageErrorResponse, "description": "No review of this id (for this tenant)."},
                409: {"model": MessageErrorResponse, "description": "The review is not approved."}},
+    **needs(VIEWER),
 )
 async def read_new_properties(review_id: str, db: StoreDep, tenant: TenantDep,
                               format: Annotated[Literal["csv", "json"], Query(

@@ -9,6 +9,8 @@
 - ``wasteroute round-set ROUND_SET PLAN.json [--approve-by NAME]``: store a plan under a
   round-set key, for the batch (:mod:`~app.cli.round_set`, :mod:`app.batch.round_sets`).
 - ``wasteroute keys create --tenant NAME | list | revoke ID | demo``: API keys (:mod:`~app.cli.keys`).
+- ``wasteroute users create --tenant T --name N --role R | list | disable ID | roles ID | key ID | demo``:
+  people, their roles and their keys (:mod:`~app.cli.users`).
 - ``wasteroute report PLAN --baseline BASELINE`` and ``wasteroute reproduce PLAN_ID``: savings
   reports and reproducing stored plans (:mod:`~app.cli.report`, :mod:`~app.cli.reproduce`).
 - ``wasteroute purge --tenant T [--before DATE] [--dry-run]``, ``wasteroute tenant export|delete``:
@@ -36,6 +38,7 @@ from app.cli.serve import serve
 from app.cli.setup import EXIT_INVALID_INPUT
 from app.cli.solve import solve
 from app.cli.tenant_data import purge, tenant_cli
+from app.cli.users import users_cli
 
 __all__ = ["EXIT_INVALID_INPUT", "cli", "main"]
 
@@ -49,6 +52,7 @@ cli = typer.Typer(
 
 cli.add_typer(bench_cli, name="bench")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(users_cli, name="users")
 cli.add_typer(case_study_cli, name="case-study")
 cli.add_typer(tenant_cli, name="tenant")
 cli.command("report")(report)

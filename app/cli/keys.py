@@ -37,7 +37,7 @@ keys_cli = typer.Typer(help="API keys of the tenants (councils): create, list, r
 
 
 @contextmanager
-def _open_store(settings: Settings) -> Iterator[store.Store]:
+def open_store(settings: Settings) -> Iterator[store.Store]:
     """The configured store, migrated, disposed of afterwards."""
     db = store.Store(settings.database_url)
     try:
@@ -87,7 +87,7 @@ def create(
     if not tenant.strip():
         typer.echo("--tenant must not be blank", err=True)
         raise typer.Exit(code=2)
-    with _open_store(load_settings()) as db, db.transaction() as session:
+    with open_store(load_settings()) as db, db.transaction() as session:
         record, key = store.create_api_key(session, tenant.strip(), name=name, actor="cli")
         key_id = record.id
     typer.echo(f"API key {key_id} for tenant {tenant.strip()!r}: shown once, store it now "
@@ -101,7 +101,7 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key, one per line.")] = False,
 ) -> None:
     """List the keys (id, tenant, first characters, name, created, revoked); never the keys themselves."""
-    with _open_store(load_settings()) as db, db.transaction() as session:
+    with open_store(load_settings()) as db, db.transaction() as session:
         tenants = [tenant] if tenant else list(session.scalars(select(store.Tenant.id).order_by(store.Tenant.id)))
         rows = [_described(record) for name in tenants for record in store.list_api_keys(session, name)]
     if as_json:
@@ -117,7 +117,7 @@ def list_keys(
 @keys_cli.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id (from `keys list`).")]) -> None:
     """Revoke the key ID: requests with it answer 401 from now on. Exits 1 for an unknown id."""
-    with _open_store(load_settings()) as db, db.transaction() as session:
+    with open_store(load_settings()) as db, db.transaction() as session:
         found = session.get(store.ApiKeyRecord, key_id)
         record = None if found is None else store.revoke_api_key(session, found.tenant_id, key_id, actor="cli")
         shown = None if record is None else _described(record)
@@ -136,7 +136,7 @@ def demo() -> None:
                    f"tenant {settings.default_tenant!r}")
         return
     key_file = settings.data_dir / DEMO_KEY_FILE
-    with _open_store(settings) as db:
+    with open_store(settings) as db:
         key, reused = demo_key(db, key_file)
     how = "reused" if reused else "created"
     typer.echo(f"Demo tenant {DEMO_TENANT!r} API key ({how}; kept in {key_file}, mode 600):", err=True)

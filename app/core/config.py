@@ -145,6 +145,11 @@ class Settings(BaseSettings):
                     "which names its tenant; false: no key is asked for and every request acts for "
                     "default_tenant (one council on a trusted machine only: docs/security.md).",
     )
+    four_eyes: bool = Field(
+        default=True,
+        description="The four-eyes rule: the person who stored a plan (or asked for the job that stored it) cannot "
+                    "approve it (403); another approver must (docs/security.md).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins (https://host[:port]) whose web pages may call the API from a browser, "

@@ -186,7 +186,8 @@ def _optimise(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
         plan = store.create_plan(session, tenant, problem=problem_record, result=result, source="optimised",
                                  parameters=_parameters(options), engine=options.engine, seed=options.seed,
                                  round_set=round_set if isinstance(round_set, str) else None,
-                                 name=name if isinstance(name, str) else None)
+                                 name=name if isinstance(name, str) else None,
+                                 created_by_user_id=job.created_by_user_id)
         store.succeed_job(session, tenant, job_id, plan=plan, best_cost=writer.best_cost)
         return plan
 
@@ -226,7 +227,8 @@ def _evaluate(db: Store, settings: Settings, tenant: str, job: JobRecord, body: 
             round_set, name = asked.get("round_set"), asked.get("name")
             plan = plans.store_manual_plan(session, tenant, request, response,
                                            round_set=round_set if isinstance(round_set, str) else None,
-                                           name=name if isinstance(name, str) else None)
+                                           name=name if isinstance(name, str) else None,
+                                           created_by_user_id=job.created_by_user_id)
             store.succeed_job(session, tenant, job_id, plan=plan)
         else:
             store.succeed_job(session, tenant, job_id, result=response.model_dump(mode="json", exclude_none=True))
@@ -275,10 +277,10 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
             store.mark_job_cancelled(session, tenant, job_id)
             return "cancelled"
         result = dict(outcome.result)
-        _store_days(session, tenant, job_id, result["days"], outcome.days, source="review")
+        _store_days(session, tenant, job, result["days"], outcome.days, source="review")
         today = result.get("today")
         if isinstance(today, dict):
-            _store_days(session, tenant, job_id, today["days"], outcome.today, source="today")
+            _store_days(session, tenant, job, today["days"], outcome.today, source="today")
         result["review_id"] = job_id
         store.succeed_job(session, tenant, job_id, result=result)
         return "succeeded"
@@ -288,18 +290,21 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
     return status
 
 
-def _store_days(session: Session, tenant: str, job_id: str, rows: object, days: Sequence[round_review.ReviewedDay],
-                *, source: str) -> None:
+def _store_days(session: Session, tenant: str, job: JobRecord, rows: object,
+                days: Sequence[round_review.ReviewedDay], *, source: str) -> None:
     """Store each day with rounds of a review as a draft plan of ``source`` named ``<source> <job id> <day>
-    <week>``, writing its ``plan_id`` into the matching row of the answer (``rows``, in the days' order)."""
+    <week>`` (created by whoever asked for the review), writing its ``plan_id`` into the matching row of the
+    answer (``rows``, in the days' order)."""
     assert isinstance(rows, list)
+    job_id = job.id
     for row, day in zip(rows, days, strict=True):
         if day.body is None or day.answer is None:
             continue
         problem = store.save_problem(session, tenant, day.body)
         plan = store.create_plan(session, tenant, problem=problem, result=day.answer, source=source,
                                  parameters={"review_id": job_id, "day": day.day, "week": day.week},
-                                 name=f"{source} {job_id} {day.day} {day.week}")
+                                 name=f"{source} {job_id} {day.day} {day.week}",
+                                 created_by_user_id=job.created_by_user_id)
         assert isinstance(row, dict)
         row["plan_id"] = plan.id
 

@@ -160,10 +160,12 @@ class JobRunner:
     # ----------------------------------------------------------------- taking jobs
 
     async def submit(self, tenant: str, body: JSONObject, *, kind: str = "optimisation",
-                     request: JSONObject | None = None, problem_id: str | None = None) -> JobRecord:
+                     request: JSONObject | None = None, problem_id: str | None = None,
+                     created_by_user_id: str | None = None) -> JobRecord:
         """Store ``body`` (an optimisation request as posted, or an evaluation body) and queue a job
         of ``kind`` for it, asked ``request`` besides; with ``problem_id`` the job works on that stored
-        problem of the tenant instead (``body`` is then not stored).
+        problem of the tenant instead (``body`` is then not stored). ``created_by_user_id``: the person
+        asking (the plans the job stores are theirs, for the four-eyes rule).
 
         Raises :class:`QueueFullError` when ``job_queue_size`` jobs wait already (all tenants
         together) or the tenant has ``max_queued_jobs_per_tenant`` waiting.
@@ -185,7 +187,7 @@ class JobRunner:
             if problem is None:
                 raise LookupError(f"problem {problem_id!r} of tenant {tenant!r} is not in the store")
             return store.create_job(session, tenant, problem, max_attempts=settings.job_max_attempts, kind=kind,
-                                    request=request)
+                                    request=request, created_by_user_id=created_by_user_id)
 
         created = await self.db.run(create)
         if isinstance(created, str):

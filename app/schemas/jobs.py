@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from app.schemas.fields import Id
 from app.schemas.requests import InputModel
 from app.schemas.responses import OptimisationResponse, OutputModel, SummaryOut
 
@@ -90,6 +89,13 @@ class PlanMeta(OutputModel):
     status: PlanStatus
     approved_by: str | None
     approved_at: datetime | None
+    approved_by_user_id: str | None = Field(default=None, description="The user who approved it.")
+    approved_hash: str | None = Field(
+        default=None, description="SHA-256 of what was approved (result, kpis, inputs_hash); a plan whose content "
+                                  "changes goes back to draft.")
+    created_by_user_id: str | None = Field(
+        default=None, description="The user who stored it (or asked for the job that did): the four-eyes rule "
+                                  "refuses them its approval.")
     version: int = Field(description="Version among the tenant's plans of the same round set (or problem).")
     round_set: str | None
     source: str = Field(description="optimised (a job), manual (POST /api/v1/plans) or batch (nightly).")
@@ -108,6 +114,13 @@ class PlanResponse(OptimisationResponse):
     status: PlanStatus
     approved_by: str | None
     approved_at: datetime | None
+    approved_by_user_id: str | None = Field(default=None, description="The user who approved it.")
+    approved_hash: str | None = Field(
+        default=None, description="SHA-256 of what was approved (result, kpis, inputs_hash); a plan whose content "
+                                  "changes goes back to draft.")
+    created_by_user_id: str | None = Field(
+        default=None, description="The user who stored it (or asked for the job that did): the four-eyes rule "
+                                  "refuses them its approval.")
     version: int
     round_set: str | None
     source: str
@@ -132,10 +145,26 @@ class PlanListResponse(OutputModel):
     plans: list[PlanSummaryItem]
 
 
-class ApprovalIn(InputModel):
-    """Who approves the plan."""
+BY_REFUSED = ("is not accepted: the approver is the person signed in (their API key or token), never a name "
+              "typed in; send no 'by'")
 
-    by: Id = Field(description="Name of the person approving the plan.")
+
+def _refuse_by(value: str | None) -> None:
+    """Any ``by`` is refused: an approval is bound to the person signed in."""
+    if value is not None:
+        raise ValueError(BY_REFUSED)
+
+
+RefusedBy = Annotated[str | None, AfterValidator(_refuse_by),
+                      Field(description="Not accepted: the approver is the signed-in person, never a name typed in "
+                                        "(422 naming `by`).")]
+"""The ``by`` of an approval's body, refused whenever given."""
+
+
+class ApprovalIn(InputModel):
+    """An approval's body: nothing (the approver is the signed-in person); ``by`` is refused, naming it."""
+
+    by: RefusedBy = None
 
 
 class BinMoveOut(OutputModel):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.schemas.fields import Id
+from app.schemas.jobs import RefusedBy
 from app.schemas.requests import InputModel
 
 AreaName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -20,9 +20,9 @@ AreaName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z
 
 
 class WeekApprovalIn(InputModel):
-    """Who approves the week, from which date its cycle runs, and for which area."""
+    """From which date the week's cycle runs, and for which area; the approver is the person signed in."""
 
-    by: Id = Field(description="Name of the person approving the week.")
+    by: RefusedBy = None
     week_a_starts: date | None = Field(
         default=None,
         description="A Monday that starts a week A (YYYY-MM-DD): week A, B, ... follow from it, one calendar week "

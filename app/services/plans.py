@@ -33,7 +33,8 @@ SUMMARY_FIGURES = ("distance_m", "duration_s", "vehicles_used", "bins_served", "
 def _meta(plan: PlanRecord) -> dict[str, object]:
     """The store's fields of a plan, as the API names them."""
     return {"id": plan.id, "name": plan.name, "status": plan.status, "approved_by": plan.approved_by,
-            "approved_at": plan.approved_at,
+            "approved_at": plan.approved_at, "approved_by_user_id": plan.approved_by_user_id,
+            "approved_hash": plan.approved_hash, "created_by_user_id": plan.created_by_user_id,
             "version": plan.version, "round_set": plan.round_set, "source": plan.source,
             "created_at": plan.created_at, "problem_id": plan.problem_id, "inputs_hash": plan.inputs_hash,
             "engine": plan.engine, "seed": plan.seed}
@@ -65,15 +66,17 @@ def problem_body(request: EvaluationRequest) -> JSONObject:
 
 def store_manual_plan(session: Session, tenant: str, request: EvaluationRequest,
                       answer: OptimisationResponse, *, created_by: str | None = None,
-                      round_set: str | None = None, name: str | None = None) -> PlanRecord:
+                      round_set: str | None = None, name: str | None = None,
+                      created_by_user_id: str | None = None) -> PlanRecord:
     """Store a person's plan (evaluated as ``answer``) as a ``draft`` (a version of ``round_set`` when
-    given, called ``name`` when given); its routes go in ``parameters``."""
+    given, called ``name`` when given, stored by the user ``created_by_user_id``); its routes go in
+    ``parameters``."""
     problem = store.save_problem(session, tenant, problem_body(request))
     parameters: JSONObject = {"routes": [route.model_dump() for route in request.routes]}
     return store.create_plan(session, tenant, problem=problem,
                              result=answer.model_dump(mode="json", exclude_none=True), source="manual",
                              parameters=parameters, created_by=created_by, round_set=round_set,
-                             name=name)
+                             name=name, created_by_user_id=created_by_user_id)
 
 
 def bin_rounds(plan: PlanRecord) -> dict[str, str | None]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app import store
 from app.core.json_types import JSONObject, JSONValue
 from app.schemas.round_reviews import WORKING_WEEK
-from app.store import ConflictError
+from app.store import ConflictError, FourEyesError
 from app.store.models import utc_now
 from solver.problem import ProblemError
 from solver.week.calendar import WEEKDAYS
@@ -102,9 +102,10 @@ def _check_anchor(review_id: str, weeks: list[str], week_a_starts: date | None) 
 
 
 def approve_week(session: Session, tenant: str, review_id: str, *, by: str, week_a_starts: date | None = None,
-                 area: str | None = None) -> JSONObject | None:
-    """Approve every day's plan of the tenant's review ``review_id`` in the name of ``by`` (see the module
-    docstring); the review's answer with its ``approval``.
+                 area: str | None = None, by_user_id: str | None = None, four_eyes: bool = False) -> JSONObject | None:
+    """Approve every day's plan of the tenant's review ``review_id`` in the name of ``by`` (the user ``by_user_id``;
+    see the module docstring); the review's answer with its ``approval``. With ``four_eyes`` the user who asked
+    for the review (who created its days' plans) is refused (:class:`~app.store.FourEyesError`).
 
     ``None`` when the tenant has no review of that id; :class:`~app.store.ConflictError` when it is not a
     succeeded review or was approved already; :class:`~solver.problem.ProblemError` for a missing or
@@ -121,6 +122,9 @@ def approve_week(session: Session, tenant: str, review_id: str, *, by: str, week
     if isinstance(known, dict):
         raise ConflictError(f"round review {review_id!r} was approved already, by {known.get('by')!r} at "
                             f"{known.get('at')}")
+    if four_eyes and by_user_id is not None and job.created_by_user_id == by_user_id:
+        raise FourEyesError(f"round review {review_id!r} was asked for by {by!r}: the four-eyes rule asks another "
+                            "approver to approve it")
     days, weeks = _calendar(session, tenant, job.problem_id)
     _check_anchor(review_id, weeks, week_a_starts)
     approved_at = utc_now()
@@ -142,9 +146,9 @@ def approve_week(session: Session, tenant: str, review_id: str, *, by: str, week
             "approved_at": approved_at.isoformat()}}
         session.flush()
         if plan.status != "approved":  # a day approved alone before keeps that approval
-            store.approve_plan(session, tenant, plan_id, by=by)
+            store.approve_plan(session, tenant, plan_id, by=by, by_user_id=by_user_id, four_eyes=four_eyes)
         filed.append({"day": day, "week": week, "plan_id": plan_id, "round_set": round_set, "version": plan.version})
-    approval: JSONObject = {"by": by, "at": approved_at.isoformat(), "area": area,
+    approval: JSONObject = {"by": by, "user_id": by_user_id, "at": approved_at.isoformat(), "area": area,
                             "week_a_starts": week_a_starts.isoformat() if week_a_starts else None,
                             "round_sets": filed}
     job.result = {**result, "approval": approval}

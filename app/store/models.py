@@ -59,6 +59,9 @@ the lorries drove it from their traces (storing it as a plan of source ``actual`
 PLAN_STATUSES = ("draft", "approved")
 """Every stored plan starts as a ``draft``; a named person approves it."""
 
+ROLE_NAMES = ("viewer", "planner", "approver", "admin")
+"""The roles a user may hold, least to most trusted (``app.api.principal.ROLES`` is the same list)."""
+
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -156,6 +159,10 @@ class PlanRecord(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", comment="draft | approved")
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column()
+    approved_by_user_id: Mapped[str | None] = mapped_column(
+        String(200), comment="The user who approved it (a user id, or a token's subject).")
+    approved_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="SHA-256 of what was approved (result, kpis, inputs_hash): a change undoes the approval.")
     inputs_hash: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict[str, Any]] = mapped_column()
     engine: Mapped[str | None] = mapped_column(String(50))
@@ -166,6 +173,8 @@ class PlanRecord(Base):
     parent_id: Mapped[str | None] = mapped_column(String(32), comment="The plan this one was derived from.")
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(200))
+    created_by_user_id: Mapped[str | None] = mapped_column(
+        String(200), comment="The user who stored it, or asked for the job that did (the four-eyes rule).")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
@@ -200,6 +209,8 @@ class JobRecord(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=2)
     error: Mapped[str | None] = mapped_column(Text)
     plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
+    created_by_user_id: Mapped[str | None] = mapped_column(
+        String(200), comment="The user who asked for the job (the plans it stores are theirs).")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -226,10 +237,29 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column()
 
 
+class UserRecord(Base):
+    """A person of a tenant (council) and the roles they hold (a subset of :data:`ROLE_NAMES`).
+
+    A disabled user (``disabled_at`` set) keeps their record, for the audit log, but their
+    keys stop working.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), comment="How approvals and the audit log name the person.")
+    email: Mapped[str | None] = mapped_column(String(320))
+    roles: Mapped[list[Any]] = mapped_column(comment="Role names, e.g. [\"planner\"].")
+    disabled_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class ApiKeyRecord(Base):
     """An API key of a tenant, stored hashed (the key itself is shown once, never stored).
 
-    ``prefix`` is the key's first characters, to tell keys apart in listings.
+    ``prefix`` is the key's first characters, to tell keys apart in listings. ``user_id`` is
+    the person the key acts as (with their roles); a key of no user is a tenant key.
     """
 
     __tablename__ = "api_keys"
@@ -239,6 +269,7 @@ class ApiKeyRecord(Base):
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column()
 

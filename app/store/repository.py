@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.core.json_types import JSONObject
 from app.store.acting import resolve as resolve_actor
+from app.store.approvals import plan_content_hash
 from app.store.models import (
     FINAL_JOB_STATUSES,
     JOB_KINDS,
@@ -37,6 +38,7 @@ from app.store.models import (
     PlanRecord,
     ProblemRecord,
     Tenant,
+    UserRecord,
     utc_now,
 )
 
@@ -49,6 +51,10 @@ API_KEY_PREFIX_CHARS = 8
 
 class ConflictError(ValueError):
     """A change that the record's state does not allow (approving an approved plan, say)."""
+
+
+class FourEyesError(PermissionError):
+    """An approval by the person who created the plan, refused by the four-eyes rule."""
 
 
 # --------------------------------------------------------------------------- tenants
@@ -155,13 +161,14 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
                 parameters: JSONObject, engine: str | None = None, seed: int | None = None,
                 round_set: str | None = None, parent_id: str | None = None,
                 idempotency_key: str | None = None, created_by: str | None = None,
-                name: str | None = None) -> PlanRecord:
+                name: str | None = None, created_by_user_id: str | None = None) -> PlanRecord:
     """Store a plan of ``problem`` as a new ``draft`` version and log its creation.
 
     ``result`` is the whole answer (the FeatureCollection with ``summary``); its
     ``summary`` becomes the plan's KPIs. ``source`` says where it came from
     (``optimised``, ``manual``, ``batch``). With an ``idempotency_key`` the tenant's plan
     already stored under that key is returned instead of storing a second one.
+    ``created_by_user_id`` is the person who stored it (the four-eyes rule refuses them its approval).
     """
     if problem.tenant_id != tenant:
         raise LookupError(f"problem {problem.id!r} does not belong to tenant {tenant!r}")
@@ -169,6 +176,9 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
         existing = find_plan_by_key(session, tenant, idempotency_key)
         if existing is not None:
             return existing
+    if created_by is None and created_by_user_id is not None:  # a job's plan: named after who asked for the job
+        creator = session.get(UserRecord, created_by_user_id)
+        created_by = creator.name if creator is not None and creator.tenant_id == tenant else None
     summary = result.get("summary")
     version = _next_version(session, tenant, round_set, problem.id)
     name = name or default_plan_name(source, round_set, version, utc_now())
@@ -178,6 +188,7 @@ def create_plan(session: Session, tenant: str, *, problem: ProblemRecord, result
         inputs_hash=problem.content_hash, parameters=parameters, engine=engine, seed=seed,
         library_versions=library_versions(), kpis=dict(summary) if isinstance(summary, dict) else {}, result=result,
         parent_id=parent_id, idempotency_key=idempotency_key, created_by=created_by,
+        created_by_user_id=created_by_user_id,
     )
     session.add(plan)
     session.flush()
@@ -225,11 +236,14 @@ def list_round_sets(session: Session, tenant: str) -> list[str]:
     return [name for name in session.scalars(query) if name is not None]
 
 
-def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str) -> PlanRecord | None:
-    """Approve the tenant's plan ``plan_id`` in the name of ``by`` and log it with its KPIs.
+def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str, by_user_id: str | None = None,
+                 four_eyes: bool = False) -> PlanRecord | None:
+    """Approve the tenant's plan ``plan_id`` in the name of ``by`` (the user ``by_user_id``) and log it
+    with its KPIs and the hash of what was approved (:func:`app.store.approvals.plan_content_hash`).
 
     Returns ``None`` when the tenant has no such plan; raises :class:`ConflictError`
-    when it is approved already.
+    when it is approved already, and :class:`FourEyesError` when ``four_eyes`` is set and
+    ``by_user_id`` is the user who created the plan.
     """
     plan = get_plan(session, tenant, plan_id)
     if plan is None:
@@ -237,13 +251,19 @@ def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str) -> Pla
     if plan.status == "approved":
         raise ConflictError(f"plan {plan_id!r} was approved already, by {plan.approved_by!r} at "
                             f"{plan.approved_at.isoformat() if plan.approved_at else 'an unknown time'}")
+    if four_eyes and by_user_id is not None and plan.created_by_user_id == by_user_id:
+        raise FourEyesError(f"plan {plan_id!r} was created by {by!r}: the four-eyes rule asks another approver "
+                            "to approve it")
     plan.status = "approved"
     plan.approved_by = by
+    plan.approved_by_user_id = by_user_id
     plan.approved_at = utc_now()
+    plan.approved_hash = plan_content_hash(plan)
     session.flush()
     append_audit(session, tenant, actor=by, action="plan.approve", subject_type="plan", subject_id=plan.id,
                  details={"version": plan.version, "round_set": plan.round_set, "kpis": plan.kpis,
-                          "inputs_hash": plan.inputs_hash})
+                          "inputs_hash": plan.inputs_hash, "plan_hash": plan.approved_hash,
+                          "user_id": by_user_id})
     return plan
 
 
@@ -251,14 +271,17 @@ def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str) -> Pla
 
 
 def create_job(session: Session, tenant: str, problem: ProblemRecord, *, max_attempts: int = 2,
-               actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None) -> JobRecord:
+               actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None,
+               created_by_user_id: str | None = None) -> JobRecord:
     """Queue a job of ``kind`` (one of :data:`~app.store.models.JOB_KINDS`) on ``problem`` for ``tenant``
-    (run at most ``max_attempts`` times); ``request`` is what it is asked beyond its problem."""
+    (run at most ``max_attempts`` times); ``request`` is what it is asked beyond its problem,
+    ``created_by_user_id`` the person asking (the plans the job stores are theirs)."""
     if problem.tenant_id != tenant:
         raise LookupError(f"problem {problem.id!r} does not belong to tenant {tenant!r}")
     if kind not in JOB_KINDS:
         raise ValueError(f"kind: {kind!r} is not a job kind ({', '.join(JOB_KINDS)})")
     job = JobRecord(tenant_id=tenant, problem_id=problem.id, status="queued", max_attempts=max_attempts, kind=kind,
+                    created_by_user_id=created_by_user_id,
                     request=request)
     session.add(job)
     session.flush()
@@ -460,19 +483,20 @@ def hash_api_key(key: str) -> str:
 
 
 def create_api_key(session: Session, tenant: str, *, name: str | None = None,
-                   actor: str = "cli") -> tuple[ApiKeyRecord, str]:
-    """A new API key for ``tenant``: its record (hash only) and the key itself, to be shown once."""
+                   actor: str = "cli", user_id: str | None = None) -> tuple[ApiKeyRecord, str]:
+    """A new API key for ``tenant`` (acting as the user ``user_id``, or a tenant key without one): its
+    record (hash only) and the key itself, to be shown once."""
     ensure_tenant(session, tenant)
     key = "wr_" + secrets.token_urlsafe(32)
     record = ApiKeyRecord(tenant_id=tenant, key_hash=hash_api_key(key), prefix=key[:API_KEY_PREFIX_CHARS],
-                          name=name)
+                          name=name, user_id=user_id)
     session.add(record)
     try:
         session.flush()
     except IntegrityError as exc:  # a 256-bit collision: practically impossible
         raise RuntimeError("could not store a new API key; try again") from exc
     append_audit(session, tenant, actor=actor, action="api_key.create", subject_type="api_key",
-                 subject_id=record.id, details={"prefix": record.prefix, "name": name})
+                 subject_id=record.id, details={"prefix": record.prefix, "name": name, "user_id": user_id})
     return record, key
 
 

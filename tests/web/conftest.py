@@ -30,6 +30,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "var" / "test-artifacts" / "web"
 STARTUP_S = 120
+TENANT = "web-tests"
+"""The tenant of the keys and people the web tests make."""
 
 
 def is_loopback(url: str) -> bool:
@@ -49,21 +51,41 @@ def is_loopback(url: str) -> bool:
 @dataclass(frozen=True)
 class Server:
     """A running service: its base URL, the tile URL template it was configured with, and
-    an API key of a tenant (``headers`` carry it for calls made by the tests themselves)."""
+    an API key of a tenant (``headers`` carry it for calls made by the tests themselves: a tenant key,
+    which plans but cannot approve; :meth:`new_person` makes a person with their own key)."""
 
     base: str
     tile_url: str
     key: str
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    data_dir: Path = Path()
 
     @property
     def headers(self) -> dict[str, str]:
         """Headers of an API call with the key."""
         return {"X-API-Key": self.key}
 
+    def new_person(self, name: str, *roles: str) -> str:
+        """A new user of the tests' tenant holding ``roles``, from ``wasteroute users create``: their key."""
+        role_args = [arg for role in roles for arg in ("--role", role)]
+        done = subprocess.run([sys.executable, "-m", "app.cli", "users", "create", "--tenant", TENANT, "--name", name,
+                               *role_args], env=self.env, cwd=self.data_dir, capture_output=True, text=True,
+                              check=False, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()[-1]
+
+
+def sign_in(page: Page, key: str, name: str) -> None:
+    """Sign the page out and in again with ``key`` (the map's Sign out, then Sign in), until it names ``name``."""
+    page.click("#sign-out")
+    page.fill("#api-key", key)
+    page.click("#sign-in")
+    page.locator("#who-name").get_by_text(name).wait_for()
+
 
 def create_api_key(env: dict[str, str], cwd: Path) -> str:
     """A new API key from ``wasteroute keys create`` (printed last on its stdout)."""
-    done = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--tenant", "web-tests"],
+    done = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--tenant", TENANT],
                           env=env, cwd=cwd, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
@@ -91,7 +113,7 @@ def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[
                "--port", str(port)]
     with tools.running_server(command, base=f"http://127.0.0.1:{port}", env=env, cwd=data_dir,
                               log_path=data_dir / "server.log", startup_s=STARTUP_S) as base:
-        yield Server(base=base, tile_url=tile_url, key=create_api_key(env, data_dir))
+        yield Server(base=base, tile_url=tile_url, key=create_api_key(env, data_dir), env=env, data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")

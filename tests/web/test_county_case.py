@@ -30,6 +30,7 @@ import pytest
 from playwright.sync_api import Page
 from pyproj import Transformer
 
+from .conftest import sign_in
 from .test_map import SOLVE_TIMEOUT_MS, kinds, open_map, unexpected_console_errors
 
 pytestmark = [pytest.mark.slow, pytest.mark.spawns]
@@ -183,7 +184,7 @@ def test_the_county_case_from_uploads_to_approved_plan_round_books_and_report(
     assert plan_id and plan_id != baseline_id
     assert plan["summary"]["bins_served"] == HOUSEHOLDS and plan["unassigned"] == []
 
-    page.fill("#approver", APPROVER)
+    sign_in(page, server.new_person(APPROVER, "approver"), APPROVER)
     page.click("#approve")
     page.locator("#approval-status").get_by_text(f"approved by {APPROVER}").wait_for()
     plans_list = page.locator("#plans-list")

@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import Page
 
 from ..conftest import RUTLAND_PBF, require_shared
-from .conftest import REPO, Server, served
+from .conftest import REPO, Server, served, sign_in
 from .rutland_county import HOUSEHOLDS, ROUNDS, county_files, metres_apart
 from .test_county_case import (
     A4_HEIGHT_PX,
@@ -119,7 +119,7 @@ def test_the_county_case_on_rutland_in_british_national_grid(page: Page, server:
     stored = httpx.get(f"{server.base}/api/v1/plans/{plan_id}", headers=server.headers).json()
     assert stored["round_set"] == ROUND_SET
 
-    page.fill("#approver", APPROVER)
+    sign_in(page, server.new_person(APPROVER, "approver"), APPROVER)
     page.click("#approve")
     page.locator("#approval-status").get_by_text(f"approved by {APPROVER}").wait_for()
     listed = page.locator("#plans-list li", has=page.locator(f"button[data-id='{plan_id}']"))

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from .conftest import sign_in
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS_SCREENSHOT = REPO / "docs" / "images" / "map-demo.png"
 TIME_LIMIT_S = "2"
@@ -284,20 +286,21 @@ def test_job_progress_bar_follows_the_job_to_its_result(page: Page, server: Any)
     assert stored["summary"] == plan["summary"]
 
 
-def test_planner_approves_the_plan_under_their_name(page: Page, server: Any, artifacts: Path) -> None:
-    """Approving under a name stores who approved which plan and when; the page says so,
-    and the list of stored plans shows it."""
+def test_approver_approves_the_plan_under_their_name(page: Page, server: Any, artifacts: Path) -> None:
+    """The council key plans but has no approve button; signed in as an approver (no name typed: the key names
+    the person) the plan is approved under their name; the page says so, and the list of stored plans shows it."""
     open_map(page, server)
     optimise(page)
     plan_id = page.evaluate("window.wasteroute.state.planId")
-    page.fill("#approver", "Alex Planner")
+    assert page.locator("#approve").is_hidden() and "Only an approver" in page.locator("#approve-note").inner_text()
+    sign_in(page, server.new_person("Alex Approver", "approver"), "Alex Approver")
     page.click("#approve")
     page.locator("#approval-status.approved").wait_for()
-    assert f"Plan {plan_id} approved by Alex Planner on" in page.locator("#approval-status").inner_text()
+    assert f"Plan {plan_id} approved by Alex Approver on" in page.locator("#approval-status").inner_text()
     stored = httpx.get(f"{server.base}/api/v1/plans/{plan_id}", headers=server.headers).json()
-    assert (stored["status"], stored["approved_by"]) == ("approved", "Alex Planner") and stored["approved_at"]
+    assert (stored["status"], stored["approved_by"]) == ("approved", "Alex Approver") and stored["approved_at"]
     entry = page.locator("#plans-list li", has=page.locator(f"button[data-id='{plan_id}']"))
-    entry.get_by_text("approved by Alex Planner").wait_for()
+    entry.get_by_text("approved by Alex Approver").wait_for()
     page.screenshot(path=str(artifacts / "approved.png"))
 
 

@@ -66,7 +66,9 @@ def _stored_pair(server: Server, round_set: str | None = ROUND_SET, between: int
         if status["status"] in ("succeeded", "failed", "cancelled"):
             break
     assert status["status"] == "succeeded", status
-    _post(server, f"/api/v1/plans/{status['plan_id']}/approve", {"by": APPROVER})
+    approver = server.new_person(APPROVER, "approver")
+    answer = httpx.post(f"{server.base}/api/v1/plans/{status['plan_id']}/approve", headers={"X-API-Key": approver})
+    assert answer.is_success, answer.text
     return problem, today["id"], status["plan_id"]
 
 

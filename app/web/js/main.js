@@ -16,6 +16,7 @@ import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
 import { initSignIn } from './signin-oidc.js';
 import { initAudit } from './audit.js';
+import { canApprove, loadMe, ownPlan, signedIn, signOut } from './signin.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -189,9 +190,22 @@ function toggleAreas() {
   showAreasButton();
 }
 
+/** Why the signed-in person may not approve `plan` (null: they may), in words. */
+function approvalBar(plan) {
+  const person = signedIn();
+  if (!canApprove()) {
+    const who = person ? `${person.name} (${person.roles.join(', ') || 'no role'})` : 'nobody';
+    return `Only an approver can approve plans: you are signed in as ${who}.`;
+  }
+  if (ownPlan(plan)) return 'You stored this plan: another approver must approve it (the four-eyes rule).';
+  return null;
+}
+
 function showApproval(plan) {
   const status = $('#approval-status');
   const form = $('#approve-form');
+  const note = $('#approve-note');
+  note.hidden = true;
   if (!state.planId) {
     status.textContent = state.plansAvailable
       ? 'This plan is not stored, so it cannot be approved.'
@@ -200,7 +214,12 @@ function showApproval(plan) {
     form.hidden = true;
     return;
   }
-  form.hidden = Boolean(plan.approved_by);
+  const bar = plan.approved_by ? null : approvalBar(plan);
+  form.hidden = Boolean(plan.approved_by) || bar !== null;
+  if (bar !== null) {
+    note.textContent = bar;
+    note.hidden = false;
+  }
   if (plan.approved_by) {
     status.textContent = `Plan ${state.planId} approved by ${plan.approved_by} on ${when(plan.approved_at)}.`;
     status.classList.add('approved');
@@ -403,20 +422,20 @@ async function openPlan(id) {
   if (today) setView('both');
 }
 
+/** Approve the stored plan on show as the person signed in (their key names them: no name is typed). */
 async function approve(event) {
   event.preventDefault();
-  const by = $('#approver').value.trim();
-  if (!by || !state.planId) {
-    $('#approval-status').textContent = 'Give your name to approve the plan.';
-    return;
-  }
+  if (!state.planId) return;
   try {
-    const answer = await postJson(`/api/v1/plans/${encodeURIComponent(state.planId)}/approve`, { by });
+    const answer = await postJson(`/api/v1/plans/${encodeURIComponent(state.planId)}/approve`, {});
     state.plan = { ...state.plan, ...answer, features: state.plan.features };
     showApproval(state.plan);
     refreshPlans();
   } catch (error) {
-    $('#approval-status').textContent = messagesOf(error).join('; ');
+    // a refusal's message is addressed to the credentials; the person reads the reason alone
+    const words = messagesOf(error).map((m) => m.replace(/^header\.Authorization: /, ''));
+    $('#approval-status').textContent = error instanceof ApiError && error.status === 403
+      ? `Not approved: ${words.join('; ')}` : words.join('; ');
   }
 }
 
@@ -453,8 +472,26 @@ async function useKey(event) {
   event.preventDefault();
   setApiKey($('#api-key').value.trim());
   $('#key-form').hidden = true;
-  $('#problem-status').textContent = 'Loading the demo problem…';
-  begin();
+  if (!started) {
+    $('#problem-status').textContent = 'Loading the demo problem…';
+    begin();
+    return;
+  }
+  // signed in again on a started page (after signing out): the plan on show stays, its approval is re-read
+  try {
+    await loadMe();
+    if (state.plan) showApproval(state.plan);
+    if (state.plansAvailable) refreshPlans();
+  } catch (error) {
+    if (!isUnauthorised(error)) throw error;
+    askForKey(messagesOf(error).join('; '));
+  }
+}
+
+function signOutHere() {
+  signOut();
+  $('#problem-status').textContent = 'Signed out: sign in with an API key to go on.';
+  if (state.plan) showApproval(state.plan);
 }
 
 async function loadConfig() {
@@ -472,6 +509,7 @@ let started = false;
 async function start() {
   const config = await loadConfig();
   if (config === null || started) return;
+  await loadMe();
   started = true;
   addBaseLayer(map, config, $('#basemap-status'));
   L.control.scale({ imperial: false }).addTo(map);
@@ -520,4 +558,5 @@ function begin() {
 }
 
 $('#key-form').addEventListener('submit', useKey);
+$('#sign-out').addEventListener('click', signOutHere);
 initSignIn($('#key-form')).then(begin);

@@ -73,7 +73,7 @@ def test_an_approved_plans_territories_keep_each_crew_on_its_patch(client: TestC
     """Today's approved rounds (b00001-4 on rcv-1, b00005-8 on rcv-2) fix the territories of a
     later day's optimisation: every bin stays with its vehicle, and nothing is relaxed."""
     plan = todays_plan(client, problem)
-    approved = client.post(f"/api/v1/plans/{plan['id']}/approve", json={"by": "Ann Planner"})
+    approved = client.post(f"/api/v1/plans/{plan['id']}/approve")
     assert approved.status_code == 200, approved.text
     problem["options"].update({"territories_plan_id": plan["id"], "compact": False, "balance": False})
     answer = client.post(URL, json=problem)

@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.main import create_app
 
 from ..conftest import JobWaiter
-from .test_auth import TODAYS_ROUNDS, Caller, new_key
+from .test_auth import TODAYS_ROUNDS, Caller, new_person_key
 
 BINS_CSV = ("id,lon,lat,demand_kg,address,uprn\n"
             "h1,7.4200,43.7350,12,1 Rue Grimaldi,100012345678\n"
@@ -40,18 +40,28 @@ def audit_client(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def town(audit_client: TestClient) -> Caller:
-    """Tenant ``town``'s caller."""
-    return Caller(audit_client, new_key(audit_client, "town"))
+    """Tenant ``town``'s planner, who is also its administrator (and so reads the audit trail)."""
+    return Caller(audit_client, new_person_key(audit_client, "town", "planner", "admin"))
+
+
+@pytest.fixture(scope="module")
+def ann(audit_client: TestClient) -> Caller:
+    """Tenant ``town``'s approver, Ann Approver (the four-eyes rule keeps the planner from approving)."""
+    with audit_client.app.state.store.transaction() as session:  # type: ignore[attr-defined]
+        user = store.create_user(session, "town", name="Ann Approver", roles=["approver"], actor="test")
+        made = store.create_user_key(session, "town", user.id, actor="test")
+        assert made is not None
+    return Caller(audit_client, made[1])
 
 
 @pytest.fixture(scope="module")
 def village(audit_client: TestClient) -> Caller:
-    """Tenant ``village``'s caller."""
-    return Caller(audit_client, new_key(audit_client, "village"))
+    """Tenant ``village``'s planner and administrator."""
+    return Caller(audit_client, new_person_key(audit_client, "village", "planner", "admin"))
 
 
 @pytest.fixture(scope="module")
-def done(town: Caller, village: Caller, make_problem: Any, wait_for_job: JobWaiter) -> dict[str, str]:
+def done(town: Caller, ann: Caller, village: Caller, make_problem: Any, wait_for_job: JobWaiter) -> dict[str, str]:
     """The town's day of work through the API (a job and its plan, a person's plan approved, exports, a round
     book, an upload, a cancelled job) and the village's one plan: ``{"job", "plan", "manual", "cancelled",
     "village_plan"}`` ids."""
@@ -61,7 +71,7 @@ def done(town: Caller, village: Caller, make_problem: Any, wait_for_job: JobWait
     job = wait_for_job(town, accepted.json()["id"])
     assert job["status"] == "succeeded", job
     manual = town.post("/api/v1/plans", json={**problem, "routes": TODAYS_ROUNDS}).json()["id"]
-    assert town.post(f"/api/v1/plans/{manual}/approve", json={"by": "Ann Approver"}).status_code == 200
+    assert ann.post(f"/api/v1/plans/{manual}/approve").status_code == 200
     assert town.get(f"/api/v1/plans/{job['plan_id']}/export?format=csv").status_code == 200
     assert town.get(f"/api/v1/plans/{manual}/book").status_code == 200
     uploaded = town.post("/api/v1/uploads/bins", files={"file": ("bins.csv", BINS_CSV.encode(), "text/csv")})
@@ -75,9 +85,9 @@ def done(town: Caller, village: Caller, make_problem: Any, wait_for_job: JobWait
 
 
 def key_name(caller: Caller) -> str:
-    """The name the audit log records for a caller's key (a key of no user: ``key <prefix>``)."""
-    assert caller.key is not None
-    return f"key {caller.key[:8]}"
+    """The name the audit log records for a caller's key: its person's name."""
+    name: str = caller.get("/api/v1/me").json()["name"]
+    return name
 
 
 def lines(caller: Caller, query: str = "") -> list[dict[str, Any]]:
@@ -99,7 +109,7 @@ def test_every_write_and_export_is_a_line_naming_the_key(town: Caller, done: dic
     for wanted in expected_by_me:
         assert wanted in found, (wanted, sorted(found))
         assert found[wanted]["user"] == me, found[wanted]
-    assert found[("plan.create", f"plan:{done['plan']}")]["user"] == "system"  # stored by the job's worker
+    assert found[("plan.create", f"plan:{done['plan']}")]["user"] == me  # stored by the job for whoever asked
     assert found[("plan.approve", f"plan:{done['manual']}")]["user"] == "Ann Approver"
     [upload] = [e for e in found.values() if e["action"] == "upload.bins"]
     assert upload["user"] == me and upload["details"]["bins"] == 2

@@ -87,6 +87,15 @@ def new_key(client: TestClient, tenant: str) -> str:
     return key
 
 
+def new_person_key(client: TestClient, tenant: str, *roles: str) -> str:
+    """A fresh key of a new user of ``tenant`` holding ``roles``, in the app's store."""
+    with client.app.state.store.transaction() as session:  # type: ignore[attr-defined]
+        user = store.create_user(session, tenant, name=f"{tenant} person", roles=roles, actor="test")
+        made = store.create_user_key(session, tenant, user.id, actor="test")
+        assert made is not None
+    return made[1]
+
+
 @pytest.fixture(scope="module")
 def council_a(keyed_client: TestClient) -> Caller:
     """Tenant ``council-a``'s caller."""
@@ -95,8 +104,8 @@ def council_a(keyed_client: TestClient) -> Caller:
 
 @pytest.fixture(scope="module")
 def council_b(keyed_client: TestClient) -> Caller:
-    """Tenant ``council-b``'s caller."""
-    return Caller(keyed_client, new_key(keyed_client, "council-b"))
+    """Tenant ``council-b``'s caller: a person who plans and approves (so that an approval reaches the plan lookup)."""
+    return Caller(keyed_client, new_person_key(keyed_client, "council-b", "planner", "approver"))
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +130,7 @@ OWN_RESOURCES: list[Request] = [
     ("GET", "/api/v1/jobs/{job}", None),
     ("DELETE", "/api/v1/jobs/{job}", None),
     ("GET", "/api/v1/plans/{plan}", None),
-    ("POST", "/api/v1/plans/{manual}/approve", {"by": "Mallory"}),
+    ("POST", "/api/v1/plans/{manual}/approve", None),
     ("GET", "/api/v1/plans/{plan}/compare?other={manual}", None),
     ("GET", "/api/v1/plans/{plan}/report?baseline={manual}&format=json", None),
     ("GET", "/api/v1/plans/{plan}/export?format=geojson", None),
@@ -149,8 +158,12 @@ def test_another_tenants_record_answers_404(council_b: Caller, records: dict[str
 @pytest.mark.parametrize(("method", "path", "body"), OWN_RESOURCES, ids=[f"{m} {p}" for m, p, _ in OWN_RESOURCES])
 def test_the_owner_reaches_its_records(council_a: Caller, records: dict[str, str], method: str, path: str,
                                        body: dict[str, Any] | None) -> None:
-    """The same requests with council A's key find the records (200, or 409 for a finished job)."""
-    answer = council_a.request(method, path.format(**records), json=body)
+    """The same requests with council A's key find the records (200, or 409 for a finished job); an approval
+    with the key of council A's approver (a tenant key names no person, so it cannot approve)."""
+    caller = council_a
+    if path.endswith("/approve"):
+        caller = Caller(council_a.client, new_person_key(council_a.client, "council-a", "approver"))
+    answer = caller.request(method, path.format(**records), json=body)
     assert answer.status_code in (200, 409), answer.text
 
 

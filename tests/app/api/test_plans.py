@@ -1,5 +1,5 @@
 """``/api/v1/plans`` on a real started app: plans stored from jobs and from people, listed,
-fetched as GeoJSON, approved by a named person (audit-logged) and compared."""
+fetched as GeoJSON, approved by the person signed in (audit-logged) and compared."""
 
 from __future__ import annotations
 
@@ -86,31 +86,34 @@ def test_a_plan_can_be_stored_as_a_version_of_a_round_set(client: TestClient, pr
 
 def test_approval_records_who_and_when_and_is_audited(client: TestClient, settings: Settings,
                                                        problem: dict[str, Any]) -> None:
-    """Approving names the person and the time; the audit log keeps them with the plan's figures."""
+    """Approving names the person signed in and the time (without keys: "anonymous", the only caller there is;
+    people and keys: tests/app/api/test_roles.py); the audit log keeps them with the plan's figures and hash."""
     plan = todays_plan(client, problem)
-    answer = client.post(f"/api/v1/plans/{plan['id']}/approve", json={"by": "Ann Planner"})
+    answer = client.post(f"/api/v1/plans/{plan['id']}/approve")
     assert answer.status_code == 200
     approved = answer.json()
-    assert approved["status"] == "approved" and approved["approved_by"] == "Ann Planner"
-    assert approved["approved_at"] is not None
+    assert approved["status"] == "approved" and approved["approved_by"] == "anonymous"
+    assert approved["approved_at"] is not None and len(approved["approved_hash"]) == 64
     db = Store(settings.database_url)
     with db.transaction() as session:
         [entry] = store.list_audit(session, "default", subject_id=plan["id"], actions=["plan.approve"])
     db.dispose()
-    assert entry.actor == "Ann Planner" and entry.details["kpis"] == plan["summary"]
+    assert entry.actor == "anonymous" and entry.details["kpis"] == plan["summary"]
+    assert entry.details["plan_hash"] == approved["approved_hash"]
 
 
 def test_approving_twice_is_a_conflict(client: TestClient, problem: dict[str, Any]) -> None:
     """A plan approved already answers 409 naming who approved it."""
     plan = todays_plan(client, problem)
-    client.post(f"/api/v1/plans/{plan['id']}/approve", json={"by": "Ann"})
-    answer = client.post(f"/api/v1/plans/{plan['id']}/approve", json={"by": "Bob"})
-    assert answer.status_code == 409 and "'Ann'" in answer.json()["detail"]
+    client.post(f"/api/v1/plans/{plan['id']}/approve")
+    answer = client.post(f"/api/v1/plans/{plan['id']}/approve", json={})
+    assert answer.status_code == 409 and "'anonymous'" in answer.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{}, {"by": "  "}])
-def test_approval_needs_a_name(client: TestClient, problem: dict[str, Any], body: dict[str, Any]) -> None:
-    """An approval without a (non-blank) name answers 422 naming the field ``by``."""
+@pytest.mark.parametrize("body", [{"by": "Ann Planner"}, {"by": "  "}])
+def test_approval_refuses_a_typed_name(client: TestClient, problem: dict[str, Any], body: dict[str, Any]) -> None:
+    """An approval naming someone (``by``) answers 422 naming the field ``by``: the approver is the person signed
+    in, never a name typed in."""
     plan = todays_plan(client, problem)
     answer = client.post(f"/api/v1/plans/{plan['id']}/approve", json=body)
     assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "by"
@@ -165,7 +168,7 @@ def test_another_tenants_plan_answers_404(client: TestClient, settings: Settings
     plan = todays_plan(client, problem)
     other = TestClient(create_app(settings.model_copy(update={"default_tenant": "another-council"})))
     assert other.get(f"/api/v1/plans/{plan['id']}").status_code == 404
-    assert other.post(f"/api/v1/plans/{plan['id']}/approve", json={"by": "Mallory"}).status_code == 404
+    assert other.post(f"/api/v1/plans/{plan['id']}/approve").status_code == 404
     assert other.get(f"/api/v1/plans/{plan['id']}/compare", params={"other": plan["id"]}).status_code == 404
     assert plan["id"] not in [p["id"] for p in other.get("/api/v1/plans").json()["plans"]]
     assert client.get(f"/api/v1/plans/{plan['id']}").json()["status"] == "draft"

@@ -27,20 +27,21 @@ def _review(client: TestClient, wait_for_job: JobWaiter, body: dict[str, Any]) -
 
 @pytest.fixture(scope="module")
 def approved(client: TestClient, wait_for_job: JobWaiter) -> tuple[dict[str, Any], Any]:
-    """The one-week review, reviewed and approved by J. Smith: the job and the approval's answer."""
+    """The one-week review, reviewed and approved by the only caller there is without keys ("anonymous"; people
+    and keys: tests/app/api/test_roles.py): the job and the approval's answer."""
     job = _review(client, wait_for_job, week_body())
-    answer = client.post(f"/api/v1/round-reviews/{job['id']}/approve", json={"by": "J. Smith"})
+    answer = client.post(f"/api/v1/round-reviews/{job['id']}/approve", json={})
     return job, answer
 
 
 def test_approving_a_week_approves_every_days_plan(approved: tuple[dict[str, Any], Any],
                                                    client: TestClient) -> None:
-    """200 with the review and its approval; each day's plan is approved by J. Smith and filed as version 1
+    """200 with the review and its approval; each day's plan is approved by anonymous and filed as version 1
     of its day's round set (week/mon/A, week/tue/A), found by the plan list's round_set filter."""
     job, answer = approved
     assert answer.status_code == 200, answer.text
     approval = answer.json()["approval"]
-    assert approval["by"] == "J. Smith" and approval["at"] and approval["week_a_starts"] is None
+    assert approval["by"] == "anonymous" and approval["at"] and approval["week_a_starts"] is None
     filed = {(r["day"], r["week"]): r for r in approval["round_sets"]}
     assert set(filed) == {("mon", "A"), ("tue", "A")}
     for day in job["result"]["days"]:
@@ -48,7 +49,7 @@ def test_approving_a_week_approves_every_days_plan(approved: tuple[dict[str, Any
         assert row["plan_id"] == day["plan_id"] and row["round_set"] == f"week/{day['day']}/A"
         plan = client.get(f"/api/v1/plans/{day['plan_id']}").json()
         assert (plan["status"], plan["approved_by"], plan["round_set"], plan["version"]) == \
-            ("approved", "J. Smith", row["round_set"], 1)
+            ("approved", "anonymous", row["round_set"], 1)
         listed = client.get("/api/v1/plans", params={"round_set": row["round_set"], "status": "approved"}).json()
         assert [p["id"] for p in listed["plans"]] == [day["plan_id"]]
 
@@ -56,7 +57,7 @@ def test_approving_a_week_approves_every_days_plan(approved: tuple[dict[str, Any
 def test_the_review_shows_its_approval_and_the_audit_log_its_figures(
         approved: tuple[dict[str, Any], Any], client: TestClient, settings: Settings) -> None:
     """GET of the review answers the approval (who, when); the audit log has one week.approve line by
-    J. Smith with the week's summary and round sets, and a plan.approve line per day."""
+    anonymous with the week's summary and round sets, and a plan.approve line per day."""
     job, answer = approved
     shown = client.get(f"/api/v1/round-reviews/{job['id']}").json()
     assert shown["approval"] == answer.json()["approval"]
@@ -68,28 +69,43 @@ def test_the_review_shows_its_approval_and_the_audit_log_its_figures(
                 for e in list_audit(session, settings.default_tenant, subject_id=d["plan_id"],
                                     actions=["plan.approve"])]
     db.dispose()
-    assert len(week) == 1 and week[0][0] == "J. Smith"
+    assert len(week) == 1 and week[0][0] == "anonymous"
     assert week[0][1]["summary"] == job["result"]["summary"]
     assert len(week[0][1]["round_sets"]) == 2
-    assert days == ["J. Smith", "J. Smith"]
+    assert days == ["anonymous", "anonymous"]
+
+
+def test_a_typed_name_is_refused(approved: tuple[dict[str, Any], Any], client: TestClient) -> None:
+    """An approval naming someone (``by``) is a 422 naming the field ``by``: the approver is the person signed in."""
+    job, _ = approved
+    answer = client.post(f"/api/v1/round-reviews/{job['id']}/approve", json={"by": "K. Jones"})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "by"
 
 
 def test_a_second_approval_is_a_409(approved: tuple[dict[str, Any], Any], client: TestClient) -> None:
     """Approving the same week again: 409 naming who approved it first; nothing changes."""
     job, _ = approved
-    again = client.post(f"/api/v1/round-reviews/{job['id']}/approve", json={"by": "K. Jones"})
-    assert again.status_code == 409 and "J. Smith" in again.json()["detail"]
-    assert client.get(f"/api/v1/round-reviews/{job['id']}").json()["approval"]["by"] == "J. Smith"
+    again = client.post(f"/api/v1/round-reviews/{job['id']}/approve", json={})
+    assert again.status_code == 409 and "anonymous" in again.json()["detail"]
+    assert client.get(f"/api/v1/round-reviews/{job['id']}").json()["approval"]["by"] == "anonymous"
 
 
 def test_an_unknown_or_another_tenants_review_is_a_404(approved: tuple[dict[str, Any], Any], client: TestClient,
                                                         settings: Settings) -> None:
-    """No review of that id, or one of another tenant: 404 naming the id."""
-    answer = client.post("/api/v1/round-reviews/no-such-review/approve", json={"by": "J. Smith"})
+    """No review of that id, or one of another tenant: 404 naming the id; the other tenant's try is recorded in
+    its own audit log as a refused access (an unknown id is not)."""
+    answer = client.post("/api/v1/round-reviews/no-such-review/approve", json={})
     assert answer.status_code == 404 and "no-such-review" in answer.json()["detail"]
     other = TestClient(create_app(settings.model_copy(update={"default_tenant": "another-council"})))
     job, _ = approved
-    assert other.post(f"/api/v1/round-reviews/{job['id']}/approve", json={"by": "X"}).status_code == 404
+    assert other.post(f"/api/v1/round-reviews/{job['id']}/approve", json={}).status_code == 404
+    db = Store(settings.database_url)
+    with db.transaction() as session:
+        refused = [e.details for e in list_audit(session, "another-council", actions=["access.refused"])]
+        mine = list_audit(session, settings.default_tenant, actions=["access.refused"])
+    db.dispose()
+    assert [(d["status"], d["path"]) for d in refused] == [(404, f"/api/v1/round-reviews/{job['id']}/approve")]
+    assert not any(e.details["path"].endswith("no-such-review/approve") for e in mine)
 
 
 def test_a_cancelled_review_cannot_be_approved(client: TestClient, wait_for_job: JobWaiter) -> None:
@@ -99,7 +115,7 @@ def test_a_cancelled_review_cannot_be_approved(client: TestClient, wait_for_job:
     review_id = client.post("/api/v1/round-reviews", json=body).json()["id"]
     assert client.delete(f"/api/v1/jobs/{review_id}").status_code == 200
     assert wait_for_job(client, review_id, timeout_s=30)["status"] == "cancelled"
-    answer = client.post(f"/api/v1/round-reviews/{review_id}/approve", json={"by": "J. Smith"})
+    answer = client.post(f"/api/v1/round-reviews/{review_id}/approve", json={})
     assert answer.status_code == 409 and "cancelled" in answer.json()["detail"]
 
 
@@ -115,13 +131,13 @@ def test_a_fortnight_needs_the_monday_that_starts_week_a(client: TestClient, wai
     body["options"]["time_limit_s"] = 1
     job = _review(client, wait_for_job, body)
     path = f"/api/v1/round-reviews/{job['id']}/approve"
-    for bad in ({"by": "J. Smith"}, {"by": "J. Smith", "week_a_starts": "2027-01-05"}):
+    for bad in ({}, {"week_a_starts": "2027-01-05"}):
         answer = client.post(path, json=bad)
         assert answer.status_code == 422, answer.text
         assert "week_a_starts" in answer.text and job["id"] in answer.text
-    nameless = client.post(path, json={"by": "J. Smith", "area": "a/b"})
+    nameless = client.post(path, json={"area": "a/b"})
     assert nameless.status_code == 422 and "area" in nameless.text
-    answer = client.post(path, json={"by": "J. Smith", "week_a_starts": "2027-01-04", "area": "monaco"})
+    answer = client.post(path, json={"week_a_starts": "2027-01-04", "area": "monaco"})
     assert answer.status_code == 200, answer.text
     approval = answer.json()["approval"]
     assert approval["week_a_starts"] == "2027-01-04"

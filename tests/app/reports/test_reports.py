@@ -292,10 +292,11 @@ def _post_plan(client: TestClient, body: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def stored_ids(client: TestClient, monaco_pair: SimpleNamespace) -> dict[str, str]:
-    """The plan and the baseline stored through ``POST /api/v1/plans``; the plan approved by a named person."""
+    """The plan and the baseline stored through ``POST /api/v1/plans``; the plan approved by a named person (in
+    the store: through the API the approver is the person signed in, and this client has no keys)."""
     ids = {"plan": _post_plan(client, monaco_pair.plan_body), "baseline": _post_plan(client, monaco_pair.baseline_body)}
-    response = client.post(f"/api/v1/plans/{ids['plan']}/approve", json={"by": "A. Planner"})
-    assert response.status_code == 200, response.text
+    with client.app.state.store.transaction() as session:  # type: ignore[attr-defined]
+        assert store.approve_plan(session, "default", ids["plan"], by="A. Planner") is not None
     return ids
 
 

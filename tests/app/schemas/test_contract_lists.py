@@ -14,10 +14,12 @@ import pytest
 
 from app.api.audit import AuditFormat
 from app.api.oidc import TokenRefusal
+from app.api.principal import ROLES
 from app.api.round_books import BookFormat
 from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus, ReadinessCheckName
+from app.schemas.users import RoleName
 from app.services.exports import ExportFormat
-from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES
+from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES, ROLE_NAMES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
 from solver.solution import Relaxation, UnassignedReason, ViolationType, VisitType
@@ -61,6 +63,8 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "token refusal `type`": get_args(TokenRefusal),
     "audit `format`": get_args(AuditFormat),
     "readiness check `name`": get_args(ReadinessCheckName),
+    "user `role`": get_args(RoleName),
+    "refusal `type`": ("role_required", "four_eyes"),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
@@ -81,6 +85,7 @@ def test_the_code_keeps_each_list_in_one_place() -> None:
     assert set(JOB_STATUSES) == set(get_args(JobStatus))
     assert set(JOB_KINDS) == set(get_args(JobKind))
     assert set(PLAN_STATUSES) == set(get_args(PlanStatus))
+    assert ROLES == ROLE_NAMES == get_args(RoleName)
     assert set(engine_choices()) == set(CODE_LISTS["`options.engine`"])
     assert set(get_args(Objective)) == set(CODE_LISTS["`options.objective`"])
     assert set(get_args(DrivesOn)) == set(CODE_LISTS["`options.drives_on`"])

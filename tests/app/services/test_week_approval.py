@@ -65,16 +65,19 @@ def db(database_url: str) -> Iterator[Store]:
     opened.dispose()
 
 
-def _review(db: Store, *, status: str = "succeeded", weeks: list[str] | None = None) -> str:
-    """A review job of the tenant as the review job leaves it: two days' draft plans, the review its result."""
+def _review(db: Store, *, status: str = "succeeded", weeks: list[str] | None = None,
+            asked_by: str | None = None) -> str:
+    """A review job of the tenant (asked for by the user ``asked_by``) as the review job leaves it: two days' draft
+    plans, the review its result."""
     with db.transaction() as session:
         body: dict[str, Any] = {"calendar": {"days": ["mon", "tue"], "weeks": weeks or ["A"]}, "bins": []}
         problem = store.save_problem(session, TENANT, body)
-        job = store.create_job(session, TENANT, problem, kind="review")
+        job = store.create_job(session, TENANT, problem, kind="review", created_by_user_id=asked_by)
         rows = []
         for day in ("mon", "tue"):
             plan = store.create_plan(session, TENANT, problem=problem, result={"summary": {"distance_m": 1.0}},
-                                     source="review", parameters={"review_id": job.id, "day": day, "week": "A"})
+                                     source="review", parameters={"review_id": job.id, "day": day, "week": "A"},
+                                     created_by_user_id=asked_by)
             rows.append({"day": day, "week": "A", "plan_id": plan.id})
         if status == "succeeded":
             store.succeed_job(session, TENANT, job.id, result={"review_id": job.id, "days": rows,
@@ -98,6 +101,21 @@ def test_every_day_is_approved_and_filed_in_one_transaction(db: Store) -> None:
         assert job is not None and job.result is not None and job.result["approval"]["area"] == "north"
         assert len(store.list_audit(session, TENANT, subject_id=review_id, actions=["week.approve"])) == 1
         assert week_new_properties(session, TENANT, review_id) == [], "no new property has come yet"
+
+
+def test_four_eyes_refuses_whoever_asked_for_the_review(db: Store) -> None:
+    """With four_eyes, the user who asked for the review cannot approve the week (FourEyesError, nothing
+    approved); another user can, and the approval and each day's plan name them by user id."""
+    review_id = _review(db, asked_by="u-pat")
+    with pytest.raises(store.FourEyesError, match="four-eyes"), db.transaction() as session:
+        approve_week(session, TENANT, review_id, by="Pat", by_user_id="u-pat", four_eyes=True)
+    with db.transaction() as session:
+        assert store.list_plans(session, TENANT, status="approved") == []
+        answer = approve_week(session, TENANT, review_id, by="Ann", by_user_id="u-ann", four_eyes=True)
+    assert answer is not None and (answer["approval"]["by"], answer["approval"]["user_id"]) == ("Ann", "u-ann")
+    with db.transaction() as session:
+        approved = store.list_plans(session, TENANT, status="approved")
+    assert len(approved) == 2 and {p.approved_by_user_id for p in approved} == {"u-ann"}
 
 
 def test_a_failed_approval_changes_nothing(db: Store) -> None:
