@@ -30,6 +30,7 @@ from app.core.json_types import JSONObject
 from app.store.models import (
     FINAL_JOB_STATUSES,
     JOB_KINDS,
+    JOB_PRIORITIES,
     ApiKeyRecord,
     AuditEntry,
     JobRecord,
@@ -250,15 +251,19 @@ def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str) -> Pla
 
 
 def create_job(session: Session, tenant: str, problem: ProblemRecord, *, max_attempts: int = 2,
-               actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None) -> JobRecord:
+               actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None,
+               priority: int = 1) -> JobRecord:
     """Queue a job of ``kind`` (one of :data:`~app.store.models.JOB_KINDS`) on ``problem`` for ``tenant``
-    (run at most ``max_attempts`` times); ``request`` is what it is asked beyond its problem."""
+    (run at most ``max_attempts`` times, claimed in the order of ``priority``, one of
+    :data:`~app.store.models.JOB_PRIORITIES`); ``request`` is what it is asked beyond its problem."""
     if problem.tenant_id != tenant:
         raise LookupError(f"problem {problem.id!r} does not belong to tenant {tenant!r}")
     if kind not in JOB_KINDS:
         raise ValueError(f"kind: {kind!r} is not a job kind ({', '.join(JOB_KINDS)})")
+    if priority not in JOB_PRIORITIES:
+        raise ValueError(f"priority: {priority!r} is not a job priority ({', '.join(map(str, JOB_PRIORITIES))})")
     job = JobRecord(tenant_id=tenant, problem_id=problem.id, status="queued", max_attempts=max_attempts, kind=kind,
-                    request=request)
+                    request=request, priority=priority)
     session.add(job)
     session.flush()
     append_audit(session, tenant, actor=actor, action="job.create", subject_type="job", subject_id=job.id,
@@ -352,6 +357,8 @@ def _finish(session: Session, tenant: str, job_id: str, status: str, **values: o
     job.status = status
     job.finished_at = now
     job.updated_at = now
+    job.lease_owner = None
+    job.lease_expires_at = None
     for name, value in values.items():
         setattr(job, name, value)
     session.flush()
@@ -409,6 +416,8 @@ def requeue_job(session: Session, tenant: str, job_id: str, *, reason: str) -> J
     job.status = "queued"
     job.progress = 0.0
     job.error = reason
+    job.lease_owner = None
+    job.lease_expires_at = None
     job.updated_at = utc_now()
     session.flush()
     append_audit(session, tenant, actor="system", action="job.retry", subject_type="job", subject_id=job_id,
