@@ -187,9 +187,10 @@ class JobRecord(Base):
 
     The queue (:mod:`app.store.job_queue`): a replica claims a queued job by setting
     ``lease_owner`` (its replica id) and ``lease_expires_at``, and renews the lease while the
-    job runs; a ``running`` job whose lease has expired (or that has none) lost its replica
-    and is queued again or failed. ``priority`` orders the claims: 0 (synchronous-sized
-    work) before 1 (standard jobs) before 2 (large reviews); see :data:`JOB_PRIORITIES`.
+    job runs (a finished job keeps the ``lease_owner`` that ran it last); a ``running`` job
+    whose lease has expired (or that has none) lost its replica and is queued again or
+    failed. ``priority`` orders the claims: 0 (synchronous-sized work) before 1 (standard
+    jobs) before 2 (large reviews); see :data:`JOB_PRIORITIES`.
     """
 
     __tablename__ = "jobs"
@@ -217,7 +218,8 @@ class JobRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
     priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1",
                                           comment="0 synchronous-sized, 1 standard, 2 large: lower is claimed first")
-    lease_owner: Mapped[str | None] = mapped_column(String(200), comment="Replica id of the replica running the job.")
+    lease_owner: Mapped[str | None] = mapped_column(
+        String(200), comment="Replica id of the replica running the job (of a finished job: that ran it last).")
     lease_expires_at: Mapped[datetime | None] = mapped_column(
         comment="When the running job's lease ends unless its replica renews it (UTC).")
 

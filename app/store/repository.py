@@ -357,8 +357,7 @@ def _finish(session: Session, tenant: str, job_id: str, status: str, **values: o
     job.status = status
     job.finished_at = now
     job.updated_at = now
-    job.lease_owner = None
-    job.lease_expires_at = None
+    job.lease_expires_at = None  # lease_owner stays: the replica that ran it last
     for name, value in values.items():
         setattr(job, name, value)
     session.flush()

@@ -1,6 +1,6 @@
 """One job queue in the database, shared by service replicas: leases and priorities of jobs.
 
-``jobs.lease_owner`` is the replica id running a job and ``jobs.lease_expires_at`` when its
+``jobs.lease_owner`` is the replica id running a job (or that ran it last) and ``jobs.lease_expires_at`` when its
 lease ends unless renewed; ``jobs.priority`` orders claims (0 synchronous-sized, 1 standard,
 2 large; existing rows are standard). See docs/reliability.md, "One queue for every replica".
 
@@ -26,7 +26,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('priority', sa.Integer(), server_default='1', nullable=False,
                                       comment='0 synchronous-sized, 1 standard, 2 large: lower is claimed first'))
         batch_op.add_column(sa.Column('lease_owner', sa.String(length=200), nullable=True,
-                                      comment='Replica id of the replica running the job.'))
+                                      comment='Replica id of the replica running the job (of a finished job: '
+                                              'that ran it last).'))
         batch_op.add_column(sa.Column('lease_expires_at', sa.DateTime(), nullable=True,
                                       comment="When the running job's lease ends unless its replica renews it (UTC)."))
         batch_op.create_index('ix_jobs_status_priority_created', ['status', 'priority', 'created_at'], unique=False)

@@ -23,3 +23,10 @@ def test_road_rules_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WASTEROUTE_DRIVES_ON", "middle")
     with pytest.raises(ValidationError, match="drives_on"):
         Settings()
+
+
+def test_a_heartbeat_not_shorter_than_the_lease_is_refused() -> None:
+    """Leases must be renewed before they expire: ``job_heartbeat_s`` >= ``job_lease_s`` is refused, naming both."""
+    with pytest.raises(ValueError, match=r"job_heartbeat_s .* must be less than job_lease_s"):
+        Settings(job_lease_s=10, job_heartbeat_s=10)
+    assert Settings(job_lease_s=10, job_heartbeat_s=3).job_heartbeat_s == 3
