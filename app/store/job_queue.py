@@ -158,6 +158,15 @@ def hand_back(session: Session, tenant: str, job_id: str, *, owner: str, reason:
     return fail_job(session, tenant, job_id, error=f"{reason} ({attempt}, no attempt left)")
 
 
+def holds_attempt(session: Session, tenant: str, job_id: str, attempt: int) -> bool:
+    """Whether the tenant's job is still running its attempt number ``attempt``: a run whose lease expired
+    and whose job was claimed again (one attempt more), or handed back, no longer does, and must write
+    nothing more."""
+    row = session.execute(select(JobRecord.status, JobRecord.attempts)
+                          .where(JobRecord.tenant_id == tenant, JobRecord.id == job_id)).first()
+    return row is not None and row[0] == "running" and row[1] == attempt
+
+
 def job_counts(session: Session) -> dict[tuple[str, str], int]:
     """How many jobs each tenant has in each state: ``{(tenant, status): count}``."""
     rows = session.execute(select(JobRecord.tenant_id, JobRecord.status, func.count())
