@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     replica_id: str | None = Field(
         default=None, min_length=1, max_length=200,
         description="Name of this server process among the service's replicas, written on the jobs it runs "
-                    "(lease_owner); unset: <host>:<pid>:<4 random hex digits>.",
+                    "(lease_owner); unset: host:pid:four random hex digits (e.g. web-1:7:3f9a).",
     )
     job_lease_s: float = Field(
         default=30.0, gt=0, allow_inf_nan=False,

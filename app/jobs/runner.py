@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -106,6 +107,7 @@ class JobRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stopping = False
+        self._claim_lock = threading.Lock()
         self._queue_lock: QueueClaim | None = None
         self._unavailable_since: float | None = None
 
@@ -146,7 +148,7 @@ class JobRunner:
 
     async def stop(self) -> None:
         """Stop claiming and hand the jobs being run back to the queue (no attempt counted)."""
-        self._stopping = True
+        await asyncio.to_thread(self._close_claims)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -161,6 +163,11 @@ class JobRunner:
         if self._queue_lock is not None:
             self._queue_lock.release()
             self._queue_lock = None
+
+    def _close_claims(self) -> None:
+        """Let no more claims start, once the one in flight (if any) has ended. Blocking."""
+        with self._claim_lock:
+            self._stopping = True
 
     def _put_back(self, running: Mapping[str, str]) -> None:
         """Return the jobs of ``running`` (job id -> tenant) this replica still holds to the queue, refunding
@@ -255,16 +262,26 @@ class JobRunner:
         """The next job this replica may run, claimed under its lease; ``None`` when there is none, or the
         database is unavailable (said once in the log until it is back)."""
         settings = self.settings
+
+        def claim_now() -> JobRecord | None:
+            # Under the claim lock and noted as running before the lock is let go: a dispatcher cancelled
+            # while its claim is in flight (the thread runs on) cannot leave a claimed job stop() misses.
+            with self._claim_lock:
+                if self._stopping:
+                    return None
+                with self.db.transaction() as session:
+                    job = job_queue.claim_job(session, owner=self.replica_id, lease_s=settings.job_lease_s,
+                                              max_running_per_tenant=settings.max_running_jobs_per_tenant)
+                if job is not None:
+                    self._running[job.id] = job.tenant_id
+                return job
+
         try:
-            job = await self.db.run(lambda s: job_queue.claim_job(
-                s, owner=self.replica_id, lease_s=settings.job_lease_s,
-                max_running_per_tenant=settings.max_running_jobs_per_tenant))
+            job = await asyncio.to_thread(claim_now)
         except Exception as exc:
             self._note_unavailable(exc, "claiming jobs")
             return None
         self._note_available()
-        if job is not None:
-            self._running[job.id] = job.tenant_id
         return job
 
     def _note_unavailable(self, exc: Exception, doing: str) -> None:

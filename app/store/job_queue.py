@@ -161,10 +161,19 @@ def hand_back(session: Session, tenant: str, job_id: str, *, owner: str, reason:
 def holds_attempt(session: Session, tenant: str, job_id: str, attempt: int) -> bool:
     """Whether the tenant's job is still running its attempt number ``attempt``: a run whose lease expired
     and whose job was claimed again (one attempt more), or handed back, no longer does, and must write
-    nothing more."""
-    row = session.execute(select(JobRecord.status, JobRecord.attempts)
-                          .where(JobRecord.tenant_id == tenant, JobRecord.id == job_id)).first()
-    return row is not None and row[0] == "running" and row[1] == attempt
+    nothing more.
+
+    Asked by an ``UPDATE`` of the row (touching ``updated_at``), so the row (PostgreSQL) or the database
+    (SQLite) stays locked until the caller's transaction ends: no hand-back or claim can come between
+    this answer and the caller's writes.
+    """
+    changed = session.execute(
+        update(JobRecord)
+        .where(JobRecord.tenant_id == tenant, JobRecord.id == job_id, JobRecord.status == "running",
+               JobRecord.attempts == attempt)
+        .values(updated_at=utc_now())
+        .execution_options(synchronize_session=False))
+    return getattr(changed, "rowcount", 0) == 1
 
 
 def job_counts(session: Session) -> dict[tuple[str, str], int]:

@@ -8,7 +8,7 @@ not exist.
 
 Three functions work across tenants, for the service's own housekeeping, and are named
 so: :func:`queued_job_count` (a number, for the bounded queue),
-:func:`unfinished_jobs` (``(tenant, job id)`` pairs, for recovery after a restart) and
+:func:`unfinished_jobs` (``(tenant, job id)`` pairs, for housekeeping) and
 :func:`find_api_key` (resolving a presented key to its tenant).
 """
 
@@ -296,7 +296,8 @@ def queued_job_count(session: Session, *, tenant: str | None = None) -> int:
 def unfinished_jobs(session: Session) -> list[tuple[str, str, str]]:
     """``(tenant, job id, status)`` of every queued or running job, oldest first.
 
-    Cross-tenant, for the job runner's recovery after a restart; ids only.
+    Cross-tenant, for housekeeping (checking that nothing is left unfinished); ids only. The job
+    runner's own recovery goes by leases (:mod:`app.store.job_queue`).
     """
     query = (select(JobRecord.tenant_id, JobRecord.id, JobRecord.status)
              .where(JobRecord.status.in_(("queued", "running"))).order_by(JobRecord.created_at))

@@ -169,7 +169,8 @@ def test_fair_shares_progress_and_cancel_across_replicas(
         tmp_path: Path, settings: Settings, shared_db: str, problem: dict[str, Any],
         wait_for_job: JobWaiter) -> None:
     """With one running job allowed per council, a council posting three long jobs runs one while another
-    council's job runs beside it, though four workers could take them all; the running job's progress reads
+    council's job runs beside it, though four workers could take them all; after two leases' time both still
+    run their first attempt (the heartbeat renewed their leases); the running job's progress reads
     the same from both replicas; a cancel sent to the replica not running it stops it within seconds,
     storing no plan, and the council's next job is then claimed."""
     keys = api_keys(shared_db)
@@ -195,7 +196,7 @@ def test_fair_shares_progress_and_cancel_across_replicas(
             return jobs[theirs].progress > 0 and any(jobs[i].progress > 0 for i in mine)
 
         wait_until(both_solving, timeout_s=60, what=f"a job of each council solving\n{logs(a, b)}")
-        time.sleep(3 * POLL_S)  # idle dispatchers have looked at the queue again meanwhile
+        time.sleep(2 * LEASE_S)  # past two leases: only the heartbeat keeps the jobs from being released
         jobs = jobs_in(shared_db)
         states = sorted(jobs[i].status for i in mine)
         [running] = [i for i in mine if jobs[i].status == "running"]
@@ -213,6 +214,7 @@ def test_fair_shares_progress_and_cancel_across_replicas(
     print(f"cancel sent to the other replica took {took:.1f} s")
 
     assert states == ["queued", "queued", "running"]
+    assert (jobs[running].attempts, jobs[theirs].attempts, jobs[theirs].status) == (1, 1, "running")
     assert runner in ("replica-a", "replica-b")
     assert seen["a"]["status"] == seen["b"]["status"] == "running"
     assert seen["a"]["progress"] > 0 and seen["b"]["progress"] > 0
