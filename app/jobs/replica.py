@@ -59,11 +59,14 @@ _held: dict[Path, _Held] = {}
 
 @dataclass(frozen=True, slots=True)
 class QueueClaim:
-    """The outcome of :func:`claim_sqlite_queue`: ``granted``, or refused with the lock's ``holder`` (a pid)."""
+    """The outcome of :func:`claim_sqlite_queue`: ``granted`` (``first_in_process`` when no runner of this
+    process held it before), or refused with the lock's ``holder`` (a pid)."""
 
     path: Path
     granted: bool
     holder: str = ""
+    first_in_process: bool = False
+    """Granted to the first runner of this process: no other runner anywhere holds it, so no job runs."""
 
     def release(self) -> None:
         """Let go of the lock (when the last runner of this process holding it lets go, the file is unlocked)."""
@@ -97,4 +100,4 @@ def claim_sqlite_queue(path: Path) -> QueueClaim:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     _held[path] = _Held(descriptor, 1)
-    return QueueClaim(path, granted=True)
+    return QueueClaim(path, granted=True, first_in_process=True)

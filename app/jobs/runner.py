@@ -126,6 +126,8 @@ class JobRunner:
                              lock_path)
                 self._queue_lock = None
                 return
+            if self._queue_lock.first_in_process:
+                await self._release_orphans()
         if self.settings.dask_scheduler and self.cluster is None:
             self.cluster = await asyncio.to_thread(self._connect_cluster)
         self.claiming = True
@@ -135,6 +137,20 @@ class JobRunner:
         self._tasks.append(asyncio.create_task(self._keep_house(), name="job-leases"))
         logger.info("job runner started as replica %s: %d dispatcher(s), leases of %.0f s renewed every %.0f s",
                     self.replica_id, self.pool.workers, self.settings.job_lease_s, self.settings.job_heartbeat_s)
+
+    async def _release_orphans(self) -> None:
+        """On a SQLite file whose queue lock this process has just taken, no job can be running: the jobs
+        found ``running`` were left by a process that died, and are released at once rather than when
+        their leases expire."""
+        try:
+            released = await self.db.run(lambda s: job_queue.release_expired_leases(s, sole_claimer=True))
+        except Exception as exc:
+            self._note_unavailable(exc, "recovering the jobs a stopped process left running")
+            return
+        for lease in released:
+            logger.warning("job %s of tenant %r was left running by a stopped process (%s); it was %s",
+                           lease.job_id, lease.tenant, lease.owner or "no lease",
+                           "queued again" if lease.outcome == "queued" else "failed, no attempt left")
 
     def _connect_cluster(self) -> Executor | None:
         """The executor of the Dask cluster at ``settings.dask_scheduler``; ``None`` (jobs then run in

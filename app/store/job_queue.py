@@ -111,24 +111,27 @@ def renew_leases(session: Session, *, owner: str, job_ids: Collection[str], leas
                                    or_(JobRecord.lease_owner.is_(None), JobRecord.lease_owner != owner))))
 
 
-def release_expired_leases(session: Session, *, now: datetime | None = None,
-                           running_here: Collection[str] = ()) -> list[ExpiredLease]:
+def release_expired_leases(session: Session, *, now: datetime | None = None, running_here: Collection[str] = (),
+                           sole_claimer: bool = False) -> list[ExpiredLease]:
     """Queue again (one attempt spent) or fail (no attempt left) every running job whose lease expired
-    or that has none, except ``running_here`` (the caller's own, which it renews); what was done."""
+    or that has none, except ``running_here`` (the caller's own, which it renews); what was done.
+
+    ``sole_claimer``: the caller knows no other process runs jobs (it holds a SQLite file's queue lock
+    and just started), so every running job but its own is an orphan, whatever its lease says.
+    """
     now = now or utc_now()
+    orphaned = JobRecord.status == "running"
+    if not sole_claimer:
+        orphaned = orphaned & or_(JobRecord.lease_expires_at.is_(None), JobRecord.lease_expires_at <= now)
     expired = session.scalars(
-        select(JobRecord)
-        .where(JobRecord.status == "running",
-               or_(JobRecord.lease_expires_at.is_(None), JobRecord.lease_expires_at <= now))
-        .order_by(JobRecord.created_at)
-        .with_for_update(skip_locked=True)
+        select(JobRecord).where(orphaned).order_by(JobRecord.created_at).with_for_update(skip_locked=True)
     ).all()
     released: list[ExpiredLease] = []
     for job in expired:
         if job.id in running_here:
             continue
         owner, tenant = job.lease_owner, job.tenant_id
-        whose = "" if owner is None else f"replica {owner} stopped renewing its lease; "
+        whose = "" if owner is None or sole_claimer else f"replica {owner} stopped renewing its lease; "
         attempt = f"attempt {job.attempts} of {job.max_attempts}"
         if job.attempts < job.max_attempts:
             requeue_job(session, tenant, job.id, reason=f"{LEASE_LOST} ({whose}{attempt}); it was queued again")

@@ -1,5 +1,6 @@
 """SQLite is for one server process: a second process on the same file stores jobs but claims none, and its
-log says why; once the first has gone, a process started on the file runs them. A real second process
+log says why; once the first has gone, a process started on the file runs them, and recovers at once the
+jobs a dead process left running. A real second process
 holds the file's queue lock; a real started app on the same file."""
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import store
 from app.core.config import Settings
 from app.jobs.runner import JobRunner
 from app.main import create_app
+from app.store import Store, job_queue
 
 from ..conftest import JobWaiter
 
@@ -67,3 +70,30 @@ def test_second_process_on_a_sqlite_file_claims_nothing_and_says_so(
     assert f"another server process (pid {holder.pid}) runs the job queue of this SQLite file" in message
     assert "claims none" in message and "PostgreSQL" in message
     assert done["status"] == "succeeded" and done["attempts"] == 1
+
+
+@pytest.mark.slow
+def test_first_process_on_a_sqlite_file_recovers_jobs_left_running_at_once(
+        settings: Settings, tmp_path: Path, problem: dict[str, Any], wait_for_job: JobWaiter) -> None:
+    """A job left running under a lease of five more minutes by a process that died is queued again as soon as
+    a process takes the file's queue (no other can be running it) and runs to success on its second
+    attempt, long before the lease would have ended."""
+    own = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'store.sqlite3'}"})
+    db = Store(own.database_url)
+    db.migrate()
+    with db.transaction() as session:
+        store.create_job(session, "default", store.save_problem(session, "default", problem))
+    with db.transaction() as session:
+        job = job_queue.claim_job(session, owner="dead-replica", lease_s=300, max_running_per_tenant=4)
+        assert job is not None
+    started = time.monotonic()
+    with TestClient(create_app(own)) as client:
+        done = wait_for_job(client, job.id)
+    took = time.monotonic() - started
+    with db.transaction() as session:
+        retried = [e.details["reason"] for e in store.list_audit(session, "default", subject_id=job.id)
+                   if e.action == "job.retry"]
+    db.dispose()
+    assert (done["status"], done["attempts"]) == ("succeeded", 2)
+    assert retried == ["the service stopped while the job was running (attempt 1 of 2); it was queued again"]
+    assert took < 120
