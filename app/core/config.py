@@ -229,6 +229,29 @@ class Settings(BaseSettings):
         default=20, description="Jobs one tenant may have waiting; beyond it POST /api/v1/jobs answers 429 "
                                 "(job_queue_size still bounds all tenants together).",
     )
+    max_running_jobs_per_tenant: PositiveInt = Field(
+        default=4, description="Jobs one tenant may have running at once over every replica; its further jobs wait "
+                               "while other tenants' jobs are claimed (fair shares between councils).",
+    )
+    replica_id: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Name of this server process among the service's replicas, written on the jobs it runs "
+                    "(lease_owner); unset: host:pid:four random hex digits (e.g. web-1:7:3f9a).",
+    )
+    job_lease_s: float = Field(
+        default=30.0, gt=0, allow_inf_nan=False,
+        description="Seconds a replica's claim on a running job lasts unless renewed; a replica that dies loses "
+                    "its jobs to the others this long after its last renewal.",
+    )
+    job_heartbeat_s: float = Field(
+        default=10.0, gt=0, allow_inf_nan=False,
+        description="Seconds between a replica's renewals of the leases of the jobs it runs (below job_lease_s).",
+    )
+    job_poll_interval_s: float = Field(
+        default=1.0, gt=0, allow_inf_nan=False,
+        description="Seconds an idle replica waits between looks at the queue for jobs posted to other replicas "
+                    "and leases that have expired (a job posted to it is claimed at once).",
+    )
     database_timeout_s: float = Field(
         default=10.0, gt=0, allow_inf_nan=False,
         description="Seconds a database operation waits for a lock (SQLite busy timeout, PostgreSQL lock_timeout) "
@@ -337,6 +360,9 @@ class Settings(BaseSettings):
                 f"default_time_limit_s ({self.default_time_limit_s}) must not exceed "
                 f"max_time_limit_s ({self.max_time_limit_s})"
             )
+        if self.job_heartbeat_s >= self.job_lease_s:
+            raise ValueError(f"job_heartbeat_s ({self.job_heartbeat_s}) must be less than job_lease_s "
+                             f"({self.job_lease_s}): a lease must be renewed before it expires")
         return self
 
     @model_validator(mode="after")

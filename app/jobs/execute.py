@@ -21,6 +21,11 @@ does what its ``kind`` asks:
 - any other kind (a ``report``) is made by the :data:`ResultMaker` the server handed in
   for it, since what makes it lies above the jobs (:mod:`app.reports`).
 
+Each write after the job has started is fenced by its attempt: a run whose replica lost the job's
+lease (the job was claimed again, one attempt more, or handed back) writes nothing more, stops its
+search at its next progress report, and ends ``superseded``, so a job's outcome is written by one
+run only.
+
 The server's side is :mod:`app.jobs.runner`.
 """
 
@@ -30,6 +35,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
@@ -39,7 +45,7 @@ from app.core.config import Settings
 from app.core.json_types import JSONObject
 from app.schemas import EvaluationRequest, OptimisationRequest, ReviewRequest
 from app.services import evaluation, optimisation, plans, round_review
-from app.store import JobRecord, PlanRecord, Store
+from app.store import JobRecord, PlanRecord, Store, job_queue
 from app.store.availability import first_line, is_unavailable, retry_sync
 from solver import pipeline
 from solver.problem import ProblemError, SolveOptions
@@ -56,6 +62,24 @@ ResultMaker = Callable[["Store", Settings, str, JSONObject, "RoadNetwork"], JSON
 settings, the tenant, the job's ``request`` and the worker's network, it answers the result to
 keep (JSON), or raises an error whose message says why the job failed. Blocking. It must be a
 module-level function: it is pickled by name to reach a worker process."""
+
+
+SUPERSEDED = "superseded"
+"""What :func:`execute_job` answers for a run that lost its job to another run (see the module's docstring)."""
+
+_current_run: ContextVar[tuple[str, str, int] | None] = ContextVar("current_run", default=None)
+"""``(tenant, job id, attempt)`` of the run this thread is doing, which every write checks it still holds."""
+
+
+class _SupersededError(Exception):
+    """The job is no longer running the attempt this run started as: nothing more may be written."""
+
+
+def _still_held(session: Session) -> None:
+    """Raise :class:`_SupersededError` unless this thread's run still holds its job (no run: nothing to check)."""
+    run = _current_run.get()
+    if run is not None and not job_queue.holds_attempt(session, *run):
+        raise _SupersededError(f"job {run[1]} is no longer running attempt {run[2]}")
 
 
 class ProgressWriter:
@@ -85,8 +109,12 @@ class ProgressWriter:
         self._last = now
         try:
             with self.db.transaction() as session:
+                _still_held(session)
                 go_on = store.record_progress(session, self.tenant, self.job_id, progress=elapsed_fraction,
                                               best_cost=self.best_cost)
+        except _SupersededError:
+            self.cancelled = True  # stops this run's search; its writes are refused
+            return False
         except Exception as exc:  # progress is best effort: a database away for a moment stops no search
             if not is_unavailable(exc):
                 raise
@@ -136,6 +164,21 @@ def execute_job(db: Store, settings: Settings, tenant: str, job_id: str, network
     job, body = _write(db, settings, read, what=f"reading job {job_id}")
     if job is None or job.status != "running":
         return "missing" if job is None else job.status
+    token = _current_run.set((tenant, job_id, job.attempts))
+    try:
+        return _execute(db, settings, tenant, job, body, network, makers)
+    except _SupersededError as exc:
+        logger.warning("%s: it was claimed again after this run's lease expired (or handed back); this run "
+                       "wrote nothing and stops", exc)
+        return SUPERSEDED
+    finally:
+        _current_run.reset(token)
+
+
+def _execute(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JSONObject | None,
+             network: RoadNetwork, makers: Mapping[str, ResultMaker] | None) -> str:
+    """:func:`execute_job` once the running job is read and this run's attempt noted."""
+    job_id = job.id
     if body is None:
         return _fail(db, settings, tenant, job_id, f"the job's problem {job.problem_id!r} is not in the store")
     if job.kind == "optimisation":
@@ -339,6 +382,7 @@ def _write(db: Store, settings: Settings, work: Callable[[Session], T], *, what:
     (for up to ``settings.database_retry_s`` seconds). Blocking."""
     def attempt() -> T:
         with db.transaction() as session:
+            _still_held(session)
             return work(session)
     return retry_sync(attempt, within_s=settings.database_retry_s, what=what)
 

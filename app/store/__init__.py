@@ -32,7 +32,8 @@ records (another tenant's id gives ``None``), except the three marked cross-tena
 - jobs: ``create_job``, ``get_job``, ``list_jobs``, ``start_job``, ``record_progress``,
   ``cancel_requested``, ``succeed_job(plan=)``, ``fail_job(error=)``,
   ``request_cancel``, ``mark_job_cancelled``, ``requeue_job``;
-  cross-tenant: ``queued_job_count``, ``unfinished_jobs``
+  cross-tenant: ``queued_job_count``, ``unfinished_jobs``; the queue replicas share (claims,
+  leases, counts by tenant and state): :mod:`app.store.job_queue`
 - audit log: ``append_audit``, ``list_audit``
 - API keys: ``create_api_key`` (returns the record and the key, shown once; ``user_id=`` ties it to a
   person), ``list_api_keys``, ``revoke_api_key``, ``hash_api_key``; cross-tenant: ``find_api_key``

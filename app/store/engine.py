@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,10 +94,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x77726D67  # "wrmg"
+"""The PostgreSQL advisory lock (transaction-scoped) taken while migrating."""
+
+MIGRATION_LOCK_WAIT_S = 300
+"""Seconds a replica waits on PostgreSQL for another replica's migration before giving up."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database's schema up to ``revision`` (the latest by default); idempotent."""
+    """Bring the database's schema up to ``revision`` (the latest by default); idempotent.
+
+    On PostgreSQL the migration holds an advisory lock, so replicas started together migrate one
+    after the other (the later ones find the schema up to date) instead of racing to create tables.
+    """
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_WAIT_S}s'"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     logger.info("store schema at %s on %s", revision, engine.url.render_as_string(hide_password=True))

@@ -50,6 +50,10 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled")
 
+JOB_PRIORITIES = (0, 1, 2)
+"""A job's ``priority``, claimed lowest first: 0 synchronous-sized work (an evaluation, a problem within
+the synchronous bin limit), 1 a standard job, 2 a large one (a council's week reviewed)."""
+
 JOB_KINDS = ("optimisation", "evaluation", "plan", "report", "review", "actual")
 """What a job does: optimise its problem (storing a draft plan), evaluate a person's plan, evaluate
 and store a person's plan, build a savings report of two stored plans, review a council's week
@@ -189,10 +193,18 @@ class JobRecord(Base):
     objective found so far (the engine's units). ``cancel_requested`` is how a
     ``DELETE`` reaches a worker mid-search; ``attempts`` counts runs started (a job found
     ``running`` after a crash is retried while ``attempts < max_attempts``).
+
+    The queue (:mod:`app.store.job_queue`): a replica claims a queued job by setting
+    ``lease_owner`` (its replica id) and ``lease_expires_at``, and renews the lease while the
+    job runs (a finished job keeps the ``lease_owner`` that ran it last); a ``running`` job
+    whose lease has expired (or that has none) lost its replica and is queued again or
+    failed. ``priority`` orders the claims: 0 (synchronous-sized work) before 1 (standard
+    jobs) before 2 (large reviews); see :data:`JOB_PRIORITIES`.
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),
+                      Index("ix_jobs_status_priority_created", "status", "priority", "created_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -215,6 +227,12 @@ class JobRecord(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1",
+                                          comment="0 synchronous-sized, 1 standard, 2 large: lower is claimed first")
+    lease_owner: Mapped[str | None] = mapped_column(
+        String(200), comment="Replica id of the replica running the job (of a finished job: that ran it last).")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        comment="When the running job's lease ends unless its replica renews it (UTC).")
 
 
 class AuditEntry(Base):

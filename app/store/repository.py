@@ -8,7 +8,7 @@ not exist.
 
 Three functions work across tenants, for the service's own housekeeping, and are named
 so: :func:`queued_job_count` (a number, for the bounded queue),
-:func:`unfinished_jobs` (``(tenant, job id)`` pairs, for recovery after a restart) and
+:func:`unfinished_jobs` (``(tenant, job id)`` pairs, for housekeeping) and
 :func:`find_api_key` (resolving a presented key to its tenant).
 """
 
@@ -32,6 +32,7 @@ from app.store.approvals import plan_content_hash
 from app.store.models import (
     FINAL_JOB_STATUSES,
     JOB_KINDS,
+    JOB_PRIORITIES,
     ApiKeyRecord,
     AuditEntry,
     JobRecord,
@@ -272,17 +273,20 @@ def approve_plan(session: Session, tenant: str, plan_id: str, *, by: str, by_use
 
 def create_job(session: Session, tenant: str, problem: ProblemRecord, *, max_attempts: int = 2,
                actor: str = "api", kind: str = "optimisation", request: JSONObject | None = None,
-               created_by_user_id: str | None = None) -> JobRecord:
+               created_by_user_id: str | None = None, priority: int = 1) -> JobRecord:
     """Queue a job of ``kind`` (one of :data:`~app.store.models.JOB_KINDS`) on ``problem`` for ``tenant``
-    (run at most ``max_attempts`` times); ``request`` is what it is asked beyond its problem,
+    (run at most ``max_attempts`` times, claimed in the order of ``priority``, one of
+    :data:`~app.store.models.JOB_PRIORITIES`); ``request`` is what it is asked beyond its problem,
     ``created_by_user_id`` the person asking (the plans the job stores are theirs)."""
     if problem.tenant_id != tenant:
         raise LookupError(f"problem {problem.id!r} does not belong to tenant {tenant!r}")
     if kind not in JOB_KINDS:
         raise ValueError(f"kind: {kind!r} is not a job kind ({', '.join(JOB_KINDS)})")
+    if priority not in JOB_PRIORITIES:
+        raise ValueError(f"priority: {priority!r} is not a job priority ({', '.join(map(str, JOB_PRIORITIES))})")
     job = JobRecord(tenant_id=tenant, problem_id=problem.id, status="queued", max_attempts=max_attempts, kind=kind,
                     created_by_user_id=created_by_user_id,
-                    request=request)
+                    request=request, priority=priority)
     session.add(job)
     session.flush()
     append_audit(session, tenant, actor=actor, action="job.create", subject_type="job", subject_id=job.id,
@@ -315,7 +319,8 @@ def queued_job_count(session: Session, *, tenant: str | None = None) -> int:
 def unfinished_jobs(session: Session) -> list[tuple[str, str, str]]:
     """``(tenant, job id, status)`` of every queued or running job, oldest first.
 
-    Cross-tenant, for the job runner's recovery after a restart; ids only.
+    Cross-tenant, for housekeeping (checking that nothing is left unfinished); ids only. The job
+    runner's own recovery goes by leases (:mod:`app.store.job_queue`).
     """
     query = (select(JobRecord.tenant_id, JobRecord.id, JobRecord.status)
              .where(JobRecord.status.in_(("queued", "running"))).order_by(JobRecord.created_at))
@@ -376,6 +381,7 @@ def _finish(session: Session, tenant: str, job_id: str, status: str, **values: o
     job.status = status
     job.finished_at = now
     job.updated_at = now
+    job.lease_expires_at = None  # lease_owner stays: the replica that ran it last
     for name, value in values.items():
         setattr(job, name, value)
     session.flush()
@@ -433,6 +439,8 @@ def requeue_job(session: Session, tenant: str, job_id: str, *, reason: str) -> J
     job.status = "queued"
     job.progress = 0.0
     job.error = reason
+    job.lease_owner = None
+    job.lease_expires_at = None
     job.updated_at = utc_now()
     session.flush()
     append_audit(session, tenant, actor="system", action="job.retry", subject_type="job", subject_id=job_id,

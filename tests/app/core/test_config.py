@@ -44,6 +44,8 @@ def test_identity_provider_settings_read_from_the_environment(monkeypatch: pytes
     monkeypatch.delenv("WASTEROUTE_OIDC_AUDIENCE")
     with pytest.raises(ValidationError, match="oidc_audience"):
         Settings()
+
+
 @pytest.mark.parametrize(("given", "token"), [("", None), ("   ", None), ("s3cret", "s3cret")])
 def test_an_empty_metrics_token_leaves_metrics_off(monkeypatch: pytest.MonkeyPatch, given: str,
                                                    token: str | None) -> None:
@@ -53,3 +55,10 @@ def test_an_empty_metrics_token_leaves_metrics_off(monkeypatch: pytest.MonkeyPat
     settings = Settings()
     assert (settings.metrics_token and settings.metrics_token.get_secret_value()) == (token or None)
     assert "s3cret" not in repr(settings)
+
+
+def test_a_heartbeat_not_shorter_than_the_lease_is_refused() -> None:
+    """Leases must be renewed before they expire: ``job_heartbeat_s`` >= ``job_lease_s`` is refused, naming both."""
+    with pytest.raises(ValueError, match=r"job_heartbeat_s .* must be less than job_lease_s"):
+        Settings(job_lease_s=10, job_heartbeat_s=10)
+    assert Settings(job_lease_s=10, job_heartbeat_s=3).job_heartbeat_s == 3
