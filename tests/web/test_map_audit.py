@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from .conftest import Server
+from .conftest import Server, sign_in
 from .test_map import open_map, unexpected_console_errors
 
 pytestmark = [pytest.mark.slow, pytest.mark.spawns]
@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 APPROVER = "Ann Auditor-Approver"
 
 
-def _stored_and_approved(server: Server) -> str:
-    """A person's plan of the demo's first bins stored and approved through the API; its id."""
+def _stored_and_approved(server: Server, approver_key: str) -> str:
+    """A person's plan of the demo's first bins stored (with the tenant's key) and approved through the API
+    by the approver; its id."""
     demo = httpx.get(f"{server.base}/api/v1/demo", headers=server.headers).json()
     bins = demo["bins"][:6]
     body = {**demo, "bins": bins, "vehicles": demo["vehicles"][:1],
@@ -31,8 +32,8 @@ def _stored_and_approved(server: Server) -> str:
     stored = httpx.post(f"{server.base}/api/v1/plans", json=body, headers=server.headers, timeout=120)
     assert stored.status_code == 201, stored.text
     plan_id: str = stored.json()["id"]
-    approved = httpx.post(f"{server.base}/api/v1/plans/{plan_id}/approve", json={"by": APPROVER},
-                          headers=server.headers, timeout=60)
+    approved = httpx.post(f"{server.base}/api/v1/plans/{plan_id}/approve",
+                          headers={"X-API-Key": approver_key}, timeout=60)
     assert approved.status_code == 200, approved.text
     return plan_id
 
@@ -45,12 +46,16 @@ def _rows(page: Page) -> list[list[str]]:
 
 def test_the_panel_lists_filters_and_downloads_the_trail(page: Page, server: Server, page_log: Any,
                                                          tmp_path: Path, artifacts: Path) -> None:
-    """The panel opens with the newest lines (the plan's approval by name, its creation by the key); the
+    """Hidden from the tenant's key; once the approver signs in, the panel opens with the newest lines (the
+    plan's approval by name, its creation by the key); the
     action filter leaves the approval alone; a period ending before the first line shows none; a period
     backwards shows the service's message naming ``to``; Download CSV saves the service's CSV of the
     filtered lines, and the download is itself a line."""
-    plan_id = _stored_and_approved(server)
+    approver_key = server.new_person(APPROVER, "approver")
+    plan_id = _stored_and_approved(server, approver_key)
     open_map(page, server)
+    assert page.locator("#audit-section").is_hidden(), "the tenant's key (no person, no approver) may not read it"
+    sign_in(page, approver_key, APPROVER)
     page.wait_for_selector("#audit-section:not([hidden]) #audit-lines tbody tr")
     rows = _rows(page)
     assert [APPROVER, "plan.approve", f"plan:{plan_id}"] in [r[1:] for r in rows]

@@ -5,6 +5,10 @@
 
 import { ApiError, getJson, getText, isMissing } from './api.js';
 import { when } from './format.js';
+import { signedIn } from './signin.js';
+
+/** The roles that may read the audit trail (the service's `GET /api/v1/audit` needs one). */
+const AUDIT_ROLES = ['approver', 'admin'];
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -99,7 +103,32 @@ async function downloadCsv() {
   }
 }
 
-/** Wire the audit section and show the newest lines; it stays hidden where the trail cannot be read. */
+/**
+ * Show the audit section, with the newest lines, when the signed-in person may read the trail; hide it
+ * otherwise (a service without the trail, or roles that may not read it). Called again whenever
+ * someone else signs in on the page.
+ */
+export async function showAuditIfAllowed() {
+  const section = $('#audit-section');
+  const me = signedIn();
+  if (me && !AUDIT_ROLES.some((role) => me.roles.includes(role))) {
+    // the service would refuse (403): not asking keeps the refusal out of the log and the console
+    section.hidden = true;
+    return;
+  }
+  try {
+    await getJson('/api/v1/audit?limit=1');
+  } catch (error) {
+    if (isMissing(error) || (error instanceof ApiError && (error.status === 403 || error.status === 401))) {
+      section.hidden = true;
+      return;
+    }
+  }
+  section.hidden = false;
+  await show();
+}
+
+/** Wire the audit section, then show it to those who may read the trail. */
 export async function initAudit() {
   if (window.wasteroute) window.wasteroute.audit = audit;
   $('#audit-form').addEventListener('submit', (event) => {
@@ -108,12 +137,5 @@ export async function initAudit() {
   });
   $('#audit-older').addEventListener('click', () => show(true));
   $('#audit-csv').addEventListener('click', downloadCsv);
-  try {
-    await getJson('/api/v1/audit?limit=1');
-  } catch (error) {
-    // a service without the trail, or a person whose roles may not read it: no section
-    if (isMissing(error) || (error instanceof ApiError && error.status === 403)) return;
-  }
-  $('#audit-section').hidden = false;
-  await show();
+  await showAuditIfAllowed();
 }

@@ -15,7 +15,7 @@ import { loadStoredPlan, planLine } from './stored-plans.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
 import { initSignIn } from './signin-oidc.js';
-import { initAudit } from './audit.js';
+import { initAudit, showAuditIfAllowed } from './audit.js';
 import { canApprove, loadMe, ownPlan, signedIn, signOut } from './signin.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -482,6 +482,7 @@ async function useKey(event) {
     await loadMe();
     if (state.plan) showApproval(state.plan);
     if (state.plansAvailable) refreshPlans();
+    await showAuditIfAllowed();
   } catch (error) {
     if (!isUnauthorised(error)) throw error;
     askForKey(messagesOf(error).join('; '));
@@ -490,6 +491,7 @@ async function useKey(event) {
 
 function signOutHere() {
   signOut();
+  $('#audit-section').hidden = true;
   $('#problem-status').textContent = 'Signed out: sign in with an API key to go on.';
   if (state.plan) showApproval(state.plan);
 }
