@@ -38,6 +38,7 @@ from solver.solution import RoutePlan
 from solver.traces.actuals import actual_day
 from solver.traces.driven import RoundAsDriven
 from solver.traces.fixes import Fix, Lift
+from solver.traces.order import order_followed
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -157,6 +158,34 @@ def _not_in(network: RoadNetwork, driven: RoundAsDriven, planned: Mapping[str, s
     return [str(name) for name in sorted(_street_names(network, driven.pieces) - planned.get(driven.vehicle_id, every))]
 
 
+def planned_bins(answer: Mapping[str, object]) -> dict[str, list[str]]:
+    """Each planned round's bins in the planned order (vehicle id -> bin ids), from the visit features of
+    a plan's answer (in driving order within a round)."""
+    visits: list[tuple[str, int, str]] = []
+    features = answer.get("features")
+    for feature in features if isinstance(features, list) else ():
+        props = feature.get("properties", {}) if isinstance(feature, dict) else {}
+        if isinstance(props, dict) and props.get("kind") == "visit" and props.get("type") == "bin":
+            sequence = props.get("sequence")
+            visits.append((str(props.get("vehicle_id")), sequence if isinstance(sequence, int) else 0,
+                           str(props.get("bin_id"))))
+    out: dict[str, list[str]] = {}
+    for vehicle_id, _, bin_id in sorted(visits, key=lambda v: (v[0], v[1])):
+        out.setdefault(vehicle_id, []).append(bin_id)
+    return out
+
+
+def _orders_followed(rounds: Sequence[RoundAsDriven], planned: Mapping[str, list[str]]) -> dict[str, float]:
+    """Each traced round's share of bins collected in its planned round's order (rounds the plan does
+    not hold, or sharing no bin with it, left out), rounded to 4 places."""
+    out: dict[str, float] = {}
+    for r in rounds:
+        share = order_followed(planned.get(r.vehicle_id, []), [c.bin_id for c in r.bins])
+        if share is not None:
+            out[r.vehicle_id] = round(share, 4)
+    return out
+
+
 def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject, network: RoadNetwork) -> JSONObject:
     """The job of kind ``actual`` (see the module docstring). Blocking."""
     problem_id = request.get("problem_id")
@@ -180,16 +209,18 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
     route_bodies: list[JSONValue] = [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in routes]
     plan_of = request.get("plan_id")
     with db.transaction() as session:
+        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
+        meant_answer = dict(meant.result) if meant is not None else None
+        in_order = _orders_followed(day.rounds, planned_bins(meant_answer)) if meant_answer is not None else {}
         saved = store.get_problem(session, tenant, str(problem_id))  # stored by the endpoint: not saved again
         assert saved is not None
         plan = store.create_plan(
             session, tenant, problem=saved, result=answer.model_dump(mode="json", exclude_none=True),
             source=ACTUAL_KIND, round_set=round_set if isinstance(round_set, str) else None,
-            parameters={"day": when, "files": request.get("files") or {}, "notes": notes, "routes": route_bodies},
+            parameters={"day": when, "files": request.get("files") or {}, "notes": notes, "routes": route_bodies,
+                        "order_followed": in_order},  # type: ignore[dict-item]
             name=f"As driven {when}" + (f", {round_set}" if isinstance(round_set, str) else ""))
         plan_id = plan.id
-        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
-        meant_answer = dict(meant.result) if meant is not None else None
     planned = planned_streets(network, meant_answer) if meant_answer is not None else {}  # off the transaction
     every = set().union(*planned.values()) if planned else set()
     rounds: list[JSONValue] = [
@@ -197,7 +228,8 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
          "duration_s": round(r.duration_s, 1), "start_s": round(r.start_s, 1), "end_s": round(r.end_s, 1),
          "bins_collected": [c.bin_id for c in r.bins], "tips": [t.site_id for t in r.tips],
          "breaks": [[round(a, 1), round(b, 1)] for a, b in r.breaks],
-         "streets_not_in_plan": _not_in(network, r, planned, every)}
+         "streets_not_in_plan": _not_in(network, r, planned, every),
+         "order_followed": in_order.get(r.vehicle_id)}
         for r in day.rounds]
     logger.info("actual day %s: %d round(s) as driven stored as plan %s", when, len(day.rounds), plan_id)
     return {"plan_id": plan_id, "day": when, "rounds": rounds, "notes": notes,

@@ -123,3 +123,27 @@ def test_without_a_problem_or_plan_the_traces_cannot_be_read(client: TestClient,
     assert missing.status_code == 422 and missing.json()["detail"][0]["field"] == "problem"
     broken = post(client, [("day.csv", driven["csv"])], {"depots": []})
     assert broken.status_code == 422 and broken.json()["detail"][0]["loc"][0] == "problem"
+
+
+def test_the_order_followed_against_the_plan_named(client: TestClient, driven: dict[str, Any],
+                                                   wait_for_job: JobWaiter) -> None:
+    """Traces of the short-way rounds against the plan they followed: each round collected its bins all
+    in the planned order (1.0), in the result and in the stored day's parameters; against a plan whose
+    rcv-1 round runs back to front, rcv-1 kept at most one bin of its five in that order."""
+    def day_against(routes: list[dict[str, Any]]) -> dict[str, Any]:
+        meant = client.post("/api/v1/plans", json={**fleet_problem(), "routes": routes})
+        assert meant.status_code == 201, meant.text
+        answer = post(client, [("tracker.csv", driven["csv"])], None, plan=meant.json()["id"])
+        assert answer.status_code == 202, answer.text
+        job = wait_for_job(client, answer.json()["id"])
+        assert job["status"] == "succeeded", job
+        return dict(job["result"])
+
+    followed = day_against(SHORT_WAY)
+    assert {r["vehicle_id"]: r["order_followed"] for r in followed["rounds"]} == {"rcv-1": 1.0, "rcv-2": 1.0}
+    stored = client.get(f"/api/v1/plans/{followed['plan_id']}").json()
+    assert stored["parameters"]["order_followed"] == {"rcv-1": 1.0, "rcv-2": 1.0}
+    backwards = [{**SHORT_WAY[0], "stops": SHORT_WAY[0]["stops"][::-1]}, SHORT_WAY[1]]
+    reversed_day = day_against(backwards)
+    shares = {r["vehicle_id"]: r["order_followed"] for r in reversed_day["rounds"]}
+    assert shares["rcv-1"] <= 0.25 and shares["rcv-2"] == 1.0
