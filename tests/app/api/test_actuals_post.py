@@ -19,7 +19,7 @@ from app.services.optimisation import to_problem
 from solver.network import load_network
 from solver.pipeline.stages import prepare
 from solver.traces.simulate import TraceOptions, simulate_round
-from tests.app.api.test_actuals_report import SHORT_WAY
+from tests.app.api.test_actuals_report import LONG_WAY, SHORT_WAY
 from tests.app.conftest import JobWaiter, base_problem
 
 pytestmark = pytest.mark.slow
@@ -147,3 +147,27 @@ def test_the_order_followed_against_the_plan_named(client: TestClient, driven: d
     reversed_day = day_against(backwards)
     shares = {r["vehicle_id"]: r["order_followed"] for r in reversed_day["rounds"]}
     assert shares["rcv-1"] <= 0.25 and shares["rcv-2"] == 1.0
+
+
+def test_the_lines_driven_and_off_the_plan_are_stored_for_the_map(client: TestClient, driven: dict[str, Any],
+                                                                  wait_for_job: JobWaiter) -> None:
+    """The day stores, for the map, the plan the crews were meant to follow and each round's line as
+    driven (lon/lat) and its stretches on streets its planned round did not use: none to speak of
+    against the plan they followed, some against the old rounds (other bins, other streets)."""
+    def stored_against(routes: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        meant = client.post("/api/v1/plans", json={**fleet_problem(), "routes": routes}).json()["id"]
+        job = wait_for_job(client, post(client, [("tracker.csv", driven["csv"])], None, plan=meant).json()["id"])
+        assert job["status"] == "succeeded", job
+        return meant, client.get(f"/api/v1/plans/{job['result']['plan_id']}").json()["parameters"]
+
+    def off_plan_points(lines: dict[str, Any]) -> int:
+        return sum(len(stretch) for stretch in lines["off_plan"])
+
+    meant, followed = stored_against(SHORT_WAY)
+    assert followed["planned_plan_id"] == meant
+    for vehicle_id in ("rcv-1", "rcv-2"):
+        line = followed["driven_lines"][vehicle_id]["line"]
+        assert len(line) >= 10 and all(7.40 < lon < 7.44 and 43.72 < lat < 43.76 for lon, lat in line)
+    _, old = stored_against(LONG_WAY)
+    assert off_plan_points(old["driven_lines"]["rcv-2"]) > off_plan_points(followed["driven_lines"]["rcv-2"])
+    assert all(len(stretch) >= 2 for stretch in old["driven_lines"]["rcv-2"]["off_plan"])
