@@ -30,8 +30,8 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   from any of the last, the match breaks (``no_match``) and starts again.
 
 The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
-backwards is standing still), a fix fallen back over the junction cuts the drive back to it (the
-lorry never got further), between edges it is the shortest drive the transition measured.
+backwards is standing still), a fix fallen back over the junction cuts the drive back to that
+junction (the lorry never got past it), between edges it is the shortest drive the transition measured.
 Pieces of the trace that do not follow each other (a gap, a jump, a break in the match) are
 joined by the shortest drive between them, counted apart as ``bridged`` metres.
 
@@ -409,14 +409,14 @@ class _Builder:
                                               normalized=True)
         return bool(shapely.distance(a, b) <= self.opts.backtrack_m)
 
-    def _retract(self, ob: float) -> None:
-        """A fix fallen back over the junction onto the edge the drive came by, ``ob`` metres along
-        it: the lorry never got further; the drive is cut back to there, and the fixes placed beyond
-        it brought back to it."""
+    def _retract(self) -> None:
+        """A fix fallen back over the junction onto the edge the drive came by: the lorry never got
+        past that junction; the drive is cut back to it, and the fixes placed beyond it brought back
+        to it. (Cut back to the fallen-back fix instead, a standing lorry's time was laid further
+        back, up to ``backtrack_m``, than it stood, and fewer bins were read.)"""
         del self.pieces[-1]
-        self.pieces[-1][2] = ob
         self.done_m = float(sum(t - f for _, f, t in self.pieces[:-1]))
-        end = self.done_m + ob - self.pieces[-1][1]
+        end = self.done_m + self.pieces[-1][2] - self.pieces[-1][1]
         self.along = [min(x, end) for x in self.along]
 
     def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float) -> bool | None:
@@ -431,7 +431,7 @@ class _Builder:
         behind = _behind_m(self.network, np.array([ea]), np.array([oa]), np.array([came]), np.array([eb]),
                            np.array([ob]))[0, 0]
         if behind <= self.opts.backtrack_m and self.pieces[-2][1] <= ob:
-            self._retract(ob)
+            self._retract()
             return True
         limit_s = _limit(dt_s)
         route, reverse, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
