@@ -4,7 +4,10 @@ run it again and get the same files.
 
 1. starts the service (uvicorn, a fresh store in ``--out``) unless ``--base`` and ``--key`` name one;
 2. "today's rounds": the demo's bins in plain nearest-bin rounds (:func:`solver.plain_rounds.nearest_bin_rounds`),
-   stored as a person's plan; the optimised rounds: a job of the demo problem (OR-Tools, its options);
+   stored as a person's plan; the optimised rounds: those an OR-Tools job of the demo problem found
+   once, kept in ``scripts/worked_example_optimised_routes.json`` and stored as a plan (a 5 s search
+   on a busy machine is not the same plan from run to run), or with ``--optimise`` a job run afresh
+   (its rounds written to ``optimised-routes.json`` in ``--out``);
 3. for ``--days`` Tuesdays on today's rounds and as many on the optimised ones, each vehicle's round
    driven by the trace simulator (:mod:`solver.traces.simulate`; a fix every ``--interval-s``, 10 m of
    noise, a day's seed each; on today's rounds, a crew on one day in three skips a street and drives a
@@ -17,7 +20,7 @@ run it again and get the same files.
 Usage::
 
     .venv/bin/python scripts/worked_example_actuals.py [--days 3] [--interval-s 5] [--no-lifts] \
-        [--out var/worked-example]
+        [--optimise] [--out var/worked-example]
 
 Writes into ``--out``: ``report.json``, ``report.html``, ``case-study.json``, ``case-study.html`` and
 ``days.json`` (each day's job result: km, bins, order followed, notes); prints a summary.
@@ -55,6 +58,7 @@ from solver.problem import BREAK_STOP  # noqa: E402
 from solver.traces.simulate import Departures, TraceOptions, simulate_round  # noqa: E402
 
 ROUND_SET = "monaco/worked-example/tuesday"
+OPTIMISED_ROUTES = Path(__file__).resolve().with_name("worked_example_optimised_routes.json")
 FIRST_BEFORE = date(2026, 10, 6)
 """The first Tuesday on today's rounds; the optimised rounds start eight weeks later."""
 COUNCIL = "Monaco demo (simulated traces; not a real council)"
@@ -151,9 +155,9 @@ def _day_files(prepared: PreparedProblem, rounds: dict[str, list[str]], day: dat
     return traces.getvalue().encode(), lifts.getvalue().encode(), true_m
 
 
-def run(api: Api, out: Path, days: int, interval_s: float, lifts: bool) -> dict[str, Any]:
-    """The worked example against a running service (with the in-cab ``lifts`` or not); what it wrote,
-    summed up."""
+def run(api: Api, out: Path, days: int, interval_s: float, lifts: bool, optimise: bool) -> dict[str, Any]:
+    """The worked example against a running service (with the in-cab ``lifts`` or not; the optimised
+    rounds kept, or found afresh when ``optimise``); what it wrote, summed up."""
     body = json.loads((REPO / "data" / "demo_problem.json").read_text(encoding="utf-8"))
     problem = to_problem(OptimisationRequest.model_validate(body))
     network = load_network(REPO / "data" / "monaco.osm.pbf", cache_dir=REPO / "var" / "network-cache")
@@ -162,11 +166,19 @@ def run(api: Api, out: Path, days: int, interval_s: float, lifts: bool) -> dict[
     today_routes = [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in nearest_bin_rounds(problem)]
     today = api.ok(api.client.post("/api/v1/plans", json={**body, "routes": today_routes},
                                    params={"name": "Today's rounds, Tuesday", "round_set": ROUND_SET}))
-    accepted = api.ok(api.client.post("/api/v1/jobs", json=body, params={"round_set": ROUND_SET}))
-    optimised_id = api.job(accepted["id"])["plan_id"]
-    optimised = api.ok(api.client.get(f"/api/v1/plans/{optimised_id}"))
+    if optimise:
+        accepted = api.ok(api.client.post("/api/v1/jobs", json=body, params={"round_set": ROUND_SET}))
+        optimised_id = api.job(accepted["id"])["plan_id"]
+    else:
+        kept = json.loads(OPTIMISED_ROUTES.read_text(encoding="utf-8"))
+        optimised_id = api.ok(api.client.post("/api/v1/plans", json={**body, "routes": kept},
+                                              params={"name": "Optimised rounds, Tuesday",
+                                                      "round_set": ROUND_SET}))["id"]
+    optimised_stops = _stops(api.ok(api.client.get(f"/api/v1/plans/{optimised_id}")))
+    (out / "optimised-routes.json").write_text(json.dumps(
+        [{"vehicle_id": v, "stops": stops} for v, stops in sorted(optimised_stops.items())], indent=1) + "\n")
     rounds = {"before": (today["id"], _stops(api.ok(api.client.get(f"/api/v1/plans/{today['id']}")))),
-              "after": (optimised_id, _stops(optimised))}
+              "after": (optimised_id, optimised_stops)}
 
     results = []
     first_after = FIRST_BEFORE + timedelta(weeks=8)
@@ -238,6 +250,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "var" / "worked-example")
     parser.add_argument("--no-lifts", action="store_true",
                         help="send no in-cab lift records: the bins are read from where the lorries stood")
+    parser.add_argument("--optimise", action="store_true",
+                        help="optimise the demo afresh (a job) instead of the rounds kept in the script's folder")
     parser.add_argument("--base", help="a running service's URL (with --key); absent: one is started")
     parser.add_argument("--key", help="its API key")
     args = parser.parse_args()
@@ -246,10 +260,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if args.base and args.key:
-        done = run(Api(args.base, args.key), args.out, args.days, args.interval_s, not args.no_lifts)
+        done = run(Api(args.base, args.key), args.out, args.days, args.interval_s, not args.no_lifts, args.optimise)
     else:
         with tempfile.TemporaryDirectory(prefix="worked-example-") as data, _service(Path(data)) as (base, key):
-            done = run(Api(base, key), args.out, args.days, args.interval_s, not args.no_lifts)
+            done = run(Api(base, key), args.out, args.days, args.interval_s, not args.no_lifts, args.optimise)
     print(_summary(done))
     print(f"\nwritten to {args.out} in {time.perf_counter() - started:.0f} s")
 
