@@ -24,8 +24,8 @@ Units are in the names, as in :mod:`solver.savings`: metres, seconds, hours, lit
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -51,12 +51,15 @@ CONFIDENCE = 0.95
 @dataclass(frozen=True, slots=True)
 class ScoredDay:
     """One day's rounds as driven: ``figures`` by the one evaluator, ``collected_kg`` the waste it
-    took to the tip (weighbridge or lift weights), ``households`` the households it served."""
+    took to the tip (weighbridge or lift weights), ``households`` the households it served,
+    ``order_followed`` each round's share (0..1) of its bins collected in the planned order (vehicle
+    id -> share; :mod:`solver.traces.order`), for the rounds whose plan was named."""
 
     day: date
     figures: Figures
     collected_kg: float
     households: int
+    order_followed: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,18 @@ class RealisedFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class RoundOrder:
+    """A round's share (0..1) of its bins collected in the planned order, the mean over the days of
+    each period that hold it (``None``: none does), and those days."""
+
+    vehicle_id: str
+    before: float | None
+    after: float | None
+    before_days: int
+    after_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class RealisedReport:
     """Before against after: the figures, what got better and worse, and notes on what explains them."""
 
@@ -114,6 +129,7 @@ class RealisedReport:
     collection_days_per_year: float
     figures: tuple[RealisedFigure, ...]
     notes: tuple[str, ...]
+    order_followed: tuple[RoundOrder, ...] = ()
 
     @property
     def worse(self) -> tuple[RealisedFigure, ...]:
@@ -133,7 +149,7 @@ class RealisedReport:
                 "collection_days_per_year": self.collection_days_per_year,
                 "figures": [f.as_dict() for f in self.figures],
                 "worse": [f.figure for f in self.worse], "better": [f.figure for f in self.better],
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "order_followed": [asdict(r) for r in self.order_followed]}
 
 
 def _values(days: Sequence[ScoredDay], figure: str) -> np.ndarray:
@@ -197,6 +213,20 @@ def _notes(before: Sequence[ScoredDay], after: Sequence[ScoredDay], figures: Seq
     return notes
 
 
+def orders_followed(before: Sequence[ScoredDay], after: Sequence[ScoredDay]) -> tuple[RoundOrder, ...]:
+    """Each round's mean share of bins collected in the planned order, before and after (by vehicle id)."""
+    def mean(days: Sequence[ScoredDay], vehicle_id: str) -> tuple[float | None, int]:
+        shares = [d.order_followed[vehicle_id] for d in days if vehicle_id in d.order_followed]
+        return (float(np.mean(shares)) if shares else None), len(shares)
+
+    vehicles = sorted({v for d in (*before, *after) for v in d.order_followed})
+    out = []
+    for v in vehicles:
+        (b, nb), (a, na) = mean(before, v), mean(after, v)
+        out.append(RoundOrder(v, b, a, nb, na))
+    return tuple(out)
+
+
 def realised_savings(before: Sequence[ScoredDay], after: Sequence[ScoredDay], *, collection_days_per_year: float,
                      modelled: Figures | None = None, confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
                      seed: int = 0) -> RealisedReport:
@@ -242,4 +272,4 @@ def realised_savings(before: Sequence[ScoredDay], after: Sequence[ScoredDay], *,
                           before_period=(min(d.day for d in before), max(d.day for d in before)),
                           after_period=(min(d.day for d in after), max(d.day for d in after)),
                           collection_days_per_year=collection_days_per_year, figures=tuple(out),
-                          notes=tuple(_notes(before, after, out)))
+                          notes=tuple(_notes(before, after, out)), order_followed=orders_followed(before, after))

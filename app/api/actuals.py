@@ -108,7 +108,24 @@ def _html(report: RealisedReport, round_set: str | None) -> str:
             f"{report.after_days} from {report.after_period[0]} to {report.after_period[1]} after; "
             f"{report.collection_days_per_year:g} collection days a year.</p>"
             f"<p class='worse'><strong>What got worse:</strong> {worse}.</p>"
-            f"<table>{head}{rows}</table><h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul></body></html>")
+            f"<table>{head}{rows}</table>{_order_table(report)}"
+            f"<h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul></body></html>")
+
+
+def _order_table(report: RealisedReport) -> str:
+    """Each round's share of bins collected in the planned order, before and after (nothing when no day
+    named its plan)."""
+    if not report.order_followed:
+        return ""
+
+    def pct(share: float | None, days: int) -> str:
+        return "no plan named" if share is None else f"{100 * share:.0f} % ({days} day{'s' if days != 1 else ''})"
+
+    rows = "".join(f"<tr><td>{html.escape(r.vehicle_id)}</td><td>{pct(r.before, r.before_days)}</td>"
+                   f"<td>{pct(r.after, r.after_days)}</td></tr>" for r in report.order_followed)
+    return ("<h2>Order followed</h2><p>The share of each round's bins collected in the order its plan set, "
+            "a mean over the days.</p><table><tr><th>Round</th><th>Before</th><th>After</th></tr>"
+            f"{rows}</table>")
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,15 @@ def _households(served: Sequence[dict[str, Any]]) -> int:
     return len(homes)
 
 
+def _order_followed(parameters: Mapping[str, object] | None) -> dict[str, float]:
+    """Each round's share of bins collected in the planned order, as the day was stored with it (none
+    when no plan was named)."""
+    stored = (parameters or {}).get("order_followed")
+    if not isinstance(stored, dict):
+        return {}
+    return {str(v): float(x) for v, x in stored.items() if isinstance(x, int | float)}
+
+
 def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> ScoredDay:
     """An actual day scored again by the one evaluator: its figures, the kg of the bins it collected and
     the households they belong to. Blocking."""
@@ -121,7 +130,8 @@ def score_day(plan: StoredPlan, network: RoadNetwork, *, settings: Settings) -> 
     for b in bins:
         demand = b.get("demand_kg")
         kg += float(demand) if isinstance(demand, int | float) else 0.0
-    return ScoredDay(day=day, figures=figures, collected_kg=kg, households=_households(bins))
+    return ScoredDay(day=day, figures=figures, collected_kg=kg, households=_households(bins),
+                     order_followed=_order_followed(plan.parameters))
 
 
 def build_realised(before: Sequence[StoredPlan], after: Sequence[StoredPlan], network: RoadNetwork, *,

@@ -33,11 +33,12 @@ from app.services.trace_files import Fix as FileFix
 from app.services.trace_files import Lift as FileLift
 from app.services.trace_files import TraceNote
 from solver.directions import edge_names, match_line, to_xy
-from solver.geometry import Pieces
+from solver.geometry import Pieces, pieces_line
 from solver.solution import RoutePlan
 from solver.traces.actuals import actual_day
 from solver.traces.driven import RoundAsDriven
 from solver.traces.fixes import Fix, Lift
+from solver.traces.order import order_followed
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -131,9 +132,10 @@ def _street_names(network: RoadNetwork, pieces: Pieces) -> set[str]:
     return {str(names[e]) for e, a, b in pieces if b > a and names[e]}
 
 
-def planned_streets(network: RoadNetwork, answer: Mapping[str, object]) -> dict[str, set[str]]:
-    """Each planned round's streets (vehicle id -> names), from the drawn lines of a plan's answer."""
-    out: dict[str, set[str]] = {}
+def planned_edges(network: RoadNetwork, answer: Mapping[str, object]) -> dict[str, set[int]]:
+    """Each planned round's edges, both directions of a street (vehicle id -> edges), from the drawn
+    lines of a plan's answer."""
+    out: dict[str, set[int]] = {}
     features = answer.get("features")
     for feature in features if isinstance(features, list) else ():
         props = feature.get("properties", {}) if isinstance(feature, dict) else {}
@@ -141,11 +143,52 @@ def planned_streets(network: RoadNetwork, answer: Mapping[str, object]) -> dict[
         if props.get("kind") != "route" or not isinstance(geometry, dict):
             continue
         lines = geometry["coordinates"] if geometry.get("type") == "MultiLineString" else [geometry["coordinates"]]
-        names = out.setdefault(str(props.get("vehicle_id")), set())
+        edges = out.setdefault(str(props.get("vehicle_id")), set())
         for line in lines:
             if len(line) >= 2:
-                names |= _street_names(network, match_line(network, to_xy(network, np.asarray(line, dtype=float))))
+                for e, a, b in match_line(network, to_xy(network, np.asarray(line, dtype=float))):
+                    if b > a:
+                        edges.add(int(e))
+                        if network.edge_twin[e] >= 0:
+                            edges.add(int(network.edge_twin[e]))
     return out
+
+
+def planned_streets(network: RoadNetwork, answer: Mapping[str, object]) -> dict[str, set[str]]:
+    """Each planned round's streets (vehicle id -> names), from the drawn lines of a plan's answer."""
+    names = edge_names(network)
+    return {v: {str(names[e]) for e in edges if names[e]} for v, edges in planned_edges(network, answer).items()}
+
+
+#: Degrees the lines of a round as driven are simplified to (~1 m): they are drawn, not measured.
+LINE_TOLERANCE_DEG = 0.00001
+
+
+def _coords(network: RoadNetwork, pieces: Pieces) -> list[JSONValue]:
+    """``[[lon, lat], ...]`` of the line ``pieces`` draw, simplified, 6 decimals (empty for none)."""
+    line = pieces_line(network, pieces)
+    if line is None:
+        return []
+    simple = line.simplify(LINE_TOLERANCE_DEG, preserve_topology=False)
+    return [[round(x, 6), round(y, 6)] for x, y in simple.coords]
+
+
+def driven_lines(network: RoadNetwork, driven: RoundAsDriven, planned: set[int] | None) -> JSONObject:
+    """A round as driven for the map: ``line`` the whole drive, ``off_plan`` each stretch of it on
+    streets its planned round did not use (none when no plan was named), as lon/lat lines."""
+    stretches: list[Pieces] = []
+    if planned is not None:
+        run: Pieces = []
+        for piece in driven.pieces:
+            if piece[2] > piece[1] and piece[0] not in planned:
+                run.append(piece)
+            elif run:
+                stretches.append(run)
+                run = []
+        if run:
+            stretches.append(run)
+    return {"line": _coords(network, driven.pieces),
+            "off_plan": [_coords(network, stretch) for stretch in stretches]}
 
 
 def _not_in(network: RoadNetwork, driven: RoundAsDriven, planned: Mapping[str, set[str]],
@@ -155,6 +198,34 @@ def _not_in(network: RoadNetwork, driven: RoundAsDriven, planned: Mapping[str, s
     if not planned:
         return []
     return [str(name) for name in sorted(_street_names(network, driven.pieces) - planned.get(driven.vehicle_id, every))]
+
+
+def planned_bins(answer: Mapping[str, object]) -> dict[str, list[str]]:
+    """Each planned round's bins in the planned order (vehicle id -> bin ids), from the visit features of
+    a plan's answer (in driving order within a round)."""
+    visits: list[tuple[str, int, str]] = []
+    features = answer.get("features")
+    for feature in features if isinstance(features, list) else ():
+        props = feature.get("properties", {}) if isinstance(feature, dict) else {}
+        if isinstance(props, dict) and props.get("kind") == "visit" and props.get("type") == "bin":
+            sequence = props.get("sequence")
+            visits.append((str(props.get("vehicle_id")), sequence if isinstance(sequence, int) else 0,
+                           str(props.get("bin_id"))))
+    out: dict[str, list[str]] = {}
+    for vehicle_id, _, bin_id in sorted(visits, key=lambda v: (v[0], v[1])):
+        out.setdefault(vehicle_id, []).append(bin_id)
+    return out
+
+
+def _orders_followed(rounds: Sequence[RoundAsDriven], planned: Mapping[str, list[str]]) -> dict[str, JSONValue]:
+    """Each traced round's share of bins collected in its planned round's order (rounds the plan does
+    not hold, or sharing no bin with it, left out), rounded to 4 places."""
+    out: dict[str, JSONValue] = {}
+    for r in rounds:
+        share = order_followed(planned.get(r.vehicle_id, []), [c.bin_id for c in r.bins])
+        if share is not None:
+            out[r.vehicle_id] = round(share, 4)
+    return out
 
 
 def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject, network: RoadNetwork) -> JSONObject:
@@ -180,24 +251,34 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
     route_bodies: list[JSONValue] = [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in routes]
     plan_of = request.get("plan_id")
     with db.transaction() as session:
+        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
+        meant_answer = dict(meant.result) if meant is not None else None
+    in_order = _orders_followed(day.rounds, planned_bins(meant_answer)) if meant_answer is not None else {}
+    edges = planned_edges(network, meant_answer) if meant_answer is not None else {}  # off the transaction
+    every_edge = set().union(*edges.values()) if edges else set()
+    lines: JSONObject = {r.vehicle_id: driven_lines(network, r, edges.get(r.vehicle_id, every_edge) if edges else None)
+                         for r in day.rounds}
+    with db.transaction() as session:
         saved = store.get_problem(session, tenant, str(problem_id))  # stored by the endpoint: not saved again
         assert saved is not None
         plan = store.create_plan(
             session, tenant, problem=saved, result=answer.model_dump(mode="json", exclude_none=True),
             source=ACTUAL_KIND, round_set=round_set if isinstance(round_set, str) else None,
-            parameters={"day": when, "files": request.get("files") or {}, "notes": notes, "routes": route_bodies},
+            parameters={"day": when, "files": request.get("files") or {}, "notes": notes, "routes": route_bodies,
+                        "order_followed": in_order, "planned_plan_id": plan_of if meant is not None else None,
+                        "driven_lines": lines},
             name=f"As driven {when}" + (f", {round_set}" if isinstance(round_set, str) else ""))
         plan_id = plan.id
-        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
-        meant_answer = dict(meant.result) if meant is not None else None
-    planned = planned_streets(network, meant_answer) if meant_answer is not None else {}  # off the transaction
+    names = edge_names(network)
+    planned = {v: {str(names[e]) for e in es if names[e]} for v, es in edges.items()}
     every = set().union(*planned.values()) if planned else set()
     rounds: list[JSONValue] = [
         {"vehicle_id": r.vehicle_id, "distance_m": round(r.distance_m, 1), "bridged_m": round(r.bridged_m, 1),
          "duration_s": round(r.duration_s, 1), "start_s": round(r.start_s, 1), "end_s": round(r.end_s, 1),
          "bins_collected": [c.bin_id for c in r.bins], "tips": [t.site_id for t in r.tips],
          "breaks": [[round(a, 1), round(b, 1)] for a, b in r.breaks],
-         "streets_not_in_plan": _not_in(network, r, planned, every)}
+         "streets_not_in_plan": _not_in(network, r, planned, every),
+         "order_followed": in_order.get(r.vehicle_id)}
         for r in day.rounds]
     logger.info("actual day %s: %d round(s) as driven stored as plan %s", when, len(day.rounds), plan_id)
     return {"plan_id": plan_id, "day": when, "rounds": rounds, "notes": notes,

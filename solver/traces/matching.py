@@ -14,9 +14,12 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   banned turns are never taken, turning round is allowed where the :class:`TurnPolicy` says
   (by default anywhere, since a real crew does turn round). The drive is the *quickest* one (as
   the planner prices it, so a sparse trace is filled in the way the plan would drive), its length
-  read off the same Dijkstra, which is bounded by 1.5 times the seconds between the fixes plus a
-  minute. Two special moves: a candidate a little *behind* the one before on the same edge
-  (up to ``backtrack_m``) is the lorry standing while the GPS wanders, its route 0 m (were it the
+  read off the same Dijkstra, which is bounded by 1.5 times the seconds between the fixes plus
+  15 s (a minute let the match drive up a side street and back between two fixes 5 s apart).
+  Three special moves: a candidate a little *behind* the one before on the same edge
+  (up to ``backtrack_m``), or on the edge the drive came to it by, over the junction behind (a
+  standing lorry's fixes fall over it; else the match drives round the block to get back), is the
+  lorry standing while the GPS wanders, its route 0 m (were it the
   metres between, a lorry driving along a two-way street would match as well to the other
   direction, "standing" backwards, as to its own: it did, on Monaco); and turning back mid-street
   onto the other direction of the same street (a crew leaving a bin the way it came) is the metres between, less likely
@@ -27,7 +30,8 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   from any of the last, the match breaks (``no_match``) and starts again.
 
 The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
-backwards is standing still), between edges it is the shortest drive the transition measured.
+backwards is standing still), a fix fallen back over the junction cuts the drive back to that
+junction (the lorry never got past it), between edges it is the shortest drive the transition measured.
 Pieces of the trace that do not follow each other (a gap, a jump, a break in the match) are
 joined by the shortest drive between them, counted apart as ``bridged`` metres.
 
@@ -257,16 +261,20 @@ class _Distances:
                     weight[e], node[e] = full[c], c
         return weight, node
 
-    def rows(self, sources: Sequence[int], limit_s: float) -> dict[int, np.ndarray]:
-        """Metres of the quickest drive from each source edge to every edge (``inf``: none within ``limit_s``)."""
+    def rows(self, sources: Sequence[int], limit_s: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per source edge: the metres of the quickest drive from it to every edge (``inf``: none within
+        ``limit_s``), and the edge that drive takes just before each (the source itself when it leads
+        straight there; -1 when none)."""
         todo = [a for a in sources if a not in self.cache or self.cache[a][0] < limit_s]
         if todo:
             self._run(todo, limit_s)
         out = {}
         for a in sources:
-            weight, _ = self._best(a, limit_s)
+            weight, node = self._best(a, limit_s)
             finite = np.isfinite(weight)
-            out[a] = np.where(finite, np.mod(np.where(finite, weight, 0.0), _LENGTH_BITS) / 10.0, np.inf)
+            before = self.cache[a][2][node]
+            via = np.where(finite & (before >= 0), self.graph.node_edge[np.maximum(before, 0)], -1)
+            out[a] = (np.where(finite, np.mod(np.where(finite, weight, 0.0), _LENGTH_BITS) / 10.0, np.inf), via)
         return out
 
     def path(self, a: int, b: int, limit_s: float) -> list[int]:
@@ -284,27 +292,47 @@ class _Distances:
 def _limit(dt_s: float) -> float:
     """How many seconds of driving Dijkstra looks through between two fixes ``dt_s`` apart: a lorry
     may drive faster than the network's speeds say, and skip the turns' seconds."""
-    return 1.5 * dt_s + 60.0
+    return 1.5 * dt_s + 15.0
+
+
+def _behind_m(network: RoadNetwork, ea: np.ndarray, oa: np.ndarray, came: np.ndarray, eb: np.ndarray,
+              ob: np.ndarray) -> np.ndarray:
+    """Metres each ``(eb, ob)`` lies behind each ``(ea, oa)`` when ``eb`` is the edge the drive came to
+    ``ea`` by (``came``, one per ``ea``; -1 unknown) and leads straight into it; ``inf`` otherwise.
+    Shape (len(ea), len(eb))."""
+    into = (came[:, None] == eb[None, :]) & (network.edge_v[eb][None, :] == network.edge_u[ea][:, None])
+    return np.where(into, oa[:, None] + (network.edge_length_m[eb] - ob)[None, :], np.inf)
 
 
 def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndarray, eb: np.ndarray,
-            ob: np.ndarray, limit_s: float, opts: MatchOptions) -> tuple[np.ndarray, np.ndarray]:
+            ob: np.ndarray, limit_s: float, opts: MatchOptions,
+            came: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``,
-    shape (len(ea), len(eb)), and whether each is a turn back mid-street."""
+    shape (len(ea), len(eb)), whether each is a turn back mid-street, and the edge each drive comes
+    to ``eb`` by (-1 unknown). ``came`` is the edge each ``(ea, oa)`` was reached by (-1 unknown),
+    for a fix fallen back onto it."""
     length = network.edge_length_m
     limit_s += float(network.edge_time_s[eb].max())  # Dijkstra reaches an edge's end, the drive its start
     rows = dists.rows(sorted(set(ea.tolist())), limit_s)
-    d = np.array([rows[int(a)][eb] for a in ea]).reshape(len(ea), len(eb))
+    d = np.array([rows[int(a)][0][eb] for a in ea]).reshape(len(ea), len(eb))
+    via = np.array([rows[int(a)][1][eb] for a in ea], dtype=np.int64).reshape(len(ea), len(eb))
     same = ea[:, None] == eb[None, :]
     general = (length[ea] - oa)[:, None] + d - length[eb][None, :] + ob[None, :]
     general = np.where(same, np.inf, general)
     step = ob[None, :] - oa[:, None]
     on_edge = np.where(step >= 0, step, np.where(-step <= opts.backtrack_m, 0.0, np.inf))  # standing drives 0 m
     general = np.where(same, on_edge, general)
+    # a fix fallen back over the junction behind, onto the edge the lorry came from, is the lorry
+    # standing too: else the match drives a loop round the block to get back (Oakham's short streets)
+    if came is not None:
+        behind = _behind_m(network, ea, oa, came, eb, ob) <= opts.backtrack_m
+        general = np.where(behind, 0.0, general)
+        via = np.where(behind, -1, via)
     twin = network.edge_twin[ea][:, None] == eb[None, :]
     back = np.where(twin, np.abs((length[ea] - oa)[:, None] - ob[None, :]), np.inf)
     reverse = back < general
-    return np.minimum(general, back), reverse
+    via = np.where(reverse, ea[:, None], via)
+    return np.minimum(general, back), reverse, via
 
 
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
@@ -316,6 +344,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
     back: list[np.ndarray] = []
     idx: list[int] = []
     score = np.zeros(0)
+    came = np.zeros(0, dtype=np.int64)  # per candidate of the last fix: the edge its drive came by (-1 unknown)
 
     def close() -> None:
         if not idx:
@@ -333,22 +362,24 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
             continue
         emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
         if not idx:
-            idx, back, score = [i], [], emit
+            idx, back, score, came = [i], [], emit, np.full(emit.size, -1)
             continue
         prev = cands.of(idx[-1])
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[idx[-1]])))
-        route, reverse = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
-                                 cands.along[rows], _limit(float(piece.time_s[i] - piece.time_s[idx[-1]])), opts)
+        route, reverse, via = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
+                                 cands.along[rows], _limit(float(piece.time_s[i] - piece.time_s[idx[-1]])), opts,
+                                 came)
         total = score[:, None] - np.abs(route - straight) / opts.beta_m - reverse * opts.reverse_cost + emit[None, :]
         best = np.argmax(total, axis=0)
         new = total[best, np.arange(total.shape[1])]
         if not np.isfinite(new).any():
             close()
-            idx, back, score = [i], [], emit
+            idx, back, score, came = [i], [], emit, np.full(emit.size, -1)
             continue
         idx.append(i)
         back.append(best)
         score = new
+        came = np.where(cands.edge[prev][best] == cands.edge[rows], came[best], via[best, np.arange(best.size)])
     close()
     return runs
 
@@ -378,6 +409,16 @@ class _Builder:
                                               normalized=True)
         return bool(shapely.distance(a, b) <= self.opts.backtrack_m)
 
+    def _retract(self) -> None:
+        """A fix fallen back over the junction onto the edge the drive came by: the lorry never got
+        past that junction; the drive is cut back to it, and the fixes placed beyond it brought back
+        to it. (Cut back to the fallen-back fix instead, a standing lorry's time was laid further
+        back, up to ``backtrack_m``, than it stood, and fewer bins were read.)"""
+        del self.pieces[-1]
+        self.done_m = float(sum(t - f for _, f, t in self.pieces[:-1]))
+        end = self.done_m + self.pieces[-1][2] - self.pieces[-1][1]
+        self.along = [min(x, end) for x in self.along]
+
     def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float) -> bool | None:
         """Extend the open piece (on ``ea``) to ``(eb, ob)``; False when no drive joins them, None when
         the lorry is taken to stand where it was."""
@@ -386,14 +427,20 @@ class _Builder:
         if ea == eb:  # forward, or standing while the GPS wanders back (a lorry does not back up that far)
             current[2] = max(current[2], ob)
             return True
+        came = int(self.pieces[-2][0]) if len(self.pieces) > 1 and int(current[0]) == ea else -1
+        behind = _behind_m(self.network, np.array([ea]), np.array([oa]), np.array([came]), np.array([eb]),
+                           np.array([ob]))[0, 0]
+        if behind <= self.opts.backtrack_m and self.pieces[-2][1] <= ob:
+            self._retract()
+            return True
         limit_s = _limit(dt_s)
-        route, reverse = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
+        route, reverse, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
                                  np.array([ob]), limit_s, self.opts)
         if not np.isfinite(route[0, 0]) and self._near(ea, oa, eb, ob):
             return None  # the GPS wandered back over a junction: the lorry stands where it was
         if not np.isfinite(route[0, 0]):  # a break in the match: the quickest drive however long
             limit_s = 4.0 * limit_s + 3600.0
-            route, reverse = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
+            route, reverse, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
                                      np.array([ob]), limit_s, self.opts)
             if not np.isfinite(route[0, 0]):
                 return False

@@ -12,6 +12,7 @@ import { showDeltas, showRounds, showUnassigned } from './panel.js';
 import { pollJob, postFollowingJob } from './jobs.js';
 import { checkPlaces, withUploadedVehicles } from './problem-places.js';
 import { loadStoredPlan, planLine } from './stored-plans.js';
+import { plannedVsActualLegend, showPlannedVsActual } from './planned-vs-actual.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
 import { initSignIn } from './signin-oidc.js';
@@ -145,6 +146,7 @@ function showPlan(plan, { id = null, meta = '', colourOrder = null } = {}) {
   state.plan = plan;
   state.planId = id;
   if (drawnPlan) undrawPlan(map, drawnPlan);
+  hidePlannedVsActual();
   if (binsLayer) binsLayer.remove();
   drawnPlan = drawPlan(map, plan, {
     vehicleIds: colourOrder || vehicleIds(plan), binsById: binsById(), areas: state.areasShown,
@@ -420,6 +422,31 @@ async function openPlan(id) {
   if (today) showToday(today, todayId); else clearToday();
   showPlan(plan, { id, meta: `Stored plan ${id}${today ? `, with today's rounds (plan ${todayId})` : ''}.` });
   if (today) setView('both');
+  await showActualAgainstPlan(plan);
+}
+
+let drawnActual = null; // the lines of a day as driven and of its plan, over an actual day on show
+
+function hidePlannedVsActual() {
+  if (drawnActual) drawnActual.group.remove();
+  drawnActual = null;
+  $('#planned-vs-actual').hidden = true;
+  delete document.body.dataset.actual;
+}
+
+/** A day as driven (a stored plan of source actual) beside the plan its crews were meant to follow. */
+async function showActualAgainstPlan(plan) {
+  try {
+    const shown = await showPlannedVsActual(map, plan);
+    if (!shown) return;
+    drawnActual = shown.drawn;
+    $('#planned-vs-actual').innerHTML = plannedVsActualLegend(shown.plannedId);
+    $('#planned-vs-actual').hidden = false;
+    if (drawnActual.bounds.isValid()) map.fitBounds(drawnActual.bounds, { padding: [20, 20] });
+    document.body.dataset.actual = 'shown';
+  } catch (error) {
+    showErrors($('#optimise-errors'), messagesOf(error));
+  }
 }
 
 /** Approve the stored plan on show as the person signed in (their key names them: no name is typed). */

@@ -19,7 +19,7 @@ from app.services.optimisation import to_problem
 from solver.network import load_network
 from solver.pipeline.stages import prepare
 from solver.traces.simulate import TraceOptions, simulate_round
-from tests.app.api.test_actuals_report import SHORT_WAY
+from tests.app.api.test_actuals_report import LONG_WAY, SHORT_WAY
 from tests.app.conftest import JobWaiter, base_problem
 
 pytestmark = pytest.mark.slow
@@ -123,3 +123,51 @@ def test_without_a_problem_or_plan_the_traces_cannot_be_read(client: TestClient,
     assert missing.status_code == 422 and missing.json()["detail"][0]["field"] == "problem"
     broken = post(client, [("day.csv", driven["csv"])], {"depots": []})
     assert broken.status_code == 422 and broken.json()["detail"][0]["loc"][0] == "problem"
+
+
+def test_the_order_followed_against_the_plan_named(client: TestClient, driven: dict[str, Any],
+                                                   wait_for_job: JobWaiter) -> None:
+    """Traces of the short-way rounds against the plan they followed: each round collected its bins all
+    in the planned order (1.0), in the result and in the stored day's parameters; against a plan whose
+    rcv-1 round runs back to front, rcv-1 kept at most one bin of its five in that order."""
+    def day_against(routes: list[dict[str, Any]]) -> dict[str, Any]:
+        meant = client.post("/api/v1/plans", json={**fleet_problem(), "routes": routes})
+        assert meant.status_code == 201, meant.text
+        answer = post(client, [("tracker.csv", driven["csv"])], None, plan=meant.json()["id"])
+        assert answer.status_code == 202, answer.text
+        job = wait_for_job(client, answer.json()["id"])
+        assert job["status"] == "succeeded", job
+        return dict(job["result"])
+
+    followed = day_against(SHORT_WAY)
+    assert {r["vehicle_id"]: r["order_followed"] for r in followed["rounds"]} == {"rcv-1": 1.0, "rcv-2": 1.0}
+    stored = client.get(f"/api/v1/plans/{followed['plan_id']}").json()
+    assert stored["parameters"]["order_followed"] == {"rcv-1": 1.0, "rcv-2": 1.0}
+    backwards = [{**SHORT_WAY[0], "stops": SHORT_WAY[0]["stops"][::-1]}, SHORT_WAY[1]]
+    reversed_day = day_against(backwards)
+    shares = {r["vehicle_id"]: r["order_followed"] for r in reversed_day["rounds"]}
+    assert shares["rcv-1"] <= 0.25 and shares["rcv-2"] == 1.0
+
+
+def test_the_lines_driven_and_off_the_plan_are_stored_for_the_map(client: TestClient, driven: dict[str, Any],
+                                                                  wait_for_job: JobWaiter) -> None:
+    """The day stores, for the map, the plan the crews were meant to follow and each round's line as
+    driven (lon/lat) and its stretches on streets its planned round did not use: none to speak of
+    against the plan they followed, some against the old rounds (other bins, other streets)."""
+    def stored_against(routes: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        meant = client.post("/api/v1/plans", json={**fleet_problem(), "routes": routes}).json()["id"]
+        job = wait_for_job(client, post(client, [("tracker.csv", driven["csv"])], None, plan=meant).json()["id"])
+        assert job["status"] == "succeeded", job
+        return meant, client.get(f"/api/v1/plans/{job['result']['plan_id']}").json()["parameters"]
+
+    def off_plan_points(lines: dict[str, Any]) -> int:
+        return sum(len(stretch) for stretch in lines["off_plan"])
+
+    meant, followed = stored_against(SHORT_WAY)
+    assert followed["planned_plan_id"] == meant
+    for vehicle_id in ("rcv-1", "rcv-2"):
+        line = followed["driven_lines"][vehicle_id]["line"]
+        assert len(line) >= 10 and all(7.40 < lon < 7.44 and 43.72 < lat < 43.76 for lon, lat in line)
+    _, old = stored_against(LONG_WAY)
+    assert off_plan_points(old["driven_lines"]["rcv-2"]) > off_plan_points(followed["driven_lines"]["rcv-2"])
+    assert all(len(stretch) >= 2 for stretch in old["driven_lines"]["rcv-2"]["off_plan"])

@@ -27,9 +27,11 @@ BEFORE = date(2026, 10, 6)
 AFTER = date(2026, 11, 10)
 
 
-def store_actual_day(client: TestClient, day: date, routes: list[dict[str, Any]]) -> tuple[str, float]:
-    """A day as driven, stored as an actual plan of the round set (its answer the real evaluator's);
-    the plan id and the evaluator's metres."""
+def store_actual_day(client: TestClient, day: date, routes: list[dict[str, Any]],
+                     order: dict[str, float] | None = None) -> tuple[str, float]:
+    """A day as driven, stored as an actual plan of the round set (its answer the real evaluator's), with
+    each round's share of bins collected in the planned order when ``order`` is given; the plan id and
+    the evaluator's metres."""
     problem = base_problem()
     answer = client.post("/api/v1/evaluations", json={**problem, "routes": routes})
     assert answer.status_code == 200, answer.text
@@ -37,7 +39,8 @@ def store_actual_day(client: TestClient, day: date, routes: list[dict[str, Any]]
     with client.app.state.store.transaction() as session:  # type: ignore[attr-defined]
         record = store.save_problem(session, "default", problem)
         plan = store.create_plan(session, "default", problem=record, result=result, source=ACTUAL_SOURCE,
-                                 parameters={"day": day.isoformat(), "files": {"trace.gpx": "0" * 64}},
+                                 parameters={"day": day.isoformat(), "files": {"trace.gpx": "0" * 64},
+                                             **({"order_followed": order} if order is not None else {})},
                                  round_set=ROUND_SET)
         return plan.id, float(result["summary"]["distance_m"])
 
@@ -45,12 +48,14 @@ def store_actual_day(client: TestClient, day: date, routes: list[dict[str, Any]]
 @pytest.fixture(scope="module")
 def days(client: TestClient) -> dict[str, float]:
     """Four Tuesdays on the old rounds and four on the new, with one old day driven the new way (the
-    crew's choice: a spread), and the metres of each way."""
+    crew's choice: a spread), and the metres of each way. Before, rcv-1 followed 60 % of its planned
+    order and rcv-2's plan was not named; after, 100 % and 90 %."""
     long_m = short_m = 0.0
     for k in range(4):
-        _, long_m = store_actual_day(client, BEFORE + timedelta(weeks=k), SHORT_WAY if k == 3 else LONG_WAY)
-        _, short_m = store_actual_day(client, AFTER + timedelta(weeks=k), SHORT_WAY)
-    _, long_m = store_actual_day(client, BEFORE, LONG_WAY)  # Tuesday 1 read again: the later reading counts
+        _, long_m = store_actual_day(client, BEFORE + timedelta(weeks=k), SHORT_WAY if k == 3 else LONG_WAY,
+                                     {"rcv-1": 0.6})
+        _, short_m = store_actual_day(client, AFTER + timedelta(weeks=k), SHORT_WAY, {"rcv-1": 1.0, "rcv-2": 0.9})
+    _, long_m = store_actual_day(client, BEFORE, LONG_WAY, {"rcv-1": 0.6})  # read again: the later reading counts
     return {"long": long_m, "short": short_m}
 
 
@@ -97,6 +102,18 @@ def test_the_modelled_promise_is_set_beside(client: TestClient, days: dict[str, 
     inside = km["delta_interval"]["low"] <= km["modelled"] <= km["delta_interval"]["high"]
     said = "lies within the day-to-day spread" if inside else "short of the modelled"
     assert any(note.startswith("Distance: ") and said in note for note in body["notes"])
+
+
+def test_each_round_s_order_followed_before_and_after(client: TestClient, days: dict[str, float]) -> None:
+    """Each round's mean share of bins collected in the planned order over each period's days (none
+    where no day named its plan), in the JSON and on the printable page."""
+    body = report(client).json()
+    assert body["order_followed"] == [
+        {"vehicle_id": "rcv-1", "before": pytest.approx(0.6), "after": pytest.approx(1.0), "before_days": 4,
+         "after_days": 4},
+        {"vehicle_id": "rcv-2", "before": None, "after": pytest.approx(0.9), "before_days": 0, "after_days": 4}]
+    page = report_path(client, "/api/v1/actuals/report", format="html").text
+    assert "Order followed" in page and "60 %" in page and "90 %" in page
 
 
 def test_csv_and_printable_html(client: TestClient, days: dict[str, float]) -> None:
