@@ -260,6 +260,27 @@ def test_a_councils_token_never_reaches_another_councils_plan(oidc_client: TestC
     assert listed.status_code == 200 and plan_id not in {plan["id"] for plan in listed.json()["plans"]}
 
 
+def test_people_signed_in_by_the_provider_plan_and_approve_under_four_eyes(
+        oidc_client: TestClient, identity_provider: LocalIdentityProvider, make_problem: Any) -> None:
+    """Signed in by tokens: a planner's plan is refused to the planner (403 role_required), approved by an
+    approver under the approver's name; a person with both roles cannot approve their own plan (403
+    four_eyes); a token's ``by`` cannot name someone else (422)."""
+    planner = bearer(identity_provider.token(Person(sub="p-1", name="Pat Planner", roles=["Waste.Planner"])))
+    approver = bearer(identity_provider.token(Person(sub="a-1", name="Ann Approver", roles=["Waste.Approver"])))
+    both = bearer(identity_provider.token(Person(sub="s-1", name="Sam Both",
+                                                 roles=["Waste.Planner", "Waste.Approver"])))
+    body = {**make_problem(), "routes": TODAYS_ROUNDS}
+    plan_id = oidc_client.post("/api/v1/plans", json=body, headers=planner).json()["id"]
+    assert refusal(oidc_client.post(f"/api/v1/plans/{plan_id}/approve", headers=planner)) == (403, "role_required")
+    assert oidc_client.post(f"/api/v1/plans/{plan_id}/approve", json={"by": "Someone Else"},
+                            headers=approver).status_code == 422
+    approved = oidc_client.post(f"/api/v1/plans/{plan_id}/approve", headers=approver)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_by"] == "Ann Approver"
+    own = oidc_client.post("/api/v1/plans", json=body, headers=both).json()["id"]
+    assert refusal(oidc_client.post(f"/api/v1/plans/{own}/approve", headers=both)) == (403, "four_eyes")
+
+
 def test_api_keys_still_work_beside_tokens(oidc_client: TestClient) -> None:
     """With the identity provider configured, an API key still acts for its tenant, and a made-up
     key still answers 401 invalid_api_key."""
