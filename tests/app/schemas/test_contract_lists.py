@@ -15,6 +15,7 @@ import pytest
 from app.api.round_books import BookFormat
 from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus
 from app.services.exports import ExportFormat
+from app.services.round_review import ReviewMethod
 from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
@@ -56,6 +57,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "summary `relaxed`": get_args(Relaxation),
     "export `format`": get_args(ExportFormat),
     "round book `format`": get_args(BookFormat),
+    "review summary `method`": get_args(ReviewMethod),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 
