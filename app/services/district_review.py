@@ -152,6 +152,9 @@ def _plan(week: WeekProblem, network: RoadNetwork, options: SolveOptions, settin
         return plan_district_review(week, network, options, time_limit_s=limit, snap_limit_m=settings.snap_limit_m,
                                     day_solver=partial(route_on_network, network, snap_limit_m=settings.snap_limit_m),
                                     progress=report)
+    # the days run side by side, a process each: a day racing searches of its own (the service's default is a
+    # core each) would put twice the processes on the cores (measured: lanes left out at their deadline)
+    options = replace(options, search_processes=1)
     executor: Executor = solver_executor(settings, workers=workers)
     try:
         reviewed = plan_district_review(

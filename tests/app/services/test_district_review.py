@@ -2,9 +2,9 @@
 down the district path (``district_review_from_bins`` set low), against the one-matrix path on the same week.
 
 Two weeks: the hand-made week of tests/app/api/test_round_reviews.py (eight bins, one 100 kg lorry on Monday
-and Tuesday, every bin on Monday today), and a fortnight of 150 households (weekly refuse, fortnightly
-recycling for every second one, each with today's day and round) on two refuse lorries and one recycling
-lorry: 225 bins, planned in a pool of two processes, as a district's week is.
+and Tuesday, every bin on Monday today), and a fortnight of :data:`HOUSEHOLDS` households (weekly refuse,
+fortnightly recycling for every second one, each with today's day and round) on two refuse lorries and one
+recycling lorry: 300 bins, planned in a pool of two processes, as a district's week is.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from tests.app.api.test_round_reviews import CAPACITY_KG, week_body
 from tests.app.conftest import BINS, JobWaiter
 
 DAYS = ["mon", "tue", "wed", "thu", "fri"]
+HOUSEHOLDS = 200
 
 
-def fortnight_body(settings: Settings, households: int = 150, time_limit_s: float = 12) -> dict[str, Any]:
+def fortnight_body(settings: Settings, households: int = HOUSEHOLDS, time_limit_s: float = 10) -> dict[str, Any]:
     """A fortnight of ``households`` on Monaco (see the module docstring): household i on DAYS[i % 5] today,
     its recycling (every second household) in week A or B in turn."""
     network = load_network(settings.network_file, cache_dir=settings.cache_dir)
@@ -78,7 +79,7 @@ def small_pair(district: TestClient, client: TestClient, wait_for_job: JobWaiter
 
 @pytest.fixture(scope="module")
 def fortnight(district: TestClient, settings: Settings, wait_for_job: JobWaiter) -> dict[str, Any]:
-    """The fortnight of 150 households reviewed down the district path."""
+    """The fortnight of :data:`HOUSEHOLDS` households reviewed down the district path."""
     return _reviewed(district, fortnight_body(settings), wait_for_job)
 
 
@@ -122,9 +123,9 @@ def test_the_fortnight_gives_each_bin_its_frequency_and_keeps_households_togethe
     for a in result["assignments"]:
         slots.setdefault(a["bin_id"], []).append((a["day"], a["week"]))
     refuse = {b: s for b, s in slots.items() if not b.endswith("r")}
-    assert len(refuse) == 150 and all(len(s) == 2 and s[0][0] == s[1][0] for s in refuse.values())
+    assert len(refuse) == HOUSEHOLDS and all(len(s) == 2 and s[0][0] == s[1][0] for s in refuse.values())
     recycling = {b: s for b, s in slots.items() if b.endswith("r")}
-    assert len(recycling) == 75 and all(len(s) == 1 for s in recycling.values())
+    assert len(recycling) == HOUSEHOLDS // 2 and all(len(s) == 1 for s in recycling.values())
     assert all(recycling[b][0][0] == refuse[b[:-1]][0][0] for b in recycling)
     assert result["summary"]["method"] == "district" and result["summary"]["clusters"] > 0
 
