@@ -135,6 +135,17 @@ class Settings(BaseSettings):
         description="Most bins a synchronous optimisation or evaluation may hold; a larger problem answers 413 "
                     "(optimise it as a job, POST /api/v1/jobs).",
     )
+    district_review_from_bins: PositiveInt = Field(
+        default=5000,
+        description="Round reviews of at least this many bins take the district path (street clusters assigned to "
+                    "days, each day's stream planned on its own, solver/week/district.py) instead of one travel "
+                    "matrix of every bin, whose memory grows with the square of the bins (docs/performance.md).",
+    )
+    district_review_workers: PositiveInt = Field(
+        default=2,
+        description="Processes a district-sized round review plans its days in at once (a local pool started "
+                    "for the review; the Dask cluster when dask_scheduler is set); 1: in the review's own worker.",
+    )
     default_tenant: str = Field(
         default="default", min_length=1, max_length=100,
         description="Tenant (council) every request acts for when WASTEROUTE_AUTH_REQUIRED is false.",

@@ -12,7 +12,8 @@ does what its ``kind`` asks:
 - ``evaluation``: scores a person's plan with the one evaluator and keeps the answer as
   the job's result; ``plan``: the same, then stores the plan as a ``draft`` (as
   ``POST /api/v1/plans`` does);
-- ``review``: plans a council's week (:mod:`app.services.round_review`), stores each day's rounds
+- ``review``: plans a council's week (:mod:`app.services.round_review`; a district-sized week,
+  :mod:`app.services.district_review`), stores each day's rounds
   as a ``draft`` plan (source ``review``), and each day of today's week, when the bins say where they
   are collected today, as a ``draft`` plan of source ``today`` (the savings report's baseline), and
   keeps the review, each day with its ``plan_id``, as the job's result,
@@ -44,7 +45,7 @@ from app import store
 from app.core.config import Settings
 from app.core.json_types import JSONObject
 from app.schemas import EvaluationRequest, OptimisationRequest, ReviewRequest
-from app.services import evaluation, optimisation, plans, round_review
+from app.services import district_review, evaluation, optimisation, plans, round_review
 from app.store import JobRecord, PlanRecord, Store, job_queue
 from app.store.availability import first_line, is_unavailable, retry_sync
 from solver import pipeline
@@ -303,7 +304,9 @@ def _review(db: Store, settings: Settings, tenant: str, job: JobRecord, body: JS
 
     try:
         request = ReviewRequest.model_validate(body)
-        outcome = round_review.review(request, network, settings=settings, progress=report)
+        reviewer = district_review.review if district_review.takes_district_path(request, settings) \
+            else round_review.review
+        outcome = reviewer(request, network, settings=settings, progress=report)
     except _CancelledError:
         _write(db, settings, lambda session: store.mark_job_cancelled(session, tenant, job_id),
                what=f"cancelling job {job_id}")

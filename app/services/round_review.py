@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from app.core.config import Settings
 from app.core.json_types import JSONObject, JSONValue
@@ -44,12 +44,18 @@ from solver.week import (
     plan_review,
 )
 from solver.week.day import restrict
+from solver.week.review import DayChange
 from solver.week.today import TodayDay, has_today, today_round_count, today_week
 
 if TYPE_CHECKING:
     from solver.network import RoadNetwork
 
 logger = logging.getLogger(__name__)
+
+ReviewMethod = Literal["matrix", "district"]
+"""How a review was planned (its ``summary.method``): ``matrix``, one travel matrix of every bin and the week's
+search (:func:`review`); ``district``, street clusters assigned to days and each day's stream planned on its
+own (:mod:`app.services.district_review`, from ``WASTEROUTE_DISTRICT_REVIEW_FROM_BINS`` bins)."""
 
 DAY_CHANGE_COLUMNS = ("property", "address", "bin_ids", "old_day", "old_week", "new_day", "new_week")
 """The columns of the day-changes CSV, one line per household whose day changes (bin ids joined by ``;``)."""
@@ -141,8 +147,9 @@ class ReviewOutcome:
 
 def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
            progress: ReviewProgress | None = None) -> ReviewOutcome:
-    """Review the week of ``request`` on ``network`` (blocking, about ``options.time_limit_s`` seconds plus
-    each day scored on the streets)."""
+    """Review the week of ``request`` on ``network`` by one travel matrix of every bin (blocking, about
+    ``options.time_limit_s`` seconds plus each day scored on the streets); a week of
+    ``settings.district_review_from_bins`` bins or more takes :func:`app.services.district_review.review`."""
     started = time.perf_counter()
     problem, options, _ = prepare(request, settings=settings)
     prepared = pipeline.prepare(problem, network, snap_limit_m=settings.snap_limit_m, turns=options.turn_policy(),
@@ -173,13 +180,30 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
     left_out: list[JSONValue] = [*(_unassigned(u) for u in prepared.unplaceable),
                                  *(_unassigned(Unassigned(b, "no_compatible_vehicle", u.reason))
                                    for u in reviewed.unplaceable for b in u.bin_ids), *unassigned]
-    calendar = reviewed.calendar
-    assignments: list[JSONValue] = [{"bin_id": b, "day": calendar.day_of(s), "week": calendar.week_of(s),
-                                     "round": rounds.get((s, b))}
-                                    for b, slots in reviewed.assignments.items() for s in slots]
+    result = answer(request, reviewed.calendar, rows, days, assignments=reviewed.assignments, rounds=rounds,
+                    day_changes=reviewed.day_changes, left_out=left_out, today=today, started=started)
+    summary = result["summary"]
+    assert isinstance(summary, dict)
+    changes = result["day_changes"]
+    assert isinstance(changes, list)
+    logger.info("reviewed a week of %d bins in %.1f s: %d vehicles on the busiest day, %d households move",
+                len(problem.bins), time.perf_counter() - started, summary["max_vehicles_per_day"], len(changes))
+    return ReviewOutcome(result=result, days=tuple(days), today=tuple(today_days))
+
+
+def answer(request: ReviewRequest, calendar: Calendar, rows: Sequence[JSONObject], days: Sequence[ReviewedDay], *,
+           assignments: Mapping[str, Sequence[int]], rounds: Mapping[tuple[int, str], str],
+           day_changes: Sequence[DayChange], left_out: Sequence[JSONValue], today: JSONObject | None,
+           started: float, method: ReviewMethod = "matrix") -> JSONObject:
+    """The review's ``result`` (``review_id`` still to fill in) from its scored ``days`` and their ``rows``, each
+    bin's slots (``assignments``) and round on each slot (``rounds``), the households moved, the bins left out
+    and today's week; ``wall_s`` counted from ``started`` (``time.perf_counter()``). Both paths answer it."""
+    assigned: list[JSONValue] = [{"bin_id": b, "day": calendar.day_of(s), "week": calendar.week_of(s),
+                                  "round": rounds.get((s, b))}
+                                 for b, slots in assignments.items() for s in slots]
     addresses = {b.property or b.id: b.address for b in reversed(request.bins) if b.address is not None}
     changes: list[JSONValue] = []
-    for change in reviewed.day_changes:
+    for change in day_changes:
         entry: JSONObject = {"property": change.property, "bin_ids": list(change.bin_ids),
                              "from": {"day": change.from_day, "week": change.from_week},
                              "to": {"day": change.to_day, "week": change.to_week}}
@@ -202,12 +226,10 @@ def review(request: ReviewRequest, network: RoadNetwork, *, settings: Settings,
         "balance": _week_balance(days),
         "bins_unassigned": len(left_out),
         "wall_s": time.perf_counter() - started,
+        "method": method,
     }
-    result: JSONObject = {"review_id": None, "summary": summary, "days": [*rows], "assignments": assignments,
-                          "day_changes": changes, "unassigned": left_out, "today": today}
-    logger.info("reviewed a week of %d bins in %.1f s: %d vehicles on the busiest day, %d households move",
-                len(problem.bins), time.perf_counter() - started, summary["max_vehicles_per_day"], len(changes))
-    return ReviewOutcome(result=result, days=tuple(days), today=tuple(today_days))
+    return {"review_id": None, "summary": summary, "days": [*rows], "assignments": assigned,
+            "day_changes": changes, "unassigned": [*left_out], "today": today}
 
 
 def today_round_s(time_limit_s: float, rounds: int) -> float:
@@ -227,6 +249,14 @@ def _today(body: JSONObject, request: ReviewRequest, week: WeekProblem, matrices
     ordered = today_week(week, matrices, options=options,
                          round_time_s=today_round_s(options.time_limit_s, today_round_count(week)),
                          after_day=after_day)
+    return today_answer(body, request, week, ordered, network, settings, options)
+
+
+def today_answer(body: JSONObject, request: ReviewRequest, week: WeekProblem, ordered: Mapping[int, TodayDay],
+                 network: RoadNetwork, settings: Settings, options: SolveOptions
+                 ) -> tuple[list[ReviewedDay], JSONObject]:
+    """Today's week (each slot's rounds, ``ordered``) scored on the streets, each day as the review's days are:
+    its days and the answer's ``today``."""
     calendar = week.calendar
     days: list[ReviewedDay] = []
     rows: list[JSONValue] = []

@@ -15,7 +15,9 @@ cluster-first design of the districting literature (docs/architecture.md, "The w
    on a day, the load over a day's fair share and the day-change cost weighed), on straight-line
    distances between the clusters' centres (metres), which is all a closeness score needs;
 3. **routing**: every (day, stream) with the lorries of that stream working that day, as many as its
-   work needs (:func:`lorries_needed`), planned by :func:`solver.pipeline.optimise` (the large path:
+   work needs (:func:`lorries_needed`; streams that share a lorry working that day are one problem,
+   :func:`stream_groups`, so that no lorry is given two rounds of one day), planned by
+   :func:`solver.pipeline.optimise` (the large path:
    streets as stops, parts, the one evaluator), largest first through ``executor`` (a process
    pool, or Dask's executor when a cluster is configured), each searching a share of the time left
    in proportion to its bins, so that the whole review keeps to ``time_limit_s``.
@@ -75,6 +77,12 @@ DRIVE_PER_BIN_S = 12.0
 TIP_ROUND_TRIP_S = 1800.0
 """Seconds of driving to the tip and back per load, for the estimate of lorries."""
 
+PROGRESS_EVERY_S = 1.0
+"""Wall seconds between progress reports while (day, stream) plans run (a cancellation is heard that soon)."""
+
+Progress = Callable[[float], None]
+"""Hears the share (0..1) of the review's time limit spent; a caller stops the review by raising there."""
+
 
 def _key(pattern: Pattern, calendar: Calendar) -> tuple[str, str | None]:
     """(weekday, starting week) of a pattern; the week ``None`` for a pattern the same every week."""
@@ -132,11 +140,12 @@ def street_clusters(units: Sequence[Unit], streets: Sequence[object], *, cluster
     return clusters
 
 
-def lorries_needed(problem: Problem, bin_ids: Sequence[str], vehicle_ids: Sequence[str]) -> int:
+def lorries_needed(problem: Problem, bin_ids: Sequence[str], vehicle_ids: Sequence[str], *,
+                   capped: bool = True) -> int:
     """How many of ``vehicle_ids`` (alike) a day of ``bin_ids`` needs: lifting, driving
     (:data:`DRIVE_PER_BIN_S` a bin) and tipping (a round trip and the unload per load) against a
     shift less its breaks, rounded up, plus one for the slack a route's shape costs; at least one,
-    at most all."""
+    at most all (unless not ``capped``: then what the day would need of such lorries)."""
     if not vehicle_ids or not bin_ids:
         return 0
     vehicle = problem.vehicle(vehicle_ids[0])
@@ -146,14 +155,16 @@ def lorries_needed(problem: Problem, bin_ids: Sequence[str], vehicle_ids: Sequen
     loads = math.ceil(kg / vehicle.capacity_kg) if vehicle.capacity_kg > 0 else 1
     work = sum(b.service_s + DRIVE_PER_BIN_S for b in bins) + loads * (unload + TIP_ROUND_TRIP_S)
     shift = vehicle.shift_end_s - vehicle.shift_start_s - sum(b.duration_s for b in vehicle.breaks)
-    need = math.ceil(work / max(shift, 1.0)) + 1
-    return max(1, min(len(vehicle_ids), need))
+    need = max(1, math.ceil(work / max(shift, 1.0)) + 1)
+    return min(len(vehicle_ids), need) if capped else need
 
 
 @dataclass(frozen=True)
 class DistrictDay:
-    """One stream's rounds on one slot: ``bins`` collected, ``lorries`` given (of ``fleet`` working),
-    the engine's ``search_s`` limit, the job's ``wall_s`` and its ``rounds`` planned on the network."""
+    """One stream's rounds on one slot (``stream``: streams sharing a lorry that day joined by ``+``):
+    ``bins`` collected, ``lorries`` given (of ``fleet`` working; the estimate without the fleet's cap,
+    ``needed``), the engine's ``search_s`` limit, the job's ``wall_s`` and its ``rounds`` planned on the
+    network."""
 
     slot: Slot
     stream: str
@@ -163,6 +174,7 @@ class DistrictDay:
     search_s: float
     wall_s: float
     rounds: PlannedRounds
+    needed: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,25 +230,45 @@ def route_on_file(network_file: str, cache_dir: str | None, problem: Problem, op
     return optimise(problem, network, options, snap_limit_m=snap_limit_m)
 
 
-def _day_problem(week: WeekProblem, slot: Slot, stream: str, bin_ids: set[str]) -> tuple[Problem, int]:
-    """The problem of one stream on one slot, its lorries cut to those needed; and the fleet working."""
+def stream_groups(problem: Problem, streams: Sequence[str], vehicle_ids: Sequence[str]) -> list[tuple[str, ...]]:
+    """``streams`` joined where one of ``vehicle_ids`` carries both (transitively), each group sorted: a
+    lorry that carries two streams does both in one day's problem, never two rounds of one day."""
+    group = {s: {s} for s in streams}
+    for v in vehicle_ids:
+        carried = [s for s in streams if problem.vehicle(v).carries(s)]
+        for s in carried[1:]:
+            if group[s] is not group[carried[0]]:
+                joined = group[carried[0]] | group[s]
+                for member in joined:
+                    group[member] = joined
+    return sorted({tuple(sorted(g)) for g in group.values()})
+
+
+def _day_problem(week: WeekProblem, slot: Slot, streams: tuple[str, ...], bin_ids: set[str]
+                 ) -> tuple[Problem, int, int]:
+    """The problem of ``streams`` on one slot, its lorries cut to those needed; the fleet working and the
+    lorries the estimate asks for, uncapped."""
     problem = week.problem
-    working = [v for v in week.vehicles_on(slot) if problem.vehicle(v).carries(stream)]
+    working = [v for v in week.vehicles_on(slot) if any(problem.vehicle(v).carries(s) for s in streams)]
     bins = tuple(b for b in problem.bins if b.id in bin_ids)
     need = lorries_needed(problem, [b.id for b in bins], working)
     open_tips = set(week.tips_on(slot))
-    return Problem(depots=problem.depots, vehicles=tuple(problem.vehicle(v) for v in working[:need]), bins=bins,
-                   disposal_sites=tuple(s for s in problem.disposal_sites
-                                        if s.id in open_tips and s.accepts(stream))), len(working)
+    day = Problem(depots=problem.depots, vehicles=tuple(problem.vehicle(v) for v in working[:need]), bins=bins,
+                  disposal_sites=tuple(s for s in problem.disposal_sites
+                                       if s.id in open_tips and any(s.accepts(t) for t in streams)))
+    return day, len(working), lorries_needed(problem, [b.id for b in bins], working[:1], capped=False)
 
 
-Job = tuple[Slot, str, Problem, int]
-"""A (day, stream) to route: its slot, stream, problem and the fleet of that stream working."""
+Job = tuple[Slot, str, Problem, int, int]
+"""A (day, stream) to route: its slot, stream(s), problem, the fleet of its stream(s) working, and the lorries
+the estimate asks for, uncapped."""
 
 
 def _route_days(jobs: Sequence[Job], solver: DaySolver, *, deadline: float, executor: Executor | None, lanes: int,
-                options: SolveOptions) -> list[DistrictDay]:
-    """Route ``jobs`` in their order with ``solver``, ``lanes`` at once through ``executor`` (here without one).
+                options: SolveOptions, progress: Callable[[], None] | None = None) -> list[DistrictDay]:
+    """Route ``jobs`` in their order with ``solver``, ``lanes`` at once through ``executor`` (here without one),
+    calling ``progress`` after each job and every :data:`PROGRESS_EVERY_S` while jobs run (an exception raised
+    there cancels the jobs not started and is raised again).
 
     A job's wall time is its search, :data:`JOB_OVERHEAD_S`, and work in proportion to its bins
     (snapping, the stops' matrices, expanding, evaluating and drawing the rounds: :data:`OVERHEAD_PER_BIN_S`
@@ -266,37 +298,54 @@ def _route_days(jobs: Sequence[Job], solver: DaySolver, *, deadline: float, exec
         nonlocal overhead, bins_done
         overhead += max(0.0, wall - search_s - JOB_OVERHEAD_S)
         bins_done += len(job[2].bins)
-        slot, stream, day, fleet = job
-        days.append(DistrictDay(slot, stream, len(day.bins), len(day.vehicles), fleet, search_s, wall, rounds))
+        slot, stream, day, fleet, needed = job
+        days.append(DistrictDay(slot, stream, len(day.bins), len(day.vehicles), fleet, search_s, wall, rounds,
+                                needed))
 
-    while waiting or running:
-        while waiting and (executor is None or len(running) < lanes):
-            job = waiting.pop(0)
-            search_s = search_time(job)
-            day_options = replace(options, time_limit_s=search_s)
-            began = time.perf_counter()
-            if executor is None:
-                done(job, search_s, solver(job[2], day_options), time.perf_counter() - began)
-            else:
-                running[executor.submit(solver, job[2], day_options)] = (job, search_s, began)
-        if running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                job, search_s, began = running.pop(future)
-                done(job, search_s, future.result(), time.perf_counter() - began)
+    try:
+        while waiting or running:
+            while waiting and (executor is None or len(running) < lanes):
+                job = waiting.pop(0)
+                search_s = search_time(job)
+                day_options = replace(options, time_limit_s=search_s)
+                began = time.perf_counter()
+                if executor is None:
+                    done(job, search_s, solver(job[2], day_options), time.perf_counter() - began)
+                    if progress is not None:
+                        progress()
+                else:
+                    running[executor.submit(solver, job[2], day_options)] = (job, search_s, began)
+            if running:
+                finished, _ = wait(running, timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job, search_s, began = running.pop(future)
+                    done(job, search_s, future.result(), time.perf_counter() - began)
+                if progress is not None:
+                    progress()
+    except BaseException:
+        for future in running:
+            future.cancel()
+        raise
     return days
 
 
 def plan_district_review(week: WeekProblem, network: RoadNetwork, options: SolveOptions, *, time_limit_s: float,
                          executor: Executor | None = None, workers: int = 1, snap_limit_m: float = 200.0,
-                         cluster_size: int = CLUSTER_SIZE, day_solver: DaySolver | None = None) -> DistrictReview:
+                         cluster_size: int = CLUSTER_SIZE, day_solver: DaySolver | None = None,
+                         progress: Progress | None = None) -> DistrictReview:
     """Review the district's week within ``time_limit_s`` wall seconds (see the module docstring);
     ``executor`` runs the (day, stream) plans (``workers`` of them at once; ``None``: here, in turn) with
     ``day_solver`` (default: :func:`route_on_network` on ``network``; :func:`route_on_file`, or the
     service's worker that keeps its network, for a pool), ``options`` name the daily engine (their time
-    limit is replaced by each day's share)."""
+    limit is replaced by each day's share). ``progress`` hears the share of the time limit spent after
+    the territories and while the days are planned (raising there stops the review)."""
     started = time.perf_counter()
     deadline = started + time_limit_s
+
+    def report() -> None:
+        if progress is not None:
+            progress(min(1.0, (time.perf_counter() - started) / max(time_limit_s, 1e-9)))
+
     timings: dict[str, float] = {}
     units, unplaceable = week_units(week)
     problem = week.problem
@@ -329,8 +378,14 @@ def plan_district_review(week: WeekProblem, network: RoadNetwork, options: Solve
     travel = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) * (per_km / 1000.0)
     slots = list(range(week.calendar.horizon))
     index = {c.location: i for i, c in enumerate(clusters)}
+    # as the matrix path: without a tip open, a day's fleet carries its capacity once; and a day's fair share
+    # of the load grows with the lorries working it
+    capacity = {s: sum(problem.vehicle(v).capacity_kg for v in week.vehicles_on(s)) if not week.tips_on(s)
+                else math.inf for s in slots}
+    shares = {s: float(max(len(week.vehicles_on(s)), 1)) for s in slots}
     cluster_choice = construct(clusters, slots, travel=travel, index=index, depot_row=len(clusters),
-                               centre=(depot.lon, depot.lat), demand_of={b.id: b.demand_kg for b in problem.bins})
+                               centre=(depot.lon, depot.lat), capacity=capacity, shares=shares,
+                               demand_of={b.id: b.demand_kg for b in problem.bins})
     del travel
     choice: dict[str, int] = {}
     for c in clusters:
@@ -338,6 +393,7 @@ def plan_district_review(week: WeekProblem, network: RoadNetwork, options: Solve
         for m, k in zip(members, chosen[cluster_choice[c.id]], strict=True):
             choice[m.id] = k
     timings["territories"] = time.perf_counter() - started - timings["clusters"]
+    report()
 
     per_day: dict[tuple[Slot, str], set[str]] = {}
     assignments: dict[str, list[Slot]] = {}
@@ -347,15 +403,18 @@ def plan_district_review(week: WeekProblem, network: RoadNetwork, options: Solve
                 assignments.setdefault(b, []).append(slot)
                 per_day.setdefault((slot, problem.bin(b).stream), set()).add(b)
     jobs = []
-    for (slot, stream), bin_ids in per_day.items():
-        day, fleet = _day_problem(week, slot, stream, bin_ids)
-        jobs.append((slot, stream, day, fleet))
+    for slot in sorted({s for s, _ in per_day}):
+        streams = sorted(stream for s, stream in per_day if s == slot)
+        for group in stream_groups(problem, streams, week.vehicles_on(slot)):
+            bin_ids = set().union(*(per_day[(slot, stream)] for stream in group))
+            day, fleet, needed = _day_problem(week, slot, group, bin_ids)
+            jobs.append((slot, "+".join(group), day, fleet, needed))
     jobs.sort(key=lambda j: -len(j[2].bins))
     # the plans aim a little inside the limit: the last of them ends when it ends, not when asked
     aim = deadline - TAIL_SHARE * time_limit_s
     solver = day_solver or partial(route_on_network, network, snap_limit_m=snap_limit_m)
     days = _route_days(jobs, solver, deadline=aim, executor=executor,
-                       lanes=max(1, workers) if executor is not None else 1, options=options)
+                       lanes=max(1, workers) if executor is not None else 1, options=options, progress=report)
     timings["routing"] = time.perf_counter() - started - timings["clusters"] - timings["territories"]
     days.sort(key=lambda d: (d.slot, d.stream))
     plan = WeekPlan(choice=choice, days={}, change_cost=sum(u.patterns[choice[u.id]].change_cost for u in units))

@@ -19,6 +19,7 @@ from app.api.round_books import BookFormat
 from app.schemas import JobKind, JobStatus, OptionsIn, PlanStatus, ReadinessCheckName
 from app.schemas.users import RoleName
 from app.services.exports import ExportFormat
+from app.services.round_review import ReviewMethod
 from app.store.models import JOB_KINDS, JOB_STATUSES, PLAN_STATUSES, ROLE_NAMES
 from solver.engines import engine_choices
 from solver.problem import DrivesOn, Objective
@@ -65,6 +66,7 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "readiness check `name`": get_args(ReadinessCheckName),
     "user `role`": get_args(RoleName),
     "refusal `type`": ("role_required", "four_eyes"),
+    "review summary `method`": get_args(ReviewMethod),
 }
 """Each closed list the contract names, as the code (the API's schema or the solver) has it."""
 

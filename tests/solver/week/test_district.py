@@ -14,7 +14,15 @@ import pytest
 from solver.network import RoadNetwork, build_network
 from solver.problem import Bin, Break, Depot, DisposalSite, Problem, SolveOptions, Vehicle
 from solver.week.calendar import Calendar, Frequency
-from solver.week.district import cluster_unit, lorries_needed, plan_district_review, route_on_file, street_clusters
+from solver.week.district import (
+    cluster_unit,
+    lorries_needed,
+    plan_district_review,
+    route_on_file,
+    route_on_network,
+    stream_groups,
+    street_clusters,
+)
 from solver.week.model import CurrentDay, WeekBin, WeekOptions, WeekProblem, week_units
 from solver.week.search import construct
 from solver.week.units import Pattern, Unit
@@ -129,6 +137,19 @@ def test_lorries_are_estimated_from_lifts_driving_and_tipping() -> None:
     assert lorries_needed(problem, ids, [v.id for v in vehicles]) == 4
     assert lorries_needed(problem, ids, ["v0", "v1"]) == 2
     assert lorries_needed(problem, [], ["v0"]) == 0
+    assert lorries_needed(problem, ids, ["v0", "v1"], capped=False) == 4
+
+
+def test_streams_sharing_a_lorry_are_one_problem() -> None:
+    """Refuse and recycling share the lorry "both"; garden has its own: two groups while "both" works, three
+    when it does not (each stream then has lorries of its own)."""
+    vehicles = (Vehicle(id="both", depot_id="d", capacity_kg=1.0, streams=("refuse", "recycling")),
+                Vehicle(id="ref", depot_id="d", capacity_kg=1.0, streams=("refuse",)),
+                Vehicle(id="gar", depot_id="d", capacity_kg=1.0, streams=("garden",)))
+    problem = Problem(depots=(Depot("d", 0.0, 0.0),), vehicles=vehicles, bins=())
+    streams = ["garden", "recycling", "refuse"]
+    assert stream_groups(problem, streams, ["both", "ref", "gar"]) == [("garden",), ("recycling", "refuse")]
+    assert stream_groups(problem, streams, ["ref", "gar"]) == [("garden",), ("recycling",), ("refuse",)]
 
 
 def test_construction_loads_each_slot_with_the_bins_it_collects() -> None:
@@ -181,6 +202,44 @@ def test_a_review_spreads_the_week_when_moves_are_free(grid: RoadNetwork, grid_f
         p for p in (f"{street}{k}" for street in "sn" for k in range(6)) if refuse_slots[f"{p}-r"] == 0}
     assert all(not d.rounds.evaluation.unassigned for d in review.days)
     assert review.max_vehicles_per_day <= 2
+
+
+@pytest.mark.slow
+def test_a_lorry_of_two_streams_drives_one_round_a_day(grid: RoadNetwork) -> None:
+    """One lorry carrying refuse and recycling: each slot is one problem of both streams (never two rounds of
+    that lorry on one day), every bin served, and the progress heard from territories to the end, rising."""
+    week = _week(current="mon", day_change_cost=0.0)
+    problem = week.problem
+    both = Vehicle(id="both", depot_id="depot", capacity_kg=1000.0, streams=("refuse", "recycling"))
+    week = WeekProblem(calendar=CALENDAR, problem=Problem(depots=problem.depots, vehicles=(both,), bins=problem.bins,
+                                                          disposal_sites=problem.disposal_sites),
+                       bins=week.bins, options=week.options)
+    heard: list[float] = []
+    review = plan_district_review(week, grid, SolveOptions(seed=1), time_limit_s=6.0, progress=heard.append,
+                                  day_solver=partial(route_on_network, grid))
+    assert all(d.stream == "recycling+refuse" or "+" not in d.stream for d in review.days)
+    assert len({d.slot for d in review.days}) == len(review.days)
+    assert all(len(d.rounds.evaluation.routes) <= 1 for d in review.days)
+    assert all(not d.rounds.evaluation.unassigned for d in review.days)
+    assert heard and heard == sorted(heard) and 0.0 < heard[-1] <= 1.0
+
+
+def test_construction_keeps_a_slot_without_a_tip_within_its_fleets_capacity(grid: RoadNetwork) -> None:
+    """No tip, one 100 kg refuse lorry, twelve 20 kg refuse bins (240 kg) all today on Monday A and a move
+    costing 1: no slot is given more than the lorry carries, so households move off Monday A (clusters of two
+    properties, 40 kg, so that a street can be shared out)."""
+    week = _week(current="mon", day_change_cost=1.0)
+    problem = week.problem
+    lorry = Vehicle(id="ref-1", depot_id="depot", capacity_kg=100.0, streams=("refuse", "recycling"))
+    refuse = tuple(b for b in problem.bins if b.stream == "refuse")
+    week = WeekProblem(calendar=CALENDAR, problem=Problem(depots=problem.depots, vehicles=(lorry,), bins=refuse),
+                       bins=tuple(b for b in week.bins if b.id.endswith("-r")), options=week.options)
+    review = plan_district_review(week, grid, SolveOptions(seed=1), time_limit_s=4.0, cluster_size=2)
+    load: dict[int, float] = {}
+    for slots in review.assignments.values():
+        for slot in slots:
+            load[slot] = load.get(slot, 0.0) + 20.0
+    assert max(load.values()) <= 100.0 and review.day_changes
 
 
 def test_units_of_the_hand_made_week() -> None:
