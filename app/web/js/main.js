@@ -15,7 +15,7 @@ import { loadStoredPlan, planLine } from './stored-plans.js';
 import { plannedVsActualLegend, showPlannedVsActual } from './planned-vs-actual.js';
 import { collectionsNote, roundSetQuery } from './round-set.js';
 import { initWeek } from './week.js';
-import { initSignIn } from './signin-oidc.js';
+import { forgetToken, initSignIn, signedInWithToken } from './signin-oidc.js';
 import { initAudit, showAuditIfAllowed } from './audit.js';
 import { canApprove, loadMe, ownPlan, signedIn, signOut } from './signin.js';
 
@@ -517,6 +517,10 @@ async function useKey(event) {
 }
 
 function signOutHere() {
+  if (signedInWithToken()) {
+    forgetToken();
+    return;
+  }
   signOut();
   $('#audit-section').hidden = true;
   $('#problem-status').textContent = 'Signed out: sign in with an API key to go on.';

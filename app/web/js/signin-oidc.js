@@ -87,7 +87,13 @@ async function finishSignIn() {
   return true;
 }
 
-function signOut() {
+/** Whether this tab is signed in with the provider's token (and no typed API key, which would win). */
+export function signedInWithToken() {
+  return Boolean(bearerToken() && !apiKey());
+}
+
+/** Sign out of the map: forget the token in this tab and start again (the provider's session is left alone). */
+export function forgetToken() {
   setBearerToken('');
   sessionStorage.removeItem(NAME_STORE);
   window.location.reload();
@@ -104,15 +110,10 @@ function dropExpiredToken() {
 }
 
 function signedInLine() {
+  // the page's one "Sign out" (beside who is signed in) forgets the token: see forgetToken
   const line = document.createElement('p');
   line.id = 'signed-in-as';
-  line.textContent = `Signed in as ${sessionStorage.getItem(NAME_STORE) || 'your council account'} `;
-  const out = document.createElement('button');
-  out.type = 'button';
-  out.id = 'oidc-sign-out';
-  out.textContent = 'Sign out';
-  out.addEventListener('click', signOut);
-  line.append(out);
+  line.textContent = `Signed in as ${sessionStorage.getItem(NAME_STORE) || 'your council account'} with your council account`;
   return line;
 }
 
@@ -154,5 +155,5 @@ export async function initSignIn(anchor) {
     return; // a service without sign-in: API keys only
   }
   if (!config.oidc) return;
-  box.append(bearerToken() && !apiKey() ? signedInLine() : signInButton(config));
+  box.append(signedInWithToken() ? signedInLine() : signInButton(config));
 }

@@ -104,7 +104,9 @@ def test_an_unknown_or_another_tenants_review_is_a_404(approved: tuple[dict[str,
         refused = [e.details for e in list_audit(session, "another-council", actions=["access.refused"])]
         mine = list_audit(session, settings.default_tenant, actions=["access.refused"])
     db.dispose()
-    assert [(d["status"], d["path"]) for d in refused] == [(404, f"/api/v1/round-reviews/{job['id']}/approve")]
+    # the session's store is shared: other tests' refused plan ids of another-council are there too
+    assert [(d["status"], d["path"]) for d in refused if "/round-reviews/" in d["path"]] == [
+        (404, f"/api/v1/round-reviews/{job['id']}/approve")]
     assert not any(e.details["path"].endswith("no-such-review/approve") for e in mine)
 
 
