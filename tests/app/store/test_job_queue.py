@@ -5,7 +5,6 @@ no job claimed twice by claimers racing in threads."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,12 +18,9 @@ LEASE_S = 30.0
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Store]:
-    """A migrated store on an empty database."""
-    opened = Store(database_url)
-    opened.migrate()
-    yield opened
-    opened.dispose()
+def db(empty_store: Store) -> Store:
+    """A migrated store on an empty database (SQLite, and PostgreSQL where it runs)."""
+    return empty_store
 
 
 def body(seed: int) -> dict[str, Any]:
