@@ -21,8 +21,8 @@ from app.api.deps import JobRunnerDep, SettingsDep, SolverPoolDep, StoreDep
 from app.api.job_door import ACCEPTED_RESPONSES, accept_as_job, is_over_sync_limit
 from app.api.limits import LIMIT_RESPONSES
 from app.api.principal import APPROVER, PLANNER, VIEWER, PrincipalDep
-from app.api.refusals import record_if_foreign, record_refusal
-from app.api.roles import FORBIDDEN, forbidden, needs
+from app.api.refusals import record_if_foreign
+from app.api.roles import approving, needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import (
@@ -162,15 +162,9 @@ async def approve_plan(plan_id: str, request: Request, db: StoreDep, principal: 
     keeps who, when, the plan's figures and the hash of what was approved. With the four-eyes rule
     (``WASTEROUTE_FOUR_EYES``, on by default) the person who stored the plan gets 403; any ``by`` in the body
     is refused (422 naming it)."""
-    try:
-        plan = await db.run(lambda s: store.approve_plan(s, principal.tenant, plan_id, by=principal.name,
-                                                         by_user_id=principal.user_id, four_eyes=settings.four_eyes))
-    except store.ConflictError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
-    except store.FourEyesError as exc:
-        await record_refusal(db, principal, method=request.method, path=request.url.path, status=FORBIDDEN,
-                             reason=str(exc))
-        raise forbidden(principal, str(exc), type_="four_eyes") from exc
+    plan = await approving(db, principal, request,
+                           lambda s: store.approve_plan(s, principal.tenant, plan_id, by=principal.name,
+                                                        by_user_id=principal.user_id, four_eyes=settings.four_eyes))
     if plan is None:
         await record_if_foreign(db, principal, store.PlanRecord, plan_id, method=request.method,
                                 path=request.url.path)

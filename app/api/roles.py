@@ -19,16 +19,21 @@ gives both), so a test can check that no closed operation is left without one.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 from fastapi import Depends, HTTPException
 from fastapi.params import Depends as DependsParam
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from app import store
 from app.api.deps import StoreDep
 from app.api.principal import ROLES, VIEWER, Principal, PrincipalDep
 from app.api.refusals import record_refusal
 from app.core.faults import error_item
+
+T = TypeVar("T")
 
 FORBIDDEN: Final = 403
 ROLE_EXTENSION: Final = "x-required-role"
@@ -87,3 +92,17 @@ def _forbidden_response(role: str) -> dict[str, Any]:
     return {"description": f"The key's person lacks the role {role!r} (type role_required), or an approval the "
                            "four-eyes rule refuses (type four_eyes).",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorResponse"}}}}
+
+
+async def approving(db: store.Store, principal: Principal, request: Request, work: Callable[[Session], T]) -> T:
+    """Run an approval's store ``work`` for ``principal``: a plan approved already answers 409, and one
+    the four-eyes rule refuses a 403 ``four_eyes``, recorded as a refused access (every approval route
+    answers both alike)."""
+    try:
+        return await db.run(work)
+    except store.ConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except store.FourEyesError as exc:
+        await record_refusal(db, principal, method=request.method, path=request.url.path, status=FORBIDDEN,
+                             reason=str(exc))
+        raise forbidden(principal, str(exc), type_="four_eyes") from exc

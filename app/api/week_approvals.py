@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from app import store
 from app.api.deps import SettingsDep, StoreDep
 from app.api.principal import APPROVER, VIEWER, PrincipalDep
-from app.api.refusals import record_if_foreign, record_refusal
-from app.api.roles import FORBIDDEN, forbidden, needs
+from app.api.refusals import record_if_foreign
+from app.api.roles import approving, needs
 from app.api.tenancy import TenantDep
 from app.core.json_types import JSONObject
 from app.schemas import MessageErrorResponse, ValidationErrorResponse
@@ -58,14 +58,7 @@ async def approve_week(review_id: str, request: Request, db: StoreDep, principal
                                           by_user_id=principal.user_id, four_eyes=settings.four_eyes,
                                           week_a_starts=asked.week_a_starts, area=asked.area)
 
-    try:
-        answer = await db.run(approve)
-    except store.ConflictError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
-    except store.FourEyesError as exc:
-        await record_refusal(db, principal, method=request.method, path=request.url.path, status=FORBIDDEN,
-                             reason=str(exc))
-        raise forbidden(principal, str(exc), type_="four_eyes") from exc
+    answer = await approving(db, principal, request, approve)
     if answer is None:
         await record_if_foreign(db, principal, store.JobRecord, review_id, method=request.method,
                                 path=request.url.path)
