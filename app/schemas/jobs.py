@@ -106,29 +106,10 @@ class PlanMeta(OutputModel):
     seed: int | None
 
 
-class PlanResponse(OptimisationResponse):
-    """A stored plan: the optimisation answer plus its id, status and approval, version and provenance."""
+class PlanResponse(PlanMeta, OptimisationResponse):
+    """A stored plan: the optimisation answer plus its id, status and approval, version and provenance
+    (:class:`PlanMeta`'s fields, after the answer's)."""
 
-    id: str
-    name: str | None = Field(default=None, description="A name people know the plan by (given when stored).")
-    status: PlanStatus
-    approved_by: str | None
-    approved_at: datetime | None
-    approved_by_user_id: str | None = Field(default=None, description="The user who approved it.")
-    approved_hash: str | None = Field(
-        default=None, description="SHA-256 of what was approved (result, kpis, inputs_hash); a plan whose content "
-                                  "changes goes back to draft.")
-    created_by_user_id: str | None = Field(
-        default=None, description="The user who stored it (or asked for the job that did): the four-eyes rule "
-                                  "refuses them its approval.")
-    version: int
-    round_set: str | None
-    source: str
-    created_at: datetime
-    problem_id: str
-    inputs_hash: str
-    engine: str | None
-    seed: int | None
     parameters: dict[str, Any] = Field(description="Options the plan was made with (and a person's routes).")
     library_versions: dict[str, str]
 
