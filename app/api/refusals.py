@@ -3,8 +3,9 @@
 A 403 (a role missing, the four-eyes rule) and a 404 on an id that belongs to another tenant (a
 plan, a round review, a user) are written to the requesting principal's tenant's audit log as
 ``access.refused`` (actor: the principal's name; details: path, method, status, reason, user id). A 401 has no tenant to
-write to: it is a log line (kind and path, never the key) and a count in :data:`REFUSED_401`,
-which an operations endpoint may expose. Keys never reach either.
+write to: it is a log line (kind and path, never the key) and a count in :data:`REFUSED_401` for this
+process; the service's metrics count refusals themselves from the answers (``wasteroute_auth_refused_total``,
+:mod:`app.api.request_metrics`). Keys never reach either.
 """
 
 from __future__ import annotations
