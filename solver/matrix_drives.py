@@ -132,13 +132,12 @@ class NodeDrives:
         base = replace(self, pair_t=np.maximum(self.pair_t, 0), pair_l=np.maximum(self.pair_l, 0))
         cells = np.zeros(0, dtype=np.int64)
         for core, metric in ((self.core_t, 0), (self.core_l, 1)):
-            least_row = np.full(core.shape[0], np.inf)
-            np.minimum.at(least_row, self.row_of, self.row_add[metric])
+            # one pass over the core: the least sum of any row bounds every row's (0 for drives along runs)
+            least_row = min(0.0, float(self.row_add[metric].min(initial=0.0)))
             least_col = np.full(core.shape[1], np.inf)
             np.minimum.at(least_col, self.col_of, self.col_add[metric])
-            low = core + least_col[None, :].astype(core.dtype)
-            low += least_row[:, None].astype(core.dtype)
-            cells = np.union1d(cells, np.flatnonzero(low < _FLOOR_MARGIN))
+            below = core < (_FLOOR_MARGIN - least_row - least_col).astype(core.dtype)[None, :]
+            cells = np.union1d(cells, np.flatnonzero(below))
         x, y = np.divmod(cells, self.core_t.shape[1])
         c, i = equal_pairs(x, self.row_of)
         k, j = equal_pairs(y[c], self.col_of)

@@ -59,14 +59,14 @@ def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, 
     drives = table.factored(src_edges, dst_edges, target_offset_s=-network.edge_time_s[dst_edges],
                             target_offset_m=-network.edge_length_m[dst_edges]).floored()
     if len(arc_pos):
-        times, lengths = table.drives(shared, before)
         edge = np.repeat(shared, arc_count)
         row = np.repeat(np.arange(len(shared)), arc_count)
+        times, lengths = table.factored(shared, before).at(row, col)  # only the entries the turns need
         # an arc into the edge is the turn plus the edge itself; the cycle ends at the edge's start
-        total = times[row, col] + into.data[arc_pos] - network.edge_time_s[edge]
+        total = times + into.data[arc_pos] - network.edge_time_s[edge]
         order = np.lexsort((total, edge))
         first = np.concatenate(([True], edge[order][1:] != edge[order][:-1]))
         best = order[first]
         e_row, e_col = np.searchsorted(src_edges, edge[best]), np.searchsorted(dst_edges, edge[best])
-        drives = drives.with_pairs(e_row, e_col, np.maximum(total[best], 0), lengths[row[best], col[best]])
+        drives = drives.with_pairs(e_row, e_col, np.maximum(total[best], 0), lengths[best])
     return drives
