@@ -229,6 +229,7 @@ class Legs:
     snapped edge and, on a two-way street, its twin; a one-way street repeats the first, and
     so does a point whose direction is fixed). ``slot_edge`` and ``slot_fraction`` are
     ``(n, 2)``; ``node_time``/``node_length`` are quickest drives on ``routing`` (the road
+    graph of the access profile with key ``profile_key``; other profiles may drive the same
     streets) from every slot's exit (``src_index``) to every slot's entry (``dst_index``),
     float64 from the scipy backend, float32 from the CCH, kept in ``drives``
     (:class:`~solver.matrix_drives.NodeDrives`: on the turn-aware graph the small table between

@@ -6,8 +6,8 @@ A turn-aware matrix between the points' edges is a table between junction nodes 
     core[row_of[i], col_of[j]] + col_add[j] + row_add[i]
 
 except for a few pairs (on one stretch of street, an edge to itself, a figure floored at 0),
-whose figures are given whole. :class:`NodeDrives` keeps it that way (1,465 x 1,540 entries and
-a few thousand pairs for 2,000 points on unsimplified Rutland, instead of 3,411 x 3,411), so that
+whose figures are given whole. :class:`NodeDrives` keeps it that way (2,029 x 2,145 entries and
+7,046 pairs for 2,000 points on unsimplified Rutland, instead of 3,411 x 3,411), so that
 :func:`solver.matrix.travel_matrices` can assemble the point matrix straight from the small table;
 :attr:`NodeDrives.times` and :attr:`NodeDrives.lengths` expand the whole table for whoever wants it.
 A plain table is the case without sums (:meth:`NodeDrives.table`). Every figure is in the core's
