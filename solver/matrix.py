@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from solver import matrix_ch
 from solver.matrix_chains import JunctionGraph
+from solver.matrix_drives import NodeDrives, equal_pairs
 from solver.matrix_turns import end_to_start, slot_reachable
 from solver.network import (
     UNRESTRICTED,
@@ -230,7 +231,9 @@ class Legs:
     ``(n, 2)``; ``node_time``/``node_length`` are quickest drives on ``routing`` (the road
     graph of the access profile with key ``profile_key``; other profiles may drive the same
     streets) from every slot's exit (``src_index``) to every slot's entry (``dst_index``),
-    float64 from the scipy backend, float32 from the CCH.
+    float64 from the scipy backend, float32 from the CCH, kept in ``drives``
+    (:class:`~solver.matrix_drives.NodeDrives`: on the turn-aware graph the small table between
+    junction nodes they expand from, which :func:`travel_matrices` reads without expanding it).
 
     Without ``turns`` the exits and entries are nodes of the road graph (the end node of a
     slot's edge, its start node) and turning is free. With ``turns`` (the turn-aware graph,
@@ -254,10 +257,20 @@ class Legs:
     dst_nodes: np.ndarray
     src_index: np.ndarray
     dst_index: np.ndarray
-    node_time: np.ndarray
-    node_length: np.ndarray
+    drives: NodeDrives
     turns: TurnGraph | None = None
     cut_by_turns: np.ndarray | None = None
+
+    @property
+    def node_time(self) -> np.ndarray:
+        """Quickest times (s) from every slot's exit to every slot's entry (the whole table, expanded
+        from ``drives`` on first use)."""
+        return self.drives.times
+
+    @property
+    def node_length(self) -> np.ndarray:
+        """The lengths (m) of the drives of :attr:`node_time`."""
+        return self.drives.lengths
 
     def with_slots(self, chosen: np.ndarray) -> Legs:
         """These legs with the direction of some points fixed: ``chosen[i]`` is ``0`` or ``1``
@@ -298,8 +311,9 @@ class Legs:
             for b in range(2):
                 eb, fb = self.slot_edge[q, b], self.slot_fraction[q, b]
                 dst = self.dst_index[q, b]
-                t = out_t + self.node_time[src, dst] + fb * net.edge_time_s[eb]
-                d = out_l + self.node_length[src, dst] + fb * net.edge_length_m[eb]
+                node_t, node_l = self.drives.at(src, dst)
+                t = out_t + node_t + fb * net.edge_time_s[eb]
+                d = out_l + node_l + fb * net.edge_length_m[eb]
                 same = (ea == eb) & (fb >= fa)
                 t_direct = (fb - fa) * net.edge_time_s[ea]
                 use = same & (t_direct <= t)
@@ -367,16 +381,15 @@ def build_legs(network: RoadNetwork, snapped: SnappedPoints, *, profile: AccessP
             return node_matrices(network, sources, targets, routing=on, chunk_bytes=chunk_bytes, backend=backend)
 
         if graph is not None:
-            node_time, node_length = end_to_start(network, graph, src_nodes, dst_nodes,
-                                                  _shared_edges(slot_edge[valid]), query)
+            drives = end_to_start(network, graph, src_nodes, dst_nodes, _shared_edges(slot_edge[valid]), query)
         else:
-            node_time, node_length = query(routing, src_nodes, dst_nodes)
+            drives = NodeDrives.table(*query(routing, src_nodes, dst_nodes))
     else:
-        node_time = node_length = np.full((1, 1), np.inf)
+        drives = NodeDrives.table(np.full((1, 1), np.inf), np.full((1, 1), np.inf))
     return Legs(network=network, routing=routing, profile_key=profile.key, valid=valid,
                 slot_edge=slot_edge, slot_fraction=slot_fraction,
                 src_nodes=src_nodes, dst_nodes=dst_nodes, src_index=src_index, dst_index=dst_index,
-                node_time=node_time, node_length=node_length, turns=graph, cut_by_turns=cut)
+                drives=drives, turns=graph, cut_by_turns=cut)
 
 
 def _indexed(exits: np.ndarray, entries: np.ndarray, valid: np.ndarray
@@ -414,6 +427,13 @@ def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> T
     point, the quicker of its two entry nodes. Each stage keeps
     the length of the way it chose, so the distance is that of the chosen drive. The
     node figures keep their own precision (float64 from scipy, float32 from the CCH).
+
+    Turn-aware legs keep their drives factored on a table between junction nodes
+    (:class:`~solver.matrix_drives.NodeDrives`): the stages then run on that table, each exit's
+    and entry's sums added to the point's own part of its edge, so the table between the slots'
+    edges (3,411 x 3,411 for 2,000 points on unsimplified Rutland) is never expanded; the point
+    pairs that meet an excepted pair of edges (on one stretch of street, an edge to itself) are
+    then chosen again from :meth:`NodeDrives.at`, as the stages on the whole table would.
     Then the few pairs on one street in driving order get their direct drive when it
     is quicker.
     """
@@ -423,34 +443,82 @@ def travel_matrices(legs: Legs, *, block_bytes: int = ASSEMBLY_BLOCK_BYTES) -> T
     every = len(ok) == n
     duration = np.empty((n, n)) if every else np.full((n, n), np.inf)
     distance = np.empty((n, n)) if every else np.full((n, n), np.inf)
-    dtype = legs.node_time.dtype
+    drives = legs.drives
+    dtype = drives.dtype
     net = legs.network
     edge_t = net.edge_time_s[legs.slot_edge]
     edge_l = net.edge_length_m[legs.slot_edge]
     fraction = legs.slot_fraction
     out_t, out_l = ((1.0 - fraction) * edge_t).astype(dtype), ((1.0 - fraction) * edge_l).astype(dtype)
     in_t, in_l = (fraction * edge_t).astype(dtype), (fraction * edge_l).astype(dtype)
-    entries = legs.dst_index[ok]
-    per_row = (2 * legs.node_time.shape[1] + 3 * len(ok)) * dtype.itemsize + legs.node_time.shape[1] + len(ok)
+    exits, leave_t, leave_l = legs.src_index, out_t, out_l
+    entries, arrive_t, arrive_l = legs.dst_index[ok], in_t[ok], in_l[ok]
+    if not drives.plain:  # each slot's sums join its own part of its edge; the rows and columns are the core's
+        exits = drives.row_of[legs.src_index]
+        leave_t = out_t + drives.row_add[0][legs.src_index]
+        leave_l = out_l + drives.row_add[1][legs.src_index]
+        entries = drives.col_of[entries]
+        arrive_t = arrive_t + drives.col_add[0][legs.dst_index[ok]]
+        arrive_l = arrive_l + drives.col_add[1][legs.dst_index[ok]]
+    width = drives.core_t.shape[1]
+    per_row = (2 * width + 3 * len(ok)) * dtype.itemsize + width + len(ok)
     height = max(1, block_bytes // max(1, per_row))
     for start in range(0, len(ok), height):
         rows = ok[start:start + height]
         # stage 1: from each source point to each entry node, by the quicker of its exit nodes
-        point_to_node = _quicker_of_two(legs.node_time, legs.node_length, legs.src_index[rows], out_t[rows],
-                                        out_l[rows], axis=0)
+        point_to_node = _quicker_of_two(drives.core_t, drives.core_l, exits[rows], leave_t[rows], leave_l[rows],
+                                        axis=0)
         # stage 2: to each target point, by the quicker of its entry nodes
-        t, d = _quicker_of_two(*point_to_node, entries, in_t[ok], in_l[ok], axis=1)
+        t, d = _quicker_of_two(*point_to_node, entries, arrive_t, arrive_l, axis=1)
         if every:
             duration[rows] = t
             distance[rows] = d
         else:
             duration[np.ix_(rows, ok)] = t
             distance[np.ix_(rows, ok)] = d
+    if not drives.plain:
+        p, q = _meeting_excepted_pairs(legs)
+        duration[p, q], distance[p, q] = _stages_at(legs, p, q, (out_t, out_l), (in_t, in_l))
     _direct_drives(legs, duration, distance)
     np.fill_diagonal(duration, 0.0)
     np.fill_diagonal(distance, 0.0)
     log.info("matrix %dx%d in %.3f s", n, n, time.perf_counter() - started)
     return TravelMatrices(duration_s=duration, distance_m=distance)
+
+
+def _meeting_excepted_pairs(legs: Legs) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of valid points ``(p, q)`` (each once) with a slot of ``p`` leaving by the exit and a
+    slot of ``q`` arriving by the entry of one of ``legs.drives``' excepted pairs."""
+    ok = np.flatnonzero(legs.valid)
+    i, j = legs.drives.pairs()
+    point = np.repeat(ok, 2)
+    k, a = equal_pairs(i, legs.src_index[ok].ravel())
+    m, b = equal_pairs(j[k], legs.dst_index[ok].ravel())
+    n = legs.valid.shape[0]
+    key = np.unique(point[a[m]] * n + point[b])
+    return np.divmod(key, n)
+
+
+def _stages_at(legs: Legs, p: np.ndarray, q: np.ndarray, out: tuple[np.ndarray, np.ndarray],
+               into: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Duration (s) and distance (m) from points ``p`` to points ``q`` as the two stages of
+    :func:`travel_matrices` choose them on the whole table (the same sums in the same order, the
+    same way on a tie), their figures from :meth:`NodeDrives.at`; ``out`` and ``into`` are the
+    points' parts of their slot edges after and before them (s, m; ``(n, 2)``)."""
+    by_entry: list[tuple[np.ndarray, np.ndarray]] = []
+    for b in range(2):
+        entry = legs.dst_index[q, b]
+        best_t, best_l = legs.drives.at(legs.src_index[p, 0], entry)
+        best_t = best_t + out[0][p, 0]
+        best_l = best_l + out[1][p, 0]
+        other_t, other_l = legs.drives.at(legs.src_index[p, 1], entry)
+        other_t = other_t + out[0][p, 1]
+        other_l = other_l + out[1][p, 1]
+        second = other_t < best_t
+        by_entry.append((np.minimum(best_t, other_t) + into[0][q, b],
+                         np.where(second, other_l, best_l) + into[1][q, b]))
+    (t0, l0), (t1, l1) = by_entry
+    return np.minimum(t0, t1), np.where(t1 < t0, l1, l0)
 
 
 def _quicker_of_two(times: np.ndarray, lengths: np.ndarray, index: np.ndarray, add_t: np.ndarray,

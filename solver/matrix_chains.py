@@ -39,6 +39,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from solver.matrix_drives import NodeDrives, equal_pairs
 from solver.network import RoadNetwork, TurnGraph
 
 
@@ -217,18 +218,6 @@ def _junctions(graph: TurnGraph, arcs: _Arcs, forward: Chains, backward: Chains)
                          node_component=graph.node_component[node])
 
 
-def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every ``(i, j)`` with ``a[i] == b[j]``."""
-    order = np.argsort(b, kind="stable")
-    lo = np.searchsorted(b[order], a, side="left")
-    hi = np.searchsorted(b[order], a, side="right")
-    count = hi - lo
-    i = np.repeat(np.arange(len(a)), count)
-    start = np.repeat(lo - (np.cumsum(count) - count), count)
-    j = order[start + np.arange(len(i))]
-    return i, j
-
-
 @dataclass(frozen=True)
 class JunctionTable:
     """Quickest drives between the exits of some sources and the entries of some targets of a turn
@@ -249,6 +238,13 @@ class JunctionTable:
         ``targets`` (among those the table was made for). ``target_offset_s`` and ``target_offset_m``
         (per target) are added to each column as it is filled (cheaper than another pass over the
         result). An entry of a node to itself is ``inf``; so is every pair without a drive."""
+        factored = self.factored(sources, targets, target_offset_s=target_offset_s, target_offset_m=target_offset_m)
+        return factored.times, factored.lengths
+
+    def factored(self, sources: np.ndarray, targets: np.ndarray, *, target_offset_s: np.ndarray | None = None,
+                 target_offset_m: np.ndarray | None = None) -> NodeDrives:
+        """What :meth:`drives` returns, not yet expanded: this table with the sums along the runs, and
+        the pairs on one stretch of street as excepted pairs (:class:`~solver.matrix_drives.NodeDrives`)."""
         forward, backward = self.forward, self.backward
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
@@ -261,26 +257,27 @@ class JunctionTable:
             raise ValueError("drives asked of a source or target the junction table was not made for")
         column_t = backward.time_s[targets] + (0.0 if target_offset_s is None else target_offset_s)
         column_l = backward.length_m[targets] + (0.0 if target_offset_m is None else target_offset_m)
-        times = _expand(self.times, exit_of, entry_of, forward.time_s[sources], column_t)
-        lengths = _expand(self.lengths, exit_of, entry_of, forward.length_m[sources], column_l)
+        drives = NodeDrives.factored(self.times, self.lengths, exit_of, entry_of,
+                                     (forward.time_s[sources], forward.length_m[sources]), (column_t, column_l))
         # the exit lies on the way into the target: from the exit along that way only
-        i, j = _pairs(backward.end[exit_node], backward.end[targets])
+        i, j = equal_pairs(backward.end[exit_node], backward.end[targets])
         on = backward.on_run(targets[j], exit_node[i])
         i, j = i[on], j[on]
-        times[i, j] = forward.time_s[sources[i]] + column_t[j] - backward.time_s[exit_node[i]]
-        lengths[i, j] = forward.length_m[sources[i]] + column_l[j] - backward.length_m[exit_node[i]]
+        drives = drives.with_pairs(
+            i, j, forward.time_s[sources[i]] + column_t[j] - backward.time_s[exit_node[i]],
+            forward.length_m[sources[i]] + column_l[j] - backward.length_m[exit_node[i]])
         # the target lies on the way from the source to its exit: along that way only
-        i, j = _pairs(exit_node, forward.end[targets])
+        i, j = equal_pairs(exit_node, forward.end[targets])
         on = forward.on_run(sources[i], targets[j])
         i, j = i[on], j[on]
-        times[i, j] = (forward.time_s[sources[i]] - forward.time_s[targets[j]] + column_t[j]
-                       - backward.time_s[targets[j]])
-        lengths[i, j] = (forward.length_m[sources[i]] - forward.length_m[targets[j]] + column_l[j]
-                         - backward.length_m[targets[j]])
+        times = (forward.time_s[sources[i]] - forward.time_s[targets[j]] + column_t[j]
+                 - backward.time_s[targets[j]])
+        lengths = (forward.length_m[sources[i]] - forward.length_m[targets[j]] + column_l[j]
+                   - backward.length_m[targets[j]])
         same = sources[i] == targets[j]
-        times[i[same], j[same]] = np.inf
-        lengths[i[same], j[same]] = np.inf
-        return times, lengths
+        times[same] = np.inf
+        lengths[same] = np.inf
+        return drives.with_pairs(i, j, times, lengths)
 
 
 def junction_table(network: RoadNetwork, graph: TurnGraph, sources: np.ndarray, targets: np.ndarray,
@@ -305,16 +302,3 @@ def junction_query(network: RoadNetwork, graph: TurnGraph, sources: np.ndarray, 
     :meth:`JunctionTable.drives` of :func:`junction_table`."""
     return junction_table(network, graph, sources, targets, query).drives(
         sources, targets, target_offset_s=target_offset_s, target_offset_m=target_offset_m)
-
-
-def _expand(core: np.ndarray, row_of: np.ndarray, column_of: np.ndarray, add_row: np.ndarray,
-            add_column: np.ndarray) -> np.ndarray:
-    """``core[row_of[i], column_of[j]] + add_row[i] + add_column[j]``, in ``core``'s dtype: the
-    columns gathered on the small table (with their sums), then whole rows copied (quicker than
-    gathering columns from the large one)."""
-    columns = np.take(core, column_of, axis=1)
-    columns += add_column.astype(core.dtype)[None, :]
-    out = np.take(columns, row_of, axis=0)
-    del columns
-    out += add_row.astype(core.dtype)[:, None]
-    return out

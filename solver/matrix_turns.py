@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from solver.matrix_chains import Query, junction_table
+from solver.matrix_drives import NodeDrives
 from solver.network import RoadNetwork, TurnGraph
 
 __all__ = ["Query", "end_to_start", "slot_reachable"]
@@ -37,10 +38,11 @@ def slot_reachable(graph: TurnGraph, slot_edge: np.ndarray, valid: np.ndarray,
 
 
 def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, dst_edges: np.ndarray,
-                 shared: np.ndarray, query: Query) -> tuple[np.ndarray, np.ndarray]:
+                 shared: np.ndarray, query: Query) -> NodeDrives:
     """Times (s) and lengths (m) from the end of each of ``src_edges`` to the start of each of
     ``dst_edges`` (both sorted), by ``query`` on ``graph``, asked between junction nodes only
-    (:mod:`solver.matrix_chains`).
+    (:mod:`solver.matrix_chains`), kept factored on that query's table
+    (:class:`~solver.matrix_drives.NodeDrives`; its ``times`` and ``lengths`` expand it).
 
     The cycle of each edge of ``shared`` (edges where two points meet, so that one may lie
     behind the other) comes from the same query: the turns into such an edge start at its
@@ -54,20 +56,17 @@ def end_to_start(network: RoadNetwork, graph: TurnGraph, src_edges: np.ndarray, 
                              [np.zeros(0, dtype=np.int64)])
     before, col = np.unique(into.indices[arc_pos], return_inverse=True)
     table = junction_table(network, graph, src_edges, np.concatenate([dst_edges, before]), query)
-    node_time, node_length = table.drives(src_edges, dst_edges, target_offset_s=-network.edge_time_s[dst_edges],
-                                          target_offset_m=-network.edge_length_m[dst_edges])
-    np.maximum(node_time, 0, out=node_time)
-    np.maximum(node_length, 0, out=node_length)
+    drives = table.factored(src_edges, dst_edges, target_offset_s=-network.edge_time_s[dst_edges],
+                            target_offset_m=-network.edge_length_m[dst_edges]).floored()
     if len(arc_pos):
-        times, lengths = table.drives(shared, before)
         edge = np.repeat(shared, arc_count)
         row = np.repeat(np.arange(len(shared)), arc_count)
+        times, lengths = table.factored(shared, before).at(row, col)  # only the entries the turns need
         # an arc into the edge is the turn plus the edge itself; the cycle ends at the edge's start
-        total = times[row, col] + into.data[arc_pos] - network.edge_time_s[edge]
+        total = times + into.data[arc_pos] - network.edge_time_s[edge]
         order = np.lexsort((total, edge))
         first = np.concatenate(([True], edge[order][1:] != edge[order][:-1]))
         best = order[first]
         e_row, e_col = np.searchsorted(src_edges, edge[best]), np.searchsorted(dst_edges, edge[best])
-        node_time[e_row, e_col] = np.maximum(total[best], 0)
-        node_length[e_row, e_col] = lengths[row[best], col[best]]
-    return np.ascontiguousarray(node_time), np.ascontiguousarray(node_length)
+        drives = drives.with_pairs(e_row, e_col, np.maximum(total[best], 0), lengths[best])
+    return drives

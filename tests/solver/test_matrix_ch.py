@@ -132,3 +132,23 @@ def test_auto_backend_follows_the_work() -> None:
     assert choose_backend("scipy", 10**6, 10**6) == "scipy"
     with pytest.raises(ValueError, match="unknown matrix backend"):
         choose_backend("pandana", 1, 1)
+
+
+def test_z_order_keys_follow_the_z_curve() -> None:
+    """The keys of a 2 x 2 grid run along the Z (west to east, then south to north), and each quarter of
+    a 4 x 4 grid comes whole before the next: neighbours get neighbouring keys."""
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(np.argsort(matrix_ch.z_order(corners)), [0, 1, 2, 3])
+    grid = np.array([[x, y] for y in range(4) for x in range(4)], dtype=float)
+    quarter = (grid[:, 0] >= 2).astype(int) + 2 * (grid[:, 1] >= 2)
+    np.testing.assert_array_equal(np.diff(quarter[np.argsort(matrix_ch.z_order(grid))]) >= 0, True)
+
+
+def test_answers_do_not_depend_on_the_order_sources_are_asked_in(monaco: RoadNetwork,
+                                                                 monaco_pairs: SimpleNamespace) -> None:
+    """Sources are queried in Z-order, whatever order they come in: shuffled sources get their own rows."""
+    shuffle = np.random.default_rng(8).permutation(len(monaco_pairs.sources))
+    in_order = node_matrices(monaco, monaco_pairs.sources, monaco_pairs.targets, backend="ch")  # this metric's units
+    times, lengths = node_matrices(monaco, monaco_pairs.sources[shuffle], monaco_pairs.targets, backend="ch")
+    np.testing.assert_array_equal(times, monaco_pairs.ch[0][shuffle])
+    np.testing.assert_array_equal(lengths, in_order[1][shuffle])
