@@ -18,6 +18,7 @@ from shapely.geometry import LineString
 
 from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
+from solver.directed_search import directed_search
 from solver.evaluate import count_moves, evaluate_route, summarise
 from solver.geometry import pieces_line, route_pieces
 from solver.manoeuvres import Manoeuvres, count_manoeuvres
@@ -295,13 +296,23 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
 #: chosen, on the matrix of the stops driven those ways (from the first plan).
 DIRECTED_SHARE = 0.5
 
+#: with ``fix_directions``, the share of a part's search given to the orientation-aware local search
+#: (:mod:`solver.directed_search`) after the engine's two halves, which share the rest
+#: (measured on the Oakham case, docs/crew_rounds.md)
+DIRECTED_LOCAL_SHARE = 0.25
+
 
 def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], options: SolveOptions,
                      executor: Executor | None) -> list[Plan]:
     """Solve the parts twice: first on the quicker way between each two stops, then, with each stop's
     direction chosen for the first plan's order (:func:`stop_directions`), again from that plan on the
     matrix of the stops driven those ways, so that the search sees what the directions cost and can
-    reorder the stops to suit them. (Measured on the Oakham case, docs/crew_rounds.md.)"""
+    reorder the stops to suit them; then the orientation-aware local search
+    (:func:`~solver.directed_search.directed_search`) from that plan, each move priced with every stop's
+    direction chosen exactly, for :data:`DIRECTED_LOCAL_SHARE` of the time. (Measured on the Oakham case,
+    docs/crew_rounds.md.)"""
+    local_s = options.time_limit_s * DIRECTED_LOCAL_SHARE
+    options = replace(options, time_limit_s=options.time_limit_s - local_s)
     first = replace(options, time_limit_s=options.time_limit_s * (1.0 - DIRECTED_SHARE))
     plans = list(run_all(solve_part, [(sub, matrices, first) for sub, matrices, _ in jobs], executor))
     again = []
@@ -310,7 +321,9 @@ def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], op
         again.append((sub, driven_ways(sub, matrices, stop_directions(sub, matrices, plan)),
                       replace(options, time_limit_s=options.time_limit_s * DIRECTED_SHARE, initial_routes=warm,
                               search_processes=1)))
-    return list(run_all(solve_part, again, executor))
+    searched = list(run_all(solve_part, again, executor))
+    return [directed_search(sub, matrices, plan, options, local_s)
+            for (sub, matrices, _), plan in zip(jobs, searched, strict=True)]
 
 
 def driven_ways(stops: Problem, matrices: FleetMatrices, reversed_stops: set[str]) -> FleetMatrices:
