@@ -403,6 +403,11 @@ class DirectedSearch:
                 return True
         return False
 
+    def serve_unassigned(self, deadline: float) -> None:
+        """Insert each unassigned stop where the evaluator accepts it (see :meth:`_insert_unassigned`),
+        until ``deadline`` (a :func:`time.perf_counter` time)."""
+        self._insert_unassigned(deadline)
+
     def _insert_unassigned(self, deadline: float) -> None:
         """Insert each unassigned stop at the cheapest place the evaluator accepts."""
         for stop_id in list(self.unassigned):

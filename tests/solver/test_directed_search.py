@@ -12,19 +12,20 @@ stretch, so that it is a stop of its own (:func:`~solver.aggregate.aggregate_bin
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from solver.aggregate import GroupLimits, aggregate_bins
+from solver.decompose import Part, subproblem
 from solver.directed_search import DirectedSearch, directed_search
 from solver.evaluate import evaluate_route
 from solver.matrix import FleetMatrices, TravelMatrices, build_legs
 from solver.network import RoadNetwork, build_network
 from solver.orientation import choose_rows, orient_route
-from solver.pipeline.large import driven_ways, stop_directions, stop_matrices
-from solver.pipeline.stages import _snap
+from solver.pipeline.large import _serve_across_parts, driven_ways, stop_directions, stop_matrices
+from solver.pipeline.stages import _snap, approach
 from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
 from solver.snapping import snap_points
 from solver.solution import Plan, RoutePlan, Unassigned
@@ -186,3 +187,38 @@ def test_an_unassigned_stop_is_served_once_the_search_frees_the_time(grid: RoadN
     out = search.run(time_limit_s=10.0)
     assert not out.unassigned and set(out.routes[0].stops) == set(names)
     _duration_s(stops, matrices, out)  # no violation
+
+
+def test_a_stop_one_part_leaves_out_is_served_by_another_parts_round(grid: RoadNetwork) -> None:
+    """Street by street in two parts: the south part's lorry has no time left for its third stop, the
+    north part's has; the stop is served once, by the north round, whose part's matrices now hold it."""
+    roomy = Vehicle("a", "depot", 5000.0)
+    bins = tuple(Bin(name, *SPOTS[name], demand_kg=100.0, service_s=20.0) for name in SPOTS)
+    problem = Problem(depots=(Depot("depot", *DEPOT),), vehicles=(roomy, Vehicle("b", "depot", 5000.0)), bins=bins)
+    options = SolveOptions(fix_directions=True)
+    snapped = _snap(problem, grid, 200.0)
+    side = approach(problem, grid, snapped, options.busy_highways, options.drives_on)
+    aggregation = aggregate_bins(problem, grid, snapped, limits=GroupLimits(), approach=side)
+    stops = aggregation.problem
+    south = Part(("s1", "s2", "s3"), ("a",))
+    sub = subproblem(stops, south)
+    two = Plan(routes=(RoutePlan("a", ("s1", "s2")),))
+    full_s = evaluate_route(sub, driven_ways(sub, m := stop_matrices(problem, grid, snapped, aggregation, sub, options,
+                                                                      side), stop_directions(sub, m, two)),
+                            roomy, ("s1", "s2")).duration_s
+    tight = Vehicle("a", "depot", 5000.0, shift_end_s=roomy.shift_start_s + int(full_s) + 1)
+    problem = replace(problem, vehicles=(tight, problem.vehicles[1]))
+    aggregation = aggregate_bins(problem, grid, snapped, limits=GroupLimits(), approach=side)
+    stops = aggregation.problem
+    parts = [south, Part(("n2", "c2", "c3"), ("b",))]
+    jobs = [(subproblem(stops, p), stop_matrices(problem, grid, snapped, aggregation, subproblem(stops, p), options,
+                                                 side), options) for p in parts]
+    plans = [Plan(routes=(RoutePlan("a", ("s1", "s2")),), unassigned=(Unassigned("s3", "shift_too_short", "full"),)),
+             Plan(routes=(RoutePlan("b", ("n2", "c2", "c3")),))]
+    assert DirectedSearch(jobs[0][0], jobs[0][1], plans[0], options).run(5.0).unassigned  # no room in its own part
+    jobs, plans = _serve_across_parts(problem, grid, snapped, aggregation, parts, jobs, plans, side)
+    served = [s for plan in plans for r in plan.routes for s in r.stops]
+    assert sorted(served) == sorted(SPOTS) and not any(plan.unassigned for plan in plans)
+    assert "s3" in plans[1].routes[0].stops
+    sub, matrices, _ = jobs[1]
+    _duration_s(sub, matrices, plans[1])  # evaluated on the part's new matrices: no violation
