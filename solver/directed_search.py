@@ -43,7 +43,7 @@ from solver.balance import spread
 from solver.evaluate import evaluate_route
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.problem import BREAK_STOP, Problem, SolveOptions, Vehicle
-from solver.solution import Plan, RouteEvaluation, RoutePlan
+from solver.solution import Plan, RouteEvaluation, RoutePlan, Unassigned
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ REVERSE_SPAN = 40
 
 #: how many places either side of a change wake the stops there (their don't-look marks cleared)
 NEIGHBOURS = 3
+
+#: how many stops a kick turns round and moves (at least, less than) once the descent has converged
+KICK_STOPS = (3, 9)
 
 #: the best-priced candidates of one move tried on the evaluator before giving it up
 TRIES = 4
@@ -262,13 +265,15 @@ class DirectedSearch:
     # -- pricing --------------------------------------------------------------------------------
 
     def _insertions(self, route: _Route, entry: np.ndarray, inner: np.ndarray, leave: np.ndarray) -> np.ndarray:
-        """New drive seconds of ``route`` with a chain inserted after each position (all gaps at once):
-        the chain entered in one of the modes ``entry``, ``inner`` (2 x 2 s) through it, left in ``leave``."""
+        """New drive seconds of ``route`` with a chain inserted after each position (all gaps at once),
+        for each of the chain's ways round (axis 0 of the arguments): entered in one of the modes
+        ``entry[w]``, ``inner[w]`` (2 x 2 s) through it, left in one of ``leave[w]``: ``[way, gap]``."""
         d = self.duration[route.key]
-        to_chain = np.min(route.fwd[:-1, :, None] + d[route.modes[:-1, :, None], entry[None, None, :]], axis=1)
-        through = np.min(to_chain[:, :, None] + inner[None], axis=1)
-        back = np.min(d[leave[None, :, None], route.modes[1:, None, :]] + route.bwd[1:, None, :], axis=2)
-        return np.min(through + back, axis=1)
+        to_chain = np.min(route.fwd[None, :-1, :, None]
+                          + d[route.modes[None, :-1, :, None], entry[:, None, None, :]], axis=2)
+        through = np.min(to_chain[..., :, None] + inner[:, None], axis=2)
+        back = np.min(d[leave[:, None, :, None], route.modes[None, 1:, None, :]] + route.bwd[None, 1:, None, :], axis=3)
+        return np.min(through + back, axis=2)
 
     def _allowed(self, loc: int, route: _Route) -> bool:
         vehicle = self.pinned.get(loc)
@@ -292,48 +297,54 @@ class DirectedSearch:
         gain = route.cost - removed
         if gain < MIN_GAIN_S:
             return False
-        # each way round: (first row's modes, 2 x 2 seconds through the chain, last row's modes)
-        ways = ((route.modes[p], route.seg[p, q], route.modes[q]), (route.modes[q], route.rseg[p, q], route.modes[p]))
-        found: list[tuple[np.ndarray, int, np.ndarray, bool]] = []  # (delta s per gap, target route, gaps, reversed)
-        for rev, (entry, inner, leave) in enumerate(ways):
-            # within the route, by concatenating segments: a gap g before the chain (g + 1 <= p - 1) ...
-            gaps = np.arange(0, p - 1)
-            if len(gaps):
-                a = np.min(route.fwd[gaps][:, :, None] + d[route.modes[gaps][:, :, None], entry[None, None, :]], axis=1)
-                a = np.min(a[:, :, None] + inner[None], axis=1)
-                a = np.min(a[:, :, None] + d[leave[None, :, None], route.modes[gaps + 1][:, None, :]], axis=1)
-                a = np.min(a[:, :, None] + route.seg[gaps + 1, p - 1], axis=1)
-                a = np.min(a[:, :, None] + skip[None], axis=1)
-                found.append((np.min(a + route.bwd[q + 1][None, :], axis=1) - route.cost, k, gaps, bool(rev)))
-            # ... or after it (g >= q + 1)
-            gaps = np.arange(q + 1, n - 1)
-            if len(gaps):
-                a = np.min(route.fwd[p - 1][:, None] + skip, axis=0)
-                a = np.min(a[None, :, None] + route.seg[q + 1, gaps], axis=1)
-                a = np.min(a[:, :, None] + d[route.modes[gaps][:, :, None], entry[None, None, :]], axis=1)
-                a = np.min(a[:, :, None] + inner[None], axis=1)
-                b = d[leave[None, :, None], route.modes[gaps + 1][:, None, :]] + route.bwd[gaps + 1][:, None, :]
-                found.append((np.min(a + np.min(b, axis=2), axis=1) - route.cost, k, gaps, bool(rev)))
-            if rev:  # turned round where it is
-                here = np.min(route.fwd[p - 1][:, None] + d[np.ix_(m0, entry)], axis=0)
-                here = np.min(here[:, None] + inner, axis=0)
-                here_s = np.min(here[:, None] + d[np.ix_(leave, m1)] + route.bwd[q + 1][None, :])
-                found.append((np.array([here_s - route.cost]), k, np.array([p - 1]), True))
-            for j, other in enumerate(self.routes):
-                if j == k or other.frozen or not all(self._allowed(int(x), other) for x in locs):
-                    continue
-                extra = self._insertions(other, entry, inner, leave) - other.cost
-                extra[extra + self.service_s[locs].sum() > other.room_s + 1e-6] = np.inf  # cannot fit
-                found.append((extra - gain, j, np.arange(len(extra)), bool(rev)))
-        deltas = np.concatenate([f[0] for f in found])
-        owner = np.repeat(np.arange(len(found)), [len(f[0]) for f in found])
-        offset = np.cumsum([0] + [len(f[0]) for f in found])
+        # both ways round at once (axis 0: as it is, reversed): first row's modes, 2 x 2 seconds through
+        # the chain, last row's modes
+        entry = np.stack([route.modes[p], route.modes[q]])
+        inner = np.stack([route.seg[p, q], route.rseg[p, q]])
+        leave = np.stack([route.modes[q], route.modes[p]])
+        found: list[tuple[np.ndarray, int, np.ndarray]] = []  # (delta s [way, gap], target route, gaps)
+        # within the route, by concatenating segments: a gap g before the chain (g + 1 <= p - 1) ...
+        gaps = np.arange(0, p - 1)
+        if len(gaps):
+            a = np.min(route.fwd[gaps][None, :, :, None]
+                       + d[route.modes[gaps][None, :, :, None], entry[:, None, None, :]], axis=2)
+            a = np.min(a[..., :, None] + inner[:, None], axis=2)
+            a = np.min(a[..., :, None] + d[leave[:, None, :, None], route.modes[gaps + 1][None, :, None, :]], axis=2)
+            a = np.min(a[..., :, None] + route.seg[gaps + 1, p - 1][None], axis=2)
+            a = np.min(a[..., :, None] + skip, axis=2)
+            found.append((np.min(a + route.bwd[q + 1], axis=2) - route.cost, k, gaps))
+        # ... or after it (g >= q + 1)
+        gaps = np.arange(q + 1, n - 1)
+        if len(gaps):
+            a = np.min(route.fwd[p - 1][:, None] + skip, axis=0)
+            a = np.min(a[None, :, None] + route.seg[q + 1, gaps], axis=1)
+            a = np.min(a[None, :, :, None] + d[route.modes[gaps][None, :, :, None], entry[:, None, None, :]], axis=2)
+            a = np.min(a[..., :, None] + inner[:, None], axis=2)
+            b = d[leave[:, None, :, None], route.modes[gaps + 1][None, :, None, :]]
+            b = b + route.bwd[gaps + 1][None, :, None, :]
+            found.append((np.min(a + np.min(b, axis=3), axis=2) - route.cost, k, gaps))
+        # turned round where it is
+        here = np.min(route.fwd[p - 1][:, None] + d[np.ix_(m0, entry[1])], axis=0)
+        here = np.min(here[:, None] + inner[1], axis=0)
+        here_s = np.min(here[:, None] + d[np.ix_(leave[1], m1)] + route.bwd[q + 1][None, :])
+        found.append((np.array([[np.inf], [here_s - route.cost]]), k, np.array([p - 1])))
+        for j, other in enumerate(self.routes):
+            if j == k or other.frozen or not all(self._allowed(int(x), other) for x in locs):
+                continue
+            extra = self._insertions(other, entry, inner, leave) - other.cost
+            extra[extra + self.service_s[locs].sum() > other.room_s + 1e-6] = np.inf  # cannot fit
+            found.append((extra - gain, j, np.arange(extra.shape[1])))
+        sizes = [f[0].size for f in found]
+        deltas = np.concatenate([f[0].ravel() for f in found])
+        owner = np.repeat(np.arange(len(found)), sizes)
+        offset = np.cumsum([0, *sizes])
         best = np.argsort(deltas)[:TRIES]
         for flat in best:
             if deltas[flat] > -MIN_GAIN_S or time.perf_counter() > deadline:
                 break
-            _, j, gaps, rev = found[owner[flat]]
-            g = int(gaps[flat - offset[owner[flat]]])
+            _, j, gaps = found[owner[flat]]
+            rev, at_gap = divmod(int(flat - offset[owner[flat]]), len(gaps))
+            g = int(gaps[at_gap])
             chain = locs[::-1] if rev else locs
             rest = np.concatenate([route.seq[:p], route.seq[q + 1:]])
             if j == k:
@@ -420,7 +431,7 @@ class DirectedSearch:
                 if route.frozen or not self._allowed(loc, route):
                     continue
                 modes = self.loc_modes[loc]
-                extras = self._insertions(route, modes, _IDENTITY, modes) - route.cost
+                extras = self._insertions(route, modes[None], _IDENTITY[None], modes[None])[0] - route.cost
                 extras[extras + self.service_s[loc] > route.room_s + 1e-6] = np.inf  # cannot fit
                 candidates += [(float(extras[g]), j, int(g)) for g in np.argsort(extras)[:TRIES]]
             candidates.sort(key=lambda c: c[0])
@@ -434,9 +445,27 @@ class DirectedSearch:
                     break
 
     def run(self, time_limit_s: float) -> Plan:
-        """Improve the plan for at most ``time_limit_s`` seconds (or until no move improves it)."""
+        """Improve the plan for at most ``time_limit_s`` seconds: descend until no move improves it,
+        then, with the time left, kick and descend again (:meth:`_kick`), keeping the best plan
+        (fewest stops unassigned, then the least total duration)."""
         deadline = time.perf_counter() + time_limit_s
         self._insert_unassigned(deadline)
+        self._descend(deadline)
+        rng = np.random.default_rng(self.options.seed)
+        best = self._snapshot()
+        while time.perf_counter() < deadline and self._kickable():
+            if not self._kick(rng):
+                continue
+            self._descend(deadline)
+            if self._score() < best[0]:
+                best = self._snapshot()
+            else:
+                self._restore(best)
+        self._restore(best)
+        return self.plan()
+
+    def _descend(self, deadline: float) -> None:
+        """Apply improving moves until none is left (or ``deadline``)."""
         improved = True
         while improved and time.perf_counter() < deadline:
             improved = False
@@ -465,7 +494,35 @@ class DirectedSearch:
                     if not (self.routes[k].frozen or self.routes[j].frozen) and self._two_opt_star(k, j, deadline):
                         improved = True
             self._insert_unassigned(deadline)
-        return self.plan()
+
+    def _score(self) -> tuple[int, float]:
+        return len(self.unassigned), sum(r.duration_s for r in self.routes)
+
+    def _snapshot(self) -> tuple[tuple[int, float], list[_Route], dict[str, Unassigned], np.ndarray, int, int]:
+        return (self._score(), list(self.routes), dict(self.unassigned), self.settled.copy(), self.moves,
+                self.inserted)
+
+    def _restore(self, snapshot: tuple[tuple[int, float], list[_Route], dict[str, Unassigned], np.ndarray, int, int]
+                 ) -> None:
+        _, routes, unassigned, settled, self.moves, self.inserted = snapshot
+        self.routes, self.unassigned, self.settled = list(routes), dict(unassigned), settled.copy()
+
+    def _kickable(self) -> list[int]:
+        """The routes long enough to kick."""
+        return [k for k, r in enumerate(self.routes) if not r.frozen and len(r.seq) > KICK_STOPS[1] + 3]
+
+    def _kick(self, rng: np.random.Generator) -> bool:
+        """A random run of :data:`KICK_STOPS` stops of a random route driven in reverse order and moved up
+        to as many places along it, kept if the evaluator finds the route without violation (however
+        long): the descent that follows starts from there."""
+        k = int(rng.choice(self._kickable()))
+        seq = self.routes[k].seq
+        length = int(rng.integers(*KICK_STOPS))
+        p = int(rng.integers(1, len(seq) - length))
+        chain = seq[p:p + length][::-1]
+        rest = np.concatenate([seq[:p], seq[p + length:]])
+        at = int(np.clip(p + rng.integers(-length, length + 1), 1, len(rest) - 1))
+        return self._try([(k, np.concatenate([rest[:at], chain, rest[at:]]))], serve=True)
 
     def plan(self) -> Plan:
         """The routes as they stand (non-empty ones), and the stops still unassigned."""
