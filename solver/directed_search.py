@@ -443,6 +443,54 @@ class DirectedSearch:
                     del self.unassigned[stop_id]
                     self.inserted += 1
                     break
+            if stop_id in self.unassigned and self._insert_by_ejection(loc, deadline):
+                del self.unassigned[stop_id]
+                self.inserted += 1
+
+    def _insert_by_ejection(self, loc: int, deadline: float) -> bool:
+        """Insert the unassigned stop ``loc`` into a route with no room for it, moving one of that route's
+        bin stops to another route that has room (an ejection chain of two): the combinations that add
+        the least drive, and fit both shifts by the labels, tried on the evaluator."""
+        x = np.array([loc], dtype=np.int64)
+        modes = self.loc_modes[loc]
+        for a, route in enumerate(self.routes):
+            if route.frozen or not self._allowed(loc, route) or time.perf_counter() > deadline:
+                continue
+            added = self._insertions(route, modes[None], _IDENTITY[None], modes[None])[0] - route.cost
+            for g in np.argsort(added)[:2]:
+                if not np.isfinite(added[g]) or added[g] >= NO_PATH_S / 2:
+                    break
+                grown = np.concatenate([route.seq[:g + 1], x, route.seq[g + 1:]])
+                m, fwd, bwd, _, _ = self._labelled(route.key, grown)
+                d = self.duration[route.key]
+                # the drive saved by taking each interior stop back out of the grown route
+                saved = float(fwd[-1].min()) - np.min(fwd[:-2][:, :, None] + d[m[:-2][:, :, None], m[2:][:, None, :]]
+                                                      + bwd[2:][:, None, :], axis=(1, 2))
+                over = float(fwd[-1].min()) - route.cost + self.service_s[loc] - route.room_s
+                ys = np.arange(1, len(grown) - 1)
+                ok = (grown[ys] >= self.offset) & (grown[ys] != loc)
+                ok &= saved + self.service_s[grown[ys]] >= over - 1e-6
+                for b, other in enumerate(self.routes):
+                    if b == a or other.frozen or other.key != route.key or not ok.any():
+                        continue
+                    cand = ys[ok & np.array([self._allowed(int(y), other) for y in grown[ys]])]
+                    if not len(cand):
+                        continue
+                    ymodes = self.loc_modes[grown[cand]]
+                    extra = self._insertions(other, ymodes, np.repeat(_IDENTITY[None], len(cand), axis=0),
+                                             ymodes) - other.cost
+                    extra[extra + self.service_s[grown[cand]][:, None] > other.room_s + 1e-6] = np.inf
+                    total = extra - saved[cand - 1][:, None]
+                    for flat in np.argsort(total, axis=None)[:TRIES]:
+                        i, gap = np.unravel_index(flat, total.shape)
+                        if not np.isfinite(total[i, gap]) or time.perf_counter() > deadline:
+                            break
+                        y = int(cand[i])
+                        out = np.concatenate([grown[:y], grown[y + 1:]])
+                        into = np.concatenate([other.seq[:gap + 1], grown[y:y + 1], other.seq[gap + 1:]])
+                        if self._try([(a, out), (b, into)], serve=True):
+                            return True
+        return False
 
     def run(self, time_limit_s: float) -> Plan:
         """Improve the plan for at most ``time_limit_s`` seconds: descend until no move improves it,

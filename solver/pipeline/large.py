@@ -18,7 +18,7 @@ from shapely.geometry import LineString
 
 from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
-from solver.directed_search import DirectedSearch, directed_search
+from solver.directed_search import directed_search
 from solver.evaluate import count_moves, evaluate_route, summarise
 from solver.geometry import pieces_line, route_pieces
 from solver.manoeuvres import Manoeuvres, count_manoeuvres
@@ -266,8 +266,12 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
     with watch.stage("solve"):
         searched_from = time.perf_counter()
         if options.fix_directions:
-            plans = _directed_search(jobs, options, executor)
-            jobs, plans = _serve_across_parts(problem, network, snapped, aggregation, parts, jobs, plans, side)
+            joint_s = options.time_limit_s * JOINT_SHARE if len(jobs) > 1 else 0.0
+            part_options = replace(options, time_limit_s=options.time_limit_s - joint_s)
+            plans = _directed_search([(sub, matrices, part_options) for sub, matrices, _ in jobs], part_options,
+                                     executor)
+            jobs, plans = _search_across_parts(problem, network, snapped, aggregation, parts, jobs, plans, side,
+                                               joint_s * len(jobs))
         else:
             plans = list(run_all(solve_part, jobs, executor))
         reversed_stops = {s for (sub, matrices, _), p in zip(jobs, plans, strict=True)
@@ -328,45 +332,34 @@ def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], op
             for (sub, matrices, _), plan in zip(jobs, searched, strict=True)]
 
 
-#: with ``fix_directions``, the seconds each other part's rounds get to take the stops a part left
-#: unassigned (:func:`_serve_across_parts`)
-ACROSS_PARTS_S = 2.0
+#: with ``fix_directions`` and several parts, the share of each part's time kept for the local search
+#: over all the parts' rounds together once they are solved (:func:`_search_across_parts`)
+JOINT_SHARE = 0.15
 
 
-def _serve_across_parts(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
-                        parts: list[Part], jobs: list[tuple[Problem, FleetMatrices, SolveOptions]],
-                        plans: list[Plan], side: np.ndarray
-                        ) -> tuple[list[tuple[Problem, FleetMatrices, SolveOptions]], list[Plan]]:
-    """The stops a part left unassigned offered to the other parts' rounds: each other part's matrices
-    rebuilt with those stops, and each inserted where the evaluator finds room
-    (:meth:`~solver.directed_search.DirectedSearch.serve_unassigned`, :data:`ACROSS_PARTS_S` per part).
-    A part's rounds full to the shift leave stops that another part's rounds, with time to spare, can
-    take. Returns the jobs (the parts that took stops with their new problem and matrices) and plans."""
-    left = {u.bin_id: u for plan in plans for u in plan.unassigned}
-    if len(plans) < 2 or not left:
+def _search_across_parts(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
+                         parts: list[Part], jobs: list[tuple[Problem, FleetMatrices, SolveOptions]],
+                         plans: list[Plan], side: np.ndarray, time_limit_s: float
+                         ) -> tuple[list[tuple[Problem, FleetMatrices, SolveOptions]], list[Plan]]:
+    """The parts' plans searched again as one (:func:`~solver.directed_search.directed_search` for
+    ``time_limit_s`` seconds, on the matrices of all their stops): a part's rounds full to the shift
+    leave stops that another part's rounds, with time to spare, can take once stops near the border
+    move across. Returns the one job (problem, matrices, options) and plan that replace the parts'."""
+    if len(plans) < 2:
         return jobs, plans
-    jobs, plans = list(jobs), list(plans)
-    served: set[str] = set()
-    for j, part in enumerate(parts):
-        mine = set(part.bin_ids)
-        offered = [s for s in left if s not in served and s not in mine]
-        if not offered or not any(r.stops for r in plans[j].routes):
-            continue
-        sub = subproblem(aggregation.problem, Part((*part.bin_ids, *offered), part.vehicle_ids))
-        options = jobs[j][2]
-        matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
-        waiting = tuple(u for u in plans[j].unassigned if u.bin_id not in served) + tuple(left[s] for s in offered)
-        search = DirectedSearch(sub, matrices, replace(plans[j], unassigned=waiting), options)
-        search.serve_unassigned(time.perf_counter() + ACROSS_PARTS_S)
-        now = {u.bin_id for u in waiting if u.bin_id not in search.unassigned}
-        if now:
-            log.info("%d stop(s) left out of their part served by another part's rounds",
-                     len([s for s in now if s not in mine]))
-            served |= now
-            plans[j] = replace(plans[j], routes=search.plan().routes)
-            jobs[j] = (sub, matrices, options)
-    plans = [replace(plan, unassigned=tuple(u for u in plan.unassigned if u.bin_id not in served)) for plan in plans]
-    return jobs, plans
+    stops = tuple(dict.fromkeys(s for part in parts for s in part.bin_ids))
+    vehicles = tuple(dict.fromkeys(v for part in parts for v in part.vehicle_ids))
+    sub = subproblem(aggregation.problem, Part(stops, vehicles))
+    options = jobs[0][2]
+    matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
+    given = [p.relaxed for p in plans if p.relaxed is not None]
+    relaxed = tuple(dict.fromkeys(name for names in given for name in names)) if given else None
+    joint = Plan(routes=tuple(r for p in plans for r in p.routes if r.stops),
+                 unassigned=tuple(u for p in plans for u in p.unassigned), relaxed=relaxed)
+    before = len(joint.unassigned)
+    plan = directed_search(sub, matrices, joint, options, time_limit_s)
+    log.info("the parts searched as one: %d stop(s) unassigned, %d before", len(plan.unassigned), before)
+    return [(sub, matrices, options)], [plan]
 
 
 def driven_ways(stops: Problem, matrices: FleetMatrices, reversed_stops: set[str]) -> FleetMatrices:

@@ -24,7 +24,7 @@ from solver.evaluate import evaluate_route
 from solver.matrix import FleetMatrices, TravelMatrices, build_legs
 from solver.network import RoadNetwork, build_network
 from solver.orientation import choose_rows, orient_route
-from solver.pipeline.large import _serve_across_parts, driven_ways, stop_directions, stop_matrices
+from solver.pipeline.large import _search_across_parts, driven_ways, stop_directions, stop_matrices
 from solver.pipeline.stages import _snap, approach
 from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
 from solver.snapping import snap_points
@@ -191,7 +191,7 @@ def test_an_unassigned_stop_is_served_once_the_search_frees_the_time(grid: RoadN
 
 def test_a_stop_one_part_leaves_out_is_served_by_another_parts_round(grid: RoadNetwork) -> None:
     """Street by street in two parts: the south part's lorry has no time left for its third stop, the
-    north part's has; the stop is served once, by the north round, whose part's matrices now hold it."""
+    north part's has; searched as one, the stop is served once, on the matrices of all the stops."""
     roomy = Vehicle("a", "depot", 5000.0)
     bins = tuple(Bin(name, *SPOTS[name], demand_kg=100.0, service_s=20.0) for name in SPOTS)
     problem = Problem(depots=(Depot("depot", *DEPOT),), vehicles=(roomy, Vehicle("b", "depot", 5000.0)), bins=bins)
@@ -216,9 +216,48 @@ def test_a_stop_one_part_leaves_out_is_served_by_another_parts_round(grid: RoadN
     plans = [Plan(routes=(RoutePlan("a", ("s1", "s2")),), unassigned=(Unassigned("s3", "shift_too_short", "full"),)),
              Plan(routes=(RoutePlan("b", ("n2", "c2", "c3")),))]
     assert DirectedSearch(jobs[0][0], jobs[0][1], plans[0], options).run(5.0).unassigned  # no room in its own part
-    jobs, plans = _serve_across_parts(problem, grid, snapped, aggregation, parts, jobs, plans, side)
-    served = [s for plan in plans for r in plan.routes for s in r.stops]
-    assert sorted(served) == sorted(SPOTS) and not any(plan.unassigned for plan in plans)
-    assert "s3" in plans[1].routes[0].stops
-    sub, matrices, _ = jobs[1]
-    _duration_s(sub, matrices, plans[1])  # evaluated on the part's new matrices: no violation
+    jobs, plans = _search_across_parts(problem, grid, snapped, aggregation, parts, jobs, plans, side, 2.0)
+    assert len(jobs) == len(plans) == 1
+    served = [s for r in plans[0].routes for s in r.stops]
+    assert sorted(served) == sorted(SPOTS) and not plans[0].unassigned
+    sub, matrices, _ = jobs[0]
+    _duration_s(sub, matrices, plans[0])  # evaluated on the matrices of all the stops: no violation
+
+
+def test_an_unassigned_stop_goes_in_by_moving_another_to_a_round_with_room(grid: RoadNetwork) -> None:
+    """Neither round has room for the east stop (s3, 250 s to collect) as it stands, but the first can
+    take it if its west stop (s1, 400 s) moves to the second, which has room for exactly that: the
+    search makes both moves at once, where inserting alone finds nothing."""
+    service = {"s3": 250.0, "s1": 400.0}
+    bins = tuple(Bin(n, *SPOTS[n], demand_kg=100.0, service_s=service.get(n, 20.0)) for n in SPOTS)
+    roomy = (Vehicle("a", "depot", 5000.0), Vehicle("b", "depot", 5000.0))
+    problem = Problem(depots=(Depot("depot", *DEPOT),), vehicles=roomy, bins=bins)
+    options = SolveOptions(fix_directions=True)
+    snapped = _snap(problem, grid, 200.0)
+
+    def matrices_of(problem: Problem) -> tuple[Problem, FleetMatrices]:
+        aggregation = aggregate_bins(problem, grid, snapped, limits=GroupLimits())
+        return aggregation.problem, stop_matrices(problem, grid, snapped, aggregation, aggregation.problem, options)
+
+    stops, matrices = matrices_of(problem)
+    first = _duration_s(stops, matrices, Plan(routes=(RoutePlan("a", ("s2", "s1", "n2")),)))
+    second = min(_duration_s(stops, matrices, Plan(routes=(RoutePlan("b", order),)))
+                 for order in (("s1", "c2"), ("c2", "s1")))
+    tight = (Vehicle("a", "depot", 5000.0, shift_end_s=roomy[0].shift_start_s + int(first) + 1),
+             Vehicle("b", "depot", 5000.0, shift_end_s=roomy[1].shift_start_s + int(second) + 1))
+    stops, matrices = matrices_of(replace(problem, vehicles=tight))
+    start = Plan(routes=(RoutePlan("a", ("s2", "s1", "n2")), RoutePlan("b", ("c2",))),
+                 unassigned=(Unassigned("s3", "shift_too_short", "no time"),))
+    alone = DirectedSearch(stops, matrices, start, options)
+    for k, route in enumerate(alone.routes):  # no room for s3 anywhere as the rounds stand
+        grown = [*route.stops, "s3"]
+        for at in range(len(grown)):
+            order = (*grown[:at], "s3", *grown[at:-1])
+            ev = alone._evaluate(route.vehicle, np.array([0, *(stops.location_index(s) for s in order), 0]))
+            assert ev.violations, (k, order)
+    search = DirectedSearch(stops, matrices, start, options)
+    search.serve_unassigned(deadline=float("inf"))
+    assert not search.unassigned
+    out = search.plan()
+    assert {r.vehicle_id: set(r.stops) for r in out.routes} == {"a": {"s2", "s3", "n2"}, "b": {"s1", "c2"}}
+    _duration_s(stops, matrices, out)  # no violation
