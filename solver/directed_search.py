@@ -64,6 +64,10 @@ REVERSE_SPAN = 40
 #: how many places either side of a change wake the stops there (their don't-look marks cleared)
 NEIGHBOURS = 3
 
+#: the most stops a route may have for the search to run: its labels hold 64 bytes per pair of its
+#: stops (the min-plus matrices of its runs, forward and reversed), 64 MB at 1,000 stops
+MAX_ROUTE_STOPS = 1000
+
 #: how many stops a kick turns round and moves (at least, less than) once the descent has converged
 KICK_STOPS = (3, 9)
 
@@ -579,10 +583,16 @@ class DirectedSearch:
 
 
 def directed_search(problem: Problem, matrices: FleetMatrices, plan: Plan, options: SolveOptions,
-                    time_limit_s: float) -> Plan:
+                    time_limit_s: float, *, max_route_stops: int = MAX_ROUTE_STOPS) -> Plan:
     """``plan`` improved by the orientation-aware local search (module docstring) for at most
-    ``time_limit_s`` seconds; ``plan`` itself where ``matrices`` offer no direction to choose."""
+    ``time_limit_s`` seconds; ``plan`` itself where ``matrices`` offer no direction to choose, or where
+    a route has more than ``max_route_stops`` stops (its labels would not fit in memory)."""
     if not matrices.direction_rows or time_limit_s <= 0:
+        return plan
+    longest = max((len(r.stops) for r in plan.routes), default=0)
+    if longest > max_route_stops:
+        log.warning("directed search skipped: a route of %d stops, more than the %d its labels may hold",
+                    longest, max_route_stops)
         return plan
     search = DirectedSearch(problem, matrices, plan, options)
     before = sum(r.duration_s for r in search.routes)

@@ -89,7 +89,8 @@ def _duration_s(stops: Problem, matrices: FleetMatrices, plan: Plan) -> float:
 
 def test_the_search_finds_the_best_order_with_a_stop_driven_the_other_way(grid: RoadNetwork) -> None:
     """From a zig-zag order of five stops, the search reaches the quickest order and directions over
-    every order (brute force), which is quicker than any order with every stop driven its bins' way."""
+    every order (brute force), which is quicker than any order with every stop driven its bins' way;
+    with a limit on a route's stops below its five, the plan is left as it is."""
     names = ["s1", "s2", "s3", "n2", "c3"]
     vehicle = Vehicle("v", "depot", 5000.0)
     stops, matrices = _stops(grid, names, (vehicle,))
@@ -103,6 +104,9 @@ def test_the_search_finds_the_best_order_with_a_stop_driven_the_other_way(grid: 
     assert _drive_s(stops, matrices, vehicle, out.routes[0].stops) == pytest.approx(free)
     assert stop_directions(stops, matrices, out)
     assert _duration_s(stops, matrices, out) < _duration_s(stops, matrices, start)
+    # a route longer than the labels may hold is left as it is
+    assert directed_search(stops, matrices, start, SolveOptions(fix_directions=True), time_limit_s=10.0,
+                           max_route_stops=4) == start
 
 
 def test_the_labels_cost_what_orient_route_finds_for_a_fixed_order(grid: RoadNetwork) -> None:
