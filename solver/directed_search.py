@@ -280,6 +280,10 @@ class DirectedSearch:
         return np.min(through + back, axis=2)
 
     def _allowed(self, loc: int, route: _Route) -> bool:
+        """Whether ``route``'s vehicle may serve location ``loc``: its stream, and the territory it is pinned to
+        (the evaluator checks the rest)."""
+        if loc >= self.offset and not route.vehicle.carries(self.problem.bins[loc - self.offset].stream):
+            return False
         vehicle = self.pinned.get(loc)
         return vehicle is None or vehicle == route.vehicle.id
 
@@ -447,9 +451,35 @@ class DirectedSearch:
                     del self.unassigned[stop_id]
                     self.inserted += 1
                     break
-            if stop_id in self.unassigned and self._insert_by_ejection(loc, deadline):
+            if stop_id in self.unassigned and (self._insert_by_ejection(loc, deadline)
+                                               or self._insert_with_tip(loc, deadline)):
                 del self.unassigned[stop_id]
                 self.inserted += 1
+
+    def _insert_with_tip(self, loc: int, deadline: float) -> bool:
+        """Insert the unassigned stop ``loc`` together with a visit to a disposal site, just before or
+        just after it, where a load has no room left for it: the cheapest places by the labels, tried
+        on the evaluator (which checks the site takes the streams on board and is open)."""
+        candidates: list[tuple[float, int, int, np.ndarray]] = []
+        d_service = self.service_s[loc]
+        for site in range(self.problem.site_offset(), self.offset):
+            for chain in (np.array([site, loc], dtype=np.int64), np.array([loc, site], dtype=np.int64)):
+                entry, leave = self.loc_modes[chain[0]], self.loc_modes[chain[1]]
+                for j, route in enumerate(self.routes):
+                    if route.frozen or not self._allowed(loc, route):
+                        continue
+                    inner = self.duration[route.key][np.ix_(entry, leave)]
+                    extras = self._insertions(route, entry[None], inner[None], leave[None])[0] - route.cost
+                    extras[extras + d_service + self.service_s[site] > route.room_s + 1e-6] = np.inf
+                    candidates += [(float(extras[g]), j, int(g), chain) for g in np.argsort(extras)[:2]]
+        candidates.sort(key=lambda c: c[0])
+        for extra, j, g, chain in candidates[:TRIES]:
+            if not np.isfinite(extra) or extra >= NO_PATH_S / 2 or time.perf_counter() > deadline:
+                break
+            route = self.routes[j]
+            if self._try([(j, np.concatenate([route.seq[:g + 1], chain, route.seq[g + 1:]]))], serve=True):
+                return True
+        return False
 
     def _insert_by_ejection(self, loc: int, deadline: float) -> bool:
         """Insert the unassigned stop ``loc`` into a route with no room for it, moving one of that route's

@@ -26,7 +26,7 @@ from solver.network import RoadNetwork, build_network
 from solver.orientation import choose_rows, orient_route
 from solver.pipeline.large import _search_across_parts, driven_ways, stop_directions, stop_matrices
 from solver.pipeline.stages import _snap, approach
-from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
+from solver.problem import Bin, Depot, DisposalSite, Problem, SolveOptions, Vehicle
 from solver.snapping import snap_points
 from solver.solution import Plan, RoutePlan, Unassigned
 from tests.conftest import write_osm_xml
@@ -265,3 +265,28 @@ def test_an_unassigned_stop_goes_in_by_moving_another_to_a_round_with_room(grid:
     out = search.plan()
     assert {r.vehicle_id: set(r.stops) for r in out.routes} == {"a": {"s2", "s3", "n2"}, "b": {"s1", "c2"}}
     _duration_s(stops, matrices, out)  # no violation
+
+
+def test_an_unassigned_stop_goes_in_with_a_visit_to_the_tip_when_the_load_is_full(grid: RoadNetwork) -> None:
+    """A lorry of 200 kg collects two 100 kg stops and tips: a third fits in no load as it stands, but
+    it does with a second visit to the tip next to it, and the search adds both."""
+    bins = tuple(Bin(n, *SPOTS[n], demand_kg=100.0, service_s=20.0) for n in ("s1", "s2", "s3"))
+    tip = DisposalSite("tip", 9.0, 0.0015, unload_s=300.0)  # on West Lane, near the depot
+    problem = Problem(depots=(Depot("depot", *DEPOT),), vehicles=(Vehicle("v", "depot", 200.0),), bins=bins,
+                      disposal_sites=(tip,))
+    options = SolveOptions(fix_directions=True)
+    snapped = _snap(problem, grid, 200.0)
+    aggregation = aggregate_bins(problem, grid, snapped, limits=GroupLimits())
+    stops = aggregation.problem
+    matrices = stop_matrices(problem, grid, snapped, aggregation, stops, options)
+    start = Plan(routes=(RoutePlan("v", ("s1", "s2", "tip")),), unassigned=(Unassigned("s3", "capacity", "full"),))
+    search = DirectedSearch(stops, matrices, start, options)
+    for at in range(4):  # no room for s3 in the round as it stands
+        order = (*("s1", "s2", "tip")[:at], "s3", *("s1", "s2", "tip")[at:])
+        ev = search._evaluate(search.routes[0].vehicle, np.array([0, *(stops.location_index(s) for s in order), 0]))
+        assert ev.violations, order
+    search.serve_unassigned(deadline=float("inf"))
+    assert not search.unassigned
+    route = search.plan().routes[0]
+    assert set(route.stops) == {"s1", "s2", "s3", "tip"} and route.stops.count("tip") == 2
+    _duration_s(stops, matrices, search.plan())  # no violation: no overload, tipped before the depot
