@@ -18,7 +18,8 @@ neighbourhood extension"):
   chosen exactly;
 - moves: a stop or a chain of up to eight consecutive stops relocated (either way round) within
   its route or into another, a run of stops driven in reverse order (2-opt), 2-opt* between two
-  routes (their tails exchanged), and a stop left unassigned inserted; all the places one move
+  routes (their tails exchanged), and a stop left unassigned inserted (alone, while one of the
+  route's stops moves to a route with room, or with a visit to a disposal site); all the places one move
   may take are priced as one array operation, and stops whose moves found nothing are not looked
   at again until their neighbourhood changes (don't-look marks).
 
