@@ -215,8 +215,9 @@ class SolveOptions:
     a cost) instead of only at dead ends, turning places and, with ``turn_in_side_ways`` (on), where
     a driveway, yard or farm track joins the road (reversing into it); ``fix_directions`` fixes, after the
     search, the direction each route drives past each bin so that a lorry never turns back at a
-    stop (:mod:`solver.orientation`; off by default: the engines do not yet choose directions
-    themselves, so the fixed plan is longer; see docs/crew_rounds.md).
+    stop (:mod:`solver.orientation`; street by street, chosen inside every move of
+    :mod:`solver.directed_search` after the engine's search; off by default: see docs/crew_rounds.md
+    for what it costs on the Oakham case).
 
     The rounds' shape, enforced by re-solving with the engine's own constraints
     (:mod:`solver.engines.shaped`; off by default here, so a library call or a benchmark

@@ -217,8 +217,9 @@ class OptionsIn(InputModel):
                                   "reversing; false allows it only at dead ends and turning places.")
     fix_directions: bool = Field(
         default=False, description="Fix the direction each round drives past each bin, so that a lorry never "
-                                   "turns back at a stop (the plan gets longer: the engines do not yet choose "
-                                   "directions themselves).")
+                                   "turns back at a stop (street by street, each stop's direction is chosen "
+                                   "inside every move of a local search after the engine's; the plan may be "
+                                   "longer).")
     balance: bool = Field(
         default=True,
         description="Keep the rounds of a plan of several rounds within balance_tolerance of each other in "

@@ -18,6 +18,7 @@ from shapely.geometry import LineString
 
 from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
+from solver.directed_search import directed_search
 from solver.evaluate import count_moves, evaluate_route, summarise
 from solver.geometry import pieces_line, route_pieces
 from solver.manoeuvres import Manoeuvres, count_manoeuvres
@@ -265,7 +266,12 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
     with watch.stage("solve"):
         searched_from = time.perf_counter()
         if options.fix_directions:
-            plans = _directed_search(jobs, options, executor)
+            joint_s = options.time_limit_s * JOINT_SHARE if len(jobs) > 1 else 0.0
+            part_options = replace(options, time_limit_s=options.time_limit_s - joint_s)
+            plans = _directed_search([(sub, matrices, part_options) for sub, matrices, _ in jobs], part_options,
+                                     executor)
+            jobs, plans = _search_across_parts(problem, network, snapped, aggregation, parts, jobs, plans, side,
+                                               joint_s * len(jobs))
         else:
             plans = list(run_all(solve_part, jobs, executor))
         reversed_stops = {s for (sub, matrices, _), p in zip(jobs, plans, strict=True)
@@ -295,13 +301,24 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
 #: chosen, on the matrix of the stops driven those ways (from the first plan).
 DIRECTED_SHARE = 0.5
 
+#: with ``fix_directions``, the share of a part's search given to the orientation-aware local search
+#: (:mod:`solver.directed_search`) after the engine's two halves, which share the rest: on the Oakham
+#: case its descent converges in 10-20 s per part of about 500 stops (load average 6), and the time
+#: left goes to its kicks (docs/crew_rounds.md)
+DIRECTED_LOCAL_SHARE = 0.4
+
 
 def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], options: SolveOptions,
                      executor: Executor | None) -> list[Plan]:
     """Solve the parts twice: first on the quicker way between each two stops, then, with each stop's
     direction chosen for the first plan's order (:func:`stop_directions`), again from that plan on the
     matrix of the stops driven those ways, so that the search sees what the directions cost and can
-    reorder the stops to suit them. (Measured on the Oakham case, docs/crew_rounds.md.)"""
+    reorder the stops to suit them; then the orientation-aware local search
+    (:func:`~solver.directed_search.directed_search`) from that plan, each move priced with every stop's
+    direction chosen exactly, for :data:`DIRECTED_LOCAL_SHARE` of the time. (Measured on the Oakham case,
+    docs/crew_rounds.md.)"""
+    local_s = options.time_limit_s * DIRECTED_LOCAL_SHARE
+    options = replace(options, time_limit_s=options.time_limit_s - local_s)
     first = replace(options, time_limit_s=options.time_limit_s * (1.0 - DIRECTED_SHARE))
     plans = list(run_all(solve_part, [(sub, matrices, first) for sub, matrices, _ in jobs], executor))
     again = []
@@ -310,7 +327,39 @@ def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], op
         again.append((sub, driven_ways(sub, matrices, stop_directions(sub, matrices, plan)),
                       replace(options, time_limit_s=options.time_limit_s * DIRECTED_SHARE, initial_routes=warm,
                               search_processes=1)))
-    return list(run_all(solve_part, again, executor))
+    searched = list(run_all(solve_part, again, executor))
+    return [directed_search(sub, matrices, plan, options, local_s)
+            for (sub, matrices, _), plan in zip(jobs, searched, strict=True)]
+
+
+#: with ``fix_directions`` and several parts, the share of each part's time kept for the local search
+#: over all the parts' rounds together once they are solved (:func:`_search_across_parts`)
+JOINT_SHARE = 0.15
+
+
+def _search_across_parts(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
+                         parts: list[Part], jobs: list[tuple[Problem, FleetMatrices, SolveOptions]],
+                         plans: list[Plan], side: np.ndarray, time_limit_s: float
+                         ) -> tuple[list[tuple[Problem, FleetMatrices, SolveOptions]], list[Plan]]:
+    """The parts' plans searched again as one (:func:`~solver.directed_search.directed_search` for
+    ``time_limit_s`` seconds, on the matrices of all their stops): a part's rounds full to the shift
+    leave stops that another part's rounds, with time to spare, can take once stops near the border
+    move across. Returns the one job (problem, matrices, options) and plan that replace the parts'."""
+    if len(plans) < 2:
+        return jobs, plans
+    stops = tuple(dict.fromkeys(s for part in parts for s in part.bin_ids))
+    vehicles = tuple(dict.fromkeys(v for part in parts for v in part.vehicle_ids))
+    sub = subproblem(aggregation.problem, Part(stops, vehicles))
+    options = jobs[0][2]
+    matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
+    given = [p.relaxed for p in plans if p.relaxed is not None]
+    relaxed = tuple(dict.fromkeys(name for names in given for name in names)) if given else None
+    joint = Plan(routes=tuple(r for p in plans for r in p.routes if r.stops),
+                 unassigned=tuple(u for p in plans for u in p.unassigned), relaxed=relaxed)
+    before = len(joint.unassigned)
+    plan = directed_search(sub, matrices, joint, options, time_limit_s)
+    log.info("the parts searched as one: %d stop(s) unassigned, %d before", len(plan.unassigned), before)
+    return [(sub, matrices, options)], [plan]
 
 
 def driven_ways(stops: Problem, matrices: FleetMatrices, reversed_stops: set[str]) -> FleetMatrices:
