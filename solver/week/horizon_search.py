@@ -89,9 +89,20 @@ class HorizonResult:
     seconds: float
 
 
+def priced(split: RouteSplit, data: SplitData, penalty: float | None) -> float:
+    """A round's price: its travel, plus ``penalty`` per unit of time over the limit (or infinite
+    over the limit when ``penalty`` is ``None``: the limit is hard)."""
+    over = max(split.time - data.max_duration, 0.0)
+    if over <= 1e-9:
+        return split.travel
+    return float("inf") if penalty is None else split.travel + penalty * over
+
+
 def best_insertion(problem: HorizonProblem, week: Week, day: int, customer: int, *,
-                   reprice: int = 2) -> Insertion | None:
-    """The cheapest feasible place of ``customer`` on ``day`` (see the module docstring), or ``None``."""
+                   reprice: int = 1, penalty: float | None = None) -> Insertion | None:
+    """The cheapest place of ``customer`` on ``day`` (see the module docstring), or ``None``; the
+    time limit is hard unless a ``penalty`` per unit of time over it is given (then ``delta`` is the
+    round's price change, :func:`priced`)."""
     data = problem.split
     travel, demand, service = data.travel, data.demand, data.service
     dem, serv = float(demand[customer]), float(service[customer])
@@ -108,20 +119,27 @@ def best_insertion(problem: HorizonProblem, week: Week, day: int, customer: int,
         is_customer[[0, -1]] = False
         loads = np.bincount(stretch[is_customer], weights=demand[path[is_customer]], minlength=stretch[-1] + 1)
         gap_load = loads[stretch[:-2]] + dem
-        fits_time = split.time + delta + serv <= data.max_duration + 1e-9
+        limit = data.max_duration + 1e-9
+        if penalty is None:
+            fits_time = split.time + delta + serv <= limit
+            price = delta
+        else:
+            fits_time = np.ones(len(delta), dtype=bool)
+            over_now = max(split.time - data.max_duration, 0.0)
+            price = delta + penalty * (np.maximum(split.time + delta + serv - data.max_duration, 0.0) - over_now)
         fits = fits_time & (gap_load <= data.capacity + 1e-9)
         position = np.cumsum(is_customer)[:-2]  # customers before the gap: the index in the order
         if fits.any():
-            k = int(np.argmin(np.where(fits, delta, np.inf)))
-            if best is None or delta[k] < best.delta - 1e-12:
+            k = int(np.argmin(np.where(fits, price, np.inf)))
+            if best is None or price[k] < best.delta - 1e-12:
                 # priced with the tips where they are; they are placed again when the visit is made
                 nodes = list(split.path)
                 nodes.insert(k, customer)
                 placed = evaluate_path(nodes, data)
-                best = Insertion(delta=placed.travel - split.travel, route=r, position=int(position[k]),
-                                 split=placed)
+                best = Insertion(delta=priced(placed, data, penalty) - priced(split, data, penalty), route=r,
+                                 position=int(position[k]), split=placed)
         over = np.flatnonzero(fits_time & ~fits)
-        overloaded.extend((float(delta[k]), r, int(position[k])) for k in over)
+        overloaded.extend((float(price[k]), r, int(position[k])) for k in over)
     if reprice and overloaded:
         overloaded.sort()
         seen: set[tuple[int, int]] = set()
@@ -134,30 +152,35 @@ def best_insertion(problem: HorizonProblem, week: Week, day: int, customer: int,
             new = list(week.orders[day][r])
             new.insert(pos, customer)
             resplit = split_route(new, data)
-            if resplit is None or not resplit.feasible:
+            if resplit is None or (penalty is None and not resplit.feasible):
                 continue
-            gain = resplit.travel - week.splits[day][r].travel
+            gain = priced(resplit, data, penalty) - priced(week.splits[day][r], data, penalty)
             if best is None or gain < best.delta:
                 best = Insertion(delta=gain, route=r, position=pos, split=resplit)
     if len(week.splits[day]) < problem.vehicles:
         alone = split_route([customer], data)
         if alone is not None and alone.feasible and (best is None or alone.travel < best.delta):
             best = Insertion(delta=alone.travel, route=len(week.splits[day]), position=0, split=alone)
+    if best is not None and best.delta == float("inf"):
+        return None
     return best
 
 
 def insert_customer(problem: HorizonProblem, week: Week, customer: int, rng: random.Random | None = None,
-                    *, noise: float = 0.0) -> bool:
+                    *, noise: float = 0.0, only: int | None = None, penalty: float | None = None) -> bool:
     """Put ``customer`` back on the scheme whose days take it cheapest (each day priced by
-    :func:`best_insertion`, ``noise`` a relative random spread on the prices); ``False`` when no scheme fits."""
+    :func:`best_insertion`, ``noise`` a relative random spread on the prices), or on scheme ``only``
+    when given; ``False`` when no scheme (or not that one) fits."""
     schemes = problem.schemes[customer]
+    allowed = range(len(schemes)) if only is None else (only,)
     per_day: dict[int, Insertion | None] = {}
-    for days in schemes:
-        for d in days:
+    for k in allowed:
+        for d in schemes[k]:
             if d not in per_day:
-                per_day[d] = best_insertion(problem, week, d, customer)
+                per_day[d] = best_insertion(problem, week, d, customer, penalty=penalty)
     choice: tuple[float, int] | None = None
-    for k, days in enumerate(schemes):
+    for k in allowed:
+        days = schemes[k]
         found = [per_day[d] for d in days]
         if any(f is None for f in found):
             continue
@@ -179,7 +202,8 @@ def insert_customer(problem: HorizonProblem, week: Week, customer: int, rng: ran
         order = week.orders[d][place.route]
         order.insert(place.position, customer)
         resplit = split_route(order, problem.split)
-        better = resplit is not None and resplit.feasible and resplit.travel <= place.split.travel
+        better = resplit is not None and priced(resplit, problem.split, penalty) <= priced(place.split, problem.split,
+                                                                                           penalty)
         week.splits[d][place.route] = resplit if better and resplit is not None else place.split
     return True
 
@@ -197,11 +221,10 @@ def remove_customers(problem: HorizonProblem, week: Week, customers: Sequence[in
             rest = [c for c in order if c not in gone]
             if not rest:
                 continue
-            resplit = split_route(rest, problem.split)
-            if resplit is None or not resplit.feasible:
-                # dropping stops never lengthens a round with the same tips: keep them where they were
-                nodes = [n for n in split.path if n not in gone]
-                resplit = evaluate_path(_tidy_tips(nodes, problem.split), problem.split)
+            # dropping stops never overloads a stretch nor lengthens the round with the tips where they
+            # were; the tips are placed again when the round next takes a visit
+            nodes = [n for n in split.path if n not in gone]
+            resplit = evaluate_path(_tidy_tips(nodes, problem.split), problem.split)
             kept_orders.append(rest)
             kept_splits.append(resplit)
         week.orders[d], week.splits[d] = kept_orders, kept_splits
@@ -222,15 +245,16 @@ def _tidy_tips(nodes: list[int], data: SplitData) -> list[int]:
     return out
 
 
-def construct(problem: HorizonProblem, rng: random.Random, *, attempts: int = 50) -> Week | None:
+def construct(problem: HorizonProblem, rng: random.Random, *, attempts: int = 50,
+              penalty: float | None = None) -> Week | None:
     """A first week: customers inserted one by one, the most visited and heaviest first (then in random
-    orders, ``attempts`` in all), or ``None`` when none fits."""
+    orders, ``attempts`` in all), or ``None`` when none fits (the time limit hard unless ``penalty``)."""
     customers = sorted(problem.schemes, key=lambda c: (-len(problem.schemes[c][0]), -problem.split.demand[c]))
     for attempt in range(attempts):
         if attempt:
             rng.shuffle(customers)
         week = Week(orders=[[] for _ in range(problem.days)], splits=[[] for _ in range(problem.days)], scheme={})
-        if all(insert_customer(problem, week, c) for c in customers):
+        if all(insert_customer(problem, week, c, penalty=penalty) for c in customers):
             return week
     return None
 
@@ -255,6 +279,12 @@ def _ruin(problem: HorizonProblem, week: Week, rng: random.Random, near: Mapping
         seed = rng.choice(customers)
         return [seed, *near[seed][:size - 1]]
     rounds = [(d, r) for d in range(problem.days) for r in range(len(week.orders[d]))]
+    if kind > 0.95:
+        # the shortest round of a day with more than one: emptying it is how a lorry is saved
+        shared = [(len(week.orders[d][r]), d, r) for d, r in rounds if len(week.orders[d]) > 1]
+        if shared:
+            _, d, r = min(shared)
+            return list(week.orders[d][r])
     d, r = rng.choice(rounds)
     order = week.orders[d][r]
     length = min(len(order), size)
@@ -262,20 +292,58 @@ def _ruin(problem: HorizonProblem, week: Week, rng: random.Random, near: Mapping
     return order[start:start + length]
 
 
-def search(problem: HorizonProblem, *, time_limit_s: float, seed: int = 0, start_temperature: float = 0.004,
-           end_temperature: float = 0.0002, restart_gap: float = 0.03, max_ruin: int = 15) -> HorizonResult | None:
-    """The cheapest week found in ``time_limit_s`` wall seconds (see the module docstring), or ``None``
-    when no first week fits."""
+def _patch(problem: HorizonProblem, week: Week, rng: random.Random, near: Mapping[int, list[int]],
+           size: int) -> tuple[list[int], dict[int, int]]:
+    """A patch moved to other days together: a customer and its nearest on the same scheme (up to
+    ``size`` in all, among the ``3 * size`` nearest) get one other scheme, the same for all of them;
+    also removed (to be put back freely) are the nearest customers of the days the patch goes to, so
+    that room is made there. Returns the removed customers and the forced schemes."""
+    customers = [c for c in problem.schemes if len(problem.schemes[c]) > 1]
+    if not customers:
+        return [], {}
+    seed = rng.choice(customers)
+    schemes = problem.schemes[seed]
+    now = week.scheme[seed]
+    target = rng.choice([k for k in range(len(schemes)) if k != now])
+    alike = [c for c in near[seed][:3 * size] if problem.schemes[c] == schemes and week.scheme[c] == now]
+    patch = [seed, *alike[:size - 1]]
+    days = set(schemes[target])
+    room = [c for c in near[seed][:3 * size] if c not in patch
+            and days & set(problem.schemes[c][week.scheme[c]])][:size]
+    return patch + room, dict.fromkeys(patch, target)
+
+
+def over_time(week: Week, data: SplitData) -> float:
+    """The rounds' time over the limit, summed over every round of every day (0 when the week is feasible)."""
+    return sum(max(sp.time - data.max_duration, 0.0) for day in week.splits for sp in day)
+
+
+def search(problem: HorizonProblem, *, time_limit_s: float, seed: int = 0, start_temperature: float = 0.015,
+           end_temperature: float = 0.0005, restart_gap: float = 0.06, max_ruin: int = 15,
+           patch_share: float = 0.3, penalised: bool = True) -> HorizonResult | None:
+    """The cheapest feasible week found in ``time_limit_s`` wall seconds (see the module docstring), or
+    ``None`` when none was found.
+
+    The weeks searched may break the time limit at a price per unit over it, the penalty, which rises
+    when fewer than half of the last 100 weeks tried were within the limit and falls otherwise.
+    """
     started = time.perf_counter()
     rng = random.Random(seed)
-    first = construct(problem, rng)
+    data = problem.split
+    penalty = 1.0
+    first = construct(problem, rng, attempts=5) or construct(problem, rng, attempts=5, penalty=penalty)
     if first is None:
         return None
     near = _neighbours(problem)
-    current, best = first, first.copy()
-    current_cost = best_cost = first.cost
-    t0, t1 = start_temperature * best_cost, end_temperature * best_cost
-    iterations = improvements = 0
+
+    def value(week: Week) -> float:
+        return week.cost + penalty * over_time(week, data)
+
+    current = first
+    best = first.copy() if over_time(first, data) <= 1e-9 else None
+    best_cost = best.cost if best is not None else float("inf")
+    t0, t1 = start_temperature * first.cost, end_temperature * first.cost
+    iterations = improvements = within = 0
     n = len(problem.schemes)
     top = max(2, min(max_ruin, n // 3))
     while True:
@@ -284,10 +352,21 @@ def search(problem: HorizonProblem, *, time_limit_s: float, seed: int = 0, start
             break
         temperature = t0 * (t1 / t0) ** (elapsed / time_limit_s)
         iterations += 1
+        if not penalised:
+            penalty = 1e6
+        elif iterations % 100 == 0:
+            penalty = min(penalty * 1.5, 100.0) if within < 50 else max(penalty / 1.2, 0.05)
+            within = 0
         trial = current.copy()
-        removed = _ruin(problem, trial, rng, near, rng.randint(1, top))
+        forced: dict[int, int] = {}
+        if rng.random() < patch_share:
+            removed, forced = _patch(problem, trial, rng, near, rng.randint(2, top))
+        else:
+            removed = _ruin(problem, trial, rng, near, rng.randint(1, top))
         remove_customers(problem, trial, removed)
-        order = list(removed)
+        if not all(insert_customer(problem, trial, c, only=k, penalty=penalty) for c, k in forced.items()):
+            continue
+        order = [c for c in removed if c not in forced]
         how = rng.random()
         if how < 0.4:
             rng.shuffle(order)
@@ -296,15 +375,19 @@ def search(problem: HorizonProblem, *, time_limit_s: float, seed: int = 0, start
         else:
             order.sort(key=lambda c: -len(problem.schemes[c][0]))
         noise = 0.1 if rng.random() < 0.2 else 0.0
-        if not all(insert_customer(problem, trial, c, rng, noise=noise) for c in order):
+        if not all(insert_customer(problem, trial, c, rng, noise=noise, penalty=penalty) for c in order):
             continue
-        cost = trial.cost
-        if cost < current_cost - 1e-9 or rng.random() < math.exp(-(cost - current_cost) / max(temperature, 1e-12)):
-            current, current_cost = trial, cost
-            if cost < best_cost - 1e-9:
-                best, best_cost = trial.copy(), cost
+        feasible = over_time(trial, data) <= 1e-9
+        within += feasible
+        cost, now = value(trial), value(current)
+        if cost < now - 1e-9 or rng.random() < math.exp(-(cost - now) / max(temperature, 1e-12)):
+            current = trial
+            if feasible and trial.cost < best_cost - 1e-9:
+                best, best_cost = trial.copy(), trial.cost
                 improvements += 1
-        if current_cost > best_cost * (1.0 + restart_gap):
-            current, current_cost = best.copy(), best_cost
+        if best is not None and value(current) > best_cost * (1.0 + restart_gap):
+            current = best.copy()
+    if best is None:
+        return None
     return HorizonResult(week=best, iterations=iterations, improvements=improvements,
                          seconds=time.perf_counter() - started)

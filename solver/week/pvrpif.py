@@ -78,7 +78,7 @@ def horizon_problem(instance: PvrpifInstance) -> HorizonProblem:
 
 
 def solve_pvrpif(instance: PvrpifInstance, *, time_limit_s: float, engine: str = "pyvrp", seed: int = 0,
-                 progress: ProgressCallback | None = None, polish_share: float = 0.35) -> PvrpifSolution:
+                 progress: ProgressCallback | None = None, polish_share: float = 0.2) -> PvrpifSolution:
     """Plan the instance's week within ``time_limit_s`` wall seconds: the horizon searched without the
     engine, then each day polished by the daily ``engine`` for ``polish_share`` of the time (see the
     module docstring)."""
