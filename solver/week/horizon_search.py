@@ -135,7 +135,9 @@ def best_insertion(problem: HorizonProblem, week: Week, day: int, customer: int,
                 # priced with the tips where they are; they are placed again when the visit is made
                 nodes = list(split.path)
                 nodes.insert(k, customer)
-                placed = evaluate_path(nodes, data)
+                grown = split.time + float(delta[k]) + serv
+                placed = RouteSplit(path=tuple(nodes), travel=split.travel + float(delta[k]), time=grown,
+                                    feasible=grown <= data.max_duration + 1e-9)
                 best = Insertion(delta=priced(placed, data, penalty) - priced(split, data, penalty), route=r,
                                  position=int(position[k]), split=placed)
         over = np.flatnonzero(fits_time & ~fits)
