@@ -17,6 +17,7 @@ daily engine keeps), the way :mod:`solver.bench` solves published instances as p
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,14 +79,31 @@ def horizon_problem(instance: PvrpifInstance) -> HorizonProblem:
 
 
 def solve_pvrpif(instance: PvrpifInstance, *, time_limit_s: float, engine: str = "pyvrp", seed: int = 0,
-                 progress: ProgressCallback | None = None, polish_share: float = 0.2) -> PvrpifSolution:
+                 progress: ProgressCallback | None = None, polish_share: float = 0.2,
+                 runs: int = 2) -> PvrpifSolution:
     """Plan the instance's week within ``time_limit_s`` wall seconds: the horizon searched without the
-    engine, then each day polished by the daily ``engine`` for ``polish_share`` of the time (see the
-    module docstring)."""
+    engine (``runs`` independent runs sharing the time, seeds ``seed``, ``seed + 1``, ..., the cheapest
+    week kept), then each day polished by the daily ``engine`` for ``polish_share`` of the time (see
+    the module docstring)."""
     started = time.perf_counter()
     router = _router(instance, engine=engine, seed=seed)
     problem = horizon_problem(instance)
-    found = search(problem, time_limit_s=max(time_limit_s * (1.0 - polish_share) - 0.2, 0.1), seed=seed)
+    found = None
+    searching = max(time_limit_s * (1.0 - polish_share) - 0.2, 0.1)
+    for k in range(runs):
+        # independent runs: a run's annealing can settle in a fleet shape it does not leave (a lorry
+        # a day where two on alternate days are cheaper); two half-length runs did better than one
+        # on four instances (mean gap 1.86 % against 2.91 %, 24 s)
+        left = searching - (time.perf_counter() - started)
+        run = search(problem, time_limit_s=max(left / (runs - k), 0.05), seed=seed + k)
+        if run is not None and (found is None or run.week.cost < found.week.cost):
+            if found is not None:
+                run = dataclasses.replace(run, iterations=run.iterations + found.iterations,
+                                          improvements=run.improvements + found.improvements)
+            found = run
+        elif run is not None and found is not None:
+            found = dataclasses.replace(found, iterations=run.iterations + found.iterations,
+                                        improvements=run.improvements + found.improvements)
     if progress is not None:
         progress("horizon", (time.perf_counter() - started) / time_limit_s)
     if found is not None:
