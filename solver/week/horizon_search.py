@@ -7,14 +7,19 @@ round of every day, a round's time (travel + service) at most ``max_duration``. 
 visited on the days of one of its schemes.
 
 One move removes a few customers from every day they are visited on (at random, a customer and its
-nearest neighbours, or a string of a round) and puts each back on the scheme whose days take it
-cheapest, each visit at its cheapest position: the positions of every round of a day are priced at
-once with numpy against the round's tips as placed (load of the stretch between tips, time), and
-the few cheaper positions that would overload a stretch are priced again with the tips re-placed.
-A week that cannot take a customer back is dropped. Acceptance is simulated annealing on the total
-travel, the temperature falling geometrically over the time given from ``start_temperature`` to
-``end_temperature`` (fractions of the first week's cost), back to the best week when the current
-one drifts ``restart_gap`` above it. This is the ruin-and-recreate family the literature uses for
+nearest neighbours, a string of a round, or the shortest round of a day that has two) and puts
+each back on the scheme whose days take it cheapest, each visit at its cheapest position: the
+positions of every round of a day are priced at once with numpy against the round's tips as
+placed (load of the stretch between tips, time), and the cheapest position that would overload a
+stretch is priced again with the tips re-placed. Another move (``patch_share`` of them) forces a
+patch, a customer and its nearest on the same scheme, onto one other scheme together, and takes
+off the nearest customers of the days it goes to, to make room. A week that cannot take a
+customer back is dropped. Rounds may run over ``max_duration`` at a penalty per unit over that
+adapts to how many weeks tried keep the limit; only weeks within it are kept as the best.
+Acceptance is simulated annealing on the penalised travel, the temperature falling geometrically
+over the time given from ``start_temperature`` to ``end_temperature`` (fractions of the first
+week's cost), back to the best week when the current one drifts ``restart_gap`` above it.
+This is the ruin-and-recreate family the literature uses for
 periodic routing with intermediate facilities (Hemmelmayr, Doerner, Hartl and Rath 2013 use VNS with
 the same two levels, the days of each customer and the routes of each day).
 

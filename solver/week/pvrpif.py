@@ -1,8 +1,9 @@
 """A PVRP-IF benchmark instance (:mod:`solver.instances.pvrpif`) planned as a week.
 
 :func:`solve_pvrpif` searches the whole horizon without the engine first
-(:mod:`solver.week.horizon_search`: rounds priced in microseconds, tips placed by
-:mod:`solver.week.facility_split`), for ``1 - polish_share`` of the time; then the daily engine
+(:mod:`solver.week.horizon_search`: a round priced in tens of microseconds, tips placed by
+:mod:`solver.week.facility_split`), for ``1 - polish_share`` of the time in ``runs`` independent
+runs (the cheapest week kept); then the daily engine
 routes each day of the best week, warm-started from its rounds, for the time left, and each day
 keeps whichever of the two routings is cheaper (the engine's customer orders get their tips placed
 again by the same split). When no first week fits, the week is searched the way
