@@ -62,8 +62,9 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
             sim = simulate_round(prepared, vehicle_id, stops, TraceOptions(seed=seed, interval_s=interval,
                                                                            noise_m=noise_m))
             started = time.perf_counter()
-            matched = match_trace(network, clean_trace(network, vehicle_id, sim.fixes))
-            done = round_as_driven(network, problem, snapped, matched)
+            trace = clean_trace(network, vehicle_id, sim.fixes)
+            matched = match_trace(network, trace)
+            done = round_as_driven(network, problem, snapped, matched, trace=trace)
             seconds = time.perf_counter() - started
             true_bins = {b for b, _ in sim.truth.bins}
             read = {c.bin_id for c in done.bins}

@@ -68,7 +68,7 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
         if not matched.pieces:
             issues.extend(matched.issues)
             continue
-        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven)
+        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven, trace=trace)
         rounds.append(done)
         issues.extend(done.issues)
         if vehicle_id not in known:

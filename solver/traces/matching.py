@@ -487,7 +487,7 @@ class _Builder:
         self.source.append(source)
 
 
-def _smoothed(piece: TracePiece, half_s: float) -> TracePiece:
+def smoothed(piece: TracePiece, half_s: float) -> TracePiece:
     """``piece`` with each fix replaced by the mean of the fixes within ``half_s`` seconds of it (nearer
     the ends of the piece, within as many seconds as there are to the end)."""
     if half_s <= 0 or len(piece) < 2:
@@ -536,7 +536,7 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     issues: list[TraceIssue] = []
     unmatched = 0
     for given in trace.pieces:
-        piece = _smoothed(given, opts.smooth_s)
+        piece = smoothed(given, opts.smooth_s)
         sigma = opts.sigma_m / np.sqrt(_mean_of(given, opts.smooth_s))
         seen = np.flatnonzero(_thinned(piece, 2.0 * sigma))
         group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
