@@ -31,7 +31,7 @@ Metres are the network's (``edge_length_m``), times seconds since midnight.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -61,7 +61,7 @@ class DrivenOptions:
     is shared among the bins near it (:class:`~solver.traces.standing.Spread`)."""
 
     near_m: float = 25.0
-    min_share: float = 0.4
+    min_share: float = 0.3
     min_standing_s: float = 5.0
     break_s: float = 600.0
     still_m: float = 15.0
@@ -200,12 +200,13 @@ def _fix_xy(network: RoadNetwork, matched: MatchedTrace, trace: CleanTrace | Non
 
 def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
                     lifts: Sequence[Lift] = (), options: DrivenOptions | None = None,
-                    trace: CleanTrace | None = None) -> RoundAsDriven:
+                    trace: CleanTrace | None = None, planned: Collection[str] | None = None) -> RoundAsDriven:
     """Read ``matched`` (one vehicle's matched trace) as the round it was, on ``problem``'s places
     snapped in matrix order (``snapped``, :func:`solver.snapping.snap_points`); ``lifts`` are the
     vehicle's lift events, if any; ``trace``, the cleaned trace ``matched`` was matched from, gives
-    the fixes' own positions to read the bins by (without it, the matched drive's are used; see the
-    module's docstring)."""
+    the fixes' own positions to read the bins by (without it, the matched drive's are used);
+    ``planned``, the ids of the bins the plan gave the vehicle, if known, are preferred to others
+    near the same stand (see the module's docstring)."""
     opts = options or DrivenOptions()
     ids = problem.location_ids()
     site_rows = set(range(problem.site_offset(), problem.bin_offset()))
@@ -264,12 +265,14 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
         interval = np.repeat(np.arange(count.size), count)
         passed = pass_bin[np.repeat(first - (np.cumsum(count) - count), count) + np.arange(interval.size)]
         index = np.flatnonzero(placed)
+        farther = np.where(np.isin(np.arange(len(problem.bins)), pass_bin), 0.0, opts.spread.off_drive_m)
+        if planned is not None:
+            farther += np.where([b.id in planned for b in problem.bins], 0.0, opts.spread.unplanned_m)
         local = np.full(len(problem.bins), -1)
         local[index] = np.arange(index.size)
         inside = local[passed] >= 0
         laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
-                                (interval[inside], local[passed[inside]]),
-                                np.isin(np.arange(len(problem.bins)), pass_bin)[index], opts.spread)
+                                (interval[inside], local[passed[inside]]), farther[index], opts.spread)
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]

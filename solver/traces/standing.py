@@ -44,12 +44,15 @@ class Spread:
     passes between the two fixes counts as ``passed_m`` away (the lorry may have stood there, but a
     fix more likely fell where it stood); a bin the matched drive does not pass at all (a side
     street, the other carriageway) as ``off_drive_m`` farther than it is (a match can miss a short
-    cul-de-sac, so such bins are not left out)."""
+    cul-de-sac, so such bins are not left out); when the plan is known, a bin not planned for the
+    vehicle as ``unplanned_m`` farther (a crew does collect another round's bins now and then, so
+    they are not left out either)."""
 
     radius_m: float = 30.0
     spread_m: float = 10.0
     passed_m: float = 10.0
     off_drive_m: float = 5.0
+    unplanned_m: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,11 @@ class BinStanding:
 
 
 def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, bin_xy: np.ndarray,
-                     passed: tuple[np.ndarray, np.ndarray], on_drive: np.ndarray, options: Spread) -> BinStanding:
+                     passed: tuple[np.ndarray, np.ndarray], farther_m: np.ndarray, options: Spread) -> BinStanding:
     """Lay each interval's standing ``excess_s[i]`` (between fixes ``i`` and ``i + 1``, at ``time_s``
     and ``xy``) on the bins (``bin_xy``) within ``radius_m`` of either fix and on those the drive passes
-    between them (``passed``: pairs (interval, bin)); ``on_drive`` says which bins the matched drive
-    passes at all (see :class:`Spread` and the module's docstring)."""
+    between them (``passed``: pairs (interval, bin)); each bin counts as ``farther_m`` metres farther
+    than it is (see :class:`Spread` and the module's docstring)."""
     n_bins = bin_xy.shape[0]
     seconds = np.zeros(n_bins)
     if time_s.size < 2 or n_bins == 0:
@@ -86,7 +89,7 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     first = np.ones(interval.size, dtype=bool)
     first[1:] = (interval[1:] != interval[:-1]) | (which[1:] != which[:-1])
     interval, which, dist = interval[first], which[first], dist[first]
-    dist = np.where(on_drive[which], dist, dist + options.off_drive_m)
+    dist = dist + farther_m[which]
     weight = np.exp(-0.5 * (dist / options.spread_m) ** 2)
     weight /= np.bincount(interval, weights=weight, minlength=excess_s.size)[interval]
     laid = weight * excess_s[interval]
