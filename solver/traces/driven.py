@@ -20,7 +20,8 @@ passes between two fixes; per group of bins that shared a stand, the standing in
 lorry drives past at speed gathers nothing; a street not driven has no fixes near it.
 
 A stand of ``break_s`` seconds or more beyond the lifts of the bins there (within ``still_m`` metres
-along the drive), or a gap in the trace of that length, is a **break** (its bins lifted first).
+along the drive), or a gap in the trace of that length, is a **break** (the bin nearest it, within
+``near_m``, lifted first).
 
 **Lift events**, when the in-cab system gives them for a vehicle, name its bins outright: the
 bins collected are the lifts' bins in time order (a lift of a bin the problem does not hold is
@@ -257,7 +258,10 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
         for i, j in long_stands(along, time_s, excess, bin_m, service[pass_bin], opts.still_m, opts.break_s):
             breaks.append((float(time_s[i]), float(time_s[j])))
             excess[i:j] = 0.0
-            lifted.append((float(time_s[i]), pass_bin[(bin_m >= along[i]) & (bin_m <= along[j])]))
+            middle = float(np.median(along[i:j + 1]))  # the bin nearest where it stood was lifted first
+            nearest = np.flatnonzero(np.abs(bin_m - middle) <= opts.near_m)
+            nearest = nearest[np.argsort(np.abs(bin_m[nearest] - middle))[:1]]
+            lifted.append((float(time_s[i]), pass_bin[nearest]))
         breaks.sort()
         # the bins the drive passes strictly between two fixes: where a sparse trace may have stood
         first = np.searchsorted(bin_m, along[:-1], side="right")

@@ -21,8 +21,8 @@ the most standing laid on them are read as collected. A street driven at speed g
 and yields no bins; a street not driven has no fixes near its bins.
 
 A stand far longer than the bins passed there could take (:func:`long_stands`: ``break_s`` more than
-their lifts, within ``still_m`` metres along the drive) is a break: its bins are lifted, the rest of
-it is laid on none.
+their lifts, within ``still_m`` metres along the drive) is a break: the bin nearest it is lifted
+(:mod:`solver.traces.driven`), the rest of it is laid on none.
 
 Positions are metres (the network's projection, or along the drive), times seconds.
 """

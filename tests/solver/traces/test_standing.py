@@ -2,7 +2,8 @@
 tests/conftest.py, with traces made by hand so that where the lorry stood is known exactly): of five
 bins on a street the three the lorry stood at are read and the other two are not; a street driven
 through at speed yields no bin; a stand whose fixes fall over the junction onto the next street is
-read on the lorry's own street; of two bins at one place, the one the plan gave the lorry is read."""
+read on the lorry's own street; of two bins at one place, the one the plan gave the lorry is read;
+a break taken beside bins is a break, and lifts none of the bins beside."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from solver.network import RoadNetwork
 from solver.problem import Bin, Depot, Problem, Vehicle
 from solver.snapping import snap_points
 from solver.traces.clean import clean_trace
-from solver.traces.driven import round_as_driven
+from solver.traces.driven import RoundAsDriven, round_as_driven
 from solver.traces.fixes import Fix
 from solver.traces.matching import match_trace
 
@@ -67,8 +68,8 @@ def _drive(path: Sequence[tuple[float, float]], speed_mps: float, stands: dict[f
     return fixes
 
 
-def _read(network: RoadNetwork, bins: Sequence[Bin], fixes: list[Fix],
-          planned: Collection[str] | None = None) -> list[str]:
+def _done(network: RoadNetwork, bins: Sequence[Bin], fixes: list[Fix],
+          planned: Collection[str] | None = None) -> RoundAsDriven:
     problem = Problem(depots=(Depot("depot", 9.0, ROW_1),), bins=tuple(bins),
                       vehicles=(Vehicle("rcv-1", "depot", capacity_kg=10_000.0),))
     places = [*problem.depots, *problem.bins]
@@ -76,7 +77,12 @@ def _read(network: RoadNetwork, bins: Sequence[Bin], fixes: list[Fix],
     trace = clean_trace(network, "rcv-1", fixes)
     done = round_as_driven(network, problem, snapped, match_trace(network, trace), trace=trace, planned=planned)
     assert all(c.source == "stop" for c in done.bins)
-    return [c.bin_id for c in done.bins]
+    return done
+
+
+def _read(network: RoadNetwork, bins: Sequence[Bin], fixes: list[Fix],
+          planned: Collection[str] | None = None) -> list[str]:
+    return [c.bin_id for c in _done(network, bins, fixes, planned).bins]
 
 
 def _speed(network: RoadNetwork) -> float:
@@ -125,3 +131,16 @@ def test_of_two_bins_at_one_place_the_planned_one_is_read(street_grid: RoadNetwo
     assert len(_read(street_grid, bins, fixes)) == 1
     assert _read(street_grid, bins, fixes, planned={"north"}) == ["north"]
     assert _read(street_grid, bins, fixes, planned={"south"}) == ["south"]
+
+
+def test_a_break_beside_bins_lifts_only_the_bin_stood_at(street_grid: RoadNetwork) -> None:
+    """The lorry lifts a bin and stays there 30 minutes more (a break), 20 m from two other bins it
+    drives past: the break is read, and only the bin it stood at (the break's half hour, laid on the
+    bins near, read all three before)."""
+    bins = [_bin("before", 280.0), _bin("stood", 300.0), _bin("after", 320.0)]
+    fixes = _drive([(9.0, ROW_1), (EAST_END, ROW_1)], _speed(street_grid), {300.0: (30.0 + 1800.0, 0.0, 0.0)},
+                   5.0, noise_m=5.0, seed=13)
+    done = _done(street_grid, bins, fixes)
+    assert [c.bin_id for c in done.bins] == ["stood"]
+    ((start, end),) = done.breaks
+    assert end - start >= 1500.0
