@@ -239,8 +239,14 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
     probe = EvaluationRequest.model_validate({**body, "routes": []})
     problem, options, _ = evaluation.prepare(probe, settings=settings)
     fixes = _fixes(request)
+    plan_of = request.get("plan_id")
+    with db.transaction() as session:
+        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
+        meant_answer = dict(meant.result) if meant is not None else None
+    # the plan's bins tell whose bins a stand between two rounds' bins served (solver.traces.standing)
+    planned_of = planned_bins(meant_answer) if meant_answer is not None else None
     day = actual_day(network, problem, fixes, _lifts(request, sorted({f.vehicle_id for f in fixes})),
-                     snap_limit_m=settings.snap_limit_m)
+                     snap_limit_m=settings.snap_limit_m, planned=planned_of)
     routes = tuple(RoutePlan(r.vehicle_id, r.stops, breaks_where_they_fit=True) for r in day.plan.routes if r.stops)
     answer = evaluation.evaluate(problem, routes, options, network, snap_limit_m=settings.snap_limit_m)
     asked_notes = request.get("notes")
@@ -249,11 +255,7 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
         notes.append({"kind": issue.kind, "vehicle": issue.vehicle_id, "count": issue.count, "msg": issue.detail})
     when, round_set = str(request["day"]), request.get("round_set")
     route_bodies: list[JSONValue] = [{"vehicle_id": r.vehicle_id, "stops": list(r.stops)} for r in routes]
-    plan_of = request.get("plan_id")
-    with db.transaction() as session:
-        meant = store.get_plan(session, tenant, plan_of) if isinstance(plan_of, str) else None
-        meant_answer = dict(meant.result) if meant is not None else None
-    in_order = _orders_followed(day.rounds, planned_bins(meant_answer)) if meant_answer is not None else {}
+    in_order = _orders_followed(day.rounds, planned_of) if planned_of is not None else {}
     edges = planned_edges(network, meant_answer) if meant_answer is not None else {}  # off the transaction
     every_edge = set().union(*edges.values()) if edges else set()
     lines: JSONObject = {r.vehicle_id: driven_lines(network, r, edges.get(r.vehicle_id, every_edge) if edges else None)

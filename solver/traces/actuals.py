@@ -9,7 +9,7 @@ is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +44,12 @@ class ActualDay:
 
 def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lifts: Sequence[Lift] = (), *,
                clean: CleanOptions | None = None, match: MatchOptions | None = None,
-               driven: DrivenOptions | None = None, snap_limit_m: float = 200.0) -> ActualDay:
+               driven: DrivenOptions | None = None, snap_limit_m: float = 200.0,
+               planned: Mapping[str, Collection[str]] | None = None) -> ActualDay:
     """The day the ``fixes`` (any vehicles, any order) and ``lifts`` show, read on ``network`` against
-    ``problem``'s places (snapped up to ``snap_limit_m`` metres from a street)."""
+    ``problem``'s places (snapped up to ``snap_limit_m`` metres from a street); ``planned`` (vehicle id
+    -> the ids of the bins the plan gave it), when the plan is known, tells whose bins a stand
+    between two rounds' bins more likely served (:func:`~solver.traces.driven.round_as_driven`)."""
     places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
     snapped = snap_points(network, np.array([[p.lon, p.lat] for p in places], dtype=float).reshape(-1, 2),
                           limit_m=snap_limit_m)
@@ -68,7 +71,8 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
         if not matched.pieces:
             issues.extend(matched.issues)
             continue
-        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven)
+        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven, trace=trace,
+                               planned=planned.get(vehicle_id, ()) if planned is not None else None)
         rounds.append(done)
         issues.extend(done.issues)
         if vehicle_id not in known:

@@ -4,15 +4,24 @@ the bins collected in order, the tips visited, the breaks, start and end, and th
 
 **Where the lorry stood.** Between two matched fixes the lorry drove ``along_m`` metres of
 street in ``dt`` seconds; at the network's speeds that stretch takes ``drive_s`` seconds, so it
-stood ``dt - drive_s`` seconds somewhere on it (never less than 0; traffic and a driver slower
-than the network's speeds stand in here too). That standing time is laid on the places the
-drive passes within ``near_m`` metres of that stretch: a tip or a depot first (a lorry standing at
-a tip is tipping, not collecting the bins across the road), else the bins there, shared equally.
-A bin is **collected** when the standing laid on one pass of it reaches ``min_share`` of its
-``service_s`` (and at least ``min_standing_s``): the crew stood there about as long as a lift
-takes. A bin the lorry drives past at speed gathers nothing. A tip is **visited** on each pass
-with ``min_share`` of its ``unload_s``. Standing at no bin, tip or depot for ``break_s`` seconds or
-more, or a gap in the trace of that length, is a **break**.
+stood ``dt - drive_s`` seconds there (signed: traffic and a driver slower than the network's speeds
+stand in here too, and a faster one gives some back). A tip passed between the two fixes takes that
+standing first (a lorry standing at a tip is tipping, not collecting the bins across the road), a
+depot when both fixes are at it; standing with either fix at a tip by its own position (wherever
+the match put it) is laid on no bin. A tip is **visited** on
+each pass with ``min_share`` of its ``unload_s``.
+
+The **bins collected** are read by :mod:`solver.traces.standing`: *count from time, identity from
+place*. The standing is laid on the bins near the fixes' own positions (given ``trace``; a match
+that cuts a corner or misses a cul-de-sac still stood where the fixes say) and on those the drive
+passes between two fixes; per group of bins that shared a stand, the standing in units of their
+``service_s`` says how many were lifted (a bin from ``min_share`` of a lift, and at least
+``min_standing_s``), and the bins with the most standing laid on them are the ones. A bin the
+lorry drives past at speed gathers nothing; a street not driven has no fixes near it.
+
+A stand of ``break_s`` seconds or more beyond the lifts of the bins there (within ``still_m`` metres
+along the drive), or a gap in the trace of that length, is a **break** (the bin nearest it, within
+``near_m``, lifted first).
 
 **Lift events**, when the in-cab system gives them for a vehicle, name its bins outright: the
 bins collected are the lifts' bins in time order (a lift of a bin the problem does not hold is
@@ -23,30 +32,42 @@ Metres are the network's (``edge_length_m``), times seconds since midnight.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import shapely
+from scipy.spatial import cKDTree
 
 from solver.geometry import Pieces
 from solver.network import RoadNetwork
 from solver.problem import Problem
 from solver.snapping import SnappedPoints
 from solver.solution import RoutePlan
+from solver.traces.clean import CleanTrace
 from solver.traces.fixes import Lift, TraceIssue
-from solver.traces.matching import MatchedTrace
+from solver.traces.matching import MatchedTrace, smoothed
+from solver.traces.standing import BinStanding, Spread, bins_stood_at, long_stands, standing_on_bins
 
 
 @dataclass(frozen=True)
 class DrivenOptions:
-    """How stops are read (see the module's docstring): ``near_m`` metres, ``min_share`` a fraction
-    of a bin's service (a tip's unload) time, ``min_standing_s`` and ``break_s`` seconds."""
+    """How stops are read (see the module's docstring): ``near_m`` metres along the drive within which
+    a tip or depot is passed; ``min_share`` a fraction of a bin's service (a tip's unload) time that
+    counts as one; ``min_standing_s`` the least standing (seconds) that reads any bin; ``break_s``
+    seconds of standing beyond the lifts there that make a break, within ``still_m`` metres along the
+    drive; ``smooth_s`` the half-width (seconds) of the moving mean the fixes' positions are read
+    through (as :class:`~solver.traces.matching.MatchOptions` smooths them); ``spread`` how standing
+    is shared among the bins near it (:class:`~solver.traces.standing.Spread`)."""
 
     near_m: float = 25.0
-    min_share: float = 0.4
+    min_share: float = 0.3
     min_standing_s: float = 5.0
     break_s: float = 600.0
+    still_m: float = 15.0
+    smooth_s: float = 3.0
+    spread: Spread = field(default_factory=Spread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,15 +166,52 @@ def _drive_clock(network: RoadNetwork, pieces: Pieces) -> np.ndarray:
     return np.concatenate(([0.0], np.cumsum(seconds)))
 
 
+def _places_xy(network: RoadNetwork, snapped: SnappedPoints, rows: np.ndarray) -> np.ndarray:
+    """Where ``rows`` (of ``snapped``, each on a street) lie on their streets (projected metres)."""
+    points = shapely.line_interpolate_point(network.edge_xy[snapped.edge[rows]], snapped.fraction[rows],
+                                            normalized=True)
+    return shapely.get_coordinates(points).reshape(-1, 2)
+
+
+def _drive_xy(network: RoadNetwork, matched: MatchedTrace) -> np.ndarray:
+    """Where the matched drive puts each matched fix (projected metres)."""
+    starts = matched.piece_start_m
+    if not matched.pieces:
+        return np.zeros((matched.along_m.size, 2))
+    k = np.clip(np.searchsorted(starts, matched.along_m, side="right") - 1, 0, len(matched.pieces) - 1)
+    edge = np.array([matched.pieces[i][0] for i in k.tolist()], dtype=np.int64)
+    f0 = np.array([matched.pieces[i][1] for i in k.tolist()])
+    lengths = network.edge_length_m[edge]
+    fraction = np.clip(f0 + (matched.along_m - starts[k]) / np.where(lengths > 0, lengths, 1.0), 0.0, 1.0)
+    return shapely.get_coordinates(shapely.line_interpolate_point(network.edge_xy[edge], fraction, normalized=True))
+
+
+def _fix_xy(network: RoadNetwork, matched: MatchedTrace, trace: CleanTrace | None, smooth_s: float) -> np.ndarray:
+    """Each matched fix's own position (projected metres), smoothed as the matcher smoothed it, from
+    ``trace``; without it, where the matched drive puts it."""
+    if trace is None:
+        return _drive_xy(network, matched)
+    given: dict[int, np.ndarray] = {}
+    for piece in trace.pieces:
+        mean = smoothed(piece, smooth_s)
+        given.update(zip(mean.source.tolist(), mean.xy, strict=True))
+    fallback = _drive_xy(network, matched)
+    return np.array([given.get(int(s), fallback[k]) for k, s in enumerate(matched.source.tolist())]).reshape(-1, 2)
+
+
 def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
-                    lifts: Sequence[Lift] = (), options: DrivenOptions | None = None) -> RoundAsDriven:
+                    lifts: Sequence[Lift] = (), options: DrivenOptions | None = None,
+                    trace: CleanTrace | None = None, planned: Collection[str] | None = None) -> RoundAsDriven:
     """Read ``matched`` (one vehicle's matched trace) as the round it was, on ``problem``'s places
     snapped in matrix order (``snapped``, :func:`solver.snapping.snap_points`); ``lifts`` are the
-    vehicle's lift events, if any (see the module's docstring)."""
+    vehicle's lift events, if any; ``trace``, the cleaned trace ``matched`` was matched from, gives
+    the fixes' own positions to read the bins by (without it, the matched drive's are used);
+    ``planned``, the ids of the bins the plan gave the vehicle, if known, are preferred to others
+    near the same stand (see the module's docstring)."""
     opts = options or DrivenOptions()
     ids = problem.location_ids()
     site_rows = set(range(problem.site_offset(), problem.bin_offset()))
-    bin_offset = problem.bin_offset()
+    bin_offset, site_offset = problem.bin_offset(), problem.site_offset()
     issues: list[TraceIssue] = []
     along, time_s = matched.along_m, matched.time_s
     starts = matched.piece_start_m
@@ -161,20 +219,75 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
     clock = _drive_clock(network, matched.pieces)
     standing = np.zeros(rows.size)
     breaks: list[tuple[float, float]] = []
+    bin_rows = np.arange(bin_offset, bin_offset + len(problem.bins))
+    placed = snapped.edge[bin_rows] >= 0
+    bin_xy = _places_xy(network, snapped, bin_rows[placed])
+    service = np.array([b.service_s for b in problem.bins], dtype=float)
+    is_bin = rows >= bin_offset
+    bin_m, pass_bin = where[is_bin], rows[is_bin] - bin_offset
+    seconds = np.zeros(len(problem.bins))
+    when = np.full(len(problem.bins), np.nan)
+    group = np.arange(len(problem.bins))
+    passed_at: dict[int, float] = {}
     if along.size > 1:
         drive_s = np.diff(np.interp(along, starts, clock)) if starts.size > 1 else np.zeros(along.size - 1)
-        excess = np.maximum(np.diff(time_s) - drive_s, 0.0)
+        excess = np.diff(time_s) - drive_s
+        # a tip passed between two fixes takes their standing first (a lorry standing at a tip is
+        # tipping, not collecting the bins across the road); a depot only when both fixes are at
+        # it (the day's first interval leaves the depot for the first bin, and stands there)
         lo = np.searchsorted(where, along[:-1] - opts.near_m, side="left")
         hi = np.searchsorted(where, along[1:] + opts.near_m, side="right")
         for i in np.flatnonzero(excess > 0).tolist():
             here = np.arange(lo[i], hi[i])
-            special = here[rows[here] < bin_offset]  # depots and tips first
-            share = special if special.size else here
-            if share.size and excess[i] < opts.break_s:
-                standing[share] += excess[i] / share.size
-            elif excess[i] >= opts.break_s:
+            at_both = (where[here] >= along[i + 1] - opts.near_m) & (where[here] <= along[i] + opts.near_m)
+            is_tip = (rows[here] >= site_offset) & (rows[here] < bin_offset)
+            special = here[is_tip | (rows[here] < site_offset) & at_both]
+            if excess[i] >= opts.break_s:
                 breaks.append((float(time_s[i]), float(time_s[i + 1])))
+                excess[i] = 0.0
+            elif special.size:
+                standing[special] += excess[i] / special.size
+                excess[i] = 0.0
+        fix_xy = _fix_xy(network, matched, trace, opts.smooth_s)
+        site_rows_arr = np.arange(site_offset, bin_offset)
+        site_xy = _places_xy(network, snapped, site_rows_arr[snapped.edge[site_rows_arr] >= 0])
+        if site_xy.shape[0]:  # a fix at a tip, wherever the match put it: the standing there is not at bins
+            at_tip = cKDTree(site_xy).query(fix_xy, distance_upper_bound=opts.spread.radius_m)[0] < np.inf
+            excess[at_tip[:-1] | at_tip[1:]] = np.minimum(excess[at_tip[:-1] | at_tip[1:]], 0.0)
+        lifted: list[tuple[float, np.ndarray]] = []
+        for i, j in long_stands(along, time_s, excess, bin_m, service[pass_bin], opts.still_m, opts.break_s):
+            breaks.append((float(time_s[i]), float(time_s[j])))
+            excess[i:j] = 0.0
+            middle = float(np.median(along[i:j + 1]))  # the bin nearest where it stood was lifted first
+            nearest = np.flatnonzero(np.abs(bin_m - middle) <= opts.near_m)
+            nearest = nearest[np.argsort(np.abs(bin_m[nearest] - middle))[:1]]
+            lifted.append((float(time_s[i]), pass_bin[nearest]))
+        breaks.sort()
+        # the bins the drive passes strictly between two fixes: where a sparse trace may have stood
+        first = np.searchsorted(bin_m, along[:-1], side="right")
+        count = np.maximum(np.searchsorted(bin_m, along[1:], side="left") - first, 0)
+        interval = np.repeat(np.arange(count.size), count)
+        passed = pass_bin[np.repeat(first - (np.cumsum(count) - count), count) + np.arange(interval.size)]
+        index = np.flatnonzero(placed)
+        farther = np.where(np.isin(np.arange(len(problem.bins)), pass_bin), 0.0, opts.spread.off_drive_m)
+        if planned is not None:
+            farther += np.where([b.id in planned for b in problem.bins], 0.0, opts.spread.unplanned_m)
+        local = np.full(len(problem.bins), -1)
+        local[index] = np.arange(index.size)
+        inside = local[passed] >= 0
+        laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
+                                (interval[inside], local[passed[inside]]), farther[index], opts.spread)
+        seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
+        for t0, k in lifted:  # the bins where a break was taken were lifted before it
+            seconds[k] += service[k]
+            when[k] = np.where(np.isnan(when[k]), t0, when[k])
+    chosen = bins_stood_at(BinStanding(seconds, when, group), service, opts.min_share, opts.min_standing_s)
     pass_time = np.interp(where, along, time_s) if along.size else np.zeros(rows.size)
+    # a bin the drive passes is lifted when the drive passes it (the pass nearest the standing's time):
+    # that keeps the order of bins stood at between two fixes, or in a tunnel, the drive's
+    for k, t in zip(pass_bin.tolist(), pass_time[is_bin].tolist(), strict=True):
+        if not np.isnan(when[k]) and (k not in passed_at or abs(t - when[k]) < abs(passed_at[k] - when[k])):
+            passed_at[k] = t
 
     tips: list[TipVisit] = []
     for r, t, s in zip(rows.tolist(), pass_time.tolist(), standing.tolist(), strict=True):
@@ -200,13 +313,9 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
                 seen.add(lift.bin_id)
                 bins.append(Collected(lift.bin_id, lift.time_s, 0.0, "lift"))
     else:
-        best: dict[str, tuple[float, float, float]] = {}  # bin id -> standing, metres along, time
-        for r, s, w, t in zip(rows.tolist(), standing, where, pass_time, strict=True):
-            if r >= bin_offset and s > best.get(ids[r], (-1.0, 0.0, 0.0))[0]:
-                best[ids[r]] = (float(s), float(w), float(t))
-        collected = [(w, Collected(b, t, s, "stop")) for b, (s, w, t) in best.items()
-                     if s >= max(opts.min_standing_s, opts.min_share * problem.bin(b).service_s)]
-        bins = [c for _, c in sorted(collected, key=lambda x: x[0])]
+        taken = np.flatnonzero(chosen)
+        bins = sorted((Collected(problem.bins[k].id, passed_at.get(k, float(when[k])), float(seconds[k]), "stop")
+                       for k in taken.tolist()), key=lambda c: c.time_s)
     return RoundAsDriven(vehicle_id=matched.vehicle_id, start_s=float(time_s[0]) if time_s.size else 0.0,
                          end_s=float(time_s[-1]) if time_s.size else 0.0, distance_m=matched.distance_m,
                          bridged_m=matched.bridged_m, pieces=matched.pieces, bins=tuple(bins), tips=tuple(tips),

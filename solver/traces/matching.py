@@ -10,7 +10,12 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
 * **Transition**: from a candidate of one fix to one of the next, the metres a lorry drives
   between them (``route``) against the straight distance between the two fixes
   (``straight``); ``-|route - straight| / beta_m`` (an exponential, as the paper found in its
-  data). The drive is measured on the turn-aware graph (:mod:`solver.network.turn_graph`):
+  data), except that a drive shorter than the straight line by up to ``wander_sigmas`` times the
+  two fixes' combined error costs nothing for it: two fixes of a lorry standing wander 20-50 m apart
+  at 10 m of noise, and paying for all of that made standing as dear as a drive round a one-way
+  block and back (Oakham rcv-3 at 5 s). Only on traces sparser than ``smooth_s``: a dense trace is
+  smoothed and thinned already, and the allowance let the match stand where the lorry drove a
+  turning circle. The drive is measured on the turn-aware graph (:mod:`solver.network.turn_graph`):
   banned turns are never taken, turning round is allowed where the :class:`TurnPolicy` says
   (by default anywhere, since a real crew does turn round). The drive is the *quickest* one (as
   the planner prices it, so a sparse trace is filled in the way the plan would drive), its length
@@ -68,7 +73,10 @@ class MatchOptions:
     turning back mid-street costs (log-likelihood); ``smooth_s`` (seconds) the half-width of the moving mean a dense
     trace is smoothed with before matching (a fix is replaced by the mean of the fixes within
     ``smooth_s`` of its time: at 1 s sampling seven fixes, so the wander of a lorry standing at a
-    bin shrinks to a third; fixes farther apart than ``smooth_s`` are left as they are); ``policy``
+    bin shrinks to a third; fixes farther apart than ``smooth_s`` are left as they are);
+    ``wander_sigmas`` how many of two fixes' combined errors (metres) a drive may be shorter than the
+    straight line between them at no cost (on traces not smoothed: a standing lorry's fixes wander
+    apart; see the module's docstring); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
@@ -78,6 +86,7 @@ class MatchOptions:
     backtrack_m: float = 80.0
     reverse_cost: float = 4.0
     smooth_s: float = 3.0
+    wander_sigmas: float = 0.5
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -336,10 +345,11 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
 
 
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
-             opts: MatchOptions, sigma_m: np.ndarray) -> list[list[tuple[int, int]]]:
+             opts: MatchOptions, sigma_m: np.ndarray, wander_sigmas: float) -> list[list[tuple[int, int]]]:
     """Runs of ``(fix index, candidate row)``, each a likeliest sequence; a new run starts where no
     candidate of a fix can be reached from the run before. ``sigma_m`` is each fix's GPS error
-    (metres: a mean of several fixes is nearer the truth than one)."""
+    (metres: a mean of several fixes is nearer the truth than one); a drive up to ``wander_sigmas``
+    times two fixes' errors shorter than the straight line between them costs nothing for it."""
     runs: list[list[tuple[int, int]]] = []
     back: list[np.ndarray] = []
     idx: list[int] = []
@@ -369,7 +379,12 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         route, reverse, via = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
                                  cands.along[rows], _limit(float(piece.time_s[i] - piece.time_s[idx[-1]])), opts,
                                  came)
-        total = score[:, None] - np.abs(route - straight) / opts.beta_m - reverse * opts.reverse_cost + emit[None, :]
+        # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
+        # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
+        # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
+        wander = wander_sigmas * float(np.hypot(sigma_m[i], sigma_m[idx[-1]]))
+        gap = np.maximum(route - straight, 0.0) + np.maximum(straight - route - wander, 0.0)
+        total = score[:, None] - gap / opts.beta_m - reverse * opts.reverse_cost + emit[None, :]
         best = np.argmax(total, axis=0)
         new = total[best, np.arange(total.shape[1])]
         if not np.isfinite(new).any():
@@ -487,7 +502,7 @@ class _Builder:
         self.source.append(source)
 
 
-def _smoothed(piece: TracePiece, half_s: float) -> TracePiece:
+def smoothed(piece: TracePiece, half_s: float) -> TracePiece:
     """``piece`` with each fix replaced by the mean of the fixes within ``half_s`` seconds of it (nearer
     the ends of the piece, within as many seconds as there are to the end)."""
     if half_s <= 0 or len(piece) < 2:
@@ -536,7 +551,7 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     issues: list[TraceIssue] = []
     unmatched = 0
     for given in trace.pieces:
-        piece = _smoothed(given, opts.smooth_s)
+        piece = smoothed(given, opts.smooth_s)
         sigma = opts.sigma_m / np.sqrt(_mean_of(given, opts.smooth_s))
         seen = np.flatnonzero(_thinned(piece, 2.0 * sigma))
         group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
@@ -545,7 +560,10 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         xy = np.column_stack([np.bincount(group, weights=piece.xy[:, k]) for k in (0, 1)]) / size[:, None]
         sub = TracePiece(time_s=piece.time_s[seen], xy=xy, source=piece.source[seen], after=piece.after)
         cands = _candidates(network, sub.xy, routing.allowed, opts)
-        runs = _viterbi(network, dists, sub, cands, opts, sigma / np.sqrt(size))
+        # a dense trace's fixes are smoothed and a standing lorry's hidden by the thinning already; given
+        # the allowance too, the match stood where the lorry drove a turning circle (Oakham rcv-4 at 1 s)
+        wander = opts.wander_sigmas if _mean_of(given, opts.smooth_s) <= 1.0 else 0.0
+        runs = _viterbi(network, dists, sub, cands, opts, sigma / np.sqrt(size), wander)
         placed = {seen[i]: (r, k, row) for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
         unmatched += len(seen) - len(placed)
         held = False

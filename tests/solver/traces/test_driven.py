@@ -25,8 +25,9 @@ def _read(case: SimpleNamespace, sim: SimulatedRound, problem: Problem | None = 
     problem = problem or case.problem
     places = [*problem.depots, *problem.disposal_sites, *problem.bins]
     snapped = snap_points(case.network, np.array([[p.lon, p.lat] for p in places]))
-    matched = match_trace(case.network, clean_trace(case.network, "rcv-1", sim.fixes))
-    return round_as_driven(case.network, problem, snapped, matched, lifts)
+    trace = clean_trace(case.network, "rcv-1", sim.fixes)
+    matched = match_trace(case.network, trace)
+    return round_as_driven(case.network, problem, snapped, matched, lifts, trace=trace)
 
 
 @pytest.mark.parametrize("interval_s", [1.0, 5.0, 30.0])
