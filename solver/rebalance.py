@@ -202,7 +202,8 @@ class _Rebalancer:
             if placed is None:
                 return None
             stops, evaluation = placed
-        left = [s for s in donor.stops if s not in set(unit)]
+        gone = set(unit)
+        left = [s for s in donor.stops if s not in gone]
         donor_evaluation = self._evaluate(donor.vehicle, left)
         if len(donor_evaluation.violations) > donor.violations:
             return None

@@ -340,7 +340,8 @@ class ShapedEngine:
                          keep=keep, options=options, deadline=deadline)
         if plan is current.plan:
             return current
-        rounds = {s: r.vehicle_id for r in plan.routes for s in r.stops if s in {b.id for b in problem.bins}}
+        bins = {b.id for b in problem.bins}
+        rounds = {s: r.vehicle_id for r in plan.routes for s in r.stops if s in bins}
         candidate = _Candidate(plan, pinned(problem, rounds), evaluate(problem, matrices, plan, options=options),
                                current.territories)
         if not candidate.no_worse_than(current) or candidate.spread() >= current.spread():
