@@ -15,13 +15,16 @@ districting literature's border moves:
   stops first, so each round keeps its own area; single bins are tried only when no whole street
   of the longest round can move (the last street would overshoot the balance);
 - each bin of a unit goes to its cheapest position in the receiver by travel seconds (never after
-  its last tip when it must come back empty), confirmed by the evaluator
+  its last tip when it must come back empty; when every load is full, as a new load after the last
+  tip, tipped at the same site), confirmed by the evaluator
   (:func:`solver.evaluate.evaluate_route`: capacity between tips, shift, windows, breaks, vehicle
   access); a position that adds a violation is refused and the next cheapest tried;
 - a move is kept when neither round gains a violation, the plan's spread does not rise, the longer
   of the two rounds after it is shorter than the donor was before (so the longest rounds come down
-  one by one even when two tie), and the plan's objective stays within ``allowance`` of what it was
-  before the first move. Each receiver offers the first kept move of its :data:`UNIT_TRIES`
+  one by one even when two tie), and the plan's objective stays within :data:`WANDER` allowances of
+  what it was before the first move (the plan returned is the least spread one found within one
+  ``allowance``); a tip of the donor whose two loads now fit in one is dropped. Each receiver
+  offers the first kept move of its :data:`UNIT_TRIES`
   nearest units tried cheapest first by the matrix (insertion less removal, travel seconds; each try
   costs two rounds' evaluations), and the cheapest offer is made: a greedy path through dear moves
   would spend the allowance before the balance is reached;
@@ -61,6 +64,10 @@ than a border one, and each try evaluates both rounds."""
 SWAP_TRIES = 4
 """Bins of the donor, and of the receiver back, tried per receiver in a swap (``SWAP_TRIES ** 2``
 pairs): a swap is tried only when no one-way move helps."""
+
+WANDER = 2.0
+"""How many allowances dearer than the first plan the plans the search passes through may be (the
+plan returned stays within one)."""
 
 POSITION_TRIES = 8
 """Cheapest positions in the receiver tried per bin before the unit is refused (the cheapest may
@@ -178,17 +185,24 @@ class _Rebalancer:
         here = problem.location_index(bin_id)
         with np.errstate(invalid="ignore"):
             delta = times[before, here] + times[here, after] - times[before, after]
-        last = len(stops)
-        if problem.disposal_sites and vehicle.tip_before_return:
-            # a bin after the last tip would come back on board
+        last = -1
+        if problem.disposal_sites:
             tips = [i for i, s in enumerate(stops)
                     if s != BREAK_STOP and problem.location_index(s) < problem.bin_offset()]
             last = tips[-1] if tips else -1
-        delta[last + 1:] = np.inf
+        if problem.disposal_sites and vehicle.tip_before_return:
+            delta[last + 1:] = np.inf  # a bin after the last tip would come back on board
         for position in np.argsort(delta, kind="stable")[:POSITION_TRIES]:
             if not np.isfinite(delta[position]):
                 break
             trial = [*stops[:position], bin_id, *stops[position:]]
+            evaluation = self._evaluate(vehicle, trial)
+            if len(evaluation.violations) <= allowed:
+                return trial, evaluation
+        if 0 <= last < len(stops) and problem.disposal_sites:
+            # every load full: a new one after the last tip, tipped at the same site (a short round
+            # that must take more work may need another load, not only room in the ones it has)
+            trial = [*stops[:last + 1], bin_id, stops[last], *stops[last + 1:]]
             evaluation = self._evaluate(vehicle, trial)
             if len(evaluation.violations) <= allowed:
                 return trial, evaluation
@@ -208,7 +222,40 @@ class _Rebalancer:
         donor_evaluation = self._evaluate(donor.vehicle, left)
         if len(donor_evaluation.violations) > donor.violations:
             return None
-        return _Round(donor.vehicle, left, donor_evaluation), _Round(receiver.vehicle, stops, evaluation)
+        return self.fewer_tips(_Round(donor.vehicle, left, donor_evaluation)), _Round(receiver.vehicle, stops,
+                                                                                          evaluation)
+
+    def fewer_tips(self, round_: _Round) -> _Round:
+        """``round_`` without each tip (but its last) whose two loads now fit in one, when the evaluator
+        finds it shorter with no new violation: a round that gave work away needs fewer loads."""
+        vehicle = round_.vehicle
+        offset = self.problem.bin_offset()
+        k = 0
+        while True:
+            visits = round_.evaluation.visits
+            tips = [i for i, v in enumerate(visits) if v.type == "disposal"]
+            merged = None
+            for n, i in enumerate(tips[:-1]):
+                if n < k:
+                    continue
+                # the load brought to this tip, and that brought to the next one
+                first, second = visits[i - 1].load_kg, visits[tips[n + 1] - 1].load_kg
+                first_l, second_l = visits[i - 1].load_l, visits[tips[n + 1] - 1].load_l
+                if first + second > vehicle.capacity_kg or (
+                        vehicle.capacity_l is not None and first_l + second_l > vehicle.capacity_l):
+                    continue
+                stop_index = [j for j, s in enumerate(round_.stops)
+                              if s != BREAK_STOP and self.problem.location_index(s) < offset][n]
+                stops = round_.stops[:stop_index] + round_.stops[stop_index + 1:]
+                evaluation = self._evaluate(vehicle, stops)
+                if (len(evaluation.violations) <= round_.violations
+                        and evaluation.duration_s < round_.evaluation.duration_s):
+                    merged = _Round(vehicle, stops, evaluation)
+                    k = n
+                    break
+            if merged is None:
+                return round_
+            round_ = merged
 
     def penalty(self, unit: tuple[str, ...], giver: str, taker: str) -> float:
         """The change in move penalties (objective ``cost``) when ``unit`` goes from ``giver`` to ``taker``."""
@@ -350,17 +397,23 @@ def rebalance(problem: Problem, matrices: FleetMatrices, plan: Plan, *, toleranc
         return plan
     start = state.spread()
     cap = (1.0 + allowance) * state.objective_value()
+    # the search may pass through plans up to twice the allowance dearer (a short round's new load
+    # costs a tip before the long round's emptied load saves one); the plan returned is the least
+    # spread one found within the allowance
+    best, best_spread = plan, start
     moves = 0
     while state.spread() > tolerance and moves < len(problem.bins):
         if deadline is not None and time.perf_counter() > deadline:
             break
-        if not state.step(cap, deadline):
+        if not state.step((1.0 + WANDER * allowance) / (1.0 + allowance) * cap, deadline):
             break
         moves += 1
-    if not moves:
+        if state.spread() < best_spread and state.objective_value() <= cap:
+            best, best_spread = state.plan(plan), state.spread()
+    if best is plan:
         return plan
-    log.info("rebalanced: %d move(s), spread %.3f -> %.3f", moves, start, state.spread())
-    return state.plan(plan)
+    log.info("rebalanced: %d move(s), spread %.3f -> %.3f", moves, start, best_spread)
+    return best
 
 
-__all__ = ["POSITION_TRIES", "RECEIVERS", "SWAP_TRIES", "UNIT_TRIES", "rebalance"]
+__all__ = ["POSITION_TRIES", "RECEIVERS", "SWAP_TRIES", "UNIT_TRIES", "WANDER", "rebalance"]
