@@ -24,10 +24,8 @@ districting literature's border moves:
   one by one even when two tie), and the plan's objective stays within :data:`WANDER` allowances of
   what it was before the first move (the plan returned is the least spread one found within one
   ``allowance``); a tip of the donor whose two loads now fit in one is dropped. Each receiver
-  offers the first kept move of its :data:`UNIT_TRIES`
-  nearest units tried cheapest first by the matrix (insertion less removal, travel seconds; each try
-  costs two rounds' evaluations), and the cheapest offer is made: a greedy path through dear moves
-  would spend the allowance before the balance is reached;
+  offers the cheapest kept move of its :data:`UNIT_TRIES` nearest units, and the cheapest offer is
+  made: a greedy path through dear moves would spend the allowance before the balance is reached;
 - when no unit can move one way (the receiver would grow too heavy while the donor is too long:
   duration and load pull apart), a bin of the donor is swapped for one of the receiver's nearest
   the donor, under the same rules.
@@ -264,54 +262,13 @@ class _Rebalancer:
         return self.move_penalty * sum((self.before.get(s, taker) != taker) - (self.before.get(s, giver) != giver)
                                        for s in unit)
 
-    def places(self, round_: _Round) -> np.ndarray:
-        """The matrix row where each stop of ``round_`` happens (a break where the vehicle is)."""
-        at = self.problem.location_index(round_.vehicle.depot_id)
-        rows = []
-        for s in round_.stops:
-            at = at if s == BREAK_STOP else self.problem.location_index(s)
-            rows.append(at)
-        return np.array(rows, dtype=np.int64)
-
-    def estimate(self, donor: _Round, receiver: _Round, units: list[tuple[str, ...]]) -> np.ndarray:
-        """Each unit's travel seconds added by the matrix alone: its bins' cheapest insertions in the
-        receiver less their removals' savings in the donor (each bin on its own; no evaluation)."""
-        if not units:
-            return np.zeros(0)
-        problem = self.problem
-        taker = self.matrices.for_vehicle(receiver.vehicle.id).duration_s
-        giver = self.matrices.for_vehicle(donor.vehicle.id).duration_s
-        home = problem.location_index(receiver.vehicle.depot_id)
-        rows = self.places(receiver)
-        before, after = np.concatenate(([home], rows)), np.concatenate((rows, [home]))
-        bins = [b for unit in units for b in unit]
-        here = np.array([problem.location_index(b) for b in bins], dtype=np.int64)
-        with np.errstate(invalid="ignore"):
-            insert = np.nanmin(taker[np.ix_(before, here)] + taker[np.ix_(here, after)].T
-                               - taker[before, after][:, None], axis=0)
-            start = problem.location_index(donor.vehicle.depot_id)
-            own = self.places(donor)
-            where = {s: i for i, s in enumerate(donor.stops)}
-            ends = np.concatenate(([start], own, [start]))
-            at = np.array([where[b] for b in bins], dtype=np.int64)
-            prev, nxt = ends[at], ends[at + 2]
-            save = giver[prev, here] + giver[here, nxt] - giver[prev, nxt]
-        added = np.nan_to_num(insert - save, nan=np.inf, posinf=np.inf)
-        sizes = np.cumsum([0, *(len(u) for u in units)])
-        return np.array([added[sizes[k]:sizes[k + 1]].sum() for k in range(len(units))])
-
     def trials(self, donor: _Round, receiver: _Round, *, whole: bool, swap: bool
                ) -> Iterator[tuple[float, _Round, _Round]]:
         """Each move tried from ``donor`` to ``receiver``: its change in move penalties and the two rounds
         after it. A move is a unit of the donor (:data:`UNIT_TRIES` nearest the receiver), or with
         ``swap`` one of its :data:`SWAP_TRIES` nearest bins for one of the receiver's
         :data:`SWAP_TRIES` nearest the donor."""
-        units = self.units(donor, receiver, whole=whole)[:SWAP_TRIES if swap else UNIT_TRIES]
-        if not swap:
-            # each move costs two rounds' evaluations: try the units cheapest by the matrix first
-            guess = self.estimate(donor, receiver, units)
-            units = [units[i] for i in np.argsort(guess, kind="stable")]
-        for unit in units:
+        for unit in self.units(donor, receiver, whole=whole)[:SWAP_TRIES if swap else UNIT_TRIES]:
             moved = self.move(unit, donor, receiver)
             if moved is None:
                 continue
@@ -345,8 +302,6 @@ class _Rebalancer:
                 _value(r.evaluation, self.objective) for r in (donor, receiver))
             if cost <= cap and (best is None or cost < best[0]):
                 best = (cost, new_donor, new_receiver)
-                if not swap:
-                    break  # the units come cheapest first by the matrix: the first kept is the offer
         return best
 
     def step(self, cap: float, deadline: float | None) -> bool:
