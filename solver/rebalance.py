@@ -365,6 +365,13 @@ def rebalance(problem: Problem, matrices: FleetMatrices, plan: Plan, *, toleranc
         moves += 1
         if state.spread() < best_spread and state.objective_value() <= cap:
             best, best_spread = state.plan(plan), state.spread()
+    if state.spread() > tolerance:
+        # why the step stopped short, for the logs: the balance of the rounds as it left them
+        b = plan_balance(tuple(r.evaluation for r in state.rounds.values()))
+        log.info("rebalance stopped above the tolerance after %d move(s): duration spread %.3f, load spread %.3f, "
+                 "rounds of %s s and %s kg, objective %.0f of at most %.0f", moves, b.duration_spread, b.load_spread,
+                 [round(r.evaluation.duration_s) for r in state.rounds.values()],
+                 [round(r.evaluation.load_kg) for r in state.rounds.values()], state.objective_value(), cap)
     if best is plan:
         return plan
     log.info("rebalanced: %d move(s), spread %.3f -> %.3f", moves, start, best_spread)
