@@ -17,6 +17,8 @@ peak resident memory plus its workers' peaks (an upper bound: the peaks need not
 Printed: one row per size (properties, bins, clusters, limit, wall seconds and the overrun past the
 limit, the stages' seconds, memory, lorries on the busiest slot and per slot, km, hours, the worst
 duration spread of a day's stream and their mean (the rounds of one (day, stream) plan: ``max / mean - 1``),
+the plans of several rounds, how many are outside ``balance_tolerance`` by the worse of the duration and load
+spreads (the shaped solve's measure), the worst of them and in how many balance was relaxed,
 bins left out and why, households moved, the load average before and
 after). Nothing is asserted.
 """
@@ -74,6 +76,10 @@ def one(n: int, time_limit_s: float, workers: int, network_file: pathlib.Path, s
     calendar = review.calendar
     summaries = [d.rounds.evaluation.summary for d in review.days]
     spreads = [d.rounds.balance.duration_spread for d in review.days if d.rounds.balance is not None]
+    # the shaped solve's own measure: the worse of the duration and load spreads, of plans of several rounds
+    several = [(max(d.rounds.balance.duration_spread, d.rounds.balance.load_spread), d) for d in review.days
+               if d.rounds.balance is not None and d.rounds.balance.rounds > 1]
+    worst = max(several, key=lambda pair: pair[0], default=None)
     return {
         "properties": n, "bins": len(week.problem.bins), "clusters": review.clusters, "limit_s": time_limit_s,
         "wall_s": round(wall, 1), "overrun_s": round(wall - time_limit_s, 1),
@@ -87,6 +93,10 @@ def one(n: int, time_limit_s: float, workers: int, network_file: pathlib.Path, s
         "worst_duration_spread": round(max(spreads, default=0.0), 2),
         "mean_duration_spread": round(sum(spreads) / len(spreads), 2) if spreads else 0.0,
         "shaped": shaped,
+        "plans_of_several_rounds": len(several),
+        "outside_tolerance": sum(1 for spread, _ in several if spread > options.balance_tolerance + 1e-9),
+        "worst_spread_plan": None if worst is None else f"slot {worst[1].slot} {worst[1].stream}: {worst[0]:.2f}",
+        "balance_relaxed": sum(1 for _, d in several if "balance" in (d.rounds.relaxed or ())),
         "bins_left_out": sum(len(d.rounds.evaluation.unassigned) for d in review.days),
         "left_out_why": dict(Counter(u.reason for d in review.days for u in d.rounds.evaluation.unassigned)),
         "households_moved": len(review.day_changes),

@@ -14,7 +14,14 @@ cutting such a start back to a feasible one, searched worse from it than from sc
    duration (by :data:`BALANCE_MARGIN` of the tolerance, so the evaluated plan lands inside
    it), and its kg to ``(1 + tol) x`` the mean round's load (a daily kg limit where the
    engine models one, else its capacity when there is no tip, where one load is the
-   round's); kept when it serves as many bins and its spread is smaller;
+   round's); kept when it serves as many bins and its spread is smaller. Caps only shorten
+   the longest rounds: where balance needs a short round to take more work (a far village, a
+   last lorry given the leftovers) the capped search finds nothing, so if the spread is still
+   above the tolerance, work is moved from the longest rounds to the shortest
+   (:func:`solver.rebalance.rebalance`: border streets first, each move confirmed by the
+   evaluator, within :data:`REBALANCE_ALLOWANCE` of the objective, in at most
+   :data:`REBALANCE_SHARE` of the time limit); the result is kept with each bin pinned to its
+   round as it stands, so the polish (4) reorders the rounds without undoing the moves;
 3. *compact* (without fixed territories): territories drawn from the current rounds less their
    interleaving (:func:`solver.territories.grow_territories`, within the balance), each street
    whole in one of them (``options.streets``, :func:`solver.territories.whole_streets`), each bin
@@ -56,6 +63,7 @@ from solver.feasibility import explain_dropped
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.problem import InitialRoute, Problem, SolveOptions, Vehicle
 from solver.progress import ProgressReporter
+from solver.rebalance import rebalance
 from solver.solution import RELAXATION_ORDER, Evaluation, Plan, Relaxation
 from solver.territories import Territories, extend_territories, grow_territories, territory_core, whole_streets
 
@@ -68,6 +76,18 @@ COMPACT_ALLOWANCE = 0.05
 """Share by which compact rounds may raise the plan's objective (duration, distance or cost) over
 the rounds they were drawn from; dearer territories are given up (the issue's bar: within 5 %
 of the unconstrained plan's distance)."""
+
+REBALANCE_ALLOWANCE = 0.05
+"""Share by which moving work from the longest rounds to the shortest (:func:`solver.rebalance.rebalance`)
+may raise the plan's objective over the balance phase's plan. The same bar as compact rounds: the
+issue allows balanced, compact rounds within 5 % of the unconstrained plan's distance, and a short
+round sent to a far patch to even the shifts is the price of balance a council pays in crews'
+hours (an unbalanced plan pays it in overtime on the long round and idle hours on the short one);
+a dearer balance is given up, as before."""
+
+REBALANCE_SHARE = 0.2
+"""Share of the time limit the moves may take at most (they are Python, evaluated round by round:
+a few seconds on a district day's rounds), so the compact and polish phases keep theirs."""
 
 DEFAULT_TOLERANCE = 0.1
 """How far a compact territory may grow above the mean when balance is off (the size limit of
@@ -233,6 +253,10 @@ class ShapedEngine:
             current = run(problem, None, BALANCE_ROUNDS * int(want_balance) + later)
         if want_balance:
             current = self._balance(problem, fleet, current, options, run, later=later)
+            if current.spread() > options.balance_tolerance and len(current.evaluation.routes) > 1:
+                current = self._rebalance(problem, matrices, current, options,
+                                          min(deadline - POLISH_FROM * options.time_limit_s,
+                                              time.perf_counter() + REBALANCE_SHARE * options.time_limit_s))
         if cut:
             current = self._compact(problem, fleet, open_bins, current, run,
                                     tolerance=options.balance_tolerance if want_balance else None,
@@ -305,6 +329,30 @@ class ShapedEngine:
                 break
         return current
 
+    def _rebalance(self, problem: Problem, matrices: FleetMatrices, current: _Candidate, options: SolveOptions,
+                   deadline: float) -> _Candidate:
+        """``current`` with work moved from its longest rounds to its shortest (module docstring, 2),
+        pinned as it stands; ``current`` when that serves fewer bins, is no less spread or costs more
+        than :data:`REBALANCE_ALLOWANCE` over it. Bins of kept territories stay in them."""
+        keep = set(current.territories or ())
+        plan = rebalance(problem, matrices, current.plan, tolerance=options.balance_tolerance,
+                         allowance=REBALANCE_ALLOWANCE, objective=options.objective, streets=dict(options.streets),
+                         keep=keep, options=options, deadline=deadline)
+        if plan is current.plan:
+            return current
+        bins = {b.id for b in problem.bins}
+        rounds = {s: r.vehicle_id for r in plan.routes for s in r.stops if s in bins}
+        candidate = _Candidate(plan, pinned(problem, rounds), evaluate(problem, matrices, plan, options=options),
+                               current.territories)
+        if not candidate.no_worse_than(current) or candidate.spread() >= current.spread():
+            return current
+        if plan_rank(candidate.evaluation, options.objective)[2] > (1 + REBALANCE_ALLOWANCE) * plan_rank(
+                current.evaluation, options.objective)[2]:
+            return current
+        log.info("shaped phase (rebalance): spread %.3f -> %.3f, %.0f s, %.0f m", current.spread(),
+                 candidate.spread(), candidate.evaluation.summary.duration_s, candidate.evaluation.summary.distance_m)
+        return candidate
+
     def _compact(self, problem: Problem, fleet: TravelMatrices, open_bins: list[str], current: _Candidate,
                  run: _Runner, *, tolerance: float | None, objective: str, streets: Mapping[str, int]) -> _Candidate:
         """The compact phase: territories drawn from ``current``'s rounds, solved pinned (bounded with
@@ -339,5 +387,6 @@ def shaped(engine: Engine, options: SolveOptions) -> Engine:
     return ShapedEngine(engine) if options.shaped else engine
 
 
-__all__ = ["BALANCE_MARGIN", "BALANCE_ROUNDS", "COMPACT_ALLOWANCE", "ShapedEngine", "bounded", "compactable", "pinned",
+__all__ = ["BALANCE_MARGIN", "BALANCE_ROUNDS", "COMPACT_ALLOWANCE", "REBALANCE_ALLOWANCE", "REBALANCE_SHARE",
+           "ShapedEngine", "bounded", "compactable", "pinned",
            "shaped"]
