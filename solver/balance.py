@@ -10,7 +10,7 @@ reported round of the evaluation counts (a round that only tips counts with 0 kg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,3 +57,35 @@ def plan_balance(routes: Sequence[RouteEvaluation]) -> PlanBalance:
         duration_mean_s=float(durations.mean()), duration_spread=spread(durations),
         load_min_kg=float(loads.min()), load_max_kg=float(loads.max()),
         load_mean_kg=float(loads.mean()), load_spread=spread(loads))
+
+
+@dataclass(frozen=True)
+class FleetBalance:
+    """The balance of the rounds of one group of lorries: those carrying the same ``streams``.
+
+    A day's rounds of different work (a refuse round beside a garden-waste one) are not meant to
+    last as long as each other; ``balance_tolerance`` governs the rounds planned together, which are
+    the rounds of lorries carrying the same streams. ``within_tolerance`` is ``None`` when no
+    tolerance was asked for, and ``True`` for a group of fewer than two rounds.
+    """
+
+    streams: tuple[str, ...]
+    balance: PlanBalance
+    within_tolerance: bool | None
+
+
+def balance_by_fleet(routes: Sequence[RouteEvaluation], streams_of: Mapping[str, tuple[str, ...]],
+                     tolerance: float | None) -> list[FleetBalance]:
+    """The balance of ``routes`` grouped by the streams their vehicle carries (``streams_of``: vehicle id to
+    its streams), in the order of the streams; each group checked against ``tolerance`` (a spread of
+    duration and of load, as the shaped solve keeps it) when one is given."""
+    groups: dict[tuple[str, ...], list[RouteEvaluation]] = {}
+    for route in routes:
+        groups.setdefault(tuple(sorted(streams_of.get(route.vehicle_id, ()))), []).append(route)
+    out = []
+    for streams in sorted(groups):
+        measured = plan_balance(groups[streams])
+        within = None if tolerance is None else (
+            measured.rounds < 2 or max(measured.duration_spread, measured.load_spread) <= tolerance + 1e-9)
+        out.append(FleetBalance(streams, measured, within))
+    return out

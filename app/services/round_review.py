@@ -30,6 +30,7 @@ from app.schemas import OptimisationRequest, ReviewRequest
 from app.schemas.round_reviews import WEEK_FIELDS
 from app.services import optimisation
 from solver import pipeline
+from solver.balance import balance_by_fleet
 from solver.matrix import FleetMatrices
 from solver.problem import Problem, SolveOptions
 from solver.solution import RoutePlan, Unassigned
@@ -224,6 +225,7 @@ def answer(request: ReviewRequest, calendar: Calendar, rows: Sequence[JSONObject
         "duration_s": sum(float(r["duration_s"]) for r in rows if isinstance(r["duration_s"], int | float)),
         "properties_changing_day": len(changes),
         "balance": _week_balance(days),
+        "balance_outside_tolerance": _outside_tolerance(rows),
         "bins_unassigned": len(left_out),
         "wall_s": time.perf_counter() - started,
         "method": method,
@@ -341,6 +343,14 @@ def _scored_day(body: JSONObject, week: WeekProblem, slot: int, bin_ids: frozens
         for figure in ("balance", "compactness"):
             if shape.get(figure) is not None:
                 row[figure] = shape[figure]
+    # the tolerance governs the rounds planned together (one stream's lorries), not a day's mix of streams
+    fleets = balance_by_fleet(planned.evaluation.routes, {v.id: v.streams for v in day_problem.vehicles},
+                              options.balance_tolerance if options.balance else None)
+    if planned.evaluation.routes:
+        row["balance_by_streams"] = [{"streams": list(f.streams), "rounds": f.balance.rounds,
+                                      "duration_spread": f.balance.duration_spread,
+                                      "load_spread": f.balance.load_spread,
+                                      "within_tolerance": f.within_tolerance} for f in fleets]
     day_body = daily_body(body, bin_ids=[b.id for b in day_problem.bins], vehicle_ids=list(vehicles),
                           site_ids=list(sites))
     return ReviewedDay(day=calendar.day_of(slot), week=calendar.week_of(slot), body=day_body, answer=answer)
@@ -371,6 +381,20 @@ def _week_balance(days: Sequence[ReviewedDay]) -> JSONObject:
                 worst[f"{figure}_spread"] = float(spread)
                 worst[f"{figure}_day"] = f"{day.day} {day.week}"
     return worst
+
+
+def _outside_tolerance(rows: Sequence[JSONObject]) -> list[JSONValue]:
+    """The plans of a day (one group of streams' rounds) outside ``balance_tolerance``, as
+    ``"<day> <week> <streams>"``: what the answer keeps of balance where it could not be kept."""
+    out: list[JSONValue] = []
+    for row in rows:
+        fleets = row.get("balance_by_streams")
+        for fleet in fleets if isinstance(fleets, list) else []:
+            if isinstance(fleet, dict) and fleet.get("within_tolerance") is False:
+                streams = fleet.get("streams")
+                named = "+".join(str(x) for x in streams) if isinstance(streams, list) else ""
+                out.append(f"{row['day']} {row['week']} {named}")
+    return out
 
 
 def day_changes_csv(changes: Sequence[Mapping[str, object]]) -> str:

@@ -1,10 +1,11 @@
-"""Balance of a plan's rounds on hand-worked cases: equal rounds, one twice the other, none."""
+"""Balance of a plan's rounds on hand-worked cases: equal rounds, one twice the other, none; by the
+streams the lorries carry."""
 
 from __future__ import annotations
 
 import pytest
 
-from solver.balance import plan_balance
+from solver.balance import balance_by_fleet, plan_balance
 from solver.solution import RouteEvaluation
 
 
@@ -40,3 +41,18 @@ def test_no_rounds_and_no_load_give_zeros() -> None:
     tipping_only = plan_balance([_round("a", 600.0, 0.0), _round("b", 1_200.0, 0.0)])
     assert tipping_only.load_spread == 0.0
     assert tipping_only.duration_spread == pytest.approx(1 / 3)
+
+
+def test_balance_by_fleet_keeps_the_tolerance_to_rounds_of_the_same_streams() -> None:
+    """Two refuse rounds of 7 h and 7.7 h (spread 0.7 / 7.35 = 0.048) and one garden round of 3 h: the day's
+    spread over all three would be 0.31, but each group is measured apart, so at a 10 % tolerance both are
+    within it; the refuse group at 7 h and 9 h (spread 0.125) is outside it; with no tolerance, not judged."""
+    streams = {"r1": ("refuse",), "r2": ("refuse",), "g1": ("garden",)}
+    rounds = [_round("r1", 25_200.0, 5_000.0), _round("r2", 27_720.0, 5_000.0), _round("g1", 10_800.0, 2_000.0)]
+    groups = balance_by_fleet(rounds, streams, 0.10)
+    assert [(g.streams, g.balance.rounds, g.within_tolerance) for g in groups] == [
+        (("garden",), 1, True), (("refuse",), 2, True)]
+    assert groups[1].balance.duration_spread == pytest.approx(27_720.0 / 26_460.0 - 1)
+    long_day = [_round("r1", 25_200.0, 5_000.0), _round("r2", 32_400.0, 5_000.0)]
+    assert [g.within_tolerance for g in balance_by_fleet(long_day, streams, 0.10)] == [False]
+    assert [g.within_tolerance for g in balance_by_fleet(long_day, streams, None)] == [None]

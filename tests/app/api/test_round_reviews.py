@@ -76,6 +76,11 @@ def test_a_review_runs_as_a_job_and_answers_the_week(reviewed: dict[str, Any], c
     assert summary["distance_m"] == pytest.approx(sum(d["distance_m"] for d in result["days"]))
     assert summary["duration_s"] == pytest.approx(sum(d["duration_s"] for d in result["days"]))
     assert set(summary["balance"]) >= {"duration_spread", "load_spread"}
+    # one lorry a day: each day's one group of rounds is within any tolerance, and none is named outside it
+    for day in (d for d in result["days"] if d["vehicles_used"]):
+        assert [f["rounds"] for f in day["balance_by_streams"]] == [day["vehicles_used"]]
+        assert all(f["within_tolerance"] in (True, None) for f in day["balance_by_streams"])
+    assert summary["balance_outside_tolerance"] == []
 
 
 def test_each_day_is_a_stored_plan(reviewed: dict[str, Any], client: TestClient) -> None:

@@ -111,6 +111,7 @@ def test_the_small_week_is_sensible_down_the_district_path(small_pair: tuple[dic
         plan = district.get(f"/api/v1/plans/{day['plan_id']}").json()
         assert plan["source"] == "review" and plan["summary"]["bins_served"] == len(on_day)
         assert all(a["round"] == "rcv-1" for a in result["assignments"] if a["day"] == day["day"])
+        assert [f["rounds"] for f in day["balance_by_streams"]] == [1]  # one lorry: one round, its own group
     assert result["unassigned"] == [] and result["summary"]["max_vehicles_per_day"] == 1
     assert result["summary"]["properties_changing_day"] == len(result["day_changes"]) > 0
     assert result["summary"]["distance_m"] <= 2 * matrix_job["result"]["summary"]["distance_m"]
