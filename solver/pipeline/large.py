@@ -328,8 +328,11 @@ def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], op
                       replace(options, time_limit_s=options.time_limit_s * DIRECTED_SHARE, initial_routes=warm,
                               search_processes=1)))
     searched = list(run_all(solve_part, again, executor))
-    return [directed_search(sub, matrices, plan, options, local_s)
-            for (sub, matrices, _), plan in zip(jobs, searched, strict=True)]
+    # through the executor as the engine's parts are, so the parts' local searches run side by side and
+    # the plan still comes within the time limit
+    return list(run_all(directed_search, [(sub, matrices, plan, options, local_s)
+                                          for (sub, matrices, _), plan in zip(jobs, searched, strict=True)],
+                        executor))
 
 
 #: with ``fix_directions`` and several parts, the share of each part's time kept for the local search
