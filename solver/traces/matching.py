@@ -24,7 +24,9 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   15 s (a minute let the match drive up a side street and back between two fixes 5 s apart).
   Three special moves: a candidate a little *behind* the one before on the same edge
   (up to ``backtrack_m``), or on the edge the drive came to it by, over the junction behind (a
-  standing lorry's fixes fall over it; else the match drives round the block to get back), is the
+  standing lorry's fixes fall over it; else the match drives round the block to get back; on a trace
+  not smoothed only within ``fallback_sigmas`` of the fixes' error, or farther than a crew could
+  drive up the street and back in the seconds between), is the
   lorry standing while the GPS wanders, its route 0 m (were it the
   metres between, a lorry driving along a two-way street would match as well to the other
   direction, "standing" backwards, as to its own: it did, on Monaco); and turning back mid-street
@@ -82,7 +84,11 @@ class MatchOptions:
     straight line between them at no cost (on traces not smoothed: a standing lorry's fixes wander
     apart; see the module's docstring); ``turn_speed_mps`` the mean speed (m/s) at most of a drive between
     two fixes that turns back mid-street where no other drive fits in their seconds (a crew turning
-    round at a bin stood there; see :func:`_routes`); ``policy``
+    round at a bin stood there; see :func:`_routes`); ``fallback_sigmas`` how many of two fixes'
+    combined errors (metres) a fix may fall back over the junction onto the edge the drive came by
+    and still be the lorry standing, on traces not smoothed, where a crew could have driven there and
+    back in the seconds between at ``turn_speed_mps`` (up to ``backtrack_m``: farther it is likelier
+    a crew that turned round up the street); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
@@ -94,11 +100,13 @@ class MatchOptions:
     smooth_s: float = 3.0
     wander_sigmas: float = 0.5
     turn_speed_mps: float = 6.0
+    fallback_sigmas: float = 4.5
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
     def __post_init__(self) -> None:
-        for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps"):
+        for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps",
+                     "fallback_sigmas"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
@@ -329,12 +337,13 @@ _TURNS = np.array([0, 1, 1, 1, 2])
 
 def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndarray, eb: np.ndarray,
             ob: np.ndarray, limit_s: float, opts: MatchOptions,
-            came: np.ndarray | None = None, dt_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            came: np.ndarray | None = None, dt_s: float = 0.0,
+            fall_m: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``
     of fixes ``dt_s`` seconds apart, shape (len(ea), len(eb)), how (``GENERAL`` ... ``TURN_BOTH``; each
     turn back mid-street costs ``reverse_cost``), and the edge each drive comes to ``eb`` by (-1
     unknown). ``came`` is the edge each ``(ea, oa)`` was reached by (-1 unknown), for a fix fallen back
-    onto it.
+    onto it (see :func:`_fallen_back`, ``fall_m``).
 
     A crew turns round at a bin mid-street (the plans leave a bin the way they came): between two
     fixes 30 s apart it may turn back on the first fix's street and drive on, or drive on and turn
@@ -357,7 +366,7 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     # a fix fallen back over the junction behind, onto the edge the lorry came from, is the lorry
     # standing too: else the match drives a loop round the block to get back (Oakham's short streets)
     if came is not None:
-        behind = _behind_m(network, ea, oa, came, eb, ob) <= opts.backtrack_m
+        behind = _fallen_back(_behind_m(network, ea, oa, came, eb, ob), opts, dt_s, fall_m)
         general = np.where(behind, 0.0, general)
         via = np.where(behind, -1, via)
     twin = twa[:, None] == eb[None, :]
@@ -398,6 +407,27 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     return route, kind, via
 
 
+def _fall_back_m(opts: MatchOptions, sparse: bool, sigma_a: float, sigma_b: float) -> float | None:
+    """How far (metres) two fixes' wander reaches (``sigma_a``, ``sigma_b`` their errors) on a ``sparse``
+    trace (not smoothed), for :func:`_fallen_back`: ``fallback_sigmas`` times their combined error;
+    None on a dense one."""
+    return opts.fallback_sigmas * float(np.hypot(sigma_a, sigma_b)) if sparse else None
+
+
+def _fallen_back(behind_m: np.ndarray, opts: MatchOptions, dt_s: float, fall_m: float | None) -> np.ndarray:
+    """Whether a fix ``behind_m`` metres back over the junction, on the edge the drive came by, is the
+    lorry standing: within ``backtrack_m``, and on a sparse trace (``fall_m`` given) within the fixes'
+    wander (``fall_m``) or farther than a crew could have driven up the street and back in their
+    ``dt_s`` seconds at ``turn_speed_mps``. Else a crew that drove 69 m up a street to a bin and
+    turned round there, the next fix 30 s later on the street it came from, was read as standing at
+    the junction and the street cut out (Monaco rcv-2 at 30 s); at 5 s such a fall is wander, as
+    before (Oakham: a lorry standing 15 m short of a junction, its fixes over it and back)."""
+    within = behind_m <= opts.backtrack_m
+    if fall_m is None:
+        return within
+    return within & ((behind_m <= fall_m) | (2.0 * behind_m > opts.turn_speed_mps * dt_s))
+
+
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
              opts: MatchOptions, sigma_m: np.ndarray, wander_sigmas: float) -> list[list[tuple[int, int]]]:
     """Runs of ``(fix index, candidate row)``, each a likeliest sequence; a new run starts where no
@@ -432,7 +462,8 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         dt_s = float(piece.time_s[i] - piece.time_s[idx[-1]])
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[idx[-1]])))
         route, reverse, via = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
-                                 cands.along[rows], _limit(dt_s), opts, came, dt_s)
+                                 cands.along[rows], _limit(dt_s), opts, came, dt_s,
+                                 _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[idx[-1]]))
         # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
         # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
         # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
@@ -488,9 +519,9 @@ class _Builder:
         end = self.done_m + self.pieces[-1][2] - self.pieces[-1][1]
         self.along = [min(x, end) for x in self.along]
 
-    def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float) -> bool | None:
+    def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float, fall_m: float | None) -> bool | None:
         """Extend the open piece (on ``ea``) to ``(eb, ob)``; False when no drive joins them, None when
-        the lorry is taken to stand where it was."""
+        the lorry is taken to stand where it was (``fall_m``: see :func:`_routes`)."""
         length = self.network.edge_length_m
         current = self.pieces[-1]
         if ea == eb:  # forward, or standing while the GPS wanders back (a lorry does not back up that far)
@@ -499,7 +530,7 @@ class _Builder:
         came = int(self.pieces[-2][0]) if len(self.pieces) > 1 and int(current[0]) == ea else -1
         behind = _behind_m(self.network, np.array([ea]), np.array([oa]), np.array([came]), np.array([eb]),
                            np.array([ob]))[0, 0]
-        if behind <= self.opts.backtrack_m and self.pieces[-2][1] <= ob:
+        if _fallen_back(np.array([behind]), self.opts, dt_s, fall_m)[0] and self.pieces[-2][1] <= ob:
             self._retract()
             return True
         limit_s = _limit(dt_s)
@@ -542,13 +573,15 @@ class _Builder:
         self.pieces[-1][2] = ob
         return True
 
-    def place(self, edge: int, at: float, time_s: float, source: int, reason: str) -> None:
+    def place(self, edge: int, at: float, time_s: float, source: int, reason: str,
+              fall_m: float | None = None) -> None:
         """The next chosen candidate: ``edge`` at ``at`` metres, for the fix at ``time_s``; ``reason``
-        is why the drive to it is a bridge (``""``: it follows the fix before)."""
+        is why the drive to it is a bridge (``""``: it follows the fix before); ``fall_m`` as the model
+        weighed the drive to it (:func:`_routes`)."""
         if self.last is None:
             self._open(edge, at)
         else:
-            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2])
+            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2], fall_m)
             if joined is None:
                 self.hold(time_s, source)
                 return
@@ -632,16 +665,19 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         # a dense trace's fixes are smoothed and a standing lorry's hidden by the thinning already; given
         # the allowance too, the match stood where the lorry drove a turning circle (Oakham rcv-4 at 1 s)
         wander = opts.wander_sigmas if _mean_of(given, opts.smooth_s) <= 1.0 else 0.0
-        runs = _viterbi(network, dists, sub, cands, opts, sigma / np.sqrt(size), wander)
-        placed = {seen[i]: (r, k, row) for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
+        seen_sigma = sigma / np.sqrt(size)
+        runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander)
+        placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
+                            if k else None)
+                  for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
         unmatched += len(seen) - len(placed)
         held = False
         for i in range(len(piece)):
             if i in placed:
-                r, k, row = placed[i]
+                r, k, row, fall_m = placed[i]
                 reason = (piece.after if r == 0 else "no_match") if k == 0 and builder.last is not None else ""
                 builder.place(int(cands.edge[row]), float(cands.along[row]), float(piece.time_s[i]),
-                              int(piece.source[i]), "" if reason == "start" else reason)
+                              int(piece.source[i]), "" if reason == "start" else reason, fall_m)
                 held = True
             elif held and not np.isin(i, seen):
                 builder.hold(float(piece.time_s[i]), int(piece.source[i]))

@@ -81,3 +81,46 @@ def test_a_turn_at_a_bin_mid_street_is_no_drive_to_the_end(side_street: RoadNetw
                  if np.abs(shapely.get_coordinates(side_street.edge_xy[e])[:, 1] - main_y).max() > 1.0)
     assert side_m < 2 * BIN_M + 40.0
     assert abs(matched.distance_m - true_m) < 40.0
+
+
+
+def _on_through_the_junction(seed: int) -> tuple[list[Fix], float]:
+    """Fixes every 30 s of a lorry driving east along the equator at 5 m/s from 9.0002, 68 m up the
+    side street to a bin, standing there, back, and on east to 9.0038, each fix off by 3 m a axis: the
+    fix after the one at the bin lands as the lorry comes back through the junction, 68 m back along
+    the drive from the bin, a few metres either side of it; and the true metres."""
+    rng = np.random.default_rng(seed)
+    to_junction = (9.002 - 9.0002) * DEG_M
+    bin_m = 68.0
+    # it stands so long that it is back at the junction at 90 s
+    legs = [to_junction / SPEED, bin_m / SPEED, 90.0 - to_junction / SPEED - 2 * bin_m / SPEED, bin_m / SPEED,
+            to_junction / SPEED]
+    ends = np.cumsum(legs)
+    times = np.append(np.arange(0.0, ends[-1], 30.0), ends[-1])
+    fixes = []
+    for t in times:
+        k = min(int(np.searchsorted(ends, t, side="left")), len(legs) - 1)
+        into = t - (ends[k - 1] if k else 0.0)
+        x, y = [(9.0002 * DEG_M + into * SPEED, 0.0), (9.002 * DEG_M, into * SPEED), (9.002 * DEG_M, bin_m),
+                (9.002 * DEG_M, bin_m - into * SPEED), (9.002 * DEG_M + into * SPEED, 0.0)][k]
+        x, y = x + rng.normal(0, 3.0), y + rng.normal(0, 3.0)
+        fixes.append(Fix("rcv-1", 21_600.0 + float(t), x / DEG_M, y / DEG_M))
+    return fixes, 2 * to_junction + 2 * bin_m
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_turn_up_a_street_is_no_fix_fallen_back(side_street: RoadNetwork, seed: int) -> None:
+    """A lorry drives 68 m up a side street to a bin, turns round there and drives back and on through
+    the junction; the fix 30 s after the one at the bin lands at the junction, some of it on the street
+    the lorry came by: the match drives up the side street and back (some 136 m of it) and its metres
+    are those driven. The matcher before read a fix fallen back over the junction within
+    ``backtrack_m`` (80 m) as the lorry standing, and cut the side street out (136 m short, Monaco
+    rcv-2 at 30 s); now, on a trace not smoothed, only within 4.5 times the fixes' combined error or
+    farther than a crew could drive there and back in the seconds between."""
+    fixes, true_m = _on_through_the_junction(seed)
+    matched = match_trace(side_street, clean_trace(side_street, "rcv-1", fixes))
+    main_y = shapely.get_coordinates(side_street.edge_xy[0])[0, 1]
+    side_m = sum((b - a) * float(side_street.edge_length_m[e]) for e, a, b in matched.pieces
+                 if np.abs(shapely.get_coordinates(side_street.edge_xy[e])[:, 1] - main_y).max() > 1.0)
+    assert side_m > 100.0
+    assert abs(matched.distance_m - true_m) < 40.0
