@@ -1,6 +1,8 @@
-"""Tests of solver.traces.matching on the cause of Monaco rcv-1's bins missed at 30 s (issue 18): a
-crew that turns round at a bin mid-street, between two fixes 30 s apart, must not be read as driving
-to the street's end and back. On a hand-made network, fixes every 30 s with 5 m of noise a axis."""
+"""Tests of solver.traces.matching on the causes of Monaco's bins missed and metres lost at 30 s (issue
+18): a crew that turns round at a bin mid-street, between two fixes 30 s apart, must not be read as
+driving to the street's end and back (rcv-1), nor, when the next fix lands at the junction it came
+through, as standing there with the street cut out (rcv-2). On a hand-made network, fixes every
+30 s with 3-5 m of noise a axis."""
 
 from __future__ import annotations
 
