@@ -3,8 +3,9 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
 
 * **States**: for each fix, the positions on the streets within ``radius_m`` of it (a candidate
   is a directed edge and the metres along it where the fix projects; both directions of a
-  two-way street are candidates), the ``max_candidates`` nearest, from an STRtree over the
-  edges' geometries.
+  two-way street are candidates), the ``max_candidates`` nearest (12: where Monaco's streets lie
+  above and below each other, the street driven was at times the ninth nearest), from an STRtree
+  over the edges' geometries.
 * **Emission**: a fix ``d`` metres from a candidate is taken to have been made there with the
   log-likelihood of a Gaussian GPS error, ``-0.5 (d / sigma_m)^2``.
 * **Transition**: from a candidate of one fix to one of the next, the metres a lorry drives
@@ -23,14 +24,19 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   15 s (a minute let the match drive up a side street and back between two fixes 5 s apart).
   Three special moves: a candidate a little *behind* the one before on the same edge
   (up to ``backtrack_m``), or on the edge the drive came to it by, over the junction behind (a
-  standing lorry's fixes fall over it; else the match drives round the block to get back), is the
+  standing lorry's fixes fall over it; else the match drives round the block to get back; on a trace
+  not smoothed only within ``fallback_sigmas`` of the fixes' error, or farther than a crew could
+  drive up the street and back in the seconds between), is the
   lorry standing while the GPS wanders, its route 0 m (were it the
   metres between, a lorry driving along a two-way street would match as well to the other
   direction, "standing" backwards, as to its own: it did, on Monaco); and turning back mid-street
-  onto the other direction of the same street (a crew leaving a bin the way it came) is the metres between, less likely
-  by ``reverse_cost`` (a log-likelihood: e^4, some 55 times, by default), so that noise alone
-  does not make the lorry turn round: to a lorry standing, the GPS's wander looks as far as a
-  turn.
+  (a crew leaving a bin the way it came) is less likely by ``reverse_cost`` a turn (a log-likelihood:
+  e^4, some 55 times, by default), so that noise alone does not make the lorry turn round: to a
+  lorry standing, the GPS's wander looks as far as a turn. The turn may be onto the other direction
+  of the same street at the next fix (the metres between), or, between fixes far apart, back where
+  the first fix was and on, or on and back onto the second fix's street, or both (into a street and
+  out again); those only where they save what they cost, and where no other drive fits in the
+  fixes' seconds only at ``turn_speed_mps``.
 * **Viterbi** picks the likeliest sequence. Where no candidate of the next fix can be reached
   from any of the last, the match breaks (``no_match``) and starts again.
 
@@ -76,22 +82,31 @@ class MatchOptions:
     bin shrinks to a third; fixes farther apart than ``smooth_s`` are left as they are);
     ``wander_sigmas`` how many of two fixes' combined errors (metres) a drive may be shorter than the
     straight line between them at no cost (on traces not smoothed: a standing lorry's fixes wander
-    apart; see the module's docstring); ``policy``
+    apart; see the module's docstring); ``turn_speed_mps`` the mean speed (m/s) at most of a drive between
+    two fixes that turns back mid-street where no other drive fits in their seconds (a crew turning
+    round at a bin stood there; see :func:`_routes`); ``fallback_sigmas`` how many of two fixes'
+    combined errors (metres) a fix may fall back over the junction onto the edge the drive came by
+    and still be the lorry standing, on traces not smoothed, where a crew could have driven there and
+    back in the seconds between at ``turn_speed_mps`` (up to ``backtrack_m``: farther it is likelier
+    a crew that turned round up the street); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
     radius_m: float = 50.0
-    max_candidates: int = 8
+    max_candidates: int = 12
     beta_m: float = 25.0
     backtrack_m: float = 80.0
     reverse_cost: float = 4.0
     smooth_s: float = 3.0
     wander_sigmas: float = 0.5
+    turn_speed_mps: float = 6.0
+    fallback_sigmas: float = 4.5
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
     def __post_init__(self) -> None:
-        for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost"):
+        for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps",
+                     "fallback_sigmas"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
@@ -313,16 +328,33 @@ def _behind_m(network: RoadNetwork, ea: np.ndarray, oa: np.ndarray, came: np.nda
     return np.where(into, oa[:, None] + (network.edge_length_m[eb] - ob)[None, :], np.inf)
 
 
+#: how a drive between two candidates goes (:func:`_routes`): along the streets, turning round only at
+#: junctions; back onto the other direction of the same street; turning back mid-street first, then on;
+#: on, then turning back mid-street onto the second candidate's street; both
+GENERAL, BACK, TURN_FIRST, TURN_LAST, TURN_BOTH = 0, 1, 2, 3, 4
+_TURNS = np.array([0, 1, 1, 1, 2])
+
+
 def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndarray, eb: np.ndarray,
             ob: np.ndarray, limit_s: float, opts: MatchOptions,
-            came: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``,
-    shape (len(ea), len(eb)), whether each is a turn back mid-street, and the edge each drive comes
-    to ``eb`` by (-1 unknown). ``came`` is the edge each ``(ea, oa)`` was reached by (-1 unknown),
-    for a fix fallen back onto it."""
+            came: np.ndarray | None = None, dt_s: float = 0.0,
+            fall_m: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``
+    of fixes ``dt_s`` seconds apart, shape (len(ea), len(eb)), how (``GENERAL`` ... ``TURN_BOTH``; each
+    turn back mid-street costs ``reverse_cost``), and the edge each drive comes to ``eb`` by (-1
+    unknown). ``came`` is the edge each ``(ea, oa)`` was reached by (-1 unknown), for a fix fallen back
+    onto it (see :func:`_fallen_back`, ``fall_m``).
+
+    A crew turns round at a bin mid-street (the plans leave a bin the way they came): between two
+    fixes 30 s apart it may turn back on the first fix's street and drive on, or drive on and turn
+    back on the second's, or both (into a street and out again). Turning round only at junctions,
+    such a drive was read as up to the street's end and back, hundreds of metres (Monaco rcv-1 at
+    30 s: 989 m where the lorry drove 52)."""
     length = network.edge_length_m
-    limit_s += float(network.edge_time_s[eb].max())  # Dijkstra reaches an edge's end, the drive its start
-    rows = dists.rows(sorted(set(ea.tolist())), limit_s)
+    twa, twb = network.edge_twin[ea], network.edge_twin[eb]
+    # Dijkstra reaches an edge's end, the drive its start
+    limit_s += float(network.edge_time_s[np.concatenate((eb, twb[twb >= 0]))].max())
+    rows = dists.rows(sorted(set(ea.tolist()) | set(twa[twa >= 0].tolist())), limit_s)
     d = np.array([rows[int(a)][0][eb] for a in ea]).reshape(len(ea), len(eb))
     via = np.array([rows[int(a)][1][eb] for a in ea], dtype=np.int64).reshape(len(ea), len(eb))
     same = ea[:, None] == eb[None, :]
@@ -334,14 +366,66 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     # a fix fallen back over the junction behind, onto the edge the lorry came from, is the lorry
     # standing too: else the match drives a loop round the block to get back (Oakham's short streets)
     if came is not None:
-        behind = _behind_m(network, ea, oa, came, eb, ob) <= opts.backtrack_m
+        behind = _fallen_back(_behind_m(network, ea, oa, came, eb, ob), opts, dt_s, fall_m)
         general = np.where(behind, 0.0, general)
         via = np.where(behind, -1, via)
-    twin = network.edge_twin[ea][:, None] == eb[None, :]
+    twin = twa[:, None] == eb[None, :]
     back = np.where(twin, np.abs((length[ea] - oa)[:, None] - ob[None, :]), np.inf)
-    reverse = back < general
-    via = np.where(reverse, ea[:, None], via)
-    return np.minimum(general, back), reverse, via
+    # the metres left on the twin after turning at oa, and on the twin before turning onto ob
+    rest_a = np.where(twa >= 0, length[np.maximum(twa, 0)] - length[ea] + oa, np.inf)
+    to_b = np.where(twb >= 0, -ob, np.inf)
+    other = same | twin
+    no_row = np.full(eb.size, np.inf)
+    d_ta = np.array([rows[int(t)][0][eb] if t >= 0 else no_row for t in twa]).reshape(len(ea), len(eb))
+    via_ta = np.array([rows[int(t)][1][eb] if t >= 0 else np.full(eb.size, -1) for t in twa],
+                      dtype=np.int64).reshape(len(ea), len(eb))
+    tb = np.maximum(twb, 0)
+    d_b = np.array([rows[int(a)][0][tb] for a in ea]).reshape(len(ea), len(eb))
+    d_tb = np.array([rows[int(t)][0][tb] if t >= 0 else no_row for t in twa]).reshape(len(ea), len(eb))
+    first = np.where(other, np.inf, rest_a[:, None] + d_ta - length[eb][None, :] + ob[None, :])
+    last = np.where(other | (twb[None, :] == ea[:, None]), np.inf, (length[ea] - oa)[:, None] + d_b + to_b[None, :])
+    both = np.where(other | (twb[None, :] == twa[:, None]), np.inf, rest_a[:, None] + d_tb + to_b[None, :])
+    # as before where no turn but the one back onto the same street is in it; a drive with other turns
+    # only where it saves what they cost, as the Viterbi weighs them; where no other drive fits in the
+    # fixes' seconds, only at a crew's pace (``turn_speed_mps``): else a standing lorry's stray fix was
+    # matched by a drive of 900 m in 50 s where, before, the match broke and took it up again (Oakham
+    # rcv-2 at 5 s)
+    kind = np.where(back < general, BACK, GENERAL)
+    route = np.minimum(general, back)
+    price = opts.reverse_cost * opts.beta_m
+    turned = np.stack((first, last, both))
+    weighed = turned + (_TURNS[2:] * price)[:, None, None]
+    pick = np.argmin(weighed, axis=0)
+    shortest = np.take_along_axis(turned, pick[None], axis=0)[0]
+    better = np.take_along_axis(weighed, pick[None], axis=0)[0] < route + (kind == BACK) * price
+    better &= np.isfinite(route) | (shortest <= opts.turn_speed_mps * dt_s)
+    kind = np.where(better, pick + TURN_FIRST, kind)
+    route = np.where(better, shortest, route)
+    via = np.where(kind == BACK, ea[:, None], via)
+    via = np.where(kind == TURN_FIRST, via_ta, via)
+    via = np.where((kind == TURN_LAST) | (kind == TURN_BOTH), twb[None, :], via)
+    return route, kind, via
+
+
+def _fall_back_m(opts: MatchOptions, sparse: bool, sigma_a: float, sigma_b: float) -> float | None:
+    """How far (metres) two fixes' wander reaches (``sigma_a``, ``sigma_b`` their errors) on a ``sparse``
+    trace (not smoothed), for :func:`_fallen_back`: ``fallback_sigmas`` times their combined error;
+    None on a dense one."""
+    return opts.fallback_sigmas * float(np.hypot(sigma_a, sigma_b)) if sparse else None
+
+
+def _fallen_back(behind_m: np.ndarray, opts: MatchOptions, dt_s: float, fall_m: float | None) -> np.ndarray:
+    """Whether a fix ``behind_m`` metres back over the junction, on the edge the drive came by, is the
+    lorry standing: within ``backtrack_m``, and on a sparse trace (``fall_m`` given) within the fixes'
+    wander (``fall_m``) or farther than a crew could have driven up the street and back in their
+    ``dt_s`` seconds at ``turn_speed_mps``. Else a crew that drove 69 m up a street to a bin and
+    turned round there, the next fix 30 s later on the street it came from, was read as standing at
+    the junction and the street cut out (Monaco rcv-2 at 30 s); at 5 s such a fall is wander, as
+    before (Oakham: a lorry standing 15 m short of a junction, its fixes over it and back)."""
+    within = behind_m <= opts.backtrack_m
+    if fall_m is None:
+        return within
+    return within & ((behind_m <= fall_m) | (2.0 * behind_m > opts.turn_speed_mps * dt_s))
 
 
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
@@ -375,16 +459,17 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
             idx, back, score, came = [i], [], emit, np.full(emit.size, -1)
             continue
         prev = cands.of(idx[-1])
+        dt_s = float(piece.time_s[i] - piece.time_s[idx[-1]])
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[idx[-1]])))
         route, reverse, via = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
-                                 cands.along[rows], _limit(float(piece.time_s[i] - piece.time_s[idx[-1]])), opts,
-                                 came)
+                                 cands.along[rows], _limit(dt_s), opts, came, dt_s,
+                                 _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[idx[-1]]))
         # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
         # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
         # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
         wander = wander_sigmas * float(np.hypot(sigma_m[i], sigma_m[idx[-1]]))
         gap = np.maximum(route - straight, 0.0) + np.maximum(straight - route - wander, 0.0)
-        total = score[:, None] - gap / opts.beta_m - reverse * opts.reverse_cost + emit[None, :]
+        total = score[:, None] - gap / opts.beta_m - _TURNS[reverse] * opts.reverse_cost + emit[None, :]
         best = np.argmax(total, axis=0)
         new = total[best, np.arange(total.shape[1])]
         if not np.isfinite(new).any():
@@ -434,9 +519,9 @@ class _Builder:
         end = self.done_m + self.pieces[-1][2] - self.pieces[-1][1]
         self.along = [min(x, end) for x in self.along]
 
-    def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float) -> bool | None:
+    def _drive(self, ea: int, oa: float, eb: int, ob: float, dt_s: float, fall_m: float | None) -> bool | None:
         """Extend the open piece (on ``ea``) to ``(eb, ob)``; False when no drive joins them, None when
-        the lorry is taken to stand where it was."""
+        the lorry is taken to stand where it was (``fall_m``: see :func:`_routes`)."""
         length = self.network.edge_length_m
         current = self.pieces[-1]
         if ea == eb:  # forward, or standing while the GPS wanders back (a lorry does not back up that far)
@@ -445,41 +530,58 @@ class _Builder:
         came = int(self.pieces[-2][0]) if len(self.pieces) > 1 and int(current[0]) == ea else -1
         behind = _behind_m(self.network, np.array([ea]), np.array([oa]), np.array([came]), np.array([eb]),
                            np.array([ob]))[0, 0]
-        if behind <= self.opts.backtrack_m and self.pieces[-2][1] <= ob:
+        if _fallen_back(np.array([behind]), self.opts, dt_s, fall_m)[0] and self.pieces[-2][1] <= ob:
             self._retract()
             return True
         limit_s = _limit(dt_s)
         route, reverse, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
-                                 np.array([ob]), limit_s, self.opts)
+                                 np.array([ob]), limit_s, self.opts, dt_s=dt_s)
         if not np.isfinite(route[0, 0]) and self._near(ea, oa, eb, ob):
             return None  # the GPS wandered back over a junction: the lorry stands where it was
         if not np.isfinite(route[0, 0]):  # a break in the match: the quickest drive however long
             limit_s = 4.0 * limit_s + 3600.0
             route, reverse, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
-                                     np.array([ob]), limit_s, self.opts)
+                                     np.array([ob]), limit_s, self.opts, dt_s=dt_s)
             if not np.isfinite(route[0, 0]):
                 return False
-        if reverse[0, 0]:
+        kind = int(reverse[0, 0])
+        if kind == BACK:
             turn = max(current[2], float(length[ea]) - ob)
             current[2] = turn
             self._open(eb, float(length[eb]) - turn)
             self.pieces[-1][2] = max(self.pieces[-1][1], ob)
             return True
-        current[2] = float(length[ea])
-        for e in self.dists.path(ea, eb, limit_s + float(self.network.edge_time_s[eb]))[:-1]:
+        limit_s += float(np.max(self.network.edge_time_s[[eb, max(int(self.network.edge_twin[eb]), 0)]]))
+        start = ea
+        if kind in (TURN_FIRST, TURN_BOTH):  # turned back mid-street, where the fix was (or the drive had got to)
+            start = int(self.network.edge_twin[ea])
+            current[2] = max(current[2], oa)
+            self._open(start, max(float(length[start]) - current[2], 0.0))
+            self.pieces[-1][2] = float(length[start])
+        else:
+            current[2] = float(length[ea])
+        end = int(self.network.edge_twin[eb]) if kind in (TURN_LAST, TURN_BOTH) else eb
+        for e in self.dists.path(start, end, limit_s)[:-1]:
             self._open(e, 0.0)
             self.pieces[-1][2] = float(length[e])
+        if end != eb:  # on to where the fix is, on the other side, and turned back onto its street
+            self._open(end, 0.0)
+            self.pieces[-1][2] = float(length[end]) - ob
+            self._open(eb, ob)
+            return True
         self._open(eb, 0.0)
         self.pieces[-1][2] = ob
         return True
 
-    def place(self, edge: int, at: float, time_s: float, source: int, reason: str) -> None:
+    def place(self, edge: int, at: float, time_s: float, source: int, reason: str,
+              fall_m: float | None = None) -> None:
         """The next chosen candidate: ``edge`` at ``at`` metres, for the fix at ``time_s``; ``reason``
-        is why the drive to it is a bridge (``""``: it follows the fix before)."""
+        is why the drive to it is a bridge (``""``: it follows the fix before); ``fall_m`` as the model
+        weighed the drive to it (:func:`_routes`)."""
         if self.last is None:
             self._open(edge, at)
         else:
-            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2])
+            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2], fall_m)
             if joined is None:
                 self.hold(time_s, source)
                 return
@@ -563,16 +665,19 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         # a dense trace's fixes are smoothed and a standing lorry's hidden by the thinning already; given
         # the allowance too, the match stood where the lorry drove a turning circle (Oakham rcv-4 at 1 s)
         wander = opts.wander_sigmas if _mean_of(given, opts.smooth_s) <= 1.0 else 0.0
-        runs = _viterbi(network, dists, sub, cands, opts, sigma / np.sqrt(size), wander)
-        placed = {seen[i]: (r, k, row) for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
+        seen_sigma = sigma / np.sqrt(size)
+        runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander)
+        placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
+                            if k else None)
+                  for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
         unmatched += len(seen) - len(placed)
         held = False
         for i in range(len(piece)):
             if i in placed:
-                r, k, row = placed[i]
+                r, k, row, fall_m = placed[i]
                 reason = (piece.after if r == 0 else "no_match") if k == 0 and builder.last is not None else ""
                 builder.place(int(cands.edge[row]), float(cands.along[row]), float(piece.time_s[i]),
-                              int(piece.source[i]), "" if reason == "start" else reason)
+                              int(piece.source[i]), "" if reason == "start" else reason, fall_m)
                 held = True
             elif held and not np.isin(i, seen):
                 builder.hold(float(piece.time_s[i]), int(piece.source[i]))
