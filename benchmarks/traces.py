@@ -48,7 +48,7 @@ from solver.pipeline.stages import prepare  # noqa: E402
 from solver.problem import Bin, Depot, DisposalSite, Problem  # noqa: E402
 from solver.snapping import snap_points  # noqa: E402
 from solver.traces.clean import clean_trace  # noqa: E402
-from solver.traces.driven import round_as_driven  # noqa: E402
+from solver.traces.driven import bin_stands, round_as_driven  # noqa: E402
 from solver.traces.matching import match_trace  # noqa: E402
 from solver.traces.simulate import TraceOptions, simulate_round  # noqa: E402
 from solver.units import METRES_PER_KM  # noqa: E402
@@ -66,6 +66,7 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
     prepared = prepare(problem, network)
     places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
     snapped = snap_points(network, np.array([[p.lon, p.lat] for p in places]))
+    stands = bin_stands(network, problem, snapped)
     rows: list[dict[str, Any]] = []
     for vehicle_id, stops in rounds.items():
         if only is not None and vehicle_id not in only:
@@ -75,7 +76,7 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
                                                                            noise_m=noise_m))
             started = time.perf_counter()
             trace = clean_trace(network, vehicle_id, sim.fixes)
-            matched = match_trace(network, trace)
+            matched = match_trace(network, trace, stands=stands)
             done = round_as_driven(network, problem, snapped, matched, trace=trace)
             seconds = time.perf_counter() - started
             true_bins = {b for b, _ in sim.truth.bins}
