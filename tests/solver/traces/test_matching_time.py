@@ -29,9 +29,9 @@ def _stands(case: SimpleNamespace) -> Stands:
 def test_time_between_fixes_reads_less_short_at_30_s(monaco_case: SimpleNamespace) -> None:
     """A Monaco round (60 bins, 71.5 km) driven eight times at 30 s with 10 m of noise: without the time
     term the match reads 1.9-5.9 % short (drives no fix shows filled in by the quickest drive); given
-    the bins, the summed error over the eight draws is at least a twentieth less, and no draw reads more
-    than 0.5 points worse (measured: 29.9 points summed without, 26.8 with; the worst draw -5.3 % either
-    way: the term helps at the margin, it does not close the gap)."""
+    the bins, the summed error over the eight draws is at least a tenth less, and no draw reads more
+    than 0.5 points worse (measured: 29.9 points summed without, 23.1 with, no draw worse; the worst
+    draw -5.9 % without, -4.4 % with: the term helps, it does not close the gap)."""
     stands = _stands(monaco_case)
     assert stands.xy.shape == (60, 2) and np.all(stands.service_s > 0)
     without, given = [], []
@@ -42,7 +42,7 @@ def test_time_between_fixes_reads_less_short_at_30_s(monaco_case: SimpleNamespac
         true_m = sim.truth.distance_m
         without.append(abs(match_trace(monaco_case.network, trace).distance_m / true_m - 1.0))
         given.append(abs(match_trace(monaco_case.network, trace, stands=stands).distance_m / true_m - 1.0))
-    assert sum(given) <= 0.95 * sum(without)
+    assert sum(given) <= 0.9 * sum(without)
     assert max(g - w for g, w in zip(given, without, strict=True)) <= 0.005
 
 
