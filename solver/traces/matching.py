@@ -49,7 +49,9 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   likelier. The map-matching literature weighs time only as a bound (Newson and
   Krumm's, fmm's STMATCH: drives faster than a top speed are dropped) or as the fit of the speed along
   a drive to the streets' speeds (ST-Matching, IVMM); none fills the seconds of a vehicle that did not
-  stand. Without ``stands`` the term is not used: given no bins, it made any drive up to the time as
+  stand. Only on traces whose fixes are ``time_min_interval_s`` (15 s) or more apart (at 5 s the fixes
+  show the drive, and the thinning of a standing lorry's fixes left fixes seen 35 s apart that the term
+  read as a drive to fill). Without ``stands`` the term is not used: given no bins, it made any drive up to the time as
   likely as standing and read Oakham at 30 s 4-10 % long.
 * **Viterbi** picks the likeliest sequence. Where no candidate of the next fix can be reached
   from any of the last, the match breaks (``no_match``) and starts again.
@@ -108,9 +110,9 @@ class MatchOptions:
     drive, ``time_allow_s`` (seconds) how many such seconds cost nothing (the lorry's speed differs from
     the network's by some 10 %; a crew pauses), and ``stand_radius_m`` (metres) how near a fix a bin is
     for its lift to count, ``lift_share`` the share of those lifts counted, ``time_max_s`` (seconds)
-    up to how far apart two fixes are for it (a tunnel's
-    two minutes without fixes say nothing of the drive through it) (only with ``stands``; see the
-    module's docstring); ``policy``
+    up to how far apart two fixes are for it (a tunnel's two minutes without fixes say nothing of the
+    drive through it), and ``time_min_interval_s`` (seconds) the median interval of a trace's fixes from
+    which it is used (only with ``stands``; see the module's docstring); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
@@ -127,6 +129,7 @@ class MatchOptions:
     time_allow_s: float = 10.0
     time_max_s: float = 65.0
     lift_share: float = 0.5
+    time_min_interval_s: float = 15.0
     stand_radius_m: float = 30.0
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
@@ -139,9 +142,10 @@ class MatchOptions:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
-        if not (np.isfinite(self.time_weight) and self.time_weight >= 0 and np.isfinite(self.time_allow_s)
-                and self.time_allow_s >= 0):
-            raise ValueError("time_weight and time_allow_s must be numbers of at least 0")
+        if not all(np.isfinite(v) and v >= 0 for v in (self.time_weight, self.time_allow_s, self.time_max_s,
+                                                        self.time_min_interval_s)):
+            raise ValueError("time_weight, time_allow_s, time_max_s and time_min_interval_s must be numbers of "
+                             "at least 0")
         if self.max_candidates < 1:
             raise ValueError(f"max_candidates must be at least 1, got {self.max_candidates}")
 
@@ -736,7 +740,10 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         # the allowance too, the match stood where the lorry drove a turning circle (Oakham rcv-4 at 1 s)
         wander = opts.wander_sigmas if _mean_of(given, opts.smooth_s) <= 1.0 else 0.0
         seen_sigma = sigma / np.sqrt(size)
-        runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands)
+        # on a trace of fixes seconds apart the fixes show the drive; and the thinning hides a standing
+        # lorry's fixes, so two fixes seen 35 s apart at 5 s were read as a drive to fill (Monaco at 5 s)
+        sparse = given.time_s.size > 1 and float(np.median(np.diff(given.time_s))) >= opts.time_min_interval_s
+        runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands if sparse else None)
         placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
                             if k else None)
                   for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}

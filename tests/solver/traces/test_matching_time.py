@@ -57,3 +57,16 @@ def test_no_weight_is_the_match_without_stands(grid_case: SimpleNamespace) -> No
     assert zero.pieces == plain.pieces and zero.distance_m == plain.distance_m
     with pytest.raises(ValueError):
         MatchOptions(time_weight=-1.0)
+
+
+def test_fixes_seconds_apart_are_matched_as_without_stands(grid_case: SimpleNamespace) -> None:
+    """On a trace of fixes 5 s apart (below ``time_min_interval_s``) the bins change nothing: the fixes
+    show the drive (and a standing lorry's fixes, thinned, left fixes seen 35 s apart that the term read
+    as a drive to fill)."""
+    sim = simulate_round(grid_case.prepared, "rcv-1", grid_case.stops,
+                         TraceOptions(seed=5, interval_s=5.0, noise_m=10.0))
+    trace = clean_trace(grid_case.network, "rcv-1", sim.fixes)
+    plain = match_trace(grid_case.network, trace)
+    given = match_trace(grid_case.network, trace, stands=_stands(grid_case))
+    assert given.pieces == plain.pieces and given.distance_m == plain.distance_m
+    assert MatchOptions().time_min_interval_s > 5.0
