@@ -19,7 +19,7 @@ from solver.problem import Bin, Depot, DisposalSite, Problem
 from solver.snapping import snap_points
 from solver.solution import Plan
 from solver.traces.clean import CleanOptions, clean_trace
-from solver.traces.driven import DrivenOptions, RoundAsDriven, round_as_driven
+from solver.traces.driven import DrivenOptions, RoundAsDriven, bin_stands, round_as_driven
 from solver.traces.fixes import Fix, Lift, TraceIssue
 from solver.traces.matching import MatchOptions, match_trace
 
@@ -65,9 +65,10 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
         issues.append(TraceIssue("unknown_vehicle", vehicle_id, len(lifts_of[vehicle_id]),
                                  f"lift events of vehicle {vehicle_id!r}, which no trace shows: left out"))
     rounds: list[RoundAsDriven] = []
+    stands = bin_stands(network, problem, snapped)
     for vehicle_id in sorted(by_vehicle):
         trace = clean_trace(network, vehicle_id, by_vehicle[vehicle_id], clean)
-        matched = match_trace(network, trace, match)
+        matched = match_trace(network, trace, match, stands)
         if not matched.pieces:
             issues.extend(matched.issues)
             continue

@@ -47,7 +47,7 @@ from solver.snapping import SnappedPoints
 from solver.solution import RoutePlan
 from solver.traces.clean import CleanTrace
 from solver.traces.fixes import Lift, TraceIssue
-from solver.traces.matching import MatchedTrace, smoothed
+from solver.traces.matching import MatchedTrace, Stands, smoothed
 from solver.traces.standing import BinStanding, Spread, bins_stood_at, long_stands, standing_on_bins
 
 
@@ -171,6 +171,17 @@ def _places_xy(network: RoadNetwork, snapped: SnappedPoints, rows: np.ndarray) -
     points = shapely.line_interpolate_point(network.edge_xy[snapped.edge[rows]], snapped.fraction[rows],
                                             normalized=True)
     return shapely.get_coordinates(points).reshape(-1, 2)
+
+
+def bin_stands(network: RoadNetwork, problem: Problem, snapped: SnappedPoints) -> Stands:
+    """Where on their streets ``problem``'s bins lie (projected metres; ``snapped`` holds the depots,
+    the disposal sites and then the bins, as :func:`round_as_driven` takes them) and their lift seconds,
+    for the matcher to weigh the time between fixes (:class:`~solver.traces.matching.Stands`); bins not
+    snapped to a street are left out."""
+    rows = np.arange(problem.bin_offset(), problem.bin_offset() + len(problem.bins))
+    placed = snapped.edge[rows] >= 0
+    service = np.array([b.service_s for b in problem.bins], dtype=float)
+    return Stands(xy=_places_xy(network, snapped, rows[placed]), service_s=service[placed])
 
 
 def _drive_xy(network: RoadNetwork, matched: MatchedTrace) -> np.ndarray:
