@@ -320,14 +320,17 @@ def carried_share(stops: Problem, parts: Sequence[Part]) -> float:
     """The share of ``stops`` (an aggregated problem) that some vehicle of their part carries the stream of,
     at least :data:`MIN_CARRIED_SHARE`: the rest are left out of every part and wait for the second round
     (on the vehicles kept out of the parts, :func:`reserved_vehicles`, say a recycling fleet apart from the
-    refuse lorries)."""
+    refuse lorries). A stop of a stream no vehicle at all carries counts for neither: no round serves it."""
     total = carried = 0
     for part in parts:
         vehicles = [stops.vehicle(v) for v in part.vehicle_ids]
         for stop_id in part.bin_ids:
-            total += 1
             stream = stops.bin(stop_id).stream
-            carried += any(v.carries(stream) for v in vehicles)
+            if any(v.carries(stream) for v in vehicles):
+                carried += 1
+            elif not any(v.carries(stream) for v in stops.vehicles):
+                continue
+            total += 1
     return max(MIN_CARRIED_SHARE, carried / total) if total else 1.0
 
 

@@ -437,13 +437,17 @@ def test_rutland_windows_and_lunch_are_kept(rutland_rounds: SimpleNamespace) -> 
 @pytest.mark.shared
 def test_rutland_routes_are_drawn_through_their_stops(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
     """Each route is one street-following line through every stop point (bins and tips), as
-    long as the evaluated distance."""
+    long as the evaluated distance within 1 %: the line follows the quickest path, the matrices'
+    fast backend (:mod:`solver.matrix_ch`) gives the length of the shortest path within its time
+    resolution of the quickest, and with the directions fixed (the default) the rounds drive
+    longer ways round, where such near-ties are more often hundreds of metres apart (up to 0.65 %
+    of a round measured; the scipy backend's lengths match the line exactly)."""
     rounds = rutland_rounds.rounds
     for route in rutland_rounds.evaluation.routes:
         line = _line(rutland, rounds.route_lines[route.vehicle_id])
         points = [rounds.stop_points[v.location_id] for v in route.visits if v.type in ("bin", "disposal", "depot")]
         assert shapely.distance(line, shapely.points(_xy(rutland, np.array(points)))).max() < ON_STREET_M
-        assert line.length == pytest.approx(route.distance_m, rel=5e-3)
+        assert line.length == pytest.approx(route.distance_m, rel=1e-2)
 
 
 @pytest.mark.slow
@@ -571,12 +575,15 @@ def test_the_second_round_searches_within_what_is_left_of_the_time() -> None:
 def test_the_parts_leave_the_second_round_the_share_of_stops_no_vehicle_of_theirs_carries() -> None:
     """Three stops of four are carried by a vehicle of their part (the recycling stop sits in a part of
     refuse lorries only): the parts get three quarters; a part carrying nothing still leaves them the
-    least share, and no stop at all leaves them everything."""
+    least share, and no stop at all leaves them everything; a garden-waste stop no vehicle carries
+    counts for neither."""
     bins = (Bin("r1", 0.0, 0.0, 10.0, stream=REFUSE), Bin("r2", 0.0, 0.0, 10.0, stream=REFUSE),
-            Bin("r3", 0.0, 0.0, 10.0, stream=REFUSE), Bin("c1", 0.0, 0.0, 10.0, stream=RECYCLING))
+            Bin("r3", 0.0, 0.0, 10.0, stream=REFUSE), Bin("c1", 0.0, 0.0, 10.0, stream=RECYCLING),
+            Bin("g1", 0.0, 0.0, 10.0, stream="garden"))
     vehicles = (Vehicle("rcv", "d", 1000.0, streams=(REFUSE,)), Vehicle("rec", "d", 1000.0, streams=(RECYCLING,)))
     stops = Problem(depots=(Depot("d", 0.0, 0.0),), vehicles=vehicles, bins=bins)
     assert carried_share(stops, [Part(("r1", "r2"), ("rcv",)), Part(("r3", "c1"), ("rcv",))]) == 0.75
+    assert carried_share(stops, [Part(("r1", "r2", "g1"), ("rcv",)), Part(("r3", "c1"), ("rcv",))]) == 0.75
     assert carried_share(stops, [Part(("r1", "c1"), ("rcv", "rec")), Part(("r2", "r3"), ("rcv",))]) == 1.0
     assert carried_share(stops, [Part(("r1", "r2", "r3"), ("rec",))]) == MIN_CARRIED_SHARE
     assert carried_share(stops, []) == 1.0
