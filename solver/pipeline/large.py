@@ -341,8 +341,9 @@ DIRECTED_SHARE = 0.5
 #: with ``fix_directions``, the share of a part's search given to the orientation-aware local search
 #: (:mod:`solver.directed_search`) after the engine's two halves, which share the rest: on the Oakham
 #: case its descent converges in 10-20 s per part of about 500 stops (load average 6), and the time
-#: left goes to its kicks (docs/crew_rounds.md)
-DIRECTED_LOCAL_SHARE = 0.4
+#: left goes to its kicks; at 30 s it serves the stops the engine's short halves leave (Oakham at 30 s:
+#: 2,596-2,603 bins served with 0.6, 2,513-2,596 with 0.4, 2,544-2,551 with 0.25; docs/crew_rounds.md)
+DIRECTED_LOCAL_SHARE = 0.6
 
 
 def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], options: SolveOptions,
