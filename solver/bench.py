@@ -202,7 +202,8 @@ def run_cvrp(path: str | Path, *, time_limit_s: float, engine: str = "ortools", 
                    "balance": balance, "compact": compact, "n": instance.n_customers,
                    "max_routes": instance.max_routes}
     options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
-                           search_processes=processes, balance=balance, compact=compact)
+                           search_processes=processes, balance=balance, compact=compact,
+                           fix_directions=False)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:
@@ -234,7 +235,8 @@ def run_wcvrptw(path: str | Path, *, time_limit_s: float, engine: str = "ortools
                    "seed": seed, "processes": processes, "balance": balance, "compact": compact, "n": instance.n_stops,
                    "fleet": len(instance.problem.vehicles)}
     options = SolveOptions(time_limit_s=time_limit_s, seed=seed, engine=engine, objective="distance",
-                           search_processes=processes, balance=balance, compact=compact)
+                           search_processes=processes, balance=balance, compact=compact,
+                           fix_directions=False)
     try:
         solved = solve_and_evaluate(instance.problem, instance.matrices, options)
     except Exception as exc:

@@ -178,7 +178,29 @@ class DirectedSearch:
         seq = np.array([depot, *(self.problem.location_index(s) for s in stops if s != BREAK_STOP), depot],
                        dtype=np.int64)
         ev = self._evaluate(vehicle, seq, stops)
-        return self._route(vehicle, seq, ev, frozen=bool(ev.violations) and bool(stops))
+        if ev.violations:
+            seq, ev = self._cut_back(vehicle, seq, ev)
+        return self._route(vehicle, seq, ev, frozen=bool(ev.violations) and len(seq) > 2)
+
+    def _cut_back(self, vehicle: Vehicle, seq: np.ndarray, ev: RouteEvaluation
+                  ) -> tuple[np.ndarray, RouteEvaluation]:
+        """``seq`` with stops taken off from its end until the evaluator finds it clean (or no stop is
+        left), each taken stop unassigned so that the search inserts it where it fits. The engine
+        plans on the quicker way between two stops, so once each stop is driven one way a full round
+        may run past its shift: cut back, it is still searched, where frozen it would lose all its
+        stops at expansion."""
+        while ev.violations:
+            stops = [p for p in range(1, len(seq) - 1) if seq[p] >= self.offset]
+            if not stops:
+                break
+            stop_id = self.ids[seq[stops[-1]]]
+            self.unassigned[stop_id] = Unassigned(
+                stop_id, "no_feasible_insertion", "taken off its round where, with each stop driven one way, "
+                "the round broke a rule, and no other place was found for it")
+            seq = np.delete(seq, stops[-1])
+            ev = self._evaluate(vehicle, seq)
+        log.debug("cut back %s to %d locations: %s", vehicle.id, len(seq), [v.type for v in ev.violations])
+        return seq, ev
 
     def _route(self, vehicle: Vehicle, seq: np.ndarray, ev: RouteEvaluation, *, frozen: bool) -> _Route:
         key = self.matrices.vehicle_profile[vehicle.id]

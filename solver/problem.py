@@ -216,8 +216,9 @@ class SolveOptions:
     a driveway, yard or farm track joins the road (reversing into it); ``fix_directions`` fixes, after the
     search, the direction each route drives past each bin so that a lorry never turns back at a
     stop (:mod:`solver.orientation`; street by street, chosen inside every move of
-    :mod:`solver.directed_search` after the engine's search; off by default: see docs/crew_rounds.md
-    for what it costs on the Oakham case).
+    :mod:`solver.directed_search` after the engine's search; on by default, so every optimised plan is
+    one a crew can drive; the published benchmarks, scored on their own matrices, switch it off:
+    docs/crew_rounds.md for what it costs on the Oakham case).
 
     The rounds' shape, enforced by re-solving with the engine's own constraints
     (:mod:`solver.engines.shaped`; off by default here, so a library call or a benchmark
@@ -243,7 +244,7 @@ class SolveOptions:
     busy_highways: tuple[str, ...] = DEFAULT_BUSY_HIGHWAYS
     allow_u_turns: bool = False
     turn_in_side_ways: bool = True
-    fix_directions: bool = False
+    fix_directions: bool = True
     balance: bool = False
     balance_tolerance: float = 0.10
     compact: bool = False

@@ -216,10 +216,11 @@ class OptionsIn(InputModel):
                                   "farm track joining the road, from the OpenStreetMap file), counted as "
                                   "reversing; false allows it only at dead ends and turning places.")
     fix_directions: bool = Field(
-        default=False, description="Fix the direction each round drives past each bin, so that a lorry never "
-                                   "turns back at a stop (street by street, each stop's direction is chosen "
-                                   "inside every move of a local search after the engine's; the plan may be "
-                                   "longer).")
+        default=True, description="Fix the direction each round drives past each bin, so that a lorry never "
+                                  "turns back at a stop (street by street, each stop's direction is chosen "
+                                  "inside every move of a local search after the engine's; the plan may be "
+                                  "longer); false lets a round turn back at a stop, as the engines' free "
+                                  "model does.")
     balance: bool = Field(
         default=True,
         description="Keep the rounds of a plan of several rounds within balance_tolerance of each other in "

@@ -265,13 +265,22 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         jobs = [(sub, matrices, options) for sub, matrices, _ in jobs]
     with watch.stage("solve"):
         searched_from = time.perf_counter()
+        reserved_s = 0.0
         if options.fix_directions:
-            joint_s = options.time_limit_s * JOINT_SHARE if len(jobs) > 1 else 0.0
-            part_options = replace(options, time_limit_s=options.time_limit_s - joint_s)
+            carried = carried_share(stops, parts)
+            parts_s = options.time_limit_s * carried
+            joint_s = parts_s * JOINT_SHARE if len(jobs) > 1 else 0.0
+            if joint_s * len(jobs) < MIN_JOINT_S_PER_STOP * sum(len(p.bin_ids) for p in parts):
+                # too short to do more than build the joint matrices: the parts keep the time
+                joint_s = 0.0
+            part_options = replace(options, time_limit_s=parts_s - joint_s)
             plans = _directed_search([(sub, matrices, part_options) for sub, matrices, _ in jobs], part_options,
                                      executor)
             jobs, plans = _search_across_parts(problem, network, snapped, aggregation, parts, jobs, plans, side,
                                                joint_s * len(jobs))
+            # the stops no vehicle of their part carries wait for the second round: it gets the time the
+            # parts were not given, in proportion to what the parts took (with or without an executor)
+            reserved_s = (time.perf_counter() - searched_from) * (1.0 - carried) / carried
         else:
             plans = list(run_all(solve_part, jobs, executor))
         reversed_stops = {s for (sub, matrices, _), p in zip(jobs, plans, strict=True)
@@ -285,16 +294,45 @@ def _solve_stops(problem: Problem, network: RoadNetwork, snapped: SnappedPoints,
         if retry and spare:
             log.info("second round: %d stop(s) left out of their parts on %d spare vehicle(s)", len(retry), len(spare))
             sub = subproblem(stops, Part(retry, spare))
-            left_s = options.time_limit_s - (time.perf_counter() - searched_from)
+            left_s = max(options.time_limit_s - (time.perf_counter() - searched_from), reserved_s)
             quick = replace(options, time_limit_s=second_round_s(len(retry), options.time_limit_s, left_s))
             matrices = stop_matrices(problem, network, snapped, aggregation, sub, options, side)
-            extra = solve_part(sub, matrices, quick)
+            if options.fix_directions:
+                # the engine plans on the quicker way between two stops: its rounds, each stop then driven
+                # one way, may break a rule, and only the orientation-aware search cuts them back and finds
+                # their stops another place (without it, a second round's faulted rounds lost their bins)
+                extra, = _directed_search([(sub, matrices, quick)], quick, None,
+                                          local_share=SECOND_ROUND_LOCAL_SHARE)
+            else:
+                extra = solve_part(sub, matrices, quick)
             reversed_stops |= stop_directions(sub, matrices, extra)
             routes += [r for r in extra.routes if r.stops]
             left = [u for u in left if u.bin_id not in set(retry)] + list(extra.unassigned)
     relaxed = [name for name in RELAXATION_ORDER if any(name in (p.relaxed or ()) for p in plans)]
     shape = tuple(relaxed) if options.shaped else None
     return Plan(routes=tuple(routes), unassigned=tuple(left), relaxed=shape), reversed_stops
+
+
+#: the least share of the search :func:`carried_share` leaves the parts
+MIN_CARRIED_SHARE = 0.25
+
+
+def carried_share(stops: Problem, parts: Sequence[Part]) -> float:
+    """The share of ``stops`` (an aggregated problem) that some vehicle of their part carries the stream of,
+    at least :data:`MIN_CARRIED_SHARE`: the rest are left out of every part and wait for the second round
+    (on the vehicles kept out of the parts, :func:`reserved_vehicles`, say a recycling fleet apart from the
+    refuse lorries). A stop of a stream no vehicle at all carries counts for neither: no round serves it."""
+    total = carried = 0
+    for part in parts:
+        vehicles = [stops.vehicle(v) for v in part.vehicle_ids]
+        for stop_id in part.bin_ids:
+            stream = stops.bin(stop_id).stream
+            if any(v.carries(stream) for v in vehicles):
+                carried += 1
+            elif not any(v.carries(stream) for v in stops.vehicles):
+                continue
+            total += 1
+    return max(MIN_CARRIED_SHARE, carried / total) if total else 1.0
 
 
 #: with ``fix_directions``, the share of a part's search spent again once its stops' directions are
@@ -304,20 +342,28 @@ DIRECTED_SHARE = 0.5
 #: with ``fix_directions``, the share of a part's search given to the orientation-aware local search
 #: (:mod:`solver.directed_search`) after the engine's two halves, which share the rest: on the Oakham
 #: case its descent converges in 10-20 s per part of about 500 stops (load average 6), and the time
-#: left goes to its kicks (docs/crew_rounds.md)
-DIRECTED_LOCAL_SHARE = 0.4
+#: left goes to its kicks; at 30 s it serves the stops the engine's short halves leave (Oakham at 30 s:
+#: 2,596-2,603 bins served with 0.6, 2,513-2,596 with 0.4, 2,544-2,551 with 0.25; docs/crew_rounds.md)
+DIRECTED_LOCAL_SHARE = 0.6
+
+
+#: with ``fix_directions``, the local search's share of the second round's search: less than the parts'
+#: (:data:`DIRECTED_LOCAL_SHARE`), since its rounds start from nothing and the engine's second half, on the
+#: stops driven the ways chosen, is what makes them fit (the 1,000-bin Rutland case at 3 s: 926 and 977
+#: bins served with 0.6, 977 in every run with 0.4)
+SECOND_ROUND_LOCAL_SHARE = 0.4
 
 
 def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], options: SolveOptions,
-                     executor: Executor | None) -> list[Plan]:
+                     executor: Executor | None, *, local_share: float = DIRECTED_LOCAL_SHARE) -> list[Plan]:
     """Solve the parts twice: first on the quicker way between each two stops, then, with each stop's
     direction chosen for the first plan's order (:func:`stop_directions`), again from that plan on the
     matrix of the stops driven those ways, so that the search sees what the directions cost and can
     reorder the stops to suit them; then the orientation-aware local search
     (:func:`~solver.directed_search.directed_search`) from that plan, each move priced with every stop's
-    direction chosen exactly, for :data:`DIRECTED_LOCAL_SHARE` of the time. (Measured on the Oakham case,
+    direction chosen exactly, for ``local_share`` of the time. (Measured on the Oakham case,
     docs/crew_rounds.md.)"""
-    local_s = options.time_limit_s * DIRECTED_LOCAL_SHARE
+    local_s = options.time_limit_s * local_share
     options = replace(options, time_limit_s=options.time_limit_s - local_s)
     first = replace(options, time_limit_s=options.time_limit_s * (1.0 - DIRECTED_SHARE))
     plans = list(run_all(solve_part, [(sub, matrices, first) for sub, matrices, _ in jobs], executor))
@@ -340,6 +386,12 @@ def _directed_search(jobs: list[tuple[Problem, FleetMatrices, SolveOptions]], op
 JOINT_SHARE = 0.15
 
 
+#: the least seconds per stop of the parts for which the joint search runs (:func:`_search_across_parts`):
+#: below it, building the matrices of all the stops takes most of its time (the 1,000-bin Rutland case at
+#: 15 s gives it about 1 ms a stop; the Oakham case at 120 s, 17 ms, where its descent converges)
+MIN_JOINT_S_PER_STOP = 0.005
+
+
 def _search_across_parts(problem: Problem, network: RoadNetwork, snapped: SnappedPoints, aggregation: Aggregation,
                          parts: list[Part], jobs: list[tuple[Problem, FleetMatrices, SolveOptions]],
                          plans: list[Plan], side: np.ndarray, time_limit_s: float
@@ -348,7 +400,7 @@ def _search_across_parts(problem: Problem, network: RoadNetwork, snapped: Snappe
     ``time_limit_s`` seconds, on the matrices of all their stops): a part's rounds full to the shift
     leave stops that another part's rounds, with time to spare, can take once stops near the border
     move across. Returns the one job (problem, matrices, options) and plan that replace the parts'."""
-    if len(plans) < 2:
+    if len(plans) < 2 or time_limit_s <= 0:
         return jobs, plans
     stops = tuple(dict.fromkeys(s for part in parts for s in part.bin_ids))
     vehicles = tuple(dict.fromkeys(v for part in parts for v in part.vehicle_ids))

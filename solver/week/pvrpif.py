@@ -64,7 +64,7 @@ def _router(instance: PvrpifInstance, *, engine: str, seed: int) -> DayRouter:
     slots = list(range(instance.horizon))
     every_vehicle = [v.id for v in problem.vehicles]
     every_site = [s.id for s in problem.disposal_sites]
-    options = SolveOptions(time_limit_s=1.0, seed=seed, engine=engine, objective="distance")
+    options = SolveOptions(time_limit_s=1.0, seed=seed, engine=engine, objective="distance", fix_directions=False)
     return DayRouter(problem, matrices, options, vehicles_on={s: every_vehicle for s in slots},
                      sites_on={s: every_site for s in slots})
 

@@ -290,3 +290,21 @@ def test_an_unassigned_stop_goes_in_with_a_visit_to_the_tip_when_the_load_is_ful
     route = search.plan().routes[0]
     assert set(route.stops) == {"s1", "s2", "s3", "tip"} and route.stops.count("tip") == 2
     _duration_s(stops, matrices, search.plan())  # no violation: no overload, tipped before the depot
+
+
+def test_a_round_that_breaks_a_rule_as_driven_is_cut_back_and_its_stops_served_elsewhere(grid: RoadNetwork) -> None:
+    """An engine's round of five stops overruns the first lorry's shift once each stop is driven one way
+    (its shift holds two stops): the search takes stops off its end rather than leave it faulted, and the
+    idle second lorry serves them; every stop is served and no round breaks a rule."""
+    names = ["s1", "s2", "s3", "n2", "c2"]
+    roomy = Vehicle("a", "depot", 5000.0)
+    stops, matrices = _stops(grid, names, (roomy, Vehicle("b", "depot", 5000.0)))
+    two = _duration_s(stops, matrices, Plan(routes=(RoutePlan("a", ("s1", "s2")),)))
+    short = Vehicle("a", "depot", 5000.0, shift_end_s=roomy.shift_start_s + int(two) + 1)
+    stops, matrices = _stops(grid, names, (short, Vehicle("b", "depot", 5000.0)))
+    start = Plan(routes=(RoutePlan("a", ("s1", "s2", "s3", "n2", "c2")),))
+    search = DirectedSearch(stops, matrices, start, SolveOptions(fix_directions=True))
+    assert not search.routes[0].frozen and len(search.routes[0].seq) < 7 and search.unassigned  # cut back
+    out = search.run(time_limit_s=10.0)
+    assert not out.unassigned and sorted(s for r in out.routes for s in r.stops) == sorted(names)
+    _duration_s(stops, matrices, out)  # no violation

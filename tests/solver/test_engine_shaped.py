@@ -50,9 +50,10 @@ def two_ends(monaco: RoadNetwork) -> Problem:
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["ortools", "pyvrp"])
 def test_balance_keeps_the_rounds_within_the_tolerance(monaco: RoadNetwork, two_ends: Problem, engine: str) -> None:
-    """Balance off: the longest round is more than 10 % above the mean; on: the duration and
-    load spreads are within 0.10, every bin is served, nothing is relaxed."""
-    off = optimise(two_ends, monaco, SolveOptions(time_limit_s=1.0, engine=engine))
+    """Balance off: the longest round is more than 10 % above the mean (with directions free: fixing
+    them lengthens the west round past its shift, and the repair that follows moves bins east); on:
+    the duration and load spreads are within 0.10, every bin is served, nothing is relaxed."""
+    off = optimise(two_ends, monaco, SolveOptions(time_limit_s=1.0, engine=engine, fix_directions=False))
     assert off.balance is not None and off.relaxed is None
     assert max(off.balance.duration_spread, off.balance.load_spread) > 0.1
     on = optimise(two_ends, monaco, SolveOptions(time_limit_s=2.0, engine=engine, balance=True))

@@ -15,15 +15,18 @@ import shapely
 from shapely.geometry import LineString
 
 from solver.aggregate import GroupLimits, aggregate_bins
-from solver.decompose import ScaleOptions
+from solver.decompose import Part, ScaleOptions
 from solver.evaluate import evaluate
+from solver.instances.rutland_mixed import RECYCLING, REFUSE, rutland_mixed_problem
 from solver.matrix import FleetMatrices, TravelMatrices
 from solver.network import AccessProfile, RoadNetwork, allowed_edges
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise, prepare, strip_violations
 from solver.pipeline.large import (
     AFTER_SEARCH_S_PER_BIN_EDGE,
+    MIN_CARRIED_SHARE,
     MIN_SECOND_ROUND_S,
     after_search_s,
+    carried_share,
     driven_ways,
     search_share,
     second_round_s,
@@ -340,7 +343,6 @@ def test_monaco_lorries_keep_off_their_closed_streets(monaco: RoadNetwork, monac
 
 # --- 1,000 bins in Rutland: two tips, two streams, windows, a lunch break ----------------------
 
-REFUSE, RECYCLING = "refuse", "recycling"
 
 
 @pytest.fixture(scope="module")
@@ -351,25 +353,7 @@ def rutland_rounds(rutland: RoadNetwork) -> SimpleNamespace:
     recycling only (open 06:00-17:00, 10 minutes to unload); twelve lorries, six per
     stream (26 t refuse, 18 t recycling, 2.5 t and 16 m^3 a load), shift 06:00-16:00, a
     30-minute lunch between 11:00 and 13:00. Optimised with OR-Tools for 15 s."""
-    rng = np.random.default_rng(11)
-    kerb = kerbside_bins(rutland, 1000, seed=11)
-    streams = np.where(rng.random(len(kerb)) < 0.5, REFUSE, RECYCLING)
-    windowed = set(rng.choice(len(kerb), size=100, replace=False).tolist())
-    windows = ((7 * 3600, 11 * 3600), (12 * 3600, 15 * 3600))
-    bins = tuple(Bin(b.id, b.lon, b.lat, demand_kg=b.demand_kg, volume_l=240.0, stream=str(streams[i]),
-                     time_windows=(windows[i % 2],) if i in windowed else ())
-                 for i, b in enumerate(kerb))
-    sites = (DisposalSite("tip-cottesmore", -0.6660, 52.7130, unload_s=600, opening=(6 * 3600, 17 * 3600)),
-             DisposalSite("recycling-uppingham", -0.7230, 52.5870, unload_s=600, opening=(6 * 3600, 17 * 3600),
-                          streams=(RECYCLING,)))
-    lunch = (Break(duration_s=1800, window=(11 * 3600, 13 * 3600)),)
-    common = {"capacity_kg": 2500.0, "capacity_l": 16_000.0, "shift_start_s": 6 * 3600, "shift_end_s": 16 * 3600,
-              "breaks": lunch, "width_m": 2.55, "height_m": 3.7}
-    vehicles = tuple(Vehicle(f"rcv-{k + 1}", "oakham", streams=(REFUSE,), gross_weight_kg=26_000, **common)
-                     for k in range(6)) + tuple(
-        Vehicle(f"rec-{k + 1}", "oakham", streams=(RECYCLING,), gross_weight_kg=18_000, **common) for k in range(6))
-    problem = Problem(depots=(Depot("oakham", -0.7260, 52.6690),), vehicles=vehicles, bins=bins,
-                      disposal_sites=sites)
+    problem = rutland_mixed_problem(rutland)  # built in solver.instances.rutland_mixed, as benchmarked
     rounds = optimise(problem, rutland, SolveOptions(time_limit_s=15, seed=0, engine="ortools"))
     return SimpleNamespace(problem=problem, rounds=rounds, evaluation=rounds.evaluation)
 
@@ -453,13 +437,17 @@ def test_rutland_windows_and_lunch_are_kept(rutland_rounds: SimpleNamespace) -> 
 @pytest.mark.shared
 def test_rutland_routes_are_drawn_through_their_stops(rutland: RoadNetwork, rutland_rounds: SimpleNamespace) -> None:
     """Each route is one street-following line through every stop point (bins and tips), as
-    long as the evaluated distance."""
+    long as the evaluated distance within 1 %: the line follows the quickest path, the matrices'
+    fast backend (:mod:`solver.matrix_ch`) gives the length of the shortest path within its time
+    resolution of the quickest, and with the directions fixed (the default) the rounds drive
+    longer ways round, where such near-ties are more often hundreds of metres apart (up to 0.65 %
+    of a round measured; the scipy backend's lengths match the line exactly)."""
     rounds = rutland_rounds.rounds
     for route in rutland_rounds.evaluation.routes:
         line = _line(rutland, rounds.route_lines[route.vehicle_id])
         points = [rounds.stop_points[v.location_id] for v in route.visits if v.type in ("bin", "disposal", "depot")]
         assert shapely.distance(line, shapely.points(_xy(rutland, np.array(points)))).max() < ON_STREET_M
-        assert line.length == pytest.approx(route.distance_m, rel=5e-3)
+        assert line.length == pytest.approx(route.distance_m, rel=1e-2)
 
 
 @pytest.mark.slow
@@ -582,3 +570,20 @@ def test_the_second_round_searches_within_what_is_left_of_the_time() -> None:
     assert second_round_s(10, 60.0, -2.0) == MIN_SECOND_ROUND_S
     assert second_round_s(10, 4.0, 4.0) == pytest.approx(4.0)
     assert second_round_s(10, 0.0, -30.0) == pytest.approx(7.0)
+
+
+def test_the_parts_leave_the_second_round_the_share_of_stops_no_vehicle_of_theirs_carries() -> None:
+    """Three stops of four are carried by a vehicle of their part (the recycling stop sits in a part of
+    refuse lorries only): the parts get three quarters; a part carrying nothing still leaves them the
+    least share, and no stop at all leaves them everything; a garden-waste stop no vehicle carries
+    counts for neither."""
+    bins = (Bin("r1", 0.0, 0.0, 10.0, stream=REFUSE), Bin("r2", 0.0, 0.0, 10.0, stream=REFUSE),
+            Bin("r3", 0.0, 0.0, 10.0, stream=REFUSE), Bin("c1", 0.0, 0.0, 10.0, stream=RECYCLING),
+            Bin("g1", 0.0, 0.0, 10.0, stream="garden"))
+    vehicles = (Vehicle("rcv", "d", 1000.0, streams=(REFUSE,)), Vehicle("rec", "d", 1000.0, streams=(RECYCLING,)))
+    stops = Problem(depots=(Depot("d", 0.0, 0.0),), vehicles=vehicles, bins=bins)
+    assert carried_share(stops, [Part(("r1", "r2"), ("rcv",)), Part(("r3", "c1"), ("rcv",))]) == 0.75
+    assert carried_share(stops, [Part(("r1", "r2", "g1"), ("rcv",)), Part(("r3", "c1"), ("rcv",))]) == 0.75
+    assert carried_share(stops, [Part(("r1", "c1"), ("rcv", "rec")), Part(("r2", "r3"), ("rcv",))]) == 1.0
+    assert carried_share(stops, [Part(("r1", "r2", "r3"), ("rec",))]) == MIN_CARRIED_SHARE
+    assert carried_share(stops, []) == 1.0
