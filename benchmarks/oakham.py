@@ -22,10 +22,12 @@ more than one round, mean overlap share, crossing pairs, reversals). A **reversa
 a vertex of a round's drawn line (WGS84, measured in the network's metric projection)
 where the heading turns by :data:`REVERSAL_DEG` degrees or more; it is **mid-street**
 when no dead-end, turning-place or side-way node of the network (where the lorry reverses
-into a driveway or track) lies within :data:`CLEAR_M` metres; ``mid_street_at_stops`` counts
-those within :data:`AT_STOP_M` of one of the round's stopping points (the lorry turned round
-at a bin). ``banned_turns`` counts the network's banned turns and banned edge sequences the
-drawn line drives (:func:`driven_turns` reads the turn at every node the line passes through).
+into a driveway or track) lies within :data:`CLEAR_M` metres, nor the round's depot or tip
+within :data:`AT_STOP_M` (the lorry turns round in the yard, as the legs and the manoeuvre
+count take it); ``mid_street_at_stops`` counts those within :data:`AT_STOP_M` of one of the
+round's bins (the lorry turned round at a bin). ``banned_turns`` counts the network's banned
+turns and banned edge sequences the drawn line drives (:func:`driven_turns` reads the turn at
+every node the line passes through).
 ``--json`` prints the same figures as one JSON object; ``--save-plan`` writes the answer exactly as the API would
 (for the map and ``scripts/screenshot_plan.py``); ``--write-problem`` writes the request
 body; ``--save-routes`` the rounds' stops alone, as an evaluation's ``routes``. ``--plan``
@@ -64,7 +66,7 @@ from app.services.optimisation import dump_response, to_problem, to_response, to
 from solver.instances.oakham import oakham_request  # noqa: E402
 from solver.network import RoadNetwork, load_network  # noqa: E402
 from solver.pipeline import PlannedRounds, evaluate_plan, optimise  # noqa: E402
-from solver.solution import RoutePlan  # noqa: E402
+from solver.solution import RouteEvaluation, RoutePlan  # noqa: E402
 from solver.units import METRES_PER_KM, SECONDS_PER_HOUR  # noqa: E402
 
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
@@ -251,6 +253,13 @@ def _commit() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
 
 
+def _points_xy(planned: PlannedRounds, route: RouteEvaluation, types: tuple[str, ...], to_xy: Any) -> np.ndarray:
+    """Metric positions of the stopping points of ``route``'s visits of ``types``."""
+    points = np.asarray([planned.stop_points[v.location_id] for v in route.visits
+                         if v.type in types and v.location_id in planned.stop_points], dtype=float).reshape(-1, 2)
+    return np.column_stack(to_xy.transform(points[:, 0], points[:, 1])) if len(points) else points
+
+
 def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
     """Every figure of the table, for the rounds of ``planned``."""
     evaluation = planned.evaluation
@@ -263,10 +272,10 @@ def measure(planned: PlannedRounds, network: RoadNetwork) -> dict[str, Any]:
             else np.empty((0, 2))
         line_xy = np.column_stack(to_xy.transform(line[:, 0], line[:, 1])) if len(line) else line
         turned = reversal_points(line_xy)
-        mid_street = turned[~near(turned, places, CLEAR_M)]
-        stops = np.asarray([planned.stop_points[v.location_id] for v in route.visits
-                            if v.location_id in planned.stop_points], dtype=float).reshape(-1, 2)
-        stops_xy = np.column_stack(to_xy.transform(stops[:, 0], stops[:, 1])) if len(stops) else stops
+        stops_xy = _points_xy(planned, route, ("bin",), to_xy)
+        # the lorry turns round in a depot's or tip's yard: turning back at its gate is no mid-street turn
+        sites_xy = _points_xy(planned, route, ("depot", "disposal"), to_xy)
+        mid_street = turned[~near(turned, places, CLEAR_M) & ~near(turned, sites_xy, AT_STOP_M)]
         bins = [v.location_id for v in route.visits if v.type == "bin"]
         own = planned.compactness.of(route.vehicle_id) if planned.compactness is not None else None
         rounds.append({

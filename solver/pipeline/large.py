@@ -20,8 +20,8 @@ from solver.aggregate import Aggregation, aggregate_bins
 from solver.decompose import Part, ScaleOptions, n_parts_for, run_all, subproblem, sweep_parts
 from solver.directed_search import directed_search
 from solver.evaluate import count_moves, evaluate_route, summarise
-from solver.geometry import pieces_line, route_pieces
-from solver.manoeuvres import Manoeuvres, count_manoeuvres
+from solver.geometry import pieces_line
+from solver.manoeuvres import Manoeuvres
 from solver.matrix import FleetMatrices, TravelMatrices, fleet_matrices, travel_matrices
 from solver.network import AccessProfile, RoadNetwork
 from solver.orientation import choose_rows, oriented
@@ -32,6 +32,7 @@ from solver.pipeline.stages import (
     _Stopwatch,
     _unplaceable,
     approach,
+    drive_manoeuvres,
     measure_shape,
     route_rows,
     solve_part,
@@ -198,9 +199,9 @@ def _expanded_route(problem: Problem, network: RoadNetwork, snapped: SnappedPoin
         stops = cut.routes[0].stops if cut.routes else ()
         taken = tuple(removed)
     evaluation = evaluate_route(own, fleet, vehicle, stops, seen=seen)
-    pieces = route_pieces(leg, {vehicle.id: _drawn_sequence(evaluation, leg)})[vehicle.id] if stops else []
+    pieces, counted = drive_manoeuvres(leg, _drawn_sequence(evaluation, leg), own.bin_offset()) if stops else ([], None)
     line = pieces_line(network, pieces)
-    manoeuvres = count_manoeuvres(network, pieces) if line is not None else None
+    manoeuvres = counted if line is not None else None
     visits = tuple(replace(v, location_index=rows[v.location_index]) for v in evaluation.visits)
     return _RouteResult(replace(evaluation, visits=visits), line, manoeuvres, taken)
 

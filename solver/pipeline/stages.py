@@ -8,6 +8,7 @@ Access: every vehicle drives by the matrices of its size (its
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -23,8 +24,8 @@ from solver.compactness import PlanCompactness, plan_compactness
 from solver.engines import choose_engine
 from solver.evaluate import evaluate_route
 from solver.feasibility import explain_dropped, screen_bins
-from solver.geometry import pieces_line, route_pieces
-from solver.manoeuvres import Manoeuvres, count_manoeuvres
+from solver.geometry import Pieces, pieces_line, route_pieces
+from solver.manoeuvres import Manoeuvres, plan_manoeuvres
 from solver.matrix import (
     LORRY_TURNS,
     FleetMatrices,
@@ -304,6 +305,19 @@ class Drawn:
     stops: dict[str, tuple[float, float]]
 
 
+def drive_manoeuvres(legs: Legs, sequence: Sequence[int], n_sites: int) -> tuple[Pieces, Manoeuvres]:
+    """The pieces of street a route drives through the matrix rows ``sequence`` (in driving order)
+    and its manoeuvres (:mod:`solver.manoeuvres`), counted between the depots and disposal sites it
+    calls at (rows below ``n_sites``): a lorry turns round in a site's yard, so leaving a tip the way
+    it came is no manoeuvre on the street (the legs leave a site's direction free, as they do not a
+    bin's once directions are fixed), and a banned turn cannot span a visit it left the road for."""
+    cuts = [k for k in range(1, len(sequence) - 1) if sequence[k] < n_sites]
+    bounds = [0, *cuts, len(sequence) - 1]
+    runs = route_pieces(legs, {str(k): sequence[a:b + 1] for k, (a, b) in enumerate(itertools.pairwise(bounds))})
+    pieces = [piece for run in runs.values() for piece in run]
+    return pieces, plan_manoeuvres(legs.network, runs.values())
+
+
 def draw(prepared: PreparedProblem, evaluation: Evaluation) -> Drawn:
     """Route LineStrings (each on its vehicle's streets), their manoeuvres and stop points (lon/lat)
     for an evaluated plan."""
@@ -313,12 +327,14 @@ def draw(prepared: PreparedProblem, evaluation: Evaluation) -> Drawn:
         by_profile.setdefault(key, {})[route.vehicle_id] = _drawn_sequence(route, prepared.legs[key])
     lines: dict[str, LineString] = {}
     manoeuvres: dict[str, Manoeuvres] = {}
+    n_sites = prepared.problem.bin_offset()
     for key, sequences in by_profile.items():
-        for vehicle_id, pieces in route_pieces(prepared.legs[key], sequences).items():
+        for vehicle_id, sequence in sequences.items():
+            pieces, counted = drive_manoeuvres(prepared.legs[key], sequence, n_sites)
             line = pieces_line(prepared.network, pieces)
             if line is not None:
                 lines[vehicle_id] = line
-                manoeuvres[vehicle_id] = count_manoeuvres(prepared.network, pieces)
+                manoeuvres[vehicle_id] = counted
     ids = prepared.problem.location_ids()
     ok = prepared.snapped.ok
     stops = {ids[i]: (float(prepared.snapped.lonlat[i, 0]), float(prepared.snapped.lonlat[i, 1]))

@@ -143,3 +143,25 @@ def test_a_saved_plan_that_is_neither_form_is_refused(script: ModuleType) -> Non
         script.plan_routes([{"vehicle_id": "rcv-1"}])
     with pytest.raises(ValidationError):
         script.plan_routes(42)
+
+
+def test_turning_back_at_a_tip_is_not_mid_street_but_at_a_bin_is(script: ModuleType, streets_osm: Path) -> None:
+    """On the streets fixture, a round out to a tip on Blind Lane and back turns round at the tip,
+    in its yard: no mid-street reversal; a bin at the same place with directions free (the lorry
+    turns back at it) is one, at a stop."""
+    from solver.pipeline import evaluate_plan
+    from solver.problem import Bin, Depot, DisposalSite, Problem, SolveOptions, Vehicle
+    from solver.solution import RoutePlan
+
+    network = build_network(streets_osm, simplify=False)
+    depot, lane = Depot("depot", 9.00002, 0.0005), (9.00102, 0.0015)  # near node 1; on Blind Lane 31-35
+    tip = Problem(depots=(depot,), vehicles=(Vehicle("rcv", "depot", 1000.0),),
+                  bins=(Bin("b", 9.00002, 0.0009, demand_kg=10.0),), disposal_sites=(DisposalSite("tip", *lane),))
+    measured = script.measure(evaluate_plan(tip, network, [RoutePlan("rcv", ("b", "tip"))],
+                                            options=SolveOptions()), network)
+    assert (measured["plan"]["mid_street_reversals"], measured["plan"]["mid_street_at_stops"]) == (0, 0)
+    as_bin = Problem(depots=(depot,), vehicles=(Vehicle("rcv", "depot", 1000.0),),
+                     bins=(Bin("b", 9.00002, 0.0009, demand_kg=10.0), Bin("lane", *lane, demand_kg=10.0)))
+    measured = script.measure(evaluate_plan(as_bin, network, [RoutePlan("rcv", ("b", "lane"))],
+                                            options=SolveOptions(fix_directions=False)), network)
+    assert measured["plan"]["mid_street_at_stops"] == 1

@@ -16,9 +16,10 @@ from solver.geometry import route_pieces
 from solver.matrix import build_legs
 from solver.nearside import approach_slots, busy_edges, point_sides
 from solver.network import RoadNetwork, TurnPolicy, build_network
-from solver.pipeline import optimise
-from solver.problem import Bin, Depot, Problem, SolveOptions, Vehicle
+from solver.pipeline import evaluate_plan, optimise
+from solver.problem import Bin, Depot, DisposalSite, Problem, SolveOptions, Vehicle
 from solver.snapping import snap_points
+from solver.solution import RoutePlan
 
 #: lat, lon of the points used below (the fixture lies on the equator: 0.001 degree ~ 111 m)
 DEPOT = (0.0005, 9.00002)            # on 1-11-31, near node 1
@@ -121,3 +122,22 @@ def test_bin_only_a_u_turn_reaches_is_unreachable_unless_allowed(tmp_path: Path,
     assert (left.bin_id, left.reason) == ("trapped", "unreachable") and "allow_u_turns" in left.detail
     relaxed = optimise(problem, network, SolveOptions(time_limit_s=1.0, allow_u_turns=True))
     assert relaxed.evaluation.unassigned == () and relaxed.evaluation.summary.bins_served == 2
+
+
+def test_leaving_a_tip_the_way_the_lorry_came_is_no_manoeuvre(streets: RoadNetwork) -> None:
+    """A tip on Blind Lane: the lorry turns round in its yard and drives back out the way it came,
+    counted as no U-turn (a bin at the same place, passed one way, takes the lorry on to reverse at
+    the lane's end, 35)."""
+    depot, tip_at = Depot("depot", DEPOT[1], DEPOT[0]), BLIND_LANE
+    tip = Problem(depots=(depot,), vehicles=(Vehicle("rcv", "depot", 1000.0),),
+                  bins=(Bin("b", CIRCLE_CLOSE[1], CIRCLE_CLOSE[0], demand_kg=10.0),),
+                  disposal_sites=(DisposalSite("tip", tip_at[1], tip_at[0]),))
+    planned = evaluate_plan(tip, streets, [RoutePlan("rcv", ("b", "tip"))], options=SolveOptions())
+    (m,) = planned.manoeuvres.values()
+    assert (m.u_turns, m.reversing, m.turning_place_u_turns, m.banned_turns) == (0, 0, 1, 0)
+    as_bin = Problem(depots=(depot,), vehicles=(Vehicle("rcv", "depot", 1000.0),),
+                     bins=(Bin("b", CIRCLE_CLOSE[1], CIRCLE_CLOSE[0], demand_kg=10.0),
+                           Bin("lane", tip_at[1], tip_at[0], demand_kg=10.0)))
+    planned = evaluate_plan(as_bin, streets, [RoutePlan("rcv", ("b", "lane"))], options=SolveOptions())
+    (m,) = planned.manoeuvres.values()
+    assert (m.u_turns, m.reversing) == (0, 1)
