@@ -326,7 +326,7 @@ def _parameters(unit: _Unit, config: BatchOptions) -> JSONObject:
     return {"time_limit_s": o.time_limit_s, "seed": o.seed, "engine": o.engine, "objective": o.objective,
             "move_penalty": o.move_penalty, "search_processes": o.search_processes,
             "balance": o.balance, "balance_tolerance": o.balance_tolerance, "compact": o.compact,
-            "warm_start_plan_id": unit.approved.id if unit.approved else None,
+            "fix_directions": o.fix_directions, "warm_start_plan_id": unit.approved.id if unit.approved else None,
             "initial_routes": len(o.initial_routes), "night": config.night.isoformat(),
             **({"week": unit.week} if unit.week is not None else {})}
 

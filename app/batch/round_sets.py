@@ -69,6 +69,7 @@ def store_round_set_plan(store: Store, settings: Settings, network: RoadNetwork,
         parameters = {"time_limit_s": options.time_limit_s, "seed": options.seed, "engine": options.engine,
                       "objective": options.objective, "balance": options.balance,
                       "balance_tolerance": options.balance_tolerance, "compact": options.compact,
+                      "fix_directions": options.fix_directions,
                       "territories": [[b, v] for b, v in options.territories]}
     result = json.loads(optimisation_service.dump_response(answer))
     with store.transaction() as session:

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, allow_inf_nan=False,
         description="Solver time limit in seconds when a request gives none.",
     )
+    default_time_per_bin_s: float = Field(
+        default=0.05, ge=0, allow_inf_nan=False,
+        description="Seconds of search per bin for a request that gives no time limit: it gets the larger of "
+                    "default_time_limit_s and this times its bins, up to max_time_limit_s (rounds that drive past "
+                    "each bin one way need about 0.05 s a bin: docs/crew_rounds.md).",
+    )
     max_time_limit_s: float = Field(
         default=300.0, gt=0, allow_inf_nan=False,
         description="Largest solver time limit in seconds a request may ask for.",

@@ -134,6 +134,7 @@ def _parameters(options: SolveOptions) -> JSONObject:
             "initial_routes": [{"vehicle_id": r.vehicle_id, "stops": [*r.stops], "locked": r.locked}
                                for r in options.initial_routes],
             "balance": options.balance, "balance_tolerance": options.balance_tolerance, "compact": options.compact,
+            "fix_directions": options.fix_directions,
             "territories": [[bin_id, vehicle_id] for bin_id, vehicle_id in options.territories]}
 
 

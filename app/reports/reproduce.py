@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from solver.network import RoadNetwork
 
 OPTION_KEYS = frozenset({"time_limit_s", "seed", "engine", "objective", "move_penalty", "initial_routes",
-                         "balance", "balance_tolerance", "compact"})
+                         "balance", "balance_tolerance", "compact", "fix_directions"})
 """Stored parameters that are search options (a batch also stores notes such as the night)."""
 
 UNSHAPED = {"balance": False, "compact": False}

@@ -147,15 +147,20 @@ def to_problem(request: OptimisationRequest) -> Problem:
 def to_solve_options(options: OptionsIn, *, default_time_limit_s: float, max_time_limit_s: float,
                      default_drives_on: DrivesOn = "left",
                      default_busy_highways: Sequence[str] = DEFAULT_BUSY_HIGHWAYS,
-                     territories: tuple[tuple[str, str], ...] = ()) -> SolveOptions:
+                     territories: tuple[tuple[str, str], ...] = (), n_bins: int = 0,
+                     time_per_bin_s: float = 0.0) -> SolveOptions:
     """The solver's :class:`SolveOptions`; the time limit defaults and is capped by the service,
     and the road rules (``drives_on``, ``busy_highways``) default to the service's.
     ``territories``: the (bin id, vehicle id) pairs ``options.territories_plan_id`` was resolved
-    into (:func:`app.services.plans.territories_of`).
+    into (:func:`app.services.plans.territories_of`). Without ``options.time_limit_s`` the search
+    gets the larger of ``default_time_limit_s`` and ``time_per_bin_s`` seconds for each of the
+    request's ``n_bins``, up to ``max_time_limit_s``: rounds that drive past each bin one way need
+    time in proportion to the bins (an Oakham-sized request of 2,603 bins left 895 unassigned at 5 s).
 
     Raises :class:`ProblemError` on ``options.time_limit_s`` above ``max_time_limit_s``.
     """
-    time_limit_s = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s
+    time_limit_s = options.time_limit_s if options.time_limit_s is not None else \
+        min(max(default_time_limit_s, time_per_bin_s * n_bins), max_time_limit_s)
     if time_limit_s > max_time_limit_s:
         raise ProblemError(
             f"options.time_limit_s must not exceed {max_time_limit_s:g} s on this service, got {time_limit_s:g}",
@@ -194,6 +199,7 @@ def prepare(request: OptimisationRequest, *, settings: Settings,
     problem = to_problem(request)
     options = to_solve_options(request.options, default_time_limit_s=settings.default_time_limit_s,
                                max_time_limit_s=settings.max_time_limit_s, territories=territories,
+                               n_bins=len(request.bins), time_per_bin_s=settings.default_time_per_bin_s,
                                **road_defaults(settings))
     return problem, dataclasses.replace(options, search_processes=settings.searches_per_solve)
 

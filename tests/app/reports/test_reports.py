@@ -222,8 +222,10 @@ TINY = {"depots": [{"id": "depot", "lon": 7.4149, "lat": 43.7302}],
 
 
 def _store_optimised(env: dict[str, str], settings: Settings, *, tamper: bool = False) -> str:
-    """Optimise :data:`TINY` and store it as a job would (options, engine, seed); the plan id."""
+    """Optimise :data:`TINY` and store it as a job would (options, engine, seed, fix_directions); the
+    plan id."""
     network = load_road_network(settings.network_file, cache_dir=settings.cache_dir)
+    parameters = {"time_limit_s": 1, "seed": 0, "engine": "ortools", "fix_directions": True}
     answer = optimisation_service.optimise_request(OptimisationRequest.model_validate(TINY), network,
                                                    settings=settings).model_dump(mode="json", exclude_none=True)
     if tamper:
@@ -233,7 +235,7 @@ def _store_optimised(env: dict[str, str], settings: Settings, *, tamper: bool = 
     with db.transaction() as session:
         problem = store.save_problem(session, settings.default_tenant, TINY)
         plan = store.create_plan(session, settings.default_tenant, problem=problem, result=answer,
-                                 source="optimised", parameters={"time_limit_s": 1, "seed": 0, "engine": "ortools"},
+                                 source="optimised", parameters=parameters,
                                  engine="ortools", seed=0)
         plan_id = plan.id
     db.dispose()

@@ -508,3 +508,17 @@ def test_evaluation_second_break_is_a_fault(problem: dict[str, Any]) -> None:
     problem["vehicles"][0]["break"] = {"duration_s": 1800, "window": ["11:00", "13:00"]}
     body = _evaluation(problem, ("rcv-1", ["break", "b00001", "break"]))
     assert _faults(body, EvaluationRequest) == [(("routes", 0, "stops", 2), "break", "extra_break")]
+
+
+def test_a_request_without_a_time_limit_gets_time_in_proportion_to_its_bins(problem: dict[str, Any]) -> None:
+    """Without ``options.time_limit_s`` the search gets the larger of the service's default and a
+    share of time per bin, up to the service's maximum; a limit the request gives is kept."""
+    problem["options"].pop("time_limit_s", None)
+    request = OptimisationRequest.model_validate(problem)
+    given = {"default_time_limit_s": 5, "max_time_limit_s": 300, "time_per_bin_s": 0.05}
+    assert to_solve_options(request.options, n_bins=40, **given).time_limit_s == 5
+    assert to_solve_options(request.options, n_bins=2603, **given).time_limit_s == pytest.approx(130.15)
+    assert to_solve_options(request.options, n_bins=40_000, **given).time_limit_s == 300
+    problem["options"]["time_limit_s"] = 2
+    request = OptimisationRequest.model_validate(problem)
+    assert to_solve_options(request.options, n_bins=2603, **given).time_limit_s == 2
