@@ -5,14 +5,16 @@ simulator (:mod:`solver.traces.simulate`), matched (:mod:`solver.traces.matching
 Usage::
 
     .venv/bin/python benchmarks/traces.py [--intervals 1,5,30] [--noise-m 10] [--seed 0 | --seeds 0,1,2]
-        [--no-oakham] [--cases monaco,oakham] [--rounds rcv-1,rcv-4]
+        [--no-oakham] [--cases monaco,oakham] [--rounds rcv-1,rcv-4] [--replan [--write-rounds]]
 
-Cases: the Monaco demo problem (``data/demo_problem.json``, optimised by OR-Tools as its options say)
-and, when ``../shared`` holds the Rutland extract, the Oakham case of issue 15 driven on its rounds
-of today (``benchmarks/oakham_before_routes.json``). Each round is driven once per sampling interval
-with ``--noise-m`` metres of GPS noise, 2 % of fixes lost and a 2-minute tunnel, once per seed of
-``--seeds`` (the simulator's draw of noise, losses and standing; the Monaco plan is planned once per run
-and driven with every seed, so the seeds differ only in the draw). Prints one row per round, interval
+Cases: the Monaco demo problem (``data/demo_problem.json``) driven on the rounds kept in
+``benchmarks/monaco_demo_routes.json`` (planned once by the service with the demo's options: a 5 s
+search on a busy machine plans other rounds from run to run, and the rows of two runs would not be of
+the same rounds; ``--replan`` plans them afresh, ``--write-rounds`` keeps the new ones) and, when
+``../shared`` holds the Rutland extract, the Oakham case of issue 15 driven on its rounds of today
+(``benchmarks/oakham_before_routes.json``). Each round is driven once per sampling interval with
+``--noise-m`` metres of GPS noise, 2 % of fixes lost and a 2-minute tunnel, once per seed of
+``--seeds`` (the simulator's draw of noise, losses and standing). Prints one row per round, interval
 and seed: true and matched km, the error, the bins collected and those read from where the
 lorry stood (hits, and bins read that were not collected), the same read given the plan's bins of
 the round (``read_plan``, ``false_plan``: ``round_as_driven(planned=...)``), and the seconds the
@@ -56,6 +58,7 @@ from solver.units import METRES_PER_KM  # noqa: E402
 CACHE_DIR = REPO / "var" / "network-cache"
 RUTLAND = REPO.parent / "shared" / "data" / "osm" / "rutland-latest.osm.pbf"
 OAKHAM_ROUTES = REPO / "benchmarks" / "oakham_before_routes.json"
+MONACO_ROUTES = REPO / "benchmarks" / "monaco_demo_routes.json"
 
 
 def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str, list[str]],
@@ -129,6 +132,12 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def write_rounds(path: Path, rounds: dict[str, list[str]]) -> None:
+    """Keep ``rounds`` (vehicle id -> its stops in order) as the benchmark reads them: one round a line."""
+    lines = [json.dumps({"vehicle_id": v, "stops": stops}) for v, stops in rounds.items()]
+    path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--intervals", default="1,5,30")
@@ -138,6 +147,8 @@ def main() -> None:
     parser.add_argument("--no-oakham", action="store_true")
     parser.add_argument("--cases", default="monaco,oakham", help="which cases to run (monaco, oakham)")
     parser.add_argument("--rounds", default="", help="which rounds (vehicle ids) to run; all when empty")
+    parser.add_argument("--replan", action="store_true", help="plan the Monaco rounds afresh (5 s search)")
+    parser.add_argument("--write-rounds", action="store_true", help="with --replan: keep the new Monaco rounds")
     args = parser.parse_args()
     intervals = [float(x) for x in args.intervals.split(",")]
     cases = set(args.cases.split(","))
@@ -151,11 +162,16 @@ def main() -> None:
         body = json.loads((REPO / "data" / "demo_problem.json").read_text(encoding="utf-8"))
         request = OptimisationRequest.model_validate(body)
         problem = to_problem(request)
-        options = to_solve_options(request.options, default_time_limit_s=5.0, max_time_limit_s=math.inf)
         monaco = load_network(REPO / "data" / "monaco.osm.pbf", cache_dir=CACHE_DIR)
-        planned = optimise(problem, monaco, options)
-        rounds = {r.vehicle_id: [v.location_id for v in r.visits if v.type != "depot"]
-                  for r in planned.evaluation.routes}
+        if args.replan or not MONACO_ROUTES.is_file():
+            options = to_solve_options(request.options, default_time_limit_s=5.0, max_time_limit_s=math.inf)
+            planned = optimise(problem, monaco, options)
+            rounds = {r.vehicle_id: [v.location_id for v in r.visits if v.type != "depot"]
+                      for r in planned.evaluation.routes}
+            if args.write_rounds:
+                write_rounds(MONACO_ROUTES, rounds)
+        else:
+            rounds = {r["vehicle_id"]: r["stops"] for r in json.loads(MONACO_ROUTES.read_text(encoding="utf-8"))}
         rows += measure("monaco demo", problem, monaco, rounds, intervals, args.noise_m, seeds, only)
     if "oakham" in cases and not args.no_oakham and RUTLAND.is_file():
         request = OptimisationRequest.model_validate(oakham_request(RUTLAND))

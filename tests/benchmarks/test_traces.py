@@ -3,6 +3,7 @@ the Monaco and Oakham rounds, each figure where the truth puts it, and the table
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -57,3 +58,14 @@ def test_seeds_drive_each_round_again_and_the_summary_counts_them(script: Module
     (line, _) = script.summary(worse)
     assert f"within 2 % of the true km: {within - (abs(rows[0]['error_pct']) <= 2.0)} of 2;" in line
     assert f"with 98 % of bins read: {read - (rows[0]['read_pct'] >= 98.0)} of 2 " in line
+
+
+def test_kept_rounds_read_back_as_written(script: ModuleType, tmp_path: Path) -> None:
+    """The Monaco rounds the benchmark keeps (``write_rounds``) read back as the script reads them, every
+    round in its order, and the kept file holds a round for each of the demo's lorries it planned."""
+    rounds = {"rcv-1": ["b2", "tip", "b1"], "rcv-2": ["b3"]}
+    path = tmp_path / "rounds.json"
+    script.write_rounds(path, rounds)
+    assert {r["vehicle_id"]: r["stops"] for r in json.loads(path.read_text(encoding="utf-8"))} == rounds
+    kept = json.loads(script.MONACO_ROUTES.read_text(encoding="utf-8"))
+    assert kept and all(r["vehicle_id"].startswith("rcv-") and r["stops"] for r in kept)
