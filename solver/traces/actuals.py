@@ -18,10 +18,10 @@ from solver.network import RoadNetwork
 from solver.problem import Bin, Depot, DisposalSite, Problem
 from solver.snapping import snap_points
 from solver.solution import Plan
-from solver.traces.clean import CleanOptions, clean_trace
-from solver.traces.driven import DrivenOptions, RoundAsDriven, bin_stands, round_as_driven
+from solver.traces.clean import CleanOptions, CleanTrace, clean_trace
+from solver.traces.driven import DrivenOptions, RoundAsDriven, bin_stands, rounds_as_driven
 from solver.traces.fixes import Fix, Lift, TraceIssue
-from solver.traces.matching import MatchOptions, match_trace
+from solver.traces.matching import MatchedTrace, MatchOptions, match_trace
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,9 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
     """The day the ``fixes`` (any vehicles, any order) and ``lifts`` show, read on ``network`` against
     ``problem``'s places (snapped up to ``snap_limit_m`` metres from a street); ``planned`` (vehicle id
     -> the ids of the bins the plan gave it), when the plan is known, tells whose bins a stand
-    between two rounds' bins more likely served (:func:`~solver.traces.driven.round_as_driven`)."""
+    between two rounds' bins more likely served (:func:`~solver.traces.driven.round_as_driven`). The
+    rounds are read together, each bin collected by one lorry at most
+    (:func:`~solver.traces.driven.rounds_as_driven`)."""
     places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
     snapped = snap_points(network, np.array([[p.lon, p.lat] for p in places], dtype=float).reshape(-1, 2),
                           limit_m=snap_limit_m)
@@ -64,21 +66,24 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
     for vehicle_id in sorted(set(lifts_of) - set(by_vehicle)):
         issues.append(TraceIssue("unknown_vehicle", vehicle_id, len(lifts_of[vehicle_id]),
                                  f"lift events of vehicle {vehicle_id!r}, which no trace shows: left out"))
-    rounds: list[RoundAsDriven] = []
     stands = bin_stands(network, problem, snapped)
+    traces: list[CleanTrace] = []
+    matched: list[MatchedTrace] = []
     for vehicle_id in sorted(by_vehicle):
         trace = clean_trace(network, vehicle_id, by_vehicle[vehicle_id], clean)
-        matched = match_trace(network, trace, match, stands)
-        if not matched.pieces:
-            issues.extend(matched.issues)
+        match_of = match_trace(network, trace, match, stands)
+        if not match_of.pieces:
+            issues.extend(match_of.issues)
             continue
-        done = round_as_driven(network, problem, snapped, matched, lifts_of.get(vehicle_id, ()), driven, trace=trace,
-                               planned=planned.get(vehicle_id, ()) if planned is not None else None)
-        rounds.append(done)
+        traces.append(trace)
+        matched.append(match_of)
+    # read together: a bin two lorries stood near is collected by one of them
+    rounds = rounds_as_driven(network, problem, snapped, matched, lifts_of, driven, traces=traces, planned=planned)
+    for done in rounds:
         issues.extend(done.issues)
-        if vehicle_id not in known:
-            issues.append(TraceIssue("unknown_vehicle", vehicle_id, len(by_vehicle[vehicle_id]),
-                                     f"a trace of vehicle {vehicle_id!r}, which the problem does not hold: "
+        if done.vehicle_id not in known:
+            issues.append(TraceIssue("unknown_vehicle", done.vehicle_id, len(by_vehicle[done.vehicle_id]),
+                                     f"a trace of vehicle {done.vehicle_id!r}, which the problem does not hold: "
                                      "matched, but left out of the plan"))
     plan = Plan(routes=tuple(r.route_plan() for r in rounds if r.vehicle_id in known))
     return ActualDay(rounds=tuple(rounds), plan=plan, issues=tuple(issues))

@@ -32,7 +32,7 @@ Metres are the network's (``edge_length_m``), times seconds since midnight.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,7 +48,14 @@ from solver.solution import RoutePlan
 from solver.traces.clean import CleanTrace
 from solver.traces.fixes import Lift, TraceIssue
 from solver.traces.matching import MatchedTrace, Stands, smoothed
-from solver.traces.standing import BinStanding, Spread, bins_stood_at, long_stands, standing_on_bins
+from solver.traces.standing import (
+    BinStanding,
+    Spread,
+    bins_stood_at,
+    bins_stood_at_jointly,
+    long_stands,
+    standing_on_bins,
+)
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,24 @@ def _fix_xy(network: RoadNetwork, matched: MatchedTrace, trace: CleanTrace | Non
     return np.array([given.get(int(s), fallback[k]) for k, s in enumerate(matched.source.tolist())]).reshape(-1, 2)
 
 
+@dataclass(frozen=True)
+class Stood:
+    """Where one vehicle's matched trace stood, before its bins are chosen (:func:`stood_at`): the
+    ``matched`` trace; the places it passed (``rows`` of the snapped places, sorted by the metres along
+    the drive) with when (``pass_time``, s) and the standing laid on each pass at a tip or depot
+    (``site_standing``, s); the ``breaks`` ``(start_s, end_s)``; the standing laid on each bin of the
+    problem (``bins``, :class:`~solver.traces.standing.BinStanding`); and when the drive passed each
+    bin stood at (``passed_at``: bin index -> s, the pass nearest the standing's time)."""
+
+    matched: MatchedTrace
+    rows: np.ndarray
+    pass_time: np.ndarray
+    site_standing: np.ndarray
+    breaks: tuple[tuple[float, float], ...]
+    bins: BinStanding
+    passed_at: dict[int, float]
+
+
 def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
                     lifts: Sequence[Lift] = (), options: DrivenOptions | None = None,
                     trace: CleanTrace | None = None, planned: Collection[str] | None = None) -> RoundAsDriven:
@@ -218,12 +243,53 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
     vehicle's lift events, if any; ``trace``, the cleaned trace ``matched`` was matched from, gives
     the fixes' own positions to read the bins by (without it, the matched drive's are used);
     ``planned``, the ids of the bins the plan gave the vehicle, if known, are preferred to others
-    near the same stand (see the module's docstring)."""
+    near the same stand (see the module's docstring). A day's rounds are read together by
+    :func:`rounds_as_driven`, which gives each bin to one of them."""
     opts = options or DrivenOptions()
-    ids = problem.location_ids()
-    site_rows = set(range(problem.site_offset(), problem.bin_offset()))
+    stood = stood_at(network, problem, snapped, matched, opts, trace, planned)
+    service = np.array([b.service_s for b in problem.bins], dtype=float)
+    chosen = bins_stood_at(stood.bins, service, opts.min_share, opts.min_standing_s)
+    return read_round(problem, stood, chosen, lifts, opts)
+
+
+def rounds_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints,
+                     matched: Sequence[MatchedTrace], lifts: Mapping[str, Sequence[Lift]],
+                     options: DrivenOptions | None = None, traces: Sequence[CleanTrace | None] | None = None,
+                     planned: Mapping[str, Collection[str]] | None = None) -> list[RoundAsDriven]:
+    """A day's rounds read together, one per trace of ``matched`` (``traces`` the cleaned traces they
+    were matched from; ``lifts`` and ``planned`` by vehicle id), as :func:`round_as_driven` reads one,
+    but **each bin collected once**: a bin two lorries stood near (two rounds on the same street, 10 m
+    apart) goes to one of them, and the other reads its count from its other bins
+    (:func:`~solver.traces.standing.bins_stood_at_jointly`). A bin an in-cab lift names is that
+    vehicle's, and no other reads it from a stop."""
+    opts = options or DrivenOptions()
+    given = list(traces) if traces is not None else [None] * len(matched)
+    stood = [stood_at(network, problem, snapped, m, opts, t,
+                      planned.get(m.vehicle_id, ()) if planned is not None else None)
+             for m, t in zip(matched, given, strict=True)]
+    service = np.array([b.service_s for b in problem.bins], dtype=float)
+    index = {b.id: k for k, b in enumerate(problem.bins)}
+    lifted = np.zeros(len(problem.bins), dtype=bool)
+    for m in matched:
+        for lift in lifts.get(m.vehicle_id, ()):
+            if lift.bin_id in index:
+                lifted[index[lift.bin_id]] = True
+    reading = [k for k, m in enumerate(matched) if not lifts.get(m.vehicle_id)]
+    chosen = [np.zeros(len(problem.bins), dtype=bool) for _ in matched]
+    joint = bins_stood_at_jointly([stood[k].bins for k in reading], service, opts.min_share, opts.min_standing_s,
+                                  taken=lifted)
+    for k, mask in zip(reading, joint, strict=True):
+        chosen[k] = mask
+    return [read_round(problem, s, c, lifts.get(s.matched.vehicle_id, ()), opts)
+            for s, c in zip(stood, chosen, strict=True)]
+
+
+def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
+             opts: DrivenOptions, trace: CleanTrace | None = None,
+             planned: Collection[str] | None = None) -> Stood:
+    """Where ``matched`` stood (see :class:`Stood` and the module's docstring), the arguments as
+    :func:`round_as_driven` takes them."""
     bin_offset, site_offset = problem.bin_offset(), problem.site_offset()
-    issues: list[TraceIssue] = []
     along, time_s = matched.along_m, matched.time_s
     starts = matched.piece_start_m
     rows, where = _passes(network, matched.pieces, starts, snapped, opts.near_m)
@@ -292,14 +358,26 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]
             when[k] = np.where(np.isnan(when[k]), t0, when[k])
-    chosen = bins_stood_at(BinStanding(seconds, when, group), service, opts.min_share, opts.min_standing_s)
     pass_time = np.interp(where, along, time_s) if along.size else np.zeros(rows.size)
     # a bin the drive passes is lifted when the drive passes it (the pass nearest the standing's time):
     # that keeps the order of bins stood at between two fixes, or in a tunnel, the drive's
     for k, t in zip(pass_bin.tolist(), pass_time[is_bin].tolist(), strict=True):
         if not np.isnan(when[k]) and (k not in passed_at or abs(t - when[k]) < abs(passed_at[k] - when[k])):
             passed_at[k] = t
+    return Stood(matched=matched, rows=rows, pass_time=pass_time, site_standing=standing, breaks=tuple(breaks),
+                 bins=BinStanding(seconds, when, group), passed_at=passed_at)
 
+
+def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequence[Lift],
+               opts: DrivenOptions) -> RoundAsDriven:
+    """The round as driven from where it ``stood``: the tips visited, and the bins ``chosen`` (a mask
+    over the problem's bins), or, when the vehicle's ``lifts`` are given, the lifts' bins."""
+    matched, rows, pass_time, standing = stood.matched, stood.rows, stood.pass_time, stood.site_standing
+    seconds, when, passed_at = stood.bins.seconds, stood.bins.time_s, stood.passed_at
+    time_s = matched.time_s
+    ids = problem.location_ids()
+    site_rows = set(range(problem.site_offset(), problem.bin_offset()))
+    issues: list[TraceIssue] = []
     tips: list[TipVisit] = []
     for r, t, s in zip(rows.tolist(), pass_time.tolist(), standing.tolist(), strict=True):
         if r not in site_rows:
@@ -330,4 +408,4 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
     return RoundAsDriven(vehicle_id=matched.vehicle_id, start_s=float(time_s[0]) if time_s.size else 0.0,
                          end_s=float(time_s[-1]) if time_s.size else 0.0, distance_m=matched.distance_m,
                          bridged_m=matched.bridged_m, pieces=matched.pieces, bins=tuple(bins), tips=tuple(tips),
-                         breaks=tuple(breaks), issues=(*matched.issues, *issues))
+                         breaks=stood.breaks, issues=(*matched.issues, *issues))

@@ -20,6 +20,11 @@ How many: bins that shared the standing of an interval the lorry mostly stood th
 the most standing laid on them are read as collected. A street driven at speed gathers no standing
 and yields no bins; a street not driven has no fixes near its bins.
 
+A day's lorries are read together (:func:`bins_stood_at_jointly`): **each bin is collected once**, so
+a bin two lorries stood near (two rounds down the same street, their bins 10 m apart) goes to one of
+them, and the other takes its count from its other bins. Per lorry this reads what
+:func:`bins_stood_at` reads.
+
 A stand far longer than the bins passed there could take (:func:`long_stands`: ``break_s`` more than
 their lifts, within ``still_m`` metres along the drive) is a break: the bin nearest it is lifted
 (:mod:`solver.traces.driven`), the rest of it is laid on none.
@@ -29,9 +34,11 @@ Positions are metres (the network's projection, or along the drive), times secon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -133,20 +140,76 @@ def long_stands(along_m: np.ndarray, time_s: np.ndarray, excess_s: np.ndarray, p
     return [(i, j) for i, j in runs if time_s[j] > time_s[i]]
 
 
-def bins_stood_at(standing: BinStanding, service_s: np.ndarray, min_share: float,
-                  min_standing_s: float) -> np.ndarray:
-    """Which bins (``service_s`` seconds each) were collected, from the standing laid on them: per
-    group, as many as its standing makes lifts, those with the most standing (see the module's
-    docstring)."""
-    chosen = np.zeros(service_s.size, dtype=bool)
+def _counted_groups(standing: BinStanding, service_s: np.ndarray, min_share: float,
+                    min_standing_s: float) -> list[tuple[np.ndarray, int]]:
+    """Each group of bins with any lift in it: its members (most standing first) and how many lifts
+    its standing makes (a bin from ``min_share`` of a lift, at least ``min_standing_s`` seconds)."""
     seconds, group = standing.seconds, standing.group
     order = np.lexsort((-seconds, group))
     bounds = np.flatnonzero(np.diff(group[order])) + 1
+    counted = []
     for members in np.split(order, bounds):
         total = float(seconds[members].sum())
         tau = float(np.mean(service_s[members]))
         if tau <= 0 or total < min_standing_s:
             continue
         n = min(int(np.floor(total / tau + 1.0 - min_share)), members.size)
-        chosen[members[:max(n, 0)]] = True
+        if n > 0:
+            counted.append((members, n))
+    return counted
+
+
+def bins_stood_at(standing: BinStanding, service_s: np.ndarray, min_share: float,
+                  min_standing_s: float) -> np.ndarray:
+    """Which bins (``service_s`` seconds each) were collected, from the standing laid on them: per
+    group, as many as its standing makes lifts, those with the most standing (see the module's
+    docstring)."""
+    chosen = np.zeros(service_s.size, dtype=bool)
+    for members, n in _counted_groups(standing, service_s, min_share, min_standing_s):
+        chosen[members[:n]] = True
+    return chosen
+
+
+SECONDS_SCALE = 10.0
+"""Standing is weighed in tenths of a second in the flow (its costs are integers)."""
+
+
+def bins_stood_at_jointly(standings: Sequence[BinStanding], service_s: np.ndarray, min_share: float,
+                          min_standing_s: float, taken: np.ndarray | None = None) -> list[np.ndarray]:
+    """Which bins each of a day's lorries collected (a mask per lorry of ``standings``), **each bin
+    once**: every group keeps the count its standing makes (:func:`bins_stood_at`), and the bins are
+    shared out to fill as many of the counts as can be filled and then to lay the most standing on
+    the bins chosen (a min-cost flow: groups to bins, one unit a bin). A bin in ``taken`` (a mask: an
+    in-cab lift named it) goes to none of them. With one lorry this is :func:`bins_stood_at`."""
+    n_bins = service_s.size
+    free = np.ones(n_bins, dtype=bool) if taken is None else ~taken
+    groups = []
+    for k, standing in enumerate(standings):
+        for members, n in _counted_groups(standing, service_s, min_share, min_standing_s):
+            members = members[free[members]]
+            if members.size:
+                groups.append((k, members, min(n, members.size)))
+    chosen = [np.zeros(n_bins, dtype=bool) for _ in standings]
+    if not groups:
+        return chosen
+    weight = [np.rint(standings[k].seconds[members] * SECONDS_SCALE).astype(np.int64) for k, members, _ in groups]
+    slots = sum(n for _, _, n in groups)
+    # a filled count outweighs any standing: the flow reads as many lifts as the counts allow, then
+    # lays the most standing on them
+    fill = 2 * slots * max(int(np.abs(w).max()) for w in weight) + 1
+    flow = SimpleMinCostFlow()
+    source, sink, first_bin = 0, 1, 2 + len(groups)
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, slots, 0)
+    arcs = []
+    for g, ((_, members, n), w) in enumerate(zip(groups, weight, strict=True)):
+        flow.add_arc_with_capacity_and_unit_cost(source, 2 + g, n, 0)
+        arcs.append(flow.add_arcs_with_capacity_and_unit_cost(np.full(members.size, 2 + g), first_bin + members,
+                                                              np.ones(members.size, dtype=np.int64), -(fill + w)))
+    flow.add_arcs_with_capacity_and_unit_cost(first_bin + np.arange(n_bins), np.full(n_bins, sink),
+                                              np.ones(n_bins, dtype=np.int64), np.zeros(n_bins, dtype=np.int64))
+    flow.set_nodes_supplies(np.array([source, sink]), np.array([slots, -slots]))
+    if flow.solve() != flow.OPTIMAL:  # cannot happen (the way round the groups carries any flow); said if it does
+        raise RuntimeError("the flow sharing bins among the day's lorries found no optimum")
+    for (k, members, _), arc in zip(groups, arcs, strict=True):
+        chosen[k][members[flow.flows(arc) > 0]] = True
     return chosen

@@ -3,7 +3,8 @@ tests/conftest.py, with traces made by hand so that where the lorry stood is kno
 bins on a street the three the lorry stood at are read and the other two are not; a street driven
 through at speed yields no bin; a stand whose fixes fall over the junction onto the next street is
 read on the lorry's own street; of two bins at one place, the one the plan gave the lorry is read;
-a break taken beside bins is a break, and lifts none of the bins beside."""
+a break taken beside bins is a break, and lifts none of the bins beside; two lorries read together
+(rounds_as_driven) collect each bin once."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from solver.network import RoadNetwork
 from solver.problem import Bin, Depot, Problem, Vehicle
 from solver.snapping import snap_points
 from solver.traces.clean import clean_trace
-from solver.traces.driven import RoundAsDriven, round_as_driven
-from solver.traces.fixes import Fix
+from solver.traces.driven import RoundAsDriven, round_as_driven, rounds_as_driven
+from solver.traces.fixes import Fix, Lift
 from solver.traces.matching import match_trace
 
 from .conftest import KERB_DEG
@@ -39,7 +40,7 @@ def _bin(bin_id: str, x_m: float, north: bool = True) -> Bin:
 
 
 def _drive(path: Sequence[tuple[float, float]], speed_mps: float, stands: dict[float, tuple[float, float, float]],
-           interval_s: float, noise_m: float, seed: int) -> list[Fix]:
+           interval_s: float, noise_m: float, seed: int, vehicle_id: str = "rcv-1") -> list[Fix]:
     """Fixes every ``interval_s`` of a lorry driving ``path`` (lon/lat corners) at ``speed_mps``, standing
     at each metre along it in ``stands`` for ``(seconds, east, north)``: the fixes of a stand fall that
     many metres east and north of where it stands; each fix off by ``noise_m`` metres a axis."""
@@ -64,7 +65,7 @@ def _drive(path: Sequence[tuple[float, float]], speed_mps: float, stands: dict[f
         k = int(np.searchsorted(times, t, side="right")) - 1
         standing = 0 < k < len(times) - 1 and places[k] == places[k + 1]
         xy += np.asarray(shifts[k] if standing else (0.0, 0.0)) + rng.normal(0.0, noise_m, 2)
-        fixes.append(Fix("rcv-1", 6 * 3600.0 + float(t), float(xy[0] / M_PER_DEG), float(xy[1] / M_PER_DEG)))
+        fixes.append(Fix(vehicle_id, 6 * 3600.0 + float(t), float(xy[0] / M_PER_DEG), float(xy[1] / M_PER_DEG)))
     return fixes
 
 
@@ -144,3 +145,30 @@ def test_a_break_beside_bins_lifts_only_the_bin_stood_at(street_grid: RoadNetwor
     assert [c.bin_id for c in done.bins] == ["stood"]
     ((start, end),) = done.breaks
     assert end - start >= 1500.0
+
+
+@pytest.mark.parametrize("seed", [5, 13, 19])
+def test_two_lorries_at_one_place_read_together_collect_each_bin_once(street_grid: RoadNetwork, seed: int) -> None:
+    """Two bins face each other across row 1 and two lorries (two rounds down the same street) each
+    stand there for one lift: read together, each reads one bin and not the same one (on these draws,
+    each read on its own by round_as_driven, both read the same bin); when the in-cab
+    lifts of rcv-2 name the north bin, rcv-1 reads the south one from its stand."""
+    bins = [_bin("north", 300.0), _bin("south", 300.0, north=False)]
+    problem = Problem(depots=(Depot("depot", 9.0, ROW_1),), bins=tuple(bins),
+                      vehicles=(Vehicle("rcv-1", "depot", capacity_kg=10_000.0),
+                                Vehicle("rcv-2", "depot", capacity_kg=10_000.0)))
+    snapped = snap_points(street_grid, np.array([[p.lon, p.lat] for p in [*problem.depots, *problem.bins]]))
+    traces = [clean_trace(street_grid, v, _drive([(9.0, ROW_1), (EAST_END, ROW_1)], _speed(street_grid),
+                                                  {300.0: (30.0, 0.0, 0.0)}, 5.0, noise_m=5.0, seed=seed + k,
+                                                  vehicle_id=v))
+              for k, v in enumerate(("rcv-1", "rcv-2"))]
+    matched = [match_trace(street_grid, t) for t in traces]
+    apart = [round_as_driven(street_grid, problem, snapped, m, trace=t).bins
+             for m, t in zip(matched, traces, strict=True)]
+    assert apart[0][0].bin_id == apart[1][0].bin_id
+    one, two = rounds_as_driven(street_grid, problem, snapped, matched, {}, traces=traces)
+    assert len(one.bins) == 1 and len(two.bins) == 1
+    assert {one.bins[0].bin_id, two.bins[0].bin_id} == {"north", "south"}
+    lifted = {"rcv-2": [Lift("rcv-2", 6 * 3600.0 + 60.0, "north")]}
+    one, two = rounds_as_driven(street_grid, problem, snapped, matched, lifted, traces=traces)
+    assert [c.bin_id for c in one.bins] == ["south"] and [c.bin_id for c in two.bins] == ["north"]
