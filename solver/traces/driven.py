@@ -19,6 +19,11 @@ passes between two fixes; per group of bins that shared a stand, the standing in
 ``min_standing_s``), and the bins with the most standing laid on them are the ones. A bin the
 lorry drives past at speed gathers nothing; a street not driven has no fixes near it.
 
+A day's rounds are read together (:func:`rounds_as_driven`, which :func:`stood_at` and
+:func:`read_round` make up, as they make up :func:`round_as_driven` for one): each bin is collected
+once, so a bin two lorries stood near goes to one of them
+(:func:`~solver.traces.standing.bins_stood_at_jointly`).
+
 A stand of ``break_s`` seconds or more beyond the lifts of the bins there (within ``still_m`` metres
 along the drive), or a gap in the trace of that length, is a **break** (the bin nearest it, within
 ``near_m``, lifted first).
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -80,12 +86,14 @@ class DrivenOptions:
 @dataclass(frozen=True, slots=True)
 class Collected:
     """A bin collected at ``time_s``, after standing ``standing_s`` seconds there (0 for a lift
-    event), known from ``source`` ``stop`` (where the lorry stood) or ``lift`` (an in-cab lift)."""
+    event), known from ``source`` ``stop`` (where the lorry stood), ``lift`` (an in-cab lift) or
+    ``plan`` (the lorry stood where no fix shows a bin, between two bins read before and after it in
+    the plan's order: :func:`fill_from_plan`)."""
 
     bin_id: str
     time_s: float
     standing_s: float
-    source: Literal["stop", "lift"]
+    source: Literal["stop", "lift", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +257,8 @@ def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoin
     stood = stood_at(network, problem, snapped, matched, opts, trace, planned)
     service = np.array([b.service_s for b in problem.bins], dtype=float)
     chosen = bins_stood_at(stood.bins, service, opts.min_share, opts.min_standing_s)
-    return read_round(problem, stood, chosen, lifts, opts)
+    filled = fill_from_plan(problem, stood, chosen, planned, np.zeros_like(chosen), opts) if planned else {}
+    return read_round(problem, stood, chosen, lifts, opts, filled)
 
 
 def rounds_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints,
@@ -280,8 +289,47 @@ def rounds_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoi
                                   taken=lifted)
     for k, mask in zip(reading, joint, strict=True):
         chosen[k] = mask
-    return [read_round(problem, s, c, lifts.get(s.matched.vehicle_id, ()), opts)
-            for s, c in zip(stood, chosen, strict=True)]
+    rounds = []
+    for k, (s, c) in enumerate(zip(stood, chosen, strict=True)):
+        vehicle_id = s.matched.vehicle_id
+        order = planned.get(vehicle_id, ()) if planned is not None else ()
+        others = lifted | np.logical_or.reduce([x for j, x in enumerate(chosen) if j != k], axis=0,
+                                               initial=False)
+        filled = fill_from_plan(problem, s, c, order, others, opts) if not lifts.get(vehicle_id) else {}
+        rounds.append(read_round(problem, s, c, lifts.get(vehicle_id, ()), opts, filled))
+    return rounds
+
+
+def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Collection[str],
+                   others: np.ndarray, opts: DrivenOptions) -> dict[int, float]:
+    """The planned bins a lorry collected where no fix shows it, read from the plan's ``order`` (a list:
+    a set holds no order, and then none is read): a run of planned bins not ``chosen``, between two
+    that were (read in the plan's order), none of them read by another lorry (``others``), is read
+    when the standing laid on no bin between the two (a lift whose fix was lost, a tunnel:
+    ``BinStanding.unlaid_s``) makes as many lifts as the run holds (a bin from ``min_share`` of a
+    lift). A bin the crew left (not put out, a street skipped) has no standing to read it by. Gives
+    bin index -> when (s), spread evenly between the two bins read."""
+    unlaid = stood.bins.unlaid_s
+    if not isinstance(order, (list, tuple)) or unlaid.size == 0:
+        return {}
+    index = {b.id: k for k, b in enumerate(problem.bins)}
+    seq = [index[b] for b in order if b in index]
+    service = np.array([problem.bins[k].service_s for k in seq], dtype=float)
+    times = {k: stood.passed_at.get(k, float(stood.bins.time_s[k])) for k in np.flatnonzero(chosen).tolist()}
+    middle = 0.5 * (stood.matched.time_s[:-1] + stood.matched.time_s[1:])
+    running = np.concatenate(([0.0], np.cumsum(unlaid)))
+    read = [p for p, k in enumerate(seq) if chosen[k]]
+    filled: dict[int, float] = {}
+    for p0, p1 in pairwise(read):
+        run = seq[p0 + 1:p1]
+        t0, t1 = times[seq[p0]], times[seq[p1]]
+        if not run or not t0 < t1 or others[run].any():
+            continue
+        lo, hi = np.searchsorted(middle, [t0, t1])
+        lifts = (running[hi] - running[lo]) / float(np.mean(service[p0 + 1:p1])) + 1.0 - opts.min_share
+        if lifts >= len(run):
+            filled.update((k, t0 + (t1 - t0) * (j + 1) / (len(run) + 1)) for j, k in enumerate(run))
+    return filled
 
 
 def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
@@ -306,6 +354,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
     when = np.full(len(problem.bins), np.nan)
     group = np.arange(len(problem.bins))
     passed_at: dict[int, float] = {}
+    unlaid = np.zeros(0)
     if along.size > 1:
         drive_s = np.diff(np.interp(along, starts, clock)) if starts.size > 1 else np.zeros(along.size - 1)
         excess = np.diff(time_s) - drive_s
@@ -355,6 +404,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
                                 (interval[inside], local[passed[inside]]), farther[index], opts.spread)
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
+        unlaid = laid.unlaid_s
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]
             when[k] = np.where(np.isnan(when[k]), t0, when[k])
@@ -365,13 +415,14 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         if not np.isnan(when[k]) and (k not in passed_at or abs(t - when[k]) < abs(passed_at[k] - when[k])):
             passed_at[k] = t
     return Stood(matched=matched, rows=rows, pass_time=pass_time, site_standing=standing, breaks=tuple(breaks),
-                 bins=BinStanding(seconds, when, group), passed_at=passed_at)
+                 bins=BinStanding(seconds, when, group, unlaid), passed_at=passed_at)
 
 
 def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequence[Lift],
-               opts: DrivenOptions) -> RoundAsDriven:
+               opts: DrivenOptions, filled: Mapping[int, float] | None = None) -> RoundAsDriven:
     """The round as driven from where it ``stood``: the tips visited, and the bins ``chosen`` (a mask
-    over the problem's bins), or, when the vehicle's ``lifts`` are given, the lifts' bins."""
+    over the problem's bins) and ``filled`` (bin index -> when, from the plan's order:
+    :func:`fill_from_plan`), or, when the vehicle's ``lifts`` are given, the lifts' bins."""
     matched, rows, pass_time, standing = stood.matched, stood.rows, stood.pass_time, stood.site_standing
     seconds, when, passed_at = stood.bins.seconds, stood.bins.time_s, stood.passed_at
     time_s = matched.time_s
@@ -403,8 +454,10 @@ def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequen
                 bins.append(Collected(lift.bin_id, lift.time_s, 0.0, "lift"))
     else:
         taken = np.flatnonzero(chosen)
-        bins = sorted((Collected(problem.bins[k].id, passed_at.get(k, float(when[k])), float(seconds[k]), "stop")
-                       for k in taken.tolist()), key=lambda c: c.time_s)
+        bins = sorted([*(Collected(problem.bins[k].id, passed_at.get(k, float(when[k])), float(seconds[k]), "stop")
+                         for k in taken.tolist()),
+                       *(Collected(problem.bins[k].id, t, 0.0, "plan") for k, t in (filled or {}).items())],
+                      key=lambda c: c.time_s)
     return RoundAsDriven(vehicle_id=matched.vehicle_id, start_s=float(time_s[0]) if time_s.size else 0.0,
                          end_s=float(time_s[-1]) if time_s.size else 0.0, distance_m=matched.distance_m,
                          bridged_m=matched.bridged_m, pieces=matched.pieces, bins=tuple(bins), tips=tuple(tips),

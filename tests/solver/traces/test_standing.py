@@ -172,3 +172,50 @@ def test_two_lorries_at_one_place_read_together_collect_each_bin_once(street_gri
     lifted = {"rcv-2": [Lift("rcv-2", 6 * 3600.0 + 60.0, "north")]}
     one, two = rounds_as_driven(street_grid, problem, snapped, matched, lifted, traces=traces)
     assert [c.bin_id for c in one.bins] == ["south"] and [c.bin_id for c in two.bins] == ["north"]
+
+
+def _spur_day(street_grid: RoadNetwork, up_the_spur: bool) -> tuple[list[Bin], list[Fix]]:
+    """A lorry lifts a bin on row 1 400 m east, drives on to the east end, up the column street 50 m to
+    a bin there (60 s: a slow lift), back, and west along row 1 to lift a bin at 200 m; its fixes are
+    lost while it is off row 1 (a tunnel of buildings). With ``up_the_spur`` false it turns at the
+    junction and stands nowhere there (the bin was not put out), its fixes lost for as long as the
+    drive up the spur and back would take."""
+    bins = [_bin("a", 400.0), Bin(id="b", lon=EAST_END - KERB_DEG, lat=ROW_1 + 50.0 / M_PER_DEG, demand_kg=10.0,
+                                  service_s=30.0), _bin("c", 200.0)]
+    corner = (EAST_END, ROW_1)
+    spur = [corner, (EAST_END, ROW_1 + 50.0 / M_PER_DEG), corner] if up_the_spur else [corner]
+    path = [(9.0, ROW_1), *spur, (9.0 + 150.0 / M_PER_DEG, ROW_1)]
+    east = 666.0
+    stands = {400.0: (30.0, 0.0, 0.0), east + 100.0 + 466.0: (30.0, 0.0, 0.0)} if up_the_spur else \
+        {400.0: (30.0, 0.0, 0.0), east + 466.0: (30.0, 0.0, 0.0)}
+    if up_the_spur:
+        stands[east + 50.0] = (60.0, 0.0, 0.0)
+    speed = _speed(street_grid)
+    fixes = _drive(path, speed, stands, 5.0, noise_m=3.0, seed=29)
+    # the lorry reaches the corner after its first stand, and is off row 1 for the spur (or as long)
+    at_corner = 6 * 3600.0 + east / speed + 30.0
+    gone = 100.0 / speed + (60.0 if up_the_spur else 0.0)
+    return bins, [f for f in fixes if not at_corner - 2.0 <= f.time_s <= at_corner + gone + 2.0]
+
+
+def test_a_lift_no_fix_shows_is_read_from_the_plans_order(street_grid: RoadNetwork) -> None:
+    """The lorry's fixes are lost while it drives up a spur and lifts the bin there (no fix within
+    50 m of it, and the matched drive turns on row 1): from stops alone the two bins on row 1 are
+    read; given the plan's order (a, b, c) the bin between them is read too, from the time the lorry
+    stood where no bin is near (source ``plan``); a set, which holds no order, reads it not; and
+    when the lorry did not go up the spur (the bin not put out), no standing reads it."""
+    bins, fixes = _spur_day(street_grid, up_the_spur=True)
+    assert _read(street_grid, bins, fixes) == ["a", "c"]
+    assert _read(street_grid, bins, fixes, planned={"a", "b", "c"}) == ["a", "c"]
+    problem = Problem(depots=(Depot("depot", 9.0, ROW_1),), bins=tuple(bins),
+                      vehicles=(Vehicle("rcv-1", "depot", capacity_kg=10_000.0),))
+    snapped = snap_points(street_grid, np.array([[p.lon, p.lat] for p in [*problem.depots, *problem.bins]]))
+    trace = clean_trace(street_grid, "rcv-1", fixes)
+    done = round_as_driven(street_grid, problem, snapped, match_trace(street_grid, trace), trace=trace,
+                           planned=["a", "b", "c"])
+    assert [(c.bin_id, c.source) for c in done.bins] == [("a", "stop"), ("b", "plan"), ("c", "stop")]
+    bins, fixes = _spur_day(street_grid, up_the_spur=False)
+    trace = clean_trace(street_grid, "rcv-1", fixes)
+    done = round_as_driven(street_grid, problem, snapped, match_trace(street_grid, trace), trace=trace,
+                           planned=["a", "b", "c"])
+    assert [c.bin_id for c in done.bins] == ["a", "c"]
