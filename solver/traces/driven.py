@@ -231,8 +231,9 @@ class Stood:
     ``matched`` trace; the places it passed (``rows`` of the snapped places, sorted by the metres along
     the drive) with when (``pass_time``, s) and the standing laid on each pass at a tip or depot
     (``site_standing``, s); the ``breaks`` ``(start_s, end_s)``; the standing laid on each bin of the
-    problem (``bins``, :class:`~solver.traces.standing.BinStanding`); and when the drive passed each
-    bin stood at (``passed_at``: bin index -> s, the pass nearest the standing's time)."""
+    problem (``bins``, :class:`~solver.traces.standing.BinStanding`); when the drive passed each
+    bin stood at (``passed_at``: bin index -> s, the pass nearest the standing's time); and the
+    standing between each two fixes (``excess_s``, s; none at tips, depots and breaks)."""
 
     matched: MatchedTrace
     rows: np.ndarray
@@ -241,6 +242,7 @@ class Stood:
     breaks: tuple[tuple[float, float], ...]
     bins: BinStanding
     passed_at: dict[int, float]
+    excess_s: np.ndarray
 
 
 def round_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, matched: MatchedTrace,
@@ -303,31 +305,36 @@ def rounds_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoi
 def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Collection[str],
                    others: np.ndarray, opts: DrivenOptions) -> dict[int, float]:
     """The planned bins a lorry collected where no fix shows it, read from the plan's ``order`` (a list:
-    a set holds no order, and then none is read): a run of planned bins not ``chosen``, between two
+    a set holds no order, and then none is read). A run of planned bins not ``chosen``, between two
     that were (read in the plan's order), none of them read by another lorry (``others``), is read
-    when the standing laid on no bin between the two (a lift whose fix was lost, a tunnel:
-    ``BinStanding.unlaid_s``) makes as many lifts as the run holds (a bin from ``min_share`` of a
-    lift). A bin the crew left (not put out, a street skipped) has no standing to read it by. Gives
-    bin index -> when (s), spread evenly between the two bins read."""
-    unlaid = stood.bins.unlaid_s
-    if not isinstance(order, (list, tuple)) or unlaid.size == 0:
+    when the lorry's standing from the fix before the first to the fix after the second's lift, less
+    the lifts of the bins it read in that time, makes as many lifts as the run holds (a bin from
+    ``min_share`` of a lift): a lift whose fix was lost, or hidden in a tunnel, up a spur the match
+    did not drive. A bin the crew left (not put out, a street skipped) has no standing to read it by.
+    Gives bin index -> when (s), spread evenly between the two bins read."""
+    t = stood.matched.time_s
+    if not isinstance(order, (list, tuple)) or stood.excess_s.size == 0:
         return {}
     index = {b.id: k for k, b in enumerate(problem.bins)}
     seq = [index[b] for b in order if b in index]
-    service = np.array([problem.bins[k].service_s for k in seq], dtype=float)
+    service = np.array([b.service_s for b in problem.bins], dtype=float)
     times = {k: stood.passed_at.get(k, float(stood.bins.time_s[k])) for k in np.flatnonzero(chosen).tolist()}
-    middle = 0.5 * (stood.matched.time_s[:-1] + stood.matched.time_s[1:])
-    running = np.concatenate(([0.0], np.cumsum(unlaid)))
-    read = [p for p, k in enumerate(seq) if chosen[k]]
+    by_time = sorted(times, key=lambda k: times[k])
+    read_at = np.array([times[k] for k in by_time])
+    read_lifts = np.concatenate(([0.0], np.cumsum(service[by_time])))
+    running = np.concatenate(([0.0], np.cumsum(stood.excess_s)))
     filled: dict[int, float] = {}
-    for p0, p1 in pairwise(read):
+    for p0, p1 in pairwise([p for p, k in enumerate(seq) if chosen[k]]):
         run = seq[p0 + 1:p1]
         t0, t1 = times[seq[p0]], times[seq[p1]]
         if not run or not t0 < t1 or others[run].any():
             continue
-        lo, hi = np.searchsorted(middle, [t0, t1])
-        lifts = (running[hi] - running[lo]) / float(np.mean(service[p0 + 1:p1])) + 1.0 - opts.min_share
-        if lifts >= len(run):
+        first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
+        last = min(int(np.searchsorted(t, t1 + service[seq[p1]], side="left")), t.size - 1)
+        lifted = read_lifts[np.searchsorted(read_at, t[last], side="right")] - read_lifts[
+            np.searchsorted(read_at, t[first], side="left")]
+        spare = running[last] - running[first] - lifted
+        if spare / float(np.mean(service[run])) + 1.0 - opts.min_share >= len(run):
             filled.update((k, t0 + (t1 - t0) * (j + 1) / (len(run) + 1)) for j, k in enumerate(run))
     return filled
 
@@ -354,7 +361,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
     when = np.full(len(problem.bins), np.nan)
     group = np.arange(len(problem.bins))
     passed_at: dict[int, float] = {}
-    unlaid = np.zeros(0)
+    excess = np.zeros(0)
     if along.size > 1:
         drive_s = np.diff(np.interp(along, starts, clock)) if starts.size > 1 else np.zeros(along.size - 1)
         excess = np.diff(time_s) - drive_s
@@ -404,7 +411,6 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
                                 (interval[inside], local[passed[inside]]), farther[index], opts.spread)
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
-        unlaid = laid.unlaid_s
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]
             when[k] = np.where(np.isnan(when[k]), t0, when[k])
@@ -415,7 +421,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         if not np.isnan(when[k]) and (k not in passed_at or abs(t - when[k]) < abs(passed_at[k] - when[k])):
             passed_at[k] = t
     return Stood(matched=matched, rows=rows, pass_time=pass_time, site_standing=standing, breaks=tuple(breaks),
-                 bins=BinStanding(seconds, when, group, unlaid), passed_at=passed_at)
+                 bins=BinStanding(seconds, when, group), passed_at=passed_at, excess_s=excess)
 
 
 def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequence[Lift],

@@ -35,7 +35,7 @@ Positions are metres (the network's projection, or along the drive), times secon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
@@ -66,14 +66,11 @@ class Spread:
 class BinStanding:
     """Per bin: the seconds of standing laid on it (``seconds``), when (``time_s``: the time of the
     first interval that laid at least half the most any laid on it; ``nan`` for none), and its group
-    (``group``: bins sharing an interval the lorry mostly stood through, :func:`bins_stood_at`); per
-    interval between two fixes, the standing laid on no bin (``unlaid_s``, s: no bin near either fix
-    nor passed between them, as where a lost fix or a tunnel hid a lift)."""
+    (``group``: bins sharing an interval the lorry mostly stood through, :func:`bins_stood_at`)."""
 
     seconds: np.ndarray
     time_s: np.ndarray
     group: np.ndarray
-    unlaid_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, bin_xy: np.ndarray,
@@ -99,8 +96,6 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     first = np.ones(interval.size, dtype=bool)
     first[1:] = (interval[1:] != interval[:-1]) | (which[1:] != which[:-1])
     interval, which, dist = interval[first], which[first], dist[first]
-    unlaid = np.maximum(excess_s, 0.0)
-    unlaid[interval] = 0.0
     dist = dist + farther_m[which]
     weight = np.exp(-0.5 * (dist / options.spread_m) ** 2)
     weight /= np.bincount(interval, weights=weight, minlength=excess_s.size)[interval]
@@ -120,7 +115,7 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     same = np.flatnonzero(stood[1:] & stood[:-1] & (interval[1:] == interval[:-1]))
     links = coo_matrix((np.ones(same.size), (which[same], which[same + 1])), shape=(n_bins, n_bins))
     _, group = connected_components(links, directed=False)
-    return BinStanding(seconds, when, group, unlaid)
+    return BinStanding(seconds, when, group)
 
 
 def long_stands(along_m: np.ndarray, time_s: np.ndarray, excess_s: np.ndarray, pass_m: np.ndarray,
