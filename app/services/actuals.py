@@ -8,7 +8,8 @@ SHA-256 and the notes) beside the stored problem; :func:`make_actual`, in a work
 scores its rounds with the evaluator as a person's plan is scored (the break where it fits), and
 stores them as a plan (``parameters``: the day, the files' hashes, the notes, the routes) in the round
 set asked. Its result (``../shared/API.md``, "Actual rounds"): ``{"plan_id", "day", "rounds":
-[{"vehicle_id", "distance_m", "duration_s", "bins_collected", "streets_not_in_plan", ...}], "notes"}``.
+[{"vehicle_id", "distance_m", "duration_s", "bins_collected", "bins_from_plan", "streets_not_in_plan", ...}],
+"notes"}``.
 
 A trace's vehicle is the problem's vehicle whose id, or any of whose attributes (a fleet list's
 registration), equals the trace's name, case and spaces ignored; a trace of no known vehicle is a note.
@@ -277,7 +278,8 @@ def make_actual(db: Store, settings: Settings, tenant: str, request: JSONObject,
     rounds: list[JSONValue] = [
         {"vehicle_id": r.vehicle_id, "distance_m": round(r.distance_m, 1), "bridged_m": round(r.bridged_m, 1),
          "duration_s": round(r.duration_s, 1), "start_s": round(r.start_s, 1), "end_s": round(r.end_s, 1),
-         "bins_collected": [c.bin_id for c in r.bins], "tips": [t.site_id for t in r.tips],
+         "bins_collected": [c.bin_id for c in r.bins],
+         "bins_from_plan": [c.bin_id for c in r.bins if c.source == "plan"], "tips": [t.site_id for t in r.tips],
          "breaks": [[round(a, 1), round(b, 1)] for a, b in r.breaks],
          "streets_not_in_plan": _not_in(network, r, planned, every),
          "order_followed": in_order.get(r.vehicle_id)}

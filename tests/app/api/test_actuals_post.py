@@ -83,6 +83,7 @@ def test_a_day_of_traces_becomes_the_rounds_as_driven(client: TestClient, driven
         assert r["distance_m"] == pytest.approx(truth.distance_m, rel=0.25)
         served = {b for b, _ in truth.bins}
         assert set(r["bins_collected"]) <= served and len(set(r["bins_collected"])) >= len(served) - 1
+        assert r["bins_from_plan"] == []  # no plan named: no bin read from its order
     plan = client.get(f"/api/v1/plans/{result['plan_id']}").json()
     assert (plan["source"], plan["round_set"], plan["parameters"]["day"]) == ("actual", "actuals-post/mon",
                                                                               "2026-12-07")
@@ -128,7 +129,8 @@ def test_without_a_problem_or_plan_the_traces_cannot_be_read(client: TestClient,
 def test_the_order_followed_against_the_plan_named(client: TestClient, driven: dict[str, Any],
                                                    wait_for_job: JobWaiter) -> None:
     """Traces of the short-way rounds against the plan they followed: each round collected its bins all
-    in the planned order (1.0), in the result and in the stored day's parameters; against a plan whose
+    in the planned order (1.0), in the result and in the stored day's parameters, and the bins read
+    from the plan's order are among those collected; against a plan whose
     rcv-1 round runs back to front, rcv-1 kept at most one bin of its five in that order."""
     def day_against(routes: list[dict[str, Any]]) -> dict[str, Any]:
         meant = client.post("/api/v1/plans", json={**fleet_problem(), "routes": routes})
@@ -141,6 +143,7 @@ def test_the_order_followed_against_the_plan_named(client: TestClient, driven: d
 
     followed = day_against(SHORT_WAY)
     assert {r["vehicle_id"]: r["order_followed"] for r in followed["rounds"]} == {"rcv-1": 1.0, "rcv-2": 1.0}
+    assert all(set(r["bins_from_plan"]) <= set(r["bins_collected"]) for r in followed["rounds"])
     stored = client.get(f"/api/v1/plans/{followed['plan_id']}").json()
     assert stored["parameters"]["order_followed"] == {"rcv-1": 1.0, "rcv-2": 1.0}
     backwards = [{**SHORT_WAY[0], "stops": SHORT_WAY[0]["stops"][::-1]}, SHORT_WAY[1]]
