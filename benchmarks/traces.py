@@ -5,7 +5,7 @@ simulator (:mod:`solver.traces.simulate`), matched (:mod:`solver.traces.matching
 Usage::
 
     .venv/bin/python benchmarks/traces.py [--intervals 1,5,30] [--noise-m 10] [--seed 0 | --seeds 0,1,2]
-        [--no-oakham] [--cases monaco,oakham] [--rounds rcv-1,rcv-4] [--replan [--write-rounds]]
+        [--no-oakham] [--cases monaco,oakham] [--rounds rcv-1,rcv-4] [--replan [--write-rounds]] [--departures]
 
 Cases: the Monaco demo problem (``data/demo_problem.json``) driven on the rounds kept in
 ``benchmarks/monaco_demo_routes.json`` (planned once by the service with the demo's options: a 5 s
@@ -14,7 +14,9 @@ the same rounds; ``--replan`` plans them afresh, ``--write-rounds`` keeps the ne
 ``../shared`` holds the Rutland extract, the Oakham case of issue 15 driven on its rounds of today
 (``benchmarks/oakham_before_routes.json``). Each round is driven once per sampling interval with
 ``--noise-m`` metres of GPS noise, 2 % of fixes lost and a 2-minute tunnel, once per seed of
-``--seeds`` (the simulator's draw of noise, losses and standing). Prints one row per round, interval
+``--seeds`` (the simulator's draw of noise, losses and standing); with ``--departures`` every crew
+departs from its plan (a street skipped, a stretch driven in reverse, an extra tip run: the truth holds
+only the bins collected). Prints one row per round, interval
 and seed: true and matched km, the error, the bins collected and those read from where the
 lorry stood (hits, and bins read that were not collected), the same read given the plan's bins of
 the round (``read_plan``, ``false_plan``: the day read with the plan's rounds in order,
@@ -54,7 +56,7 @@ from solver.snapping import snap_points  # noqa: E402
 from solver.traces.clean import clean_trace  # noqa: E402
 from solver.traces.driven import bin_stands, rounds_as_driven  # noqa: E402
 from solver.traces.matching import match_trace  # noqa: E402
-from solver.traces.simulate import TraceOptions, simulate_round  # noqa: E402
+from solver.traces.simulate import Departures, TraceOptions, simulate_round  # noqa: E402
 from solver.units import METRES_PER_KM  # noqa: E402
 
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -65,8 +67,10 @@ MONACO_ROUTES = REPO / "benchmarks" / "monaco_demo_routes.json"
 
 def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str, list[str]],
             intervals: list[float], noise_m: float, seeds: int | Sequence[int],
-            only: set[str] | None = None) -> list[dict[str, Any]]:
-    """One row per round (of ``only``, when given), sampling interval (seconds) and seed of ``seeds``."""
+            only: set[str] | None = None, departures: Departures | None = None) -> list[dict[str, Any]]:
+    """One row per round (of ``only``, when given), sampling interval (seconds) and seed of ``seeds``; every
+    round driven with ``departures`` from its plan, when given (the bins of a street skipped are not
+    collected, so a bin of it read counts as false)."""
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     prepared = prepare(problem, network)
     places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]
@@ -78,7 +82,7 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
         truth, traces, matched, seconds = {}, [], [], []
         for vehicle_id, stops in chosen.items():
             sim = simulate_round(prepared, vehicle_id, stops, TraceOptions(seed=seed, interval_s=interval,
-                                                                           noise_m=noise_m))
+                                                                           noise_m=noise_m), departures)
             started = time.perf_counter()
             traces.append(clean_trace(network, vehicle_id, sim.fixes))
             matched.append(match_trace(network, traces[-1], stands=stands))
@@ -157,12 +161,15 @@ def main() -> None:
     parser.add_argument("--cases", default="monaco,oakham", help="which cases to run (monaco, oakham)")
     parser.add_argument("--rounds", default="", help="which rounds (vehicle ids) to run; all when empty")
     parser.add_argument("--replan", action="store_true", help="plan the Monaco rounds afresh (5 s search)")
+    parser.add_argument("--departures", action="store_true",
+                        help="every crew departs from its plan: a street skipped, a stretch reversed, an extra tip run")
     parser.add_argument("--write-rounds", action="store_true", help="with --replan: keep the new Monaco rounds")
     args = parser.parse_args()
     intervals = [float(x) for x in args.intervals.split(",")]
     cases = set(args.cases.split(","))
     only = set(args.rounds.split(",")) if args.rounds else None
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    departures = Departures(skip_street=True, reorder=True, extra_tip=True) if args.departures else None
 
     print("| " + " | ".join(HEADER) + " |")
     print("|" + "---|" * len(HEADER))
@@ -181,14 +188,14 @@ def main() -> None:
                 write_rounds(MONACO_ROUTES, rounds)
         else:
             rounds = {r["vehicle_id"]: r["stops"] for r in json.loads(MONACO_ROUTES.read_text(encoding="utf-8"))}
-        rows += measure("monaco demo", problem, monaco, rounds, intervals, args.noise_m, seeds, only)
+        rows += measure("monaco demo", problem, monaco, rounds, intervals, args.noise_m, seeds, only, departures)
     if "oakham" in cases and not args.no_oakham and RUTLAND.is_file():
         request = OptimisationRequest.model_validate(oakham_request(RUTLAND))
         problem = to_problem(request)
         rutland = load_network(RUTLAND, cache_dir=CACHE_DIR)
         saved = json.loads(OAKHAM_ROUTES.read_text(encoding="utf-8"))
         rows += measure("oakham before", problem, rutland, {r["vehicle_id"]: r["stops"] for r in saved}, intervals,
-                        args.noise_m, seeds, only)
+                        args.noise_m, seeds, only, departures)
     print()
     for line in summary(rows):
         print(line)

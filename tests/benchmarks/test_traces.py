@@ -1,5 +1,6 @@
 """Tests of benchmarks/traces.py: a round of the hand-made street grid measured as the script measures
-the Monaco and Oakham rounds, each figure where the truth puts it, and the table's row."""
+the Monaco and Oakham rounds, each figure where the truth puts it, and the table's row; the
+rounds kept; crews departing from the plan."""
 
 from __future__ import annotations
 
@@ -69,3 +70,17 @@ def test_kept_rounds_read_back_as_written(script: ModuleType, tmp_path: Path) ->
     assert {r["vehicle_id"]: r["stops"] for r in json.loads(path.read_text(encoding="utf-8"))} == rounds
     kept = json.loads(script.MONACO_ROUTES.read_text(encoding="utf-8"))
     assert kept and all(r["vehicle_id"].startswith("rcv-") and r["stops"] for r in kept)
+
+
+def test_departures_drive_the_round_off_its_plan(script: ModuleType, street_grid: RoadNetwork) -> None:
+    """Bins along the grid's second and fourth streets, driven with a street skipped: the row counts the
+    bins truly collected (fewer than planned), and the bins read are counted against those."""
+    bins = [Bin(id=f"b{k}", lon=9.0 + (k % 12 + 0.5) * 0.0005, lat=(0.001 if k < 12 else 0.003) + 0.000045,
+                demand_kg=10.0) for k in range(24)]
+    problem = Problem(depots=(Depot("depot", 9.0, 0.0),), bins=tuple(bins),
+                      vehicles=(Vehicle("rcv-1", "depot", capacity_kg=1_000.0),))
+    (row,) = script.measure("grid", problem, street_grid, {"rcv-1": [b.id for b in bins]}, [5.0], 10.0, 0,
+                            departures=script.Departures(skip_street=True))
+    assert 0 < row["bins"] < 24 and row["read"] <= row["bins"]
+    (kept,) = script.measure("grid", problem, street_grid, {"rcv-1": [b.id for b in bins]}, [5.0], 10.0, 0)
+    assert kept["bins"] == 24
