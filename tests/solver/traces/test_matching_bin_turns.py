@@ -81,17 +81,18 @@ def _spur_m(network: RoadNetwork, pieces: list[tuple[int, float, float]]) -> flo
 def test_a_turn_at_a_bin_up_a_fork_is_read(fork: RoadNetwork) -> None:
     """A lorry drives 110 m up one branch of a fork to a bin, the other branch 19 m from it, stands
     30 s, turns round at the bin and drives back the way it came (620 m): given the bin, on at least 11
-    of 12 draws of the noise the match drives up the spur to about the bin and back (no farther than
-    40 m past it) and its metres are within 40 m of the truth. Before turns at bins were weighed apart
-    (``bin_turns`` off: every turn mid-street costs ``reverse_cost``), 7 of 12: on four the match drove to
-    the spur's dead end and back, where the turn costs nothing (+90 to +110 m), on one the fix at the bin
-    was read on the other branch."""
+    of 12 draws of the noise the match drives up the spur to about the bin and back (150-260 m of it)
+    and its metres are within 40 m of the truth. Before turns at bins were weighed apart
+    (``bin_turns`` off: every turn mid-street costs ``reverse_cost``), 6 of 12: on five the match drove to
+    the spur's dead end and back, where the turn costs nothing (+87 to +112 m; on one of them it still
+    does), on one the fix at the bin was read on the other branch (the spur cut out)."""
     stands = _stands(fork)
     good = 0
     for seed in range(12):
         fixes, true_m = _fixes(seed)
         matched = match_trace(fork, clean_trace(fork, "rcv-1", fixes), stands=stands)
-        good += abs(matched.distance_m - true_m) < 40.0 and _spur_m(fork, matched.pieces) < 2 * BIN_M + 40.0
+        spur_m = _spur_m(fork, matched.pieces)
+        good += abs(matched.distance_m - true_m) < 40.0 and 2 * BIN_M - 70.0 < spur_m < 2 * BIN_M + 40.0
     assert good >= 11
 
 
