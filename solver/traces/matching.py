@@ -129,7 +129,9 @@ class MatchOptions:
     trace given ``stands``, a turn back mid-street within ``bin_turn_m`` (metres along the street) of a bin
     with no other bin within ``bin_alone_m`` (metres) costs ``bin_turn_cost`` (a log-likelihood) instead
     of ``reverse_cost``, and its drive is weighed against the straight line through the junction by which
-    the crew leaves or comes into the street (see the module's docstring); ``policy``
+    the crew leaves or comes into the street (see the module's docstring); ``turn_back_sigmas`` how many
+    ``sigma_m`` (metres) a fix of a smoothed trace may lie behind the farthest point the drive reached on a
+    two-way street and still be the lorry standing (farther, it turned round: :func:`_routes`); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
@@ -152,6 +154,7 @@ class MatchOptions:
     bin_turn_cost: float = 1.0
     bin_turn_m: float = 20.0
     bin_alone_m: float = 30.0
+    turn_back_sigmas: float = 4.0
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -165,9 +168,9 @@ class MatchOptions:
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
         if not all(np.isfinite(v) and v >= 0 for v in (self.time_weight, self.time_allow_s, self.time_max_s,
                                                         self.time_min_interval_s, self.bin_turn_cost,
-                                                        self.bin_turn_m, self.bin_alone_m)):
+                                                        self.bin_turn_m, self.bin_alone_m, self.turn_back_sigmas)):
             raise ValueError("time_weight, time_allow_s, time_max_s, time_min_interval_s, bin_turn_cost, "
-                             "bin_turn_m and bin_alone_m must be numbers of at least 0")
+                             "bin_turn_m, bin_alone_m and turn_back_sigmas must be numbers of at least 0")
         if self.max_candidates < 1:
             raise ValueError(f"max_candidates must be at least 1, got {self.max_candidates}")
 
@@ -404,15 +407,22 @@ GENERAL, BACK, TURN_FIRST, TURN_LAST, TURN_BOTH = 0, 1, 2, 3, 4
 def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndarray, eb: np.ndarray,
             ob: np.ndarray, limit_s: float, opts: MatchOptions,
             came: np.ndarray | None = None, dt_s: float = 0.0, fall_m: float | None = None,
-            turn_a: np.ndarray | None = None,
-            turn_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            turn_a: np.ndarray | None = None, turn_b: np.ndarray | None = None,
+            reach: np.ndarray | None = None,
+            back_m: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``
     of fixes ``dt_s`` seconds apart, shape (len(ea), len(eb)), how (``GENERAL`` ... ``TURN_BOTH``; each
     turn back mid-street costs ``reverse_cost``), and the edge each drive comes to ``eb`` by (-1
     unknown), and what its turns cost (a log-likelihood). ``came`` is the edge each ``(ea, oa)`` was
     reached by (-1 unknown), for a fix fallen back onto it (see :func:`_fallen_back`, ``fall_m``);
     ``turn_a`` and ``turn_b`` what turning back where each ``(ea, oa)`` and each ``(eb, ob)`` is costs
-    (``reverse_cost`` when not given; less at a bin, :func:`_turn_costs`).
+    (``reverse_cost`` when not given; less at a bin, :func:`_turn_costs`). A ``(eb, ob)`` behind
+    ``(ea, oa)`` on the same edge is the lorry standing (0 m) up to ``backtrack_m`` behind it; given
+    ``reach`` (per ``ea``, the farthest metres along it the drive got to) and ``back_m``, on a two-way
+    street only up to ``back_m`` behind ``reach``: on a smoothed trace the fixes of a crew that drove up a
+    cul-de-sac, collecting, and came back down it fall back a few metres a fix, each within
+    ``backtrack_m`` of the last, and the match read it standing at the cul-de-sac's mouth (Oakham rcv-4
+    at 1 s: 1.8 km of them, -2.08 %).
 
     A crew turns round at a bin mid-street (the plans leave a bin the way they came): between two
     fixes 30 s apart it may turn back on the first fix's street and drive on, or drive on and turn
@@ -431,6 +441,10 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     general = np.where(same, np.inf, general)
     step = ob[None, :] - oa[:, None]
     on_edge = np.where(step >= 0, step, np.where(-step <= opts.backtrack_m, 0.0, np.inf))  # standing drives 0 m
+    if reach is not None and back_m is not None:
+        ahead = ob[None, :] - reach[:, None]
+        two_way = (network.edge_twin[ea] >= 0)[:, None]
+        on_edge = np.where(two_way, np.where(ahead >= -back_m, np.maximum(ahead, 0.0), np.inf), on_edge)
     general = np.where(same, on_edge, general)
     # a fix fallen back over the junction behind, onto the edge the lorry came from, is the lorry
     # standing too: else the match drives a loop round the block to get back (Oakham's short streets)
@@ -572,13 +586,16 @@ def _unexplained_m(network: RoadNetwork, route: np.ndarray, ea: np.ndarray, eb: 
 
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
              opts: MatchOptions, sigma_m: np.ndarray, wander_sigmas: float,
-             stands: Stands | None = None, places: BinPlaces | None = None) -> list[list[tuple[int, int]]]:
+             stands: Stands | None = None, places: BinPlaces | None = None,
+             back_m: float | None = None) -> list[list[tuple[int, int]]]:
     """Runs of ``(fix index, candidate row)``, each a likeliest sequence; a new run starts where no
     candidate of a fix can be reached from the run before. ``sigma_m`` is each fix's GPS error
     (metres: a mean of several fixes is nearer the truth than one); a drive up to ``wander_sigmas``
     times two fixes' errors shorter than the straight line between them costs nothing for it; given
     ``stands``, seconds between two fixes neither the drive nor the lifts near them take count against
-    it (see the module's docstring); given ``places``, turning back at a bin costs ``bin_turn_cost``."""
+    it (see the module's docstring); given ``places``, turning back at a bin costs ``bin_turn_cost``; given
+    ``back_m``, a fix up to that many metres behind the farthest point reached on a two-way street is the
+    lorry standing, farther it turned round (see :func:`_routes`)."""
     near = _lifts_near(piece, stands, opts.stand_radius_m)
     at_bin = _at_bin(places, cands.edge, cands.along, opts)
     turn_cost = np.where(at_bin, opts.bin_turn_cost, opts.reverse_cost)
@@ -587,6 +604,8 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
     idx: list[int] = []
     score = np.zeros(0)
     came = np.zeros(0, dtype=np.int64)  # per candidate of the last fix: the edge its drive came by (-1 unknown)
+    turned = np.zeros(0, dtype=bool)  # ... whether the crew turned round at a bin there
+    reach = np.zeros(0)  # ... the farthest metres along its edge the drive got to
 
     def close() -> None:
         if not idx:
@@ -604,7 +623,8 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
             continue
         emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
         if not idx:
-            idx, back, score, came, turned = [i], [], emit, np.full(emit.size, -1), np.zeros(emit.size, dtype=bool)
+            idx, back, score = [i], [], emit
+            came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
             continue
         prev = cands.of(idx[-1])
         dt_s = float(piece.time_s[i] - piece.time_s[idx[-1]])
@@ -612,7 +632,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
                                        cands.along[rows], _limit(dt_s), opts, came, dt_s,
                                        _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[idx[-1]]),
-                                       turn_cost[prev], turn_cost[rows])
+                                       turn_cost[prev], turn_cost[rows], reach, back_m)
         # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
         # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
         # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
@@ -630,13 +650,15 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         new = total[best, np.arange(total.shape[1])]
         if not np.isfinite(new).any():
             close()
-            idx, back, score, came, turned = [i], [], emit, np.full(emit.size, -1), np.zeros(emit.size, dtype=bool)
+            idx, back, score = [i], [], emit
+            came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
             continue
         idx.append(i)
         back.append(best)
         score = new
         same_edge = cands.edge[prev][best] == cands.edge[rows]
         came = np.where(same_edge, came[best], via[best, np.arange(best.size)])
+        reach = np.where(same_edge, np.maximum(reach[best], cands.along[rows]), cands.along[rows])
         k_best = kind[best, np.arange(best.size)]
         # where the crew turned round at a bin: the drive on from it leaves the street the way it came
         turned = at_bin[rows] & np.where(same_edge, turned[best], np.isin(k_best, (BACK, TURN_LAST, TURN_BOTH)))
@@ -840,8 +862,10 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         if sparse and opts.bin_turns and stands is not None and places is None:
             places = bin_places(network, stands.xy, alone_m=opts.bin_alone_m)
         builder.places = places if sparse else None
+        # on a smoothed trace a fix steadily farther back than the wander reaches is a crew driving back
+        back_m = opts.turn_back_sigmas * opts.sigma_m if _mean_of(given, opts.smooth_s) > 1.0 else None
         runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands if sparse else None,
-                        builder.places)
+                        builder.places, back_m)
         placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
                             if k else None)
                   for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
