@@ -23,7 +23,10 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   read off the same Dijkstra, which is bounded by 1.5 times the seconds between the fixes plus
   15 s (a minute let the match drive up a side street and back between two fixes 5 s apart).
   Three special moves: a candidate a little *behind* the one before on the same edge
-  (up to ``backtrack_m``), or on the edge the drive came to it by, over the junction behind (a
+  (up to ``backtrack_m``; on a smoothed trace, on a two-way street, no farther than ``turn_back_sigmas``
+  times ``sigma_m`` behind the farthest point the drive reached on it: else a crew that drove up a
+  cul-de-sac and back down it was read standing at its mouth), or on the edge the drive came to it by,
+  over the junction behind (a
   standing lorry's fixes fall over it; else the match drives round the block to get back; on a trace
   not smoothed only within ``fallback_sigmas`` of the fixes' error, or farther than a crew could
   drive up the street and back in the seconds between), is the
