@@ -14,10 +14,21 @@ from solver.network import RoadNetwork
 from solver.pipeline.stages import prepare
 from solver.plain_rounds import nearest_bin_rounds
 from solver.problem import Bin, Depot, Problem, Vehicle
+from tests.conftest import NetworkFactory
 
 REPO = Path(__file__).resolve().parents[3]
 #: 0.001 degree on the equator is ~111.2 m; a bin stands ~5 m north of its street's centre line.
 KERB_DEG = 0.000045
+#: metres in a degree on the equator
+DEG_M = 111_195.0
+
+
+def side_street_network(osm_network: NetworkFactory, side_m: float) -> RoadNetwork:
+    """A two-way street west to east on the equator (9.000 to 9.004), and a two-way side street off it
+    at 9.002, ``side_m`` metres north to a dead end."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.002), 3: (0.0, 9.004), 4: (side_m / DEG_M, 9.002)}
+    ways = [(100, [1, 2, 3], {"highway": "residential"}), (101, [2, 4], {"highway": "residential"})]
+    return osm_network(nodes, ways, name="side-street.osm")
 
 
 def grid_bins() -> list[Bin]:

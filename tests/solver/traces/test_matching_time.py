@@ -47,13 +47,15 @@ def test_time_between_fixes_reads_less_short_at_30_s(monaco_case: SimpleNamespac
 
 
 def test_no_weight_is_the_match_without_stands(grid_case: SimpleNamespace) -> None:
-    """With ``time_weight`` 0 the bins change nothing: the match given them is the match without, to the
-    metre and piece, at 30 s; and a negative weight is refused."""
+    """With ``time_weight`` 0 (and turns at bins not weighed apart, ``bin_turns`` off) the bins change
+    nothing: the match given them is the match without, to the metre and piece, at 30 s; and a negative
+    weight is refused."""
     sim = simulate_round(grid_case.prepared, "rcv-1", grid_case.stops,
                          TraceOptions(seed=5, interval_s=30.0, noise_m=10.0))
     trace = clean_trace(grid_case.network, "rcv-1", sim.fixes)
     plain = match_trace(grid_case.network, trace)
-    zero = match_trace(grid_case.network, trace, MatchOptions(time_weight=0.0), stands=_stands(grid_case))
+    zero = match_trace(grid_case.network, trace, MatchOptions(time_weight=0.0, bin_turns=False),
+                       stands=_stands(grid_case))
     assert zero.pieces == plain.pieces and zero.distance_m == plain.distance_m
     with pytest.raises(ValueError):
         MatchOptions(time_weight=-1.0)

@@ -15,6 +15,7 @@ from solver.traces.clean import clean_trace
 from solver.traces.fixes import Fix
 from solver.traces.matching import match_trace
 from tests.conftest import NetworkFactory
+from tests.solver.traces.conftest import side_street_network
 
 #: metres in a degree on the equator
 DEG_M = 111_195.0
@@ -30,9 +31,7 @@ SPEED = 5.0
 def side_street(osm_network: NetworkFactory) -> RoadNetwork:
     """A two-way street west to east on the equator (9.000 to 9.004), and a two-way side street off it
     at 9.002, 400 m north to a dead end."""
-    nodes = {1: (0.0, 9.0), 2: (0.0, 9.002), 3: (0.0, 9.004), 4: (SIDE_M / DEG_M, 9.002)}
-    ways = [(100, [1, 2, 3], {"highway": "residential"}), (101, [2, 4], {"highway": "residential"})]
-    return osm_network(nodes, ways, name="side-street.osm")
+    return side_street_network(osm_network, SIDE_M)
 
 
 def _fixes(seed: int, stand_s: float) -> tuple[list[Fix], float]:
