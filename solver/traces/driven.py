@@ -307,7 +307,7 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     """The planned bins a lorry collected where no fix shows it, read from the plan's ``order`` (a list:
     a set holds no order, and then none is read). A run of planned bins not ``chosen``, between two
     that were (read in the plan's order), none of them read by another lorry (``others``), is read
-    when the lorry's standing from the fix before the first to the fix after the second's lift, less
+    when the lorry's standing from the fix before the first's lift to the fix after the second's, less
     the lifts of the bins it read in that time, makes as many lifts as the run holds (a bin from
     ``min_share`` of a lift): a lift whose fix was lost, or hidden in a tunnel, up a spur the match
     did not drive. A bin the crew left (not put out, a street skipped) has no standing to read it by.
@@ -329,7 +329,8 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
         t0, t1 = times[seq[p0]], times[seq[p1]]
         if not run or not t0 < t1 or others[run].any():
             continue
-        first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
+        # from the fix before the first's lift began (the drive passes a bin during its lift, or after)
+        first = max(int(np.searchsorted(t, t0 - service[seq[p0]], side="right")) - 1, 0)
         last = min(int(np.searchsorted(t, t1 + service[seq[p1]], side="left")), t.size - 1)
         lifted = read_lifts[np.searchsorted(read_at, t[last], side="right")] - read_lifts[
             np.searchsorted(read_at, t[first], side="left")]
