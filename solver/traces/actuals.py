@@ -48,8 +48,9 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
                planned: Mapping[str, Collection[str]] | None = None) -> ActualDay:
     """The day the ``fixes`` (any vehicles, any order) and ``lifts`` show, read on ``network`` against
     ``problem``'s places (snapped up to ``snap_limit_m`` metres from a street); ``planned`` (vehicle id
-    -> the ids of the bins the plan gave it), when the plan is known, tells whose bins a stand
-    between two rounds' bins more likely served (:func:`~solver.traces.driven.round_as_driven`). The
+    -> the ids of the bins the plan gave it, in the plan's order as a list), when the plan is known,
+    tells whose bins a stand between two rounds' bins more likely served, and, in order, names the
+    lifts no fix shows (:func:`~solver.traces.driven.fill_from_plan`). The
     rounds are read together, each bin collected by one lorry at most
     (:func:`~solver.traces.driven.rounds_as_driven`)."""
     places: list[Depot | DisposalSite | Bin] = [*problem.depots, *problem.disposal_sites, *problem.bins]

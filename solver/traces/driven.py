@@ -24,6 +24,10 @@ A day's rounds are read together (:func:`rounds_as_driven`, which :func:`stood_a
 once, so a bin two lorries stood near goes to one of them
 (:func:`~solver.traces.standing.bins_stood_at_jointly`).
 
+Given the plan's rounds in order, a lift no fix shows (a lost fix, a tunnel) is read from the plan:
+a run of planned bins between two read in the plan's order is read when the lorry's standing between
+them, less the lifts it read there, makes their lifts (:func:`fill_from_plan`, ``source`` ``plan``).
+
 A stand of ``break_s`` seconds or more beyond the lifts of the bins there (within ``still_m`` metres
 along the drive), or a gap in the trace of that length, is a **break** (the bin nearest it, within
 ``near_m``, lifted first).
