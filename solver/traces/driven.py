@@ -295,12 +295,12 @@ def rounds_as_driven(network: RoadNetwork, problem: Problem, snapped: SnappedPoi
                                   taken=lifted)
     for k, mask in zip(reading, joint, strict=True):
         chosen[k] = mask
+    readers = np.sum(chosen, axis=0)  # per bin, how many lorries read it (0 or 1)
     rounds = []
-    for k, (s, c) in enumerate(zip(stood, chosen, strict=True)):
+    for s, c in zip(stood, chosen, strict=True):
         vehicle_id = s.matched.vehicle_id
         order = planned.get(vehicle_id, ()) if planned is not None else ()
-        others = lifted | np.logical_or.reduce([x for j, x in enumerate(chosen) if j != k], axis=0,
-                                               initial=False)
+        others = lifted | (readers - c > 0)
         filled = fill_from_plan(problem, s, c, order, others, opts) if not lifts.get(vehicle_id) else {}
         rounds.append(read_round(problem, s, c, lifts.get(vehicle_id, ()), opts, filled))
     return rounds
