@@ -79,7 +79,8 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
         traces.append(trace)
         matched.append(match_of)
     # read together: a bin two lorries stood near is collected by one of them
-    rounds = rounds_as_driven(network, problem, snapped, matched, lifts_of, driven, traces=traces, planned=planned)
+    rounds = rounds_as_driven(network, problem, snapped, matched, lifts_of, driven, traces=traces, planned=planned,
+                              match=match)
     for done in rounds:
         issues.extend(done.issues)
         if done.vehicle_id not in known:

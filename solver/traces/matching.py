@@ -191,7 +191,8 @@ class Stands:
 class Bridge:
     """A stretch of the drive no fix shows, filled in with the shortest drive: from ``start_m`` to
     ``end_m`` along the drive (metres), between the fixes at ``start_s`` and ``end_s``, and why
-    (``gap``, ``jump`` or ``no_match``)."""
+    (``gap``, ``jump`` or ``no_match``; ``bin``: laid through a bin collected that the drive did not
+    pass, :mod:`solver.traces.relay`)."""
 
     start_m: float
     end_m: float
@@ -792,6 +793,51 @@ class _Builder:
         self.along.append(self.along[-1])
         self.time.append(time_s)
         self.source.append(source)
+
+
+class DriveLayer:
+    """Lays drives on the graph the matcher drives (``options``' turns and access), with its turns: for
+    :mod:`solver.traces.relay`, which lays a matched drive through bins it does not pass."""
+
+    def __init__(self, network: RoadNetwork, options: MatchOptions) -> None:
+        self.network, self.opts = network, options
+        self.dists = _Distances(network, turn_graph(network, routing_graph(network, options.profile), options.policy))
+
+    @staticmethod
+    def allowed_s(dt_s: float) -> float:
+        """The seconds of driving (at the network's speeds) the matcher allows between two fixes ``dt_s`` apart."""
+        return _limit(dt_s)
+
+    def lay(self, stops: Sequence[tuple[int, float]], dt_s: float, places: BinPlaces) -> list[list[float]] | None:
+        """The drive, as pieces ``[edge, start_m, end_m]``, from the first of ``stops`` (each an edge and the
+        metres along it) through each of the others in turn, as the matcher lays the drive between two fixes
+        ``dt_s`` seconds apart (turning round at ``places`` costs ``bin_turn_cost``); a stop between the first
+        and the last is reached on either direction of a two-way street, whichever makes the drive on to
+        the last stop shorter. None where no drive joins two of them."""
+        network, length = self.network, self.network.edge_length_m
+        builder = _Builder(network, self.dists, self.opts)
+        builder.places = places
+        builder._open(stops[0][0], stops[0][1])
+        (ea, oa), (eb, ob) = stops[0], stops[-1]
+        limit_s = _limit(dt_s)
+        for k, (e, at) in enumerate(stops[1:], start=1):
+            if 0 < k < len(stops) - 1 and network.edge_twin[e] >= 0:
+                cand_e = np.array([e, int(network.edge_twin[e])])
+                cand_o = np.array([at, float(length[e]) - at])
+                turns = _turn_costs(places, cand_e, cand_o, self.opts)
+                here = _turn_costs(places, np.array([ea]), np.array([oa]), self.opts)
+                to, _, _, _ = _routes(network, self.dists, np.array([ea]), np.array([oa]), cand_e, cand_o, limit_s,
+                                      self.opts, dt_s=dt_s, turn_a=here, turn_b=turns)
+                on, _, _, _ = _routes(network, self.dists, cand_e, cand_o, np.array([eb]), np.array([ob]), limit_s,
+                                      self.opts, dt_s=dt_s, turn_a=turns,
+                                      turn_b=_turn_costs(places, np.array([eb]), np.array([ob]), self.opts))
+                pick = int(np.argmin(to[0] + on[:, 0]))
+                e, at = int(cand_e[pick]), float(cand_o[pick])
+            # a stop behind on the edge the drive came by is a bin to reach, not a fix fallen back (fall_m 0)
+            if builder._drive(ea, oa, e, at, dt_s, 0.0) is not True:
+                return None
+            ea, oa = e, at
+        return [list(p) for p in builder.pieces]
 
 
 def smoothed(piece: TracePiece, half_s: float) -> TracePiece:

@@ -202,7 +202,8 @@ def test_a_lift_no_fix_shows_is_read_from_the_plans_order(street_grid: RoadNetwo
     """The lorry's fixes are lost while it drives up a spur and lifts the bin there (no fix within
     50 m of it, and the matched drive turns on row 1): from stops alone the two bins on row 1 are
     read; given the plan's order (a, b, c) the bin between them is read too, from the time the lorry
-    stood where no bin is near (source ``plan``); a set, which holds no order, reads it not; and
+    stood where no bin is near (source ``plan``), and the drive is laid up the spur to it (at least
+    90 m longer than read from stops alone); a set, which holds no order, reads it not; and
     when the lorry did not go up the spur (the bin not put out), no standing reads it."""
     bins, fixes = _spur_day(street_grid, up_the_spur=True)
     assert _read(street_grid, bins, fixes) == ["a", "c"]
@@ -214,6 +215,8 @@ def test_a_lift_no_fix_shows_is_read_from_the_plans_order(street_grid: RoadNetwo
     done = round_as_driven(street_grid, problem, snapped, match_trace(street_grid, trace), trace=trace,
                            planned=["a", "b", "c"])
     assert [(c.bin_id, c.source) for c in done.bins] == [("a", "stop"), ("b", "plan"), ("c", "stop")]
+    alone = round_as_driven(street_grid, problem, snapped, match_trace(street_grid, trace), trace=trace)
+    assert done.distance_m >= alone.distance_m + 2 * 50.0 - 10.0  # the drive laid up the spur and back
     bins, fixes = _spur_day(street_grid, up_the_spur=False)
     trace = clean_trace(street_grid, "rcv-1", fixes)
     done = round_as_driven(street_grid, problem, snapped, match_trace(street_grid, trace), trace=trace,
