@@ -43,7 +43,8 @@ IssueKind = Literal["out_of_order", "duplicate_time", "invalid", "off_network", 
   fixes so: a trace of another network's area);
 * ``jump``: a move of kilometres faster than a lorry drives (the trace is broken into pieces there);
 * ``gap``: no fix for longer than :attr:`~solver.traces.clean.CleanOptions.max_gap_s` (a break in the match);
-* ``outlier``: pieces too short to match (a few fixes cut off by jumps: dropped);
+* ``outlier``: pieces too short to match (a few fixes cut off by jumps: dropped), and single fixes no
+  drive on the network reaches from the fixes before them (left out by the matcher);
 * ``no_match``: fixes between which no drive on the network fits (the match breaks there);
 * ``unknown_bin``: lift events naming a bin the problem does not hold (left out);
 * ``unknown_vehicle``: lift events of a vehicle no trace shows (left out).

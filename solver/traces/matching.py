@@ -136,7 +136,9 @@ class MatchOptions:
     ``sigma_m`` (metres) a fix of a smoothed trace may lie behind the farthest point the drive reached on a
     two-way street and still be the lorry standing (farther, it turned round: :func:`_routes`);
     ``measure_sigma`` whether a trace's own GPS error (:func:`gps_error_m`), where it is more than 1.2
-    times ``sigma_m`` (up to three times it), stands for ``sigma_m``; ``policy``
+    times ``sigma_m`` (up to three times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
+    row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
+    whether the last fix matched is left out where the next is reached from the one before it); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
 
     sigma_m: float = 10.0
@@ -161,6 +163,7 @@ class MatchOptions:
     bin_alone_m: float = 30.0
     turn_back_sigmas: float = 4.0
     measure_sigma: bool = True
+    max_outliers: int = 2
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -594,9 +597,10 @@ def _unexplained_m(network: RoadNetwork, route: np.ndarray, ea: np.ndarray, eb: 
 def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: _Candidates,
              opts: MatchOptions, sigma_m: np.ndarray, wander_sigmas: float,
              stands: Stands | None = None, places: BinPlaces | None = None,
-             back_m: float | None = None) -> list[list[tuple[int, int]]]:
-    """Runs of ``(fix index, candidate row)``, each a likeliest sequence; a new run starts where no
-    candidate of a fix can be reached from the run before. ``sigma_m`` is each fix's GPS error
+             back_m: float | None = None) -> tuple[list[list[tuple[int, int]]], list[int]]:
+    """Runs of ``(fix index, candidate row)``, each a likeliest sequence, and the fixes left out: a fix
+    none of whose candidates can be reached from the run is left out, up to ``max_outliers`` in a row;
+    past them a new run starts. ``sigma_m`` is each fix's GPS error
     (metres: a mean of several fixes is nearer the truth than one); a drive up to ``wander_sigmas``
     times two fixes' errors shorter than the straight line between them costs nothing for it; given
     ``stands``, seconds between two fixes neither the drive nor the lifts near them take count against
@@ -607,6 +611,8 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
     at_bin = _at_bin(places, cands.edge, cands.along, opts)
     turn_cost = np.where(at_bin, opts.bin_turn_cost, opts.reverse_cost)
     runs: list[list[tuple[int, int]]] = []
+    outliers: list[int] = []
+    skipped = 0  # fixes left out since the last one matched
     back: list[np.ndarray] = []
     idx: list[int] = []
     score = np.zeros(0)
@@ -624,45 +630,75 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         chosen.reverse()
         runs.append([(i, cands.of(i).start + c) for i, c in zip(idx, chosen, strict=True)])
 
+    def step(j: int, i: int, score: np.ndarray, came: np.ndarray, turned: np.ndarray,
+             reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """From fix ``j``'s candidates (their ``score`` and state) to fix ``i``'s: the likelihood of each
+        pair (``-inf`` where no drive joins them), how each drive goes and the edge it comes by."""
+        prev, rows = cands.of(j), cands.of(i)
+        dt_s = float(piece.time_s[i] - piece.time_s[j])
+        straight = float(np.hypot(*(piece.xy[i] - piece.xy[j])))
+        route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
+                                          cands.along[rows], _limit(dt_s), opts, came, dt_s,
+                                          _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[j]),
+                                          turn_cost[prev], turn_cost[rows], reach, back_m)
+        # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
+        # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
+        # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
+        wander = wander_sigmas * float(np.hypot(sigma_m[i], sigma_m[j]))
+        straight_m: float | np.ndarray = straight
+        if places is not None:
+            straight_m = _straight_via_turns(network, piece.xy[j], piece.xy[i], cands.edge[prev],
+                                             cands.edge[rows], kind, at_bin[prev], at_bin[rows], turned)
+        gap = np.maximum(route - straight_m, 0.0) + np.maximum(straight_m - route - wander, 0.0)
+        if near is not None and stands is not None and dt_s <= opts.time_max_s:
+            lift_s = opts.lift_share * float(stands.service_s[np.union1d(near[i], near[j])].sum())
+            gap = gap + _unexplained_m(network, route, cands.edge[prev], cands.edge[rows], dt_s, lift_s, opts)
+        emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
+        return score[:, None] - gap / opts.beta_m - turns + emit[None, :], kind, via
+
+    before: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # the state at the fix before
     for i in range(len(piece)):
         rows = cands.of(i)
         if rows.stop == rows.start:
             continue
         emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
         if not idx:
+            before = None
             idx, back, score = [i], [], emit
+            came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
+            continue
+        total, kind, via = step(idx[-1], i, score, came, turned, reach)
+        best = np.argmax(total, axis=0)
+        new = total[best, np.arange(total.shape[1])]
+        if not np.isfinite(new).any() and before is not None and opts.max_outliers > 0:
+            # the fix before may be the odd one: a fix 55 m off, read on a street above a tunnel, from which
+            # no drive reaches the tunnel's next fixes (Monaco at 5 s with 15 m of noise: a 3.3 km bridge)
+            total_b, kind_b, via_b = step(idx[-2], i, *before)
+            best_b = np.argmax(total_b, axis=0)
+            new_b = total_b[best_b, np.arange(total_b.shape[1])]
+            if np.isfinite(new_b).any():
+                outliers.append(idx.pop())
+                back.pop()
+                score, came, turned, reach = before
+                total, kind, via, best, new = total_b, kind_b, via_b, best_b, new_b
+        if not np.isfinite(new).any() and skipped < opts.max_outliers:
+            # a fix no drive reaches from the last, between fixes that drive on: the GPS's odd error (at 15 m
+            # of noise one fix in a few hundred lies off the street's candidates), not a break in the drive
+            skipped += 1
+            outliers.append(i)
+            continue
+        if not np.isfinite(new).any():  # the drive broke: the fixes skipped before stay left out
+            skipped = 0
+            close()
+            idx, back, score, before = [i], [], emit, None
             came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
             continue
         prev = cands.of(idx[-1])
-        dt_s = float(piece.time_s[i] - piece.time_s[idx[-1]])
-        straight = float(np.hypot(*(piece.xy[i] - piece.xy[idx[-1]])))
-        route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
-                                       cands.along[rows], _limit(dt_s), opts, came, dt_s,
-                                       _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[idx[-1]]),
-                                       turn_cost[prev], turn_cost[rows], reach, back_m)
-        # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
-        # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
-        # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
-        wander = wander_sigmas * float(np.hypot(sigma_m[i], sigma_m[idx[-1]]))
-        straight_m: float | np.ndarray = straight
-        if places is not None:
-            straight_m = _straight_via_turns(network, piece.xy[idx[-1]], piece.xy[i], cands.edge[prev],
-                                             cands.edge[rows], kind, at_bin[prev], at_bin[rows], turned)
-        gap = np.maximum(route - straight_m, 0.0) + np.maximum(straight_m - route - wander, 0.0)
-        if near is not None and stands is not None and dt_s <= opts.time_max_s:
-            lift_s = opts.lift_share * float(stands.service_s[np.union1d(near[i], near[idx[-1]])].sum())
-            gap = gap + _unexplained_m(network, route, cands.edge[prev], cands.edge[rows], dt_s, lift_s, opts)
-        total = score[:, None] - gap / opts.beta_m - turns + emit[None, :]
-        best = np.argmax(total, axis=0)
-        new = total[best, np.arange(total.shape[1])]
-        if not np.isfinite(new).any():
-            close()
-            idx, back, score = [i], [], emit
-            came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
-            continue
+        before = (score, came, turned, reach)
         idx.append(i)
         back.append(best)
         score = new
+        skipped = 0
         same_edge = cands.edge[prev][best] == cands.edge[rows]
         came = np.where(same_edge, came[best], via[best, np.arange(best.size)])
         reach = np.where(same_edge, np.maximum(reach[best], cands.along[rows]), cands.along[rows])
@@ -670,7 +706,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         # where the crew turned round at a bin: the drive on from it leaves the street the way it came
         turned = at_bin[rows] & np.where(same_edge, turned[best], np.isin(k_best, (BACK, TURN_LAST, TURN_BOTH)))
     close()
-    return runs
+    return runs, outliers
 
 
 class _Builder:
@@ -931,7 +967,7 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     dists = _Distances(network, turn_graph(network, routing, opts.policy))
     builder = _Builder(network, dists, opts)
     issues: list[TraceIssue] = []
-    unmatched = 0
+    unmatched = left_out = 0
     places: BinPlaces | None = None
     for given in trace.pieces:
         piece = smoothed(given, opts.smooth_s)
@@ -955,12 +991,13 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         builder.places = places if sparse else None
         # on a smoothed trace a fix steadily farther back than the wander reaches is a crew driving back
         back_m = opts.turn_back_sigmas * opts.sigma_m if _mean_of(given, opts.smooth_s) > 1.0 else None
-        runs = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands if sparse else None,
-                        builder.places, back_m)
+        runs, outliers = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands if sparse else None,
+                                  builder.places, back_m)
+        left_out += len(outliers)
         placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
                             if k else None)
                   for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
-        unmatched += len(seen) - len(placed)
+        unmatched += len(seen) - len(placed) - len(outliers)
         held = False
         for i in range(len(piece)):
             if i in placed:
@@ -975,6 +1012,10 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
             issues.append(TraceIssue("no_match", trace.vehicle_id, len(runs) - 1,
                                      f"{len(runs) - 1} times no drive on the network fits between two fixes: "
                                      "the match breaks there and the quickest drive is filled in"))
+    if left_out:
+        issues.append(TraceIssue("outlier", trace.vehicle_id, left_out,
+                                 f"{left_out} fixes no drive on the network reaches from the fixes before them "
+                                 "(the GPS's odd error): left out"))
     if unmatched:
         issues.append(TraceIssue("off_network", trace.vehicle_id, unmatched,
                                  f"{unmatched} fixes without a street within {opts.radius_m:g} m that the "
