@@ -68,6 +68,24 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   bin with no other within ``bin_alone_m``: a crew makes a stop for a bin on its own, and turns there
   (Monaco's spurs); where bins stand in a row it works along the row (Oakham's houses 10-20 m apart),
   and with every bin counted Oakham at 30 s read 0.7 points longer (seed 4 rcv-3: +0.15 -> +2.51 %).
+* **Turns round at dead ends**: the quickest drive between two fixes may turn round where the turn-aware
+  graph lets a lorry turn (reversing at a dead end or into a side way, round a turning place), and that
+  turn cost nothing where a turn mid-street costs ``reverse_cost``: a single fix 20-30 m off the street
+  driven was read as a drive up a short street, round at its end and back (Oakham rcv-1 at 5 s, seed 1,
+  21,820 s: a fix 27 m off the street, 16 m off a street of 46 m that ends where a side way joins; the
+  drive up it and back, 108 m between fixes 5 s apart, paid 53 m more detour than the street driven
+  (-2.1) where the fix's nearer place gained 2.5, and won by 0.4; +2.15 % over the round). Such a turn
+  now costs ``reverse_cost`` too where the drive is faster than ``end_turn_pace`` (1.5) times the mean
+  speed of the streets it leaves and reaches: a crew that turned there took the seconds to (the
+  simulator drives a turn at the streets' speed, so the turns its lorries made fit). Only on traces not
+  smoothed (5 s and sparser): at 1 s the rule read Oakham rcv-4 0.1-0.2 points shorter (seed 4: -1.73 ->
+  -1.82 %), and the fixes there show where a lorry went. Priced by the bins instead (``bin_turn_cost``
+  where a bin stands on the street turned on, ``reverse_cost`` elsewhere, at any pace), Oakham read 1-1.7
+  points shorter at 5 and 30 s: spurs a crew drove up to its last bin and turned in mid-street, which the
+  match had read to the spur's end and back, were cut out (and a bin of another round stands at the stub
+  of 21,820 s: the matcher is given the day's bins). The turns round are counted in the low bits of the
+  Dijkstra weight, below the decimetres, so the quickest drive is the same and its turns are read off it
+  with its length; the planner's graph is untouched.
 * **Viterbi** picks the likeliest sequence. Where no candidate of the next fix can be reached
   from any of the last, the match breaks (``no_match``) and starts again.
 
@@ -95,7 +113,16 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from solver.geometry import Pieces
-from solver.network import AccessProfile, RoadNetwork, TurnGraph, TurnPolicy, routing_graph, turn_graph
+from solver.network import (
+    TURN_KINDS,
+    AccessProfile,
+    RoadNetwork,
+    TurnGraph,
+    TurnPolicy,
+    all_turns,
+    routing_graph,
+    turn_graph,
+)
 from solver.traces.bin_places import BinPlaces, bin_places
 from solver.traces.clean import CleanTrace, TracePiece
 from solver.traces.fixes import TraceIssue
@@ -134,7 +161,10 @@ class MatchOptions:
     of ``reverse_cost``, and its drive is weighed against the straight line through the junction by which
     the crew leaves or comes into the street (see the module's docstring); ``turn_back_sigmas`` how many
     ``sigma_m`` (metres) a fix of a smoothed trace may lie behind the farthest point the drive reached on a
-    two-way street and still be the lorry standing (farther, it turned round: :func:`_routes`);
+    two-way street and still be the lorry standing (farther, it turned round: :func:`_routes`); ``end_turns``
+    whether a drive between two fixes that turns round where the network lets a lorry turn (a dead end, a
+    side way, a turning place) pays ``reverse_cost`` for the turn, like one mid-street, where it is faster
+    than ``end_turn_pace`` times the streets' speed (see the module's docstring);
     ``measure_sigma`` whether a trace's own GPS error (:func:`gps_error_m`), where it is more than 1.2
     times ``sigma_m`` (up to three times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
     row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
@@ -162,6 +192,8 @@ class MatchOptions:
     bin_turn_m: float = 20.0
     bin_alone_m: float = 30.0
     turn_back_sigmas: float = 4.0
+    end_turns: bool = True
+    end_turn_pace: float = 1.5
     measure_sigma: bool = True
     max_outliers: int = 2
     policy: TurnPolicy = field(default_factory=TurnPolicy)
@@ -171,7 +203,7 @@ class MatchOptions:
         if not 0 <= self.lift_share <= 1:
             raise ValueError(f"lift_share must lie in [0, 1], got {self.lift_share!r}")
         for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps",
-                     "fallback_sigmas", "stand_radius_m"):
+                     "fallback_sigmas", "stand_radius_m", "end_turn_pace"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
@@ -321,29 +353,35 @@ def _candidates(network: RoadNetwork, xy: np.ndarray, allowed: np.ndarray, opts:
     return _Candidates(offsets=np.searchsorted(fix, np.arange(xy.shape[0] + 1)), edge=edge, along=along, dist=dist)
 
 
-#: lengths ride below the times in one Dijkstra weight: decimetres in the low bits, milliseconds above
-#: (exact integers in float64 for drives of up to 104 km and 8,000 hours), so the quickest drive is
-#: found and its length read off it.
+#: three numbers ride in one Dijkstra weight, exact integers in float64: how many times the drive turns
+#: round where the network lets a lorry turn in the low 8 bits (:func:`_turn_rounds`), decimetres in the
+#: next 20, milliseconds above (drives of up to 104 km and 9 hours), so the quickest drive is found (the
+#: shortest of equally quick ones, as before the turns rode in it) and its length and turns read off it.
+_ROUND_BITS = 2.0 ** 8
 _LENGTH_BITS = 2.0 ** 20
+_TIME_UNIT = _LENGTH_BITS * _ROUND_BITS
 
 
 class _Distances:
     """Bounded Dijkstra on the turn-aware graph from edges, rows cached per source edge:
-    ``rows([a], limit_s)[a][b]`` is the length (metres) of the quickest drive from the end of edge
-    ``a`` to the end of edge ``b``, ``inf`` past ``limit_s`` seconds of driving."""
+    ``rows([a], limit_s)[a][0][b]`` is the length (metres) of the quickest drive from the end of edge
+    ``a`` to the end of edge ``b``, ``inf`` past ``limit_s`` seconds of driving. ``rounds`` (per arc of the
+    graph, :func:`_turn_rounds`; None: none) marks the turns round a drive counts."""
 
-    def __init__(self, network: RoadNetwork, graph: TurnGraph) -> None:
+    def __init__(self, network: RoadNetwork, graph: TurnGraph, rounds: np.ndarray | None = None) -> None:
         self.graph = graph
         self.n_edges = network.n_edges
         self.copies = np.arange(network.n_edges, graph.n_nodes)
         weight = graph.csr_time.copy()
-        weight.data = (np.round(graph.csr_time.data * 1000.0) * _LENGTH_BITS
-                       + np.minimum(np.round(graph.csr_length.data * 10.0), _LENGTH_BITS - 1))
+        weight.data = (np.round(graph.csr_time.data * 1000.0) * _TIME_UNIT
+                       + np.minimum(np.round(graph.csr_length.data * 10.0), _LENGTH_BITS - 1) * _ROUND_BITS)
+        if rounds is not None:
+            weight.data += rounds
         self.weight = weight
         self.cache: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
 
     def _run(self, sources: list[int], limit_s: float) -> None:
-        dist, pred = dijkstra(self.weight, directed=True, indices=sources, limit=(limit_s * 1000.0 + 1) * _LENGTH_BITS,
+        dist, pred = dijkstra(self.weight, directed=True, indices=sources, limit=(limit_s * 1000.0 + 1) * _TIME_UNIT,
                               return_predecessors=True)
         if len(self.cache) > 2048:
             self.cache.clear()
@@ -365,10 +403,11 @@ class _Distances:
                     weight[e], node[e] = full[c], c
         return weight, node
 
-    def rows(self, sources: Sequence[int], limit_s: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def rows(self, sources: Sequence[int], limit_s: float
+             ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per source edge: the metres of the quickest drive from it to every edge (``inf``: none within
-        ``limit_s``), and the edge that drive takes just before each (the source itself when it leads
-        straight there; -1 when none)."""
+        ``limit_s``), the edge that drive takes just before each (the source itself when it leads
+        straight there; -1 when none), and how many times it turns round (:func:`_turn_rounds`)."""
         todo = [a for a in sources if a not in self.cache or self.cache[a][0] < limit_s]
         if todo:
             self._run(todo, limit_s)
@@ -378,7 +417,9 @@ class _Distances:
             finite = np.isfinite(weight)
             before = self.cache[a][2][node]
             via = np.where(finite & (before >= 0), self.graph.node_edge[np.maximum(before, 0)], -1)
-            out[a] = (np.where(finite, np.mod(np.where(finite, weight, 0.0), _LENGTH_BITS) / 10.0, np.inf), via)
+            w = np.where(finite, weight, 0.0)
+            metres = np.mod(np.floor(w / _ROUND_BITS), _LENGTH_BITS) / 10.0
+            out[a] = (np.where(finite, metres, np.inf), via, np.mod(w, _ROUND_BITS))
         return out
 
     def path(self, a: int, b: int, limit_s: float) -> list[int]:
@@ -391,6 +432,18 @@ class _Distances:
         while nodes[-1] != a:
             nodes.append(int(pred[nodes[-1]]))
         return [int(e) for e in self.graph.node_edge[np.array(nodes[::-1][1:], dtype=np.int64)]]
+
+
+def _turn_rounds(network: RoadNetwork, graph: TurnGraph) -> np.ndarray:
+    """Per arc of ``graph`` (in the order of ``graph.csr_time.data``): whether it turns round
+    (:mod:`solver.network.turn_angles`' ``u_turn``: the graph has them where a lorry can turn, at a dead end,
+    a side way or a turning place)."""
+    n = network.n_edges
+    tail = np.repeat(np.arange(graph.n_nodes), np.diff(graph.csr_time.indptr))
+    into, out = graph.node_edge[tail], graph.node_edge[graph.csr_time.indices]
+    turns = all_turns(network, drives_on=graph.policy.drives_on)
+    u_turn = turns.kind == TURN_KINDS.index("u_turn")
+    return np.isin(into.astype(np.int64) * n + out, turns.in_edge[u_turn].astype(np.int64) * n + turns.out_edge[u_turn])
 
 
 def _limit(dt_s: float) -> float:
@@ -419,7 +472,7 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
             came: np.ndarray | None = None, dt_s: float = 0.0, fall_m: float | None = None,
             turn_a: np.ndarray | None = None, turn_b: np.ndarray | None = None,
             reach: np.ndarray | None = None,
-            back_m: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            back_m: float | None = None, paced: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Metres driven (as the model weighs them) from each candidate ``(ea, oa)`` to each ``(eb, ob)``
     of fixes ``dt_s`` seconds apart, shape (len(ea), len(eb)), how (``GENERAL`` ... ``TURN_BOTH``; each
     turn back mid-street costs ``reverse_cost``), and the edge each drive comes to ``eb`` by (-1
@@ -432,7 +485,9 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     street only up to ``back_m`` behind ``reach``: on a smoothed trace the fixes of a crew that drove up a
     cul-de-sac, collecting, and came back down it fall back a few metres a fix, each within
     ``backtrack_m`` of the last, and the match read it standing at the cul-de-sac's mouth (Oakham rcv-4
-    at 1 s: 1.8 km of them, -2.08 %).
+    at 1 s: 1.8 km of them, -2.08 %). Given ``paced`` (a trace not smoothed), a drive that turns round where
+    the network lets a lorry turn faster than ``end_turn_pace`` times the streets' speed pays
+    ``reverse_cost`` for it (see the module's docstring).
 
     A crew turns round at a bin mid-street (the plans leave a bin the way they came): between two
     fixes 30 s apart it may turn back on the first fix's street and drive on, or drive on and turn
@@ -446,6 +501,7 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     rows = dists.rows(sorted(set(ea.tolist()) | set(twa[twa >= 0].tolist())), limit_s)
     d = np.array([rows[int(a)][0][eb] for a in ea]).reshape(len(ea), len(eb))
     via = np.array([rows[int(a)][1][eb] for a in ea], dtype=np.int64).reshape(len(ea), len(eb))
+    rounds = np.array([rows[int(a)][2][eb] for a in ea]).reshape(len(ea), len(eb))
     same = ea[:, None] == eb[None, :]
     general = (length[ea] - oa)[:, None] + d - length[eb][None, :] + ob[None, :]
     general = np.where(same, np.inf, general)
@@ -456,25 +512,30 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
         two_way = (network.edge_twin[ea] >= 0)[:, None]
         on_edge = np.where(two_way, np.where(ahead >= -back_m, np.maximum(ahead, 0.0), np.inf), on_edge)
     general = np.where(same, on_edge, general)
+    rounds = np.where(same, 0.0, rounds)
     # a fix fallen back over the junction behind, onto the edge the lorry came from, is the lorry
     # standing too: else the match drives a loop round the block to get back (Oakham's short streets)
     if came is not None:
         behind = _fallen_back(_behind_m(network, ea, oa, came, eb, ob), opts, dt_s, fall_m)
         general = np.where(behind, 0.0, general)
         via = np.where(behind, -1, via)
+        rounds = np.where(behind, 0.0, rounds)
     twin = twa[:, None] == eb[None, :]
     back = np.where(twin, np.abs((length[ea] - oa)[:, None] - ob[None, :]), np.inf)
     # the metres left on the twin after turning at oa, and on the twin before turning onto ob
     rest_a = np.where(twa >= 0, length[np.maximum(twa, 0)] - length[ea] + oa, np.inf)
     to_b = np.where(twb >= 0, -ob, np.inf)
     other = same | twin
-    no_row = np.full(eb.size, np.inf)
+    no_row, no_cost = np.full(eb.size, np.inf), np.zeros(eb.size)
     d_ta = np.array([rows[int(t)][0][eb] if t >= 0 else no_row for t in twa]).reshape(len(ea), len(eb))
+    r_ta = np.array([rows[int(t)][2][eb] if t >= 0 else no_cost for t in twa]).reshape(len(ea), len(eb))
     via_ta = np.array([rows[int(t)][1][eb] if t >= 0 else np.full(eb.size, -1) for t in twa],
                       dtype=np.int64).reshape(len(ea), len(eb))
     tb = np.maximum(twb, 0)
     d_b = np.array([rows[int(a)][0][tb] for a in ea]).reshape(len(ea), len(eb))
     d_tb = np.array([rows[int(t)][0][tb] if t >= 0 else no_row for t in twa]).reshape(len(ea), len(eb))
+    r_b = np.array([rows[int(a)][2][tb] for a in ea]).reshape(len(ea), len(eb))
+    r_tb = np.array([rows[int(t)][2][tb] if t >= 0 else no_cost for t in twa]).reshape(len(ea), len(eb))
     first = np.where(other, np.inf, rest_a[:, None] + d_ta - length[eb][None, :] + ob[None, :])
     last = np.where(other | (twb[None, :] == ea[:, None]), np.inf, (length[ea] - oa)[:, None] + d_b + to_b[None, :])
     both = np.where(other | (twb[None, :] == twa[:, None]), np.inf, rest_a[:, None] + d_tb + to_b[None, :])
@@ -487,13 +548,28 @@ def _routes(network: RoadNetwork, dists: _Distances, ea: np.ndarray, oa: np.ndar
     route = np.minimum(general, back)
     cost_a = (np.full(ea.size, opts.reverse_cost) if turn_a is None else turn_a)[:, None]
     cost_b = (np.full(eb.size, opts.reverse_cost) if turn_b is None else turn_b)[None, :]
-    # what each kind of drive's turns cost: back onto the same street turns at one of the two fixes
-    costs = np.stack(np.broadcast_arrays(0.0, np.minimum(cost_a, cost_b), cost_a, cost_b, cost_a + cost_b))
+    # a turn round where the network lets a lorry turn (a dead end, a side way) costs what one mid-street
+    # does on a drive faster than ``end_turn_pace`` times the streets' speed: a lorry that turned there
+    # took the seconds to, and a stray fix beside a short street was read as a drive up it and back in 5 s
+    # (Oakham rcv-1 at 5 s). Not on a smoothed trace: there the seen fixes are seconds apart and the turns
+    # crews made read as hasty (Oakham rcv-4 at 1 s, 0.1-0.2 points shorter)
+    speed = network.edge_length_m / np.maximum(network.edge_time_s, 1e-9)
+    paced_m = opts.end_turn_pace * max(dt_s, 0.0) * 0.5 * (speed[ea][:, None] + speed[eb][None, :])
+
+    def hasty(n_rounds: np.ndarray, metres: np.ndarray) -> np.ndarray:
+        return np.where(paced & (n_rounds > 0) & (metres > paced_m), opts.reverse_cost, 0.0)
+
+    # what each kind of drive's turns cost: back onto the same street turns at one of the two fixes; the
+    # others add a hasty turn round on the way
+    costs = np.stack(np.broadcast_arrays(hasty(rounds, general), np.minimum(cost_a, cost_b),
+                                         cost_a + hasty(r_ta, first), cost_b + hasty(r_b, last),
+                                         cost_a + cost_b + hasty(r_tb, both)))
     turned = np.stack((first, last, both))
     weighed = turned + costs[2:] * opts.beta_m
     pick = np.argmin(weighed, axis=0)
     shortest = np.take_along_axis(turned, pick[None], axis=0)[0]
-    better = np.take_along_axis(weighed, pick[None], axis=0)[0] < route + (kind == BACK) * costs[BACK] * opts.beta_m
+    better = (np.take_along_axis(weighed, pick[None], axis=0)[0]
+              < route + np.where(kind == BACK, costs[BACK], costs[GENERAL]) * opts.beta_m)
     better &= np.isfinite(route) | (shortest <= opts.turn_speed_mps * dt_s)
     kind = np.where(better, pick + TURN_FIRST, kind)
     route = np.where(better, shortest, route)
@@ -640,7 +716,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
                                           cands.along[rows], _limit(dt_s), opts, came, dt_s,
                                           _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[j]),
-                                          turn_cost[prev], turn_cost[rows], reach, back_m)
+                                          turn_cost[prev], turn_cost[rows], reach, back_m, wander_sigmas > 0)
         # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
         # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
         # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)
@@ -764,14 +840,14 @@ class _Builder:
         turn_b = _turn_costs(self.places, np.array([eb]), np.array([ob]), self.opts)
         route, reverse, _, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]), np.array([eb]),
                                        np.array([ob]), limit_s, self.opts, dt_s=dt_s, turn_a=turn_a,
-                                       turn_b=turn_b)
+                                       turn_b=turn_b, paced=fall_m is not None)
         if not np.isfinite(route[0, 0]) and self._near(ea, oa, eb, ob):
             return None  # the GPS wandered back over a junction: the lorry stands where it was
         if not np.isfinite(route[0, 0]):  # a break in the match: the quickest drive however long
             limit_s = 4.0 * limit_s + 3600.0
             route, reverse, _, _ = _routes(self.network, self.dists, np.array([ea]), np.array([oa]),
                                            np.array([eb]), np.array([ob]), limit_s, self.opts, dt_s=dt_s,
-                                           turn_a=turn_a, turn_b=turn_b)
+                                           turn_a=turn_a, turn_b=turn_b, paced=fall_m is not None)
             if not np.isfinite(route[0, 0]):
                 return False
         kind = int(reverse[0, 0])
@@ -964,7 +1040,8 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     if measured is not None and measured > 1.2 * opts.sigma_m:
         opts = replace(opts, sigma_m=float(min(measured, 3.0 * opts.sigma_m)))
     routing = routing_graph(network, opts.profile)
-    dists = _Distances(network, turn_graph(network, routing, opts.policy))
+    graph = turn_graph(network, routing, opts.policy)
+    dists = _Distances(network, graph, _turn_rounds(network, graph) if opts.end_turns else None)
     builder = _Builder(network, dists, opts)
     issues: list[TraceIssue] = []
     unmatched = left_out = 0
