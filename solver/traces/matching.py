@@ -86,8 +86,12 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   of 21,820 s: the matcher is given the day's bins). The turns round are counted in the low bits of the
   Dijkstra weight, below the decimetres, so the quickest drive is the same and its turns are read off it
   with its length; the planner's graph is untouched.
-* **Viterbi** picks the likeliest sequence. Where no candidate of the next fix can be reached
-  from any of the last, the match breaks (``no_match``) and starts again.
+* **Viterbi** picks the likeliest sequence. A drive longer than the faster of its two streets' speed
+  allows in the seconds Dijkstra looks through is none (the search reaches streets' ends, and looked a
+  whole street past its limit). A fix no candidate of which can be reached from the last fix's is left
+  out (``outlier``: the GPS's odd error, at 15 m of noise one fix in a few hundred lies 50 m or more off),
+  or the last fix is, where the next is reached from the one before it; up to ``max_outliers`` in a
+  row. Past them the match breaks (``no_match``) and starts again.
 
 The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
 backwards is standing still), a fix fallen back over the junction cuts the drive back to that
@@ -706,6 +710,8 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         chosen.reverse()
         runs.append([(i, cands.of(i).start + c) for i, c in zip(idx, chosen, strict=True)])
 
+    speed = network.edge_length_m / np.maximum(network.edge_time_s, 1e-9)
+
     def step(j: int, i: int, score: np.ndarray, came: np.ndarray, turned: np.ndarray,
              reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """From fix ``j``'s candidates (their ``score`` and state) to fix ``i``'s: the likelihood of each
@@ -717,6 +723,11 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
                                           cands.along[rows], _limit(dt_s), opts, came, dt_s,
                                           _fall_back_m(opts, wander_sigmas > 0, sigma_m[i], sigma_m[j]),
                                           turn_cost[prev], turn_cost[rows], reach, back_m, wander_sigmas > 0)
+        # Dijkstra looks a whole street past the limit (it reaches streets' ends, the fixes lie along them):
+        # a drive longer than the faster of its two streets allows in the limit is none (Monaco at 5 s with
+        # 15 m of noise: 450 m out to a fix thrown onto a street above and back, between fixes 5 s apart)
+        fastest = np.maximum(speed[cands.edge[prev]][:, None], speed[cands.edge[rows]][None, :])
+        route = np.where(route > fastest * _limit(dt_s), np.inf, route)
         # a drive shorter than the straight line by no more than the two fixes' wander is a lorry standing
         # or crawling while the GPS wanders; Newson and Krumm's |route - straight| made standing cost as
         # much as a drive round a block (Oakham rcv-3 at 5 s: a standing lorry's fixes 47 m apart)

@@ -2,7 +2,8 @@
 drive on the network reaches from the fixes around it is left out (an ``outlier`` issue), where before
 the match broke there and filled the drive back with the quickest one, however long (Monaco at 5 s with
 15 m of noise: a fix 55 m off read on a street above a tunnel, a 3.3 km bridge). On a hand-made network,
-fixes made by hand so the truth is known."""
+fixes made by hand so the truth is known; and a drive longer than the seconds between two fixes allow is
+none."""
 
 from __future__ import annotations
 
@@ -60,3 +61,17 @@ def test_a_fix_thrown_onto_a_one_way_street_is_left_out(one_way_side: RoadNetwor
     assert [(i.kind, i.count) for i in matched.issues if i.kind in ("outlier", "no_match")] == [("outlier", 1)]
     before = match_trace(one_way_side, trace, MatchOptions(max_outliers=0))
     assert before.distance_m > clean.distance_m + 1000.0
+
+
+def test_a_fix_thrown_up_a_long_side_street_is_not_a_drive_there_and_back(osm_network: NetworkFactory) -> None:
+    """A two-way side street 400 m north from the street's middle, and the fix 20 m past it thrown 300 m up
+    it: no lorry drives 300 m out and back between fixes 5 s apart (the street's speed, 38 km/h, over the
+    seconds the matcher allows gives 240 m), so the fix is left out and the drive is the street's; before
+    the bound, the search, which looks a whole street past its limit, drove up the side street and back."""
+    nodes = {1: (0.0, 9.0), 2: (0.0, 9.002), 3: (0.0, 9.004), 4: (400.0 / DEG_M, 9.002)}
+    ways = [(100, [1, 2, 3], {"highway": "residential"}), (101, [2, 4], {"highway": "residential"})]
+    network = osm_network(nodes, ways, name="long-side.osm")
+    clean = match_trace(network, clean_trace(network, "rcv-1", _fixes(None)))
+    matched = match_trace(network, clean_trace(network, "rcv-1", _fixes(300.0)))
+    assert matched.distance_m == pytest.approx(clean.distance_m, abs=10.0)
+    assert [(i.kind, i.count) for i in matched.issues] == [("outlier", 1)]
