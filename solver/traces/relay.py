@@ -6,7 +6,7 @@ tunnel to bins no fix shows, that drive passes no bin, while the reading of the 
 (:mod:`solver.traces.driven`) knows the bin was collected: from an in-cab lift, from where the
 lorry stood, or from the plan's order. A round as driven whose lorry collected a bin it never drove
 past is not the round it drove (Monaco at 30 s: every bin read off the drive on the kept rounds,
-seeds 0-2, 48 of them, was one the lorry collected; the spurs to them were the km the match read
+seeds 0-2, 53 of them, was one the lorry collected; the spurs to them were the km the match read
 short).
 
 :func:`through_bins` lays the drive between the two fixes either side of each such bin's time
