@@ -712,10 +712,11 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
 
     speed = network.edge_length_m / np.maximum(network.edge_time_s, 1e-9)
 
-    def step(j: int, i: int, score: np.ndarray, came: np.ndarray, turned: np.ndarray,
+    def step(j: int, i: int, emit: np.ndarray, score: np.ndarray, came: np.ndarray, turned: np.ndarray,
              reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """From fix ``j``'s candidates (their ``score`` and state) to fix ``i``'s: the likelihood of each
-        pair (``-inf`` where no drive joins them), how each drive goes and the edge it comes by."""
+        """From fix ``j``'s candidates (their ``score`` and state) to fix ``i``'s (their emission ``emit``):
+        the likelihood of each pair (``-inf`` where no drive joins them), how each drive goes and the edge
+        it comes by."""
         prev, rows = cands.of(j), cands.of(i)
         dt_s = float(piece.time_s[i] - piece.time_s[j])
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[j])))
@@ -740,7 +741,6 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         if near is not None and stands is not None and dt_s <= opts.time_max_s:
             lift_s = opts.lift_share * float(stands.service_s[np.union1d(near[i], near[j])].sum())
             gap = gap + _unexplained_m(network, route, cands.edge[prev], cands.edge[rows], dt_s, lift_s, opts)
-        emit = -0.5 * (cands.dist[rows] / sigma_m[i]) ** 2
         return score[:, None] - gap / opts.beta_m - turns + emit[None, :], kind, via
 
     before: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # the state at the fix before
@@ -754,13 +754,13 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
             idx, back, score = [i], [], emit
             came, turned, reach = np.full(emit.size, -1), np.zeros(emit.size, dtype=bool), cands.along[rows].copy()
             continue
-        total, kind, via = step(idx[-1], i, score, came, turned, reach)
+        total, kind, via = step(idx[-1], i, emit, score, came, turned, reach)
         best = np.argmax(total, axis=0)
         new = total[best, np.arange(total.shape[1])]
         if not np.isfinite(new).any() and before is not None and opts.max_outliers > 0:
             # the fix before may be the odd one: a fix 55 m off, read on a street above a tunnel, from which
             # no drive reaches the tunnel's next fixes (Monaco at 5 s with 15 m of noise: a 3.3 km bridge)
-            total_b, kind_b, via_b = step(idx[-2], i, *before)
+            total_b, kind_b, via_b = step(idx[-2], i, emit, *before)
             best_b = np.argmax(total_b, axis=0)
             new_b = total_b[best_b, np.arange(total_b.shape[1])]
             if np.isfinite(new_b).any():
