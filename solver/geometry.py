@@ -158,6 +158,28 @@ def route_pieces(legs: Legs, routes: Mapping[str, Sequence[int]]) -> dict[str, P
     return pieces
 
 
+def piece_starts_m(network: RoadNetwork, pieces: Pieces) -> np.ndarray:
+    """Metres along the drive of ``pieces`` to the start of each piece, and to the end."""
+    lengths = network.edge_length_m
+    return np.concatenate(([0.0], np.cumsum([(f1 - f0) * float(lengths[e]) for e, f0, f1 in pieces])))
+
+
+def cut_pieces(network: RoadNetwork, pieces: Pieces, starts_m: np.ndarray, from_m: float, to_m: float) -> Pieces:
+    """The stretch of the drive ``pieces`` (whose starts along it are ``starts_m``, metres, as
+    :func:`piece_starts_m` gives them) from ``from_m`` to ``to_m`` metres along it, as pieces."""
+    out: Pieces = []
+    for k, (edge, f0, _) in enumerate(pieces):
+        lo, hi = float(starts_m[k]), float(starts_m[k + 1])
+        if hi <= from_m or lo >= to_m:
+            continue
+        length = float(network.edge_length_m[edge])
+        per_m = 1.0 / length if length > 0 else 0.0
+        a = f0 + max(from_m - lo, 0.0) * per_m
+        b = f0 + (min(to_m, hi) - lo) * per_m
+        out.append((int(edge), a, max(a, b)))
+    return out
+
+
 def pieces_line(network: RoadNetwork, pieces: Pieces) -> LineString | None:
     """The WGS84 LineString of a route's ``pieces`` (``None`` for no piece)."""
     if not pieces:

@@ -34,7 +34,7 @@ from app.services.trace_files import Fix as FileFix
 from app.services.trace_files import Lift as FileLift
 from app.services.trace_files import TraceNote
 from solver.directions import edge_names, match_line, to_xy
-from solver.geometry import Pieces, pieces_line
+from solver.geometry import Pieces, cut_pieces, piece_starts_m, pieces_line
 from solver.solution import RoutePlan
 from solver.traces.actuals import actual_day
 from solver.traces.driven import RoundAsDriven
@@ -164,6 +164,10 @@ def planned_streets(network: RoadNetwork, answer: Mapping[str, object]) -> dict[
 #: Degrees the lines of a round as driven are simplified to (~1 m): they are drawn, not measured.
 LINE_TOLERANCE_DEG = 0.00001
 
+#: Metres a stretch filled in must exceed to be drawn as such: shorter, its dots would not show
+#: on the map at a round's zoom, and a planner could not tell it from the line driven.
+FILLED_IN_MIN_M = 5.0
+
 
 def _coords(network: RoadNetwork, pieces: Pieces) -> list[JSONValue]:
     """``[[lon, lat], ...]`` of the line ``pieces`` draw, simplified, 6 decimals (empty for none)."""
@@ -174,9 +178,24 @@ def _coords(network: RoadNetwork, pieces: Pieces) -> list[JSONValue]:
     return [[round(x, 6), round(y, 6)] for x, y in simple.coords]
 
 
+def _filled_in(network: RoadNetwork, driven: RoundAsDriven) -> list[JSONValue]:
+    """The stretches of the drive no fix shows (its bridges over ``FILLED_IN_MIN_M``), each ``{"reason",
+    "line"}``: the reason's kind (``gap``, ``jump``, ``no_match``, ``bin``) and the stretch, lon/lat."""
+    starts = piece_starts_m(network, driven.pieces)
+    out: list[JSONValue] = []
+    for bridge in driven.bridges:
+        if bridge.end_m - bridge.start_m > FILLED_IN_MIN_M:
+            line = _coords(network, cut_pieces(network, driven.pieces, starts, bridge.start_m, bridge.end_m))
+            if len(line) >= 2:
+                # the matcher's words after the kind ("no drive joins them") are for the notes, not the map
+                out.append({"reason": bridge.reason.split(" ", 1)[0], "line": line})
+    return out
+
+
 def driven_lines(network: RoadNetwork, driven: RoundAsDriven, planned: set[int] | None) -> JSONObject:
     """A round as driven for the map: ``line`` the whole drive, ``off_plan`` each stretch of it on
-    streets its planned round did not use (none when no plan was named), as lon/lat lines."""
+    streets its planned round did not use (none when no plan was named), and ``filled_in`` each
+    stretch no fix shows (:func:`_filled_in`), as lon/lat lines."""
     stretches: list[Pieces] = []
     if planned is not None:
         run: Pieces = []
@@ -189,7 +208,8 @@ def driven_lines(network: RoadNetwork, driven: RoundAsDriven, planned: set[int] 
         if run:
             stretches.append(run)
     return {"line": _coords(network, driven.pieces),
-            "off_plan": [_coords(network, stretch) for stretch in stretches]}
+            "off_plan": [_coords(network, stretch) for stretch in stretches],
+            "filled_in": _filled_in(network, driven)}
 
 
 def _not_in(network: RoadNetwork, driven: RoundAsDriven, planned: Mapping[str, set[str]],

@@ -63,7 +63,7 @@ from solver.snapping import SnappedPoints
 from solver.solution import RoutePlan
 from solver.traces.clean import CleanTrace
 from solver.traces.fixes import Lift, TraceIssue
-from solver.traces.matching import MatchedTrace, MatchOptions, Stands, smoothed
+from solver.traces.matching import Bridge, MatchedTrace, MatchOptions, Stands, smoothed
 from solver.traces.relay import Via, through_bins
 from solver.traces.standing import (
     BinStanding,
@@ -124,7 +124,9 @@ class RoundAsDriven:
     """One vehicle's day as driven: from ``start_s`` to ``end_s``, ``distance_m`` metres (of which
     ``bridged_m`` filled in where no fix shows the way), the ``pieces`` of street driven
     (:data:`solver.geometry.Pieces`), the ``bins`` collected in order, the ``tips`` visited, the
-    ``breaks`` ``(start_s, end_s)``, and the ``issues`` met on the way."""
+    ``breaks`` ``(start_s, end_s)``, the ``issues`` met on the way, and the ``bridges``, the stretches
+    filled in (metres along ``pieces``; ``bridged_m`` their length), for the map to tell them from the
+    stretches the fixes show."""
 
     vehicle_id: str
     start_s: float
@@ -136,6 +138,7 @@ class RoundAsDriven:
     tips: tuple[TipVisit, ...]
     breaks: tuple[tuple[float, float], ...]
     issues: tuple[TraceIssue, ...] = field(default=())
+    bridges: tuple[Bridge, ...] = field(default=())
 
     @property
     def duration_s(self) -> float:
@@ -356,7 +359,9 @@ def through_collected(network: RoadNetwork, problem: Problem, snapped: SnappedPo
     if not via:
         return done
     laid = through_bins(network, matched, via, match, lifted)
-    return replace(done, distance_m=laid.distance_m, bridged_m=laid.bridged_m, pieces=laid.pieces)
+    # the bridges move with the drive: their metres are along the laid pieces, not the matched ones
+    return replace(done, distance_m=laid.distance_m, bridged_m=laid.bridged_m, pieces=laid.pieces,
+                   bridges=laid.bridges)
 
 
 def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Collection[str],
@@ -531,4 +536,4 @@ def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequen
     return RoundAsDriven(vehicle_id=matched.vehicle_id, start_s=float(time_s[0]) if time_s.size else 0.0,
                          end_s=float(time_s[-1]) if time_s.size else 0.0, distance_m=matched.distance_m,
                          bridged_m=matched.bridged_m, pieces=matched.pieces, bins=tuple(bins), tips=tuple(tips),
-                         breaks=stood.breaks, issues=(*matched.issues, *issues))
+                         breaks=stood.breaks, issues=(*matched.issues, *issues), bridges=matched.bridges)

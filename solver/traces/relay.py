@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from solver.geometry import cut_pieces
 from solver.network import RoadNetwork
 from solver.traces.bin_places import BinPlaces
 from solver.traces.matching import Bridge, DriveLayer, MatchedTrace, MatchOptions
@@ -54,17 +55,9 @@ def _position(network: RoadNetwork, matched: MatchedTrace, along_m: float) -> tu
 
 def _cut(network: RoadNetwork, matched: MatchedTrace, from_m: float, to_m: float) -> list[list[float]]:
     """The drive's pieces from ``from_m`` to ``to_m`` metres along it, as ``[edge, start_m, end_m]``."""
-    out: list[list[float]] = []
-    starts = matched.piece_start_m
-    for k, (edge, f0, _) in enumerate(matched.pieces):
-        lo, hi = float(starts[k]), float(starts[k + 1])
-        if hi <= from_m or lo >= to_m:
-            continue
-        length = float(network.edge_length_m[edge])
-        a = f0 * length + max(from_m - lo, 0.0)
-        b = f0 * length + min(to_m, hi) - lo
-        out.append([float(edge), a, max(a, b)])
-    return out
+    length = network.edge_length_m
+    return [[float(e), a * float(length[e]), b * float(length[e])]
+            for e, a, b in cut_pieces(network, matched.pieces, matched.piece_start_m, from_m, to_m)]
 
 
 def through_bins(network: RoadNetwork, matched: MatchedTrace, via: Sequence[Via],

@@ -1,6 +1,7 @@
 """``POST /api/v1/actuals`` on a real started app: the demo's rounds driven by the trace simulator on the
 embedded Monaco network (known truth), sent as a telematics CSV naming the lorries by registration, read
-in a job of kind ``actual`` (real matching, the real evaluator, a real store); and each bad input named."""
+in a job of kind ``actual`` (real matching, the real evaluator, a real store); and each bad input named;
+the stretches of a day no fix shows stored for the map as filled in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
@@ -21,6 +24,7 @@ from solver.pipeline.stages import prepare
 from solver.traces.simulate import TraceOptions, simulate_round
 from tests.app.api.test_actuals_report import LONG_WAY, SHORT_WAY
 from tests.app.conftest import JobWaiter, base_problem
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -174,3 +178,40 @@ def test_the_lines_driven_and_off_the_plan_are_stored_for_the_map(client: TestCl
     _, old = stored_against(LONG_WAY)
     assert off_plan_points(old["driven_lines"]["rcv-2"]) > off_plan_points(followed["driven_lines"]["rcv-2"])
     assert all(len(stretch) >= 2 for stretch in old["driven_lines"]["rcv-2"]["off_plan"])
+
+
+def _line_m(line: list[list[float]]) -> float:
+    """Metres along a lon/lat line (flat: Monaco is small)."""
+    xy = np.asarray(line, dtype=float) * [111_320.0 * np.cos(np.radians(43.73)), 111_320.0]
+    return float(np.sum(np.hypot(*np.diff(xy, axis=0).T)))
+
+
+def test_a_stretch_no_fix_shows_is_stored_as_filled_in(client: TestClient, settings: Settings,
+                                                       wait_for_job: JobWaiter) -> None:
+    """A lorry's tracker silent for 25 minutes mid-round (the simulator's tunnel; its default two minutes
+    the match drives through between two fixes, with no bridge): the day stores, for the map, the
+    stretch the matcher filled in (reason ``gap``), lying on the line driven and as long as the round's
+    ``bridged_m``."""
+    demo = json.loads((REPO / "data" / "demo_problem.json").read_text(encoding="utf-8"))
+    problem = {**demo, "vehicles": demo["vehicles"][:1], "bins": demo["bins"][:16]}
+    vehicle_id = problem["vehicles"][0]["id"]
+    network = load_network(settings.network_file, cache_dir=settings.cache_dir)
+    prepared = prepare(to_problem(OptimisationRequest.model_validate(problem)), network)
+    sim = simulate_round(prepared, vehicle_id, [b["id"] for b in problem["bins"]],
+                         TraceOptions(seed=3, tunnel_s=1500.0))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["vehicle", "time", "lon", "lat"])
+    for fix in sim.fixes:
+        writer.writerow([fix.vehicle_id, (MIDNIGHT + timedelta(seconds=fix.time_s)).isoformat(), fix.lon, fix.lat])
+    answer = post(client, [("tunnel.csv", out.getvalue().encode())], problem)
+    assert answer.status_code == 202, answer.text
+    job = wait_for_job(client, answer.json()["id"], timeout_s=180)
+    assert job["status"] == "succeeded", job
+    (round_,) = job["result"]["rounds"]
+    lines = client.get(f"/api/v1/plans/{job['result']['plan_id']}").json()["parameters"]["driven_lines"][vehicle_id]
+    assert [stretch["reason"] for stretch in lines["filled_in"]] == ["gap"]
+    filled = lines["filled_in"][0]["line"]
+    assert _line_m(filled) == pytest.approx(round_["bridged_m"], rel=0.02) and round_["bridged_m"] > 1000.0
+    driven_line = shapely.LineString(lines["line"])
+    assert max(driven_line.distance(shapely.Point(p)) for p in filled) < 3e-5  # on the line driven, within ~3 m

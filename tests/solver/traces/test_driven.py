@@ -1,7 +1,8 @@
 """Tests of solver.traces.driven: bins collected are read from where the lorry stood (on the grid, every
 bin of a round, in order) and from lift events (lifts of unknown bins said and left out); a skipped
 street shows as not driven and its bins as not collected; a long stand away from bins is a break; a
-tip visit is read from the stand at the tip; the stops make a RoutePlan."""
+tip visit is read from the stand at the tip; the stops make a RoutePlan; the stretches no fix shows (the
+bridges) are carried, in metres along the round's own drive, as matched and as laid through a bin."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from solver.geometry import cut_pieces, piece_starts_m
+from solver.network import RoadNetwork
 from solver.pipeline.stages import prepare
-from solver.problem import DisposalSite, Problem
+from solver.problem import Depot, DisposalSite, Problem, Vehicle
 from solver.snapping import snap_points
 from solver.traces.clean import clean_trace
 from solver.traces.driven import round_as_driven
 from solver.traces.fixes import Fix, Lift
 from solver.traces.matching import match_trace
 from solver.traces.simulate import Departures, SimulatedRound, TraceOptions, simulate_round
+
+from .test_standing import ROW_1, _spur_day
 
 
 def _read(case: SimpleNamespace, sim: SimulatedRound, problem: Problem | None = None,
@@ -88,3 +93,58 @@ def test_a_long_stand_is_a_break(grid_case: SimpleNamespace) -> None:
     assert len(done.breaks) == 1  # type: ignore[attr-defined]
     start, end = done.breaks[0]  # type: ignore[attr-defined]
     assert end - start >= 1800.0
+
+
+def _metres(network: RoadNetwork, pieces: list[tuple[int, float, float]]) -> float:
+    return float(sum((f1 - f0) * float(network.edge_length_m[e]) for e, f0, f1 in pieces))
+
+
+def test_a_silent_stretch_is_carried_as_a_bridge_along_the_drive(grid_case: SimpleNamespace) -> None:
+    """The tracker silent for 30 fixes mid-round and the rest shifted 25 minutes later (a gap the match
+    breaks at): the round carries the matcher's bridge (``gap``), ``bridged_m`` its length, and the
+    drive cut between its metres is that long, and runs along the streets of the bins the lorry lifted
+    while silent (the stretch the trace does not show)."""
+    sim = simulate_round(grid_case.prepared, "rcv-1", grid_case.stops, TraceOptions(seed=6, tunnel_s=0.0))
+    fixes = list(sim.fixes)
+    lost = slice(len(fixes) // 2, len(fixes) // 2 + 30)
+    t0, t1 = fixes[lost.start].time_s, fixes[lost.stop].time_s
+    later = [Fix(f.vehicle_id, f.time_s + 1500.0, f.lon, f.lat) for f in fixes[lost.stop:]]
+    problem = grid_case.problem
+    snapped = snap_points(grid_case.network, np.array([[p.lon, p.lat] for p in [*problem.depots, *problem.bins]]))
+    trace = clean_trace(grid_case.network, "rcv-1", [*fixes[:lost.start], *later])
+    matched = match_trace(grid_case.network, trace)
+    done = round_as_driven(grid_case.network, problem, snapped, matched, trace=trace)
+    assert [b.reason for b in done.bridges] == ["gap"] and done.bridges == matched.bridges
+    (bridge,) = done.bridges
+    assert done.bridged_m == pytest.approx(sum(b.end_m - b.start_m for b in done.bridges)) and done.bridged_m > 50.0
+    starts = piece_starts_m(grid_case.network, done.pieces)
+    assert starts[-1] == pytest.approx(done.distance_m)
+    cut = cut_pieces(grid_case.network, done.pieces, starts, bridge.start_m, bridge.end_m)
+    assert _metres(grid_case.network, cut) == pytest.approx(bridge.end_m - bridge.start_m)
+    streets = {e for e, a, b in cut if b > a} | {int(grid_case.network.edge_twin[e]) for e, a, b in cut if b > a}
+    row = {b.id: k for k, b in enumerate(problem.bins)}
+    silent = [b for b, when in sim.truth.bins if t0 < when < t1]
+    assert silent and all(int(snapped.edge[1 + row[b]]) in streets for b in silent)
+
+
+def test_the_bridges_of_the_drive_laid_through_a_bin_are_carried(street_grid: RoadNetwork) -> None:
+    """The spur day (test_standing.py: fixes lost while the lorry drives up a column street to a bin
+    and back) given the plan's order: the drive is laid up the spur, and the round carries the laid
+    drive's bridge (``bin``, none matched), in metres along its own pieces: cut there, the drive runs
+    up the spur's street, as long as ``bridged_m``."""
+    bins, fixes = _spur_day(street_grid, up_the_spur=True)
+    problem = Problem(depots=(Depot("depot", 9.0, ROW_1),), bins=tuple(bins),
+                      vehicles=(Vehicle("rcv-1", "depot", capacity_kg=10_000.0),))
+    snapped = snap_points(street_grid, np.array([[p.lon, p.lat] for p in [*problem.depots, *problem.bins]]))
+    trace = clean_trace(street_grid, "rcv-1", fixes)
+    matched = match_trace(street_grid, trace)
+    done = round_as_driven(street_grid, problem, snapped, matched, trace=trace, planned=["a", "b", "c"])
+    assert matched.bridges == () and [b.reason for b in done.bridges] == ["bin"]
+    (bridge,) = done.bridges
+    assert done.bridged_m == pytest.approx(bridge.end_m - bridge.start_m) and done.bridged_m >= 2 * 50.0
+    starts = piece_starts_m(street_grid, done.pieces)
+    assert starts[-1] == pytest.approx(done.distance_m) and bridge.end_m <= done.distance_m
+    cut = cut_pieces(street_grid, done.pieces, starts, bridge.start_m, bridge.end_m)
+    assert _metres(street_grid, cut) == pytest.approx(done.bridged_m)
+    spur = int(snapped.edge[1 + 1])  # bin b, after the depot and bin a
+    assert any(e in (spur, int(street_grid.edge_twin[spur])) and b > a for e, a, b in cut)
