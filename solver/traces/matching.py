@@ -200,6 +200,7 @@ class MatchOptions:
     end_turn_pace: float = 1.5
     measure_sigma: bool = True
     max_outliers: int = 2
+    stand_sigmas: float = 4.0
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -1023,15 +1024,19 @@ def gps_error_m(network: RoadNetwork, pieces: Sequence[TracePiece], half_s: floa
     return float(1.4826 * np.median(dist))
 
 
-def _thinned(piece: TracePiece, within_m: float) -> np.ndarray:
+def _thinned(piece: TracePiece, within_m: float, grow: bool = False) -> np.ndarray:
     """Which fixes of ``piece`` the model sees: each one farther than ``within_m`` from the last one
     seen, and the last (Newson and Krumm's thinning: fixes of a lorry standing or crawling add
-    nothing but the GPS's wander)."""
+    nothing but the GPS's wander). With ``grow``, from the mean of the last one seen and those hidden
+    after it, ``within_m`` widened by the error of that mean (``sqrt(1 + 1/n)`` for ``n`` fixes)."""
     keep = np.zeros(len(piece), dtype=bool)
-    last = None
+    total, n = np.zeros(2), 0
     for i in range(len(piece)):
-        if last is None or np.hypot(*(piece.xy[i] - piece.xy[last])) > within_m:
-            keep[i], last = True, i
+        radius = within_m * np.sqrt(1.0 + 1.0 / n) if grow and n else within_m
+        if n == 0 or np.hypot(*(piece.xy[i] - total / n)) > radius:
+            keep[i], total, n = True, piece.xy[i].astype(float), 1
+        elif grow:
+            total, n = total + piece.xy[i], n + 1
     keep[-1] = True
     return keep
 
@@ -1060,7 +1065,8 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     for given in trace.pieces:
         piece = smoothed(given, opts.smooth_s)
         sigma = opts.sigma_m / np.sqrt(_mean_of(given, opts.smooth_s))
-        seen = np.flatnonzero(_thinned(piece, 2.0 * sigma))
+        raw = _mean_of(given, opts.smooth_s) <= 1.0
+        seen = np.flatnonzero(_thinned(piece, (opts.stand_sigmas if raw else 2.0) * sigma, grow=raw))
         group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
         size = np.bincount(group).astype(float)
         # a fix the model sees stands for those it hides after it: their mean
