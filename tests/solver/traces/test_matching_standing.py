@@ -20,10 +20,10 @@ DEG_M = 111_195.0
 
 
 def _drive_with_stand(start_lon: float, stand_lon: float, end_lon: float, *, lat: float, stand_s: float,
-                      seed: int) -> tuple[list[Fix], float]:
+                      seed: int, noise_m: float = 10.0) -> tuple[list[Fix], float]:
     """Fixes every 5 s of a lorry driving east along latitude ``lat`` at 5 m/s from ``start_lon`` to
-    ``end_lon``, standing ``stand_s`` seconds at ``stand_lon``, each with 10 m of noise a axis; and the
-    true metres."""
+    ``end_lon``, standing ``stand_s`` seconds at ``stand_lon``, each with ``noise_m`` metres of noise a
+    axis; and the true metres."""
     rng = np.random.default_rng(seed)
     first_m, stand_m, last_m = ((x - start_lon) * DEG_M for x in (start_lon, stand_lon, end_lon))
     arrive = (stand_m - first_m) / 5.0
@@ -31,8 +31,8 @@ def _drive_with_stand(start_lon: float, stand_lon: float, end_lon: float, *, lat
     times = np.arange(0.0, end + 1e-9, 5.0)
     along = np.where(times < arrive, times * 5.0, np.where(times < arrive + stand_s, stand_m,
                                                            stand_m + (times - arrive - stand_s) * 5.0))
-    lon = start_lon + along / DEG_M + rng.normal(0, 10.0 / DEG_M, times.size)
-    lats = lat + rng.normal(0, 10.0 / DEG_M, times.size)
+    lon = start_lon + along / DEG_M + rng.normal(0, noise_m / DEG_M, times.size)
+    lats = lat + rng.normal(0, noise_m / DEG_M, times.size)
     fixes = [Fix("rcv-1", 21_600.0 + t, float(x), float(y)) for t, x, y in zip(times, lon, lats, strict=True)]
     return fixes, float(last_m - first_m)
 
@@ -63,3 +63,19 @@ def test_standing_before_a_junction_is_no_loop(small_block: RoadNetwork, seed: i
     assert off_main == []
     assert abs(matched.distance_m - true_m) < 50.0
     assert np.all(np.diff(matched.along_m) >= 0)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_stand_at_15_m_of_noise_is_one_place(small_block: RoadNetwork, seed: int) -> None:
+    """The same stand of 5 minutes with 15 m of noise a axis, fixes 5 s apart (60 fixes 20-50 m apart): read
+    as one place, matched at the mean of its fixes (``stand_sigmas``), no street of the block is driven and
+    the metres are those driven give or take the ends' noise. Thinned fix by fix against the last one seen
+    (a fix farther than twice the error from it seen anew), the wander read as drives round the block."""
+    fixes, true_m = _drive_with_stand(9.0003, 9.0015 - 8.0 / DEG_M, 9.0023, lat=0.0, stand_s=300.0, seed=seed,
+                                      noise_m=15.0)
+    matched = match_trace(small_block, clean_trace(small_block, "rcv-1", fixes))
+    main_y = shapely.get_coordinates(small_block.edge_xy[0])[0, 1]
+    off_main = [e for e, a, b in matched.pieces
+                if b > a and np.abs(shapely.get_coordinates(small_block.edge_xy[e])[:, 1] - main_y).max() > 1.0]
+    assert off_main == []
+    assert matched.distance_m - true_m < 60.0
