@@ -170,7 +170,8 @@ class MatchOptions:
     side way, a turning place) pays ``reverse_cost`` for the turn, like one mid-street, where it is faster
     than ``end_turn_pace`` times the streets' speed (see the module's docstring);
     ``stand_sigmas`` how many of a fix's errors (``sigma_m``) it may lie from the mean of a stand's fixes
-    so far and still be the lorry standing there, on traces neither smoothed nor sparse (:func:`match_trace`);
+    so far and still be the lorry standing there, on traces neither smoothed nor sparse whose error
+    (``sigma_m``, or as measured) is ``stand_from_m`` metres or more (:func:`match_trace`);
     ``measure_sigma`` whether a trace's own GPS error (:func:`gps_error_m`), where it is more than 1.2
     times ``sigma_m`` (up to three times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
     row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
@@ -203,6 +204,7 @@ class MatchOptions:
     measure_sigma: bool = True
     max_outliers: int = 2
     stand_sigmas: float = 4.0
+    stand_from_m: float = 12.0
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -210,7 +212,7 @@ class MatchOptions:
         if not 0 <= self.lift_share <= 1:
             raise ValueError(f"lift_share must lie in [0, 1], got {self.lift_share!r}")
         for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps",
-                     "fallback_sigmas", "stand_radius_m", "end_turn_pace"):
+                     "fallback_sigmas", "stand_radius_m", "end_turn_pace", "stand_from_m"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
@@ -1071,9 +1073,11 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     A fix within ``2 sigma_m`` of the last fix the model saw is not matched on its own: it is
     placed where that fix was (the lorry standing), keeping its time for the stops, and the fix
     seen is matched at the mean of itself and the fixes it stands for. On a trace neither smoothed
-    nor sparse (fixes some 5 s apart), a stand is read as one place: a fix within ``stand_sigmas``
-    errors of the mean of the fixes since the last one seen (widened by that mean's own error) is
-    hidden (:func:`_thinned`)."""
+    nor sparse (fixes some 5 s apart) with ``stand_from_m`` of error or more, a stand is read as one
+    place: a fix within ``stand_sigmas`` errors of the mean of the fixes since the last one seen
+    (widened by that mean's own error) is hidden (:func:`_thinned`). A sparse trace's error, where
+    measured, is measured again on the streets matched (Newson and Krumm's distance to the nearest
+    street reads it low), and the trace matched again where that is clearly more than ``sigma_m``."""
     given = options or MatchOptions()
     opts = given
     gaps = np.concatenate([np.diff(p.time_s) for p in trace.pieces]) if trace.pieces else np.zeros(0)
@@ -1115,11 +1119,12 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
         # on a trace of fixes seconds apart the fixes show the drive; and the thinning hides a standing
         # lorry's fixes, so two fixes seen 35 s apart at 5 s were read as a drive to fill (Monaco at 5 s)
         sparse = given.time_s.size > 1 and float(np.median(np.diff(given.time_s))) >= opts.time_min_interval_s
-        # neither smoothed nor sparse (5 s): a stand's fixes are many and wide (at 15 m of error the thinning
+        # neither smoothed nor sparse (5 s), at 15 m of error: a stand's fixes are many and wide (the thinning
         # against the last one seen kept most of them, and the match drove up side streets between them:
         # Oakham +2.4 to +7.9 %); at 30 s a stand has a fix or two, and fixes a drive apart were grouped
-        # (Monaco -2 to -3 %)
-        grouped = _mean_of(given, opts.smooth_s) <= 1.0 and not sparse
+        # (Monaco -2 to -3 %); at 10 m the thinning holds a stand, and grouping merged a lorry's fixes 40-50 m
+        # apart in pairs (a tip on a corner read as reached down the other street)
+        grouped = _mean_of(given, opts.smooth_s) <= 1.0 and not sparse and opts.sigma_m >= opts.stand_from_m
         seen = np.flatnonzero(_thinned(piece, (opts.stand_sigmas if grouped else 2.0) * sigma, grow=grouped))
         group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
         size = np.bincount(group).astype(float)
