@@ -159,17 +159,36 @@ class RoundAsDriven:
                          breaks_where_they_fit=True)
 
 
+#: how near its street's end (metres) a location is on the junction (:func:`_passes`)
+_JUNCTION_M = 1.0
+
+
 def _passes(network: RoadNetwork, pieces: Pieces, starts: np.ndarray, snapped: SnappedPoints,
             near_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Every time the drive passes a location (row of ``snapped``): the row and the metres along the
-    drive, sorted by the metres."""
+    drive, sorted by the metres. A location on a junction (within ``_JUNCTION_M`` of its street's end) is
+    passed by a drive through the junction along any of its streets: a tip on a corner, reached down the
+    other street, was not visited (a stand matched at the mean of its fixes lies on the corner, and either
+    street is as near)."""
     by_edge: dict[int, list[tuple[int, float]]] = {}
+    at_node: dict[int, list[int]] = {}
     for row in np.flatnonzero(snapped.edge >= 0).tolist():
         e, f = int(snapped.edge[row]), float(snapped.fraction[row])
         by_edge.setdefault(e, []).append((row, f))
         twin = int(network.edge_twin[e])
         if twin >= 0:
             by_edge.setdefault(twin, []).append((row, 1.0 - f))
+        length = float(network.edge_length_m[e])
+        if f * length <= _JUNCTION_M:
+            at_node.setdefault(int(network.edge_u[e]), []).append(row)
+        elif (1.0 - f) * length <= _JUNCTION_M:
+            at_node.setdefault(int(network.edge_v[e]), []).append(row)
+    if at_node:
+        for e in range(network.n_edges):
+            for node, f in ((int(network.edge_u[e]), 0.0), (int(network.edge_v[e]), 1.0)):
+                for row in at_node.get(node, ()):
+                    if all(r != row for r, _ in by_edge.get(e, ())):
+                        by_edge.setdefault(e, []).append((row, f))
     rows: list[int] = []
     where: list[float] = []
     for k, (e, f0, f1) in enumerate(pieces):

@@ -24,14 +24,17 @@ ROUTES = Path(__file__).resolve().parents[3] / "benchmarks" / "oakham_before_rou
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
 
-@pytest.mark.parametrize("interval_s", [5.0])
-def test_oakham_round_matched_within_2_percent(rutland: RoadNetwork, interval_s: float) -> None:
-    """Today's round rcv-4 of the Oakham case (751 bins, 54.5 km), driven with 10 m of noise, fixes 5 s
-    apart, is matched within 2 % of its true metres. It was +12 % while fixes fallen back over a
-    junction were read as a drive round the block (or up a dead end and back) to get back, and
-    +4.7 % while a drive between two fixes 5 s apart could take 67 s."""
+@pytest.mark.parametrize("noise_m", [10.0, 15.0])
+def test_oakham_round_matched_within_2_percent(rutland: RoadNetwork, noise_m: float) -> None:
+    """Today's round rcv-4 of the Oakham case (751 bins, 54.5 km), driven with 10 or 15 m of noise, fixes
+    5 s apart, is matched within 2 % of its true metres. At 10 m it was +12 % while fixes fallen back
+    over a junction were read as a drive round the block (or up a dead end and back) to get back, and
+    +4.7 % while a drive between two fixes 5 s apart could take 67 s; at 15 m +6.5 % while a stand's
+    fixes were thinned against the last one seen, not read as one place (the wander drove up driveways
+    and side streets)."""
     problem = to_problem(OptimisationRequest.model_validate(oakham_request(require_shared(RUTLAND_PBF))))
     stops = {r["vehicle_id"]: r["stops"] for r in json.loads(ROUTES.read_text(encoding="utf-8"))}["rcv-4"]
-    sim = simulate_round(prepare(problem, rutland), "rcv-4", stops, TraceOptions(seed=0, interval_s=interval_s))
+    sim = simulate_round(prepare(problem, rutland), "rcv-4", stops,
+                         TraceOptions(seed=0, interval_s=5.0, noise_m=noise_m))
     matched = match_trace(rutland, clean_trace(rutland, "rcv-4", sim.fixes))
     assert matched.distance_m == pytest.approx(sim.truth.distance_m, rel=0.02)
