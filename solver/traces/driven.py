@@ -183,12 +183,12 @@ def _passes(network: RoadNetwork, pieces: Pieces, starts: np.ndarray, snapped: S
             at_node.setdefault(int(network.edge_u[e]), []).append(row)
         elif (1.0 - f) * length <= _JUNCTION_M:
             at_node.setdefault(int(network.edge_v[e]), []).append(row)
-    if at_node:
-        for e in range(network.n_edges):
-            for node, f in ((int(network.edge_u[e]), 0.0), (int(network.edge_v[e]), 1.0)):
-                for row in at_node.get(node, ()):
-                    if all(r != row for r, _ in by_edge.get(e, ())):
-                        by_edge.setdefault(e, []).append((row, f))
+    nodes = np.fromiter(at_node, dtype=np.int64, count=len(at_node))
+    for ends, f in ((network.edge_u, 0.0), (network.edge_v, 1.0)):
+        for e in np.flatnonzero(np.isin(ends, nodes)).tolist():
+            for row in at_node[int(ends[e])]:
+                if all(r != row for r, _ in by_edge.get(e, ())):
+                    by_edge.setdefault(e, []).append((row, f))
     rows: list[int] = []
     where: list[float] = []
     for k, (e, f0, f1) in enumerate(pieces):

@@ -1,7 +1,8 @@
 """Tests of solver.traces.driven: bins collected are read from where the lorry stood (on the grid, every
 bin of a round, in order) and from lift events (lifts of unknown bins said and left out); a skipped
 street shows as not driven and its bins as not collected; a long stand away from bins is a break; a
-tip visit is read from the stand at the tip; the stops make a RoutePlan; the stretches no fix shows (the
+tip visit is read from the stand at the tip, and a place on a junction is passed by a drive along any
+of its streets; the stops make a RoutePlan; the stretches no fix shows (the
 bridges) are carried, in metres along the round's own drive, as matched and as laid through a bin."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from solver.pipeline.stages import prepare
 from solver.problem import Depot, DisposalSite, Problem, Vehicle
 from solver.snapping import snap_points
 from solver.traces.clean import clean_trace
-from solver.traces.driven import round_as_driven
+from solver.traces.driven import _passes, round_as_driven
 from solver.traces.fixes import Fix, Lift
 from solver.traces.matching import match_trace
 from solver.traces.simulate import Departures, SimulatedRound, TraceOptions, simulate_round
@@ -148,3 +149,24 @@ def test_the_bridges_of_the_drive_laid_through_a_bin_are_carried(street_grid: Ro
     assert _metres(street_grid, cut) == pytest.approx(done.bridged_m)
     spur = int(snapped.edge[1 + 1])  # bin b, after the depot and bin a
     assert any(e in (spur, int(street_grid.edge_twin[spur])) and b > a for e, a, b in cut)
+
+
+def test_a_place_on_a_junction_is_passed_along_any_of_its_streets(grid_case: SimpleNamespace) -> None:
+    """A tip on a corner of the grid (snapped to the end of one street) is passed by a drive that reaches
+    the corner down the other street, and by none that stops short of it; a place mid-street only along
+    its own street (a stand matched at the mean of its fixes lies on the corner, either street as near)."""
+    network: RoadNetwork = grid_case.network
+    snapped = snap_points(network, np.array([[9.006, 0.0], [9.0055, 0.0]]))
+    tip_edge = int(snapped.edge[0])
+    corner = int(network.edge_v[tip_edge]) if snapped.fraction[0] > 0.5 else int(network.edge_u[tip_edge])
+    into = [e for e in np.flatnonzero(network.edge_v == corner).tolist()
+            if e not in (tip_edge, int(network.edge_twin[tip_edge]))]
+    assert into, "the corner has another street"
+    other = into[0]
+    length = float(network.edge_length_m[other])
+    whole = [(other, 0.0, 1.0)]
+    rows, _ = _passes(network, whole, np.array([0.0, length]), snapped, 25.0)
+    assert 0 in rows.tolist() and 1 not in rows.tolist()
+    short = [(other, 0.0, 0.5)]
+    rows, _ = _passes(network, short, np.array([0.0, 0.5 * length]), snapped, 25.0)
+    assert rows.tolist() == []
