@@ -173,7 +173,8 @@ class MatchOptions:
     so far and still be the lorry standing there, on traces neither smoothed nor sparse whose error
     (``sigma_m``, or as measured) is ``stand_from_m`` metres or more (:func:`match_trace`);
     ``measure_sigma`` whether a trace's own GPS error (:func:`gps_error_m`), where it is more than 1.2
-    times ``sigma_m`` (up to three times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
+    times ``sigma_m`` (up to three times it), or on a dense trace less than ``sigma_m`` / 1.2 (down to a
+    third of it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
     row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
     whether the last fix matched is left out where the next is reached from the one before it); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
@@ -1083,10 +1084,15 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     gaps = np.concatenate([np.diff(p.time_s) for p in trace.pieces]) if trace.pieces else np.zeros(0)
     sparse = gaps.size > 0 and float(np.median(gaps)) >= opts.time_min_interval_s
     measured = gps_error_m(network, trace.pieces, opts.smooth_s) if opts.measure_sigma else None
+    dense = opts.measure_sigma and _dense_error_m(trace.pieces, opts.smooth_s) is not None
     # a GPS clearly noisier than sigma_m (15 m read as 10 made the wander drives: Monaco at 1 s +2 to +3 %);
     # within a fifth of it, the estimate's own spread and the drive's curves (10 m read 10.4), sigma_m
     if measured is not None and measured > 1.2 * opts.sigma_m:
         opts = replace(opts, sigma_m=float(min(measured, 3.0 * opts.sigma_m)))
+    # and a dense trace's, clearly quieter (5 m read 5.5, and taken as 10 the fixes were trusted too little:
+    # Oakham rcv-4 at 1 s cut its turning circles, -2.23 %); a sparse trace's estimate reads low, so not there
+    elif measured is not None and dense and measured < opts.sigma_m / 1.2:
+        opts = replace(opts, sigma_m=float(max(measured, opts.sigma_m / 3.0)))
     matched, residuals = _match(network, trace, opts, stands)
     if opts.measure_sigma and sparse and residuals.size >= 30:
         # the distance to the nearest street reads a sparse trace's error low where streets are close (15 m

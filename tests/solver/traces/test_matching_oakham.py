@@ -1,6 +1,7 @@
 """Tests of solver.traces.matching on the Oakham case (issue 15), where the matched drive came out too
 long (+12 % on one round at 5 s): country-town streets of 10-60 m, lorries standing at bins near
-junctions. Needs ../shared (the Rutland extract)."""
+junctions; and at the ends of the GPS noise the issue names (5 and 15 m, issue 18). Needs ../shared (the
+Rutland extract)."""
 
 from __future__ import annotations
 
@@ -36,5 +37,18 @@ def test_oakham_round_matched_within_2_percent(rutland: RoadNetwork, noise_m: fl
     stops = {r["vehicle_id"]: r["stops"] for r in json.loads(ROUTES.read_text(encoding="utf-8"))}["rcv-4"]
     sim = simulate_round(prepare(problem, rutland), "rcv-4", stops,
                          TraceOptions(seed=0, interval_s=5.0, noise_m=noise_m))
+    matched = match_trace(rutland, clean_trace(rutland, "rcv-4", sim.fixes))
+    assert matched.distance_m == pytest.approx(sim.truth.distance_m, rel=0.02)
+
+
+def test_oakham_round_at_5_m_of_noise_matched_with_its_own_error(rutland: RoadNetwork) -> None:
+    """Today's round rcv-4, driven with 5 m of noise, fixes every second (seed 1): the trace's own error
+    (5.5 m, read from its fixes' offsets from their local mean) stands for the model's 10 m, and the match
+    is within 2 % of the true metres. Taken as 10 m, the fixes were trusted too little and the turning
+    circles the crew drove were cut: -2.2 %."""
+    problem = to_problem(OptimisationRequest.model_validate(oakham_request(require_shared(RUTLAND_PBF))))
+    stops = {r["vehicle_id"]: r["stops"] for r in json.loads(ROUTES.read_text(encoding="utf-8"))}["rcv-4"]
+    sim = simulate_round(prepare(problem, rutland), "rcv-4", stops,
+                         TraceOptions(seed=1, interval_s=1.0, noise_m=5.0))
     matched = match_trace(rutland, clean_trace(rutland, "rcv-4", sim.fixes))
     assert matched.distance_m == pytest.approx(sim.truth.distance_m, rel=0.02)
