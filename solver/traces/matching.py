@@ -173,8 +173,8 @@ class MatchOptions:
     so far and still be the lorry standing there, on traces neither smoothed nor sparse whose error
     (``sigma_m``, or as measured) is ``stand_from_m`` metres or more (:func:`match_trace`);
     ``measure_sigma`` whether a trace's own GPS error (:func:`gps_error_m`), where it is more than 1.2
-    times ``sigma_m`` (up to three times it), or on a dense trace less than ``sigma_m`` / 1.2 (down to a
-    third of it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
+    times ``sigma_m`` (up to three times it), or on a dense trace less than ``sigma_m`` / 1.2 (down to 0.7
+    times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
     row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
     whether the last fix matched is left out where the next is reached from the one before it); ``policy``
     the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
@@ -1090,9 +1090,10 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     if measured is not None and measured > 1.2 * opts.sigma_m:
         opts = replace(opts, sigma_m=float(min(measured, 3.0 * opts.sigma_m)))
     # and a dense trace's, clearly quieter (5 m read 5.5, and taken as 10 the fixes were trusted too little:
-    # Oakham rcv-4 at 1 s cut its turning circles, -2.23 %); a sparse trace's estimate reads low, so not there
+    # Oakham rcv-4 at 1 s cut its turning circles, -2.23 %), down to 7 m (at 5.5 Monaco's smoothed fixes
+    # wandered into drives, +0.3 to +2.3 %, in three times the seconds); a sparse trace's estimate reads low
     elif measured is not None and dense and measured < opts.sigma_m / 1.2:
-        opts = replace(opts, sigma_m=float(max(measured, opts.sigma_m / 3.0)))
+        opts = replace(opts, sigma_m=float(max(measured, 0.7 * opts.sigma_m)))
     matched, residuals = _match(network, trace, opts, stands)
     if opts.measure_sigma and sparse and residuals.size >= 30:
         # the distance to the nearest street reads a sparse trace's error low where streets are close (15 m
