@@ -1008,8 +1008,11 @@ def gps_error_m(network: RoadNetwork, pieces: Sequence[TracePiece], half_s: floa
     12.1-13.7 m on Monaco and Oakham; :func:`match_trace` measures such a trace again on the streets
     matched). None without fixes."""
     dense = _dense_error_m(pieces, half_s)
-    if dense is not None:
-        return dense
+    return dense if dense is not None else _street_error_m(network, pieces)
+
+
+def _street_error_m(network: RoadNetwork, pieces: Sequence[TracePiece]) -> float | None:
+    """:func:`gps_error_m` from the fixes' distances to the nearest street; None without fixes."""
     xy = np.vstack([p.xy for p in pieces]) if pieces else np.zeros((0, 2))
     if xy.shape[0] == 0:
         return None
@@ -1083,8 +1086,9 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     opts = given
     gaps = np.concatenate([np.diff(p.time_s) for p in trace.pieces]) if trace.pieces else np.zeros(0)
     sparse = gaps.size > 0 and float(np.median(gaps)) >= opts.time_min_interval_s
-    measured = gps_error_m(network, trace.pieces, opts.smooth_s) if opts.measure_sigma else None
-    dense = opts.measure_sigma and _dense_error_m(trace.pieces, opts.smooth_s) is not None
+    dense_m = _dense_error_m(trace.pieces, opts.smooth_s) if opts.measure_sigma else None
+    measured = dense_m if dense_m is not None else (_street_error_m(network, trace.pieces)
+                                                    if opts.measure_sigma else None)
     # a GPS clearly noisier than sigma_m (15 m read as 10 made the wander drives: Monaco at 1 s +2 to +3 %);
     # within a fifth of it, the estimate's own spread and the drive's curves (10 m read 10.4), sigma_m
     if measured is not None and measured > 1.2 * opts.sigma_m:
@@ -1092,8 +1096,8 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     # and a dense trace's, clearly quieter (5 m read 5.5, and taken as 10 the fixes were trusted too little:
     # Oakham rcv-4 at 1 s cut its turning circles, -2.23 %), down to 7 m (at 5.5 Monaco's smoothed fixes
     # wandered into drives, +0.3 to +2.3 %, in three times the seconds); a sparse trace's estimate reads low
-    elif measured is not None and dense and measured < opts.sigma_m / 1.2:
-        opts = replace(opts, sigma_m=float(max(measured, 0.7 * opts.sigma_m)))
+    elif dense_m is not None and dense_m < opts.sigma_m / 1.2:
+        opts = replace(opts, sigma_m=float(max(dense_m, 0.7 * opts.sigma_m)))
     matched, residuals = _match(network, trace, opts, stands)
     if opts.measure_sigma and sparse and residuals.size >= 30:
         # the distance to the nearest street reads a sparse trace's error low where streets are close (15 m
