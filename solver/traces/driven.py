@@ -70,6 +70,7 @@ from solver.traces.standing import (
     Spread,
     bins_stood_at,
     bins_stood_at_jointly,
+    due_in_plan,
     long_stands,
     standing_on_bins,
 )
@@ -496,8 +497,15 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         local = np.full(len(problem.bins), -1)
         local[index] = np.arange(index.size)
         inside = local[passed] >= 0
-        laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
-                                (interval[inside], local[passed[inside]]), farther[index], opts.spread)
+        pairs = (interval[inside], local[passed[inside]])
+        laid = standing_on_bins(time_s, fix_xy, excess, bin_xy, pairs, farther[index], opts.spread)
+        if isinstance(planned, (list, tuple)):  # again, each bin timed at the stands when it was due
+            place = {b: p for p, b in enumerate(planned)}
+            position = np.array([place.get(problem.bins[k].id, np.nan) for k in index.tolist()], dtype=float)
+            read = bins_stood_at(laid, service[index], opts.min_share, opts.min_standing_s)
+            due = due_in_plan(laid, read, position, 0.5 * (time_s[:-1] + time_s[1:]))
+            laid = standing_on_bins(time_s, fix_xy, excess, bin_xy, pairs, farther[index], opts.spread,
+                                    (due, position))
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]
