@@ -175,6 +175,7 @@ def test_a_place_on_a_junction_is_passed_along_any_of_its_streets(grid_case: Sim
     assert rows.tolist() == []
 
 
+@pytest.mark.slow
 def test_a_lift_beside_bins_read_at_the_edges_is_read_from_the_plan(monaco: RoadNetwork) -> None:
     """The demo's round rcv-2 (115 bins) driven with 15 m of GPS noise and fixes 30 s apart (seed 2), read
     given the plan: at least 98 % of the bins it collected are read, none it did not. Before, the bins

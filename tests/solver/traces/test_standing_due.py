@@ -6,6 +6,7 @@ demo's round rcv-3 driven on the Monaco network with 15 m of noise, the bins rea
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from solver.network import RoadNetwork
 from solver.traces.simulate import TraceOptions
@@ -51,6 +52,7 @@ def test_a_bin_stood_near_before_it_was_due_is_read_when_due() -> None:
     assert np.allclose(given.seconds, alone.seconds)
 
 
+@pytest.mark.slow
 def test_demo_round_at_5_s_and_15_m_reads_the_bins_given_the_plan(monaco: RoadNetwork) -> None:
     """The demo's round rcv-3 (97 bins) driven with 15 m of GPS noise and fixes 5 s apart (seed 0), read
     given the plan: at least 98 % of the bins it collected are read, none it did not. Before the bins
