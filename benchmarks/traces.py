@@ -40,6 +40,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,16 @@ OAKHAM_ROUTES = REPO / "benchmarks" / "oakham_before_routes.json"
 MONACO_ROUTES = REPO / "benchmarks" / "monaco_demo_routes.json"
 
 
+def _departures_for(problem: Problem, vehicle_id: str, departures: Departures | None) -> Departures | None:
+    """``departures`` for one vehicle: no extra tip run where no disposal site takes its loads (the Monaco
+    demo has none)."""
+    if departures is None or not departures.extra_tip:
+        return departures
+    streams = problem.vehicle(vehicle_id).streams
+    tips = any(site.accepts(stream) for site in problem.disposal_sites for stream in streams)
+    return departures if tips else replace(departures, extra_tip=False)
+
+
 def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str, list[str]],
             intervals: list[float], noise_m: float, seeds: int | Sequence[int],
             only: set[str] | None = None, departures: Departures | None = None) -> list[dict[str, Any]]:
@@ -85,7 +96,8 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
         truth, traces, matched, seconds = {}, [], [], []
         for vehicle_id, stops in chosen.items():
             sim = simulate_round(prepared, vehicle_id, stops, TraceOptions(seed=seed, interval_s=interval,
-                                                                           noise_m=noise_m), departures)
+                                                                           noise_m=noise_m),
+                                 _departures_for(problem, vehicle_id, departures))
             started = time.perf_counter()
             traces.append(clean_trace(network, vehicle_id, sim.fixes))
             matched.append(match_trace(network, traces[-1], stands=stands))

@@ -70,6 +70,7 @@ from solver.traces.standing import (
     Spread,
     bins_stood_at,
     bins_stood_at_jointly,
+    due_in_plan,
     long_stands,
     standing_on_bins,
 )
@@ -389,9 +390,9 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     a set holds no order, and then none is read). A run of planned bins not ``chosen``, between two
     that were (read in the plan's order), none of them read by another lorry (``others``), is read
     when the lorry's standing from the fix before the first's lift to the fix after the second's, less
-    the lifts of the bins it read in that time, makes as many lifts as the run holds (a bin from
-    ``min_share`` of a lift): a lift whose fix was lost, or hidden in a tunnel, up a spur the match
-    did not drive. A bin the crew left (not put out, a street skipped) has no standing to read it by.
+    the seconds of the lifts of the bins it read that fall in that time (a bin's pass taken as its
+    lift's middle), makes as many lifts as the run holds (a bin from ``min_share`` of a lift): a lift
+    whose fix was lost, or hidden in a tunnel, up a spur the match did not drive. A bin the crew left (not put out, a street skipped) has no standing to read it by.
     Gives bin index -> when (s): spread evenly over the seconds between the two fixes, of those from the
     first's lift to the second's, where the lorry stood longest (a tunnel, a lost fix), after the
     first bin and before the second."""
@@ -402,9 +403,8 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     seq = [index[b] for b in order if b in index]
     service = np.array([b.service_s for b in problem.bins], dtype=float)
     times = {k: stood.passed_at.get(k, float(stood.bins.time_s[k])) for k in np.flatnonzero(chosen).tolist()}
-    by_time = sorted(times, key=lambda k: times[k])
-    read_at = np.array([times[k] for k in by_time])
-    read_lifts = np.concatenate(([0.0], np.cumsum(service[by_time])))
+    read = np.array(list(times), dtype=int)
+    read_at = np.array([times[k] for k in read.tolist()])
     running = np.concatenate(([0.0], np.cumsum(stood.excess_s)))
     filled: dict[int, float] = {}
     for p0, p1 in pairwise([p for p, k in enumerate(seq) if chosen[k]]):
@@ -415,8 +415,10 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
         # from the fix before the first's lift began (the drive passes a bin during its lift, or after)
         first = max(int(np.searchsorted(t, t0 - service[seq[p0]], side="right")) - 1, 0)
         last = min(int(np.searchsorted(t, t1 + service[seq[p1]], side="left")), t.size - 1)
-        lifted = read_lifts[np.searchsorted(read_at, t[last], side="right")] - read_lifts[
-            np.searchsorted(read_at, t[first], side="left")]
+        # a read bin's lift counts for the seconds of it in that time (its pass taken as the lift's middle):
+        # a whole lift for a bin read at the edge over-counts (Monaco at 30 s: a bin left unread)
+        lifted = float(np.sum(np.clip(np.minimum(read_at + service[read] / 2, t[last])
+                                      - np.maximum(read_at - service[read] / 2, t[first]), 0.0, None)))
         spare = running[last] - running[first] - lifted
         if spare / float(np.mean(service[run])) + 1.0 - opts.min_share >= len(run):
             # lifted where the lorry stood longest without a bin read: a tunnel, a lost fix
@@ -496,8 +498,15 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         local = np.full(len(problem.bins), -1)
         local[index] = np.arange(index.size)
         inside = local[passed] >= 0
-        laid = standing_on_bins(time_s, fix_xy, excess, bin_xy,
-                                (interval[inside], local[passed[inside]]), farther[index], opts.spread)
+        pairs = (interval[inside], local[passed[inside]])
+        laid = standing_on_bins(time_s, fix_xy, excess, bin_xy, pairs, farther[index], opts.spread)
+        if isinstance(planned, (list, tuple)):  # again, each bin timed at the stands when it was due
+            place = {b: p for p, b in enumerate(planned)}
+            position = np.array([place.get(problem.bins[k].id, np.nan) for k in index.tolist()], dtype=float)
+            read = bins_stood_at(laid, service[index], opts.min_share, opts.min_standing_s)
+            due = due_in_plan(laid, read, position, 0.5 * (time_s[:-1] + time_s[1:]))
+            laid = standing_on_bins(time_s, fix_xy, excess, bin_xy, pairs, farther[index], opts.spread,
+                                    (due, position))
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]

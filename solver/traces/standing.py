@@ -53,13 +53,16 @@ class Spread:
     street, the other carriageway) as ``off_drive_m`` farther than it is (a match can miss a short
     cul-de-sac, so such bins are not left out); when the plan is known, a bin not planned for the
     vehicle as ``unplanned_m`` farther (a crew does collect another round's bins now and then, so
-    they are not left out either)."""
+    they are not left out either). When the plan's order is known, a planned bin's time is read from
+    the stands when it was due, within ``order_window`` bins of the one due then (:func:`due_in_plan`),
+    where any laid on it then."""
 
     radius_m: float = 30.0
     spread_m: float = 10.0
     passed_m: float = 10.0
     off_drive_m: float = 5.0
     unplanned_m: float = 10.0
+    order_window: int = 5
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,21 @@ class BinStanding:
 
 
 def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, bin_xy: np.ndarray,
-                     passed: tuple[np.ndarray, np.ndarray], farther_m: np.ndarray, options: Spread) -> BinStanding:
+                     passed: tuple[np.ndarray, np.ndarray], farther_m: np.ndarray, options: Spread,
+                     due: tuple[np.ndarray, np.ndarray] | None = None) -> BinStanding:
     """Lay each interval's standing ``excess_s[i]`` (between fixes ``i`` and ``i + 1``, at ``time_s``
     and ``xy``) on the bins (``bin_xy``) within ``radius_m`` of either fix and on those the drive passes
     between them (``passed``: pairs (interval, bin)); each bin counts as ``farther_m`` metres farther
-    than it is (see :class:`Spread` and the module's docstring)."""
+    than it is (see :class:`Spread` and the module's docstring).
+
+    A bin's time is that of the first interval that laid at least half the most any laid on it (a bin
+    passed again later gets a little then, which is not when it was lifted). Given ``due`` (per
+    interval, the position in the plan due then, :func:`due_in_plan`; per bin, its position in the
+    plan; ``nan`` for none), only the intervals within ``order_window`` positions of the bin's count,
+    where any laid on it: at 15 m of noise a stand's place does not say which of two bins 20-30 m
+    apart was lifted, and a bin the plan leaves for half an hour later, stood near now and again then,
+    was lifted then (read now, the standing now looked spent, and the bin due now was not read from
+    the plan's order, :func:`solver.traces.driven.fill_from_plan`)."""
     n_bins = bin_xy.shape[0]
     seconds = np.zeros(n_bins)
     if time_s.size < 2 or n_bins == 0:
@@ -101,12 +114,17 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     weight /= np.bincount(interval, weights=weight, minlength=excess_s.size)[interval]
     laid = weight * excess_s[interval]
     seconds += np.bincount(which, weights=laid, minlength=n_bins)
-    # when: the first interval that laid at least half the most any laid on it (a bin passed again
-    # later gets a little then, which is not when it was lifted)
     middle = 0.5 * (time_s[:-1] + time_s[1:])
+    away = np.zeros(interval.size, dtype=bool)
+    if due is not None:
+        with np.errstate(invalid="ignore"):  # nan: no order known, never away
+            away = np.abs(due[1][which] - due[0][interval]) > options.order_window
+    due_laid = np.zeros(n_bins)
+    np.add.at(due_laid, which, np.where(away, 0.0, np.maximum(laid, 0.0)))
+    counted = ~away | (due_laid[which] <= 0)
     most = np.zeros(n_bins)
-    np.maximum.at(most, which, laid)
-    main = (laid >= 0.5 * most[which]) & (laid > 0)
+    np.maximum.at(most, which[counted], laid[counted])
+    main = counted & (laid >= 0.5 * most[which]) & (laid > 0)
     when = np.full(n_bins, np.inf)
     np.minimum.at(when, which[main], middle[interval[main]])
     when[np.isinf(when)] = np.nan
@@ -116,6 +134,23 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     links = coo_matrix((np.ones(same.size), (which[same], which[same + 1])), shape=(n_bins, n_bins))
     _, group = connected_components(links, directed=False)
     return BinStanding(seconds, when, group)
+
+
+def due_in_plan(standing: BinStanding, chosen: np.ndarray, position: np.ndarray, middle_s: np.ndarray,
+                reads: int = 3) -> np.ndarray:
+    """Per interval (its middle at ``middle_s``), the position in the plan due then: from the planned bins
+    read (``chosen``, with ``position`` their place in the plan's order, ``nan`` for a bin not planned)
+    in the order they were read, the median of each read's ``reads`` neighbours either side (as many
+    either side near the day's ends; a bin read out of its place, at a stand meant for another, does not
+    move it), between reads as the time goes. ``nan`` throughout with fewer than two reads."""
+    read = np.flatnonzero(chosen & ~np.isnan(position) & ~np.isnan(standing.time_s))
+    if read.size < 2:
+        return np.full(middle_s.size, np.nan)
+    read = read[np.argsort(standing.time_s[read], kind="stable")]
+    at, pos = standing.time_s[read], position[read]
+    side = np.minimum(np.minimum(np.arange(pos.size), pos.size - 1 - np.arange(pos.size)), reads)
+    median = np.array([np.median(pos[i - k:i + k + 1]) for i, k in enumerate(side.tolist())])
+    return np.interp(middle_s, at, median)
 
 
 def long_stands(along_m: np.ndarray, time_s: np.ndarray, excess_s: np.ndarray, pass_m: np.ndarray,

@@ -1,6 +1,7 @@
 """Rounds to trace: kerbside bins on the hand-made street grid (tests/conftest.py ``street_grid``),
-driven in a snake from a depot at its south-west corner, and a small round of the demo problem's
-bins on the embedded Monaco network, in the order of a plain nearest-bin round."""
+driven in a snake from a depot at its south-west corner, a small round of the demo problem's bins on
+the embedded Monaco network, in the order of a plain nearest-bin round, and the demo's rounds kept for
+the benchmarks (benchmarks/monaco_demo_routes.json) driven and read given the plan."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
+from app.schemas import OptimisationRequest
+from app.services.optimisation import to_problem
 from solver.network import RoadNetwork
 from solver.pipeline.stages import prepare
 from solver.plain_rounds import nearest_bin_rounds
 from solver.problem import Bin, Depot, Problem, Vehicle
+from solver.snapping import snap_points
+from solver.traces.clean import clean_trace
+from solver.traces.driven import rounds_as_driven
+from solver.traces.matching import match_trace
+from solver.traces.simulate import TraceOptions, simulate_round
 from tests.conftest import NetworkFactory
 
 REPO = Path(__file__).resolve().parents[3]
@@ -70,3 +79,21 @@ def monaco_case(monaco: RoadNetwork) -> SimpleNamespace:
     (route,) = nearest_bin_rounds(problem)  # deterministic, unlike a search against the clock
     return SimpleNamespace(network=monaco, problem=problem, prepared=prepare(problem, monaco),
                            stops=list(route.stops))
+
+
+def demo_round_read_given_the_plan(monaco: RoadNetwork, vehicle_id: str,
+                                   options: TraceOptions) -> tuple[set[str], set[str]]:
+    """The demo's round ``vehicle_id`` (kept in benchmarks/monaco_demo_routes.json) driven on the Monaco
+    network with ``options``, matched and read given the plan's order, alone: the bins it collected and
+    those read."""
+    problem = to_problem(OptimisationRequest.model_validate(
+        json.loads((REPO / "data" / "demo_problem.json").read_text(encoding="utf-8"))))
+    routes = json.loads((REPO / "benchmarks" / "monaco_demo_routes.json").read_text(encoding="utf-8"))
+    stops = next(r["stops"] for r in routes if r["vehicle_id"] == vehicle_id)
+    sim = simulate_round(prepare(problem, monaco), vehicle_id, stops, options)
+    places = [*problem.depots, *problem.disposal_sites, *problem.bins]
+    snapped = snap_points(monaco, np.array([[p.lon, p.lat] for p in places]))
+    trace = clean_trace(monaco, vehicle_id, sim.fixes)
+    (done,) = rounds_as_driven(monaco, problem, snapped, [match_trace(monaco, trace)], {}, traces=[trace],
+                               planned={vehicle_id: list(stops)})
+    return {b for b, _ in sim.truth.bins}, {c.bin_id for c in done.bins}

@@ -3,7 +3,9 @@ bin of a round, in order) and from lift events (lifts of unknown bins said and l
 street shows as not driven and its bins as not collected; a long stand away from bins is a break; a
 tip visit is read from the stand at the tip, and a place on a junction is passed by a drive along any
 of its streets; the stops make a RoutePlan; the stretches no fix shows (the
-bridges) are carried, in metres along the round's own drive, as matched and as laid through a bin."""
+bridges) are carried, in metres along the round's own drive, as matched and as laid through a bin; a
+lift no fix shows is read from the plan's order where the lifts of the bins read beside it leave the
+seconds (a demo round at 30 s and 15 m of noise)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from solver.traces.fixes import Fix, Lift
 from solver.traces.matching import match_trace
 from solver.traces.simulate import Departures, SimulatedRound, TraceOptions, simulate_round
 
+from .conftest import demo_round_read_given_the_plan
 from .test_standing import ROW_1, _spur_day
 
 
@@ -170,3 +173,16 @@ def test_a_place_on_a_junction_is_passed_along_any_of_its_streets(grid_case: Sim
     short = [(other, 0.0, 0.5)]
     rows, _ = _passes(network, short, np.array([0.0, 0.5 * length]), snapped, 25.0)
     assert rows.tolist() == []
+
+
+@pytest.mark.slow
+def test_a_lift_beside_bins_read_at_the_edges_is_read_from_the_plan(monaco: RoadNetwork) -> None:
+    """The demo's round rcv-2 (115 bins) driven with 15 m of GPS noise and fixes 30 s apart (seed 2), read
+    given the plan: at least 98 % of the bins it collected are read, none it did not. Before, the bins
+    read at the edges of the seconds between two bins read (a lift at 26,222 s of a window from 26,220 s,
+    one at 26,399 s of a window to 26,400 s) took off their whole lifts from the standing there, left no
+    spare for b00310 between them in the plan, and 112 were read; now the seconds of their lifts in the
+    window (the pass taken as the lift's middle)."""
+    truth, read = demo_round_read_given_the_plan(monaco, "rcv-2", TraceOptions(seed=2, interval_s=30.0, noise_m=15.0))
+    assert not read - truth
+    assert len(read & truth) >= 0.98 * len(truth)
