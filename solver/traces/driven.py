@@ -392,10 +392,10 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     when the lorry's standing from the fix before the first's lift to the fix after the second's, less
     the seconds of the lifts of the bins it read that fall in that time (a bin's pass taken as its
     lift's middle), makes as many lifts as the run holds (a bin from ``min_share`` of a lift): a lift
-    whose fix was lost, or hidden in a tunnel, up a spur the match did not drive. A bin the crew left (not put out, a street skipped) has no standing to read it by.
-    Gives bin index -> when (s): spread evenly over the seconds between the two fixes, of those from the
-    first's lift to the second's, where the lorry stood longest (a tunnel, a lost fix), after the
-    first bin and before the second."""
+    whose fix was lost, or hidden in a tunnel, up a spur the match did not drive. A bin the crew left
+    (not put out, a street skipped) has no standing to read it by. Gives bin index -> when (s): spread
+    evenly over the seconds between the two fixes, of those from the first's lift to the second's,
+    where the lorry stood longest (a tunnel, a lost fix), after the first bin and before the second."""
     t = stood.matched.time_s
     if not isinstance(order, (list, tuple)) or stood.excess_s.size == 0:
         return {}
