@@ -390,8 +390,8 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     a set holds no order, and then none is read). A run of planned bins not ``chosen``, between two
     that were (read in the plan's order), none of them read by another lorry (``others``), is read
     when the lorry's standing from the fix before the first's lift to the fix after the second's, less
-    the seconds of the lifts of the bins it read that fall in that time (a bin's pass taken as its
-    lift's middle), makes as many lifts as the run holds (a bin from ``min_share`` of a lift): a lift
+    the lifts of the bins it read, each by the share of its standing laid in that time, makes as many
+    lifts as the run holds (a bin from ``min_share`` of a lift): a lift
     whose fix was lost, or hidden in a tunnel, up a spur the match did not drive. A bin the crew left
     (not put out, a street skipped) has no standing to read it by. Gives bin index -> when (s): spread
     evenly over the seconds between the two fixes, of those from the first's lift to the second's,
@@ -405,6 +405,10 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     times = {k: stood.passed_at.get(k, float(stood.bins.time_s[k])) for k in np.flatnonzero(chosen).tolist()}
     read = np.array(list(times), dtype=int)
     read_at = np.array([times[k] for k in read.tolist()])
+    interval, which, laid = stood.bins.laid
+    order_by = np.argsort(interval, kind="stable")
+    interval, which, laid = interval[order_by], which[order_by], np.maximum(laid[order_by], 0.0)
+    total = np.bincount(which, weights=laid, minlength=service.size)[read]
     running = np.concatenate(([0.0], np.cumsum(stood.excess_s)))
     filled: dict[int, float] = {}
     for p0, p1 in pairwise([p for p, k in enumerate(seq) if chosen[k]]):
@@ -415,10 +419,14 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
         # from the fix before the first's lift began (the drive passes a bin during its lift, or after)
         first = max(int(np.searchsorted(t, t0 - service[seq[p0]], side="right")) - 1, 0)
         last = min(int(np.searchsorted(t, t1 + service[seq[p1]], side="left")), t.size - 1)
-        # a read bin's lift counts for the seconds of it in that time (its pass taken as the lift's middle):
-        # a whole lift for a bin read at the edge over-counts (Monaco at 30 s: a bin left unread)
-        lifted = float(np.sum(np.clip(np.minimum(read_at + service[read] / 2, t[last])
-                                      - np.maximum(read_at - service[read] / 2, t[first]), 0.0, None)))
+        # a read bin's lift counts by the share of its standing laid in that time: a whole lift for a bin
+        # read at the edge, most of whose standing lies outside, left no spare (Monaco at 30 s: a bin
+        # unread); a bin no interval laid on (lifted before a break) counts whole where read in it
+        lo, hi = np.searchsorted(interval, first), np.searchsorted(interval, last)
+        inside = np.bincount(which[lo:hi], weights=laid[lo:hi], minlength=service.size)[read]
+        whole = ((read_at >= t[first]) & (read_at <= t[last])).astype(float)
+        share = np.divide(inside, total, out=whole, where=total > 0)
+        lifted = float(np.sum(service[read] * share))
         spare = running[last] - running[first] - lifted
         if spare / float(np.mean(service[run])) + 1.0 - opts.min_share >= len(run):
             # lifted where the lorry stood longest without a bin read: a tunnel, a lost fix
@@ -452,6 +460,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
     group = np.arange(len(problem.bins))
     passed_at: dict[int, float] = {}
     excess = np.zeros(0)
+    by_interval = BinStanding(seconds, when, group).laid
     if along.size > 1:
         drive_s = np.diff(np.interp(along, starts, clock)) if starts.size > 1 else np.zeros(along.size - 1)
         excess = np.diff(time_s) - drive_s
@@ -508,6 +517,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
             laid = standing_on_bins(time_s, fix_xy, excess, bin_xy, pairs, farther[index], opts.spread,
                                     (due, position))
         seconds[index], when[index], group[index] = laid.seconds, laid.time_s, laid.group + len(problem.bins)
+        by_interval = (laid.laid[0], index[laid.laid[1]], laid.laid[2])
         for t0, k in lifted:  # the bins where a break was taken were lifted before it
             seconds[k] += service[k]
             when[k] = np.where(np.isnan(when[k]), t0, when[k])
@@ -518,7 +528,7 @@ def stood_at(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
         if not np.isnan(when[k]) and (k not in passed_at or abs(t - when[k]) < abs(passed_at[k] - when[k])):
             passed_at[k] = t
     return Stood(matched=matched, rows=rows, pass_time=pass_time, site_standing=standing, breaks=tuple(breaks),
-                 bins=BinStanding(seconds, when, group), passed_at=passed_at, excess_s=excess)
+                 bins=BinStanding(seconds, when, group, by_interval), passed_at=passed_at, excess_s=excess)
 
 
 def read_round(problem: Problem, stood: Stood, chosen: np.ndarray, lifts: Sequence[Lift],

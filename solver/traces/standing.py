@@ -35,7 +35,7 @@ Positions are metres (the network's projection, or along the drive), times secon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
@@ -65,15 +65,22 @@ class Spread:
     order_window: int = 5
 
 
+def _no_laid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
 @dataclass(frozen=True)
 class BinStanding:
     """Per bin: the seconds of standing laid on it (``seconds``), when (``time_s``: the time of the
     first interval that laid at least half the most any laid on it; ``nan`` for none), and its group
-    (``group``: bins sharing an interval the lorry mostly stood through, :func:`bins_stood_at`)."""
+    (``group``: bins sharing an interval the lorry mostly stood through, :func:`bins_stood_at`); and
+    ``laid``, what each interval laid on each bin (interval, bin, seconds), for the share of a bin's
+    standing that fell in a stretch of the trace."""
 
     seconds: np.ndarray
     time_s: np.ndarray
     group: np.ndarray
+    laid: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=_no_laid)
 
 
 def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, bin_xy: np.ndarray,
@@ -133,7 +140,7 @@ def standing_on_bins(time_s: np.ndarray, xy: np.ndarray, excess_s: np.ndarray, b
     same = np.flatnonzero(stood[1:] & stood[:-1] & (interval[1:] == interval[:-1]))
     links = coo_matrix((np.ones(same.size), (which[same], which[same + 1])), shape=(n_bins, n_bins))
     _, group = connected_components(links, directed=False)
-    return BinStanding(seconds, when, group)
+    return BinStanding(seconds, when, group, (interval, which, laid))
 
 
 def due_in_plan(standing: BinStanding, chosen: np.ndarray, position: np.ndarray, middle_s: np.ndarray,
