@@ -5,7 +5,7 @@ Usage::
 
     .venv/bin/python benchmarks/load.py [--replicas 2] [--tenants 3] [--clients-per-tenant 2]
         [--duration-s 90] [--kill-at-s 30] [--bins 5] [--time-limit-s 0.5] [--evaluation-share 0.3]
-        [--big-bins 400] [--big-time-limit-s 60] [--workers 2] [--grace-s 90]
+        [--big-bins 400] [--big-time-limit-s 60] [--workers 2] [--grace-s 90] [--lease-s 30]
         [--database-url URL] [--data-dir DIR] [--quick] [--json]
 
 It starts a throwaway PostgreSQL server (Debian's ``initdb``/``pg_ctl``, as the tests do)
@@ -34,8 +34,13 @@ replica's ``GET /metrics`` reports them.
 
 Exit status 1 when a job is lost or run twice, or an answer was a 5xx (a retry is no fault).
 
+``--lease-s`` sets the replicas' job leases (``WASTEROUTE_JOB_LEASE_S``, renewed every quarter of
+it; default: the service's own, 30 s and 10 s), hence how soon the killed replica's jobs are
+claimed again.
+
 ``--quick`` is a short run for the tests: 24 s, the kill at 10 s, a big job of 60 bins and 15 s,
-30 s of grace.
+leases of 4 s (the killed replica's jobs claimed again about 4 s after the kill, so that they can
+end within the grace instead of being waited for in vain), 30 s of grace.
 """
 
 from __future__ import annotations
@@ -80,7 +85,8 @@ JOB_PATIENCE_S = 20.0
 """Seconds a client polls one job before it moves on (the end of the run still counts it)."""
 METRICS_TOKEN = "load-test-scrape-token"
 """The replicas' WASTEROUTE_METRICS_TOKEN: the script reads replica-1's /metrics at the end."""
-QUICK = {"duration_s": 24.0, "kill_at_s": 10.0, "big_bins": 60, "big_time_limit_s": 15.0, "grace_s": 30.0}
+QUICK = {"duration_s": 24.0, "kill_at_s": 10.0, "big_bins": 60, "big_time_limit_s": 15.0, "grace_s": 30.0,
+         "lease_s": 4.0}
 COMPLETED_RUN = re.compile(r"app\.jobs\.execute: job ([0-9a-f]{32})\b.*?\b(succeeded|failed|cancelled)\b")
 """A solver worker's log line at the end of a job's run (one per run that reaches its end)."""
 
@@ -149,9 +155,13 @@ class Replica:
             self.kill()
 
 
-def replica_env(database_url: str, folder: Path, workers: int, max_sync_bins: int) -> dict[str, str]:
-    """The environment of a replica: the shared store and graph cache, its own data folder."""
-    return {**os.environ, "WASTEROUTE_NETWORK_FILE": str(MONACO), "WASTEROUTE_DATA_DIR": str(folder),
+def replica_env(database_url: str, folder: Path, workers: int, max_sync_bins: int,
+                lease_s: float | None = None) -> dict[str, str]:
+    """The environment of a replica: the shared store and graph cache, its own data folder; leases of
+    ``lease_s`` renewed every quarter of it (``None``: the service's defaults)."""
+    leases = {} if lease_s is None else {"WASTEROUTE_JOB_LEASE_S": str(lease_s),
+                                         "WASTEROUTE_JOB_HEARTBEAT_S": str(lease_s / 4)}
+    return {**os.environ, **leases, "WASTEROUTE_NETWORK_FILE": str(MONACO), "WASTEROUTE_DATA_DIR": str(folder),
             "WASTEROUTE_CACHE_DIR": str(folder.parent / "cache"), "WASTEROUTE_DATABASE_URL": database_url,
             "WASTEROUTE_MAX_CONCURRENT_SOLVES": str(workers), "WASTEROUTE_MAX_SYNC_BINS": str(max_sync_bins),
             "WASTEROUTE_LOG_LEVEL": "info", "WASTEROUTE_METRICS_TOKEN": METRICS_TOKEN}
@@ -508,6 +518,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--big-time-limit-s", type=float, default=60.0, help="search time of the big one")
     parser.add_argument("--workers", type=int, default=2, help="solver worker processes per replica")
     parser.add_argument("--grace-s", type=float, default=90.0, help="seconds after the end for jobs to end")
+    parser.add_argument("--lease-s", type=float, default=None,
+                        help="the replicas' job lease, renewed every quarter of it (default: the service's, 30 s)")
     parser.add_argument("--database-url", help="a PostgreSQL database to use (default: a throwaway server)")
     parser.add_argument("--data-dir", help="keep the replicas' logs and the graph cache here (default: removed)")
     parser.add_argument("--seed", type=int, default=0)
@@ -534,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         if database_url is None:  # a folder of its own: the postgres user may not enter --data-dir's parents
             pg_folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wasteroute-load-pg-")))
             database_url = stack.enter_context(throwaway_postgres(pg_folder))
-        env = replica_env(database_url, folder / "replica-1", args.workers, max_sync_bins=args.bins)
+        env = replica_env(database_url, folder / "replica-1", args.workers, max_sync_bins=args.bins,
+                          lease_s=args.lease_s)
         replicas: list[Replica] = []
 
         def stop_replicas() -> None:
@@ -545,7 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(1, args.replicas + 1):  # one after the other: the first builds the graph cache
             name = f"replica-{n}"
             replicas.append(start_replica(name, replica_env(database_url, folder / name, args.workers,
-                                                            max_sync_bins=args.bins), folder / name))
+                                                            max_sync_bins=args.bins, lease_s=args.lease_s),
+                                          folder / name))
         keys = {f"council-{chr(ord('a') + t)}": create_key(env, f"council-{chr(ord('a') + t)}")
                 for t in range(args.tenants)}
         pool = bin_pool(max(200, args.big_bins, 4 * args.bins), args.seed, folder / "cache")

@@ -75,7 +75,8 @@ def _service(data_dir: Path) -> Iterator[tuple[str, str]]:
     """The service started on a free loopback port with its store in ``data_dir``: its URL and an API key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WASTEROUTE_")}
     env.update(WASTEROUTE_DATA_DIR=str(data_dir), WASTEROUTE_CACHE_DIR=str(REPO / "var" / "network-cache"),
-               WASTEROUTE_LOG_LEVEL="warning", WASTEROUTE_AUTH_REQUIRED="true")
+               WASTEROUTE_LOG_LEVEL="warning", WASTEROUTE_AUTH_REQUIRED="true",
+               WASTEROUTE_MAX_CONCURRENT_SOLVES="1")  # one job at a time: one solver worker to start
     made = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--tenant", "worked-example"],
                           env=env, cwd=REPO, capture_output=True, text=True, check=True, timeout=300)
     key = made.stdout.strip().splitlines()[-1]

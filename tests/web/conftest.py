@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Route, sync_playwright
 
+from solver.network import RoadNetwork
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,6 +34,9 @@ ARTIFACTS = REPO / "var" / "test-artifacts" / "web"
 STARTUP_S = 120
 TENANT = "web-tests"
 """The tenant of the keys and people the web tests make."""
+MAX_SYNC_BINS = "10"
+"""The synchronous limit of :func:`small_limit_server`: fewer bins than the demo problem has, so that
+every evaluation, plan and report of it goes through a job."""
 
 
 def is_loopback(url: str) -> bool:
@@ -92,9 +97,10 @@ def create_api_key(env: dict[str, str], cwd: Path) -> str:
 
 
 @contextmanager
-def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[Server]:
+def served(data_dir: Path, tools: SimpleNamespace, network_cache_dir: Path, **settings: str) -> Iterator[Server]:
     """``uvicorn --factory app.main:create_app`` in a subprocess on a free loopback port, its data in
-    ``data_dir``, with ``settings`` (``WASTEROUTE_*`` variables) over the web tests' own.
+    ``data_dir``, its built networks read from (or written to) ``network_cache_dir``, with ``settings``
+    (``WASTEROUTE_*`` variables) over the web tests' own.
 
     Tiles are configured on a closed loopback port: unreachable, like a tile server
     behind a council firewall, and no request leaves the machine. API keys are required,
@@ -105,7 +111,7 @@ def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[
     # the caller's own network or database never leaks in from the shell; a test names its own in settings
     inherited = {k: v for k, v in os.environ.items()
                  if k not in ("WASTEROUTE_NETWORK_FILE", "WASTEROUTE_DATABASE_URL")}
-    env = {**inherited, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(data_dir / "cache"),
+    env = {**inherited, "WASTEROUTE_DATA_DIR": str(data_dir), "WASTEROUTE_CACHE_DIR": str(network_cache_dir),
            "WASTEROUTE_LOG_LEVEL": "warning", "WASTEROUTE_MAX_CONCURRENT_SOLVES": "1",
            "WASTEROUTE_TILE_URL": tile_url, "WASTEROUTE_DEFAULT_TIME_LIMIT_S": "2",
            "WASTEROUTE_AUTH_REQUIRED": "true", **settings}
@@ -117,9 +123,21 @@ def served(data_dir: Path, tools: SimpleNamespace, **settings: str) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> Iterator[Server]:
-    """The service as the web tests use it (see :func:`served`)."""
-    with served(tmp_path_factory.mktemp("web-var"), tools) as running:
+def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace, network_cache_dir: Path,
+           monaco: RoadNetwork) -> Iterator[Server]:
+    """The service as the web tests use it (see :func:`served`), on the tests' shared network cache,
+    where ``monaco`` has built the embedded network once (the server reads it instead of building it)."""
+    with served(tmp_path_factory.mktemp("web-var"), tools, network_cache_dir) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def small_limit_server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace, network_cache_dir: Path,
+                       monaco: RoadNetwork) -> Iterator[Server]:
+    """The web tests' server taking only :data:`MAX_SYNC_BINS` bins per synchronous request, shared by
+    the modules that drive the page through jobs (each test tells its own jobs from the others')."""
+    with served(tmp_path_factory.mktemp("web-small-limit-var"), tools, network_cache_dir,
+                WASTEROUTE_MAX_SYNC_BINS=MAX_SYNC_BINS) as running:
         yield running
 
 

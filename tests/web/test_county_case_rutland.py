@@ -26,8 +26,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from solver.network import RoadNetwork
+
 from ..conftest import RUTLAND_PBF, require_shared
-from .conftest import REPO, Server, served, sign_in
+from .conftest import Server, served, sign_in
 from .rutland_county import HOUSEHOLDS, ROUNDS, county_files, metres_apart
 from .test_county_case import (
     A4_HEIGHT_PX,
@@ -48,12 +50,14 @@ TIME_LIMIT_S = "5" if HOUSEHOLDS <= 300 else "60"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace, network_cache_dir: Path,
+           rutland: RoadNetwork) -> Iterator[Server]:
     """The service started on the Rutland extract (skipped, with the reason, without ``../shared``)."""
     network = require_shared(RUTLAND_PBF)
-    # the network's built graph is cached where the benchmarks keep it: a second run starts in seconds
-    with served(tmp_path_factory.mktemp("rutland-var"), tools, WASTEROUTE_NETWORK_FILE=str(network),
-                WASTEROUTE_CACHE_DIR=str(REPO / "var" / "network-cache")) as running:
+    # the network's built graph is read from the tests' shared cache, where ``rutland`` built it once for
+    # every test of the run: the server starts in seconds instead of building it again
+    with served(tmp_path_factory.mktemp("rutland-var"), tools, network_cache_dir,
+                WASTEROUTE_NETWORK_FILE=str(network)) as running:
         yield running
 
 

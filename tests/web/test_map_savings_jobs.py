@@ -5,29 +5,26 @@ job whose HTML opens in the report's tab."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from types import SimpleNamespace
-
-import httpx
 import pytest
 from playwright.sync_api import Page
 
-from .conftest import Server, served
+from .conftest import Server
 from .test_map import SOLVE_TIMEOUT_MS, open_map, optimise, upload_todays_rounds
+from .test_map_jobs import jobs_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.spawns]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace) -> Iterator[Server]:
-    """The web tests' server (see tests/web/conftest.py), taking only 10 bins per synchronous request."""
-    with served(tmp_path_factory.mktemp("web-savings-var"), tools, WASTEROUTE_MAX_SYNC_BINS="10") as running:
-        yield running
+def server(small_limit_server: Server) -> Server:
+    """The web tests' server taking only 10 bins per synchronous request (see tests/web/conftest.py)."""
+    return small_limit_server
 
 
 def test_todays_rounds_stored_and_the_report_over_the_limit_go_through_jobs(page: Page, server: Server) -> None:
     """Over the limit, "Store today's rounds" stores them through a plan job and "Savings report against
     today's rounds" opens the report job's HTML in the new tab: the plan against the stored rounds."""
+    earlier = {j["id"] for j in jobs_of(server)}  # the server is shared: other tests' jobs are not this one's
     open_map(page, server)
     upload_todays_rounds(page, server)
     page.click("#store-today")
@@ -42,6 +39,6 @@ def test_todays_rounds_stored_and_the_report_over_the_limit_go_through_jobs(page
     text = report.inner_text("body")
     assert f": {plan_id} (v1, optimised) against baseline Today's rounds: {baseline_id} (v1, manual)" in text
     assert "Plan Optimised " in text  # a plan stored without a name is named after how and when it was made
-    jobs = httpx.get(f"{server.base}/api/v1/jobs", headers=server.headers).json()["jobs"]
+    jobs = [j for j in jobs_of(server) if j["id"] not in earlier]
     assert {(j["kind"], j["status"]) for j in jobs} >= {("plan", "succeeded"), ("report", "succeeded")}
     assert page.locator("#optimise-errors li").count() == 0

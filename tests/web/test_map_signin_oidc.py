@@ -14,6 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
 
+from solver.network import RoadNetwork
+
 from ..identity_provider import API_AUDIENCE, CLIENT_ID, TENANT_ID, LocalIdentityProvider, Person
 from .conftest import Server, served
 
@@ -33,12 +35,13 @@ def identity_provider() -> Iterator[LocalIdentityProvider]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace,
-           identity_provider: LocalIdentityProvider) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, tools: SimpleNamespace, network_cache_dir: Path,
+           monaco: RoadNetwork, identity_provider: LocalIdentityProvider) -> Iterator[Server]:
     """The web tests' server trusting the local provider (its directory is tenant ``web-tests``), the
     map registered there as a public client; the tab holds no API key (``key`` is empty): it signs in."""
-    with served(tmp_path_factory.mktemp("web-oidc-var"), tools, WASTEROUTE_OIDC_ISSUER=identity_provider.issuer,
-                WASTEROUTE_OIDC_AUDIENCE=API_AUDIENCE, WASTEROUTE_OIDC_CLIENT_ID=CLIENT_ID,
+    with served(tmp_path_factory.mktemp("web-oidc-var"), tools, network_cache_dir,
+                WASTEROUTE_OIDC_ISSUER=identity_provider.issuer, WASTEROUTE_OIDC_AUDIENCE=API_AUDIENCE,
+                WASTEROUTE_OIDC_CLIENT_ID=CLIENT_ID,
                 WASTEROUTE_OIDC_SCOPES=f"openid profile {API_AUDIENCE}/access",
                 WASTEROUTE_OIDC_ROLE_MAP="Waste.Planner=planner,Waste.Approver=approver",
                 WASTEROUTE_OIDC_TENANT_MAP=f"{TENANT_ID}=web-tests") as running:

@@ -52,6 +52,11 @@ class Server:
 
     def start(self) -> Server:
         """Start the server and wait until its health check answers (workers ready)."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Server:
+        """Start the server's process, not waiting for it: :meth:`wait_ready` does (so that two servers
+        can start side by side)."""
         env = {**os.environ, "WASTEROUTE_DATA_DIR": str(self.data_dir), "WASTEROUTE_CACHE_DIR": str(self.cache_dir),
                "WASTEROUTE_MAX_CONCURRENT_SOLVES": "2", "WASTEROUTE_LOG_LEVEL": "info",
                "WASTEROUTE_AUTH_REQUIRED": "false"}
@@ -62,6 +67,12 @@ class Server:
                 [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
                  "--port", str(self.port)],
                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def wait_ready(self) -> Server:
+        """Wait until the launched server's health check answers (workers ready); fail if it exits or
+        does not answer within :data:`STARTUP_TIMEOUT_S`."""
+        assert self.process is not None, "launch() the server first"
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

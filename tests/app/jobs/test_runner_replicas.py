@@ -67,6 +67,19 @@ def replica(folder: Path, settings: Settings, database_url: str, name: str, **ex
         "WASTEROUTE_JOB_POLL_INTERVAL_S": str(POLL_S), "WASTEROUTE_DATABASE_TIMEOUT_S": "5", **extra})
 
 
+def started_together(a: Server, b: Server) -> tuple[Server, Server]:
+    """Both replicas launched at once, then each waited for until ready (they start side by side, as
+    replicas of a deployment do, not one after the other)."""
+    a.launch()
+    try:
+        b.launch()
+        return a.wait_ready(), b.wait_ready()
+    except BaseException:
+        a.stop()
+        b.stop()
+        raise
+
+
 def as_tenant(server: Server, key: str) -> httpx.Client:
     """A client of ``server`` presenting ``key``."""
     return httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=30.0)
@@ -103,8 +116,8 @@ def test_replica_killed_mid_job_loses_nothing_and_no_job_runs_twice(
     replica with a second attempt; every job ends succeeded with exactly one plan, the others on their first
     attempt, and no job but the killed replica's was retried."""
     keys = api_keys(shared_db)
-    a = replica(tmp_path / "a", settings, shared_db, "replica-a").start()
-    b = replica(tmp_path / "b", settings, shared_db, "replica-b").start()
+    a, b = started_together(replica(tmp_path / "a", settings, shared_db, "replica-a"),
+                            replica(tmp_path / "b", settings, shared_db, "replica-b"))
     with ExitStack() as cleanup:
         cleanup.callback(a.stop)
         cleanup.callback(b.stop)
@@ -175,8 +188,8 @@ def test_fair_shares_progress_and_cancel_across_replicas(
     storing no plan, and the council's next job is then claimed."""
     keys = api_keys(shared_db)
     extra = {"WASTEROUTE_MAX_RUNNING_JOBS_PER_TENANT": "1"}
-    a = replica(tmp_path / "a", settings, shared_db, "replica-a", **extra).start()
-    b = replica(tmp_path / "b", settings, shared_db, "replica-b", **extra).start()
+    a, b = started_together(replica(tmp_path / "a", settings, shared_db, "replica-a", **extra),
+                            replica(tmp_path / "b", settings, shared_db, "replica-b", **extra))
     with ExitStack() as cleanup:
         cleanup.callback(a.stop)
         cleanup.callback(b.stop)

@@ -187,10 +187,12 @@ def worker_pids(server: Server) -> list[int]:
     return sorted(pids)
 
 
-@pytest.fixture
-def single_attempt_server(tmp_path: Path, settings: Settings) -> Iterator[Server]:
-    """A uvicorn server process with two solver workers whose jobs run once (no retry)."""
-    running = Server(tmp_path, settings.cache_dir, env={"WASTEROUTE_JOB_MAX_ATTEMPTS": "1"}).start()
+@pytest.fixture(scope="module")
+def single_attempt_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Server]:
+    """A uvicorn server process with two solver workers whose jobs run once (no retry), shared by the
+    module's server tests (a killed worker is replaced, and the test killing one checks that it is)."""
+    running = Server(tmp_path_factory.mktemp("single-attempt"), settings.cache_dir,
+                     env={"WASTEROUTE_JOB_MAX_ATTEMPTS": "1"}).start()
     yield running
     running.stop()
 
