@@ -178,11 +178,11 @@ def test_a_place_on_a_junction_is_passed_along_any_of_its_streets(grid_case: Sim
 @pytest.mark.slow
 def test_a_lift_beside_bins_read_at_the_edges_is_read_from_the_plan(monaco: RoadNetwork) -> None:
     """The demo's round rcv-2 (115 bins) driven with 15 m of GPS noise and fixes 30 s apart (seed 2), read
-    given the plan: at least 98 % of the bins it collected are read, none it did not. Before, the bins
-    read at the edges of the seconds between two bins read (a lift at 26,222 s of a window from 26,220 s,
-    one at 26,399 s of a window to 26,400 s) took off their whole lifts from the standing there, left no
-    spare for b00310 between them in the plan, and 112 were read; now the seconds of their lifts in the
-    window (the pass taken as the lift's middle)."""
+    given the plan: at least 98 % of the bins it collected are read, none it did not. Before, every bin
+    read in the stretch from the fix before b00312's lift to the fix after b00305's (26,220-26,400 s) took
+    off its whole lift from the standing there, b00301 too (read at 26,399 s, 30 % of its standing in the
+    stretch), no spare was left for b00310 (between b00312 and b00305 in the plan), and 112 were read;
+    now each takes off the share of its standing laid in the stretch."""
     truth, read = demo_round_read_given_the_plan(monaco, "rcv-2", TraceOptions(seed=2, interval_s=30.0, noise_m=15.0))
     assert not read - truth
     assert len(read & truth) >= 0.98 * len(truth)
