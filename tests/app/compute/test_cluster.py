@@ -227,8 +227,12 @@ def _served_by(planned: PlannedRounds) -> dict[str, str]:
 
 def test_parts_of_a_decomposed_problem_run_on_the_cluster(settings: Settings, local_cluster: LocalCluster,
                                                           monaco: RoadNetwork) -> None:
-    """A problem cut into parts (aggregated, three parts) gives the same rounds with its parts
-    solved on the Dask cluster as in the local pool, and serves every bin."""
+    """A problem cut into parts (aggregated, three parts) is cut the same with its parts solved on the
+    Dask cluster as in the local pool, and both serve every bin with no rule broken. The rounds are not
+    compared: each part's search is bounded by a second of wall clock, so what it finds hangs on how busy
+    the machine is (a CI run found the bins of the three identical lorries shared otherwise); that the
+    two executors give the same plans is asserted on solves that settle within their limit
+    (:func:`test_cluster_gives_the_same_plans_as_the_local_pool`)."""
     problem = Problem(depots=(Depot("depot", 7.4149, 43.7302),),
                       vehicles=tuple(Vehicle(f"rcv-{k}", "depot", capacity_kg=400) for k in range(3)),
                       bins=tuple(kerbside_bins(monaco, 60, seed=5)))
@@ -239,6 +243,7 @@ def test_parts_of_a_decomposed_problem_run_on_the_cluster(settings: Settings, lo
     cluster_settings = settings.model_copy(update={"dask_scheduler": local_cluster.scheduler_address})
     with solver_executor(cluster_settings) as executor:
         on_cluster = optimise(problem, monaco, options, scale=scale, executor=executor)
-    assert on_cluster.sizes["parts"] == 3
-    assert len(_served_by(on_cluster)) == 60
-    assert _served_by(on_cluster) == _served_by(local)
+    assert on_cluster.sizes == local.sizes and on_cluster.sizes["parts"] == 3
+    for planned in (on_cluster, local):
+        assert len(_served_by(planned)) == 60
+        assert planned.evaluation.summary.violations == 0
