@@ -391,11 +391,11 @@ def fill_from_plan(problem: Problem, stood: Stood, chosen: np.ndarray, order: Co
     that were (read in the plan's order), none of them read by another lorry (``others``), is read
     when the lorry's standing from the fix before the first's lift to the fix after the second's, less
     the lifts of the bins it read, each by the share of its standing laid in that time, makes as many
-    lifts as the run holds (a bin from ``min_share`` of a lift): a lift
-    whose fix was lost, or hidden in a tunnel, up a spur the match did not drive. A bin the crew left
-    (not put out, a street skipped) has no standing to read it by. Gives bin index -> when (s): spread
-    evenly over the seconds between the two fixes, of those from the first's lift to the second's,
-    where the lorry stood longest (a tunnel, a lost fix), after the first bin and before the second."""
+    lifts as the run holds (a bin from ``min_share`` of a lift): a lift whose fix was lost, or hidden in
+    a tunnel, up a spur the match did not drive. A bin the crew left (not put out, a street skipped) has
+    no standing to read it by. Gives bin index -> when (s): spread evenly over the seconds between the
+    two fixes, of those from the first's lift to the second's, where the lorry stood longest (a tunnel,
+    a lost fix), after the first bin and before the second."""
     t = stood.matched.time_s
     if not isinstance(order, (list, tuple)) or stood.excess_s.size == 0:
         return {}
