@@ -60,7 +60,7 @@ from solver.snapping import snap_points  # noqa: E402
 from solver.traces.clean import clean_trace  # noqa: E402
 from solver.traces.driven import bin_stands, rounds_as_driven  # noqa: E402
 from solver.traces.matching import match_trace  # noqa: E402
-from solver.traces.simulate import Departures, TraceOptions, simulate_round  # noqa: E402
+from solver.traces.simulate import Departures, TraceOptions, simulate_round, tip_sites  # noqa: E402
 from solver.units import METRES_PER_KM  # noqa: E402
 
 CACHE_DIR = REPO / "var" / "network-cache"
@@ -72,11 +72,9 @@ MONACO_ROUTES = REPO / "benchmarks" / "monaco_demo_routes.json"
 def _departures_for(problem: Problem, vehicle_id: str, departures: Departures | None) -> Departures | None:
     """``departures`` for one vehicle: no extra tip run where no disposal site takes its loads (the Monaco
     demo has none)."""
-    if departures is None or not departures.extra_tip:
+    if departures is None or not departures.extra_tip or tip_sites(problem, vehicle_id):
         return departures
-    streams = problem.vehicle(vehicle_id).streams
-    tips = any(site.accepts(stream) for site in problem.disposal_sites for stream in streams)
-    return departures if tips else replace(departures, extra_tip=False)
+    return replace(departures, extra_tip=False)
 
 
 def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str, list[str]],

@@ -35,7 +35,7 @@ import shapely
 from solver.compactness import street_of
 from solver.geometry import Pieces, route_pieces
 from solver.pipeline.stages import PreparedProblem
-from solver.problem import BREAK_STOP
+from solver.problem import BREAK_STOP, Problem
 from solver.traces.fixes import Fix, Lift
 
 
@@ -126,6 +126,12 @@ def _rows(prepared: PreparedProblem, vehicle_id: str, stops: Sequence[str]) -> l
     return [depot, *(problem.location_index(s) for s in stops if s != BREAK_STOP), depot]
 
 
+def tip_sites(problem: Problem, vehicle_id: str) -> list[str]:
+    """The disposal sites that take the loads of ``vehicle_id`` (where an extra tip run can go)."""
+    streams = problem.vehicle(vehicle_id).streams
+    return [site.id for site in problem.disposal_sites if any(site.accepts(x) for x in streams)]
+
+
 def _depart(prepared: PreparedProblem, vehicle_id: str, stops: list[str], departures: Departures,
             rng: np.random.Generator) -> tuple[list[str], int, tuple[str, ...]]:
     """The stops the crew really made, the street it skipped (-1 for none) and that street's bins."""
@@ -143,8 +149,7 @@ def _depart(prepared: PreparedProblem, vehicle_id: str, stops: list[str], depart
             if all(s in bin_ids for s in stops[a:b + 1]):
                 stops = [*stops[:a], *stops[a:b + 1][::-1], *stops[b + 1:]]
     if departures.extra_tip:
-        vehicle = problem.vehicle(vehicle_id)
-        sites = [s.id for s in problem.disposal_sites if any(s.accepts(x) for x in vehicle.streams)]
+        sites = tip_sites(problem, vehicle_id)
         if not sites:
             raise ValueError(f"an extra tip run needs a disposal site that takes {vehicle_id!r}'s loads")
         half = len(stops) // 2
