@@ -60,6 +60,7 @@ from solver.snapping import snap_points  # noqa: E402
 from solver.traces.clean import clean_trace  # noqa: E402
 from solver.traces.driven import bin_stands, rounds_as_driven  # noqa: E402
 from solver.traces.matching import match_trace  # noqa: E402
+from solver.traces.pinned import matched_again  # noqa: E402
 from solver.traces.simulate import Departures, TraceOptions, simulate_round, tip_sites  # noqa: E402
 from solver.units import METRES_PER_KM  # noqa: E402
 
@@ -105,8 +106,12 @@ def measure(case: str, problem: Problem, network: RoadNetwork, rounds: dict[str,
         started = time.perf_counter()
         read_of = rounds_as_driven(network, problem, snapped, matched, {}, traces=traces)
         shared_s = (time.perf_counter() - started) / max(len(matched), 1)
-        given = rounds_as_driven(network, problem, snapped, matched, {}, traces=traces,
-                                 planned={v: list(stops) for v, stops in chosen.items()})
+        plan = {v: list(stops) for v, stops in chosen.items()}
+        given = rounds_as_driven(network, problem, snapped, matched, {}, traces=traces, planned=plan)
+        # as the service reads a day given its plan: matched again where a planned bin read pins the drive
+        again = matched_again(network, problem, snapped, traces, matched, given, plan, stands)
+        if again is not None:
+            given = rounds_as_driven(network, problem, snapped, again, {}, traces=traces, planned=plan)
         for k, (vehicle_id, sim) in enumerate(truth.items()):
             done = read_of[k]
             true_bins = {b for b, _ in sim.truth.bins}

@@ -22,6 +22,7 @@ from solver.traces.clean import CleanOptions, CleanTrace, clean_trace
 from solver.traces.driven import DrivenOptions, RoundAsDriven, bin_stands, rounds_as_driven
 from solver.traces.fixes import Fix, Lift, TraceIssue
 from solver.traces.matching import MatchedTrace, MatchOptions, match_trace
+from solver.traces.pinned import matched_again
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,14 @@ def actual_day(network: RoadNetwork, problem: Problem, fixes: Sequence[Fix], lif
     # read together: a bin two lorries stood near is collected by one of them
     rounds = rounds_as_driven(network, problem, snapped, matched, lifts_of, driven, traces=traces, planned=planned,
                               match=match)
+    if planned:
+        # given the plan, a planned bin read where the drive does not pass is a place the lorry stood: the
+        # match, pinned there, drives the spur it cut out (solver.traces.pinned)
+        again = matched_again(network, problem, snapped, traces, matched, rounds, planned, stands, match,
+                              (driven or DrivenOptions()).near_m)
+        if again is not None:
+            rounds = rounds_as_driven(network, problem, snapped, again, lifts_of, driven, traces=traces,
+                                      planned=planned, match=match)
     for done in rounds:
         issues.extend(done.issues)
         if done.vehicle_id not in known:

@@ -93,6 +93,14 @@ project's own road network with a hidden Markov model, as Newson and Krumm (2009
   or the last fix is, where the next is reached from the one before it; up to ``max_outliers`` in a
   row. Past them the match breaks (``no_match``) and starts again.
 
+**Pins** (:class:`Pin`, given by :mod:`solver.traces.pinned`): a place the lorry is known to have
+stood at a time, a bin it lifted, is laid among the fixes as one matched with ``pin_sigma_m`` of error,
+its candidates only on the bin's street. It is seen on its own (the thinning does not hide it, nor the
+fix after it in it), its time is a read's and some seconds off, so a drive to or from it may take all
+the seconds between the fixes either side of it, and the time term is not weighed on those drives. A pin
+no drive reaches is left out, as an odd fix is (not counted as one); the match returns the trace's fixes
+only, and a pin's distance is not in the trace's measured error.
+
 The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
 backwards is standing still), a fix fallen back over the junction cuts the drive back to that
 junction (the lorry never got past it), between edges it is the shortest drive the transition measured.
@@ -177,7 +185,10 @@ class MatchOptions:
     times it), stands for ``sigma_m``; ``max_outliers`` how many fixes in a
     row no drive reaches from the last fix matched are left out before the match breaks (and, when not 0,
     whether the last fix matched is left out where the next is reached from the one before it); ``policy``
-    the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street)."""
+    the turns a lorry may make and ``profile`` the streets its size allows (``None``: every street);
+    ``pin_sigma_m`` the error (metres) a :class:`Pin` is matched with, and ``pin_idle_s`` how many seconds
+    around a bin's time the first match must leave unexplained for the bin to pin the match again
+    (:mod:`solver.traces.pinned`)."""
 
     sigma_m: float = 10.0
     radius_m: float = 50.0
@@ -206,6 +217,8 @@ class MatchOptions:
     max_outliers: int = 2
     stand_sigmas: float = 4.0
     stand_from_m: float = 12.0
+    pin_sigma_m: float = 3.0
+    pin_idle_s: float = 5.0
     policy: TurnPolicy = field(default_factory=TurnPolicy)
     profile: AccessProfile | None = None
 
@@ -213,7 +226,7 @@ class MatchOptions:
         if not 0 <= self.lift_share <= 1:
             raise ValueError(f"lift_share must lie in [0, 1], got {self.lift_share!r}")
         for name in ("sigma_m", "radius_m", "beta_m", "backtrack_m", "reverse_cost", "turn_speed_mps",
-                     "fallback_sigmas", "stand_radius_m", "end_turn_pace", "stand_from_m"):
+                     "fallback_sigmas", "stand_radius_m", "end_turn_pace", "stand_from_m", "pin_sigma_m"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of metres, got {value!r}")
@@ -226,6 +239,17 @@ class MatchOptions:
                              "least 0")
         if self.max_candidates < 1:
             raise ValueError(f"max_candidates must be at least 1, got {self.max_candidates}")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A place the lorry is known to have stood at a time (a bin it lifted): ``xy`` metres in the
+    network's projection, on edge ``edge`` (a candidate for it lies on that street, either way along it:
+    else the street 1 m under a switchback's spur was as near), ``time_s`` seconds."""
+
+    time_s: float
+    xy: tuple[float, float]
+    edge: int
 
 
 @dataclass(frozen=True)
@@ -697,6 +721,13 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
     lorry standing, farther it turned round (see :func:`_routes`)."""
     near = _lifts_near(piece, stands, opts.stand_radius_m)
     at_bin = _at_bin(places, cands.edge, cands.along, opts)
+    pin = piece.source < 0
+    fixes = np.flatnonzero(~pin)
+    # a pin's time is a read's, some seconds off: either drive to or from it may take the seconds between
+    # the fixes either side of it (else a spur longer than half of them was out of reach, and the pin left out)
+    k = np.searchsorted(fixes, np.arange(len(piece)))
+    span = (piece.time_s[fixes[np.minimum(k, fixes.size - 1)]]
+            - piece.time_s[fixes[np.maximum(k - 1, 0)]]) if fixes.size else np.zeros(len(piece))
     turn_cost = np.where(at_bin, opts.bin_turn_cost, opts.reverse_cost)
     runs: list[list[tuple[int, int]]] = []
     outliers: list[int] = []
@@ -727,6 +758,9 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         it comes by."""
         prev, rows = cands.of(j), cands.of(i)
         dt_s = float(piece.time_s[i] - piece.time_s[j])
+        pinned = bool(pin[i] or pin[j])
+        if pinned:
+            dt_s = max(dt_s, float(span[i] if pin[i] else span[j]))
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[j])))
         route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
                                           cands.along[rows], _limit(dt_s), opts, came, dt_s,
@@ -746,7 +780,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
             straight_m = _straight_via_turns(network, piece.xy[j], piece.xy[i], cands.edge[prev],
                                              cands.edge[rows], kind, at_bin[prev], at_bin[rows], turned)
         gap = np.maximum(route - straight_m, 0.0) + np.maximum(straight_m - route - wander, 0.0)
-        if near is not None and stands is not None and dt_s <= opts.time_max_s:
+        if near is not None and stands is not None and dt_s <= opts.time_max_s and not pinned:
             lift_s = opts.lift_share * float(stands.service_s[np.union1d(near[i], near[j])].sum())
             gap = gap + _unexplained_m(network, route, cands.edge[prev], cands.edge[rows], dt_s, lift_s, opts)
         return score[:, None] - gap / opts.beta_m - turns + emit[None, :], kind, via
@@ -1070,7 +1104,7 @@ def _thinned(piece: TracePiece, within_m: float, grow: bool = False) -> np.ndarr
 
 
 def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions | None = None,
-                stands: Stands | None = None) -> MatchedTrace:
+                stands: Stands | None = None, pins: Sequence[Pin] = ()) -> MatchedTrace:
     """Match ``trace`` (one vehicle, cleaned) onto ``network``'s streets (see the module's docstring);
     ``stands``, the bins the lorry may lift (where, and their seconds), lets the time between fixes count.
 
@@ -1098,7 +1132,7 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
     # wandered into drives, +0.3 to +2.3 %, in three times the seconds); a sparse trace's estimate reads low
     elif dense_m is not None and dense_m < opts.sigma_m / 1.2:
         opts = replace(opts, sigma_m=float(max(dense_m, 0.7 * opts.sigma_m)))
-    matched, residuals = _match(network, trace, opts, stands)
+    matched, residuals = _match(network, trace, opts, stands, pins)
     if opts.measure_sigma and sparse and residuals.size >= 30:
         # the distance to the nearest street reads a sparse trace's error low where streets are close (15 m
         # read 11.1-14.7 at 30 s), the distance to the street matched nearer it (13.1-17.3; 10 m 9.7-11.2, so
@@ -1107,12 +1141,38 @@ def match_trace(network: RoadNetwork, trace: CleanTrace, options: MatchOptions |
         again = float(1.4826 * np.median(residuals))
         if again > 1.2 * given.sigma_m and again > 1.05 * opts.sigma_m:
             matched, _ = _match(network, trace, replace(opts, sigma_m=float(min(again, 3.0 * given.sigma_m))),
-                                stands)
+                                stands, pins)
     return matched
 
 
-def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: Stands | None
-           ) -> tuple[MatchedTrace, np.ndarray]:
+def _pinned(piece: TracePiece, pins: Sequence[Pin]) -> tuple[TracePiece, np.ndarray]:
+    """``piece`` with the ``pins`` within its time span laid among its fixes in time order (source -1),
+    and per fix the edge a pin stands on (-1 for the fixes)."""
+    inside = [p for p in pins if piece.time_s[0] < p.time_s < piece.time_s[-1]]
+    if not inside:
+        return piece, np.full(len(piece), -1, dtype=np.int64)
+    t = np.concatenate([piece.time_s, [p.time_s for p in inside]])
+    xy = np.vstack([piece.xy, np.array([p.xy for p in inside], dtype=float).reshape(-1, 2)])
+    source = np.concatenate([piece.source, np.full(len(inside), -1, dtype=np.int64)])
+    edge = np.concatenate([np.full(len(piece), -1, dtype=np.int64), [p.edge for p in inside]])
+    order = np.argsort(t, kind="stable")
+    return TracePiece(time_s=t[order], xy=xy[order], source=source[order], after=piece.after), edge[order]
+
+
+def _on_pinned_streets(network: RoadNetwork, cands: _Candidates, pin_edge: np.ndarray) -> _Candidates:
+    """``cands`` with a pin's (``pin_edge`` >= 0 for its fix) only on its street, either way along it."""
+    if not (pin_edge >= 0).any():
+        return cands
+    owner = np.repeat(np.arange(pin_edge.size), np.diff(cands.offsets))
+    wanted = pin_edge[owner]
+    keep = (wanted < 0) | (cands.edge == wanted) | (cands.edge == network.edge_twin[np.maximum(wanted, 0)])
+    counts = np.bincount(owner[keep], minlength=pin_edge.size)
+    return _Candidates(np.concatenate(([0], np.cumsum(counts))), cands.edge[keep], cands.along[keep],
+                       cands.dist[keep])
+
+
+def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: Stands | None,
+           pins: Sequence[Pin] = ()) -> tuple[MatchedTrace, np.ndarray]:
     """:func:`match_trace` with ``opts`` as they are: the trace matched, and each fix seen's distance
     (metres) from its place matched, times the square root of the fixes it stands for (its error as one
     fix's)."""
@@ -1125,7 +1185,7 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
     places: BinPlaces | None = None
     residuals: list[np.ndarray] = []
     for given in trace.pieces:
-        piece = smoothed(given, opts.smooth_s)
+        piece, pin_edge = _pinned(smoothed(given, opts.smooth_s), pins)
         sigma = opts.sigma_m / np.sqrt(_mean_of(given, opts.smooth_s))
         # on a trace of fixes seconds apart the fixes show the drive; and the thinning hides a standing
         # lorry's fixes, so two fixes seen 35 s apart at 5 s were read as a drive to fill (Monaco at 5 s)
@@ -1136,17 +1196,20 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
         # (Monaco -2 to -3 %); at 10 m the thinning holds a stand, and grouping merged a lorry's fixes 40-50 m
         # apart in pairs (a tip on a corner read as reached down the other street)
         grouped = _mean_of(given, opts.smooth_s) <= 1.0 and not sparse and opts.sigma_m >= opts.stand_from_m
-        seen = np.flatnonzero(_thinned(piece, (opts.stand_sigmas if grouped else 2.0) * sigma, grow=grouped))
+        pin = piece.source < 0
+        # a pin is seen on its own, and so is the fix after it (else hidden in it, it would move it)
+        seen = np.flatnonzero(_thinned(piece, (opts.stand_sigmas if grouped else 2.0) * sigma, grow=grouped)
+                              | pin | np.concatenate(([False], pin[:-1])))
         group = np.searchsorted(seen, np.arange(len(piece)), side="right") - 1
         size = np.bincount(group).astype(float)
         # a fix the model sees stands for those it hides after it: their mean
         xy = np.column_stack([np.bincount(group, weights=piece.xy[:, k]) for k in (0, 1)]) / size[:, None]
         sub = TracePiece(time_s=piece.time_s[seen], xy=xy, source=piece.source[seen], after=piece.after)
-        cands = _candidates(network, sub.xy, routing.allowed, opts)
+        cands = _on_pinned_streets(network, _candidates(network, sub.xy, routing.allowed, opts), pin_edge[seen])
         # a dense trace's fixes are smoothed and a standing lorry's hidden by the thinning already; given
         # the allowance too, the match stood where the lorry drove a turning circle (Oakham rcv-4 at 1 s)
         wander = opts.wander_sigmas if _mean_of(given, opts.smooth_s) <= 1.0 else 0.0
-        seen_sigma = sigma / np.sqrt(size)
+        seen_sigma = np.where(sub.source < 0, opts.pin_sigma_m, sigma / np.sqrt(size))
         if sparse and opts.bin_turns and stands is not None and places is None:
             places = bin_places(network, stands.xy, alone_m=opts.bin_alone_m)
         builder.places = places if sparse else None
@@ -1154,13 +1217,15 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
         back_m = opts.turn_back_sigmas * opts.sigma_m if _mean_of(given, opts.smooth_s) > 1.0 else None
         runs, outliers = _viterbi(network, dists, sub, cands, opts, seen_sigma, wander, stands if sparse else None,
                                   builder.places, back_m)
-        left_out += len(outliers)
+        lost = int(np.count_nonzero(sub.source[outliers] >= 0))  # a pin left out is no fix lost
+        left_out += lost
         rows = np.array([(i, row) for run in runs for i, row in run], dtype=np.int64).reshape(-1, 2)
-        residuals.append(cands.dist[rows[:, 1]] * np.sqrt(size[rows[:, 0]]))
+        mine = sub.source[rows[:, 0]] >= 0
+        residuals.append(cands.dist[rows[mine, 1]] * np.sqrt(size[rows[mine, 0]]))
         placed = {seen[i]: (r, k, row, _fall_back_m(opts, wander > 0, seen_sigma[i], seen_sigma[run[k - 1][0]])
                             if k else None)
                   for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
-        unmatched += len(seen) - len(placed) - len(outliers)
+        unmatched += int(np.count_nonzero(sub.source >= 0)) - sum(1 for i in placed if piece.source[i] >= 0) - lost
         held = False
         for i in range(len(piece)):
             if i in placed:
@@ -1190,7 +1255,9 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
     along = np.asarray(builder.along, dtype=float)
     if along.size:
         along = np.clip(isotonic_regression(along).x, 0.0, starts[-1])
-    matched = MatchedTrace(vehicle_id=trace.vehicle_id, pieces=pieces, time_s=np.asarray(builder.time, dtype=float),
-                           along_m=along, source=np.asarray(builder.source, dtype=np.int64),
+    source = np.asarray(builder.source, dtype=np.int64)
+    fix = source >= 0  # the pins placed the drive; the fixes are the trace's
+    matched = MatchedTrace(vehicle_id=trace.vehicle_id, pieces=pieces,
+                           time_s=np.asarray(builder.time, dtype=float)[fix], along_m=along[fix], source=source[fix],
                            bridges=tuple(builder.bridges), issues=(*trace.issues, *issues), piece_start_m=starts)
     return matched, np.concatenate(residuals) if residuals else np.zeros(0)
