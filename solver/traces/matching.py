@@ -722,12 +722,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
     near = _lifts_near(piece, stands, opts.stand_radius_m)
     at_bin = _at_bin(places, cands.edge, cands.along, opts)
     pin = piece.source < 0
-    fixes = np.flatnonzero(~pin)
-    # a pin's time is a read's, some seconds off: either drive to or from it may take the seconds between
-    # the fixes either side of it (else a spur longer than half of them was out of reach, and the pin left out)
-    k = np.searchsorted(fixes, np.arange(len(piece)))
-    span = (piece.time_s[fixes[np.minimum(k, fixes.size - 1)]]
-            - piece.time_s[fixes[np.maximum(k - 1, 0)]]) if fixes.size else np.zeros(len(piece))
+    span = _pin_spans(piece)
     turn_cost = np.where(at_bin, opts.bin_turn_cost, opts.reverse_cost)
     runs: list[list[tuple[int, int]]] = []
     outliers: list[int] = []
@@ -759,8 +754,7 @@ def _viterbi(network: RoadNetwork, dists: _Distances, piece: TracePiece, cands: 
         prev, rows = cands.of(j), cands.of(i)
         dt_s = float(piece.time_s[i] - piece.time_s[j])
         pinned = bool(pin[i] or pin[j])
-        if pinned:
-            dt_s = max(dt_s, float(span[i] if pin[i] else span[j]))
+        dt_s = max(dt_s, float(span[i]), float(span[j]))
         straight = float(np.hypot(*(piece.xy[i] - piece.xy[j])))
         route, kind, via, turns = _routes(network, dists, cands.edge[prev], cands.along[prev], cands.edge[rows],
                                           cands.along[rows], _limit(dt_s), opts, came, dt_s,
@@ -851,6 +845,8 @@ class _Builder:
         self.source: list[int] = []
         self.bridges: list[Bridge] = []
         self.last: tuple[int, float, float] | None = None  # edge, along, time of the last placed fix
+        self.last_span_s = 0.0  # the last placed fix's pin span (:func:`_pin_spans`; 0 for a fix)
+        self.pinned_piece = -1  # the index of the last piece a pin was placed on: the lorry got there
 
     def _open(self, edge: int, at: float) -> None:
         if self.pieces:
@@ -885,7 +881,9 @@ class _Builder:
         came = int(self.pieces[-2][0]) if len(self.pieces) > 1 and int(current[0]) == ea else -1
         behind = _behind_m(self.network, np.array([ea]), np.array([oa]), np.array([came]), np.array([eb]),
                            np.array([ob]))[0, 0]
-        if _fallen_back(np.array([behind]), self.opts, dt_s, fall_m)[0] and self.pieces[-2][1] <= ob:
+        # never past a pin: the lorry stood there, and drove back (a spur up to a bin)
+        if (_fallen_back(np.array([behind]), self.opts, dt_s, fall_m)[0] and self.pieces[-2][1] <= ob
+                and self.pinned_piece != len(self.pieces) - 1):
             self._retract()
             return True
         limit_s = _limit(dt_s)
@@ -933,14 +931,16 @@ class _Builder:
         return True
 
     def place(self, edge: int, at: float, time_s: float, source: int, reason: str,
-              fall_m: float | None = None) -> None:
+              fall_m: float | None = None, span_s: float = 0.0) -> None:
         """The next chosen candidate: ``edge`` at ``at`` metres, for the fix at ``time_s``; ``reason``
         is why the drive to it is a bridge (``""``: it follows the fix before); ``fall_m`` as the model
-        weighed the drive to it (:func:`_routes`)."""
+        weighed the drive to it (:func:`_routes`); ``span_s`` a pin's span (:func:`_pin_spans`), the
+        seconds the drive to or from it may take, as the model weighed it."""
         if self.last is None:
             self._open(edge, at)
         else:
-            joined = self._drive(self.last[0], self.last[1], edge, at, time_s - self.last[2], fall_m)
+            dt_s = max(time_s - self.last[2], span_s, self.last_span_s)
+            joined = self._drive(self.last[0], self.last[1], edge, at, dt_s, fall_m)
             if joined is None:
                 self.hold(time_s, source)
                 return
@@ -955,6 +955,9 @@ class _Builder:
         self.time.append(time_s)
         self.source.append(source)
         self.last = (edge, at, time_s)
+        self.last_span_s = span_s
+        if source < 0:
+            self.pinned_piece = len(self.pieces) - 1
 
     def hold(self, time_s: float, source: int) -> None:
         """A fix the model did not see (near the last one): the lorry where the last one put it."""
@@ -1159,6 +1162,19 @@ def _pinned(piece: TracePiece, pins: Sequence[Pin]) -> tuple[TracePiece, np.ndar
     return TracePiece(time_s=t[order], xy=xy[order], source=source[order], after=piece.after), edge[order]
 
 
+def _pin_spans(piece: TracePiece) -> np.ndarray:
+    """Per fix of ``piece``, for a pin (source < 0) the seconds between the fixes either side of it, else 0.
+    A pin's time is a read's, some seconds off: the drive to or from it may take all of those (else a spur
+    longer than half of them was out of reach, and the pin left out, or held where the lorry was)."""
+    pin = piece.source < 0
+    fixes = np.flatnonzero(~pin)
+    if not pin.any() or not fixes.size:
+        return np.zeros(len(piece))
+    k = np.searchsorted(fixes, np.arange(len(piece)))
+    span = piece.time_s[fixes[np.minimum(k, fixes.size - 1)]] - piece.time_s[fixes[np.maximum(k - 1, 0)]]
+    return np.where(pin, span, 0.0)
+
+
 def _on_pinned_streets(network: RoadNetwork, cands: _Candidates, pin_edge: np.ndarray) -> _Candidates:
     """``cands`` with a pin's (``pin_edge`` >= 0 for its fix) only on its street, either way along it."""
     if not (pin_edge >= 0).any():
@@ -1227,12 +1243,13 @@ def _match(network: RoadNetwork, trace: CleanTrace, opts: MatchOptions, stands: 
                   for r, run in enumerate(runs) for k, (i, row) in enumerate(run)}
         unmatched += int(np.count_nonzero(sub.source >= 0)) - sum(1 for i in placed if piece.source[i] >= 0) - lost
         held = False
+        spans = _pin_spans(piece)
         for i in range(len(piece)):
             if i in placed:
                 r, k, row, fall_m = placed[i]
                 reason = (piece.after if r == 0 else "no_match") if k == 0 and builder.last is not None else ""
                 builder.place(int(cands.edge[row]), float(cands.along[row]), float(piece.time_s[i]),
-                              int(piece.source[i]), "" if reason == "start" else reason, fall_m)
+                              int(piece.source[i]), "" if reason == "start" else reason, fall_m, float(spans[i]))
                 held = True
             elif held and not np.isin(i, seen):
                 builder.hold(float(piece.time_s[i]), int(piece.source[i]))
