@@ -98,8 +98,10 @@ stood at a time, a bin it lifted, is laid among the fixes as one matched with ``
 its candidates only on the bin's street. It is seen on its own (the thinning does not hide it, nor the
 fix after it in it), its time is a read's and some seconds off, so a drive to or from it may take all
 the seconds between the fixes either side of it, and the time term is not weighed on those drives. A pin
-no drive reaches is left out, as an odd fix is (not counted as one); the match returns the trace's fixes
-only, and a pin's distance is not in the trace's measured error.
+no drive reaches is left out, as an odd fix is (not counted as one), and a fix after a pin fallen back
+over the junction does not cut the drive back past it (the lorry got to the pin and drove back: without
+this, 3 of the 11 spurs pinned on Monaco rcv-1 at 30 s were cut out again). The match returns the trace's
+fixes only, and a pin's distance is not in the trace's measured error.
 
 The drive is rebuilt from the chosen candidates: along an edge it only goes forward (jitter
 backwards is standing still), a fix fallen back over the junction cuts the drive back to that
