@@ -56,7 +56,8 @@ def test_balance_keeps_the_rounds_within_the_tolerance(monaco: RoadNetwork, two_
     off = optimise(two_ends, monaco, SolveOptions(time_limit_s=1.0, engine=engine, fix_directions=False))
     assert off.balance is not None and off.relaxed is None
     assert max(off.balance.duration_spread, off.balance.load_spread) > 0.1
-    on = optimise(two_ends, monaco, SolveOptions(time_limit_s=2.0, engine=engine, balance=True))
+    # 4 s: at 2 s, on a CI machine running two test workers, OR-Tools left the loads 0.17 apart
+    on = optimise(two_ends, monaco, SolveOptions(time_limit_s=4.0, engine=engine, balance=True))
     assert on.balance is not None and on.balance.rounds == 2
     assert on.balance.duration_spread <= 0.1 and on.balance.load_spread <= 0.1
     assert on.evaluation.summary.bins_served == 46 and on.evaluation.summary.violations == 0

@@ -55,9 +55,13 @@ def fortnight_body(settings: Settings, households: int = HOUSEHOLDS, time_limit_
 
 
 @pytest.fixture(scope="module")
-def district(settings: Settings) -> Iterator[TestClient]:
-    """A started app whose reviews of more than one bin take the district path, its days in a pool of two."""
-    forced = settings.model_copy(update={"district_review_from_bins": 2, "district_review_workers": 2})
+def district(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A started app whose reviews of more than one bin take the district path, its days in a pool of two,
+    on a store of its own: the job queue is the database's, and on the tests' shared store the session's
+    app (one-matrix path) claimed a district job now and then."""
+    store = tmp_path_factory.mktemp("district") / "store.sqlite3"
+    forced = settings.model_copy(update={"district_review_from_bins": 2, "district_review_workers": 2,
+                                         "database_url": f"sqlite:///{store}"})
     with TestClient(create_app(forced)) as started:
         yield started
 
