@@ -17,9 +17,10 @@ Only bins the plan names and the stops read: a bin read without the plan may be 
 stop between two rounds' bins), and a pin there would drive the lorry to it. Only a bin alone (no other
 within ``bin_alone_m``: a crew stops for a bin on its own up a spur, and works along a row), and only
 where ``pin_idle_s`` or more seconds around its time go unexplained: on Oakham, whose first match
-over-reads elsewhere, a pin at every bin alone read 2 of 12 rounds at 30 s more than 2 % long. Bins named by a lift or
-read from the plan's order are laid through by :func:`~solver.traces.driven.through_collected` as
-before, on the drive matched again. Lengths in metres, times in seconds since midnight.
+over-reads elsewhere, a pin at every bin alone read 2 of 12 rounds at 30 s more than 2 % long. Bins
+named by a lift or read from the plan's order are laid through by
+:func:`~solver.traces.driven.through_collected` as before, on the drive matched again. Lengths in
+metres, times in seconds since midnight.
 """
 
 from __future__ import annotations
@@ -37,17 +38,17 @@ from solver.traces.driven import RoundAsDriven, _drive_clock, _passes, _places_x
 from solver.traces.matching import MatchedTrace, MatchOptions, Pin, Stands, match_trace
 
 
-def _idle_s(network: RoadNetwork, problem: Problem, matched: MatchedTrace, done: RoundAsDriven,
+def _idle_s(matched: MatchedTrace, clock_s: np.ndarray, done: RoundAsDriven, service_s: Mapping[str, float],
             time_s: float) -> float:
     """The seconds around ``time_s`` (from the second matched fix before it to the first after it) that
-    neither the matched drive, at the network's speeds, nor the lifts of the bins ``done`` read there
-    (each once) take."""
+    neither the matched drive, at the network's speeds (``clock_s``, seconds to each piece's start and the
+    end: :func:`~solver.traces.driven._drive_clock`), nor the lifts of the bins ``done`` read there (each
+    once, ``service_s`` by bin id) take."""
     t = matched.time_s
     i = int(np.searchsorted(t, time_s))
     a, b = max(i - 2, 0), min(i + 1, t.size - 1)
-    service = {x.id: float(x.service_s) for x in problem.bins}
-    lifts = sum(service[c.bin_id] for c in done.bins if t[a] <= c.time_s <= t[b])
-    drive = np.interp(matched.along_m[[a, b]], matched.piece_start_m, _drive_clock(network, matched.pieces))
+    lifts = sum(service_s[c.bin_id] for c in done.bins if t[a] <= c.time_s <= t[b])
+    drive = np.interp(matched.along_m[[a, b]], matched.piece_start_m, clock_s)
     return float(t[b] - t[a] - lifts - (drive[1] - drive[0]))
 
 
@@ -65,10 +66,12 @@ def pins_for(network: RoadNetwork, problem: Problem, snapped: SnappedPoints, mat
     offset = problem.bin_offset()
     index = {b.id: k for k, b in enumerate(problem.bins)}
     wanted = set(planned)
+    service = {b.id: float(b.service_s) for b in problem.bins}
+    clock = _drive_clock(network, matched.pieces)
     pinned = [(c.time_s, offset + index[c.bin_id]) for c in done.bins
               if c.source == "stop" and c.bin_id in wanted and offset + index[c.bin_id] not in passed
               and snapped.edge[offset + index[c.bin_id]] >= 0
-              and _idle_s(network, problem, matched, done, c.time_s) >= opts.pin_idle_s]
+              and _idle_s(matched, clock, done, service, c.time_s) >= opts.pin_idle_s]
     if not pinned:
         return []
     bins = np.arange(offset, offset + len(problem.bins))
